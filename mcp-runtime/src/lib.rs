@@ -1,0 +1,56 @@
+//! # mcp-runtime
+//!
+//! Serve MCP tools over Streamable HTTP on actix-web. Write ordinary async
+//! functions, register them as [`tools::Tool`]s (or let `#[mcp_tool]` do it),
+//! and call [`McpServer::listen`].
+//!
+//! ```no_run
+//! use mcp_runtime::prelude::*;
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Add {
+//!     /// First operand.
+//!     a: i64,
+//!     /// Second operand.
+//!     b: i64,
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let server = McpServer::builder("calculator", "1.0.0")
+//!         .tool(Tool::new("add", |args: Add| async move { (args.a + args.b).to_string() }).read_only())
+//!         .build()
+//!         .expect("valid tools");
+//!     server.listen().await
+//! }
+//! ```
+
+pub mod context;
+pub mod protocol;
+pub mod server;
+pub mod tools;
+pub mod transport;
+
+pub use context::RequestContext;
+#[allow(unused_imports)]
+pub use mcp_macros::*;
+pub use server::{BuildError, McpServer, McpServerBuilder};
+pub use transport::http::{METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
+
+/// The names most servers need.
+pub mod prelude {
+    pub use crate::context::RequestContext;
+    pub use crate::protocol::LoggingLevel;
+    pub use crate::server::{McpServer, McpServerBuilder};
+    pub use crate::tools::{CallToolResult, Content, Json, NoArgs, Tool, ToolError};
+}
+
+/// Paths used by generated code. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::context::RequestContext;
+    pub use crate::tools::{IntoToolResult, Tool, ToolFn, object_schema_for};
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+}

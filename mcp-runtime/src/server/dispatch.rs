@@ -1,0 +1,191 @@
+//! Answers MCP requests: the lifecycle, `tools/list` and `tools/call`.
+
+use super::ServerCore;
+use crate::context::{ContextInner, RequestContext};
+use crate::protocol::jsonrpc::{OutgoingNotification, Request, Response};
+use crate::protocol::messages::ServerCapabilities;
+use crate::protocol::messages::{
+    CallToolParams, DiscoverResult, InitializeParams, InitializeResult, ListToolsParams, LoggingLevel, SetLevelParams,
+};
+use crate::protocol::{ErrorObject, ProtocolVersion};
+use crate::transport::session::Session;
+use futures_util::FutureExt as _;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Code answered when the client cancelled the request it is waiting on.
+pub const REQUEST_CANCELLED: i64 = -32800;
+
+/// Where a request came from, as the transport established it.
+pub(crate) struct RequestOrigin {
+    pub(crate) version: ProtocolVersion,
+    pub(crate) session: Option<Arc<Session>>,
+    pub(crate) notifier: Option<mpsc::Sender<OutgoingNotification>>,
+    /// Minimum level of `notifications/message`; `None` sends none.
+    pub(crate) log_level: Option<LoggingLevel>,
+}
+
+/// Methods the stateless revision removed.
+const REMOVED_IN_STATELESS: [&str; 5] = [
+    "initialize",
+    "ping",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+];
+
+/// Results that 2026-07-28 clients may cache, so they carry `ttlMs` and `cacheScope`.
+const CACHEABLE: [&str; 6] = [
+    "tools/list",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "server/discover",
+];
+
+/// Parses method parameters; absent params read as `{}`.
+pub(crate) fn parse_params<T: DeserializeOwned>(params: Option<&RawValue>) -> Result<T, ErrorObject> {
+    let text = params.map_or("{}", RawValue::get);
+    serde_json::from_str(text).map_err(|e| {
+        let detail = e.to_string();
+        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_owned();
+        ErrorObject::invalid_params(format!("invalid params: {detail}"))
+    })
+}
+
+impl ServerCore {
+    /// The revision to answer an `initialize` asking for `requested`: the same
+    /// if spoken and session-based, else the newest session-based one.
+    pub(crate) fn negotiate(&self, requested: &str) -> ProtocolVersion {
+        match ProtocolVersion::parse(requested) {
+            Some(v) if !v.is_stateless() => v,
+            _ => ProtocolVersion::LATEST_SESSION_BASED,
+        }
+    }
+
+    /// Answers one request.
+    pub(crate) async fn handle_request(&self, request: Request, origin: RequestOrigin) -> Response {
+        let id = request.id.clone();
+        let stateless = origin.version.is_stateless();
+        let method = request.method.clone();
+        let outcome = if stateless && REMOVED_IN_STATELESS.contains(&method.as_str()) {
+            Err(ErrorObject::method_not_found(&method))
+        } else {
+            self.answer(request, origin).await
+        };
+        match outcome {
+            Ok(result) if stateless => Response::success(id, stateless_result(&method, result)),
+            Ok(result) => Response::success(id, result),
+            Err(error) => Response::error(Some(id), error),
+        }
+    }
+
+    async fn answer(&self, request: Request, origin: RequestOrigin) -> Result<Box<RawValue>, ErrorObject> {
+        let params = request.params.as_deref();
+        match request.method.as_str() {
+            "ping" => Ok(empty_object()),
+            "initialize" => {
+                let params: InitializeParams = parse_params(params)?;
+                to_raw(&self.initialize_body(self.negotiate(&params.protocol_version)))
+            }
+            "server/discover" => to_raw(&DiscoverResult {
+                result_type: "complete",
+                supported_versions: ProtocolVersion::supported_strings(),
+                capabilities: self.capabilities_for(origin.version),
+                instructions: self.instructions.as_deref(),
+                meta: json!({ "io.modelcontextprotocol/serverInfo": &self.info }),
+            }),
+            "tools/list" => {
+                let params: ListToolsParams = parse_params(params)?;
+                let registry = self.tools.load();
+                registry.list_page(params.cursor.as_deref(), self.page_size, origin.version.has_structured_output(), |_| true)
+            }
+            "tools/call" => self.call_tool(request, origin).await,
+            "logging/setLevel" => {
+                let SetLevelParams { level } = parse_params(params)?;
+                if let Some(session) = &origin.session {
+                    session.set_log_level(level);
+                }
+                Ok(empty_object())
+            }
+            other => Err(ErrorObject::method_not_found(other)),
+        }
+    }
+
+    pub(crate) fn capabilities_for(&self, version: ProtocolVersion) -> &ServerCapabilities {
+        if version.is_stateless() { &self.stateless_capabilities } else { &self.capabilities }
+    }
+
+    pub(crate) fn initialize_body(&self, version: ProtocolVersion) -> InitializeResult<'_> {
+        InitializeResult {
+            protocol_version: version.as_str(),
+            capabilities: &self.capabilities,
+            server_info: &self.info,
+            instructions: self.instructions.as_deref(),
+        }
+    }
+
+    async fn call_tool(&self, request: Request, origin: RequestOrigin) -> Result<Box<RawValue>, ErrorObject> {
+        let id = request.id;
+        let params: CallToolParams = parse_params(request.params.as_deref())?;
+        let Some(entry) = self.tools.load().get(&params.name).cloned() else {
+            return Err(ErrorObject::invalid_params(format!("unknown tool: {}", params.name)));
+        };
+        let cancellation = CancellationToken::new();
+        let _in_flight = origin.session.as_ref().map(|s| s.track(id.clone(), cancellation.clone()));
+        let ctx = RequestContext::new(ContextInner {
+            request_id: id.clone(),
+            protocol_version: origin.version,
+            session_id: origin.session.as_ref().map(|s| Arc::clone(&s.id)),
+            progress_token: params.meta.and_then(|m| m.progress_token),
+            notifier: origin.notifier,
+            min_log_level: origin.log_level,
+            cancellation,
+        });
+        let run = AssertUnwindSafe((entry.tool.handler())(params.arguments, ctx.clone())).catch_unwind();
+        let mut result = tokio::select! {
+            outcome = run => match outcome {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::error!(tool = %params.name, "tool panicked");
+                    crate::tools::CallToolResult::error(format!("tool `{}` failed with an internal error", params.name))
+                }
+            },
+            () = ctx.cancellation().cancelled() => {
+                return Err(ErrorObject::new(REQUEST_CANCELLED, "request cancelled"));
+            }
+        };
+        if !origin.version.has_structured_output() {
+            result.structured_content = None;
+        }
+        to_raw(&result)
+    }
+}
+
+fn empty_object() -> Box<RawValue> {
+    to_raw(&json!({})).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+fn to_raw<T: serde::Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
+    serde_json::value::to_raw_value(value).map_err(|e| ErrorObject::internal(format!("result not serializable: {e}")))
+}
+
+/// Adds the fields every 2026-07-28 result carries.
+fn stateless_result(method: &str, result: Box<RawValue>) -> Box<RawValue> {
+    let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(result.get()) else {
+        return result;
+    };
+    map.entry("resultType").or_insert_with(|| json!("complete"));
+    if CACHEABLE.contains(&method) {
+        // Listings may depend on the caller's authorization, so never shared caches.
+        map.entry("ttlMs").or_insert_with(|| json!(0));
+        map.entry("cacheScope").or_insert_with(|| json!("private"));
+    }
+    to_raw(&map).unwrap_or(result)
+}

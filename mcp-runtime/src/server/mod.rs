@@ -1,0 +1,300 @@
+//! The server: identity, tools, settings, and how it is served.
+
+pub(crate) mod dispatch;
+
+use crate::protocol::messages::{Implementation, ListChangedCapability, ServerCapabilities};
+use crate::tools::{RegistryError, Tool, ToolRegistry};
+use crate::transport::{self, HostPolicy, HttpConfig, SessionMode};
+use arc_swap::ArcSwap;
+use serde_json::Map;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use dispatch::REQUEST_CANCELLED;
+
+/// What every request handler shares: identity, capabilities and tools.
+pub(crate) struct ServerCore {
+    pub(crate) info: Implementation,
+    pub(crate) capabilities: ServerCapabilities,
+    /// 2026-07-28 announces list changes only through `subscriptions/listen`, not offered yet.
+    pub(crate) stateless_capabilities: ServerCapabilities,
+    pub(crate) instructions: Option<String>,
+    pub(crate) tools: ArcSwap<ToolRegistry>,
+    pub(crate) page_size: usize,
+}
+
+/// Why a server could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// One or more tools are invalid; every problem is listed.
+    #[error("invalid tools:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Tools(Vec<RegistryError>),
+    /// A setting is invalid.
+    #[error("invalid setting: {0}")]
+    Config(String),
+}
+
+/// Builds an [`McpServer`].
+#[derive(Debug)]
+#[must_use]
+pub struct McpServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: Vec<Tool>,
+    http: HttpConfig,
+    hosts_set: bool,
+}
+
+impl McpServerBuilder {
+    /// Sets the human-readable title.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// Sets instructions the client may show the model.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Registers a tool.
+    pub fn tool(mut self, tool: Tool) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// Registers several tools.
+    pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
+        self.tools.extend(tools);
+        self
+    }
+
+    /// Serves MCP at `path` instead of `/mcp`.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.http.path = path.into();
+        self
+    }
+
+    /// Keeps no sessions: every POST stands alone; GET and DELETE answer 405.
+    pub fn stateless(mut self, stateless: bool) -> Self {
+        self.http.session_mode = if stateless { SessionMode::Stateless } else { SessionMode::Stateful };
+        self
+    }
+
+    /// Answers only these `Host`s: `example.com` (any port) or `example.com:8443`.
+    pub fn allowed_hosts<S: Into<String>>(mut self, hosts: impl IntoIterator<Item = S>) -> Self {
+        self.http.hosts = HostPolicy::List(hosts.into_iter().map(Into::into).collect());
+        self.hosts_set = true;
+        self
+    }
+
+    /// Answers any `Host`. Only behind a proxy that checks `Host` itself.
+    pub fn allow_any_host(mut self) -> Self {
+        self.http.hosts = HostPolicy::Any;
+        self.hosts_set = true;
+        self
+    }
+
+    /// Lets browser pages from these origins call the endpoint (besides loopback
+    /// and same-origin pages), e.g. `https://app.example.com`.
+    pub fn allowed_origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
+        self.http.allowed_origins.extend(origins.into_iter().map(Into::into));
+        self
+    }
+
+    /// Largest request body accepted (413 above it).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.http.max_body_bytes = bytes;
+        self
+    }
+
+    /// Forget sessions idle this long.
+    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.http.session_idle_timeout = timeout;
+        self
+    }
+
+    /// At most this many live sessions (503 on `initialize` beyond it).
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.http.max_sessions = max;
+        self
+    }
+
+    /// Tools per `tools/list` page.
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.http.page_size = size;
+        self
+    }
+
+    /// Validates tools and settings.
+    pub fn build(self) -> Result<McpServer, BuildError> {
+        if !self.http.path.starts_with('/') {
+            return Err(BuildError::Config(format!("path `{}` must start with `/`", self.http.path)));
+        }
+        if self.http.page_size == 0 {
+            return Err(BuildError::Config("page size must be at least 1".into()));
+        }
+        let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
+        let core = ServerCore {
+            info: self.info,
+            capabilities: ServerCapabilities {
+                tools: ListChangedCapability { list_changed: Some(true) },
+                logging: Map::new(),
+            },
+            stateless_capabilities: ServerCapabilities {
+                tools: ListChangedCapability { list_changed: None },
+                logging: Map::new(),
+            },
+            instructions: self.instructions,
+            tools: ArcSwap::from_pointee(registry),
+            page_size: self.http.page_size,
+        };
+        Ok(McpServer {
+            core: Arc::new(core),
+            http: self.http,
+            hosts_set: self.hosts_set,
+        })
+    }
+}
+
+/// An MCP server: serve it with [`McpServer::listen`] or mount it in your own
+/// actix-web `App` with [`McpServer::configure`].
+///
+/// ```no_run
+/// use mcp_runtime::prelude::*;
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Greet { name: String }
+///
+/// #[actix_web::main]
+/// async fn main() -> std::io::Result<()> {
+///     McpServer::builder("greeter", "1.0.0")
+///         .tool(Tool::new("greet", |a: Greet| async move { format!("Hello, {}!", a.name) }))
+///         .build()
+///         .expect("valid server")
+///         .listen()
+///         .await
+/// }
+/// ```
+#[derive(Clone)]
+pub struct McpServer {
+    core: Arc<ServerCore>,
+    http: HttpConfig,
+    hosts_set: bool,
+}
+
+impl McpServer {
+    /// Starts building a server called `name` at `version`.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> McpServerBuilder {
+        McpServerBuilder {
+            info: Implementation {
+                name: name.into(),
+                version: version.into(),
+                title: None,
+            },
+            instructions: None,
+            tools: Vec::new(),
+            http: HttpConfig::default(),
+            hosts_set: false,
+        }
+    }
+
+    /// The endpoint settings.
+    pub fn http_config(&self) -> &HttpConfig {
+        &self.http
+    }
+
+    /// The server's name and version.
+    pub fn info(&self) -> &Implementation {
+        &self.core.info
+    }
+
+    /// Registers the MCP endpoint on an actix-web app, next to your own routes:
+    /// `App::new().configure(server.configure())`.
+    pub fn configure(&self) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + use<> {
+        transport::http::configure(transport::http::Endpoint::new(Arc::clone(&self.core), self.http.clone()))
+    }
+
+    /// Serves on `HOST`:`PORT` from the environment (default `127.0.0.1:3000`)
+    /// until Ctrl-C or SIGTERM, then drains in-flight requests.
+    pub async fn listen(self) -> std::io::Result<()> {
+        let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+        let port = match std::env::var("PORT") {
+            Ok(p) => p.parse::<u16>().map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("PORT must be a port number, got `{p}`"))
+            })?,
+            Err(_) => 3000,
+        };
+        let ip: IpAddr = if host == "localhost" {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            host.parse().map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("HOST must be an IP address, got `{host}`"))
+            })?
+        };
+        self.listen_on(SocketAddr::new(ip, port)).await
+    }
+
+    /// Serves on `addr` until Ctrl-C or SIGTERM.
+    pub async fn listen_on(self, addr: SocketAddr) -> std::io::Result<()> {
+        let server = self.bind(addr)?;
+        server.await
+    }
+
+    /// Binds `addr` and returns the running actix server (await it to serve;
+    /// its handle stops it). Port 0 picks a free port: see the log line or
+    /// use [`McpServer::bind_listener`].
+    pub fn bind(mut self, addr: SocketAddr) -> std::io::Result<actix_web::dev::Server> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        self.adjust_hosts_for(addr.ip());
+        self.serve_listener(listener)
+    }
+
+    /// Serves on an already bound listener.
+    pub fn bind_listener(mut self, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+        self.adjust_hosts_for(listener.local_addr()?.ip());
+        self.serve_listener(listener)
+    }
+
+    fn adjust_hosts_for(&mut self, ip: IpAddr) {
+        if !self.hosts_set && !ip.is_loopback() {
+            tracing::warn!(
+                "bound to non-loopback {ip} with no allowed hosts: every Host header is accepted; \
+                 set allowed_hosts([...]) to enable DNS-rebinding protection"
+            );
+            self.http.hosts = HostPolicy::Any;
+        }
+    }
+
+    fn serve_listener(self, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+        let local = listener.local_addr()?;
+        let endpoint = transport::http::Endpoint::new(Arc::clone(&self.core), self.http.clone());
+        let configure = transport::http::configure(endpoint);
+        let server = actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
+            .shutdown_timeout(10)
+            .listen(listener)?
+            .run();
+        let shown = if local.ip().is_unspecified() {
+            SocketAddr::new(IpAddr::from([127, 0, 0, 1]), local.port())
+        } else {
+            local
+        };
+        tracing::info!(
+            "MCP server `{}` listening on http://{shown}{}",
+            self.core.info.name,
+            self.http.path
+        );
+        Ok(server)
+    }
+}
+
+impl std::fmt::Debug for McpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServer")
+            .field("info", &self.core.info)
+            .field("http", &self.http)
+            .finish_non_exhaustive()
+    }
+}

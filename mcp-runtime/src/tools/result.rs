@@ -1,0 +1,390 @@
+//! What a tool returns: content blocks, structured output, and the conversions
+//! from ordinary Rust return types.
+
+use super::schema::{self, SchemaError};
+use base64::Engine as _;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::Arc;
+
+/// Optional hints on a content block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentAnnotations {
+    /// Who the content is for: `"user"`, `"assistant"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Vec<String>>,
+    /// Importance from 0.0 to 1.0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<f64>,
+}
+
+/// The body of an embedded resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ResourceContents {
+    /// Text contents.
+    Text {
+        /// The resource's URI.
+        uri: String,
+        /// Its MIME type.
+        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
+        mime_type: Option<String>,
+        /// The text.
+        text: String,
+    },
+    /// Binary contents, base64 encoded.
+    Blob {
+        /// The resource's URI.
+        uri: String,
+        /// Its MIME type.
+        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
+        mime_type: Option<String>,
+        /// Base64 of the bytes.
+        blob: String,
+    },
+}
+
+/// One content block of a tool result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Content {
+    /// Plain text.
+    Text {
+        /// The text.
+        text: String,
+        /// Hints.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        annotations: Option<ContentAnnotations>,
+    },
+    /// An image, base64 encoded.
+    Image {
+        /// Base64 of the bytes.
+        data: String,
+        /// E.g. `image/png`.
+        #[serde(rename = "mimeType")]
+        mime_type: String,
+        /// Hints.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        annotations: Option<ContentAnnotations>,
+    },
+    /// Audio, base64 encoded.
+    Audio {
+        /// Base64 of the bytes.
+        data: String,
+        /// E.g. `audio/wav`.
+        #[serde(rename = "mimeType")]
+        mime_type: String,
+        /// Hints.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        annotations: Option<ContentAnnotations>,
+    },
+    /// A resource embedded in the result.
+    Resource {
+        /// The resource.
+        resource: ResourceContents,
+        /// Hints.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        annotations: Option<ContentAnnotations>,
+    },
+    /// A link to a resource the client may read.
+    ResourceLink {
+        /// The resource's URI.
+        uri: String,
+        /// Its name.
+        name: String,
+        /// A description.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// Its MIME type.
+        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
+        mime_type: Option<String>,
+        /// Hints.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        annotations: Option<ContentAnnotations>,
+    },
+}
+
+impl Content {
+    /// A text block.
+    pub fn text(text: impl Into<String>) -> Self {
+        Content::Text {
+            text: text.into(),
+            annotations: None,
+        }
+    }
+
+    /// An image block from raw bytes.
+    pub fn image(bytes: impl AsRef<[u8]>, mime_type: impl Into<String>) -> Self {
+        Content::Image {
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            mime_type: mime_type.into(),
+            annotations: None,
+        }
+    }
+
+    /// An audio block from raw bytes.
+    pub fn audio(bytes: impl AsRef<[u8]>, mime_type: impl Into<String>) -> Self {
+        Content::Audio {
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            mime_type: mime_type.into(),
+            annotations: None,
+        }
+    }
+
+    /// An embedded text resource.
+    pub fn embedded_text(uri: impl Into<String>, mime_type: Option<&str>, text: impl Into<String>) -> Self {
+        Content::Resource {
+            resource: ResourceContents::Text {
+                uri: uri.into(),
+                mime_type: mime_type.map(str::to_owned),
+                text: text.into(),
+            },
+            annotations: None,
+        }
+    }
+
+    /// An embedded binary resource from raw bytes.
+    pub fn embedded_blob(uri: impl Into<String>, mime_type: Option<&str>, bytes: impl AsRef<[u8]>) -> Self {
+        Content::Resource {
+            resource: ResourceContents::Blob {
+                uri: uri.into(),
+                mime_type: mime_type.map(str::to_owned),
+                blob: base64::engine::general_purpose::STANDARD.encode(bytes),
+            },
+            annotations: None,
+        }
+    }
+
+    /// A link to a resource.
+    pub fn resource_link(uri: impl Into<String>, name: impl Into<String>) -> Self {
+        Content::ResourceLink {
+            uri: uri.into(),
+            name: name.into(),
+            description: None,
+            mime_type: None,
+            annotations: None,
+        }
+    }
+}
+
+/// The result of `tools/call`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallToolResult {
+    /// Unstructured content blocks.
+    pub content: Vec<Content>,
+    /// Structured output, matching the tool's output schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured_content: Option<Value>,
+    /// Whether the tool failed; the content then explains why, for the model to read.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_error: bool,
+}
+
+impl CallToolResult {
+    /// A successful result with these blocks.
+    pub fn success(content: Vec<Content>) -> Self {
+        Self {
+            content,
+            ..Self::default()
+        }
+    }
+
+    /// A failed result whose text is `message`.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            content: vec![Content::text(message)],
+            structured_content: None,
+            is_error: true,
+        }
+    }
+}
+
+/// Structured tool output: `T` is sent as `structuredContent` (with a text copy
+/// for older clients) and its JSON Schema is published as the tool's `outputSchema`.
+///
+/// ```
+/// use mcp_runtime::tools::{IntoToolResult, Json};
+/// #[derive(serde::Serialize, schemars::JsonSchema)]
+/// struct Sum { total: i64 }
+/// let result = Json(Sum { total: 3 }).into_tool_result();
+/// assert_eq!(result.structured_content, Some(serde_json::json!({"total": 3})));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Json<T>(pub T);
+
+/// A tool failure whose message is shown to the model as an `isError` result.
+///
+/// Any `std::error::Error` converts into it, so `?` works inside tools.
+pub struct ToolError {
+    message: String,
+}
+
+impl ToolError {
+    /// A failure with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ToolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for ToolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ToolError").field(&self.message).finish()
+    }
+}
+
+impl<E: std::error::Error> From<E> for ToolError {
+    fn from(error: E) -> Self {
+        ToolError::new(error.to_string())
+    }
+}
+
+/// An output schema computed for a return type, or why it could not be.
+pub type OutputSchema = Option<Result<Arc<Map<String, Value>>, SchemaError>>;
+
+/// A value a tool may return.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from an MCP tool",
+    label = "this type is not a tool result",
+    note = "return `String`, `&'static str`, `Json<T>` (T: Serialize + JsonSchema), `Content`, `Vec<Content>`, `CallToolResult`, `()`, or `Result<T, E>` where T is one of these and E: Display"
+)]
+pub trait IntoToolResult {
+    /// Converts the value into the wire result.
+    fn into_tool_result(self) -> CallToolResult;
+
+    /// The JSON Schema of the structured output, for types that have one.
+    fn output_schema() -> OutputSchema {
+        None
+    }
+}
+
+impl IntoToolResult for CallToolResult {
+    fn into_tool_result(self) -> CallToolResult {
+        self
+    }
+}
+
+impl IntoToolResult for String {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(vec![Content::text(self)])
+    }
+}
+
+impl IntoToolResult for &'static str {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(vec![Content::text(self)])
+    }
+}
+
+impl IntoToolResult for () {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(Vec::new())
+    }
+}
+
+impl IntoToolResult for Content {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(vec![self])
+    }
+}
+
+impl IntoToolResult for Vec<Content> {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(self)
+    }
+}
+
+impl<T: Serialize + JsonSchema + 'static> IntoToolResult for Json<T> {
+    fn into_tool_result(self) -> CallToolResult {
+        match serde_json::to_value(&self.0) {
+            Ok(value) => CallToolResult {
+                content: vec![Content::text(value.to_string())],
+                structured_content: Some(value),
+                is_error: false,
+            },
+            Err(error) => {
+                tracing::error!(%error, "tool output could not be serialized");
+                CallToolResult::error("the tool's output could not be serialized")
+            }
+        }
+    }
+
+    fn output_schema() -> OutputSchema {
+        Some(schema::object_schema_for::<T>())
+    }
+}
+
+impl<T: IntoToolResult, E: fmt::Display> IntoToolResult for Result<T, E> {
+    fn into_tool_result(self) -> CallToolResult {
+        match self {
+            Ok(value) => value.into_tool_result(),
+            Err(error) => CallToolResult::error(error.to_string()),
+        }
+    }
+
+    fn output_schema() -> OutputSchema {
+        T::output_schema()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn content_blocks_match_the_wire_format() {
+        assert_eq!(
+            serde_json::to_value(Content::image([1u8, 2, 3], "image/png")).unwrap(),
+            json!({"type":"image","data":"AQID","mimeType":"image/png"})
+        );
+        assert_eq!(
+            serde_json::to_value(Content::embedded_text("test://x", Some("text/plain"), "hi")).unwrap(),
+            json!({"type":"resource","resource":{"uri":"test://x","mimeType":"text/plain","text":"hi"}})
+        );
+        assert_eq!(
+            serde_json::to_value(Content::resource_link("test://x", "x")).unwrap(),
+            json!({"type":"resource_link","uri":"test://x","name":"x"})
+        );
+    }
+
+    #[test]
+    fn errors_become_is_error_results() {
+        let r: Result<String, ToolError> = Err(ToolError::new("no such task"));
+        assert_eq!(
+            serde_json::to_value(r.into_tool_result()).unwrap(),
+            json!({"content":[{"type":"text","text":"no such task"}],"isError":true})
+        );
+        let io: Result<String, ToolError> = Err(std::io::Error::other("disk full").into());
+        assert!(io.into_tool_result().is_error);
+    }
+
+    #[test]
+    fn json_output_has_schema_and_text_copy() {
+        #[derive(Serialize, JsonSchema)]
+        struct Out {
+            n: u8,
+        }
+        let r = Json(Out { n: 1 }).into_tool_result();
+        assert_eq!(r.structured_content, Some(json!({"n":1})));
+        assert_eq!(r.content, vec![Content::text("{\"n\":1}")]);
+        let schema = <Result<Json<Out>, ToolError>>::output_schema().unwrap().unwrap();
+        assert_eq!(schema["type"], "object");
+    }
+}

@@ -1,0 +1,691 @@
+//! The MCP endpoint: one path answering POST, GET, DELETE and OPTIONS.
+
+use super::config::{HttpConfig, SessionMode};
+use super::origin;
+use super::session::{Session, SessionStore};
+use super::sse;
+use crate::protocol::jsonrpc::{
+    self, ErrorObject, IncomingMessage, Message, Notification, OutgoingNotification, Request, Response,
+};
+use crate::protocol::messages::{CancelledParams, StatelessMeta};
+use crate::protocol::{LoggingLevel, RequestId};
+use serde_json::json;
+use crate::protocol::ProtocolVersion;
+use crate::server::ServerCore;
+use crate::server::dispatch::{RequestOrigin, parse_params};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt as _, stream};
+use serde_json::value::RawValue;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// `Mcp-Session-Id`.
+pub const SESSION_HEADER: &str = "mcp-session-id";
+/// `MCP-Protocol-Version`.
+pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
+/// `Mcp-Method` (2026-07-28).
+pub const METHOD_HEADER: &str = "mcp-method";
+/// `Mcp-Name` (2026-07-28).
+pub const NAME_HEADER: &str = "mcp-name";
+
+/// Everything the endpoint's handler needs; cheap to clone into each worker.
+#[derive(Clone)]
+pub(crate) struct Endpoint {
+    core: Arc<ServerCore>,
+    sessions: Arc<SessionStore>,
+    config: Arc<HttpConfig>,
+}
+
+impl Endpoint {
+    pub(crate) fn new(core: Arc<ServerCore>, config: HttpConfig) -> Self {
+        Self {
+            sessions: Arc::new(SessionStore::new(config.session_idle_timeout, config.max_sessions)),
+            core,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// Registers the endpoint's route.
+pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg: &mut web::ServiceConfig| {
+        let endpoint = endpoint.clone();
+        let path = endpoint.config.path.clone();
+        cfg.service(web::resource(path).to(move |req: HttpRequest, payload: web::Payload| {
+            let endpoint = endpoint.clone();
+            async move { endpoint.handle(req, payload).await }
+        }));
+    }
+}
+
+/// A transport-level refusal, with a JSON-RPC error body whose id is `null`.
+fn refuse(status: StatusCode, code: i64, message: impl Into<String>) -> HttpResponse {
+    let body = Response::error(None, ErrorObject::new(code, message));
+    HttpResponse::build(status).json(body)
+}
+
+fn json_response(body: &impl serde::Serialize) -> HttpResponse {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => HttpResponse::Ok().content_type("application/json").body(bytes),
+        Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, jsonrpc::INTERNAL_ERROR, "response not serializable"),
+    }
+}
+
+fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    let mut response = refuse(StatusCode::METHOD_NOT_ALLOWED, jsonrpc::INVALID_REQUEST, "method not allowed");
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// Which response media types the client takes.
+struct Accepts {
+    json: bool,
+    sse: bool,
+}
+
+impl Accepts {
+    fn of(headers: &HeaderMap) -> Self {
+        let mut accepts = Accepts { json: false, sse: false };
+        let mut any_header = false;
+        for value in headers.get_all(header::ACCEPT) {
+            any_header = true;
+            let Ok(value) = value.to_str() else { continue };
+            for range in value.split(',') {
+                let media = range.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                match media.as_str() {
+                    "*/*" => {
+                        accepts.json = true;
+                        accepts.sse = true;
+                    }
+                    "application/json" | "application/*" => accepts.json = true,
+                    "text/event-stream" | "text/*" => accepts.sse = true,
+                    _ => {}
+                }
+            }
+        }
+        if !any_header {
+            accepts.json = true;
+        }
+        accepts
+    }
+}
+
+fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// What the `MCP-Protocol-Version` header says.
+enum VersionHeader {
+    Absent,
+    Known(ProtocolVersion),
+    Unsupported(String),
+}
+
+fn version_header(req: &HttpRequest) -> VersionHeader {
+    match req.headers().get(PROTOCOL_VERSION_HEADER) {
+        None => VersionHeader::Absent,
+        Some(value) => {
+            let text = value.to_str().unwrap_or("").trim();
+            match ProtocolVersion::parse(text) {
+                Some(version) => VersionHeader::Known(version),
+                None => VersionHeader::Unsupported(text.chars().take(64).collect()),
+            }
+        }
+    }
+}
+
+/// 400 `UnsupportedProtocolVersion`, listing what is spoken.
+fn unsupported_version(id: Option<RequestId>, requested: &str) -> HttpResponse {
+    let error = ErrorObject::new(jsonrpc::UNSUPPORTED_PROTOCOL_VERSION, format!("unsupported protocol version `{requested}`"))
+        .with_data(json!({ "supported": ProtocolVersion::supported_strings(), "requested": requested }));
+    HttpResponse::BadRequest().json(Response::error(id, error))
+}
+
+fn message_id(message: &Message) -> Option<RequestId> {
+    match message {
+        Message::Request(request) => Some(request.id.clone()),
+        Message::Notification(_) => None,
+        Message::Response { id } => Some(id.clone()),
+    }
+}
+
+fn message_params(message: &Message) -> Option<&RawValue> {
+    match message {
+        Message::Request(request) => request.params.as_deref(),
+        Message::Notification(notification) => notification.params.as_deref(),
+        Message::Response { .. } => None,
+    }
+}
+
+/// The stateless `_meta` of a message, if it has one.
+fn stateless_meta(params: Option<&RawValue>) -> Option<StatelessMeta> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "_meta")]
+        meta: Option<StatelessMeta>,
+    }
+    serde_json::from_str::<Probe>(params.map_or("{}", RawValue::get)).ok()?.meta
+}
+
+/// The HTTP status of a 2026-07-28 JSON answer, from its error code.
+fn stateless_status(response: &Response) -> StatusCode {
+    match response.error_object().map(|e| e.code) {
+        None => StatusCode::OK,
+        Some(jsonrpc::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
+        Some(jsonrpc::INTERNAL_ERROR) => StatusCode::INTERNAL_SERVER_ERROR,
+        Some(
+            jsonrpc::PARSE_ERROR
+            | jsonrpc::INVALID_REQUEST
+            | jsonrpc::INVALID_PARAMS
+            | jsonrpc::HEADER_MISMATCH
+            | jsonrpc::MISSING_CLIENT_CAPABILITY
+            | jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
+        ) => StatusCode::BAD_REQUEST,
+        Some(_) => StatusCode::OK,
+    }
+}
+
+/// How a non-initialize message is routed: its revision and session.
+struct Route {
+    version: ProtocolVersion,
+    session: Option<Arc<Session>>,
+    log_level: Option<LoggingLevel>,
+}
+
+type BoxedResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+impl Endpoint {
+    async fn handle(self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+        if !origin::host_allowed(&req, &self.config.hosts) {
+            tracing::debug!("refused a request with a disallowed Host");
+            return refuse(StatusCode::FORBIDDEN, jsonrpc::INVALID_REQUEST, "Host not allowed");
+        }
+        if !origin::origin_allowed(&req, &self.config.allowed_origins) {
+            tracing::debug!("refused a request with a disallowed Origin");
+            return refuse(StatusCode::FORBIDDEN, jsonrpc::INVALID_REQUEST, "Origin not allowed");
+        }
+        let mut response = match *req.method() {
+            Method::POST => self.post(&req, payload).await,
+            Method::GET => self.get(&req),
+            Method::DELETE => self.delete(&req),
+            Method::OPTIONS => {
+                let mut response = HttpResponse::NoContent().finish();
+                origin::add_preflight_headers(response.headers_mut());
+                response
+            }
+            _ => method_not_allowed("GET, POST, DELETE, OPTIONS"),
+        };
+        origin::add_cors_headers(&req, response.headers_mut());
+        response
+    }
+
+    async fn post(&self, req: &HttpRequest, payload: web::Payload) -> HttpResponse {
+        let accepts = Accepts::of(req.headers());
+        if !accepts.json && !accepts.sse {
+            return refuse(
+                StatusCode::NOT_ACCEPTABLE,
+                jsonrpc::INVALID_REQUEST,
+                "Accept must include application/json and text/event-stream",
+            );
+        }
+        let is_json = header_str(req, "content-type")
+            .and_then(|ct| ct.split(';').next())
+            .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                jsonrpc::INVALID_REQUEST,
+                "Content-Type must be application/json",
+            );
+        }
+        let body = match read_body(req, payload, self.config.max_body_bytes).await {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        let header = version_header(req);
+        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return match header {
+                VersionHeader::Unsupported(requested) => unsupported_version(None, &requested),
+                VersionHeader::Known(v) if v.is_stateless() => refuse(
+                    StatusCode::BAD_REQUEST,
+                    jsonrpc::INVALID_REQUEST,
+                    "JSON-RPC batches are not part of protocol revision 2026-07-28",
+                ),
+                VersionHeader::Known(v) => self.post_batch(req, &body, Some(v)).await,
+                VersionHeader::Absent => self.post_batch(req, &body, None).await,
+            };
+        }
+        let message = match parse_message(&body) {
+            Ok(message) => message,
+            Err((id, error)) => return HttpResponse::BadRequest().json(Response::error(id, error)),
+        };
+        let header_version = match header {
+            VersionHeader::Unsupported(requested) => return unsupported_version(message_id(&message), &requested),
+            VersionHeader::Known(version) if version.is_stateless() => {
+                return self.post_stateless(req, message, version, accepts.sse).await;
+            }
+            VersionHeader::Known(version) => Some(version),
+            VersionHeader::Absent => {
+                if stateless_meta(message_params(&message)).is_some_and(|m| m.protocol_version.is_some()) {
+                    return HttpResponse::BadRequest().json(Response::error(
+                        message_id(&message),
+                        ErrorObject::new(jsonrpc::HEADER_MISMATCH, "MCP-Protocol-Version header is required"),
+                    ));
+                }
+                None
+            }
+        };
+        let message = match message {
+            Message::Request(request) if request.method == "initialize" => return self.initialize(request),
+            other => other,
+        };
+        if let Err(response) = check_routing_headers(req, &message, false) {
+            return response;
+        }
+        let route = match self.route(req, header_version) {
+            Ok(route) => route,
+            Err(response) => return response,
+        };
+        match message {
+            Message::Request(request) => self.respond(request, route, accepts.sse, false).await,
+            Message::Notification(notification) => {
+                self.on_notification(notification, &route);
+                HttpResponse::Accepted().finish()
+            }
+            Message::Response { .. } => HttpResponse::Accepted().finish(),
+        }
+    }
+
+    /// A 2026-07-28 message: no session; `_meta` and routing headers checked.
+    async fn post_stateless(&self, req: &HttpRequest, message: Message, version: ProtocolVersion, sse_ok: bool) -> HttpResponse {
+        let request = match message {
+            Message::Request(request) => request,
+            Message::Notification(_) | Message::Response { .. } => {
+                return match check_routing_headers(req, &message, false) {
+                    Ok(()) => HttpResponse::Accepted().finish(),
+                    Err(response) => response,
+                };
+            }
+        };
+        let reject = |code: i64, text: &str| {
+            HttpResponse::BadRequest().json(Response::error(Some(request.id.clone()), ErrorObject::new(code, text)))
+        };
+        let Some(meta) = stateless_meta(request.params.as_deref()) else {
+            return reject(jsonrpc::INVALID_PARAMS, "params._meta is required in protocol revision 2026-07-28");
+        };
+        let Some(meta_version) = meta.protocol_version.as_deref() else {
+            return reject(jsonrpc::INVALID_PARAMS, "_meta is missing io.modelcontextprotocol/protocolVersion");
+        };
+        if meta.client_capabilities.is_none() {
+            return reject(jsonrpc::INVALID_PARAMS, "_meta is missing io.modelcontextprotocol/clientCapabilities");
+        }
+        if meta_version != version.as_str() {
+            return reject(jsonrpc::HEADER_MISMATCH, "MCP-Protocol-Version header does not match _meta protocolVersion");
+        }
+        let message = Message::Request(request);
+        if let Err(response) = check_routing_headers(req, &message, true) {
+            return response;
+        }
+        let Message::Request(request) = message else {
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, jsonrpc::INTERNAL_ERROR, "request lost");
+        };
+        let route = Route {
+            version,
+            session: None,
+            log_level: meta.log_level,
+        };
+        self.respond(request, route, sse_ok, true).await
+    }
+
+    fn initialize(&self, request: Request) -> HttpResponse {
+        let params = match parse_params::<crate::protocol::messages::InitializeParams>(request.params.as_deref()) {
+            Ok(params) => params,
+            Err(error) => return json_response(&Response::error(Some(request.id), error)),
+        };
+        let version = self.core.negotiate(&params.protocol_version);
+        let body = Response::success_value(request.id, &self.core.initialize_body(version));
+        let mut response = json_response(&body);
+        if self.config.session_mode == SessionMode::Stateful {
+            let session = match self.sessions.create(version) {
+                Ok(session) => session,
+                Err(full) => {
+                    tracing::warn!("refused initialize: {full}");
+                    return refuse(StatusCode::SERVICE_UNAVAILABLE, jsonrpc::INTERNAL_ERROR, "too many sessions; try again later");
+                }
+            };
+            if let Ok(value) = HeaderValue::from_str(&session.id) {
+                response.headers_mut().insert(header::HeaderName::from_static(SESSION_HEADER), value);
+            }
+        }
+        response
+    }
+
+    /// Finds the revision and session of a non-initialize message.
+    fn route(&self, req: &HttpRequest, header_version: Option<ProtocolVersion>) -> Result<Route, HttpResponse> {
+        if self.config.session_mode == SessionMode::Stateless {
+            return Ok(Route {
+                version: header_version.unwrap_or(ProtocolVersion::ASSUMED_WITHOUT_HEADER),
+                session: None,
+                log_level: Some(LoggingLevel::Debug),
+            });
+        }
+        let session = self.session_of(req)?;
+        if let Some(version) = header_version
+            && version != session.version
+        {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::INVALID_REQUEST,
+                format!(
+                    "MCP-Protocol-Version `{version}` differs from the session's negotiated `{}`",
+                    session.version
+                ),
+            ));
+        }
+        Ok(Route {
+            version: session.version,
+            log_level: Some(session.log_level()),
+            session: Some(session),
+        })
+    }
+
+    fn session_of(&self, req: &HttpRequest) -> Result<Arc<Session>, HttpResponse> {
+        let Some(id) = req.headers().get(SESSION_HEADER) else {
+            return Err(refuse(StatusCode::BAD_REQUEST, jsonrpc::INVALID_REQUEST, "Mcp-Session-Id header is required"));
+        };
+        id.to_str()
+            .ok()
+            .and_then(|id| self.sessions.get(id))
+            .ok_or_else(|| refuse(StatusCode::NOT_FOUND, jsonrpc::INVALID_REQUEST, "session not found"))
+    }
+
+    fn on_notification(&self, notification: Notification, route: &Route) {
+        match notification.method.as_str() {
+            "notifications/initialized" => {
+                if let Some(session) = &route.session {
+                    session.initialized.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            "notifications/cancelled" => {
+                if let (Some(session), Ok(params)) =
+                    (&route.session, parse_params::<CancelledParams>(notification.params.as_deref()))
+                {
+                    session.cancel(&params.request_id);
+                }
+            }
+            other => tracing::trace!(method = other, "notification ignored"),
+        }
+    }
+
+    fn dispatch(&self, request: Request, route: Route, notifier: Option<mpsc::Sender<OutgoingNotification>>) -> BoxedResponseFuture {
+        let core = Arc::clone(&self.core);
+        Box::pin(async move {
+            let origin = RequestOrigin {
+                version: route.version,
+                session: route.session,
+                notifier,
+                log_level: route.log_level,
+            };
+            core.handle_request(request, origin).await
+        })
+    }
+
+    /// Answers with JSON, switching to an SSE stream if the handler sends a
+    /// notification before it finishes and the client takes streams.
+    async fn respond(&self, request: Request, route: Route, sse_ok: bool, stateless: bool) -> HttpResponse {
+        let answer = |response: Response| {
+            let mut http = json_response(&response);
+            if stateless {
+                *http.status_mut() = stateless_status(&response);
+            }
+            http
+        };
+        if !sse_ok {
+            return answer(self.dispatch(request, route, None).await);
+        }
+        let (tx, mut rx) = mpsc::channel::<OutgoingNotification>(32);
+        let mut running = self.dispatch(request, route, Some(tx));
+        tokio::select! {
+            biased;
+            response = &mut running => {
+                let mut pending = Vec::new();
+                while let Ok(notification) = rx.try_recv() {
+                    pending.push(sse::event(&notification));
+                }
+                if pending.is_empty() {
+                    return answer(response);
+                }
+                pending.push(sse::event(&response));
+                sse_response(stream::iter(pending.into_iter().map(Ok)))
+            }
+            Some(first) = rx.recv() => {
+                let first = stream::once(std::future::ready(Ok(sse::event(&first))));
+                sse_response(first.chain(request_stream(running, rx)))
+            }
+        }
+    }
+
+    async fn post_batch(&self, req: &HttpRequest, body: &[u8], header_version: Option<ProtocolVersion>) -> HttpResponse {
+        let items: Vec<Box<RawValue>> = match serde_json::from_slice(body) {
+            Ok(items) => items,
+            Err(e) => return HttpResponse::BadRequest().json(Response::error(None, ErrorObject::parse_error(format!("invalid JSON: {e}")))),
+        };
+        let route = match self.route(req, header_version) {
+            Ok(route) => route,
+            Err(response) => return response,
+        };
+        if route.version != ProtocolVersion::V2025_03_26 || items.is_empty() {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::INVALID_REQUEST,
+                "JSON-RPC batches are only accepted in protocol revision 2025-03-26, and must not be empty",
+            );
+        }
+        let mut responses = Vec::new();
+        for item in items {
+            match parse_message(item.get().as_bytes()) {
+                Ok(Message::Request(request)) if request.method == "initialize" => responses.push(Response::error(
+                    Some(request.id),
+                    ErrorObject::invalid_request("initialize must not be part of a batch"),
+                )),
+                Ok(Message::Request(request)) => {
+                    let route = Route {
+                        version: route.version,
+                        session: route.session.clone(),
+                        log_level: route.log_level,
+                    };
+                    responses.push(self.dispatch(request, route, None).await);
+                }
+                Ok(Message::Notification(notification)) => self.on_notification(notification, &route),
+                Ok(Message::Response { .. }) => {}
+                Err((id, error)) => responses.push(Response::error(id, error)),
+            }
+        }
+        if responses.is_empty() {
+            HttpResponse::Accepted().finish()
+        } else {
+            json_response(&responses)
+        }
+    }
+
+    fn get(&self, req: &HttpRequest) -> HttpResponse {
+        let header = version_header(req);
+        if self.config.session_mode == SessionMode::Stateless || matches!(header, VersionHeader::Known(v) if v.is_stateless()) {
+            return method_not_allowed("POST");
+        }
+        if let VersionHeader::Unsupported(requested) = header {
+            return unsupported_version(None, &requested);
+        }
+        if !Accepts::of(req.headers()).sse {
+            return refuse(StatusCode::NOT_ACCEPTABLE, jsonrpc::INVALID_REQUEST, "Accept must include text/event-stream");
+        }
+        let session = match self.session_of(req) {
+            Ok(session) => session,
+            Err(response) => return response,
+        };
+        let (tx, rx) = mpsc::channel::<OutgoingNotification>(64);
+        {
+            let Ok(mut slot) = session.standalone.lock() else {
+                return refuse(StatusCode::INTERNAL_SERVER_ERROR, jsonrpc::INTERNAL_ERROR, "session state unavailable");
+            };
+            if slot.as_ref().is_some_and(|open| !open.is_closed()) {
+                return refuse(StatusCode::CONFLICT, jsonrpc::INVALID_REQUEST, "a GET stream is already open for this session");
+            }
+            *slot = Some(tx);
+        }
+        let keep_alive = self.config.sse_keep_alive;
+        let stream = stream::unfold((rx, tokio::time::interval(keep_alive)), |(mut rx, mut tick)| async move {
+            tokio::select! {
+                message = rx.recv() => message.map(|m| (Ok(sse::event(&m)), (rx, tick))),
+                _ = tick.tick() => Some((Ok(sse::keep_alive()), (rx, tick))),
+            }
+        });
+        sse_response(stream)
+    }
+
+    fn delete(&self, req: &HttpRequest) -> HttpResponse {
+        if self.config.session_mode == SessionMode::Stateless
+            || matches!(version_header(req), VersionHeader::Known(v) if v.is_stateless())
+        {
+            return method_not_allowed("POST");
+        }
+        let Some(id) = header_str(req, SESSION_HEADER) else {
+            return refuse(StatusCode::BAD_REQUEST, jsonrpc::INVALID_REQUEST, "Mcp-Session-Id header is required");
+        };
+        if self.sessions.remove(id) {
+            HttpResponse::NoContent().finish()
+        } else {
+            refuse(StatusCode::NOT_FOUND, jsonrpc::INVALID_REQUEST, "session not found")
+        }
+    }
+}
+
+fn parse_message(body: &[u8]) -> Result<Message, (Option<jsonrpc::RequestId>, ErrorObject)> {
+    match serde_json::from_slice::<IncomingMessage>(body) {
+        Ok(message) => message.classify(),
+        Err(e) if e.is_syntax() || e.is_eof() => Err((None, ErrorObject::parse_error("invalid JSON"))),
+        Err(e) => Err((None, ErrorObject::invalid_request(format!("not a JSON-RPC message: {}", first_clause(&e.to_string()))))),
+    }
+}
+
+fn first_clause(s: &str) -> &str {
+    s.split(" at line ").next().unwrap_or(s)
+}
+
+async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Bytes, HttpResponse> {
+    let too_large = || {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            jsonrpc::INVALID_REQUEST,
+            format!("request body exceeds {limit} bytes"),
+        )
+    };
+    let declared = header_str(req, "content-length").and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| refuse(StatusCode::BAD_REQUEST, jsonrpc::PARSE_ERROR, "could not read the request body"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The name a request's `Mcp-Name` header must repeat, if its method has one.
+fn body_name(request: &Request) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        name: Option<String>,
+        uri: Option<String>,
+    }
+    let field_is_uri = match request.method.as_str() {
+        "tools/call" | "prompts/get" => false,
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => true,
+        _ => return None,
+    };
+    let probe: Probe = serde_json::from_str(request.params.as_deref().map_or("{}", RawValue::get)).ok()?;
+    if field_is_uri { probe.uri } else { probe.name }
+}
+
+/// 2026-07-28 routing headers: `Mcp-Method` and `Mcp-Name` must repeat the body
+/// (required on that revision, checked whenever present on others).
+fn check_routing_headers(req: &HttpRequest, message: &Message, required: bool) -> Result<(), HttpResponse> {
+    let (id, method, name) = match message {
+        Message::Request(request) => (Some(request.id.clone()), request.method.as_str(), body_name(request)),
+        Message::Notification(notification) => (None, notification.method.as_str(), None),
+        Message::Response { .. } => return Ok(()),
+    };
+    let mismatch = |what: String| {
+        HttpResponse::BadRequest().json(Response::error(id.clone(), ErrorObject::new(jsonrpc::HEADER_MISMATCH, what)))
+    };
+    match req.headers().get(METHOD_HEADER) {
+        Some(value) if trim_ows(value.as_bytes()) != method.as_bytes() => {
+            return Err(mismatch(format!("Mcp-Method header does not match the body's method `{method}`")));
+        }
+        None if required => return Err(mismatch("Mcp-Method header is required".to_owned())),
+        _ => {}
+    }
+    if let Some(name) = name {
+        match req.headers().get(NAME_HEADER) {
+            Some(value) if trim_ows(value.as_bytes()) != name.as_bytes() => {
+                return Err(mismatch("Mcp-Name header does not match the body".to_owned()));
+            }
+            None if required => return Err(mismatch("Mcp-Name header is required".to_owned())),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Strips optional white space (RFC 9110) around a header value.
+fn trim_ows(value: &[u8]) -> &[u8] {
+    let start = value.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(value.len());
+    let end = value.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |i| i + 1);
+    &value[start..end]
+}
+
+fn sse_response(body: impl Stream<Item = Result<Bytes, actix_web::Error>> + 'static) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body)
+}
+
+/// The rest of a request's stream: notifications as they come, then the
+/// response, then the end. Dropping the stream (client gone) drops the handler.
+fn request_stream(
+    running: BoxedResponseFuture,
+    rx: mpsc::Receiver<OutgoingNotification>,
+) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
+    enum State {
+        Running(BoxedResponseFuture, mpsc::Receiver<OutgoingNotification>),
+        Done,
+    }
+    stream::unfold(State::Running(running, rx), |state| async move {
+        let State::Running(mut running, mut rx) = state else {
+            return None;
+        };
+        tokio::select! {
+            biased;
+            Some(notification) = rx.recv() => Some((Ok(sse::event(&notification)), State::Running(running, rx))),
+            response = &mut running => {
+                let mut chunk = BytesMut::new();
+                while let Ok(notification) = rx.try_recv() {
+                    chunk.extend_from_slice(&sse::event(&notification));
+                }
+                chunk.extend_from_slice(&sse::event(&response));
+                Some((Ok(chunk.freeze()), State::Done))
+            }
+        }
+    })
+}

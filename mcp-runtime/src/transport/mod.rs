@@ -1,0 +1,9 @@
+//! Streamable HTTP on actix-web: the endpoint, sessions, host and origin checks.
+
+mod config;
+pub(crate) mod http;
+mod origin;
+pub(crate) mod session;
+mod sse;
+
+pub use config::{HostPolicy, HttpConfig, SessionMode};

@@ -1,0 +1,152 @@
+//! `Host` and `Origin` checks (DNS-rebinding protection) and CORS headers.
+
+use super::config::HostPolicy;
+use actix_web::HttpRequest;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+
+const LOOPBACK_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
+
+/// Splits `host[:port]` (with bracketed IPv6) into lowercase host and port.
+fn split_authority(authority: &str) -> Option<(String, Option<&str>)> {
+    let authority = authority.trim();
+    if authority.is_empty() {
+        return None;
+    }
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let end = rest.find(']')?;
+        let host = &authority[..end + 2];
+        match &rest[end + 1..] {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (h, Some(p)),
+            Some(_) => (authority, None),
+            None => (authority, None),
+        }
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    Some((host.to_ascii_lowercase(), port))
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    LOOPBACK_NAMES.contains(&host)
+}
+
+/// The request's `Host` (or HTTP/2 `:authority`).
+fn request_authority(req: &HttpRequest) -> Option<&str> {
+    match req.headers().get(header::HOST) {
+        Some(v) => v.to_str().ok(),
+        None => req.uri().authority().map(|a| a.as_str()),
+    }
+}
+
+/// Whether the request's `Host` is allowed.
+pub(crate) fn host_allowed(req: &HttpRequest, policy: &HostPolicy) -> bool {
+    if *policy == HostPolicy::Any {
+        return true;
+    }
+    let Some((host, port)) = request_authority(req).and_then(split_authority) else {
+        return false;
+    };
+    match policy {
+        HostPolicy::Any => true,
+        HostPolicy::Loopback => is_loopback_host(&host),
+        HostPolicy::List(entries) => entries.iter().any(|entry| match split_authority(entry) {
+            Some((h, None)) => h == host,
+            Some((h, Some(p))) => h == host && Some(p) == port,
+            None => false,
+        }),
+    }
+}
+
+/// Whether a browser `Origin` may use the endpoint.
+///
+/// Allowed: no `Origin` (not a browser), a configured origin, the server's own
+/// origin, or a loopback page talking to a loopback server (local tools such as
+/// the MCP Inspector).
+pub(crate) fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/');
+    if allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    let Some(origin_authority) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
+        return false;
+    };
+    let Some((origin_host, _)) = split_authority(origin_authority) else {
+        return false;
+    };
+    let request_host = request_authority(req).and_then(split_authority);
+    if request_authority(req).is_some_and(|a| a.eq_ignore_ascii_case(origin_authority)) {
+        return true;
+    }
+    matches!(request_host, Some((h, _)) if is_loopback_host(&h) && is_loopback_host(&origin_host))
+}
+
+const ALLOW_HEADERS: &str =
+    "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID";
+const EXPOSE_HEADERS: &str = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate";
+
+/// Adds CORS headers for an allowed browser origin.
+pub(crate) fn add_cors_headers(req: &HttpRequest, headers: &mut HeaderMap) {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return;
+    };
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+}
+
+/// Adds the preflight answer's headers.
+pub(crate) fn add_preflight_headers(headers: &mut HeaderMap) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, DELETE, OPTIONS"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn req(host: &str, origin: Option<&str>) -> HttpRequest {
+        let mut r = TestRequest::default().insert_header((header::HOST, host));
+        if let Some(o) = origin {
+            r = r.insert_header((header::ORIGIN, o));
+        }
+        r.to_http_request()
+    }
+
+    #[test]
+    fn host_policy() {
+        assert!(host_allowed(&req("localhost:3000", None), &HostPolicy::Loopback));
+        assert!(host_allowed(&req("[::1]:3000", None), &HostPolicy::Loopback));
+        assert!(host_allowed(&req("127.0.0.1", None), &HostPolicy::Loopback));
+        assert!(!host_allowed(&req("evil.example:3000", None), &HostPolicy::Loopback));
+        assert!(!host_allowed(&req("localhost:abc", None), &HostPolicy::Loopback));
+        let list = HostPolicy::List(vec!["mcp.example.com".into(), "api.example.com:8443".into()]);
+        assert!(host_allowed(&req("MCP.example.com:443", None), &list));
+        assert!(host_allowed(&req("api.example.com:8443", None), &list));
+        assert!(!host_allowed(&req("api.example.com:9999", None), &list));
+    }
+
+    #[test]
+    fn origin_policy() {
+        assert!(origin_allowed(&req("localhost:3000", None), &[]));
+        assert!(origin_allowed(&req("localhost:3000", Some("http://localhost:6274")), &[]));
+        assert!(origin_allowed(&req("mcp.example.com", Some("https://mcp.example.com")), &[]));
+        assert!(!origin_allowed(&req("localhost:3000", Some("http://evil.example")), &[]));
+        assert!(!origin_allowed(&req("mcp.example.com", Some("http://localhost:1")), &[]));
+        assert!(origin_allowed(&req("mcp.example.com", Some("https://app.example.com")), &["https://app.example.com".into()]));
+        assert!(!origin_allowed(&req("localhost:3000", Some("null")), &[]));
+    }
+}

@@ -1,0 +1,213 @@
+//! Sessions of the session-based revisions (2025-03-26 to 2025-11-25).
+
+use crate::protocol::jsonrpc::OutgoingNotification;
+use crate::protocol::{LoggingLevel, ProtocolVersion, RequestId};
+use base64::Engine as _;
+use dashmap::DashMap;
+use rand::RngCore as _;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// One client's session.
+pub(crate) struct Session {
+    pub(crate) id: Arc<str>,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) initialized: AtomicBool,
+    log_level: AtomicU8,
+    last_seen: AtomicU64,
+    in_flight: DashMap<RequestId, CancellationToken>,
+    /// The GET stream's sender, if one is open.
+    pub(crate) standalone: Mutex<Option<mpsc::Sender<OutgoingNotification>>>,
+}
+
+impl Session {
+    pub(crate) fn log_level(&self) -> LoggingLevel {
+        LoggingLevel::from_index(self.log_level.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_log_level(&self, level: LoggingLevel) {
+        self.log_level.store(level.index(), Ordering::Relaxed);
+    }
+
+    /// Registers a request so `notifications/cancelled` can reach it.
+    pub(crate) fn track(self: &Arc<Self>, id: RequestId, token: CancellationToken) -> InFlightGuard {
+        self.in_flight.insert(id.clone(), token);
+        InFlightGuard {
+            session: Arc::clone(self),
+            id,
+        }
+    }
+
+    pub(crate) fn cancel(&self, id: &RequestId) {
+        if let Some((_, token)) = self.in_flight.remove(id) {
+            token.cancel();
+        }
+    }
+
+    /// Ends every request still running in the session.
+    fn cancel_all(&self) {
+        for entry in self.in_flight.iter() {
+            entry.value().cancel();
+        }
+        self.in_flight.clear();
+    }
+}
+
+/// Removes a request from the in-flight table when it finishes.
+pub(crate) struct InFlightGuard {
+    session: Arc<Session>,
+    id: RequestId,
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.session.in_flight.remove(&self.id);
+    }
+}
+
+/// Why a session could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("too many live sessions")]
+pub(crate) struct SessionsFull;
+
+/// All live sessions, shared by every worker.
+pub(crate) struct SessionStore {
+    sessions: DashMap<Arc<str>, Arc<Session>>,
+    epoch: Instant,
+    last_sweep: AtomicU64,
+    idle_timeout: Duration,
+    max_sessions: usize,
+}
+
+impl SessionStore {
+    pub(crate) fn new(idle_timeout: Duration, max_sessions: usize) -> Self {
+        Self {
+            sessions: DashMap::new(),
+            epoch: Instant::now(),
+            last_sweep: AtomicU64::new(0),
+            idle_timeout,
+            max_sessions,
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_secs()
+    }
+
+    fn is_expired(&self, session: &Session, now: u64) -> bool {
+        now.saturating_sub(session.last_seen.load(Ordering::Relaxed)) > self.idle_timeout.as_secs()
+    }
+
+    /// Mints a session with an unguessable id (256 bits from the OS CSPRNG).
+    pub(crate) fn create(&self, version: ProtocolVersion) -> Result<Arc<Session>, SessionsFull> {
+        // Sweeping here, at most once a minute, keeps idle sessions bounded
+        // without a background task tied to one runtime.
+        let now = self.now();
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= 60
+            && self.last_sweep.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            self.sweep();
+        }
+        if self.sessions.len() >= self.max_sessions {
+            self.sweep();
+            if self.sessions.len() >= self.max_sessions {
+                return Err(SessionsFull);
+            }
+        }
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let id: Arc<str> = Arc::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+        let session = Arc::new(Session {
+            id: Arc::clone(&id),
+            version,
+            initialized: AtomicBool::new(false),
+            log_level: AtomicU8::new(LoggingLevel::Debug.index()),
+            last_seen: AtomicU64::new(self.now()),
+            in_flight: DashMap::new(),
+            standalone: Mutex::new(None),
+        });
+        self.sessions.insert(id, Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// The live session with this id, refreshing its idle clock.
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
+        let now = self.now();
+        let session = self.sessions.get(id).map(|s| Arc::clone(&s))?;
+        if self.is_expired(&session, now) {
+            self.remove(id);
+            return None;
+        }
+        session.last_seen.store(now, Ordering::Relaxed);
+        Some(session)
+    }
+
+    /// Ends a session; `false` if there was none.
+    pub(crate) fn remove(&self, id: &str) -> bool {
+        match self.sessions.remove(id) {
+            Some((_, session)) => {
+                session.cancel_all();
+                if let Ok(mut stream) = session.standalone.lock() {
+                    stream.take();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets idle sessions.
+    pub(crate) fn sweep(&self) {
+        let now = self.now();
+        let expired: Vec<Arc<str>> = self
+            .sessions
+            .iter()
+            .filter(|s| self.is_expired(s.value(), now))
+            .map(|s| Arc::clone(s.key()))
+            .collect();
+        for id in expired {
+            self.remove(&id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_visible_ascii() {
+        let store = SessionStore::new(Duration::from_secs(60), 10);
+        let a = store.create(ProtocolVersion::V2025_11_25).unwrap();
+        let b = store.create(ProtocolVersion::V2025_11_25).unwrap();
+        assert_ne!(a.id, b.id);
+        assert!(a.id.bytes().all(|c| (0x21..=0x7e).contains(&c)));
+        assert!(a.id.len() >= 43);
+        assert!(store.remove(&a.id));
+        assert!(store.get(&a.id).is_none());
+        assert!(store.get(&b.id).is_some());
+    }
+
+    #[test]
+    fn refuses_past_the_limit() {
+        let store = SessionStore::new(Duration::from_secs(60), 1);
+        store.create(ProtocolVersion::V2025_11_25).unwrap();
+        assert!(store.create(ProtocolVersion::V2025_11_25).is_err());
+    }
+
+    #[test]
+    fn cancels_tracked_requests() {
+        let store = SessionStore::new(Duration::from_secs(60), 1);
+        let s = store.create(ProtocolVersion::V2025_11_25).unwrap();
+        let token = CancellationToken::new();
+        let guard = s.track(RequestId::Number(1), token.clone());
+        s.cancel(&RequestId::Number(1));
+        assert!(token.is_cancelled());
+        drop(guard);
+        assert!(s.in_flight.is_empty());
+    }
+}
