@@ -31,7 +31,9 @@ pub(crate) struct ContextInner {
 
 impl RequestContext {
     pub(crate) fn new(inner: ContextInner) -> Self {
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// A context not attached to any client: notifications go nowhere.
@@ -121,7 +123,9 @@ impl RequestContext {
     async fn notify(&self, method: &'static str, params: serde_json::Value) {
         if let Some(notifier) = &self.inner.notifier {
             // A closed channel means the response is already written; nothing to do.
-            let _ = notifier.send(OutgoingNotification::new(method, params)).await;
+            let _ = notifier
+                .send(OutgoingNotification::new(method, params))
+                .await;
         }
     }
 }

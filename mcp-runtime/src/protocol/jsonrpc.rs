@@ -174,7 +174,10 @@ impl IncomingMessage {
     pub fn classify(self) -> Result<Message, (Option<RequestId>, ErrorObject)> {
         let id = self.id.clone().flatten();
         if self.jsonrpc.as_deref() != Some("2.0") {
-            return Err((id, ErrorObject::invalid_request("`jsonrpc` must be \"2.0\"")));
+            return Err((
+                id,
+                ErrorObject::invalid_request("`jsonrpc` must be \"2.0\""),
+            ));
         }
         match (self.id, self.method) {
             (Some(None), _) => Err((None, ErrorObject::invalid_request("`id` must not be null"))),
@@ -192,7 +195,9 @@ impl IncomingMessage {
             }
             (id, None) => Err((
                 id.flatten(),
-                ErrorObject::invalid_request("a message needs a `method`, or a `result` or `error`"),
+                ErrorObject::invalid_request(
+                    "a message needs a `method`, or a `result` or `error`",
+                ),
             )),
         }
     }
@@ -225,7 +230,10 @@ impl Response {
     pub fn success_value<T: Serialize>(id: RequestId, result: &T) -> Self {
         match serde_json::value::to_raw_value(result) {
             Ok(raw) => Self::success(id, raw),
-            Err(e) => Self::error(Some(id), ErrorObject::internal(format!("result not serializable: {e}"))),
+            Err(e) => Self::error(
+                Some(id),
+                ErrorObject::internal(format!("result not serializable: {e}")),
+            ),
         }
     }
 
@@ -276,14 +284,19 @@ mod tests {
     use super::*;
 
     fn classify(json: &str) -> Result<Message, (Option<RequestId>, ErrorObject)> {
-        serde_json::from_str::<IncomingMessage>(json).unwrap().classify()
+        serde_json::from_str::<IncomingMessage>(json)
+            .unwrap()
+            .classify()
     }
 
     #[test]
     fn classifies_requests_notifications_and_responses() {
         assert!(matches!(
             classify(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
-            Ok(Message::Request(Request { id: RequestId::Number(1), .. }))
+            Ok(Message::Request(Request {
+                id: RequestId::Number(1),
+                ..
+            }))
         ));
         assert!(matches!(
             classify(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),

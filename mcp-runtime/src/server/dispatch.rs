@@ -2,17 +2,19 @@
 
 use super::ServerCore;
 use crate::context::{ContextInner, RequestContext};
+use crate::protocol::jsonrpc::MISSING_CLIENT_CAPABILITY;
 use crate::protocol::jsonrpc::{OutgoingNotification, Request, Response};
 use crate::protocol::messages::ServerCapabilities;
 use crate::protocol::messages::{
-    CallToolParams, DiscoverResult, InitializeParams, InitializeResult, ListToolsParams, LoggingLevel, SetLevelParams,
+    CallToolParams, DiscoverResult, InitializeParams, InitializeResult, ListToolsParams,
+    LoggingLevel, SetLevelParams,
 };
 use crate::protocol::{ErrorObject, ProtocolVersion};
 use crate::transport::session::Session;
 use futures_util::FutureExt as _;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -28,6 +30,8 @@ pub(crate) struct RequestOrigin {
     pub(crate) notifier: Option<mpsc::Sender<OutgoingNotification>>,
     /// Minimum level of `notifications/message`; `None` sends none.
     pub(crate) log_level: Option<LoggingLevel>,
+    /// What the client declared it can do (`null` if unknown).
+    pub(crate) client_capabilities: Value,
 }
 
 /// Methods the stateless revision removed.
@@ -50,11 +54,17 @@ const CACHEABLE: [&str; 6] = [
 ];
 
 /// Parses method parameters; absent params read as `{}`.
-pub(crate) fn parse_params<T: DeserializeOwned>(params: Option<&RawValue>) -> Result<T, ErrorObject> {
+pub(crate) fn parse_params<T: DeserializeOwned>(
+    params: Option<&RawValue>,
+) -> Result<T, ErrorObject> {
     let text = params.map_or("{}", RawValue::get);
     serde_json::from_str(text).map_err(|e| {
         let detail = e.to_string();
-        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_owned();
+        let detail = detail
+            .split(" at line ")
+            .next()
+            .unwrap_or(&detail)
+            .to_owned();
         ErrorObject::invalid_params(format!("invalid params: {detail}"))
     })
 }
@@ -86,7 +96,11 @@ impl ServerCore {
         }
     }
 
-    async fn answer(&self, request: Request, origin: RequestOrigin) -> Result<Box<RawValue>, ErrorObject> {
+    async fn answer(
+        &self,
+        request: Request,
+        origin: RequestOrigin,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         let params = request.params.as_deref();
         match request.method.as_str() {
             "ping" => Ok(empty_object()),
@@ -104,7 +118,12 @@ impl ServerCore {
             "tools/list" => {
                 let params: ListToolsParams = parse_params(params)?;
                 let registry = self.tools.load();
-                registry.list_page(params.cursor.as_deref(), self.page_size, origin.version.has_structured_output(), |_| true)
+                registry.list_page(
+                    params.cursor.as_deref(),
+                    self.page_size,
+                    origin.version.has_structured_output(),
+                    |_| true,
+                )
             }
             "tools/call" => self.call_tool(request, origin).await,
             "logging/setLevel" => {
@@ -119,7 +138,11 @@ impl ServerCore {
     }
 
     pub(crate) fn capabilities_for(&self, version: ProtocolVersion) -> &ServerCapabilities {
-        if version.is_stateless() { &self.stateless_capabilities } else { &self.capabilities }
+        if version.is_stateless() {
+            &self.stateless_capabilities
+        } else {
+            &self.capabilities
+        }
     }
 
     pub(crate) fn initialize_body(&self, version: ProtocolVersion) -> InitializeResult<'_> {
@@ -131,14 +154,43 @@ impl ServerCore {
         }
     }
 
-    async fn call_tool(&self, request: Request, origin: RequestOrigin) -> Result<Box<RawValue>, ErrorObject> {
+    async fn call_tool(
+        &self,
+        request: Request,
+        origin: RequestOrigin,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         let id = request.id;
         let params: CallToolParams = parse_params(request.params.as_deref())?;
         let Some(entry) = self.tools.load().get(&params.name).cloned() else {
-            return Err(ErrorObject::invalid_params(format!("unknown tool: {}", params.name)));
+            return Err(ErrorObject::invalid_params(format!(
+                "unknown tool: {}",
+                params.name
+            )));
         };
+        let missing: Map<String, Value> = entry
+            .tool
+            .access()
+            .client_capabilities
+            .iter()
+            .filter(|c| origin.client_capabilities.get(c.as_ref()).is_none())
+            .map(|c| (c.to_string(), json!({})))
+            .collect();
+        if !missing.is_empty() {
+            let names = missing.keys().cloned().collect::<Vec<_>>().join(", ");
+            return Err(ErrorObject::new(
+                MISSING_CLIENT_CAPABILITY,
+                format!(
+                    "tool `{}` needs client capabilities the client did not declare: {names}",
+                    params.name
+                ),
+            )
+            .with_data(json!({ "requiredCapabilities": missing })));
+        }
         let cancellation = CancellationToken::new();
-        let _in_flight = origin.session.as_ref().map(|s| s.track(id.clone(), cancellation.clone()));
+        let _in_flight = origin
+            .session
+            .as_ref()
+            .map(|s| s.track(id.clone(), cancellation.clone()));
         let ctx = RequestContext::new(ContextInner {
             request_id: id.clone(),
             protocol_version: origin.version,
@@ -148,7 +200,8 @@ impl ServerCore {
             min_log_level: origin.log_level,
             cancellation,
         });
-        let run = AssertUnwindSafe((entry.tool.handler())(params.arguments, ctx.clone())).catch_unwind();
+        let run =
+            AssertUnwindSafe((entry.tool.handler())(params.arguments, ctx.clone())).catch_unwind();
         let mut result = tokio::select! {
             outcome = run => match outcome {
                 Ok(result) => result,
@@ -173,7 +226,8 @@ fn empty_object() -> Box<RawValue> {
 }
 
 fn to_raw<T: serde::Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
-    serde_json::value::to_raw_value(value).map_err(|e| ErrorObject::internal(format!("result not serializable: {e}")))
+    serde_json::value::to_raw_value(value)
+        .map_err(|e| ErrorObject::internal(format!("result not serializable: {e}")))
 }
 
 /// Adds the fields every 2026-07-28 result carries.

@@ -79,7 +79,11 @@ impl McpServerBuilder {
 
     /// Keeps no sessions: every POST stands alone; GET and DELETE answer 405.
     pub fn stateless(mut self, stateless: bool) -> Self {
-        self.http.session_mode = if stateless { SessionMode::Stateless } else { SessionMode::Stateful };
+        self.http.session_mode = if stateless {
+            SessionMode::Stateless
+        } else {
+            SessionMode::Stateful
+        };
         self
     }
 
@@ -99,8 +103,13 @@ impl McpServerBuilder {
 
     /// Lets browser pages from these origins call the endpoint (besides loopback
     /// and same-origin pages), e.g. `https://app.example.com`.
-    pub fn allowed_origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
-        self.http.allowed_origins.extend(origins.into_iter().map(Into::into));
+    pub fn allowed_origins<S: Into<String>>(
+        mut self,
+        origins: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.http
+            .allowed_origins
+            .extend(origins.into_iter().map(Into::into));
         self
     }
 
@@ -131,7 +140,10 @@ impl McpServerBuilder {
     /// Validates tools and settings.
     pub fn build(self) -> Result<McpServer, BuildError> {
         if !self.http.path.starts_with('/') {
-            return Err(BuildError::Config(format!("path `{}` must start with `/`", self.http.path)));
+            return Err(BuildError::Config(format!(
+                "path `{}` must start with `/`",
+                self.http.path
+            )));
         }
         if self.http.page_size == 0 {
             return Err(BuildError::Config("page size must be at least 1".into()));
@@ -140,7 +152,9 @@ impl McpServerBuilder {
         let core = ServerCore {
             info: self.info,
             capabilities: ServerCapabilities {
-                tools: ListChangedCapability { list_changed: Some(true) },
+                tools: ListChangedCapability {
+                    list_changed: Some(true),
+                },
                 logging: Map::new(),
             },
             stateless_capabilities: ServerCapabilities {
@@ -214,7 +228,10 @@ impl McpServer {
     /// Registers the MCP endpoint on an actix-web app, next to your own routes:
     /// `App::new().configure(server.configure())`.
     pub fn configure(&self) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + use<> {
-        transport::http::configure(transport::http::Endpoint::new(Arc::clone(&self.core), self.http.clone()))
+        transport::http::configure(transport::http::Endpoint::new(
+            Arc::clone(&self.core),
+            self.http.clone(),
+        ))
     }
 
     /// Serves on `HOST`:`PORT` from the environment (default `127.0.0.1:3000`)
@@ -223,7 +240,10 @@ impl McpServer {
         let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
         let port = match std::env::var("PORT") {
             Ok(p) => p.parse::<u16>().map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("PORT must be a port number, got `{p}`"))
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("PORT must be a port number, got `{p}`"),
+                )
             })?,
             Err(_) => 3000,
         };
@@ -231,7 +251,10 @@ impl McpServer {
             IpAddr::from([127, 0, 0, 1])
         } else {
             host.parse().map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("HOST must be an IP address, got `{host}`"))
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("HOST must be an IP address, got `{host}`"),
+                )
             })?
         };
         self.listen_on(SocketAddr::new(ip, port)).await
@@ -253,7 +276,10 @@ impl McpServer {
     }
 
     /// Serves on an already bound listener.
-    pub fn bind_listener(mut self, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    pub fn bind_listener(
+        mut self,
+        listener: std::net::TcpListener,
+    ) -> std::io::Result<actix_web::dev::Server> {
         self.adjust_hosts_for(listener.local_addr()?.ip());
         self.serve_listener(listener)
     }
@@ -268,14 +294,18 @@ impl McpServer {
         }
     }
 
-    fn serve_listener(self, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    fn serve_listener(
+        self,
+        listener: std::net::TcpListener,
+    ) -> std::io::Result<actix_web::dev::Server> {
         let local = listener.local_addr()?;
         let endpoint = transport::http::Endpoint::new(Arc::clone(&self.core), self.http.clone());
         let configure = transport::http::configure(endpoint);
-        let server = actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
-            .shutdown_timeout(10)
-            .listen(listener)?
-            .run();
+        let server =
+            actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
+                .shutdown_timeout(10)
+                .listen(listener)?
+                .run();
         let shown = if local.ip().is_unspecified() {
             SocketAddr::new(IpAddr::from([127, 0, 0, 1]), local.port())
         } else {

@@ -18,7 +18,8 @@ use std::sync::Arc;
 pub type ToolFuture = Pin<Box<dyn Future<Output = CallToolResult> + Send + 'static>>;
 
 /// A type-erased tool handler: raw arguments in, result out.
-pub type ToolHandler = Arc<dyn Fn(Option<Box<RawValue>>, RequestContext) -> ToolFuture + Send + Sync>;
+pub type ToolHandler =
+    Arc<dyn Fn(Option<Box<RawValue>>, RequestContext) -> ToolFuture + Send + Sync>;
 
 /// Behaviour hints published in the tool's listing. Clients treat them as hints,
 /// never as security.
@@ -59,12 +60,19 @@ pub struct AccessRule {
     pub roles: Vec<Cow<'static, str>>,
     /// Every one of these permissions is required.
     pub permissions: Vec<Cow<'static, str>>,
+    /// Client capabilities the tool needs (e.g. `sampling`), checked against
+    /// what the client declared.
+    pub client_capabilities: Vec<Cow<'static, str>>,
 }
 
 impl AccessRule {
     /// Whether anyone may call the tool.
     pub fn is_open(&self) -> bool {
-        self.scopes.is_empty() && self.any_scope.is_empty() && self.roles.is_empty() && self.permissions.is_empty()
+        self.scopes.is_empty()
+            && self.any_scope.is_empty()
+            && self.roles.is_empty()
+            && self.permissions.is_empty()
+            && self.client_capabilities.is_empty()
     }
 }
 
@@ -105,7 +113,9 @@ impl Tool {
         let erased: ToolHandler = Arc::new(move |raw, ctx| {
             let args = match parse_arguments::<F::Args>(raw.as_deref()) {
                 Ok(args) => args,
-                Err(message) => return Box::pin(std::future::ready(CallToolResult::error(message))),
+                Err(message) => {
+                    return Box::pin(std::future::ready(CallToolResult::error(message)));
+                }
             };
             let fut = handler.call(args, ctx);
             Box::pin(async move { fut.await.into_tool_result() })
@@ -196,14 +206,24 @@ impl Tool {
     }
 
     /// Requires all of these scopes.
-    pub fn scopes<S: Into<Cow<'static, str>>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
-        self.access.scopes.extend(scopes.into_iter().map(Into::into));
+    pub fn scopes<S: Into<Cow<'static, str>>>(
+        mut self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.access
+            .scopes
+            .extend(scopes.into_iter().map(Into::into));
         self
     }
 
     /// Requires at least one of these scopes.
-    pub fn any_scope<S: Into<Cow<'static, str>>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
-        self.access.any_scope.extend(scopes.into_iter().map(Into::into));
+    pub fn any_scope<S: Into<Cow<'static, str>>>(
+        mut self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.access
+            .any_scope
+            .extend(scopes.into_iter().map(Into::into));
         self
     }
 
@@ -214,14 +234,28 @@ impl Tool {
     }
 
     /// Requires all of these permissions.
-    pub fn permissions<S: Into<Cow<'static, str>>>(mut self, permissions: impl IntoIterator<Item = S>) -> Self {
-        self.access.permissions.extend(permissions.into_iter().map(Into::into));
+    pub fn permissions<S: Into<Cow<'static, str>>>(
+        mut self,
+        permissions: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.access
+            .permissions
+            .extend(permissions.into_iter().map(Into::into));
+        self
+    }
+
+    /// Requires the client to have declared this capability (e.g. `sampling`);
+    /// a client without it gets error -32021 before the tool runs.
+    pub fn requires_client_capability(mut self, capability: impl Into<Cow<'static, str>>) -> Self {
+        self.access.client_capabilities.push(capability.into());
         self
     }
 
     /// Adds an entry to the listing's `_meta`.
     pub fn meta(mut self, key: impl Into<String>, value: Value) -> Self {
-        self.meta.get_or_insert_with(Map::new).insert(key.into(), value);
+        self.meta
+            .get_or_insert_with(Map::new)
+            .insert(key.into(), value);
         self
     }
 
@@ -246,7 +280,10 @@ impl Tool {
             entry.insert("outputSchema".into(), Value::Object((**schema).clone()));
         }
         if !self.annotations.is_empty() {
-            entry.insert("annotations".into(), serde_json::to_value(&self.annotations).unwrap_or_default());
+            entry.insert(
+                "annotations".into(),
+                serde_json::to_value(&self.annotations).unwrap_or_default(),
+            );
         }
         if let Some(meta) = &self.meta {
             entry.insert("_meta".into(), Value::Object(meta.clone()));
@@ -299,7 +336,11 @@ pub trait ToolFn<M>: Send + Sync + 'static {
     /// What the tool returns.
     type Output: IntoToolResult + 'static;
     /// Runs the tool.
-    fn call(&self, args: Self::Args, ctx: RequestContext) -> Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+    fn call(
+        &self,
+        args: Self::Args,
+        ctx: RequestContext,
+    ) -> Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 }
 
 #[doc(hidden)]
@@ -317,7 +358,11 @@ where
 {
     type Args = NoArgs;
     type Output = Fut::Output;
-    fn call(&self, _: NoArgs, _: RequestContext) -> Pin<Box<dyn Future<Output = Self::Output> + Send>> {
+    fn call(
+        &self,
+        _: NoArgs,
+        _: RequestContext,
+    ) -> Pin<Box<dyn Future<Output = Self::Output> + Send>> {
         Box::pin(self())
     }
 }
@@ -331,7 +376,11 @@ where
 {
     type Args = A;
     type Output = Fut::Output;
-    fn call(&self, args: A, _: RequestContext) -> Pin<Box<dyn Future<Output = Self::Output> + Send>> {
+    fn call(
+        &self,
+        args: A,
+        _: RequestContext,
+    ) -> Pin<Box<dyn Future<Output = Self::Output> + Send>> {
         Box::pin(self(args))
     }
 }
@@ -345,7 +394,11 @@ where
 {
     type Args = A;
     type Output = Fut::Output;
-    fn call(&self, args: A, ctx: RequestContext) -> Pin<Box<dyn Future<Output = Self::Output> + Send>> {
+    fn call(
+        &self,
+        args: A,
+        ctx: RequestContext,
+    ) -> Pin<Box<dyn Future<Output = Self::Output> + Send>> {
         Box::pin(self(args, ctx))
     }
 }

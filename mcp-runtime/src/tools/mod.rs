@@ -7,5 +7,8 @@ mod schema;
 
 pub use descriptor::{AccessRule, NoArgs, Tool, ToolAnnotations, ToolFn, ToolFuture, ToolHandler};
 pub use registry::{RegistryError, ToolRegistry, is_valid_tool_name};
-pub use result::{CallToolResult, Content, ContentAnnotations, IntoToolResult, Json, OutputSchema, ResourceContents, ToolError};
+pub use result::{
+    CallToolResult, Content, ContentAnnotations, IntoToolResult, Json, OutputSchema,
+    ResourceContents, ToolError,
+};
 pub use schema::{SchemaError, object_schema_for};

@@ -15,7 +15,9 @@ pub enum RegistryError {
     #[error("two tools are named `{0}`; tool names must be unique")]
     DuplicateName(String),
     /// The name breaks the MCP tool-name rules.
-    #[error("tool name `{0}` is invalid: use 1 to 128 characters of A-Z, a-z, 0-9, `_`, `-` and `.`")]
+    #[error(
+        "tool name `{0}` is invalid: use 1 to 128 characters of A-Z, a-z, 0-9, `_`, `-` and `.`"
+    )]
     InvalidName(String),
     /// The arguments or output type has no object schema.
     #[error("tool `{tool}`: {source}")]
@@ -29,7 +31,10 @@ pub enum RegistryError {
 
 /// Whether `name` follows the MCP tool-name rules.
 pub fn is_valid_tool_name(name: &str) -> bool {
-    (1..=128).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    (1..=128).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 pub(crate) struct RegisteredTool {
@@ -54,7 +59,10 @@ impl ToolRegistry {
             if !is_valid_tool_name(&tool.name) {
                 errors.push(RegistryError::InvalidName(tool.name.to_string()));
             }
-            let schema_errors = [tool.input_schema.as_ref().err(), tool.output_schema.as_ref().and_then(|s| s.as_ref().err())];
+            let schema_errors = [
+                tool.input_schema.as_ref().err(),
+                tool.output_schema.as_ref().and_then(|s| s.as_ref().err()),
+            ];
             for source in schema_errors.into_iter().flatten() {
                 errors.push(RegistryError::Schema {
                     tool: tool.name.to_string(),
@@ -66,7 +74,8 @@ impl ToolRegistry {
                 errors.push(RegistryError::DuplicateName(tool.name.to_string()));
             }
             let render = |structured| {
-                serde_json::value::to_raw_value(&tool.listing(structured)).unwrap_or_else(|_| RawValue::NULL.to_owned())
+                serde_json::value::to_raw_value(&tool.listing(structured))
+                    .unwrap_or_else(|_| RawValue::NULL.to_owned())
             };
             registered.push(Arc::new(RegisteredTool {
                 listing: render(true),
@@ -116,7 +125,9 @@ impl ToolRegistry {
     ) -> Result<Box<RawValue>, ErrorObject> {
         let start = match cursor {
             None => 0,
-            Some(cursor) => decode_cursor(cursor).filter(|&i| i <= self.tools.len()).ok_or_else(|| ErrorObject::invalid_params("invalid cursor"))?,
+            Some(cursor) => decode_cursor(cursor)
+                .filter(|&i| i <= self.tools.len())
+                .ok_or_else(|| ErrorObject::invalid_params("invalid cursor"))?,
         };
         let mut out = String::with_capacity(256 * page_size.min(self.tools.len()).max(1));
         out.push_str(r#"{"tools":["#);
@@ -133,7 +144,11 @@ impl ToolRegistry {
             if taken > 0 {
                 out.push(',');
             }
-            let listing = if structured { &entry.listing } else { &entry.listing_without_output_schema };
+            let listing = if structured {
+                &entry.listing
+            } else {
+                &entry.listing_without_output_schema
+            };
             out.push_str(listing.get());
             taken += 1;
         }
@@ -142,7 +157,8 @@ impl ToolRegistry {
             let _ = write!(out, r#","nextCursor":"{}""#, encode_cursor(next));
         }
         out.push('}');
-        RawValue::from_string(out).map_err(|e| ErrorObject::internal(format!("tools/list rendering failed: {e}")))
+        RawValue::from_string(out)
+            .map_err(|e| ErrorObject::internal(format!("tools/list rendering failed: {e}")))
     }
 }
 
@@ -151,8 +167,14 @@ fn encode_cursor(offset: usize) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Option<usize> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    std::str::from_utf8(&bytes).ok()?.strip_prefix("tools:")?.parse().ok()
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .strip_prefix("tools:")?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -166,7 +188,9 @@ mod tests {
 
     #[test]
     fn validates_names_and_duplicates() {
-        let errors = ToolRegistry::new(vec![tool("a"), tool("a"), tool("bad name"), tool("")]).err().unwrap();
+        let errors = ToolRegistry::new(vec![tool("a"), tool("a"), tool("bad name"), tool("")])
+            .err()
+            .unwrap();
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(is_valid_tool_name("get-user.v2_x"));
         assert!(!is_valid_tool_name(&"x".repeat(129)));
@@ -175,12 +199,24 @@ mod tests {
     #[test]
     fn paginates_with_opaque_cursors() {
         let registry = ToolRegistry::new((0..5).map(|i| tool(&format!("t{i}"))).collect()).unwrap();
-        let page: Value = serde_json::from_str(registry.list_page(None, 2, true, |_| true).unwrap().get()).unwrap();
+        let page: Value =
+            serde_json::from_str(registry.list_page(None, 2, true, |_| true).unwrap().get())
+                .unwrap();
         assert_eq!(page["tools"].as_array().unwrap().len(), 2);
         let cursor = page["nextCursor"].as_str().unwrap().to_owned();
-        let page: Value = serde_json::from_str(registry.list_page(Some(&cursor), 10, true, |_| true).unwrap().get()).unwrap();
+        let page: Value = serde_json::from_str(
+            registry
+                .list_page(Some(&cursor), 10, true, |_| true)
+                .unwrap()
+                .get(),
+        )
+        .unwrap();
         assert_eq!(page["tools"][0]["name"], "t2");
         assert_eq!(page.get("nextCursor"), None);
-        assert!(registry.list_page(Some("garbage"), 2, true, |_| true).is_err());
+        assert!(
+            registry
+                .list_page(Some("garbage"), 2, true, |_| true)
+                .is_err()
+        );
     }
 }

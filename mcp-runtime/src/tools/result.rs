@@ -135,7 +135,11 @@ impl Content {
     }
 
     /// An embedded text resource.
-    pub fn embedded_text(uri: impl Into<String>, mime_type: Option<&str>, text: impl Into<String>) -> Self {
+    pub fn embedded_text(
+        uri: impl Into<String>,
+        mime_type: Option<&str>,
+        text: impl Into<String>,
+    ) -> Self {
         Content::Resource {
             resource: ResourceContents::Text {
                 uri: uri.into(),
@@ -147,7 +151,11 @@ impl Content {
     }
 
     /// An embedded binary resource from raw bytes.
-    pub fn embedded_blob(uri: impl Into<String>, mime_type: Option<&str>, bytes: impl AsRef<[u8]>) -> Self {
+    pub fn embedded_blob(
+        uri: impl Into<String>,
+        mime_type: Option<&str>,
+        bytes: impl AsRef<[u8]>,
+    ) -> Self {
         Content::Resource {
             resource: ResourceContents::Blob {
                 uri: uri.into(),
@@ -182,6 +190,16 @@ pub struct CallToolResult {
     /// Whether the tool failed; the content then explains why, for the model to read.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub is_error: bool,
+    /// 2026-07-28: `"input_required"` when the tool needs the client's input first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_type: Option<&'static str>,
+    /// 2026-07-28: what the client must provide, by key (`elicitation/create`,
+    /// `sampling/createMessage`, `roots/list` requests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_requests: Option<Map<String, Value>>,
+    /// 2026-07-28: opaque state the client echoes back with its answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_state: Option<String>,
 }
 
 impl CallToolResult {
@@ -197,8 +215,22 @@ impl CallToolResult {
     pub fn error(message: impl Into<String>) -> Self {
         Self {
             content: vec![Content::text(message)],
-            structured_content: None,
             is_error: true,
+            ..Self::default()
+        }
+    }
+
+    /// 2026-07-28: asks the client for input before the tool can finish; the
+    /// client retries the call with `inputResponses` (and `requestState`).
+    pub fn input_required(
+        input_requests: Map<String, Value>,
+        request_state: Option<String>,
+    ) -> Self {
+        Self {
+            result_type: Some("input_required"),
+            input_requests: Some(input_requests),
+            request_state,
+            ..Self::default()
         }
     }
 }
@@ -316,7 +348,7 @@ impl<T: Serialize + JsonSchema + 'static> IntoToolResult for Json<T> {
             Ok(value) => CallToolResult {
                 content: vec![Content::text(value.to_string())],
                 structured_content: Some(value),
-                is_error: false,
+                ..CallToolResult::default()
             },
             Err(error) => {
                 tracing::error!(%error, "tool output could not be serialized");
@@ -355,7 +387,8 @@ mod tests {
             json!({"type":"image","data":"AQID","mimeType":"image/png"})
         );
         assert_eq!(
-            serde_json::to_value(Content::embedded_text("test://x", Some("text/plain"), "hi")).unwrap(),
+            serde_json::to_value(Content::embedded_text("test://x", Some("text/plain"), "hi"))
+                .unwrap(),
             json!({"type":"resource","resource":{"uri":"test://x","mimeType":"text/plain","text":"hi"}})
         );
         assert_eq!(
@@ -384,7 +417,9 @@ mod tests {
         let r = Json(Out { n: 1 }).into_tool_result();
         assert_eq!(r.structured_content, Some(json!({"n":1})));
         assert_eq!(r.content, vec![Content::text("{\"n\":1}")]);
-        let schema = <Result<Json<Out>, ToolError>>::output_schema().unwrap().unwrap();
+        let schema = <Result<Json<Out>, ToolError>>::output_schema()
+            .unwrap()
+            .unwrap();
         assert_eq!(schema["type"], "object");
     }
 }

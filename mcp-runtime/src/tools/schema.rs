@@ -10,7 +10,9 @@ use std::sync::{Arc, OnceLock};
 
 /// A type whose schema cannot describe an MCP tool's arguments or output.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the JSON Schema of `{type_name}` must have an object root (`\"type\": \"object\"`), found {found}; use a struct with named fields")]
+#[error(
+    "the JSON Schema of `{type_name}` must have an object root (`\"type\": \"object\"`), found {found}; use a struct with named fields"
+)]
 pub struct SchemaError {
     /// The Rust type.
     pub type_name: &'static str,
@@ -35,7 +37,8 @@ fn cache() -> &'static DashMap<TypeId, Cached> {
 /// let schema = mcp_runtime::tools::object_schema_for::<Args>().unwrap();
 /// assert_eq!(schema["required"], serde_json::json!(["a"]));
 /// ```
-pub fn object_schema_for<T: JsonSchema + 'static>() -> Result<Arc<Map<String, Value>>, SchemaError> {
+pub fn object_schema_for<T: JsonSchema + 'static>() -> Result<Arc<Map<String, Value>>, SchemaError>
+{
     let id = TypeId::of::<T>();
     if let Some(hit) = cache().get(&id) {
         return hit.clone();

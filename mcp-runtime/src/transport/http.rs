@@ -4,13 +4,13 @@ use super::config::{HttpConfig, SessionMode};
 use super::origin;
 use super::session::{Session, SessionStore};
 use super::sse;
+use crate::protocol::ProtocolVersion;
 use crate::protocol::jsonrpc::{
-    self, ErrorObject, IncomingMessage, Message, Notification, OutgoingNotification, Request, Response,
+    self, ErrorObject, IncomingMessage, Message, Notification, OutgoingNotification, Request,
+    Response,
 };
 use crate::protocol::messages::{CancelledParams, StatelessMeta};
 use crate::protocol::{LoggingLevel, RequestId};
-use serde_json::json;
-use crate::protocol::ProtocolVersion;
 use crate::server::ServerCore;
 use crate::server::dispatch::{RequestOrigin, parse_params};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -18,6 +18,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt as _, stream};
+use serde_json::json;
 use serde_json::value::RawValue;
 use std::future::Future;
 use std::pin::Pin;
@@ -44,7 +45,10 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     pub(crate) fn new(core: Arc<ServerCore>, config: HttpConfig) -> Self {
         Self {
-            sessions: Arc::new(SessionStore::new(config.session_idle_timeout, config.max_sessions)),
+            sessions: Arc::new(SessionStore::new(
+                config.session_idle_timeout,
+                config.max_sessions,
+            )),
             core,
             config: Arc::new(config),
         }
@@ -56,10 +60,12 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
     move |cfg: &mut web::ServiceConfig| {
         let endpoint = endpoint.clone();
         let path = endpoint.config.path.clone();
-        cfg.service(web::resource(path).to(move |req: HttpRequest, payload: web::Payload| {
-            let endpoint = endpoint.clone();
-            async move { endpoint.handle(req, payload).await }
-        }));
+        cfg.service(
+            web::resource(path).to(move |req: HttpRequest, payload: web::Payload| {
+                let endpoint = endpoint.clone();
+                async move { endpoint.handle(req, payload).await }
+            }),
+        );
     }
 }
 
@@ -71,14 +77,26 @@ fn refuse(status: StatusCode, code: i64, message: impl Into<String>) -> HttpResp
 
 fn json_response(body: &impl serde::Serialize) -> HttpResponse {
     match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::Ok().content_type("application/json").body(bytes),
-        Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, jsonrpc::INTERNAL_ERROR, "response not serializable"),
+        Ok(bytes) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(bytes),
+        Err(_) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            jsonrpc::INTERNAL_ERROR,
+            "response not serializable",
+        ),
     }
 }
 
 fn method_not_allowed(allow: &'static str) -> HttpResponse {
-    let mut response = refuse(StatusCode::METHOD_NOT_ALLOWED, jsonrpc::INVALID_REQUEST, "method not allowed");
-    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    let mut response = refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        jsonrpc::INVALID_REQUEST,
+        "method not allowed",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
 }
 
@@ -90,13 +108,21 @@ struct Accepts {
 
 impl Accepts {
     fn of(headers: &HeaderMap) -> Self {
-        let mut accepts = Accepts { json: false, sse: false };
+        let mut accepts = Accepts {
+            json: false,
+            sse: false,
+        };
         let mut any_header = false;
         for value in headers.get_all(header::ACCEPT) {
             any_header = true;
             let Ok(value) = value.to_str() else { continue };
             for range in value.split(',') {
-                let media = range.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let media = range
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 match media.as_str() {
                     "*/*" => {
                         accepts.json = true;
@@ -141,8 +167,13 @@ fn version_header(req: &HttpRequest) -> VersionHeader {
 
 /// 400 `UnsupportedProtocolVersion`, listing what is spoken.
 fn unsupported_version(id: Option<RequestId>, requested: &str) -> HttpResponse {
-    let error = ErrorObject::new(jsonrpc::UNSUPPORTED_PROTOCOL_VERSION, format!("unsupported protocol version `{requested}`"))
-        .with_data(json!({ "supported": ProtocolVersion::supported_strings(), "requested": requested }));
+    let error = ErrorObject::new(
+        jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
+        format!("unsupported protocol version `{requested}`"),
+    )
+    .with_data(
+        json!({ "supported": ProtocolVersion::supported_strings(), "requested": requested }),
+    );
     HttpResponse::BadRequest().json(Response::error(id, error))
 }
 
@@ -169,7 +200,9 @@ fn stateless_meta(params: Option<&RawValue>) -> Option<StatelessMeta> {
         #[serde(rename = "_meta")]
         meta: Option<StatelessMeta>,
     }
-    serde_json::from_str::<Probe>(params.map_or("{}", RawValue::get)).ok()?.meta
+    serde_json::from_str::<Probe>(params.map_or("{}", RawValue::get))
+        .ok()?
+        .meta
 }
 
 /// The HTTP status of a 2026-07-28 JSON answer, from its error code.
@@ -195,6 +228,7 @@ struct Route {
     version: ProtocolVersion,
     session: Option<Arc<Session>>,
     log_level: Option<LoggingLevel>,
+    client_capabilities: serde_json::Value,
 }
 
 type BoxedResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
@@ -203,11 +237,19 @@ impl Endpoint {
     async fn handle(self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
         if !origin::host_allowed(&req, &self.config.hosts) {
             tracing::debug!("refused a request with a disallowed Host");
-            return refuse(StatusCode::FORBIDDEN, jsonrpc::INVALID_REQUEST, "Host not allowed");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                jsonrpc::INVALID_REQUEST,
+                "Host not allowed",
+            );
         }
         if !origin::origin_allowed(&req, &self.config.allowed_origins) {
             tracing::debug!("refused a request with a disallowed Origin");
-            return refuse(StatusCode::FORBIDDEN, jsonrpc::INVALID_REQUEST, "Origin not allowed");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                jsonrpc::INVALID_REQUEST,
+                "Origin not allowed",
+            );
         }
         let mut response = match *req.method() {
             Method::POST => self.post(&req, payload).await,
@@ -265,23 +307,34 @@ impl Endpoint {
             Err((id, error)) => return HttpResponse::BadRequest().json(Response::error(id, error)),
         };
         let header_version = match header {
-            VersionHeader::Unsupported(requested) => return unsupported_version(message_id(&message), &requested),
+            VersionHeader::Unsupported(requested) => {
+                return unsupported_version(message_id(&message), &requested);
+            }
             VersionHeader::Known(version) if version.is_stateless() => {
-                return self.post_stateless(req, message, version, accepts.sse).await;
+                return self
+                    .post_stateless(req, message, version, accepts.sse)
+                    .await;
             }
             VersionHeader::Known(version) => Some(version),
             VersionHeader::Absent => {
-                if stateless_meta(message_params(&message)).is_some_and(|m| m.protocol_version.is_some()) {
+                if stateless_meta(message_params(&message))
+                    .is_some_and(|m| m.protocol_version.is_some())
+                {
                     return HttpResponse::BadRequest().json(Response::error(
                         message_id(&message),
-                        ErrorObject::new(jsonrpc::HEADER_MISMATCH, "MCP-Protocol-Version header is required"),
+                        ErrorObject::new(
+                            jsonrpc::HEADER_MISMATCH,
+                            "MCP-Protocol-Version header is required",
+                        ),
                     ));
                 }
                 None
             }
         };
         let message = match message {
-            Message::Request(request) if request.method == "initialize" => return self.initialize(request),
+            Message::Request(request) if request.method == "initialize" => {
+                return self.initialize(request);
+            }
             other => other,
         };
         if let Err(response) = check_routing_headers(req, &message, false) {
@@ -302,7 +355,13 @@ impl Endpoint {
     }
 
     /// A 2026-07-28 message: no session; `_meta` and routing headers checked.
-    async fn post_stateless(&self, req: &HttpRequest, message: Message, version: ProtocolVersion, sse_ok: bool) -> HttpResponse {
+    async fn post_stateless(
+        &self,
+        req: &HttpRequest,
+        message: Message,
+        version: ProtocolVersion,
+        sse_ok: bool,
+    ) -> HttpResponse {
         let request = match message {
             Message::Request(request) => request,
             Message::Notification(_) | Message::Response { .. } => {
@@ -313,37 +372,59 @@ impl Endpoint {
             }
         };
         let reject = |code: i64, text: &str| {
-            HttpResponse::BadRequest().json(Response::error(Some(request.id.clone()), ErrorObject::new(code, text)))
+            HttpResponse::BadRequest().json(Response::error(
+                Some(request.id.clone()),
+                ErrorObject::new(code, text),
+            ))
         };
         let Some(meta) = stateless_meta(request.params.as_deref()) else {
-            return reject(jsonrpc::INVALID_PARAMS, "params._meta is required in protocol revision 2026-07-28");
+            return reject(
+                jsonrpc::INVALID_PARAMS,
+                "params._meta is required in protocol revision 2026-07-28",
+            );
         };
         let Some(meta_version) = meta.protocol_version.as_deref() else {
-            return reject(jsonrpc::INVALID_PARAMS, "_meta is missing io.modelcontextprotocol/protocolVersion");
+            return reject(
+                jsonrpc::INVALID_PARAMS,
+                "_meta is missing io.modelcontextprotocol/protocolVersion",
+            );
         };
         if meta.client_capabilities.is_none() {
-            return reject(jsonrpc::INVALID_PARAMS, "_meta is missing io.modelcontextprotocol/clientCapabilities");
+            return reject(
+                jsonrpc::INVALID_PARAMS,
+                "_meta is missing io.modelcontextprotocol/clientCapabilities",
+            );
         }
         if meta_version != version.as_str() {
-            return reject(jsonrpc::HEADER_MISMATCH, "MCP-Protocol-Version header does not match _meta protocolVersion");
+            return reject(
+                jsonrpc::HEADER_MISMATCH,
+                "MCP-Protocol-Version header does not match _meta protocolVersion",
+            );
         }
         let message = Message::Request(request);
         if let Err(response) = check_routing_headers(req, &message, true) {
             return response;
         }
         let Message::Request(request) = message else {
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, jsonrpc::INTERNAL_ERROR, "request lost");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                jsonrpc::INTERNAL_ERROR,
+                "request lost",
+            );
         };
         let route = Route {
             version,
             session: None,
             log_level: meta.log_level,
+            client_capabilities: meta.client_capabilities.unwrap_or_default(),
         };
         self.respond(request, route, sse_ok, true).await
     }
 
     fn initialize(&self, request: Request) -> HttpResponse {
-        let params = match parse_params::<crate::protocol::messages::InitializeParams>(request.params.as_deref()) {
+        let params = match parse_params::<crate::protocol::messages::InitializeParams>(
+            request.params.as_deref(),
+        ) {
             Ok(params) => params,
             Err(error) => return json_response(&Response::error(Some(request.id), error)),
         };
@@ -351,70 +432,90 @@ impl Endpoint {
         let body = Response::success_value(request.id, &self.core.initialize_body(version));
         let mut response = json_response(&body);
         if self.config.session_mode == SessionMode::Stateful {
-            let session = match self.sessions.create(version) {
+            let session = match self.sessions.create(version, params.capabilities.clone()) {
                 Ok(session) => session,
                 Err(full) => {
                     tracing::warn!("refused initialize: {full}");
-                    return refuse(StatusCode::SERVICE_UNAVAILABLE, jsonrpc::INTERNAL_ERROR, "too many sessions; try again later");
+                    return refuse(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        jsonrpc::INTERNAL_ERROR,
+                        "too many sessions; try again later",
+                    );
                 }
             };
             if let Ok(value) = HeaderValue::from_str(&session.id) {
-                response.headers_mut().insert(header::HeaderName::from_static(SESSION_HEADER), value);
+                response
+                    .headers_mut()
+                    .insert(header::HeaderName::from_static(SESSION_HEADER), value);
             }
         }
         response
     }
 
     /// Finds the revision and session of a non-initialize message.
-    fn route(&self, req: &HttpRequest, header_version: Option<ProtocolVersion>) -> Result<Route, HttpResponse> {
+    fn route(
+        &self,
+        req: &HttpRequest,
+        header_version: Option<ProtocolVersion>,
+    ) -> Result<Route, HttpResponse> {
         if self.config.session_mode == SessionMode::Stateless {
             return Ok(Route {
                 version: header_version.unwrap_or(ProtocolVersion::ASSUMED_WITHOUT_HEADER),
                 session: None,
                 log_level: Some(LoggingLevel::Debug),
+                client_capabilities: serde_json::Value::Null,
             });
         }
         let session = self.session_of(req)?;
-        if let Some(version) = header_version
-            && version != session.version
-        {
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
-                jsonrpc::INVALID_REQUEST,
-                format!(
-                    "MCP-Protocol-Version `{version}` differs from the session's negotiated `{}`",
-                    session.version
-                ),
-            ));
+        // The negotiated revision governs the session; a different (but spoken)
+        // header value is tolerated, as deployed clients send one.
+        if header_version.is_some_and(|v| v != session.version) {
+            tracing::debug!(
+                "MCP-Protocol-Version header differs from the session's negotiated revision"
+            );
         }
         Ok(Route {
             version: session.version,
             log_level: Some(session.log_level()),
+            client_capabilities: session.client_capabilities.clone(),
             session: Some(session),
         })
     }
 
     fn session_of(&self, req: &HttpRequest) -> Result<Arc<Session>, HttpResponse> {
         let Some(id) = req.headers().get(SESSION_HEADER) else {
-            return Err(refuse(StatusCode::BAD_REQUEST, jsonrpc::INVALID_REQUEST, "Mcp-Session-Id header is required"));
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::INVALID_REQUEST,
+                "Mcp-Session-Id header is required",
+            ));
         };
         id.to_str()
             .ok()
             .and_then(|id| self.sessions.get(id))
-            .ok_or_else(|| refuse(StatusCode::NOT_FOUND, jsonrpc::INVALID_REQUEST, "session not found"))
+            .ok_or_else(|| {
+                refuse(
+                    StatusCode::NOT_FOUND,
+                    jsonrpc::INVALID_REQUEST,
+                    "session not found",
+                )
+            })
     }
 
     fn on_notification(&self, notification: Notification, route: &Route) {
         match notification.method.as_str() {
             "notifications/initialized" => {
                 if let Some(session) = &route.session {
-                    session.initialized.store(true, std::sync::atomic::Ordering::Relaxed);
+                    session
+                        .initialized
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
             "notifications/cancelled" => {
-                if let (Some(session), Ok(params)) =
-                    (&route.session, parse_params::<CancelledParams>(notification.params.as_deref()))
-                {
+                if let (Some(session), Ok(params)) = (
+                    &route.session,
+                    parse_params::<CancelledParams>(notification.params.as_deref()),
+                ) {
                     session.cancel(&params.request_id);
                 }
             }
@@ -422,7 +523,12 @@ impl Endpoint {
         }
     }
 
-    fn dispatch(&self, request: Request, route: Route, notifier: Option<mpsc::Sender<OutgoingNotification>>) -> BoxedResponseFuture {
+    fn dispatch(
+        &self,
+        request: Request,
+        route: Route,
+        notifier: Option<mpsc::Sender<OutgoingNotification>>,
+    ) -> BoxedResponseFuture {
         let core = Arc::clone(&self.core);
         Box::pin(async move {
             let origin = RequestOrigin {
@@ -430,6 +536,7 @@ impl Endpoint {
                 session: route.session,
                 notifier,
                 log_level: route.log_level,
+                client_capabilities: route.client_capabilities,
             };
             core.handle_request(request, origin).await
         })
@@ -437,7 +544,13 @@ impl Endpoint {
 
     /// Answers with JSON, switching to an SSE stream if the handler sends a
     /// notification before it finishes and the client takes streams.
-    async fn respond(&self, request: Request, route: Route, sse_ok: bool, stateless: bool) -> HttpResponse {
+    async fn respond(
+        &self,
+        request: Request,
+        route: Route,
+        sse_ok: bool,
+        stateless: bool,
+    ) -> HttpResponse {
         let answer = |response: Response| {
             let mut http = json_response(&response);
             if stateless {
@@ -470,10 +583,20 @@ impl Endpoint {
         }
     }
 
-    async fn post_batch(&self, req: &HttpRequest, body: &[u8], header_version: Option<ProtocolVersion>) -> HttpResponse {
+    async fn post_batch(
+        &self,
+        req: &HttpRequest,
+        body: &[u8],
+        header_version: Option<ProtocolVersion>,
+    ) -> HttpResponse {
         let items: Vec<Box<RawValue>> = match serde_json::from_slice(body) {
             Ok(items) => items,
-            Err(e) => return HttpResponse::BadRequest().json(Response::error(None, ErrorObject::parse_error(format!("invalid JSON: {e}")))),
+            Err(e) => {
+                return HttpResponse::BadRequest().json(Response::error(
+                    None,
+                    ErrorObject::parse_error(format!("invalid JSON: {e}")),
+                ));
+            }
         };
         let route = match self.route(req, header_version) {
             Ok(route) => route,
@@ -489,19 +612,24 @@ impl Endpoint {
         let mut responses = Vec::new();
         for item in items {
             match parse_message(item.get().as_bytes()) {
-                Ok(Message::Request(request)) if request.method == "initialize" => responses.push(Response::error(
-                    Some(request.id),
-                    ErrorObject::invalid_request("initialize must not be part of a batch"),
-                )),
+                Ok(Message::Request(request)) if request.method == "initialize" => {
+                    responses.push(Response::error(
+                        Some(request.id),
+                        ErrorObject::invalid_request("initialize must not be part of a batch"),
+                    ))
+                }
                 Ok(Message::Request(request)) => {
                     let route = Route {
                         version: route.version,
                         session: route.session.clone(),
                         log_level: route.log_level,
+                        client_capabilities: route.client_capabilities.clone(),
                     };
                     responses.push(self.dispatch(request, route, None).await);
                 }
-                Ok(Message::Notification(notification)) => self.on_notification(notification, &route),
+                Ok(Message::Notification(notification)) => {
+                    self.on_notification(notification, &route)
+                }
                 Ok(Message::Response { .. }) => {}
                 Err((id, error)) => responses.push(Response::error(id, error)),
             }
@@ -515,14 +643,20 @@ impl Endpoint {
 
     fn get(&self, req: &HttpRequest) -> HttpResponse {
         let header = version_header(req);
-        if self.config.session_mode == SessionMode::Stateless || matches!(header, VersionHeader::Known(v) if v.is_stateless()) {
+        if self.config.session_mode == SessionMode::Stateless
+            || matches!(header, VersionHeader::Known(v) if v.is_stateless())
+        {
             return method_not_allowed("POST");
         }
         if let VersionHeader::Unsupported(requested) = header {
             return unsupported_version(None, &requested);
         }
         if !Accepts::of(req.headers()).sse {
-            return refuse(StatusCode::NOT_ACCEPTABLE, jsonrpc::INVALID_REQUEST, "Accept must include text/event-stream");
+            return refuse(
+                StatusCode::NOT_ACCEPTABLE,
+                jsonrpc::INVALID_REQUEST,
+                "Accept must include text/event-stream",
+            );
         }
         let session = match self.session_of(req) {
             Ok(session) => session,
@@ -531,20 +665,31 @@ impl Endpoint {
         let (tx, rx) = mpsc::channel::<OutgoingNotification>(64);
         {
             let Ok(mut slot) = session.standalone.lock() else {
-                return refuse(StatusCode::INTERNAL_SERVER_ERROR, jsonrpc::INTERNAL_ERROR, "session state unavailable");
+                return refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    jsonrpc::INTERNAL_ERROR,
+                    "session state unavailable",
+                );
             };
             if slot.as_ref().is_some_and(|open| !open.is_closed()) {
-                return refuse(StatusCode::CONFLICT, jsonrpc::INVALID_REQUEST, "a GET stream is already open for this session");
+                return refuse(
+                    StatusCode::CONFLICT,
+                    jsonrpc::INVALID_REQUEST,
+                    "a GET stream is already open for this session",
+                );
             }
             *slot = Some(tx);
         }
         let keep_alive = self.config.sse_keep_alive;
-        let stream = stream::unfold((rx, tokio::time::interval(keep_alive)), |(mut rx, mut tick)| async move {
-            tokio::select! {
-                message = rx.recv() => message.map(|m| (Ok(sse::event(&m)), (rx, tick))),
-                _ = tick.tick() => Some((Ok(sse::keep_alive()), (rx, tick))),
-            }
-        });
+        let stream = stream::unfold(
+            (rx, tokio::time::interval(keep_alive)),
+            |(mut rx, mut tick)| async move {
+                tokio::select! {
+                    message = rx.recv() => message.map(|m| (Ok(sse::event(&m)), (rx, tick))),
+                    _ = tick.tick() => Some((Ok(sse::keep_alive()), (rx, tick))),
+                }
+            },
+        );
         sse_response(stream)
     }
 
@@ -555,12 +700,20 @@ impl Endpoint {
             return method_not_allowed("POST");
         }
         let Some(id) = header_str(req, SESSION_HEADER) else {
-            return refuse(StatusCode::BAD_REQUEST, jsonrpc::INVALID_REQUEST, "Mcp-Session-Id header is required");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::INVALID_REQUEST,
+                "Mcp-Session-Id header is required",
+            );
         };
         if self.sessions.remove(id) {
             HttpResponse::NoContent().finish()
         } else {
-            refuse(StatusCode::NOT_FOUND, jsonrpc::INVALID_REQUEST, "session not found")
+            refuse(
+                StatusCode::NOT_FOUND,
+                jsonrpc::INVALID_REQUEST,
+                "session not found",
+            )
         }
     }
 }
@@ -568,8 +721,16 @@ impl Endpoint {
 fn parse_message(body: &[u8]) -> Result<Message, (Option<jsonrpc::RequestId>, ErrorObject)> {
     match serde_json::from_slice::<IncomingMessage>(body) {
         Ok(message) => message.classify(),
-        Err(e) if e.is_syntax() || e.is_eof() => Err((None, ErrorObject::parse_error("invalid JSON"))),
-        Err(e) => Err((None, ErrorObject::invalid_request(format!("not a JSON-RPC message: {}", first_clause(&e.to_string()))))),
+        Err(e) if e.is_syntax() || e.is_eof() => {
+            Err((None, ErrorObject::parse_error("invalid JSON")))
+        }
+        Err(e) => Err((
+            None,
+            ErrorObject::invalid_request(format!(
+                "not a JSON-RPC message: {}",
+                first_clause(&e.to_string())
+            )),
+        )),
     }
 }
 
@@ -577,7 +738,11 @@ fn first_clause(s: &str) -> &str {
     s.split(" at line ").next().unwrap_or(s)
 }
 
-async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Bytes, HttpResponse> {
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, HttpResponse> {
     let too_large = || {
         refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -591,7 +756,13 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     }
     let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| refuse(StatusCode::BAD_REQUEST, jsonrpc::PARSE_ERROR, "could not read the request body"))?;
+        let chunk = chunk.map_err(|_| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::PARSE_ERROR,
+                "could not read the request body",
+            )
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -612,24 +783,38 @@ fn body_name(request: &Request) -> Option<String> {
         "resources/read" | "resources/subscribe" | "resources/unsubscribe" => true,
         _ => return None,
     };
-    let probe: Probe = serde_json::from_str(request.params.as_deref().map_or("{}", RawValue::get)).ok()?;
+    let probe: Probe =
+        serde_json::from_str(request.params.as_deref().map_or("{}", RawValue::get)).ok()?;
     if field_is_uri { probe.uri } else { probe.name }
 }
 
 /// 2026-07-28 routing headers: `Mcp-Method` and `Mcp-Name` must repeat the body
 /// (required on that revision, checked whenever present on others).
-fn check_routing_headers(req: &HttpRequest, message: &Message, required: bool) -> Result<(), HttpResponse> {
+fn check_routing_headers(
+    req: &HttpRequest,
+    message: &Message,
+    required: bool,
+) -> Result<(), HttpResponse> {
     let (id, method, name) = match message {
-        Message::Request(request) => (Some(request.id.clone()), request.method.as_str(), body_name(request)),
+        Message::Request(request) => (
+            Some(request.id.clone()),
+            request.method.as_str(),
+            body_name(request),
+        ),
         Message::Notification(notification) => (None, notification.method.as_str(), None),
         Message::Response { .. } => return Ok(()),
     };
     let mismatch = |what: String| {
-        HttpResponse::BadRequest().json(Response::error(id.clone(), ErrorObject::new(jsonrpc::HEADER_MISMATCH, what)))
+        HttpResponse::BadRequest().json(Response::error(
+            id.clone(),
+            ErrorObject::new(jsonrpc::HEADER_MISMATCH, what),
+        ))
     };
     match req.headers().get(METHOD_HEADER) {
         Some(value) if trim_ows(value.as_bytes()) != method.as_bytes() => {
-            return Err(mismatch(format!("Mcp-Method header does not match the body's method `{method}`")));
+            return Err(mismatch(format!(
+                "Mcp-Method header does not match the body's method `{method}`"
+            )));
         }
         None if required => return Err(mismatch("Mcp-Method header is required".to_owned())),
         _ => {}
@@ -637,7 +822,9 @@ fn check_routing_headers(req: &HttpRequest, message: &Message, required: bool) -
     if let Some(name) = name {
         match req.headers().get(NAME_HEADER) {
             Some(value) if trim_ows(value.as_bytes()) != name.as_bytes() => {
-                return Err(mismatch("Mcp-Name header does not match the body".to_owned()));
+                return Err(mismatch(
+                    "Mcp-Name header does not match the body".to_owned(),
+                ));
             }
             None if required => return Err(mismatch("Mcp-Name header is required".to_owned())),
             _ => {}
@@ -648,12 +835,20 @@ fn check_routing_headers(req: &HttpRequest, message: &Message, required: bool) -
 
 /// Strips optional white space (RFC 9110) around a header value.
 fn trim_ows(value: &[u8]) -> &[u8] {
-    let start = value.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(value.len());
-    let end = value.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |i| i + 1);
+    let start = value
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |i| i + 1);
     &value[start..end]
 }
 
-fn sse_response(body: impl Stream<Item = Result<Bytes, actix_web::Error>> + 'static) -> HttpResponse {
+fn sse_response(
+    body: impl Stream<Item = Result<Bytes, actix_web::Error>> + 'static,
+) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))

@@ -76,10 +76,16 @@ pub(crate) fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
         return false;
     };
     let origin = origin.trim_end_matches('/');
-    if allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
+    if allowed
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
         return true;
     }
-    let Some(origin_authority) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
+    let Some(origin_authority) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
         return false;
     };
     let Some((origin_host, _)) = split_authority(origin_authority) else {
@@ -92,8 +98,7 @@ pub(crate) fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     matches!(request_host, Some((h, _)) if is_loopback_host(&h) && is_loopback_host(&origin_host))
 }
 
-const ALLOW_HEADERS: &str =
-    "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID";
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID";
 const EXPOSE_HEADERS: &str = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate";
 
 /// Adds CORS headers for an allowed browser origin.
@@ -103,14 +108,26 @@ pub(crate) fn add_cors_headers(req: &HttpRequest, headers: &mut HeaderMap) {
     };
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSE_HEADERS),
+    );
 }
 
 /// Adds the preflight answer's headers.
 pub(crate) fn add_preflight_headers(headers: &mut HeaderMap) {
-    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, DELETE, OPTIONS"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOW_HEADERS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
 }
 
 #[cfg(test)]
@@ -128,12 +145,27 @@ mod tests {
 
     #[test]
     fn host_policy() {
-        assert!(host_allowed(&req("localhost:3000", None), &HostPolicy::Loopback));
-        assert!(host_allowed(&req("[::1]:3000", None), &HostPolicy::Loopback));
+        assert!(host_allowed(
+            &req("localhost:3000", None),
+            &HostPolicy::Loopback
+        ));
+        assert!(host_allowed(
+            &req("[::1]:3000", None),
+            &HostPolicy::Loopback
+        ));
         assert!(host_allowed(&req("127.0.0.1", None), &HostPolicy::Loopback));
-        assert!(!host_allowed(&req("evil.example:3000", None), &HostPolicy::Loopback));
-        assert!(!host_allowed(&req("localhost:abc", None), &HostPolicy::Loopback));
-        let list = HostPolicy::List(vec!["mcp.example.com".into(), "api.example.com:8443".into()]);
+        assert!(!host_allowed(
+            &req("evil.example:3000", None),
+            &HostPolicy::Loopback
+        ));
+        assert!(!host_allowed(
+            &req("localhost:abc", None),
+            &HostPolicy::Loopback
+        ));
+        let list = HostPolicy::List(vec![
+            "mcp.example.com".into(),
+            "api.example.com:8443".into(),
+        ]);
         assert!(host_allowed(&req("MCP.example.com:443", None), &list));
         assert!(host_allowed(&req("api.example.com:8443", None), &list));
         assert!(!host_allowed(&req("api.example.com:9999", None), &list));
@@ -142,11 +174,26 @@ mod tests {
     #[test]
     fn origin_policy() {
         assert!(origin_allowed(&req("localhost:3000", None), &[]));
-        assert!(origin_allowed(&req("localhost:3000", Some("http://localhost:6274")), &[]));
-        assert!(origin_allowed(&req("mcp.example.com", Some("https://mcp.example.com")), &[]));
-        assert!(!origin_allowed(&req("localhost:3000", Some("http://evil.example")), &[]));
-        assert!(!origin_allowed(&req("mcp.example.com", Some("http://localhost:1")), &[]));
-        assert!(origin_allowed(&req("mcp.example.com", Some("https://app.example.com")), &["https://app.example.com".into()]));
+        assert!(origin_allowed(
+            &req("localhost:3000", Some("http://localhost:6274")),
+            &[]
+        ));
+        assert!(origin_allowed(
+            &req("mcp.example.com", Some("https://mcp.example.com")),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &req("localhost:3000", Some("http://evil.example")),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &req("mcp.example.com", Some("http://localhost:1")),
+            &[]
+        ));
+        assert!(origin_allowed(
+            &req("mcp.example.com", Some("https://app.example.com")),
+            &["https://app.example.com".into()]
+        ));
         assert!(!origin_allowed(&req("localhost:3000", Some("null")), &[]));
     }
 }

@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 pub(crate) struct Session {
     pub(crate) id: Arc<str>,
     pub(crate) version: ProtocolVersion,
+    /// What the client declared at `initialize`.
+    pub(crate) client_capabilities: serde_json::Value,
     pub(crate) initialized: AtomicBool,
     log_level: AtomicU8,
     last_seen: AtomicU64,
@@ -33,7 +35,11 @@ impl Session {
     }
 
     /// Registers a request so `notifications/cancelled` can reach it.
-    pub(crate) fn track(self: &Arc<Self>, id: RequestId, token: CancellationToken) -> InFlightGuard {
+    pub(crate) fn track(
+        self: &Arc<Self>,
+        id: RequestId,
+        token: CancellationToken,
+    ) -> InFlightGuard {
         self.in_flight.insert(id.clone(), token);
         InFlightGuard {
             session: Arc::clone(self),
@@ -102,13 +108,20 @@ impl SessionStore {
     }
 
     /// Mints a session with an unguessable id (256 bits from the OS CSPRNG).
-    pub(crate) fn create(&self, version: ProtocolVersion) -> Result<Arc<Session>, SessionsFull> {
+    pub(crate) fn create(
+        &self,
+        version: ProtocolVersion,
+        client_capabilities: serde_json::Value,
+    ) -> Result<Arc<Session>, SessionsFull> {
         // Sweeping here, at most once a minute, keeps idle sessions bounded
         // without a background task tied to one runtime.
         let now = self.now();
         let last = self.last_sweep.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= 60
-            && self.last_sweep.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+            && self
+                .last_sweep
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
         {
             self.sweep();
         }
@@ -120,10 +133,12 @@ impl SessionStore {
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        let id: Arc<str> = Arc::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+        let id: Arc<str> =
+            Arc::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
         let session = Arc::new(Session {
             id: Arc::clone(&id),
             version,
+            client_capabilities,
             initialized: AtomicBool::new(false),
             log_level: AtomicU8::new(LoggingLevel::Debug.index()),
             last_seen: AtomicU64::new(self.now()),
@@ -182,8 +197,12 @@ mod tests {
     #[test]
     fn ids_are_unique_visible_ascii() {
         let store = SessionStore::new(Duration::from_secs(60), 10);
-        let a = store.create(ProtocolVersion::V2025_11_25).unwrap();
-        let b = store.create(ProtocolVersion::V2025_11_25).unwrap();
+        let a = store
+            .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+            .unwrap();
+        let b = store
+            .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+            .unwrap();
         assert_ne!(a.id, b.id);
         assert!(a.id.bytes().all(|c| (0x21..=0x7e).contains(&c)));
         assert!(a.id.len() >= 43);
@@ -195,14 +214,22 @@ mod tests {
     #[test]
     fn refuses_past_the_limit() {
         let store = SessionStore::new(Duration::from_secs(60), 1);
-        store.create(ProtocolVersion::V2025_11_25).unwrap();
-        assert!(store.create(ProtocolVersion::V2025_11_25).is_err());
+        store
+            .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+            .unwrap();
+        assert!(
+            store
+                .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+                .is_err()
+        );
     }
 
     #[test]
     fn cancels_tracked_requests() {
         let store = SessionStore::new(Duration::from_secs(60), 1);
-        let s = store.create(ProtocolVersion::V2025_11_25).unwrap();
+        let s = store
+            .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+            .unwrap();
         let token = CancellationToken::new();
         let guard = s.track(RequestId::Number(1), token.clone());
         s.cancel(&RequestId::Number(1));
