@@ -1,0 +1,100 @@
+//! The official MCP conformance suite against `examples/conformance.rs`.
+//!
+//! Three runs, each with a baseline of the scenarios not implemented yet (the
+//! suite fails on an unexpected failure and on a baseline entry that passes):
+//! the stable 0.1 suite, the 0.2 pre-release at 2025-11-25 (adds
+//! `server-session-lifecycle`), and the pre-release's whole 2026-07-28 suite
+//! (`server-stateless`, `http-header-validation`, ...).
+
+mod support;
+
+use std::io::Read as _;
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Fixture {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_fixture() -> Fixture {
+    let port = support::free_port();
+    let mut child = Command::new(support::example_binary("conformance"))
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the conformance example");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            panic!("the conformance example exited with {status} before listening:\n{stderr}");
+        }
+        assert!(Instant::now() < deadline, "the conformance example did not listen on port {port} within 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Fixture {
+        child,
+        url: format!("http://127.0.0.1:{port}/mcp"),
+    }
+}
+
+fn run_suite(package_dir: &str, args: &[&str], baseline: &str) {
+    let harness = support::node_harness();
+    let fixture = start_fixture();
+    let baseline = support::root().join("tests/conformance").join(baseline);
+    let entry = harness.join("node_modules").join(package_dir).join("dist/index.js");
+    let output = Command::new(support::node())
+        .arg(&entry)
+        .args(["server", "--url", &fixture.url])
+        .args(args)
+        .arg("--expected-failures")
+        .arg(&baseline)
+        .current_dir(harness)
+        .output()
+        .expect("run the conformance suite");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "conformance ({package_dir} {args:?}) failed with {}:\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains("Baseline check passed"),
+        "conformance ({package_dir} {args:?}) did not report a baseline check:\n{stdout}\n{stderr}"
+    );
+}
+
+#[test]
+fn stable_suite() {
+    run_suite("@modelcontextprotocol/conformance", &[], "baseline-stable.yml");
+}
+
+#[test]
+fn pre_release_suite_2025_11_25() {
+    run_suite("conformance-next", &["--spec-version", "2025-11-25"], "baseline-next-2025-11-25.yml");
+}
+
+#[test]
+fn pre_release_suite_2026_07_28() {
+    run_suite(
+        "conformance-next",
+        &["--suite", "all", "--spec-version", "2026-07-28"],
+        "baseline-next-2026-07-28.yml",
+    );
+}
