@@ -29,7 +29,9 @@ struct CountdownArgs {
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
 
     let server = McpServer::builder("quickstart", env!("CARGO_PKG_VERSION"))
@@ -40,23 +42,35 @@ async fn main() -> std::io::Result<()> {
                 .read_only(),
         )
         .tool(
-            Tool::new("add", |args: AddArgs| async move { Json(Sum { total: args.a + args.b }) })
-                .description("Adds two numbers.")
-                .read_only()
-                .idempotent(),
+            Tool::new("add", |args: AddArgs| async move {
+                Json(Sum {
+                    total: args.a + args.b,
+                })
+            })
+            .description("Adds two numbers.")
+            .read_only()
+            .idempotent(),
         )
         .tool(
-            Tool::new("countdown", |args: CountdownArgs, ctx: RequestContext| async move {
-                let from = args.from.min(10);
-                for left in (1..=from).rev() {
-                    if ctx.is_cancelled() {
-                        return Err(ToolError::new("cancelled"));
+            Tool::new(
+                "countdown",
+                |args: CountdownArgs, ctx: RequestContext| async move {
+                    let from = args.from.min(10);
+                    for left in (1..=from).rev() {
+                        if ctx.is_cancelled() {
+                            return Err(ToolError::new("cancelled"));
+                        }
+                        ctx.progress(
+                            f64::from(from - left),
+                            Some(f64::from(from)),
+                            Some(&format!("{left}...")),
+                        )
+                        .await;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
                     }
-                    ctx.progress(f64::from(from - left), Some(f64::from(from)), Some(&format!("{left}..."))).await;
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                Ok("Liftoff!".to_owned())
-            })
+                    Ok("Liftoff!".to_owned())
+                },
+            )
             .description("Counts down, reporting progress every second."),
         )
         .build()

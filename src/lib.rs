@@ -1,1 +1,1 @@
-//! Examples and integration tests.
+#![doc = include_str!("../README.md")]

@@ -44,7 +44,10 @@ fn start_fixture() -> Fixture {
             }
             panic!("the conformance example exited with {status} before listening:\n{stderr}");
         }
-        assert!(Instant::now() < deadline, "the conformance example did not listen on port {port} within 20 s");
+        assert!(
+            Instant::now() < deadline,
+            "the conformance example did not listen on port {port} within 20 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Fixture {
@@ -57,7 +60,10 @@ fn run_suite(package_dir: &str, args: &[&str], baseline: &str) {
     let harness = support::node_harness();
     let fixture = start_fixture();
     let baseline = support::root().join("tests/conformance").join(baseline);
-    let entry = harness.join("node_modules").join(package_dir).join("dist/index.js");
+    let entry = harness
+        .join("node_modules")
+        .join(package_dir)
+        .join("dist/index.js");
     let output = Command::new(support::node())
         .arg(&entry)
         .args(["server", "--url", &fixture.url])
@@ -82,12 +88,20 @@ fn run_suite(package_dir: &str, args: &[&str], baseline: &str) {
 
 #[test]
 fn stable_suite() {
-    run_suite("@modelcontextprotocol/conformance", &[], "baseline-stable.yml");
+    run_suite(
+        "@modelcontextprotocol/conformance",
+        &[],
+        "baseline-stable.yml",
+    );
 }
 
 #[test]
 fn pre_release_suite_2025_11_25() {
-    run_suite("conformance-next", &["--spec-version", "2025-11-25"], "baseline-next-2025-11-25.yml");
+    run_suite(
+        "conformance-next",
+        &["--spec-version", "2025-11-25"],
+        "baseline-next-2025-11-25.yml",
+    );
 }
 
 #[test]

@@ -22,8 +22,17 @@ struct Sum {
 
 fn server(stateless: bool) -> McpServer {
     McpServer::builder("sdk-peer-test", "0.3.1")
-        .tool(Tool::new("add", |args: AddArgs| async move { Json(Sum { total: args.a + args.b }) }).read_only())
-        .tool(Tool::new("fail", || async { Err::<String, _>(ToolError::new("deliberate failure")) }))
+        .tool(
+            Tool::new("add", |args: AddArgs| async move {
+                Json(Sum {
+                    total: args.a + args.b,
+                })
+            })
+            .read_only(),
+        )
+        .tool(Tool::new("fail", || async {
+            Err::<String, _>(ToolError::new("deliberate failure"))
+        }))
         .stateless(stateless)
         .build()
         .expect("valid server")
@@ -45,7 +54,8 @@ fn sdk_client(url: &str, tool: &str, args: Value) -> Value {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("SDK client printed non-JSON ({e}): {stdout}"))
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("SDK client printed non-JSON ({e}): {stdout}"))
 }
 
 #[test]

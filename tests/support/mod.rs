@@ -49,7 +49,11 @@ pub fn start(server: McpServer) -> TestServer {
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// The workspace root.
@@ -70,9 +74,17 @@ pub fn node_harness() -> &'static Path {
                 .args(["ci", "--no-audit", "--no-fund"])
                 .current_dir(&dir)
                 .status()
-                .map_err(|e| format!("cannot run `npm ci` in {}: {e}; install Node.js and npm", dir.display()))?;
+                .map_err(|e| {
+                    format!(
+                        "cannot run `npm ci` in {}: {e}; install Node.js and npm",
+                        dir.display()
+                    )
+                })?;
             if !status.success() {
-                return Err(format!("`npm ci` in {} failed with {status}", dir.display()));
+                return Err(format!(
+                    "`npm ci` in {} failed with {status}",
+                    dir.display()
+                ));
             }
         }
         let version = Command::new(&node)
@@ -81,7 +93,10 @@ pub fn node_harness() -> &'static Path {
             .map_err(|e| format!("cannot start {}: {e}", node.display()))?;
         let version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
         if !version.starts_with("v22.") {
-            return Err(format!("the harness needs Node 22, {} is {version}", node.display()));
+            return Err(format!(
+                "the harness needs Node 22, {} is {version}",
+                node.display()
+            ));
         }
         Ok(dir)
     });
@@ -100,7 +115,10 @@ pub fn node() -> PathBuf {
 /// `target/<profile>/examples/`.
 pub fn example_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
     let path = profile_dir.join("examples").join(name);
     assert!(
         path.exists(),
