@@ -18,6 +18,21 @@ fn image() -> Content {
     }
 }
 
+/// Logs three messages 50 ms apart. On 2026-07-28 the client gets them only
+/// if its request named a log level.
+async fn log_three_messages(_: NoArgs, ctx: RequestContext) -> &'static str {
+    for message in [
+        "Tool execution started",
+        "Tool processing data",
+        "Tool execution completed",
+    ] {
+        ctx.log(LoggingLevel::Info, Some("conformance"), message)
+            .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    "Logged three messages"
+}
+
 fn server() -> Result<McpServer, mcp_runtime::BuildError> {
     McpServer::builder("mcp-runtime-conformance", env!("CARGO_PKG_VERSION"))
         // The suite calls the first listed tool with `{}`: keep this one first.
@@ -66,21 +81,8 @@ fn server() -> Result<McpServer, mcp_runtime::BuildError> {
             .description("Returns text, an image and an embedded resource."),
         )
         .tool(
-            Tool::new(
-                "test_tool_with_logging",
-                |_: NoArgs, ctx: RequestContext| async move {
-                    for message in [
-                        "Tool execution started",
-                        "Tool processing data",
-                        "Tool execution completed",
-                    ] {
-                        ctx.log(LoggingLevel::Info, None, message).await;
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                    "Logging completed"
-                },
-            )
-            .description("Sends three log messages while it runs."),
+            Tool::new("test_tool_with_logging", log_three_messages)
+                .description("Sends three log messages while it runs."),
         )
         .tool(
             Tool::new(
@@ -104,21 +106,8 @@ fn server() -> Result<McpServer, mcp_runtime::BuildError> {
             .description("Always fails, as an isError result."),
         )
         .tool(
-            Tool::new(
-                "test_logging_tool",
-                |_: NoArgs, ctx: RequestContext| async move {
-                    for message in [
-                        "Tool execution started",
-                        "Tool processing data",
-                        "Tool execution completed",
-                    ] {
-                        ctx.log(LoggingLevel::Info, Some("conformance"), message)
-                            .await;
-                    }
-                    "Logged three messages (if the client asked for a log level)"
-                },
-            )
-            .description("Logs three messages; sends none unless the client set a log level."),
+            Tool::new("test_logging_tool", log_three_messages)
+                .description("Logs three messages; sends none unless the client set a log level."),
         )
         .tool(
             Tool::new("test_missing_capability", || async {
