@@ -4,7 +4,6 @@ use super::ServerCore;
 use crate::context::{ContextInner, RequestContext};
 use crate::protocol::jsonrpc::MISSING_CLIENT_CAPABILITY;
 use crate::protocol::jsonrpc::{OutgoingNotification, Request, Response};
-use crate::protocol::messages::ServerCapabilities;
 use crate::protocol::messages::{
     CallToolParams, DiscoverResult, InitializeParams, InitializeResult, ListToolsParams,
     LoggingLevel, SetLevelParams,
@@ -111,7 +110,7 @@ impl ServerCore {
             "server/discover" => to_raw(&DiscoverResult {
                 result_type: "complete",
                 supported_versions: ProtocolVersion::supported_strings(),
-                capabilities: self.capabilities_for(origin.version),
+                capabilities: &self.capabilities,
                 instructions: self.instructions.as_deref(),
                 meta: json!({ "io.modelcontextprotocol/serverInfo": &self.info }),
             }),
@@ -134,14 +133,6 @@ impl ServerCore {
                 Ok(empty_object())
             }
             other => Err(ErrorObject::method_not_found(other)),
-        }
-    }
-
-    pub(crate) fn capabilities_for(&self, version: ProtocolVersion) -> &ServerCapabilities {
-        if version.is_stateless() {
-            &self.stateless_capabilities
-        } else {
-            &self.capabilities
         }
     }
 

@@ -17,8 +17,6 @@ pub use dispatch::REQUEST_CANCELLED;
 pub(crate) struct ServerCore {
     pub(crate) info: Implementation,
     pub(crate) capabilities: ServerCapabilities,
-    /// 2026-07-28 announces list changes only through `subscriptions/listen`, not offered yet.
-    pub(crate) stateless_capabilities: ServerCapabilities,
     pub(crate) instructions: Option<String>,
     pub(crate) tools: ArcSwap<ToolRegistry>,
     pub(crate) page_size: usize,
@@ -151,13 +149,8 @@ impl McpServerBuilder {
         let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
         let core = ServerCore {
             info: self.info,
+            // No list_changed yet: the tool set is fixed once built.
             capabilities: ServerCapabilities {
-                tools: ListChangedCapability {
-                    list_changed: Some(true),
-                },
-                logging: Map::new(),
-            },
-            stateless_capabilities: ServerCapabilities {
                 tools: ListChangedCapability { list_changed: None },
                 logging: Map::new(),
             },
@@ -227,6 +220,10 @@ impl McpServer {
 
     /// Registers the MCP endpoint on an actix-web app, next to your own routes:
     /// `App::new().configure(server.configure())`.
+    ///
+    /// Mounted this way the server cannot see the bind address, so it answers
+    /// loopback `Host`s only unless built with `allowed_hosts([...])` or
+    /// `allow_any_host()`.
     pub fn configure(&self) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + use<> {
         transport::http::configure(transport::http::Endpoint::new(
             Arc::clone(&self.core),

@@ -91,6 +91,16 @@ fn json_response(body: &impl serde::Serialize) -> HttpResponse {
     }
 }
 
+/// One response: JSON, or a one-event SSE stream for clients that take only streams.
+fn single_reply(response: &Response, accepts: Accepts) -> HttpResponse {
+    if accepts.json {
+        json_response(response)
+    } else {
+        let event = sse::event(response);
+        sse_response(stream::once(std::future::ready(Ok(event))))
+    }
+}
+
 fn method_not_allowed(allow: &'static str) -> HttpResponse {
     let mut response = refuse(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -104,6 +114,7 @@ fn method_not_allowed(allow: &'static str) -> HttpResponse {
 }
 
 /// Which response media types the client takes.
+#[derive(Clone, Copy)]
 struct Accepts {
     json: bool,
     sse: bool,
@@ -120,12 +131,17 @@ impl Accepts {
             any_header = true;
             let Ok(value) = value.to_str() else { continue };
             for range in value.split(',') {
-                let media = range
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
+                let mut parts = range.split(';');
+                let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+                let refused = parts.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                if refused {
+                    continue;
+                }
                 match media.as_str() {
                     "*/*" => {
                         accepts.json = true;
@@ -314,9 +330,7 @@ impl Endpoint {
                 return unsupported_version(message_id(&message), &requested);
             }
             VersionHeader::Known(version) if version.is_stateless() => {
-                return self
-                    .post_stateless(req, message, version, accepts.sse)
-                    .await;
+                return self.post_stateless(req, message, version, accepts).await;
             }
             VersionHeader::Known(version) => Some(version),
             VersionHeader::Absent => {
@@ -336,7 +350,7 @@ impl Endpoint {
         };
         let message = match message {
             Message::Request(request) if request.method == "initialize" => {
-                return self.initialize(request);
+                return self.initialize(request, accepts);
             }
             other => other,
         };
@@ -348,7 +362,7 @@ impl Endpoint {
             Err(response) => return response,
         };
         match message {
-            Message::Request(request) => self.respond(request, route, accepts.sse, false).await,
+            Message::Request(request) => self.respond(request, route, accepts, false).await,
             Message::Notification(notification) => {
                 self.on_notification(notification, &route);
                 HttpResponse::Accepted().finish()
@@ -363,7 +377,7 @@ impl Endpoint {
         req: &HttpRequest,
         message: Message,
         version: ProtocolVersion,
-        sse_ok: bool,
+        accepts: Accepts,
     ) -> HttpResponse {
         let request = match message {
             Message::Request(request) => request,
@@ -421,19 +435,19 @@ impl Endpoint {
             log_level: meta.log_level,
             client_capabilities: meta.client_capabilities.unwrap_or_default(),
         };
-        self.respond(request, route, sse_ok, true).await
+        self.respond(request, route, accepts, true).await
     }
 
-    fn initialize(&self, request: Request) -> HttpResponse {
+    fn initialize(&self, request: Request, accepts: Accepts) -> HttpResponse {
         let params = match parse_params::<crate::protocol::messages::InitializeParams>(
             request.params.as_deref(),
         ) {
             Ok(params) => params,
-            Err(error) => return json_response(&Response::error(Some(request.id), error)),
+            Err(error) => return single_reply(&Response::error(Some(request.id), error), accepts),
         };
         let version = self.core.negotiate(&params.protocol_version);
         let body = Response::success_value(request.id, &self.core.initialize_body(version));
-        let mut response = json_response(&body);
+        let mut response = single_reply(&body, accepts);
         if self.config.session_mode == SessionMode::Stateful {
             let session = match self.sessions.create(version, params.capabilities.clone()) {
                 Ok(session) => session,
@@ -551,17 +565,17 @@ impl Endpoint {
         &self,
         request: Request,
         route: Route,
-        sse_ok: bool,
+        accepts: Accepts,
         stateless: bool,
     ) -> HttpResponse {
         let answer = |response: Response| {
-            let mut http = json_response(&response);
-            if stateless {
+            let mut http = single_reply(&response, accepts);
+            if stateless && accepts.json {
                 *http.status_mut() = stateless_status(&response);
             }
             http
         };
-        if !sse_ok {
+        if !accepts.sse {
             return answer(self.dispatch(request, route, None).await);
         }
         let (tx, mut rx) = mpsc::channel::<OutgoingNotification>(32);
@@ -674,13 +688,9 @@ impl Endpoint {
                     "session state unavailable",
                 );
             };
-            if slot.as_ref().is_some_and(|open| !open.is_closed()) {
-                return refuse(
-                    StatusCode::CONFLICT,
-                    jsonrpc::INVALID_REQUEST,
-                    "a GET stream is already open for this session",
-                );
-            }
+            // A new stream replaces the old one: actix notices a vanished
+            // client only on its next write, and a reconnecting client must
+            // not wait for that. Dropping the old sender ends the old stream.
             *slot = Some(tx);
         }
         let keep_alive = self.config.sse_keep_alive;
