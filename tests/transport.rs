@@ -78,6 +78,13 @@ fn tools(slow_started: Arc<Notify>) -> Vec<Tool> {
             Err::<String, _>(ToolError::new("no such task"))
         }),
         Tool::new("boom", boom),
+        // Panics while building its future, before any `.await`.
+        Tool::new(
+            "boom_sync",
+            |_: NoArgs| -> std::future::Ready<&'static str> {
+                panic!("tool exploded before its future existed")
+            },
+        ),
         Tool::new("progress", |_: NoArgs, ctx: RequestContext| async move {
             for step in 1..=3 {
                 ctx.progress(f64::from(step), Some(3.0), Some("working"))
@@ -1632,4 +1639,120 @@ async fn accept_header_picks_the_response_media_type() {
     )
     .await;
     assert!(reply.is_json(), "a JSON-only client gets JSON: {reply:?}");
+}
+
+/// A panic in a tool's synchronous part is an isError result, not a dropped connection.
+#[tokio::test]
+async fn a_panic_before_the_first_await_is_an_error_result() {
+    let server = start_default();
+    let session = initialize(&server.url, V2025_11).await;
+    let reply = session.call(80, "boom_sync", json!({})).await;
+    let result = expect_result(&reply, json!(80), "synchronously panicking tool");
+    assert_eq!(result["isError"], true, "{result}");
+    let reply = session.request(81, "ping", json!({})).await;
+    expect_result(&reply, json!(81), "ping after the panic");
+}
+
+/// Batches are bounded, and a chunked body without Content-Length still hits the limit.
+#[tokio::test]
+async fn oversized_batches_and_chunked_bodies_are_refused() {
+    let server = start_with(builder().max_body_bytes(64 * 1024));
+    let session = initialize(&server.url, V2025_03).await;
+    let batch: Vec<Value> = (0..65).map(|i| rpc_request(i, "ping", json!({}))).collect();
+    let reply = session.send(&Value::Array(batch), &session.headers()).await;
+    assert_rpc_error(
+        &reply,
+        400,
+        INVALID_REQUEST,
+        Value::Null,
+        "a 65-message batch",
+    );
+
+    let chunks: Vec<Result<String, std::io::Error>> =
+        (0..100).map(|_| Ok(" ".repeat(1024))).collect();
+    let response = client()
+        .post(&server.url)
+        .headers(session.headers().to_map())
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "a 100 KiB chunked body"
+    );
+}
+
+/// DELETE with an unsupported protocol version is refused and ends nothing.
+#[tokio::test]
+async fn delete_with_a_bad_version_keeps_the_session() {
+    let server = start_default();
+    let session = initialize(&server.url, V2025_11).await;
+    let reply = delete(
+        &server.url,
+        &Headers::none()
+            .set("mcp-session-id", &session.id)
+            .set("mcp-protocol-version", "banana"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
+    let reply = session.request(90, "ping", json!({})).await;
+    expect_result(&reply, json!(90), "the session survives");
+}
+
+/// Mounted in the user's own app with several workers, next to a user route:
+/// sessions are shared by every worker.
+#[test]
+fn configure_mounts_next_to_user_routes_with_shared_sessions() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let authority = listener.local_addr().expect("addr").to_string();
+    let mcp = builder().build().expect("valid server");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let configure = mcp.configure();
+            let running = actix_web::HttpServer::new(move || {
+                actix_web::App::new().configure(configure.clone()).route(
+                    "/hello",
+                    actix_web::web::get().to(|| async { "hello from the app" }),
+                )
+            })
+            .workers(4)
+            .listen(listener)
+            .expect("listen")
+            .run();
+            tx.send(running.handle()).expect("handle");
+            running.await
+        })
+    });
+    let _handle = rx.recv().expect("server started");
+    let url = format!("http://{authority}/mcp");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let session = initialize(&url, V2025_11).await;
+        for id in 0..12 {
+            // A fresh client per request: a new connection, landing on any worker.
+            let reply = send(
+                Method::POST,
+                &url,
+                Some(rpc_request(id, "ping", json!({})).to_string()),
+                &session.headers(),
+            )
+            .await;
+            expect_result(&reply, json!(id), "ping on some worker");
+        }
+        let hello = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client")
+            .get(format!("http://{authority}/hello"))
+            .send()
+            .await
+            .expect("user route answers");
+        assert_eq!(hello.status(), StatusCode::OK);
+        assert_eq!(hello.text().await.expect("body"), "hello from the app");
+    });
 }

@@ -163,7 +163,11 @@ impl ServerCore {
             .access()
             .client_capabilities
             .iter()
-            .filter(|c| origin.client_capabilities.get(c.as_ref()).is_none())
+            // Unknown capabilities (stateless 2025 mode keeps no handshake) are not held against the client.
+            .filter(|c| {
+                !origin.client_capabilities.is_null()
+                    && origin.client_capabilities.get(c.as_ref()).is_none()
+            })
             .map(|c| (c.to_string(), json!({})))
             .collect();
         if !missing.is_empty() {
@@ -191,8 +195,12 @@ impl ServerCore {
             min_log_level: origin.log_level,
             cancellation,
         });
+        let handler = entry.tool.handler().clone();
+        let (arguments, tool_ctx) = (params.arguments, ctx.clone());
+        // Calling the handler inside the guarded future also catches panics in
+        // its synchronous part and in argument deserialization.
         let run =
-            AssertUnwindSafe((entry.tool.handler())(params.arguments, ctx.clone())).catch_unwind();
+            AssertUnwindSafe(async move { handler(arguments, tool_ctx).await }).catch_unwind();
         let mut result = tokio::select! {
             outcome = run => match outcome {
                 Ok(result) => result,

@@ -4,6 +4,7 @@ pub(crate) mod dispatch;
 
 use crate::protocol::messages::{Implementation, ListChangedCapability, ServerCapabilities};
 use crate::tools::{RegistryError, Tool, ToolRegistry};
+use crate::transport::session::SessionStore;
 use crate::transport::{self, HostPolicy, HttpConfig, SessionMode};
 use arc_swap::ArcSwap;
 use serde_json::Map;
@@ -160,6 +161,10 @@ impl McpServerBuilder {
         };
         Ok(McpServer {
             core: Arc::new(core),
+            sessions: Arc::new(SessionStore::new(
+                self.http.session_idle_timeout,
+                self.http.max_sessions,
+            )),
             http: self.http,
             hosts_set: self.hosts_set,
         })
@@ -188,6 +193,7 @@ impl McpServerBuilder {
 #[derive(Clone)]
 pub struct McpServer {
     core: Arc<ServerCore>,
+    sessions: Arc<SessionStore>,
     http: HttpConfig,
     hosts_set: bool,
 }
@@ -227,6 +233,7 @@ impl McpServer {
     pub fn configure(&self) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + use<> {
         transport::http::configure(transport::http::Endpoint::new(
             Arc::clone(&self.core),
+            Arc::clone(&self.sessions),
             self.http.clone(),
         ))
     }
@@ -281,14 +288,44 @@ impl McpServer {
         self.serve_listener(listener)
     }
 
+    /// Settles the `Host` allow-list for a bind address. Explicit settings win;
+    /// then `MCP_ALLOWED_HOSTS` (comma-separated, `*` for any); else loopback
+    /// names plus the bound address itself, so a public bind stays closed to
+    /// DNS rebinding until real host names are configured.
     fn adjust_hosts_for(&mut self, ip: IpAddr) {
-        if !self.hosts_set && !ip.is_loopback() {
-            tracing::warn!(
-                "bound to non-loopback {ip} with no allowed hosts: every Host header is accepted; \
-                 set allowed_hosts([...]) to enable DNS-rebinding protection"
-            );
-            self.http.hosts = HostPolicy::Any;
+        if self.hosts_set {
+            return;
         }
+        if let Ok(list) = std::env::var("MCP_ALLOWED_HOSTS") {
+            let entries: Vec<String> = list
+                .split(',')
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect();
+            self.http.hosts = if entries.iter().any(|h| h == "*") {
+                HostPolicy::Any
+            } else {
+                HostPolicy::List(entries)
+            };
+            return;
+        }
+        if ip.is_loopback() {
+            return;
+        }
+        let mut entries: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .map(String::from)
+            .to_vec();
+        if !ip.is_unspecified() {
+            entries.push(match ip {
+                IpAddr::V4(v4) => v4.to_string(),
+                IpAddr::V6(v6) => format!("[{v6}]"),
+            });
+        }
+        tracing::warn!(
+            "bound to non-loopback {ip}: only loopback and IP-literal Host headers are answered; \
+             set MCP_ALLOWED_HOSTS=mcp.example.com (or allowed_hosts([...])) to serve your domain"
+        );
+        self.http.hosts = HostPolicy::List(entries);
     }
 
     fn serve_listener(
@@ -296,7 +333,11 @@ impl McpServer {
         listener: std::net::TcpListener,
     ) -> std::io::Result<actix_web::dev::Server> {
         let local = listener.local_addr()?;
-        let endpoint = transport::http::Endpoint::new(Arc::clone(&self.core), self.http.clone());
+        let endpoint = transport::http::Endpoint::new(
+            Arc::clone(&self.core),
+            Arc::clone(&self.sessions),
+            self.http.clone(),
+        );
         let configure = transport::http::configure(endpoint);
         let server =
             actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))

@@ -28,6 +28,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+/// Messages per 2025-03-26 batch: enough for any real client, and a bound on
+/// the work and memory one request can demand.
+const MAX_BATCH_ITEMS: usize = 64;
+
 /// `Mcp-Session-Id`.
 pub const SESSION_HEADER: &str = "mcp-session-id";
 /// `MCP-Protocol-Version`.
@@ -46,12 +50,15 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    pub(crate) fn new(core: Arc<ServerCore>, config: HttpConfig) -> Self {
+    /// An endpoint over the server's one session store, shared by every
+    /// worker and every mount.
+    pub(crate) fn new(
+        core: Arc<ServerCore>,
+        sessions: Arc<SessionStore>,
+        config: HttpConfig,
+    ) -> Self {
         Self {
-            sessions: Arc::new(SessionStore::new(
-                config.session_idle_timeout,
-                config.max_sessions,
-            )),
+            sessions,
             core,
             config: Arc::new(config),
         }
@@ -262,7 +269,7 @@ impl Endpoint {
                 "Host not allowed",
             );
         }
-        if !origin::origin_allowed(&req, &self.config.allowed_origins) {
+        if !origin::origin_allowed(&req, &self.config.allowed_origins, &self.config.hosts) {
             tracing::debug!("refused a request with a disallowed Origin");
             return refuse(
                 StatusCode::FORBIDDEN,
@@ -619,6 +626,13 @@ impl Endpoint {
             Ok(route) => route,
             Err(response) => return response,
         };
+        if items.len() > MAX_BATCH_ITEMS {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::INVALID_REQUEST,
+                format!("a batch holds at most {MAX_BATCH_ITEMS} messages"),
+            );
+        }
         if route.version != ProtocolVersion::V2025_03_26 || items.is_empty() {
             return refuse(
                 StatusCode::BAD_REQUEST,
@@ -712,6 +726,9 @@ impl Endpoint {
         {
             return method_not_allowed("POST");
         }
+        if let VersionHeader::Unsupported(requested) = version_header(req) {
+            return unsupported_version(None, &requested);
+        }
         let Some(id) = header_str(req, SESSION_HEADER) else {
             return refuse(
                 StatusCode::BAD_REQUEST,
@@ -767,7 +784,7 @@ async fn read_body(
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large());
     }
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit).min(64 * 1024));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
             refuse(

@@ -68,7 +68,7 @@ pub(crate) fn host_allowed(req: &HttpRequest, policy: &HostPolicy) -> bool {
 /// Allowed: no `Origin` (not a browser), a configured origin, the server's own
 /// origin, or a loopback page talking to a loopback server (local tools such as
 /// the MCP Inspector).
-pub(crate) fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
+pub(crate) fn origin_allowed(req: &HttpRequest, allowed: &[String], hosts: &HostPolicy) -> bool {
     let Some(origin) = req.headers().get(header::ORIGIN) else {
         return true;
     };
@@ -92,7 +92,11 @@ pub(crate) fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
         return false;
     };
     let request_host = request_authority(req).and_then(split_authority);
-    if request_authority(req).is_some_and(|a| a.eq_ignore_ascii_case(origin_authority)) {
+    // Same-origin proves nothing when any Host is accepted: a rebinding
+    // attacker controls both headers.
+    if *hosts != HostPolicy::Any
+        && request_authority(req).is_some_and(|a| a.eq_ignore_ascii_case(origin_authority))
+    {
         return true;
     }
     matches!(request_host, Some((h, _)) if is_loopback_host(&h) && is_loopback_host(&origin_host))
@@ -173,27 +177,30 @@ mod tests {
 
     #[test]
     fn origin_policy() {
-        assert!(origin_allowed(&req("localhost:3000", None), &[]));
-        assert!(origin_allowed(
-            &req("localhost:3000", Some("http://localhost:6274")),
+        let loopback = HostPolicy::Loopback;
+        let allowed =
+            |host, origin, extra: &[String]| origin_allowed(&req(host, origin), extra, &loopback);
+        assert!(allowed("localhost:3000", None, &[]));
+        assert!(allowed(
+            "localhost:3000",
+            Some("http://localhost:6274"),
             &[]
         ));
-        assert!(origin_allowed(
-            &req("mcp.example.com", Some("https://mcp.example.com")),
+        assert!(allowed(
+            "mcp.example.com",
+            Some("https://mcp.example.com"),
             &[]
         ));
-        assert!(!origin_allowed(
-            &req("localhost:3000", Some("http://evil.example")),
-            &[]
-        ));
-        assert!(!origin_allowed(
-            &req("mcp.example.com", Some("http://localhost:1")),
-            &[]
-        ));
-        assert!(origin_allowed(
-            &req("mcp.example.com", Some("https://app.example.com")),
+        assert!(!allowed("localhost:3000", Some("http://evil.example"), &[]));
+        assert!(!allowed("mcp.example.com", Some("http://localhost:1"), &[]));
+        assert!(allowed(
+            "mcp.example.com",
+            Some("https://app.example.com"),
             &["https://app.example.com".into()]
         ));
-        assert!(!origin_allowed(&req("localhost:3000", Some("null")), &[]));
+        assert!(!allowed("localhost:3000", Some("null"), &[]));
+        // With any Host accepted, a matching Origin is no evidence of anything.
+        let rebound = req("evil.example", Some("http://evil.example"));
+        assert!(!origin_allowed(&rebound, &[], &HostPolicy::Any));
     }
 }

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// How long a session may wait for `notifications/initialized`.
+const UNINITIALIZED_LIFETIME_SECS: u64 = 60;
+
 /// One client's session.
 pub(crate) struct Session {
     pub(crate) id: Arc<str>,
@@ -20,7 +23,9 @@ pub(crate) struct Session {
     pub(crate) initialized: AtomicBool,
     log_level: AtomicU8,
     last_seen: AtomicU64,
-    in_flight: DashMap<RequestId, CancellationToken>,
+    /// Running requests by id, each with the ticket of the request that registered it.
+    in_flight: DashMap<RequestId, (u64, CancellationToken)>,
+    next_ticket: AtomicU64,
     /// The GET stream's sender, if one is open.
     pub(crate) standalone: Mutex<Option<mpsc::Sender<OutgoingNotification>>>,
 }
@@ -40,15 +45,17 @@ impl Session {
         id: RequestId,
         token: CancellationToken,
     ) -> InFlightGuard {
-        self.in_flight.insert(id.clone(), token);
+        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.insert(id.clone(), (ticket, token));
         InFlightGuard {
             session: Arc::clone(self),
             id,
+            ticket,
         }
     }
 
     pub(crate) fn cancel(&self, id: &RequestId) {
-        if let Some((_, token)) = self.in_flight.remove(id) {
+        if let Some((_, (_, token))) = self.in_flight.remove(id) {
             token.cancel();
         }
     }
@@ -56,7 +63,7 @@ impl Session {
     /// Ends every request still running in the session.
     fn cancel_all(&self) {
         for entry in self.in_flight.iter() {
-            entry.value().cancel();
+            entry.value().1.cancel();
         }
         self.in_flight.clear();
     }
@@ -66,11 +73,15 @@ impl Session {
 pub(crate) struct InFlightGuard {
     session: Arc<Session>,
     id: RequestId,
+    ticket: u64,
 }
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
-        self.session.in_flight.remove(&self.id);
+        // A client may reuse an id; only this request's own entry is removed.
+        self.session
+            .in_flight
+            .remove_if(&self.id, |_, (ticket, _)| *ticket == self.ticket);
     }
 }
 
@@ -103,8 +114,20 @@ impl SessionStore {
         self.epoch.elapsed().as_secs()
     }
 
+    /// Idle too long, and not serving anything. A session that never finished
+    /// its handshake gets a minute: it costs a slot and may be a flood.
     fn is_expired(&self, session: &Session, now: u64) -> bool {
-        now.saturating_sub(session.last_seen.load(Ordering::Relaxed)) > self.idle_timeout.as_secs()
+        let busy = !session.in_flight.is_empty()
+            || session
+                .standalone
+                .lock()
+                .is_ok_and(|s| s.as_ref().is_some_and(|tx| !tx.is_closed()));
+        let limit = if session.initialized.load(Ordering::Relaxed) {
+            self.idle_timeout.as_secs()
+        } else {
+            UNINITIALIZED_LIFETIME_SECS.min(self.idle_timeout.as_secs())
+        };
+        !busy && now.saturating_sub(session.last_seen.load(Ordering::Relaxed)) > limit
     }
 
     /// Mints a session with an unguessable id (256 bits from the OS CSPRNG).
@@ -143,6 +166,7 @@ impl SessionStore {
             log_level: AtomicU8::new(LoggingLevel::Debug.index()),
             last_seen: AtomicU64::new(self.now()),
             in_flight: DashMap::new(),
+            next_ticket: AtomicU64::new(0),
             standalone: Mutex::new(None),
         });
         self.sessions.insert(id, Arc::clone(&session));
