@@ -1756,3 +1756,21 @@ fn configure_mounts_next_to_user_routes_with_shared_sessions() {
         assert_eq!(hello.text().await.expect("body"), "hello from the app");
     });
 }
+
+/// A malformed `_meta` field is named in the -32602 error.
+#[tokio::test]
+async fn malformed_stateless_meta_is_named() {
+    let server = start_default();
+    let mut body = request_2026(95, "tools/list", json!({}));
+    body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!("verbose");
+    let reply = post_2026(&server.url, &body).await;
+    assert_rpc_error(&reply, 400, INVALID_PARAMS, json!(95), "a bad logLevel");
+    let message = reply.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("invalid _meta") && message.contains("verbose"),
+        "{message}"
+    );
+}

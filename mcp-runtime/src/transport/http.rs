@@ -220,15 +220,22 @@ fn message_params(message: &Message) -> Option<&RawValue> {
 }
 
 /// The stateless `_meta` of a message, if it has one.
-fn stateless_meta(params: Option<&RawValue>) -> Option<StatelessMeta> {
+/// `Ok(None)` when there is no `_meta`; `Err` names what is malformed in it.
+fn stateless_meta(params: Option<&RawValue>) -> Result<Option<StatelessMeta>, String> {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(rename = "_meta")]
-        meta: Option<StatelessMeta>,
+        meta: Option<Box<RawValue>>,
     }
-    serde_json::from_str::<Probe>(params.map_or("{}", RawValue::get))
-        .ok()?
-        .meta
+    let Ok(probe) = serde_json::from_str::<Probe>(params.map_or("{}", RawValue::get)) else {
+        return Ok(None);
+    };
+    let Some(meta) = probe.meta else {
+        return Ok(None);
+    };
+    serde_json::from_str(meta.get())
+        .map(Some)
+        .map_err(|e| format!("invalid _meta: {}", first_clause(&e.to_string())))
 }
 
 /// The HTTP status of a 2026-07-28 JSON answer, from its error code.
@@ -342,7 +349,7 @@ impl Endpoint {
             VersionHeader::Known(version) => Some(version),
             VersionHeader::Absent => {
                 if stateless_meta(message_params(&message))
-                    .is_some_and(|m| m.protocol_version.is_some())
+                    .is_ok_and(|m| m.is_some_and(|m| m.protocol_version.is_some()))
                 {
                     return HttpResponse::BadRequest().json(Response::error(
                         message_id(&message),
@@ -401,11 +408,15 @@ impl Endpoint {
                 ErrorObject::new(code, text),
             ))
         };
-        let Some(meta) = stateless_meta(request.params.as_deref()) else {
-            return reject(
-                jsonrpc::INVALID_PARAMS,
-                "params._meta is required in protocol revision 2026-07-28",
-            );
+        let meta = match stateless_meta(request.params.as_deref()) {
+            Ok(Some(meta)) => meta,
+            Ok(None) => {
+                return reject(
+                    jsonrpc::INVALID_PARAMS,
+                    "params._meta is required in protocol revision 2026-07-28",
+                );
+            }
+            Err(why) => return reject(jsonrpc::INVALID_PARAMS, &why),
         };
         let Some(meta_version) = meta.protocol_version.as_deref() else {
             return reject(
