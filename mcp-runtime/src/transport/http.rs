@@ -7,12 +7,15 @@ use super::config::{HttpConfig, SessionMode};
 use super::origin;
 use super::session::{Session, SessionStore};
 use super::sse;
+use super::stateless::{
+    check_routing_headers, message_id, message_params, stateless_meta, stateless_status,
+};
 use crate::protocol::ProtocolVersion;
 use crate::protocol::jsonrpc::{
     self, ErrorObject, IncomingMessage, Message, Notification, OutgoingNotification, Request,
     Response,
 };
-use crate::protocol::messages::{CancelledParams, StatelessMeta};
+use crate::protocol::messages::CancelledParams;
 use crate::protocol::{LoggingLevel, RequestId};
 use crate::server::ServerCore;
 use crate::server::dispatch::{RequestOrigin, parse_params};
@@ -201,59 +204,6 @@ fn unsupported_version(id: Option<RequestId>, requested: &str) -> HttpResponse {
         json!({ "supported": ProtocolVersion::supported_strings(), "requested": requested }),
     );
     HttpResponse::BadRequest().json(Response::error(id, error))
-}
-
-fn message_id(message: &Message) -> Option<RequestId> {
-    match message {
-        Message::Request(request) => Some(request.id.clone()),
-        Message::Notification(_) => None,
-        Message::Response { id } => Some(id.clone()),
-    }
-}
-
-fn message_params(message: &Message) -> Option<&RawValue> {
-    match message {
-        Message::Request(request) => request.params.as_deref(),
-        Message::Notification(notification) => notification.params.as_deref(),
-        Message::Response { .. } => None,
-    }
-}
-
-/// The stateless `_meta` of a message, if it has one.
-/// `Ok(None)` when there is no `_meta`; `Err` names what is malformed in it.
-fn stateless_meta(params: Option<&RawValue>) -> Result<Option<StatelessMeta>, String> {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        #[serde(rename = "_meta")]
-        meta: Option<Box<RawValue>>,
-    }
-    let Ok(probe) = serde_json::from_str::<Probe>(params.map_or("{}", RawValue::get)) else {
-        return Ok(None);
-    };
-    let Some(meta) = probe.meta else {
-        return Ok(None);
-    };
-    serde_json::from_str(meta.get())
-        .map(Some)
-        .map_err(|e| format!("invalid _meta: {}", first_clause(&e.to_string())))
-}
-
-/// The HTTP status of a 2026-07-28 JSON answer, from its error code.
-fn stateless_status(response: &Response) -> StatusCode {
-    match response.error_object().map(|e| e.code) {
-        None => StatusCode::OK,
-        Some(jsonrpc::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
-        Some(jsonrpc::INTERNAL_ERROR) => StatusCode::INTERNAL_SERVER_ERROR,
-        Some(
-            jsonrpc::PARSE_ERROR
-            | jsonrpc::INVALID_REQUEST
-            | jsonrpc::INVALID_PARAMS
-            | jsonrpc::HEADER_MISMATCH
-            | jsonrpc::MISSING_CLIENT_CAPABILITY
-            | jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
-        ) => StatusCode::BAD_REQUEST,
-        Some(_) => StatusCode::OK,
-    }
 }
 
 /// How a non-initialize message is routed: its revision and session.
@@ -775,7 +725,7 @@ fn parse_message(body: &[u8]) -> Result<Message, (Option<jsonrpc::RequestId>, Er
     }
 }
 
-fn first_clause(s: &str) -> &str {
+pub(super) fn first_clause(s: &str) -> &str {
     s.split(" at line ").next().unwrap_or(s)
 }
 
@@ -810,81 +760,6 @@ async fn read_body(
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
-}
-
-/// The name a request's `Mcp-Name` header must repeat, if its method has one.
-fn body_name(request: &Request) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        name: Option<String>,
-        uri: Option<String>,
-    }
-    let field_is_uri = match request.method.as_str() {
-        "tools/call" | "prompts/get" => false,
-        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => true,
-        _ => return None,
-    };
-    let probe: Probe =
-        serde_json::from_str(request.params.as_deref().map_or("{}", RawValue::get)).ok()?;
-    if field_is_uri { probe.uri } else { probe.name }
-}
-
-/// 2026-07-28 routing headers: `Mcp-Method` and `Mcp-Name` must repeat the body
-/// (required on that revision, checked whenever present on others).
-fn check_routing_headers(
-    req: &HttpRequest,
-    message: &Message,
-    required: bool,
-) -> Result<(), HttpResponse> {
-    let (id, method, name) = match message {
-        Message::Request(request) => (
-            Some(request.id.clone()),
-            request.method.as_str(),
-            body_name(request),
-        ),
-        Message::Notification(notification) => (None, notification.method.as_str(), None),
-        Message::Response { .. } => return Ok(()),
-    };
-    let mismatch = |what: String| {
-        HttpResponse::BadRequest().json(Response::error(
-            id.clone(),
-            ErrorObject::new(jsonrpc::HEADER_MISMATCH, what),
-        ))
-    };
-    match req.headers().get(METHOD_HEADER) {
-        Some(value) if trim_ows(value.as_bytes()) != method.as_bytes() => {
-            return Err(mismatch(format!(
-                "Mcp-Method header does not match the body's method `{method}`"
-            )));
-        }
-        None if required => return Err(mismatch("Mcp-Method header is required".to_owned())),
-        _ => {}
-    }
-    if let Some(name) = name {
-        match req.headers().get(NAME_HEADER) {
-            Some(value) if trim_ows(value.as_bytes()) != name.as_bytes() => {
-                return Err(mismatch(
-                    "Mcp-Name header does not match the body".to_owned(),
-                ));
-            }
-            None if required => return Err(mismatch("Mcp-Name header is required".to_owned())),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Strips optional white space (RFC 9110) around a header value.
-fn trim_ows(value: &[u8]) -> &[u8] {
-    let start = value
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t'))
-        .unwrap_or(value.len());
-    let end = value
-        .iter()
-        .rposition(|b| !matches!(b, b' ' | b'\t'))
-        .map_or(start, |i| i + 1);
-    &value[start..end]
 }
 
 fn sse_response(

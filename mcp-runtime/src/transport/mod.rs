@@ -5,5 +5,6 @@ pub(crate) mod http;
 mod origin;
 pub(crate) mod session;
 mod sse;
+mod stateless;
 
 pub use config::{HostPolicy, HttpConfig, SessionMode};

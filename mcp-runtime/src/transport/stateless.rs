@@ -1,0 +1,141 @@
+//! The 2026-07-28 request rules: per-request `_meta`, routing headers that
+//! must repeat the body, and HTTP statuses derived from error codes.
+
+// Refusals are returned as ready responses on cold paths; boxing them buys nothing.
+#![allow(clippy::result_large_err)]
+
+use super::http::{METHOD_HEADER, NAME_HEADER, first_clause};
+use crate::protocol::RequestId;
+use crate::protocol::jsonrpc::{self, ErrorObject, Message, Request, Response};
+use crate::protocol::messages::StatelessMeta;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::value::RawValue;
+
+pub(super) fn message_id(message: &Message) -> Option<RequestId> {
+    match message {
+        Message::Request(request) => Some(request.id.clone()),
+        Message::Notification(_) => None,
+        Message::Response { id } => Some(id.clone()),
+    }
+}
+
+pub(super) fn message_params(message: &Message) -> Option<&RawValue> {
+    match message {
+        Message::Request(request) => request.params.as_deref(),
+        Message::Notification(notification) => notification.params.as_deref(),
+        Message::Response { .. } => None,
+    }
+}
+
+/// The stateless `_meta` of a message, if it has one.
+/// `Ok(None)` when there is no `_meta`; `Err` names what is malformed in it.
+pub(super) fn stateless_meta(params: Option<&RawValue>) -> Result<Option<StatelessMeta>, String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "_meta")]
+        meta: Option<Box<RawValue>>,
+    }
+    let Ok(probe) = serde_json::from_str::<Probe>(params.map_or("{}", RawValue::get)) else {
+        return Ok(None);
+    };
+    let Some(meta) = probe.meta else {
+        return Ok(None);
+    };
+    serde_json::from_str(meta.get())
+        .map(Some)
+        .map_err(|e| format!("invalid _meta: {}", first_clause(&e.to_string())))
+}
+
+/// The HTTP status of a 2026-07-28 JSON answer, from its error code.
+pub(super) fn stateless_status(response: &Response) -> StatusCode {
+    match response.error_object().map(|e| e.code) {
+        None => StatusCode::OK,
+        Some(jsonrpc::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
+        Some(jsonrpc::INTERNAL_ERROR) => StatusCode::INTERNAL_SERVER_ERROR,
+        Some(
+            jsonrpc::PARSE_ERROR
+            | jsonrpc::INVALID_REQUEST
+            | jsonrpc::INVALID_PARAMS
+            | jsonrpc::HEADER_MISMATCH
+            | jsonrpc::MISSING_CLIENT_CAPABILITY
+            | jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
+        ) => StatusCode::BAD_REQUEST,
+        Some(_) => StatusCode::OK,
+    }
+}
+
+/// The name a request's `Mcp-Name` header must repeat, if its method has one.
+fn body_name(request: &Request) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        name: Option<String>,
+        uri: Option<String>,
+    }
+    let field_is_uri = match request.method.as_str() {
+        "tools/call" | "prompts/get" => false,
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => true,
+        _ => return None,
+    };
+    let probe: Probe =
+        serde_json::from_str(request.params.as_deref().map_or("{}", RawValue::get)).ok()?;
+    if field_is_uri { probe.uri } else { probe.name }
+}
+
+/// 2026-07-28 routing headers: `Mcp-Method` and `Mcp-Name` must repeat the body
+/// (required on that revision, checked whenever present on others).
+pub(super) fn check_routing_headers(
+    req: &HttpRequest,
+    message: &Message,
+    required: bool,
+) -> Result<(), HttpResponse> {
+    let (id, method, name) = match message {
+        Message::Request(request) => (
+            Some(request.id.clone()),
+            request.method.as_str(),
+            body_name(request),
+        ),
+        Message::Notification(notification) => (None, notification.method.as_str(), None),
+        Message::Response { .. } => return Ok(()),
+    };
+    let mismatch = |what: String| {
+        HttpResponse::BadRequest().json(Response::error(
+            id.clone(),
+            ErrorObject::new(jsonrpc::HEADER_MISMATCH, what),
+        ))
+    };
+    match req.headers().get(METHOD_HEADER) {
+        Some(value) if trim_ows(value.as_bytes()) != method.as_bytes() => {
+            return Err(mismatch(format!(
+                "Mcp-Method header does not match the body's method `{method}`"
+            )));
+        }
+        None if required => return Err(mismatch("Mcp-Method header is required".to_owned())),
+        _ => {}
+    }
+    if let Some(name) = name {
+        match req.headers().get(NAME_HEADER) {
+            Some(value) if trim_ows(value.as_bytes()) != name.as_bytes() => {
+                return Err(mismatch(
+                    "Mcp-Name header does not match the body".to_owned(),
+                ));
+            }
+            None if required => return Err(mismatch("Mcp-Name header is required".to_owned())),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Strips optional white space (RFC 9110) around a header value.
+pub(super) fn trim_ows(value: &[u8]) -> &[u8] {
+    let start = value
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |i| i + 1);
+    &value[start..end]
+}
