@@ -41,6 +41,16 @@ impl fmt::Display for RequestId {
     }
 }
 
+/// A serde_json error without its "at line 1 column N" suffix, which tells a
+/// client (or a model) nothing about a one-line JSON body.
+pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.find(" at line ") {
+        Some(end) => text[..end].to_owned(),
+        None => text,
+    }
+}
+
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorObject {
@@ -316,6 +326,16 @@ mod tests {
         assert_eq!((id, e.code), (None, INVALID_REQUEST));
         let (id, e) = classify(r#"{"jsonrpc":"2.0","id":7}"#).unwrap_err();
         assert_eq!((id, e.code), (Some(RequestId::Number(7)), INVALID_REQUEST));
+    }
+
+    #[test]
+    fn json_errors_lose_their_position_suffix() {
+        let error = serde_json::from_str::<u8>("\"x\"").unwrap_err();
+        assert!(error.to_string().contains(" at line "));
+        assert_eq!(
+            describe_json_error(&error),
+            "invalid type: string \"x\", expected u8"
+        );
     }
 
     #[test]

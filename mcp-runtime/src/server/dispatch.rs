@@ -2,7 +2,7 @@
 
 use super::ServerCore;
 use crate::context::{ContextInner, RequestContext};
-use crate::protocol::jsonrpc::MISSING_CLIENT_CAPABILITY;
+use crate::protocol::jsonrpc::{MISSING_CLIENT_CAPABILITY, describe_json_error};
 use crate::protocol::jsonrpc::{OutgoingNotification, Request, Response};
 use crate::protocol::messages::{
     CallToolParams, DiscoverResult, InitializeParams, InitializeResult, ListToolsParams,
@@ -58,13 +58,7 @@ pub(crate) fn parse_params<T: DeserializeOwned>(
 ) -> Result<T, ErrorObject> {
     let text = params.map_or("{}", RawValue::get);
     serde_json::from_str(text).map_err(|e| {
-        let detail = e.to_string();
-        let detail = detail
-            .split(" at line ")
-            .next()
-            .unwrap_or(&detail)
-            .to_owned();
-        ErrorObject::invalid_params(format!("invalid params: {detail}"))
+        ErrorObject::invalid_params(format!("invalid params: {}", describe_json_error(&e)))
     })
 }
 

@@ -4,6 +4,7 @@
 use super::result::{CallToolResult, IntoToolResult, OutputSchema};
 use super::schema::{self, SchemaError};
 use crate::context::RequestContext;
+use crate::protocol::jsonrpc::describe_json_error;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -311,10 +312,7 @@ fn parse_arguments<A: DeserializeOwned>(raw: Option<&RawValue>) -> Result<A, Str
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        // serde_json appends "at line 1 column N", which tells the model nothing.
-        let detail = inner.to_string();
-        let detail = detail.split(" at line ").next().unwrap_or(&detail);
+        let detail = describe_json_error(&error.into_inner());
         if path == "." {
             format!("invalid arguments: {detail}")
         } else {

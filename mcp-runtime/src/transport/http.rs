@@ -13,7 +13,7 @@ use super::stateless::{
 use crate::protocol::ProtocolVersion;
 use crate::protocol::jsonrpc::{
     self, ErrorObject, IncomingMessage, Message, Notification, OutgoingNotification, Request,
-    Response,
+    Response, describe_json_error,
 };
 use crate::protocol::messages::CancelledParams;
 use crate::protocol::{LoggingLevel, RequestId};
@@ -719,14 +719,10 @@ fn parse_message(body: &[u8]) -> Result<Message, (Option<jsonrpc::RequestId>, Er
             None,
             ErrorObject::invalid_request(format!(
                 "not a JSON-RPC message: {}",
-                first_clause(&e.to_string())
+                describe_json_error(&e)
             )),
         )),
     }
-}
-
-pub(super) fn first_clause(s: &str) -> &str {
-    s.split(" at line ").next().unwrap_or(s)
 }
 
 async fn read_body(

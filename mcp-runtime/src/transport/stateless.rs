@@ -4,9 +4,11 @@
 // Refusals are returned as ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::http::{METHOD_HEADER, NAME_HEADER, first_clause};
+use super::http::{METHOD_HEADER, NAME_HEADER};
 use crate::protocol::RequestId;
-use crate::protocol::jsonrpc::{self, ErrorObject, Message, Request, Response};
+use crate::protocol::jsonrpc::{
+    self, ErrorObject, Message, Request, Response, describe_json_error,
+};
 use crate::protocol::messages::StatelessMeta;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -44,7 +46,7 @@ pub(super) fn stateless_meta(params: Option<&RawValue>) -> Result<Option<Statele
     };
     serde_json::from_str(meta.get())
         .map(Some)
-        .map_err(|e| format!("invalid _meta: {}", first_clause(&e.to_string())))
+        .map_err(|e| format!("invalid _meta: {}", describe_json_error(&e)))
 }
 
 /// The HTTP status of a 2026-07-28 JSON answer, from its error code.
