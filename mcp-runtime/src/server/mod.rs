@@ -312,9 +312,7 @@ impl McpServer {
         if ip.is_loopback() {
             return;
         }
-        let mut entries: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
-            .map(String::from)
-            .to_vec();
+        let mut entries: Vec<String> = transport::LOOPBACK_NAMES.map(String::from).to_vec();
         if !ip.is_unspecified() {
             entries.push(match ip {
                 IpAddr::V4(v4) => v4.to_string(),

@@ -8,3 +8,4 @@ mod sse;
 mod stateless;
 
 pub use config::{HostPolicy, HttpConfig, SessionMode};
+pub(crate) use origin::LOOPBACK_NAMES;

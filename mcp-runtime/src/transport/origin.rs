@@ -4,7 +4,8 @@ use super::config::HostPolicy;
 use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 
-const LOOPBACK_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
+/// Host names that always mean this machine.
+pub(crate) const LOOPBACK_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
 
 /// Splits `host[:port]` (with bracketed IPv6) into lowercase host and port.
 fn split_authority(authority: &str) -> Option<(String, Option<&str>)> {
