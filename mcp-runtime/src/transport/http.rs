@@ -8,7 +8,8 @@ use super::origin;
 use super::session::{Session, SessionStore};
 use super::sse;
 use super::stateless::{
-    check_routing_headers, message_id, message_params, stateless_meta, stateless_status,
+    check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
+    stateless_status,
 };
 use crate::protocol::ProtocolVersion;
 use crate::protocol::jsonrpc::{
@@ -207,6 +208,7 @@ fn unsupported_version(id: Option<RequestId>, requested: &str) -> HttpResponse {
 }
 
 /// How a non-initialize message is routed: its revision and session.
+#[derive(Clone)]
 struct Route {
     version: ProtocolVersion,
     session: Option<Arc<Session>>,
@@ -386,17 +388,9 @@ impl Endpoint {
                 "MCP-Protocol-Version header does not match _meta protocolVersion",
             );
         }
-        let message = Message::Request(request);
-        if let Err(response) = check_routing_headers(req, &message, true) {
+        if let Err(response) = check_request_routing(req, &request, true) {
             return response;
         }
-        let Message::Request(request) = message else {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                jsonrpc::INTERNAL_ERROR,
-                "request lost",
-            );
-        };
         let route = Route {
             version,
             session: None,
@@ -551,15 +545,12 @@ impl Endpoint {
         tokio::select! {
             biased;
             response = &mut running => {
-                let mut pending = Vec::new();
-                while let Ok(notification) = rx.try_recv() {
-                    pending.push(sse::event(&notification));
-                }
+                let mut pending = drain_notifications(&mut rx);
                 if pending.is_empty() {
                     return answer(response);
                 }
-                pending.push(sse::event(&response));
-                sse_response(stream::iter(pending.into_iter().map(Ok)))
+                pending.extend_from_slice(&sse::event(&response));
+                sse_response(stream::once(std::future::ready(Ok(pending.freeze()))))
             }
             Some(first) = rx.recv() => {
                 let first = stream::once(std::future::ready(Ok(sse::event(&first))));
@@ -611,13 +602,7 @@ impl Endpoint {
                     ))
                 }
                 Ok(Message::Request(request)) => {
-                    let route = Route {
-                        version: route.version,
-                        session: route.session.clone(),
-                        log_level: route.log_level,
-                        client_capabilities: route.client_capabilities.clone(),
-                    };
-                    responses.push(self.dispatch(request, route, None).await);
+                    responses.push(self.dispatch(request, route.clone(), None).await);
                 }
                 Ok(Message::Notification(notification)) => {
                     self.on_notification(notification, &route)
@@ -633,15 +618,24 @@ impl Endpoint {
         }
     }
 
-    fn get(&self, req: &HttpRequest) -> HttpResponse {
+    /// GET and DELETE exist only for sessions: 405 for a stateless server or
+    /// request, 400 for an unsupported version.
+    fn refuse_sessionless(&self, req: &HttpRequest) -> Option<HttpResponse> {
         let header = version_header(req);
         if self.config.session_mode == SessionMode::Stateless
             || matches!(header, VersionHeader::Known(v) if v.is_stateless())
         {
-            return method_not_allowed("POST");
+            return Some(method_not_allowed("POST"));
         }
-        if let VersionHeader::Unsupported(requested) = header {
-            return unsupported_version(None, &requested);
+        match header {
+            VersionHeader::Unsupported(requested) => Some(unsupported_version(None, &requested)),
+            _ => None,
+        }
+    }
+
+    fn get(&self, req: &HttpRequest) -> HttpResponse {
+        if let Some(refusal) = self.refuse_sessionless(req) {
+            return refusal;
         }
         if !Accepts::of(req.headers()).sse {
             return refuse(
@@ -682,13 +676,8 @@ impl Endpoint {
     }
 
     fn delete(&self, req: &HttpRequest) -> HttpResponse {
-        if self.config.session_mode == SessionMode::Stateless
-            || matches!(version_header(req), VersionHeader::Known(v) if v.is_stateless())
-        {
-            return method_not_allowed("POST");
-        }
-        if let VersionHeader::Unsupported(requested) = version_header(req) {
-            return unsupported_version(None, &requested);
+        if let Some(refusal) = self.refuse_sessionless(req) {
+            return refusal;
         }
         let Some(id) = header_str(req, SESSION_HEADER) else {
             return refuse(
@@ -758,6 +747,16 @@ async fn read_body(
     Ok(body.freeze())
 }
 
+/// The notifications already queued when the handler finished, as SSE events:
+/// they must reach the client before its response.
+fn drain_notifications(rx: &mut mpsc::Receiver<OutgoingNotification>) -> BytesMut {
+    let mut events = BytesMut::new();
+    while let Ok(notification) = rx.try_recv() {
+        events.extend_from_slice(&sse::event(&notification));
+    }
+    events
+}
+
 fn sse_response(
     body: impl Stream<Item = Result<Bytes, actix_web::Error>> + 'static,
 ) -> HttpResponse {
@@ -786,10 +785,7 @@ fn request_stream(
             biased;
             Some(notification) = rx.recv() => Some((Ok(sse::event(&notification)), State::Running(running, rx))),
             response = &mut running => {
-                let mut chunk = BytesMut::new();
-                while let Ok(notification) = rx.try_recv() {
-                    chunk.extend_from_slice(&sse::event(&notification));
-                }
+                let mut chunk = drain_notifications(&mut rx);
                 chunk.extend_from_slice(&sse::event(&response));
                 Some((Ok(chunk.freeze()), State::Done))
             }

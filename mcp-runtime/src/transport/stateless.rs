@@ -91,18 +91,41 @@ pub(super) fn check_routing_headers(
     message: &Message,
     required: bool,
 ) -> Result<(), HttpResponse> {
-    let (id, method, name) = match message {
-        Message::Request(request) => (
-            Some(request.id.clone()),
-            request.method.as_str(),
-            body_name(request),
-        ),
-        Message::Notification(notification) => (None, notification.method.as_str(), None),
-        Message::Response { .. } => return Ok(()),
-    };
+    match message {
+        Message::Request(request) => check_request_routing(req, request, required),
+        Message::Notification(notification) => {
+            check_headers(req, None, &notification.method, None, required)
+        }
+        Message::Response { .. } => Ok(()),
+    }
+}
+
+/// [`check_routing_headers`] for a request.
+pub(super) fn check_request_routing(
+    req: &HttpRequest,
+    request: &Request,
+    required: bool,
+) -> Result<(), HttpResponse> {
+    let name = body_name(request);
+    check_headers(
+        req,
+        Some(&request.id),
+        &request.method,
+        name.as_deref(),
+        required,
+    )
+}
+
+fn check_headers(
+    req: &HttpRequest,
+    id: Option<&RequestId>,
+    method: &str,
+    name: Option<&str>,
+    required: bool,
+) -> Result<(), HttpResponse> {
     let mismatch = |what: String| {
         HttpResponse::BadRequest().json(Response::error(
-            id.clone(),
+            id.cloned(),
             ErrorObject::new(jsonrpc::HEADER_MISMATCH, what),
         ))
     };
