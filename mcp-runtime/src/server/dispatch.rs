@@ -29,8 +29,9 @@ pub(crate) struct RequestOrigin {
     pub(crate) notifier: Option<mpsc::Sender<OutgoingNotification>>,
     /// Minimum level of `notifications/message`; `None` sends none.
     pub(crate) log_level: Option<LoggingLevel>,
-    /// What the client declared it can do (`null` if unknown).
-    pub(crate) client_capabilities: Value,
+    /// What the client declared it can do (`null` if unknown). Shared, as a
+    /// session hands the same declaration to every request.
+    pub(crate) client_capabilities: Arc<Value>,
 }
 
 /// Methods the stateless revision removed.
@@ -152,16 +153,14 @@ impl ServerCore {
                 params.name
             )));
         };
+        // Unknown capabilities (stateless 2025 mode keeps no handshake) are not held against the client.
+        let declared = &origin.client_capabilities;
         let missing: Map<String, Value> = entry
             .tool
             .access()
             .client_capabilities
             .iter()
-            // Unknown capabilities (stateless 2025 mode keeps no handshake) are not held against the client.
-            .filter(|c| {
-                !origin.client_capabilities.is_null()
-                    && origin.client_capabilities.get(c.as_ref()).is_none()
-            })
+            .filter(|c| !declared.is_null() && declared.get(c.as_ref()).is_none())
             .map(|c| (c.to_string(), json!({})))
             .collect();
         if !missing.is_empty() {

@@ -213,7 +213,7 @@ struct Route {
     version: ProtocolVersion,
     session: Option<Arc<Session>>,
     log_level: Option<LoggingLevel>,
-    client_capabilities: serde_json::Value,
+    client_capabilities: Arc<serde_json::Value>,
 }
 
 type BoxedResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
@@ -395,7 +395,7 @@ impl Endpoint {
             version,
             session: None,
             log_level: meta.log_level,
-            client_capabilities: meta.client_capabilities.unwrap_or_default(),
+            client_capabilities: Arc::new(meta.client_capabilities.unwrap_or_default()),
         };
         self.respond(request, route, accepts, true).await
     }
@@ -411,7 +411,7 @@ impl Endpoint {
         let body = Response::success_value(request.id, &self.core.initialize_body(version));
         let mut response = single_reply(&body, accepts);
         if self.config.session_mode == SessionMode::Stateful {
-            let session = match self.sessions.create(version, params.capabilities.clone()) {
+            let session = match self.sessions.create(version, Arc::new(params.capabilities)) {
                 Ok(session) => session,
                 Err(full) => {
                     tracing::warn!("refused initialize: {full}");
@@ -442,7 +442,7 @@ impl Endpoint {
                 version: header_version.unwrap_or(ProtocolVersion::ASSUMED_WITHOUT_HEADER),
                 session: None,
                 log_level: Some(LoggingLevel::Debug),
-                client_capabilities: serde_json::Value::Null,
+                client_capabilities: Arc::new(serde_json::Value::Null),
             });
         }
         let session = self.session_of(req)?;
@@ -456,7 +456,7 @@ impl Endpoint {
         Ok(Route {
             version: session.version,
             log_level: Some(session.log_level()),
-            client_capabilities: session.client_capabilities.clone(),
+            client_capabilities: Arc::clone(&session.client_capabilities),
             session: Some(session),
         })
     }

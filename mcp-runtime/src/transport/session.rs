@@ -19,7 +19,7 @@ pub(crate) struct Session {
     pub(crate) id: Arc<str>,
     pub(crate) version: ProtocolVersion,
     /// What the client declared at `initialize`.
-    pub(crate) client_capabilities: serde_json::Value,
+    pub(crate) client_capabilities: Arc<serde_json::Value>,
     pub(crate) initialized: AtomicBool,
     log_level: AtomicU8,
     last_seen: AtomicU64,
@@ -117,24 +117,28 @@ impl SessionStore {
     /// Idle too long, and not serving anything. A session that never finished
     /// its handshake gets a minute: it costs a slot and may be a flood.
     fn is_expired(&self, session: &Session, now: u64) -> bool {
-        let busy = !session.in_flight.is_empty()
-            || session
-                .standalone
-                .lock()
-                .is_ok_and(|s| s.as_ref().is_some_and(|tx| !tx.is_closed()));
         let limit = if session.initialized.load(Ordering::Relaxed) {
             self.idle_timeout.as_secs()
         } else {
             UNINITIALIZED_LIFETIME_SECS.min(self.idle_timeout.as_secs())
         };
-        !busy && now.saturating_sub(session.last_seen.load(Ordering::Relaxed)) > limit
+        if now.saturating_sub(session.last_seen.load(Ordering::Relaxed)) <= limit {
+            return false;
+        }
+        // Only an idle session pays for looking at its running work.
+        let busy = !session.in_flight.is_empty()
+            || session
+                .standalone
+                .lock()
+                .is_ok_and(|s| s.as_ref().is_some_and(|tx| !tx.is_closed()));
+        !busy
     }
 
     /// Mints a session with an unguessable id (256 bits from the OS CSPRNG).
     pub(crate) fn create(
         &self,
         version: ProtocolVersion,
-        client_capabilities: serde_json::Value,
+        client_capabilities: Arc<serde_json::Value>,
     ) -> Result<Arc<Session>, SessionsFull> {
         // Sweeping here, at most once a minute, keeps idle sessions bounded
         // without a background task tied to one runtime.
@@ -222,10 +226,16 @@ mod tests {
     fn ids_are_unique_visible_ascii() {
         let store = SessionStore::new(Duration::from_secs(60), 10);
         let a = store
-            .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+            .create(
+                ProtocolVersion::V2025_11_25,
+                Arc::new(serde_json::Value::Null),
+            )
             .unwrap();
         let b = store
-            .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+            .create(
+                ProtocolVersion::V2025_11_25,
+                Arc::new(serde_json::Value::Null),
+            )
             .unwrap();
         assert_ne!(a.id, b.id);
         assert!(a.id.bytes().all(|c| (0x21..=0x7e).contains(&c)));
@@ -239,11 +249,17 @@ mod tests {
     fn refuses_past_the_limit() {
         let store = SessionStore::new(Duration::from_secs(60), 1);
         store
-            .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+            .create(
+                ProtocolVersion::V2025_11_25,
+                Arc::new(serde_json::Value::Null),
+            )
             .unwrap();
         assert!(
             store
-                .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+                .create(
+                    ProtocolVersion::V2025_11_25,
+                    Arc::new(serde_json::Value::Null)
+                )
                 .is_err()
         );
     }
@@ -252,7 +268,10 @@ mod tests {
     fn cancels_tracked_requests() {
         let store = SessionStore::new(Duration::from_secs(60), 1);
         let s = store
-            .create(ProtocolVersion::V2025_11_25, serde_json::Value::Null)
+            .create(
+                ProtocolVersion::V2025_11_25,
+                Arc::new(serde_json::Value::Null),
+            )
             .unwrap();
         let token = CancellationToken::new();
         let guard = s.track(RequestId::Number(1), token.clone());
