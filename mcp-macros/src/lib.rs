@@ -1,2 +1,40 @@
 //! Attribute macros for `mcp-runtime`. Use them through `mcp_runtime`, which
-//! re-exports them.
+//! re-exports them; generated code refers to `::mcp_runtime` by absolute path.
+//!
+//! The pipeline follows serde_derive and thiserror: `attr` and `ast` parse
+//! into a typed model, `valid` checks it, `expand` generates code. Every
+//! error carries a span; on error the user's item is still emitted.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Turns an `async fn` into an MCP tool.
+///
+/// On a free function, the function becomes a value you register with
+/// `McpServer::builder(..).tool(my_tool)`, and stays callable as
+/// `my_tool::call(..)`. Inside an `#[mcp_server]` block, methods stay methods.
+///
+/// Keys: `name`, `title`, `description` (default: the doc comment), `scopes`
+/// (all required), `any_scope` (one required), `roles`, `permissions`,
+/// `client_capabilities`, the hints `read_only`, `destructive`, `idempotent`,
+/// `open_world`, and `describe_access = false` to keep requirements out of the
+/// description. See the `mcp_runtime` crate documentation for parameters.
+#[proc_macro_attribute]
+pub fn mcp_tool(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::tool(args.into(), input.into()).into()
+}
+
+/// Makes an `impl` block an MCP server: every `#[mcp_tool]` method becomes a
+/// tool, and the type gains `into_mcp_builder`, `into_mcp_server` and `listen`.
+///
+/// Keys: `name`, `version` (default: the crate's), `title`, `instructions`,
+/// `oauth = auth0 | workos | supabase | keycloak | custom(<verifier>) | dev | none`.
+#[proc_macro_attribute]
+pub fn mcp_server(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::server(args.into(), input.into()).into()
+}

@@ -1,5 +1,6 @@
 //! The request context handed to tools: progress, logging and cancellation.
 
+use crate::auth::Auth;
 use crate::protocol::jsonrpc::OutgoingNotification;
 use crate::protocol::messages::ProgressToken;
 use crate::protocol::{LoggingLevel, ProtocolVersion, RequestId};
@@ -27,6 +28,7 @@ pub(crate) struct ContextInner {
     pub(crate) notifier: Option<mpsc::Sender<OutgoingNotification>>,
     pub(crate) min_log_level: Option<LoggingLevel>,
     pub(crate) cancellation: CancellationToken,
+    pub(crate) caller: Option<Arc<Auth>>,
 }
 
 impl RequestContext {
@@ -39,15 +41,18 @@ impl RequestContext {
     /// A context not attached to any client: notifications go nowhere.
     /// Useful for calling a tool's function directly in unit tests.
     pub fn detached() -> Self {
-        Self::new(ContextInner {
-            request_id: RequestId::Number(0),
-            protocol_version: ProtocolVersion::LATEST_SESSION_BASED,
-            session_id: None,
-            progress_token: None,
-            notifier: None,
-            min_log_level: Some(LoggingLevel::Debug),
-            cancellation: CancellationToken::new(),
-        })
+        Self::new(detached_inner(None))
+    }
+
+    /// A detached context whose caller is `auth`: for calling a tool's
+    /// function directly in unit tests.
+    pub fn detached_as(auth: Auth) -> Self {
+        Self::new(detached_inner(Some(Arc::new(auth))))
+    }
+
+    /// The authenticated caller, when the server authenticates requests.
+    pub fn auth(&self) -> Option<&Auth> {
+        self.inner.caller.as_deref()
     }
 
     /// The JSON-RPC id of the request being served.
@@ -137,5 +142,18 @@ impl std::fmt::Debug for RequestContext {
             .field("protocol_version", &self.inner.protocol_version)
             .field("session_id", &self.inner.session_id)
             .finish_non_exhaustive()
+    }
+}
+
+fn detached_inner(caller: Option<Arc<Auth>>) -> ContextInner {
+    ContextInner {
+        request_id: RequestId::Number(0),
+        protocol_version: ProtocolVersion::LATEST_SESSION_BASED,
+        session_id: None,
+        progress_token: None,
+        notifier: None,
+        min_log_level: Some(LoggingLevel::Debug),
+        cancellation: CancellationToken::new(),
+        caller,
     }
 }

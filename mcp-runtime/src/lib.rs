@@ -25,7 +25,12 @@
 //! }
 //! ```
 
+// Lets the macros' absolute `::mcp_runtime` paths resolve inside this crate too.
+extern crate self as mcp_runtime;
+
+pub mod auth;
 pub mod context;
+mod generated;
 pub mod protocol;
 pub mod server;
 pub mod tools;
@@ -39,17 +44,28 @@ pub use transport::http::{METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, S
 
 /// The names most servers need.
 pub mod prelude {
+    pub use crate::auth::{AccessDenied, Auth, OAuth};
     pub use crate::context::RequestContext;
     pub use crate::protocol::LoggingLevel;
     pub use crate::server::{McpServer, McpServerBuilder};
-    pub use crate::tools::{CallToolResult, Content, Json, NoArgs, Tool, ToolError};
+    pub use crate::tools::{CallToolResult, Content, IntoTool, Json, NoArgs, Tool, ToolError};
+    pub use mcp_macros::{mcp_server, mcp_tool};
 }
 
 /// Paths used by generated code. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::auth::{Auth, OAuth};
     pub use crate::context::RequestContext;
-    pub use crate::tools::{IntoToolResult, Tool, ToolFn, object_schema_for};
+    pub use crate::generated::{
+        assert_argument, assert_arguments_object, assert_send, assert_server_state, listen,
+        oauth_custom, unauthenticated,
+    };
+    pub use crate::server::{BuildError, McpServer, McpServerBuilder};
+    pub use crate::tools::{
+        CallToolResult, IntoTool, IntoToolResult, NoArgs, Tool, ToolAnnotations, ToolFn,
+        object_schema_for,
+    };
     pub use schemars;
     pub use serde;
     pub use serde_json;

@@ -1,6 +1,7 @@
 //! Answers MCP requests: the lifecycle, `tools/list` and `tools/call`.
 
 use super::ServerCore;
+use crate::auth::Auth;
 use crate::context::{ContextInner, RequestContext};
 use crate::protocol::jsonrpc::{MISSING_CLIENT_CAPABILITY, describe_json_error};
 use crate::protocol::jsonrpc::{OutgoingNotification, Request, Response};
@@ -32,6 +33,8 @@ pub(crate) struct RequestOrigin {
     /// What the client declared it can do (`null` if unknown). Shared, as a
     /// session hands the same declaration to every request.
     pub(crate) client_capabilities: Arc<Value>,
+    /// The authenticated caller, when the server authenticates requests.
+    pub(crate) caller: Option<Arc<Auth>>,
 }
 
 /// Methods the stateless revision removed.
@@ -153,6 +156,14 @@ impl ServerCore {
                 params.name
             )));
         };
+        // The endpoint refuses with 401/403 before dispatch; this catches any
+        // path that reaches a tool without that check (batches), failing closed.
+        if let Err(denied) = entry.tool.access().check(origin.caller.as_deref()) {
+            return Err(ErrorObject::invalid_request(format!(
+                "tool `{}` refused: {denied}",
+                params.name
+            )));
+        }
         // Unknown capabilities (stateless 2025 mode keeps no handshake) are not held against the client.
         let declared = &origin.client_capabilities;
         let missing: Map<String, Value> = entry
@@ -187,6 +198,7 @@ impl ServerCore {
             notifier: origin.notifier,
             min_log_level: origin.log_level,
             cancellation,
+            caller: origin.caller,
         });
         let handler = entry.tool.handler().clone();
         let (arguments, tool_ctx) = (params.arguments, ctx.clone());

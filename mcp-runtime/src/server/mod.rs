@@ -2,8 +2,9 @@
 
 pub(crate) mod dispatch;
 
+use crate::auth::{OAuth, OAuthKind};
 use crate::protocol::messages::{Implementation, ListChangedCapability, ServerCapabilities};
-use crate::tools::{RegistryError, Tool, ToolRegistry};
+use crate::tools::{IntoTool, RegistryError, Tool, ToolRegistry};
 use crate::transport::session::SessionStore;
 use crate::transport::{self, HostPolicy, HttpConfig, SessionMode};
 use arc_swap::ArcSwap;
@@ -21,6 +22,7 @@ pub(crate) struct ServerCore {
     pub(crate) instructions: Option<String>,
     pub(crate) tools: ArcSwap<ToolRegistry>,
     pub(crate) page_size: usize,
+    pub(crate) oauth: OAuth,
 }
 
 /// Why a server could not be built.
@@ -32,6 +34,20 @@ pub enum BuildError {
     /// A setting is invalid.
     #[error("invalid setting: {0}")]
     Config(String),
+    /// The chosen identity provider is not part of this build yet.
+    #[error(
+        "the `{0}` OAuth provider is not available in this version of mcp-runtime; \
+         use `oauth = custom(<your TokenVerifier>)` or `oauth = none`"
+    )]
+    ProviderUnavailable(&'static str),
+    /// Tools only an authenticated caller could run, on a server that
+    /// authenticates no one: they could never be called.
+    #[error(
+        "tools {} declare scopes, roles or permissions, or take `&Auth`, but the server \
+         authenticates no one; configure `oauth`",
+        .0.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+    )]
+    UnreachableTools(Vec<String>),
 }
 
 /// Builds an [`McpServer`].
@@ -43,9 +59,16 @@ pub struct McpServerBuilder {
     tools: Vec<Tool>,
     http: HttpConfig,
     hosts_set: bool,
+    oauth: OAuth,
 }
 
 impl McpServerBuilder {
+    /// Chooses how callers are authenticated (default: [`OAuth::none`]).
+    pub fn oauth(mut self, oauth: OAuth) -> Self {
+        self.oauth = oauth;
+        self
+    }
+
     /// Sets the human-readable title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.info.title = Some(title.into());
@@ -58,15 +81,16 @@ impl McpServerBuilder {
         self
     }
 
-    /// Registers a tool.
-    pub fn tool(mut self, tool: Tool) -> Self {
-        self.tools.push(tool);
+    /// Registers a tool: a [`Tool`] or a function marked `#[mcp_tool]`.
+    pub fn tool(mut self, tool: impl IntoTool) -> Self {
+        self.tools.push(tool.into_tool());
         self
     }
 
     /// Registers several tools.
-    pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
-        self.tools.extend(tools);
+    pub fn tools<T: IntoTool>(mut self, tools: impl IntoIterator<Item = T>) -> Self {
+        self.tools
+            .extend(tools.into_iter().map(IntoTool::into_tool));
         self
     }
 
@@ -147,6 +171,21 @@ impl McpServerBuilder {
         if self.http.page_size == 0 {
             return Err(BuildError::Config("page size must be at least 1".into()));
         }
+        match &self.oauth.kind {
+            OAuthKind::Unavailable(name) => return Err(BuildError::ProviderUnavailable(name)),
+            OAuthKind::None => {
+                let unreachable: Vec<String> = self
+                    .tools
+                    .iter()
+                    .filter(|t| t.access().needs_caller())
+                    .map(|t| t.name().to_owned())
+                    .collect();
+                if !unreachable.is_empty() {
+                    return Err(BuildError::UnreachableTools(unreachable));
+                }
+            }
+            OAuthKind::Verifier(_) => {}
+        }
         let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
         let core = ServerCore {
             info: self.info,
@@ -158,6 +197,7 @@ impl McpServerBuilder {
             instructions: self.instructions,
             tools: ArcSwap::from_pointee(registry),
             page_size: self.http.page_size,
+            oauth: self.oauth,
         };
         Ok(McpServer {
             core: Arc::new(core),
@@ -211,6 +251,7 @@ impl McpServer {
             tools: Vec::new(),
             http: HttpConfig::default(),
             hosts_set: false,
+            oauth: OAuth::none(),
         }
     }
 

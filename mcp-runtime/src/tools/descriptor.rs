@@ -3,13 +3,14 @@
 
 use super::result::{CallToolResult, IntoToolResult, OutputSchema};
 use super::schema::{self, SchemaError};
+use crate::auth::{AccessDenied, Auth};
 use crate::context::RequestContext;
 use crate::protocol::jsonrpc::describe_json_error;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
@@ -64,16 +65,86 @@ pub struct AccessRule {
     /// Client capabilities the tool needs (e.g. `sampling`), checked against
     /// what the client declared.
     pub client_capabilities: Vec<Cow<'static, str>>,
+    /// The tool takes the caller's `&Auth`, so only an authenticated request can run it.
+    pub caller: bool,
 }
 
 impl AccessRule {
-    /// Whether anyone may call the tool.
-    pub fn is_open(&self) -> bool {
-        self.scopes.is_empty()
-            && self.any_scope.is_empty()
-            && self.roles.is_empty()
-            && self.permissions.is_empty()
-            && self.client_capabilities.is_empty()
+    /// Whether only an authenticated caller can run the tool: it declares
+    /// scopes, roles or permissions, or takes the caller.
+    pub fn needs_caller(&self) -> bool {
+        self.caller
+            || !self.scopes.is_empty()
+            || !self.any_scope.is_empty()
+            || !self.roles.is_empty()
+            || !self.permissions.is_empty()
+    }
+
+    /// Checks `caller` against the rule's scopes, roles and permissions.
+    pub fn check(&self, caller: Option<&Auth>) -> Result<(), AccessDenied> {
+        let Some(auth) = caller else {
+            return if self.needs_caller() {
+                Err(AccessDenied::Unauthenticated)
+            } else {
+                Ok(())
+            };
+        };
+        auth.require_scope(self.scopes.as_slice())?;
+        auth.require_any_scope(&self.any_scope)?;
+        auth.require_role(self.roles.as_slice())?;
+        auth.require_permission(self.permissions.as_slice())
+    }
+
+    /// One sentence per requirement, for the end of the tool's description.
+    fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut say = |label: &str, names: &[Cow<'static, str>]| {
+            if !names.is_empty() {
+                parts.push(format!("{label}: {}.", names.join(", ")));
+            }
+        };
+        say("Requires scopes", &self.scopes);
+        say("Requires one of the scopes", &self.any_scope);
+        say("Requires roles", &self.roles);
+        say("Requires permissions", &self.permissions);
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+
+    /// The rule as listing metadata.
+    fn to_meta(&self) -> Option<Value> {
+        let mut meta = Map::new();
+        for (key, names) in [
+            ("scopes", &self.scopes),
+            ("anyScope", &self.any_scope),
+            ("roles", &self.roles),
+            ("permissions", &self.permissions),
+        ] {
+            if !names.is_empty() {
+                meta.insert(key.into(), json!(names));
+            }
+        }
+        (!meta.is_empty()).then_some(Value::Object(meta))
+    }
+}
+
+/// Key of the listing `_meta` entry that publishes a tool's access rule.
+pub const ACCESS_META_KEY: &str = "mcp-runtime/access";
+
+/// Anything that can be registered as a tool: a [`Tool`], or a function
+/// marked `#[mcp_tool]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an MCP tool",
+    label = "expected a `Tool` or a function marked `#[mcp_tool]`",
+    note = "mark the function with `#[mcp_tool]`, or build one with `Tool::new(name, handler)`"
+)]
+pub trait IntoTool {
+    /// The tool descriptor.
+    fn into_tool(self) -> Tool;
+}
+
+impl IntoTool for Tool {
+    fn into_tool(self) -> Tool {
+        self
     }
 }
 
@@ -102,6 +173,7 @@ pub struct Tool {
     pub(crate) annotations: ToolAnnotations,
     pub(crate) access: AccessRule,
     pub(crate) meta: Option<Map<String, Value>>,
+    pub(crate) describe_access: bool,
     pub(crate) handler: ToolHandler,
 }
 
@@ -145,6 +217,7 @@ impl Tool {
             annotations: ToolAnnotations::default(),
             access: AccessRule::default(),
             meta: None,
+            describe_access: true,
             handler,
         }
     }
@@ -260,6 +333,28 @@ impl Tool {
         self
     }
 
+    /// Requires an authenticated caller (the tool takes `&Auth`).
+    pub fn requires_caller(mut self) -> Self {
+        self.access.caller = true;
+        self
+    }
+
+    /// Whether the required scopes, roles and permissions are appended to the
+    /// description (on by default, so an agent knows before calling). They are
+    /// always published in the listing's `_meta` under [`ACCESS_META_KEY`].
+    pub fn describe_access(mut self, describe: bool) -> Self {
+        self.describe_access = describe;
+        self
+    }
+
+    /// Publishes `R`'s output schema: for handlers that convert their result
+    /// themselves, as generated code does.
+    #[doc(hidden)]
+    pub fn output_schema_of<R: IntoToolResult>(mut self) -> Self {
+        self.output_schema = R::output_schema();
+        self
+    }
+
     pub(crate) fn handler(&self) -> &ToolHandler {
         &self.handler
     }
@@ -271,8 +366,14 @@ impl Tool {
         if let Some(title) = &self.title {
             entry.insert("title".into(), Value::String(title.to_string()));
         }
-        if let Some(description) = &self.description {
-            entry.insert("description".into(), Value::String(description.to_string()));
+        let access_text = self.access.describe().filter(|_| self.describe_access);
+        let description = match (&self.description, access_text) {
+            (Some(d), Some(a)) => Some(format!("{d}\n\n{a}")),
+            (Some(d), None) => Some(d.to_string()),
+            (None, a) => a,
+        };
+        if let Some(description) = description {
+            entry.insert("description".into(), Value::String(description));
         }
         if let Ok(schema) = &self.input_schema {
             entry.insert("inputSchema".into(), Value::Object((**schema).clone()));
@@ -286,8 +387,12 @@ impl Tool {
                 serde_json::to_value(&self.annotations).unwrap_or_default(),
             );
         }
-        if let Some(meta) = &self.meta {
-            entry.insert("_meta".into(), Value::Object(meta.clone()));
+        let mut meta = self.meta.clone().unwrap_or_default();
+        if let Some(access) = self.access.to_meta() {
+            meta.insert(ACCESS_META_KEY.into(), access);
+        }
+        if !meta.is_empty() {
+            entry.insert("_meta".into(), Value::Object(meta));
         }
         Value::Object(entry)
     }

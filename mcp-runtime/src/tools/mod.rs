@@ -5,7 +5,10 @@ mod registry;
 mod result;
 mod schema;
 
-pub use descriptor::{AccessRule, NoArgs, Tool, ToolAnnotations, ToolFn, ToolFuture, ToolHandler};
+pub use descriptor::{
+    ACCESS_META_KEY, AccessRule, IntoTool, NoArgs, Tool, ToolAnnotations, ToolFn, ToolFuture,
+    ToolHandler,
+};
 pub use registry::{RegistryError, ToolRegistry, is_valid_tool_name};
 pub use result::{
     CallToolResult, Content, ContentAnnotations, IntoToolResult, Json, OutputSchema,

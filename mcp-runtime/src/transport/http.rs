@@ -3,6 +3,7 @@
 // Refusals are returned as ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
+use super::bearer;
 use super::config::{HttpConfig, SessionMode};
 use super::origin;
 use super::session::{Session, SessionStore};
@@ -211,6 +212,7 @@ fn unsupported_version(id: Option<RequestId>, requested: &str) -> HttpResponse {
 #[derive(Clone)]
 struct Route {
     version: ProtocolVersion,
+    caller: Option<Arc<crate::auth::Auth>>,
     session: Option<Arc<Session>>,
     log_level: Option<LoggingLevel>,
     client_capabilities: Arc<serde_json::Value>,
@@ -235,6 +237,12 @@ impl Endpoint {
                 jsonrpc::INVALID_REQUEST,
                 "Origin not allowed",
             );
+        }
+        if req.method() != Method::OPTIONS {
+            if let Err(mut response) = bearer::authenticate(&req, &self.core.oauth).await {
+                origin::add_cors_headers(&req, response.headers_mut());
+                return response;
+            }
         }
         let mut response = match *req.method() {
             Method::POST => self.post(&req, payload).await,
@@ -393,6 +401,7 @@ impl Endpoint {
         }
         let route = Route {
             version,
+            caller: bearer::caller_of(req),
             session: None,
             log_level: meta.log_level,
             client_capabilities: Arc::new(meta.client_capabilities.unwrap_or_default()),
@@ -440,6 +449,7 @@ impl Endpoint {
         if self.config.session_mode == SessionMode::Stateless {
             return Ok(Route {
                 version: header_version.unwrap_or(ProtocolVersion::ASSUMED_WITHOUT_HEADER),
+                caller: bearer::caller_of(req),
                 session: None,
                 log_level: Some(LoggingLevel::Debug),
                 client_capabilities: Arc::new(serde_json::Value::Null),
@@ -455,6 +465,7 @@ impl Endpoint {
         }
         Ok(Route {
             version: session.version,
+            caller: bearer::caller_of(req),
             log_level: Some(session.log_level()),
             client_capabilities: Arc::clone(&session.client_capabilities),
             session: Some(session),
@@ -516,6 +527,7 @@ impl Endpoint {
                 notifier,
                 log_level: route.log_level,
                 client_capabilities: route.client_capabilities,
+                caller: route.caller,
             };
             core.handle_request(request, origin).await
         })
@@ -537,6 +549,9 @@ impl Endpoint {
             }
             http
         };
+        if let Err(refusal) = bearer::check_call(&self.core, &request, route.caller.as_deref()) {
+            return refusal;
+        }
         if !accepts.sse {
             return answer(self.dispatch(request, route, None).await);
         }

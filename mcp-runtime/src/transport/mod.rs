@@ -1,5 +1,6 @@
 //! Streamable HTTP on actix-web: the endpoint, sessions, host and origin checks.
 
+mod bearer;
 mod config;
 pub(crate) mod http;
 mod origin;

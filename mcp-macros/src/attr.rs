@@ -1,0 +1,499 @@
+//! Attribute arguments: `#[mcp_tool(...)]`, `#[mcp_server(...)]` and the
+//! parameter attributes `#[arg(...)]` and `#[args]`, parsed into typed slots
+//! that catch duplicate keys.
+
+use crate::ctxt::Ctxt;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
+use syn::parse::Parser as _;
+use syn::spanned::Spanned as _;
+use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitBool, LitStr};
+
+/// One key's value, remembering where it was written.
+pub(crate) struct Slot<T> {
+    key: &'static str,
+    pub(crate) value: Option<(Span, T)>,
+}
+
+impl<T> Slot<T> {
+    fn new(key: &'static str) -> Self {
+        Self { key, value: None }
+    }
+
+    fn set(&mut self, cx: &mut Ctxt, at: &syn::Path, value: T) {
+        if self.value.is_some() {
+            cx.error_spanned_by(at, format!("duplicate key `{}`; remove one", self.key));
+        } else {
+            self.value = Some((at.span(), value));
+        }
+    }
+
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.value.as_ref().map(|(_, v)| v)
+    }
+
+    pub(crate) fn span(&self) -> Option<Span> {
+        self.value.as_ref().map(|(s, _)| *s)
+    }
+}
+
+/// A list of string literals, written `"a"` or `["a", "b"]`.
+pub(crate) struct StrList {
+    /// Where the whole value was written.
+    pub(crate) span: Span,
+    pub(crate) items: Vec<LitStr>,
+}
+
+/// The arguments of `#[mcp_tool(...)]`.
+pub(crate) struct ToolAttrs {
+    pub(crate) name: Slot<LitStr>,
+    pub(crate) title: Slot<LitStr>,
+    pub(crate) description: Slot<LitStr>,
+    pub(crate) scopes: Slot<StrList>,
+    pub(crate) any_scope: Slot<StrList>,
+    pub(crate) roles: Slot<StrList>,
+    pub(crate) permissions: Slot<StrList>,
+    pub(crate) client_capabilities: Slot<StrList>,
+    pub(crate) read_only: Slot<bool>,
+    pub(crate) destructive: Slot<bool>,
+    pub(crate) idempotent: Slot<bool>,
+    pub(crate) open_world: Slot<bool>,
+    pub(crate) describe_access: Slot<bool>,
+}
+
+pub(crate) const TOOL_KEYS: &[&str] = &[
+    "name",
+    "title",
+    "description",
+    "scopes",
+    "any_scope",
+    "roles",
+    "permissions",
+    "client_capabilities",
+    "read_only",
+    "destructive",
+    "idempotent",
+    "open_world",
+    "describe_access",
+];
+
+impl ToolAttrs {
+    fn empty() -> Self {
+        Self {
+            name: Slot::new("name"),
+            title: Slot::new("title"),
+            description: Slot::new("description"),
+            scopes: Slot::new("scopes"),
+            any_scope: Slot::new("any_scope"),
+            roles: Slot::new("roles"),
+            permissions: Slot::new("permissions"),
+            client_capabilities: Slot::new("client_capabilities"),
+            read_only: Slot::new("read_only"),
+            destructive: Slot::new("destructive"),
+            idempotent: Slot::new("idempotent"),
+            open_world: Slot::new("open_world"),
+            describe_access: Slot::new("describe_access"),
+        }
+    }
+
+    /// Parses the tokens inside `#[mcp_tool(...)]`.
+    pub(crate) fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Self {
+        let mut attrs = Self::empty();
+        let parser = syn::meta::parser(|meta| attrs.parse_key(cx, &meta));
+        if let Err(error) = parser.parse2(tokens) {
+            cx.syn_error(error);
+        }
+        attrs
+    }
+
+    fn parse_key(&mut self, cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let key = key_of(meta);
+        let path = &meta.path;
+        match key.as_str() {
+            "name" => self.name.set(cx, path, string_value(meta)?),
+            "title" => self.title.set(cx, path, string_value(meta)?),
+            "description" => self.description.set(cx, path, string_value(meta)?),
+            "scopes" | "any_scope" | "roles" | "permissions" | "client_capabilities" => {
+                let list = list_value(cx, meta)?;
+                let slot = match key.as_str() {
+                    "scopes" => &mut self.scopes,
+                    "any_scope" => &mut self.any_scope,
+                    "roles" => &mut self.roles,
+                    "permissions" => &mut self.permissions,
+                    _ => &mut self.client_capabilities,
+                };
+                slot.set(cx, path, list);
+            }
+            "read_only" => self.read_only.set(cx, path, flag_value(meta)?),
+            "destructive" => self.destructive.set(cx, path, flag_value(meta)?),
+            "idempotent" => self.idempotent.set(cx, path, flag_value(meta)?),
+            "open_world" => self.open_world.set(cx, path, flag_value(meta)?),
+            "describe_access" => self.describe_access.set(cx, path, flag_value(meta)?),
+            _ => unknown_key(cx, meta, &key, TOOL_KEYS, suggest_tool_key(&key))?,
+        }
+        Ok(())
+    }
+}
+
+/// A likely intended key for a common misspelling.
+fn suggest_tool_key(key: &str) -> Option<&'static str> {
+    match key {
+        "scope" => Some("scopes"),
+        "any_scopes" | "anyScope" => Some("any_scope"),
+        "role" => Some("roles"),
+        "permission" => Some("permissions"),
+        "readonly" | "readOnly" | "read_only_hint" => Some("read_only"),
+        "desc" | "doc" => Some("description"),
+        _ => None,
+    }
+}
+
+/// The provider chosen by `oauth = ...`.
+pub(crate) enum OAuthChoice {
+    None,
+    /// A built-in provider, by name.
+    Named(Ident),
+    /// `custom(<expr>)`: the user's own verifier.
+    Custom(Box<Expr>),
+}
+
+pub(crate) const PROVIDERS: &[&str] = &[
+    "auth0",
+    "workos",
+    "supabase",
+    "keycloak",
+    "custom(<expr>)",
+    "dev",
+    "none",
+];
+
+/// The arguments of `#[mcp_server(...)]`.
+pub(crate) struct ServerAttrs {
+    pub(crate) name: Slot<LitStr>,
+    pub(crate) version: Slot<LitStr>,
+    pub(crate) title: Slot<LitStr>,
+    pub(crate) instructions: Slot<LitStr>,
+    pub(crate) oauth: Slot<OAuthChoice>,
+}
+
+pub(crate) const SERVER_KEYS: &[&str] = &["name", "version", "title", "instructions", "oauth"];
+
+impl ServerAttrs {
+    /// Parses the tokens inside `#[mcp_server(...)]`.
+    pub(crate) fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Self {
+        let mut attrs = Self {
+            name: Slot::new("name"),
+            version: Slot::new("version"),
+            title: Slot::new("title"),
+            instructions: Slot::new("instructions"),
+            oauth: Slot::new("oauth"),
+        };
+        let parser = syn::meta::parser(|meta| {
+            let key = key_of(&meta);
+            let path = &meta.path;
+            match key.as_str() {
+                "name" => attrs.name.set(cx, path, string_value(&meta)?),
+                "version" => attrs.version.set(cx, path, string_value(&meta)?),
+                "title" => attrs.title.set(cx, path, string_value(&meta)?),
+                "instructions" => attrs.instructions.set(cx, path, string_value(&meta)?),
+                "oauth" => {
+                    let expr: Expr = meta.value()?.parse()?;
+                    if let Some(choice) = oauth_choice(cx, expr) {
+                        attrs.oauth.set(cx, path, choice);
+                    }
+                }
+                "auth" | "provider" => unknown_key(cx, &meta, &key, SERVER_KEYS, Some("oauth"))?,
+                _ => unknown_key(cx, &meta, &key, SERVER_KEYS, None)?,
+            }
+            Ok(())
+        });
+        if let Err(error) = parser.parse2(tokens) {
+            cx.syn_error(error);
+        }
+        attrs
+    }
+}
+
+fn oauth_choice(cx: &mut Ctxt, expr: Expr) -> Option<OAuthChoice> {
+    let expected = || {
+        format!(
+            "expected one of {}",
+            PROVIDERS
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    match &expr {
+        Expr::Path(path) if path.qself.is_none() => {
+            let Some(ident) = path.path.get_ident() else {
+                cx.error_spanned_by(&expr, format!("unknown OAuth provider; {}", expected()));
+                return None;
+            };
+            match ident.to_string().as_str() {
+                "none" => Some(OAuthChoice::None),
+                "auth0" | "workos" | "supabase" | "keycloak" | "dev" => {
+                    Some(OAuthChoice::Named(ident.clone()))
+                }
+                "custom" => {
+                    cx.error_spanned_by(
+                        ident,
+                        "`custom` needs your verifier: `oauth = custom(MyVerifier::new())`",
+                    );
+                    None
+                }
+                other => {
+                    cx.error_spanned_by(
+                        ident,
+                        format!("unknown OAuth provider `{other}`; {}", expected()),
+                    );
+                    None
+                }
+            }
+        }
+        Expr::Call(call) => {
+            let is_custom = matches!(&*call.func, Expr::Path(p) if p.path.is_ident("custom"));
+            if !is_custom {
+                cx.error_spanned_by(
+                    &call.func,
+                    format!("unknown OAuth provider; {}", expected()),
+                );
+                return None;
+            }
+            if call.args.len() != 1 {
+                cx.error_spanned_by(
+                    &call.args,
+                    "`custom(...)` takes exactly one argument: your verifier",
+                );
+                return None;
+            }
+            call.args
+                .first()
+                .map(|arg| OAuthChoice::Custom(Box::new(arg.clone())))
+        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => {
+            cx.error_spanned_by(
+                s,
+                format!("write the provider without quotes: `oauth = {}`", s.value()),
+            );
+            None
+        }
+        _ => {
+            cx.error_spanned_by(&expr, format!("unknown OAuth provider; {}", expected()));
+            None
+        }
+    }
+}
+
+/// `#[arg(...)]` on a parameter: how it appears in the arguments schema.
+#[derive(Default)]
+pub(crate) struct ArgAttrs {
+    pub(crate) description: Option<LitStr>,
+    pub(crate) rename: Option<LitStr>,
+}
+
+pub(crate) const ARG_KEYS: &[&str] = &["description", "rename"];
+
+/// What the attributes on one parameter say, after our own are removed.
+pub(crate) struct ParamAttrs {
+    pub(crate) docs: Option<String>,
+    pub(crate) arg: ArgAttrs,
+    /// Where `#[args]` was written, if it was.
+    pub(crate) whole_args: Option<Span>,
+    /// Where `#[arg(...)]` was written, if it was.
+    pub(crate) arg_span: Option<Span>,
+}
+
+impl ParamAttrs {
+    /// Takes our attributes (`#[arg]`, `#[args]`, doc comments) out of `attrs`,
+    /// leaving the rest on the parameter.
+    pub(crate) fn take(cx: &mut Ctxt, attrs: &mut Vec<Attribute>) -> Self {
+        let mut result = Self {
+            docs: None,
+            arg: ArgAttrs::default(),
+            whole_args: None,
+            arg_span: None,
+        };
+        let mut doc_lines = Vec::new();
+        attrs.retain(|attr| {
+            if attr.path().is_ident("doc") {
+                doc_lines.extend(doc_line(attr));
+                false
+            } else if attr.path().is_ident("args") {
+                if let Err(e) = attr.meta.require_path_only() {
+                    cx.error_spanned_by(
+                        attr,
+                        format!("{e}: `#[args]` takes no arguments; describe fields on the struct itself"),
+                    );
+                }
+                if result.whole_args.is_some() {
+                    cx.error_spanned_by(attr, "duplicate `#[args]`; remove one");
+                }
+                result.whole_args = Some(attr.span());
+                false
+            } else if attr.path().is_ident("arg") {
+                if result.arg_span.is_some() {
+                    cx.error_spanned_by(attr, "duplicate `#[arg(...)]`; merge them into one");
+                }
+                result.arg_span = Some(attr.span());
+                parse_arg_attr(cx, attr, &mut result.arg);
+                false
+            } else {
+                true
+            }
+        });
+        result.docs = join_docs(&doc_lines);
+        result
+    }
+}
+
+fn parse_arg_attr(cx: &mut Ctxt, attr: &Attribute, into: &mut ArgAttrs) {
+    let parsed = attr.parse_nested_meta(|meta| {
+        let key = key_of(&meta);
+        match key.as_str() {
+            "description" => {
+                let value = string_value(&meta)?;
+                if into.description.replace(value).is_some() {
+                    cx.error_spanned_by(&meta.path, "duplicate key `description`; remove one");
+                }
+            }
+            "rename" => {
+                let value = string_value(&meta)?;
+                if into.rename.replace(value).is_some() {
+                    cx.error_spanned_by(&meta.path, "duplicate key `rename`; remove one");
+                }
+            }
+            "desc" | "doc" => unknown_key(cx, &meta, &key, ARG_KEYS, Some("description"))?,
+            _ => unknown_key(cx, &meta, &key, ARG_KEYS, None)?,
+        }
+        Ok(())
+    });
+    if let Err(error) = parsed {
+        cx.syn_error(error);
+    }
+}
+
+/// The text of one `#[doc = "..."]`, or nothing for other forms.
+fn doc_line(attr: &Attribute) -> Option<String> {
+    match &attr.meta {
+        syn::Meta::NameValue(nv) => match &nv.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The doc comments among `attrs`, trimmed and joined; `None` if there are none.
+pub(crate) fn docs_of(attrs: &[Attribute]) -> Option<String> {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(doc_line)
+        .collect();
+    join_docs(&lines)
+}
+
+fn join_docs(lines: &[String]) -> Option<String> {
+    let text = lines
+        .iter()
+        .flat_map(|l| l.lines())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+fn key_of(meta: &ParseNestedMeta<'_>) -> String {
+    meta.path
+        .get_ident()
+        .map(Ident::to_string)
+        .unwrap_or_else(|| meta.path.to_token_stream().to_string().replace(' ', ""))
+}
+
+fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+    let expr: Expr = meta.value()?.parse()?;
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "expected a string literal, like `\"...\"`",
+        )),
+    }
+}
+
+/// A bare flag (`read_only`) or an explicit `read_only = false`.
+fn flag_value(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+    if meta.input.peek(syn::Token![=]) {
+        let value: LitBool = meta.value()?.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected `true` or `false`, or write the flag alone",
+            )
+        })?;
+        Ok(value.value)
+    } else {
+        Ok(true)
+    }
+}
+
+/// `"a"` or `["a", "b"]`. Non-string items are reported and skipped.
+fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<StrList> {
+    let expr: Expr = meta.value()?.parse()?;
+    let span = expr.span();
+    let elems: Vec<Expr> = match expr {
+        Expr::Array(array) => array.elems.into_iter().collect(),
+        single => vec![single],
+    };
+    let mut items = Vec::new();
+    for elem in elems {
+        match elem {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) => items.push(s),
+            other => cx.error_spanned_by(
+                other,
+                "expected a string literal: write `\"name\"` or `[\"a\", \"b\"]`",
+            ),
+        }
+    }
+    Ok(StrList { span, items })
+}
+
+/// Reports an unknown key, listing the valid ones, and skips its value so the
+/// rest of the attribute is still checked.
+fn unknown_key(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    valid: &[&str],
+    suggestion: Option<&str>,
+) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        let _: TokenStream = content.parse()?;
+    }
+    let listed = valid
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = match suggestion {
+        Some(s) => format!("unknown key `{key}`; did you mean `{s}`? expected one of {listed}"),
+        None => format!("unknown key `{key}`; expected one of {listed}"),
+    };
+    cx.error_spanned_by(&meta.path, message);
+    Ok(())
+}

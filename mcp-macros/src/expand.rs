@@ -1,0 +1,423 @@
+//! Code generation. Generated code names the runtime only through
+//! [`private`], and the runtime computes schemas and checks access: the macro
+//! emits data and calls.
+
+use crate::ast::{Param, ParamKind, Receiver, ServerImpl, ToolFn};
+use crate::attr::{OAuthChoice, ServerAttrs, ToolAttrs};
+use crate::ctxt::Ctxt;
+use crate::valid;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
+use syn::{Item, LitStr};
+
+/// The one path generated code uses to reach the runtime.
+fn private() -> TokenStream {
+    quote!(::mcp_runtime::__private)
+}
+
+/// `#[mcp_tool]` on a free function.
+pub(crate) fn tool(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let attrs = ToolAttrs::parse(&mut cx, args);
+    let item: Item = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(error) => return with_errors(input, error.to_compile_error()),
+    };
+    let mut func = match item {
+        Item::Fn(func) => func,
+        other => {
+            misplaced_tool(&mut cx, &other);
+            return with_errors(input, cx.into_compile_errors());
+        }
+    };
+    let tool = ToolFn::from_item(&mut cx, attrs, &mut func);
+    if !matches!(tool.receiver, Receiver::None) {
+        cx.error_spanned_by(
+            &func.sig.inputs,
+            "`#[mcp_tool]` on a method needs `#[mcp_server]` on its `impl` block",
+        );
+    }
+    valid::check_tool(&mut cx, &tool);
+    if cx.has_errors() {
+        // The function itself, minus our parameter attributes, keeps later
+        // errors about it meaningful.
+        return with_errors(quote!(#func), cx.into_compile_errors());
+    }
+    free_tool(&tool, func)
+}
+
+/// `#[mcp_server]` on an `impl` block.
+pub(crate) fn server(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let attrs = ServerAttrs::parse(&mut cx, args);
+    let item: Item = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(error) => return with_errors(input, error.to_compile_error()),
+    };
+    let mut block = match item {
+        Item::Impl(block) => block,
+        other => {
+            cx.error_spanned_by(
+                item_head(&other),
+                "`#[mcp_server]` goes on an `impl` block: `#[mcp_server] impl MyServer { ... }`",
+            );
+            return with_errors(input, cx.into_compile_errors());
+        }
+    };
+    let server = ServerImpl::from_item(&mut cx, attrs, &mut block);
+    valid::check_server(&mut cx, &server);
+    if cx.has_errors() {
+        return with_errors(quote!(#block), cx.into_compile_errors());
+    }
+    let api = server_api(&server);
+    quote! {
+        #block
+        #api
+    }
+}
+
+fn with_errors(item: TokenStream, errors: TokenStream) -> TokenStream {
+    quote! {
+        #item
+        #errors
+    }
+}
+
+/// The keyword and name of an item, for pointing at it without underlining its body.
+fn item_head(item: &Item) -> TokenStream {
+    match item {
+        Item::Struct(s) => {
+            let (kw, ident) = (&s.struct_token, &s.ident);
+            quote!(#kw #ident)
+        }
+        Item::Enum(e) => {
+            let (kw, ident) = (&e.enum_token, &e.ident);
+            quote!(#kw #ident)
+        }
+        Item::Impl(i) => {
+            let (kw, ty) = (&i.impl_token, &i.self_ty);
+            quote!(#kw #ty)
+        }
+        Item::Trait(t) => {
+            let (kw, ident) = (&t.trait_token, &t.ident);
+            quote!(#kw #ident)
+        }
+        Item::Fn(f) => {
+            let (kw, ident) = (&f.sig.fn_token, &f.sig.ident);
+            quote!(#kw #ident)
+        }
+        other => quote_spanned!(other.span()=> item),
+    }
+}
+
+fn misplaced_tool(cx: &mut Ctxt, item: &Item) {
+    let message = match item {
+        Item::Impl(_) => {
+            "`#[mcp_tool]` goes on an `async fn`; to serve the methods of an `impl` block, put \
+             `#[mcp_server]` on the block and `#[mcp_tool]` on each method"
+        }
+        _ => {
+            "`#[mcp_tool]` goes on an `async fn` (a free function, or a method in an \
+             `#[mcp_server]` impl block)"
+        }
+    };
+    cx.error_spanned_by(item_head(item), message);
+}
+
+/// A free function becomes a unit struct of the same name that registers as a
+/// tool (`.tool(my_fn)`); the function lives on as `my_fn::call`.
+fn free_tool(tool: &ToolFn, mut func: syn::ItemFn) -> TokenStream {
+    let p = private();
+    let ident = &tool.ident;
+    let vis = &func.vis;
+    let name = tool.name();
+    let docs: Vec<&syn::Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+    let fallback_doc = docs.is_empty().then(|| {
+        let text = format!(
+            "The MCP tool `{}`. Register it with `.tool({ident})`.",
+            name.value()
+        );
+        quote!(#[doc = #text])
+    });
+    func.sig.ident = format_ident!("call", span = ident.span());
+    let call_doc = format!("Runs the tool's function directly, as `{ident}::call(...)`.");
+    let tool_expr = tool_expr(tool, &quote!(#ident::call));
+    quote! {
+        #(#docs)*
+        #fallback_doc
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug, Default)]
+        #vis struct #ident;
+
+        impl #ident {
+            #[doc = #call_doc]
+            #func
+        }
+
+        impl #p::IntoTool for #ident {
+            fn into_tool(self) -> #p::Tool {
+                #tool_expr
+            }
+        }
+    }
+}
+
+/// The expression building one tool. `callee` is what the parameters are
+/// applied to: `my_fn::call`, `Self::method`, or `__this.method`.
+fn tool_expr(tool: &ToolFn, callee: &TokenStream) -> TokenStream {
+    let p = private();
+    let name = tool.name();
+    let arguments: Vec<&Param> = tool
+        .params
+        .iter()
+        .filter(|p| matches!(p.kind, ParamKind::Argument))
+        .collect();
+    let whole = tool
+        .params
+        .iter()
+        .find(|p| matches!(p.kind, ParamKind::WholeArgs));
+    let (args_item, args_ty) = match whole {
+        Some(param) => {
+            let ty = &param.ty;
+            (quote!(), quote!(#ty))
+        }
+        None if arguments.is_empty() => (quote!(), quote!(#p::NoArgs)),
+        None => (arguments_struct(&arguments), quote!(__McpArguments)),
+    };
+    let checks = tool.params.iter().filter_map(|param| {
+        let ty = &param.ty;
+        match param.kind {
+            ParamKind::Argument => Some(quote_spanned!(ty.span()=> #p::assert_argument::<#ty>();)),
+            ParamKind::WholeArgs => {
+                Some(quote_spanned!(ty.span()=> #p::assert_arguments_object::<#ty>();))
+            }
+            _ => None,
+        }
+    });
+    let call_args = tool.params.iter().map(|param| match param.kind {
+        ParamKind::Auth { optional: false } => quote!(__auth),
+        ParamKind::Auth { optional: true } => quote!(__ctx.auth()),
+        ParamKind::Context { by_ref: true } => quote!(&__ctx),
+        ParamKind::Context { by_ref: false } => quote!(::core::clone::Clone::clone(&__ctx)),
+        ParamKind::WholeArgs => quote!(__args),
+        ParamKind::Argument => {
+            let field = param.ident();
+            quote!(__args.#field)
+        }
+    });
+    let caller = tool.requires_caller().then(|| {
+        quote! {
+            let ::core::option::Option::Some(__auth) = __ctx.auth() else {
+                return #p::unauthenticated();
+            };
+        }
+    });
+    let output_span = tool.output.as_ref().map_or(tool.ident.span(), |t| t.span());
+    let output = match &tool.output {
+        Some(ty) => quote!(#ty),
+        None => quote!(()),
+    };
+    let assert_send = quote_spanned!(output_span=> #p::assert_send);
+    let output_schema = quote_spanned!(output_span=> output_schema_of::<#output>);
+    let settings = tool_settings(tool);
+    let capture = matches!(tool.receiver, Receiver::Ref)
+        .then(|| quote!(let __this = ::std::sync::Arc::clone(&__this);));
+    quote! {{
+        #args_item
+        #(#checks)*
+        #capture
+        #p::Tool::new(#name, move |__args: #args_ty, __ctx: #p::RequestContext| {
+            #capture
+            async move {
+                #caller
+                let __output = #assert_send(#callee(#(#call_args),*)).await;
+                #p::IntoToolResult::into_tool_result(__output)
+            }
+        })
+        .#output_schema()
+        #settings
+    }}
+}
+
+/// The generated arguments object: one field per ordinary parameter.
+fn arguments_struct(arguments: &[&Param]) -> TokenStream {
+    let p = private();
+    let serde_path = LitStr::new(&format!("{p}::serde").replace(' ', ""), Span::call_site());
+    let schemars_path = LitStr::new(
+        &format!("{p}::schemars").replace(' ', ""),
+        Span::call_site(),
+    );
+    let fields = arguments.iter().map(|param| {
+        let ident = param.ident();
+        let ty = &param.ty;
+        let description = param
+            .attrs
+            .arg
+            .description
+            .as_ref()
+            .map(LitStr::value)
+            .or_else(|| param.attrs.docs.clone())
+            .map(|d| quote!(#[doc = #d]));
+        let rename = param
+            .attrs
+            .arg
+            .rename
+            .as_ref()
+            .map(|r| quote!(#[serde(rename = #r)]));
+        quote! {
+            #description
+            #rename
+            #ident: #ty
+        }
+    });
+    quote! {
+        #[derive(#p::serde::Deserialize, #p::schemars::JsonSchema)]
+        #[serde(crate = #serde_path)]
+        #[schemars(crate = #schemars_path)]
+        struct __McpArguments {
+            #(#fields,)*
+        }
+    }
+}
+
+/// The builder calls that carry the tool's description, annotations and access rule.
+fn tool_settings(tool: &ToolFn) -> TokenStream {
+    let p = private();
+    let a = &tool.attrs;
+    let mut out = TokenStream::new();
+    if let Some(title) = a.title.get() {
+        out.extend(quote!(.title(#title)));
+    }
+    let description = a
+        .description
+        .get()
+        .map(LitStr::value)
+        .or_else(|| tool.docs.clone());
+    if let Some(description) = description {
+        out.extend(quote!(.description(#description)));
+    }
+    for (method, list) in [
+        (quote!(scopes), &a.scopes),
+        (quote!(any_scope), &a.any_scope),
+        (quote!(roles), &a.roles),
+        (quote!(permissions), &a.permissions),
+    ] {
+        if let Some(list) = list.get() {
+            let items = &list.items;
+            out.extend(quote!(.#method([#(#items),*])));
+        }
+    }
+    if let Some(list) = a.client_capabilities.get() {
+        for capability in &list.items {
+            out.extend(quote!(.requires_client_capability(#capability)));
+        }
+    }
+    let hint = |slot: &crate::attr::Slot<bool>| match slot.get() {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    };
+    let has_annotations = a.title.get().is_some()
+        || [&a.read_only, &a.destructive, &a.idempotent, &a.open_world]
+            .iter()
+            .any(|s| s.get().is_some());
+    if has_annotations {
+        let title = match a.title.get() {
+            Some(t) => quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#t))),
+            None => quote!(::core::option::Option::None),
+        };
+        let (read_only, destructive, idempotent, open_world) = (
+            hint(&a.read_only),
+            hint(&a.destructive),
+            hint(&a.idempotent),
+            hint(&a.open_world),
+        );
+        out.extend(quote! {
+            .annotations(#p::ToolAnnotations {
+                title: #title,
+                read_only_hint: #read_only,
+                destructive_hint: #destructive,
+                idempotent_hint: #idempotent,
+                open_world_hint: #open_world,
+            })
+        });
+    }
+    if tool.requires_caller() {
+        out.extend(quote!(.requires_caller()));
+    }
+    if a.describe_access.get() == Some(&false) {
+        out.extend(quote!(.describe_access(false)));
+    }
+    out
+}
+
+/// The methods `#[mcp_server]` adds: a builder, the built server, and `listen`.
+fn server_api(server: &ServerImpl) -> TokenStream {
+    let p = private();
+    let self_ty = &server.self_ty;
+    let ServerAttrs {
+        name,
+        version,
+        title,
+        instructions,
+        oauth,
+    } = &server.attrs;
+    let name = match name.get() {
+        Some(n) => quote!(#n),
+        None => quote!(::core::env!("CARGO_PKG_NAME")),
+    };
+    let version = match version.get() {
+        Some(v) => quote!(#v),
+        None => quote!(::core::env!("CARGO_PKG_VERSION")),
+    };
+    let title = title.get().map(|t| quote!(.title(#t)));
+    let instructions = instructions.get().map(|i| quote!(.instructions(#i)));
+    let oauth = match oauth.get() {
+        None | Some(OAuthChoice::None) => quote!(#p::OAuth::none()),
+        Some(OAuthChoice::Named(ident)) => {
+            let text = ident.to_string();
+            quote_spanned!(ident.span()=> #p::OAuth::provider(#text))
+        }
+        Some(OAuthChoice::Custom(expr)) => quote_spanned!(expr.span()=> #p::oauth_custom(#expr)),
+    };
+    let tools = server.tools.iter().map(|tool| {
+        let ident = &tool.ident;
+        let callee = match tool.receiver {
+            Receiver::Ref => quote!(__this.#ident),
+            _ => quote!(Self::#ident),
+        };
+        tool_expr(tool, &callee)
+    });
+    let state_check = quote_spanned!(self_ty.span()=> #p::assert_server_state::<Self>(););
+    quote! {
+        impl #self_ty {
+            /// A builder for the MCP server made of this value and its tools.
+            /// Add settings (path, hosts, sessions), then call `build()`.
+            pub fn into_mcp_builder(self) -> #p::McpServerBuilder {
+                #state_check
+                let __this = ::std::sync::Arc::new(self);
+                #p::McpServer::builder(#name, #version)
+                    #title
+                    #instructions
+                    .oauth(#oauth)
+                    #(.tool(#tools))*
+            }
+
+            /// The MCP server made of this value and its tools, ready to
+            /// `listen()` or to mount in an actix-web `App` with `configure()`.
+            pub fn into_mcp_server(self) -> ::core::result::Result<#p::McpServer, #p::BuildError> {
+                self.into_mcp_builder().build()
+            }
+
+            /// Serves this server on `HOST`:`PORT` from the environment
+            /// (default `127.0.0.1:3000`) until Ctrl-C or SIGTERM.
+            pub async fn listen(self) -> ::std::io::Result<()> {
+                #p::listen(self.into_mcp_server()).await
+            }
+        }
+    }
+}

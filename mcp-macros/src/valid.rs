@@ -1,0 +1,358 @@
+//! Compile-time rules. One function per rule, each with the reason it exists.
+
+use crate::ast::{ParamKind, Receiver, ServerImpl, ToolFn, is_named};
+use crate::attr::{OAuthChoice, StrList};
+use crate::ctxt::Ctxt;
+use std::collections::HashMap;
+use syn::Type;
+
+/// Every rule about one tool.
+pub(crate) fn check_tool(cx: &mut Ctxt, tool: &ToolFn) {
+    check_async(cx, tool);
+    check_generics(cx, tool);
+    check_receiver(cx, tool);
+    check_name(cx, tool);
+    check_lists(cx, tool);
+    check_flags(cx, tool);
+    check_params(cx, tool);
+}
+
+/// Every rule about a server block, its tools included.
+pub(crate) fn check_server(cx: &mut Ctxt, server: &ServerImpl) {
+    check_server_shape(cx, server);
+    for tool in &server.tools {
+        check_tool(cx, tool);
+    }
+    check_duplicate_names(cx, server);
+    check_reachable(cx, server);
+}
+
+/// Tools are awaited by the runtime; a blocking body would stall a worker.
+fn check_async(cx: &mut Ctxt, tool: &ToolFn) {
+    if let Err(fn_span) = tool.asyncness {
+        cx.error_at(
+            fn_span,
+            format!(
+                "an MCP tool must be an `async fn`; write `async fn {}(...)`",
+                tool.ident
+            ),
+        );
+    }
+}
+
+/// The argument schema is fixed when the server is built, so no type parameters.
+fn check_generics(cx: &mut Ctxt, tool: &ToolFn) {
+    if let Some(generics) = &tool.generics {
+        cx.error_spanned_by(
+            generics,
+            "an MCP tool cannot be generic: its JSON Schema is fixed when the server is built; \
+             use concrete types",
+        );
+    }
+}
+
+/// Calls run concurrently against one shared server value.
+fn check_receiver(cx: &mut Ctxt, tool: &ToolFn) {
+    if let Receiver::Unsupported(receiver) = &tool.receiver {
+        cx.error_spanned_by(
+            receiver,
+            "tools run concurrently on one shared server: take `&self` (keep mutable state \
+             behind a `Mutex` or an atomic)",
+        );
+    }
+}
+
+/// MCP tool names are 1-128 characters of `A-Za-z0-9_.-`.
+fn check_name(cx: &mut Ctxt, tool: &ToolFn) {
+    let name = tool.name().value();
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !valid {
+        let shown: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(128)
+            .collect();
+        let hint = if name.is_empty() {
+            "write a name such as `name = \"get-user\"`".to_owned()
+        } else {
+            format!("for example `name = \"{shown}\"`")
+        };
+        cx.error_at(
+            tool.name_span(),
+            format!(
+                "invalid tool name `{name}`: a tool name is 1 to 128 characters of \
+                 `A-Z a-z 0-9 _ . -`; {hint}"
+            ),
+        );
+    }
+}
+
+/// Scopes are RFC 6749 scope-tokens; every list names at least one entry, once.
+fn check_lists(cx: &mut Ctxt, tool: &ToolFn) {
+    let a = &tool.attrs;
+    for (key, list) in [("scopes", &a.scopes), ("any_scope", &a.any_scope)] {
+        if let Some(list) = list.get() {
+            check_list(cx, key, list, check_scope_token);
+        }
+    }
+    for (key, list) in [
+        ("roles", &a.roles),
+        ("permissions", &a.permissions),
+        ("client_capabilities", &a.client_capabilities),
+    ] {
+        if let Some(list) = list.get() {
+            check_list(cx, key, list, |value| {
+                if value.trim().is_empty() {
+                    Some(format!("empty entry in `{key}`; write a name"))
+                } else {
+                    None
+                }
+            });
+        }
+    }
+}
+
+fn check_list(
+    cx: &mut Ctxt,
+    key: &str,
+    list: &StrList,
+    check_item: impl Fn(&str) -> Option<String>,
+) {
+    if list.items.is_empty() {
+        cx.error_at(
+            list.span,
+            format!("`{key}` is empty; name at least one, or remove the key"),
+        );
+    }
+    let mut seen = Vec::new();
+    for item in &list.items {
+        let value = item.value();
+        if let Some(message) = check_item(&value) {
+            cx.error_spanned_by(item, message);
+        } else if seen.contains(&value) {
+            cx.error_spanned_by(item, format!("`{value}` is listed twice in `{key}`"));
+        }
+        seen.push(value);
+    }
+}
+
+/// RFC 6749 section 3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
+fn check_scope_token(scope: &str) -> Option<String> {
+    if scope.is_empty() {
+        return Some("empty scope; write a scope name such as \"tasks:read\"".to_owned());
+    }
+    if scope.contains(' ') {
+        let parts: Vec<String> = scope
+            .split_whitespace()
+            .map(|s| format!("\"{s}\""))
+            .collect();
+        return Some(format!(
+            "a scope cannot contain spaces; to require several, list them: `[{}]`",
+            parts.join(", ")
+        ));
+    }
+    let bad = scope
+        .chars()
+        .find(|c| !matches!(*c as u32, 0x21 | 0x23..=0x5B | 0x5D..=0x7E));
+    bad.map(|c| {
+        format!(
+            "invalid character {c:?} in scope `{scope}`: a scope is printable ASCII \
+             without spaces, quotes or backslashes (RFC 6749)"
+        )
+    })
+}
+
+/// A read-only tool changes nothing, so it cannot also be destructive.
+fn check_flags(cx: &mut Ctxt, tool: &ToolFn) {
+    let a = &tool.attrs;
+    if a.read_only.get() == Some(&true)
+        && a.destructive.get() == Some(&true)
+        && let Some(span) = a.destructive.span()
+    {
+        cx.error_at(
+            span,
+            "`destructive` contradicts `read_only`: a read-only tool changes nothing; remove one",
+        );
+    }
+}
+
+/// Parameters are arguments (owned, named), the caller, or the context, each once.
+fn check_params(cx: &mut Ctxt, tool: &ToolFn) {
+    let mut auth_seen = false;
+    let mut context_seen = false;
+    let mut whole_args = None;
+    let mut properties: HashMap<String, ()> = HashMap::new();
+    for param in &tool.params {
+        if param.attrs.arg_span.is_some() && !matches!(param.kind, ParamKind::Argument) {
+            cx.error_at(
+                param
+                    .attrs
+                    .arg_span
+                    .unwrap_or_else(proc_macro2::Span::call_site),
+                "`#[arg(...)]` describes an argument; this parameter is not one of the \
+                 tool's arguments",
+            );
+        }
+        match param.kind {
+            ParamKind::Auth { .. } => {
+                if std::mem::replace(&mut auth_seen, true) {
+                    cx.error_spanned_by(
+                        &param.ty,
+                        "the caller is already a parameter; take `&Auth` once",
+                    );
+                }
+            }
+            ParamKind::Context { .. } => {
+                if std::mem::replace(&mut context_seen, true) {
+                    cx.error_spanned_by(
+                        &param.ty,
+                        "the request context is already a parameter; take it once",
+                    );
+                }
+            }
+            ParamKind::WholeArgs => {
+                if whole_args.replace(&param.pat).is_some() {
+                    cx.error_spanned_by(&param.pat, "only one parameter can be `#[args]`");
+                }
+            }
+            ParamKind::Argument => {
+                check_argument_type(cx, &param.ty);
+                if param.ident().is_none() {
+                    cx.error_spanned_by(
+                        &param.pat,
+                        "name this parameter (`name: Type`): its name becomes the argument's \
+                         name in the schema",
+                    );
+                }
+                if let Some(property) = param.property_name()
+                    && properties.insert(property.value(), ()).is_some()
+                {
+                    cx.error_spanned_by(
+                        &param.pat,
+                        format!(
+                            "two arguments are called `{}`; rename one with \
+                             `#[arg(rename = \"...\")]`",
+                            property.value()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if whole_args.is_some() {
+        for param in &tool.params {
+            if matches!(param.kind, ParamKind::Argument) {
+                cx.error_spanned_by(
+                    &param.pat,
+                    "`#[args]` already takes the whole arguments object; move this argument \
+                     into that struct as a field",
+                );
+            }
+        }
+    }
+}
+
+/// Arguments are deserialized from JSON into owned values.
+fn check_argument_type(cx: &mut Ctxt, ty: &Type) {
+    match ty {
+        Type::Reference(r) => {
+            let message = if is_named(&r.elem, "str") {
+                "tool arguments are deserialized into owned values: write `String` instead of `&str`"
+                    .to_owned()
+            } else if is_named(&r.elem, "Auth") || is_named(&r.elem, "RequestContext") {
+                "take it by shared reference: remove `mut`".to_owned()
+            } else {
+                "tool arguments are deserialized into owned values: drop the `&` and take the \
+                 value"
+                    .to_owned()
+            };
+            cx.error_spanned_by(ty, message);
+        }
+        Type::ImplTrait(_) => cx.error_spanned_by(
+            ty,
+            "`impl Trait` cannot be deserialized: name a concrete type",
+        ),
+        _ if is_named(ty, "Auth") => cx.error_spanned_by(
+            ty,
+            "take the caller by reference: `auth: &Auth` (or `Option<&Auth>`)",
+        ),
+        _ => {}
+    }
+}
+
+/// Tools are built once per server type, from `&self` of one concrete value.
+fn check_server_shape(cx: &mut Ctxt, server: &ServerImpl) {
+    if let Some(generics) = &server.generics {
+        cx.error_spanned_by(
+            generics,
+            "`#[mcp_server]` cannot be used on a generic `impl`: put it on an `impl` of a \
+             concrete type",
+        );
+    }
+    if let Some(path) = &server.trait_ {
+        cx.error_spanned_by(
+            path,
+            "`#[mcp_server]` goes on an inherent `impl` block (`impl MyServer { ... }`), not \
+             on a trait implementation",
+        );
+    }
+}
+
+/// Clients call tools by name; two tools with one name would shadow each other.
+fn check_duplicate_names(cx: &mut Ctxt, server: &ServerImpl) {
+    let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
+    for tool in &server.tools {
+        let name = tool.name().value();
+        if let Some(first) = seen.get(&name) {
+            cx.error_at(
+                tool.name_span(),
+                format!(
+                    "duplicate tool name `{name}`: `{first}` already uses it; give one of them \
+                     another `name = \"...\"`"
+                ),
+            );
+        } else {
+            seen.insert(name, &tool.ident);
+        }
+    }
+}
+
+/// On a server that authenticates no one, a tool that needs a caller could never run.
+fn check_reachable(cx: &mut Ctxt, server: &ServerImpl) {
+    let unauthenticated = matches!(server.attrs.oauth.get(), None | Some(OAuthChoice::None));
+    if !unauthenticated {
+        return;
+    }
+    let fix = "set a provider on the server, e.g. `#[mcp_server(oauth = auth0)]`";
+    for tool in &server.tools {
+        if let Some(span) = tool.access_key_span() {
+            cx.error_at(
+                span,
+                format!(
+                    "this requirement can never be met: the server authenticates no one; {fix}"
+                ),
+            );
+        }
+        for param in &tool.params {
+            if matches!(param.kind, ParamKind::Auth { optional: false }) {
+                cx.error_spanned_by(
+                    &param.ty,
+                    format!(
+                        "this tool needs an authenticated caller but the server authenticates \
+                         no one; {fix}, or take `Option<&Auth>`"
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The authenticated caller handed to tools: who they are and what the token allows.
+
+use serde_json::{Map, Value};
+
+/// The user behind a verified access token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct User {
+    /// The subject (`sub`).
+    pub user_id: String,
+    /// `email`, when the token carries it.
+    pub email: Option<String>,
+    /// Display name (`name`).
+    pub name: Option<String>,
+    /// Login name (`preferred_username` or `username`).
+    pub username: Option<String>,
+    /// `nickname`.
+    pub nickname: Option<String>,
+    /// Avatar URL (`picture`).
+    pub picture: Option<String>,
+    /// Roles granted to the user.
+    pub roles: Vec<String>,
+    /// Fine-grained permissions granted to the user.
+    pub permissions: Vec<String>,
+}
+
+/// A bearer token. `Debug` never shows it, so logging a caller cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    /// Wraps a raw token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The raw token, for the rare tool that must forward it on purpose.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+/// The caller of a request, from a verified access token.
+///
+/// ```
+/// use mcp_runtime::auth::Auth;
+/// let claims = serde_json::json!({ "sub": "u1", "scope": "tasks:read tasks:write", "exp": 2000000000 });
+/// let auth = Auth::from_claims("token", claims.as_object().unwrap().clone());
+/// assert!(auth.has_scope("tasks:read"));
+/// assert!(auth.require_any_scope(&["admin", "tasks:write"]).is_ok());
+/// assert!(auth.require_scope("admin").is_err());
+/// assert!(!format!("{auth:?}").contains("token\""));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// Who the caller is.
+    pub user: User,
+    /// The bearer token itself (redacted in `Debug`).
+    pub access_token: AccessToken,
+    /// Scopes granted by the token.
+    pub scopes: Vec<String>,
+    /// The OAuth client the token was issued to (`client_id` or `azp`).
+    pub client_id: Option<String>,
+    /// Expiry as seconds since the Unix epoch (`exp`).
+    pub expires_at: Option<u64>,
+    /// Every claim of the token.
+    pub payload: Map<String, Value>,
+}
+
+/// A check on the caller failed. Returned from a tool, it becomes an error result
+/// naming what was missing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessDenied {
+    /// Scopes the token lacks (all of them are needed).
+    #[error("missing scope: {}", .0.join(" "))]
+    MissingScopes(Vec<String>),
+    /// None of these scopes was granted; any one would do.
+    #[error("needs one of the scopes: {}", .0.join(" "))]
+    NoneOfScopes(Vec<String>),
+    /// Roles the caller lacks.
+    #[error("missing role: {}", .0.join(" "))]
+    MissingRoles(Vec<String>),
+    /// Permissions the caller lacks.
+    #[error("missing permission: {}", .0.join(" "))]
+    MissingPermissions(Vec<String>),
+    /// The tool needs an authenticated caller and the request had none.
+    #[error("this tool needs an authenticated caller")]
+    Unauthenticated,
+}
+
+impl Auth {
+    /// The caller described by verified `claims`, with the common claim names:
+    /// `sub`, `email`, `name`, `preferred_username`/`username`, `nickname`,
+    /// `picture`, `roles`, `permissions`, `scope` (a space-separated string or
+    /// an array) or `scp`, `client_id`/`azp`, `exp`. Providers map their own
+    /// claims on top of this.
+    pub fn from_claims(token: impl Into<String>, claims: Map<String, Value>) -> Self {
+        let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::to_owned);
+        let user = User {
+            user_id: text("sub").unwrap_or_default(),
+            email: text("email"),
+            name: text("name"),
+            username: text("preferred_username").or_else(|| text("username")),
+            nickname: text("nickname"),
+            picture: text("picture"),
+            roles: string_list(claims.get("roles")),
+            permissions: string_list(claims.get("permissions")),
+        };
+        let scopes = scopes_of(&claims);
+        Self {
+            user,
+            access_token: AccessToken::new(token),
+            scopes,
+            client_id: text("client_id").or_else(|| text("azp")),
+            expires_at: claims.get("exp").and_then(Value::as_u64),
+            payload: claims,
+        }
+    }
+
+    /// Whether the token grants `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Whether the token grants at least one of `scopes`.
+    pub fn has_any_scope<S: AsRef<str>>(&self, scopes: &[S]) -> bool {
+        scopes.iter().any(|s| self.has_scope(s.as_ref()))
+    }
+
+    /// Requires one scope, or all of several: `require_scope("admin")` or
+    /// `require_scope(["tasks:read", "tasks:write"])`.
+    pub fn require_scope<'a>(&self, scopes: impl RequiredNames<'a>) -> Result<(), AccessDenied> {
+        let missing = missing(scopes.names(), |s| self.has_scope(s));
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(AccessDenied::MissingScopes(missing))
+        }
+    }
+
+    /// Requires at least one of `scopes`.
+    pub fn require_any_scope<S: AsRef<str>>(&self, scopes: &[S]) -> Result<(), AccessDenied> {
+        if scopes.is_empty() || self.has_any_scope(scopes) {
+            Ok(())
+        } else {
+            Err(AccessDenied::NoneOfScopes(
+                scopes.iter().map(|s| s.as_ref().to_owned()).collect(),
+            ))
+        }
+    }
+
+    /// Whether the user has `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.user.roles.iter().any(|r| r == role)
+    }
+
+    /// Requires one role, or all of several.
+    pub fn require_role<'a>(&self, roles: impl RequiredNames<'a>) -> Result<(), AccessDenied> {
+        let missing = missing(roles.names(), |r| self.has_role(r));
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(AccessDenied::MissingRoles(missing))
+        }
+    }
+
+    /// Whether the user has `permission`.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.user.permissions.iter().any(|p| p == permission)
+    }
+
+    /// Requires one permission, or all of several.
+    pub fn require_permission<'a>(
+        &self,
+        permissions: impl RequiredNames<'a>,
+    ) -> Result<(), AccessDenied> {
+        let missing = missing(permissions.names(), |p| self.has_permission(p));
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(AccessDenied::MissingPermissions(missing))
+        }
+    }
+}
+
+/// One name or several, for the `require_*` helpers.
+pub trait RequiredNames<'a> {
+    /// The names, in order.
+    fn names(self) -> Vec<&'a str>;
+}
+
+impl<'a> RequiredNames<'a> for &'a str {
+    fn names(self) -> Vec<&'a str> {
+        vec![self]
+    }
+}
+
+impl<'a, const N: usize> RequiredNames<'a> for [&'a str; N] {
+    fn names(self) -> Vec<&'a str> {
+        self.to_vec()
+    }
+}
+
+impl<'a, S: AsRef<str>> RequiredNames<'a> for &'a [S] {
+    fn names(self) -> Vec<&'a str> {
+        self.iter().map(AsRef::as_ref).collect()
+    }
+}
+
+fn missing<'a>(names: Vec<&'a str>, held: impl Fn(&str) -> bool) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|n| !held(n))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Scopes from `scope` (space-separated string or array) or `scp` (either form).
+fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
+    ["scope", "scp"]
+        .iter()
+        .filter_map(|key| claims.get(*key))
+        .flat_map(|value| match value {
+            Value::String(s) => s.split_whitespace().map(str::to_owned).collect(),
+            other => string_list(Some(other)),
+        })
+        .collect()
+}
+
+fn string_list(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::String(one)) => vec![one.clone()],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn auth(claims: Value) -> Auth {
+        Auth::from_claims(
+            "secret-token",
+            claims.as_object().cloned().unwrap_or_default(),
+        )
+    }
+
+    #[test]
+    fn scopes_come_from_a_string_an_array_or_scp() {
+        assert_eq!(auth(json!({"scope": "a  b"})).scopes, ["a", "b"]);
+        assert_eq!(auth(json!({"scope": ["a", "b"]})).scopes, ["a", "b"]);
+        assert_eq!(auth(json!({"scp": ["c"]})).scopes, ["c"]);
+        assert_eq!(auth(json!({"scp": "d e"})).scopes, ["d", "e"]);
+        assert!(auth(json!({"scope": 3})).scopes.is_empty());
+    }
+
+    #[test]
+    fn helpers_name_what_is_missing() {
+        let a = auth(json!({"sub": "u", "scope": "a", "roles": ["r"], "permissions": "p"}));
+        assert_eq!(
+            a.require_scope(["a", "b", "c"]),
+            Err(AccessDenied::MissingScopes(vec!["b".into(), "c".into()]))
+        );
+        assert!(a.require_scope("a").is_ok());
+        assert!(a.require_any_scope(&["x", "a"]).is_ok());
+        assert_eq!(
+            a.require_any_scope(&["x"]),
+            Err(AccessDenied::NoneOfScopes(vec!["x".into()]))
+        );
+        assert!(a.require_role("r").is_ok() && a.require_role("s").is_err());
+        assert!(a.require_permission("p").is_ok());
+        assert_eq!(a.user.user_id, "u");
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let a = auth(json!({"sub": "u"}));
+        assert!(!format!("{a:?}").contains("secret-token"));
+        assert_eq!(a.access_token.expose(), "secret-token");
+    }
+}

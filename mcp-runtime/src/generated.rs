@@ -1,0 +1,79 @@
+//! What generated code calls: checks placed at the user's spans, with hints,
+//! and small adapters. Reached only through `__private`.
+
+use crate::auth::{AccessDenied, OAuth, TokenVerifier};
+use crate::server::{BuildError, McpServer};
+use crate::tools::CallToolResult;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+
+/// A future a tool may return: it must be `Send`, as tools run on a
+/// multi-threaded runtime.
+#[diagnostic::on_unimplemented(
+    message = "the future returned by this MCP tool is not `Send`",
+    label = "this tool's future cannot move between threads",
+    note = "tools run on a multi-threaded runtime: do not hold an `Rc`, a `RefCell` borrow or a `std::sync::MutexGuard` across an `.await` (use `Arc` or `tokio::sync::Mutex`)"
+)]
+pub trait SendFuture: Future + Send {}
+impl<F: Future + Send> SendFuture for F {}
+
+/// Checks, at the return type's span, that a tool's future is `Send`.
+pub fn assert_send<F: SendFuture>(future: F) -> F {
+    future
+}
+
+/// A type that can be one argument of a tool.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an MCP tool argument",
+    label = "arguments must implement `serde::Deserialize` and `schemars::JsonSchema`",
+    note = "derive them: `#[derive(serde::Deserialize, schemars::JsonSchema)]` (the type must also be `Send + 'static`)"
+)]
+pub trait ToolArgument: DeserializeOwned + JsonSchema + Send + 'static {}
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> ToolArgument for T {}
+
+/// Checks one argument's type at its span.
+pub fn assert_argument<T: ToolArgument>() {}
+
+/// A type that can be a tool's whole arguments object (`#[args]`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the arguments object of an MCP tool",
+    label = "`#[args]` needs a struct implementing `serde::Deserialize` and `schemars::JsonSchema`",
+    note = "derive them: `#[derive(serde::Deserialize, schemars::JsonSchema)]` on a struct with named fields"
+)]
+pub trait ToolArguments: DeserializeOwned + JsonSchema + Send + 'static {}
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> ToolArguments for T {}
+
+/// Checks a `#[args]` parameter's type at its span.
+pub fn assert_arguments_object<T: ToolArguments>() {}
+
+/// A type whose `impl` block is an `#[mcp_server]`: shared by every request.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an MCP server: it must be `Send + Sync + 'static`",
+    label = "every request shares this value across threads",
+    note = "keep shared state in `Arc`, `Mutex` or atomics; no `Rc`, `RefCell` or borrowed fields"
+)]
+pub trait ServerState: Send + Sync + 'static {}
+impl<T: Send + Sync + 'static> ServerState for T {}
+
+/// Checks the server type at its span.
+pub fn assert_server_state<T: ServerState>() {}
+
+/// The result of a tool that needs a caller, reached without one. The
+/// endpoint refuses such calls first; this keeps the tool closed regardless.
+pub fn unauthenticated() -> CallToolResult {
+    CallToolResult::error(AccessDenied::Unauthenticated.to_string())
+}
+
+/// `oauth = custom(<verifier>)`.
+pub fn oauth_custom(verifier: impl TokenVerifier) -> OAuth {
+    OAuth::custom(verifier)
+}
+
+/// The generated `listen()`: a build error becomes an I/O error that names it.
+pub async fn listen(server: Result<McpServer, BuildError>) -> std::io::Result<()> {
+    match server {
+        Ok(server) => server.listen().await,
+        Err(error) => Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, error)),
+    }
+}
