@@ -148,9 +148,20 @@ impl IntoTool for Tool {
     }
 }
 
-/// Arguments of a tool that takes none.
-#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+/// Arguments of a tool that takes none. Its schema is an empty object with
+/// `properties` spelled out, which some clients require.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
 pub struct NoArgs {}
+
+impl JsonSchema for NoArgs {
+    fn schema_name() -> Cow<'static, str> {
+        "NoArgs".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "object", "properties": {} })
+    }
+}
 
 /// One tool: its listing, its access rule and its handler.
 ///
@@ -235,6 +246,18 @@ impl Tool {
     /// The input schema, or why it could not be made.
     pub fn input_schema(&self) -> Result<&Map<String, Value>, &SchemaError> {
         self.input_schema.as_deref()
+    }
+
+    /// The output schema, for tools returning `Json<T>`: `None` when the tool
+    /// publishes none, or why it could not be made.
+    pub fn output_schema(&self) -> Option<Result<&Map<String, Value>, &SchemaError>> {
+        self.output_schema.as_ref().map(|s| s.as_deref())
+    }
+
+    /// The listing entry `tools/list` publishes for this tool, at the newest
+    /// revision (with `outputSchema`).
+    pub fn to_listing(&self) -> Value {
+        self.listing(true)
     }
 
     /// Sets the human-readable title.
