@@ -160,8 +160,7 @@ async fn rpc(url: &str, token: Option<&str>, method: &str, params: Value) -> Rep
     let json_text = if text.starts_with("event:") || text.starts_with("data:") {
         text.lines()
             .filter_map(|l| l.strip_prefix("data: "))
-            .filter(|d| d.contains("\"id\""))
-            .last()
+            .rfind(|d| d.contains("\"id\""))
             .unwrap_or_default()
     } else {
         &text

@@ -1,8 +1,35 @@
 //! # mcp-runtime
 //!
 //! Serve MCP tools over Streamable HTTP on actix-web. Write ordinary async
-//! functions, register them as [`tools::Tool`]s (or let `#[mcp_tool]` do it),
-//! and call [`McpServer::listen`].
+//! functions, mark them `#[mcp_tool]`, group them with `#[mcp_server]` (or
+//! register them on [`McpServer::builder`]), and call `listen()`.
+//!
+//! ```no_run
+//! use mcp_runtime::prelude::*;
+//!
+//! struct Calculator;
+//!
+//! #[mcp_server(name = "calculator", version = "1.0.0")]
+//! impl Calculator {
+//!     /// Adds two numbers.
+//!     #[mcp_tool(read_only)]
+//!     async fn add(
+//!         /// First operand.
+//!         a: i64,
+//!         /// Second operand.
+//!         b: i64,
+//!     ) -> String {
+//!         (a + b).to_string()
+//!     }
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     Calculator.listen().await
+//! }
+//! ```
+//!
+//! The same tool by hand, without macros:
 //!
 //! ```no_run
 //! use mcp_runtime::prelude::*;

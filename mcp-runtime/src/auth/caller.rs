@@ -212,7 +212,7 @@ impl<'a, S: AsRef<str>> RequiredNames<'a> for &'a [S] {
     }
 }
 
-fn missing<'a>(names: Vec<&'a str>, held: impl Fn(&str) -> bool) -> Vec<String> {
+fn missing(names: Vec<&str>, held: impl Fn(&str) -> bool) -> Vec<String> {
     names
         .into_iter()
         .filter(|n| !held(n))

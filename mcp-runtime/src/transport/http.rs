@@ -238,11 +238,11 @@ impl Endpoint {
                 "Origin not allowed",
             );
         }
-        if req.method() != Method::OPTIONS {
-            if let Err(mut response) = bearer::authenticate(&req, &self.core.oauth).await {
-                origin::add_cors_headers(&req, response.headers_mut());
-                return response;
-            }
+        if req.method() != Method::OPTIONS
+            && let Err(mut response) = bearer::authenticate(&req, &self.core.oauth).await
+        {
+            origin::add_cors_headers(&req, response.headers_mut());
+            return response;
         }
         let mut response = match *req.method() {
             Method::POST => self.post(&req, payload).await,
