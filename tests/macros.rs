@@ -350,9 +350,12 @@ async fn a_missing_scope_is_refused_with_403_before_the_tool_runs() {
     )
     .await;
     assert_eq!(reply.status, 403, "{}", reply.text);
-    assert_eq!(
-        reply.challenge.as_deref(),
-        Some(r#"Bearer error="insufficient_scope", scope="tasks:write admin""#)
+    let challenge = reply.challenge.unwrap_or_default();
+    assert!(
+        challenge.starts_with(r#"Bearer error="insufficient_scope""#)
+            && challenge.contains(r#"scope="tasks:write admin""#)
+            && challenge.contains(r#"resource_metadata="http://"#),
+        "{challenge}"
     );
     assert_eq!(deletions.load(Ordering::SeqCst), 0, "the tool must not run");
 
@@ -372,7 +375,12 @@ async fn requests_without_a_valid_token_get_401() {
     let (server, _) = start_tasks();
     let reply = rpc(&server.url, None, "tools/list", json!({})).await;
     assert_eq!(reply.status, 401, "{}", reply.text);
-    assert_eq!(reply.challenge.as_deref(), Some("Bearer"));
+    let challenge = reply.challenge.unwrap_or_default();
+    assert!(
+        challenge.starts_with("Bearer resource_metadata=\"http://127.0.0.1:")
+            && challenge.ends_with("/.well-known/oauth-protected-resource/mcp\""),
+        "{challenge}"
+    );
 
     let reply = rpc(
         &server.url,

@@ -1,7 +1,7 @@
 //! What generated code calls: checks placed at the user's spans, with hints,
 //! and small adapters. Reached only through `__private`.
 
-use crate::auth::{AccessDenied, OAuth, TokenVerifier};
+use crate::auth::{AccessDenied, IntoOAuth, OAuth};
 use crate::server::{BuildError, McpServer};
 use crate::tools::CallToolResult;
 use schemars::JsonSchema;
@@ -65,9 +65,9 @@ pub fn unauthenticated() -> CallToolResult {
     CallToolResult::error(AccessDenied::Unauthenticated.to_string())
 }
 
-/// `oauth = custom(<verifier>)`.
-pub fn oauth_custom(verifier: impl TokenVerifier) -> OAuth {
-    OAuth::custom(verifier)
+/// `oauth = custom(<expr>)`.
+pub fn oauth_custom(value: impl IntoOAuth) -> OAuth {
+    value.into_oauth()
 }
 
 /// The generated `listen()`: a build error becomes an I/O error that names it.

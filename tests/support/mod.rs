@@ -127,3 +127,205 @@ pub fn example_binary(name: &str) -> PathBuf {
     );
     path
 }
+
+// ---------------------------------------------------------------------------
+// Loopback OpenID provider: `tests/node/idp.mjs` (npm `oidc-provider`).
+
+/// A running `tests/node/idp.mjs`: a loopback OpenID provider whose access
+/// tokens are JWTs (`typ: at+jwt`) with `aud` = the RFC 8707 `resource`
+/// asked for. Static client_credentials clients: `machine`/`machine-secret`
+/// and `reader`/`reader-secret`; resource scopes `tasks:read tasks:write
+/// admin` unless `--resource-scopes` says otherwise. Killed on drop (and it
+/// exits by itself when its stdin closes, should the test process die).
+pub struct Idp {
+    /// `http://127.0.0.1:PORT`.
+    pub issuer: String,
+    /// `{issuer}/jwks`.
+    pub jwks_uri: String,
+    /// `{issuer}/token`.
+    pub token_endpoint: String,
+    /// `{issuer}/token/introspection` (RFC 7662; oidc-provider only
+    /// introspects opaque tokens: start with `--access-token-format opaque`).
+    pub introspection_endpoint: String,
+    /// `RS256` or `ES256`.
+    pub alg: String,
+    /// The `kid` of the signing key (in the JWKS and in every token header).
+    pub kid: String,
+    /// PKCS#8 PEM of the signing key, to forge tokens with the trusted key.
+    pub private_key_pem: String,
+    child: std::process::Child,
+}
+
+/// How long [`start_idp`] waits for the provider's JSON line.
+const IDP_START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Starts `node tests/node/idp.mjs --alg ALG ARGS...` (e.g. `&["--ttl",
+/// "60"]`, `&["--resource-scopes", "a b"]`, `&["--access-token-format",
+/// "opaque"]`) on a free port and waits for its JSON line. Panics, with the
+/// provider's stderr, if it exits or is not ready within 30 s.
+pub fn start_idp(alg: &str, args: &[&str]) -> Idp {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex, mpsc};
+
+    let script = node_harness().join("idp.mjs");
+    let mut child = Command::new(node())
+        .arg(&script)
+        .args(["--alg", alg])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
+
+    // Drain stderr for the whole life of the process (a full pipe would block
+    // it); keep the first 64 KiB for failure messages.
+    let stderr_text = Arc::new(Mutex::new(String::new()));
+    let stderr_reader = {
+        let mut pipe = child.stderr.take().expect("piped stderr");
+        let text = Arc::clone(&stderr_text);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut text = text.lock().unwrap_or_else(|e| e.into_inner());
+                if text.len() < 64 * 1024 {
+                    text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            }
+        })
+    };
+
+    // Stdout: hand over the JSON line, then keep draining.
+    let (tx, rx) = mpsc::channel::<String>();
+    {
+        let pipe = child.stdout.take().expect("piped stdout");
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                if !sent && line.trim_start().starts_with('{') {
+                    sent = tx.send(line).is_ok();
+                }
+            }
+        });
+    }
+
+    let line = match rx.recv_timeout(IDP_START_TIMEOUT) {
+        Ok(line) => line,
+        Err(why) => {
+            let status = match why {
+                mpsc::RecvTimeoutError::Timeout => {
+                    let _ = child.kill();
+                    format!("not ready after {IDP_START_TIMEOUT:?}, killed")
+                }
+                mpsc::RecvTimeoutError::Disconnected => "exited".to_owned(),
+            };
+            let status = match child.wait() {
+                Ok(code) => format!("{status} ({code})"),
+                Err(e) => format!("{status} (wait failed: {e})"),
+            };
+            let _ = stderr_reader.join();
+            let stderr = stderr_text.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            panic!(
+                "identity provider {} --alg {alg} {args:?} {status} before printing its JSON line; stderr:\n{stderr}",
+                script.display()
+            );
+        }
+    };
+
+    let info: serde_json::Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("identity provider printed invalid JSON ({e}): {line}"));
+    let field = |name: &str| -> String {
+        info[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("identity provider JSON lacks string `{name}`: {line}"))
+            .to_owned()
+    };
+    Idp {
+        issuer: field("issuer"),
+        jwks_uri: field("jwks_uri"),
+        token_endpoint: field("token_endpoint"),
+        introspection_endpoint: field("introspection_endpoint"),
+        alg: field("alg"),
+        kid: field("kid"),
+        private_key_pem: field("private_key_pem"),
+        child,
+    }
+}
+
+impl Drop for Idp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Idp {
+    /// POSTs `form` to the token endpoint with HTTP Basic client
+    /// authentication; returns the status and the JSON body (`Null` if the
+    /// body is not JSON). For error cases; see [`Idp::client_credentials_token`].
+    pub async fn token_request(
+        &self,
+        client_id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(&self.token_endpoint)
+            .basic_auth(client_id, Some(secret))
+            .form(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("token request to {} failed: {e}", self.token_endpoint));
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("token response body");
+        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// A client_credentials access token for `resource` (its `aud`) with
+    /// `scope` (space separated; scopes the provider does not know for the
+    /// resource are dropped silently). An empty `scope` or `resource` is not
+    /// sent (without a resource the token is opaque and has no audience).
+    /// Panics with the provider's answer unless it issues a token.
+    pub async fn client_credentials_token(
+        &self,
+        client_id: &str,
+        secret: &str,
+        scope: &str,
+        resource: &str,
+    ) -> String {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if !scope.is_empty() {
+            form.push(("scope", scope));
+        }
+        if !resource.is_empty() {
+            form.push(("resource", resource));
+        }
+        let (status, body) = self.token_request(client_id, secret, &form).await;
+        match body["access_token"].as_str() {
+            Some(token) if status == 200 => token.to_owned(),
+            _ => panic!(
+                "client_credentials token for {client_id} (scope {scope:?}, resource {resource:?}) refused: HTTP {status} {body}"
+            ),
+        }
+    }
+}
+
+/// The decoded header and payload of a compact JWS (signature not checked).
+pub fn jwt_parts(token: &str) -> (serde_json::Value, serde_json::Value) {
+    use base64::Engine as _;
+    let decode = |part: &str| -> serde_json::Value {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap_or_else(|e| panic!("JWT part is not base64url ({e}): {token}"));
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("JWT part is not JSON ({e}): {token}"))
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "not a compact JWS: {token}");
+    (decode(parts[0]), decode(parts[1]))
+}

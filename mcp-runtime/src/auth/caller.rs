@@ -1,6 +1,8 @@
 //! The authenticated caller handed to tools: who they are and what the token allows.
 
+use super::ScopeHierarchy;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// The user behind a verified access token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +72,8 @@ pub struct Auth {
     pub expires_at: Option<u64>,
     /// Every claim of the token.
     pub payload: Map<String, Value>,
+    /// The server's scope hierarchy, so helpers see implied scopes too.
+    pub(crate) hierarchy: Option<Arc<ScopeHierarchy>>,
 }
 
 /// A check on the caller failed. Returned from a tool, it becomes an error result
@@ -119,12 +123,29 @@ impl Auth {
             client_id: text("client_id").or_else(|| text("azp")),
             expires_at: claims.get("exp").and_then(Value::as_u64),
             payload: claims,
+            hierarchy: None,
         }
     }
 
-    /// Whether the token grants `scope`.
+    /// Whether the token grants `scope`, directly or through the server's
+    /// scope hierarchy.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+        match &self.hierarchy {
+            Some(hierarchy) => hierarchy.grants(&self.scopes, scope),
+            None => self.scopes.iter().any(|s| s == scope),
+        }
+    }
+
+    /// Who this is across tokens: issuer and subject. Sessions are bound to it.
+    pub(crate) fn owner_key(&self) -> String {
+        let issuer = self.payload.get("iss").and_then(Value::as_str).unwrap_or_default();
+        format!("{issuer}\n{}", self.user.user_id)
+    }
+
+    /// The same caller, judged with `hierarchy`.
+    pub fn with_hierarchy(mut self, hierarchy: Arc<ScopeHierarchy>) -> Self {
+        self.hierarchy = (!hierarchy.is_empty()).then_some(hierarchy);
+        self
     }
 
     /// Whether the token grants at least one of `scopes`.

@@ -5,8 +5,24 @@
 //! roles and permissions against the [`Auth`] before the tool runs.
 
 mod caller;
+mod challenge;
+mod jwks;
+mod provider;
+mod resource;
+mod scopes;
+mod verifier;
 
 pub use caller::{AccessDenied, AccessToken, Auth, RequiredNames, User};
+pub use challenge::{ChallengeContext, Refusal};
+pub use jsonwebtoken::Algorithm;
+pub use provider::{CustomProvider, Provider};
+pub use scopes::ScopeHierarchy;
+
+use provider::Verification;
+pub use resource::RESOURCE_METADATA_PATH;
+pub(crate) use resource::{ResourceServer, ResourceUrl};
+pub use jwks::{JwksCache, JwksSettings};
+pub use verifier::{ClaimsHook, DEFAULT_MAX_TOKEN_BYTES, JwtVerifier, KeySource};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,6 +39,10 @@ pub enum AuthError {
     /// The token is malformed, expired, or not for this server (`invalid_token`).
     #[error("{0}")]
     InvalidToken(String),
+    /// The token could not be checked now (the provider's keys are unreachable
+    /// and none are cached): 503, so clients retry instead of re-authenticating.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// The future a [`TokenVerifier`] returns.
@@ -48,8 +68,10 @@ pub(crate) enum OAuthKind {
     None,
     /// A built-in provider this build cannot serve yet.
     Unavailable(&'static str),
-    /// Bearer tokens checked by this verifier.
-    Verifier(Arc<dyn TokenVerifier>),
+    /// A provider whose configuration is incomplete: the server will not build.
+    Invalid(String),
+    /// Bearer tokens checked as this provider says.
+    Provider(Arc<Provider>),
 }
 
 impl OAuth {
@@ -59,10 +81,24 @@ impl OAuth {
         Self::default()
     }
 
-    /// Bearer tokens checked by your own verifier.
+    /// Bearer tokens checked by your own verifier; discovery names no
+    /// authorization server. Prefer [`CustomProvider`] to publish one.
     pub fn custom(verifier: impl TokenVerifier) -> Self {
+        Self::from_provider(Provider {
+            name: "custom".into(),
+            verification: Verification::Hook(Arc::new(verifier)),
+            issuer: String::new(),
+            scopes_supported: Vec::new(),
+            authorization_endpoint: None,
+            token_endpoint: None,
+            grant_types_supported: Vec::new(),
+        })
+    }
+
+    /// A configured provider.
+    pub fn from_provider(provider: Provider) -> Self {
         Self {
-            kind: OAuthKind::Verifier(Arc::new(verifier)),
+            kind: OAuthKind::Provider(Arc::new(provider)),
         }
     }
 
@@ -78,13 +114,6 @@ impl OAuth {
     pub fn is_enabled(&self) -> bool {
         !matches!(self.kind, OAuthKind::None)
     }
-
-    pub(crate) fn verifier(&self) -> Option<&Arc<dyn TokenVerifier>> {
-        match &self.kind {
-            OAuthKind::Verifier(v) => Some(v),
-            _ => None,
-        }
-    }
 }
 
 impl std::fmt::Debug for OAuth {
@@ -92,7 +121,55 @@ impl std::fmt::Debug for OAuth {
         match &self.kind {
             OAuthKind::None => f.write_str("OAuth::none()"),
             OAuthKind::Unavailable(name) => write!(f, "OAuth::provider({name:?})"),
-            OAuthKind::Verifier(_) => f.write_str("OAuth::custom(..)"),
+            OAuthKind::Invalid(why) => write!(f, "OAuth(invalid: {why})"),
+            OAuthKind::Provider(p) => write!(f, "OAuth({p:?})"),
         }
+    }
+}
+
+/// What `oauth = custom(<expr>)` accepts: a [`CustomProvider`], a built
+/// [`Provider`], an [`OAuth`], or any [`TokenVerifier`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot configure OAuth",
+    label = "`custom(...)` takes a `CustomProvider`, a `Provider`, or a value implementing `TokenVerifier`",
+    note = "describe your provider with `CustomProvider::new(issuer).jwks_url(...)`, implement `mcp_runtime::auth::TokenVerifier`, or pick a built-in provider such as `oauth = auth0`"
+)]
+pub trait IntoOAuth {
+    /// The setting.
+    fn into_oauth(self) -> OAuth;
+}
+
+impl IntoOAuth for OAuth {
+    fn into_oauth(self) -> OAuth {
+        self
+    }
+}
+
+impl IntoOAuth for Provider {
+    fn into_oauth(self) -> OAuth {
+        OAuth::from_provider(self)
+    }
+}
+
+impl IntoOAuth for CustomProvider {
+    fn into_oauth(self) -> OAuth {
+        match self.build() {
+            Ok(provider) => OAuth::from_provider(provider),
+            Err(why) => OAuth {
+                kind: OAuthKind::Invalid(why),
+            },
+        }
+    }
+}
+
+impl<T: TokenVerifier> IntoOAuth for T {
+    fn into_oauth(self) -> OAuth {
+        OAuth::custom(self)
+    }
+}
+
+impl From<CustomProvider> for OAuth {
+    fn from(provider: CustomProvider) -> Self {
+        provider.into_oauth()
     }
 }

@@ -35,6 +35,8 @@ pub(crate) struct RequestOrigin {
     pub(crate) client_capabilities: Arc<Value>,
     /// The authenticated caller, when the server authenticates requests.
     pub(crate) caller: Option<Arc<Auth>>,
+    /// Leave tools the caller cannot use out of `tools/list`.
+    pub(crate) hide_forbidden_tools: bool,
 }
 
 /// Methods the stateless revision removed.
@@ -115,11 +117,12 @@ impl ServerCore {
             "tools/list" => {
                 let params: ListToolsParams = parse_params(params)?;
                 let registry = self.tools.load();
+                let caller = origin.caller.as_deref();
                 registry.list_page(
                     params.cursor.as_deref(),
                     self.page_size,
                     origin.version.has_structured_output(),
-                    |_| true,
+                    |tool| !origin.hide_forbidden_tools || tool.access().check(caller).is_ok(),
                 )
             }
             "tools/call" => self.call_tool(request, origin).await,

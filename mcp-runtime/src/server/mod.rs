@@ -2,11 +2,11 @@
 
 pub(crate) mod dispatch;
 
-use crate::auth::{OAuth, OAuthKind};
+use crate::auth::{OAuth, OAuthKind, ResourceServer, ResourceUrl, ScopeHierarchy};
 use crate::protocol::messages::{Implementation, ListChangedCapability, ServerCapabilities};
 use crate::tools::{IntoTool, RegistryError, Tool, ToolRegistry};
 use crate::transport::session::SessionStore;
-use crate::transport::{self, HostPolicy, HttpConfig, SessionMode};
+use crate::transport::{self, AuthMode, HostPolicy, HttpConfig, SessionMode};
 use arc_swap::ArcSwap;
 use serde_json::Map;
 use std::net::{IpAddr, SocketAddr};
@@ -23,6 +23,18 @@ pub(crate) struct ServerCore {
     pub(crate) tools: ArcSwap<ToolRegistry>,
     pub(crate) page_size: usize,
     pub(crate) oauth: OAuth,
+    pub(crate) auth_settings: AuthSettings,
+}
+
+/// Resource-server settings of a server with OAuth.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuthSettings {
+    /// The public base URL (or MCP endpoint URL), if set in code.
+    pub(crate) public_url: Option<String>,
+    pub(crate) hierarchy: Arc<ScopeHierarchy>,
+    pub(crate) hide_forbidden_tools: bool,
+    /// Every scope a tool declares, for the metadata's `scopes_supported`.
+    pub(crate) tool_scopes: Vec<String>,
 }
 
 /// Why a server could not be built.
@@ -60,9 +72,32 @@ pub struct McpServerBuilder {
     http: HttpConfig,
     hosts_set: bool,
     oauth: OAuth,
+    auth_settings: AuthSettings,
 }
 
 impl McpServerBuilder {
+    /// The server's public base URL (`https://mcp.example.com`; the endpoint
+    /// is then `https://mcp.example.com/mcp`), or the endpoint URL itself. It
+    /// is the OAuth `resource` and the tokens' audience. Default: `MCP_URL`,
+    /// else the bound address.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.auth_settings.public_url = Some(url.into());
+        self
+    }
+
+    /// Which granted scopes imply others (`admin` implies everything).
+    pub fn scope_hierarchy(mut self, hierarchy: ScopeHierarchy) -> Self {
+        self.auth_settings.hierarchy = Arc::new(hierarchy);
+        self
+    }
+
+    /// Leaves tools the caller cannot use out of `tools/list` (default: listed,
+    /// with their requirements in the description).
+    pub fn hide_unauthorized_tools(mut self, hide: bool) -> Self {
+        self.auth_settings.hide_forbidden_tools = hide;
+        self
+    }
+
     /// Chooses how callers are authenticated (default: [`OAuth::none`]).
     pub fn oauth(mut self, oauth: OAuth) -> Self {
         self.oauth = oauth;
@@ -173,6 +208,7 @@ impl McpServerBuilder {
         }
         match &self.oauth.kind {
             OAuthKind::Unavailable(name) => return Err(BuildError::ProviderUnavailable(name)),
+            OAuthKind::Invalid(why) => return Err(BuildError::Config(why.clone())),
             OAuthKind::None => {
                 let unreachable: Vec<String> = self
                     .tools
@@ -184,7 +220,16 @@ impl McpServerBuilder {
                     return Err(BuildError::UnreachableTools(unreachable));
                 }
             }
-            OAuthKind::Verifier(_) => {}
+            OAuthKind::Provider(_) => {}
+        }
+        let mut auth_settings = self.auth_settings;
+        for tool in &self.tools {
+            let rule = tool.access();
+            for scope in rule.scopes.iter().chain(&rule.any_scope) {
+                if !auth_settings.tool_scopes.iter().any(|s| s == scope) {
+                    auth_settings.tool_scopes.push(scope.to_string());
+                }
+            }
         }
         let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
         let core = ServerCore {
@@ -198,6 +243,7 @@ impl McpServerBuilder {
             tools: ArcSwap::from_pointee(registry),
             page_size: self.http.page_size,
             oauth: self.oauth,
+            auth_settings,
         };
         Ok(McpServer {
             core: Arc::new(core),
@@ -252,6 +298,7 @@ impl McpServer {
             http: HttpConfig::default(),
             hosts_set: false,
             oauth: OAuth::none(),
+            auth_settings: AuthSettings::default(),
         }
     }
 
@@ -271,12 +318,55 @@ impl McpServer {
     /// Mounted this way the server cannot see the bind address, so it answers
     /// loopback `Host`s only unless built with `allowed_hosts([...])` or
     /// `allow_any_host()`.
+    ///
+    /// With OAuth, the canonical URL comes from `public_url` or `MCP_URL`
+    /// (else `HOST`:`PORT`); a configuration the server cannot honour makes
+    /// the endpoint refuse every request, and is logged.
     pub fn configure(&self) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + use<> {
+        let auth = self.auth_mode(None).unwrap_or_else(|why| {
+            tracing::error!("the MCP endpoint refuses every request: {why}");
+            AuthMode::Broken
+        });
         transport::http::configure(transport::http::Endpoint::new(
             Arc::clone(&self.core),
             Arc::clone(&self.sessions),
             self.http.clone(),
+            auth,
         ))
+    }
+
+    /// How the endpoint authenticates, for a server bound to `bound` (if known).
+    fn auth_mode(&self, bound: Option<SocketAddr>) -> Result<AuthMode, String> {
+        let OAuthKind::Provider(provider) = &self.core.oauth.kind else {
+            return Ok(AuthMode::Open);
+        };
+        let settings = &self.core.auth_settings;
+        let url = ResourceUrl::resolve(settings.public_url.as_deref(), bound, &self.http.path)?;
+        if !provider.checks_signatures() {
+            let loopback_only = match bound {
+                Some(addr) => addr.ip().is_loopback(),
+                None => self.http.hosts == HostPolicy::Loopback,
+            };
+            if !loopback_only {
+                return Err("token signatures are not checked (`verify_jwt(false)`): allowed only \
+                     on a server bound to loopback"
+                    .into());
+            }
+            tracing::warn!(
+                "!!! DEVELOPMENT MODE: access token signatures are NOT checked; anyone can forge a \
+                 token. Never deploy this configuration. !!!"
+            );
+        }
+        let name = self.core.info.title.as_deref().unwrap_or(&self.core.info.name);
+        tracing::info!(resource = %url.endpoint, provider = provider.name(), "OAuth resource server");
+        Ok(AuthMode::Protected(Arc::new(ResourceServer::new(
+            provider,
+            url,
+            &settings.tool_scopes,
+            name,
+            Arc::clone(&settings.hierarchy),
+            settings.hide_forbidden_tools,
+        ))))
     }
 
     /// Serves on `HOST`:`PORT` from the environment (default `127.0.0.1:3000`)
@@ -372,10 +462,14 @@ impl McpServer {
         listener: std::net::TcpListener,
     ) -> std::io::Result<actix_web::dev::Server> {
         let local = listener.local_addr()?;
+        let auth = self
+            .auth_mode(Some(local))
+            .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
         let endpoint = transport::http::Endpoint::new(
             Arc::clone(&self.core),
             Arc::clone(&self.sessions),
             self.http.clone(),
+            auth,
         );
         let configure = transport::http::configure(endpoint);
         let server =

@@ -1,16 +1,15 @@
 //! Bearer authentication on the endpoint: every request is authenticated in
-//! the HTTP layer, and a tool call the caller may not make is refused before
-//! any response (or SSE stream) starts.
+//! the HTTP layer (a session never stands in for a token), and a tool call
+//! the caller may not make is refused before any response or SSE stream starts.
 
 // Refusals are ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use crate::auth::{AccessDenied, Auth, AuthError, OAuth};
-use crate::protocol::jsonrpc::{self, ErrorObject, Request, Response};
+use crate::auth::{AccessDenied, Auth, AuthError, Refusal, ResourceServer};
+use crate::protocol::jsonrpc::Request;
 use crate::server::ServerCore;
 use crate::tools::AccessRule;
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -20,27 +19,43 @@ use std::sync::Arc;
 /// nothing longer is worth parsing.
 const MAX_AUTHORIZATION_BYTES: usize = 16 * 1024;
 
+/// How the endpoint authenticates requests.
+#[derive(Clone)]
+pub(crate) enum AuthMode {
+    /// Every request is anonymous.
+    Open,
+    /// Bearer tokens are required and verified.
+    Protected(Arc<ResourceServer>),
+    /// The OAuth configuration cannot be honoured: refuse everything.
+    Broken,
+}
+
 /// The verified caller, kept in the request's extensions.
 #[derive(Clone)]
-struct Caller(Arc<Auth>);
+pub(crate) struct Caller(pub(crate) Arc<Auth>);
 
-/// Authenticates `req` when the server has a verifier, storing the caller in
-/// its extensions; answers 401 when the token is missing or refused.
-pub(crate) async fn authenticate(req: &HttpRequest, oauth: &OAuth) -> Result<(), HttpResponse> {
-    let Some(verifier) = oauth.verifier() else {
-        return Ok(());
-    };
-    let token = bearer_token(req).map_err(|e| unauthorized(&e))?;
-    match verifier.verify(token).await {
-        Ok(auth) => {
-            req.extensions_mut().insert(Caller(Arc::new(auth)));
-            Ok(())
-        }
-        Err(error) => {
-            tracing::debug!("refused a bearer token: {error}");
-            Err(unauthorized(&error))
-        }
+/// Authenticates `req` against `server`, storing the caller in its extensions.
+pub(crate) async fn authenticate(
+    req: &HttpRequest,
+    server: &ResourceServer,
+) -> Result<Arc<Auth>, Refusal> {
+    if token_in_query(req) {
+        return Err(Refusal::InvalidRequest(
+            "access tokens are accepted only in the Authorization header, never in the URL".into(),
+        ));
     }
+    let token = bearer_token(req)?;
+    let auth = server.verifier.verify(token).await.map_err(|error| {
+        tracing::debug!("refused a bearer token: {error}");
+        match error {
+            AuthError::InvalidRequest(d) => Refusal::InvalidRequest(d),
+            AuthError::InvalidToken(d) => Refusal::InvalidToken(d),
+            AuthError::Unavailable(d) => Refusal::Unavailable(d),
+        }
+    })?;
+    let auth = Arc::new(auth.with_hierarchy(Arc::clone(&server.hierarchy)));
+    req.extensions_mut().insert(Caller(Arc::clone(&auth)));
+    Ok(auth)
 }
 
 /// The caller `authenticate` stored, if any.
@@ -48,81 +63,61 @@ pub(crate) fn caller_of(req: &HttpRequest) -> Option<Arc<Auth>> {
     req.extensions().get::<Caller>().map(|c| Arc::clone(&c.0))
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<&str, AuthError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Err(AuthError::InvalidRequest(String::new()));
+fn token_in_query(req: &HttpRequest) -> bool {
+    req.query_string()
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("access_token"))
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<&str, Refusal> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Err(Refusal::MissingToken);
     };
-    if value.len() > MAX_AUTHORIZATION_BYTES {
-        return Err(AuthError::InvalidRequest(
-            "Authorization header too long".into(),
-        ));
+    if values.next().is_some() {
+        return Err(Refusal::InvalidRequest("send one Authorization header".into()));
     }
-    let text = value
-        .to_str()
-        .map_err(|_| AuthError::InvalidRequest("Authorization header is not ASCII".into()))?;
-    let (scheme, token) = text.split_once(' ').unwrap_or((text, ""));
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(AuthError::InvalidRequest(
-            "expected `Authorization: Bearer <token>`".into(),
-        ));
+    if value.len() > MAX_AUTHORIZATION_BYTES {
+        return Err(Refusal::InvalidRequest("the Authorization header is too long".into()));
+    }
+    let malformed = || Refusal::InvalidRequest("expected `Authorization: Bearer <token>`".into());
+    let text = value.to_str().map_err(|_| malformed())?;
+    let (scheme, token) = text.split_once(' ').ok_or_else(malformed)?;
+    let token = token.trim_start_matches(' ');
+    // RFC 6750 token68: one word, nothing after it.
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+        return Err(malformed());
     }
     Ok(token)
 }
 
-/// 401 with an RFC 6750 challenge. An absent header gets no error code, as the
-/// RFC asks; the description never contains the token.
-fn unauthorized(error: &AuthError) -> HttpResponse {
-    let (code, description) = match error {
-        AuthError::InvalidRequest(d) if d.is_empty() => (None, "authentication required"),
-        AuthError::InvalidRequest(d) => (Some("invalid_request"), d.as_str()),
-        AuthError::InvalidToken(d) => (Some("invalid_token"), d.as_str()),
+/// What a denied call answers: 403 with the scopes the call needs (step-up),
+/// or 401 when there is no caller at all.
+pub(crate) fn refusal_for(denied: &AccessDenied, rule: &AccessRule) -> Refusal {
+    let scopes = |extra: Option<&str>| {
+        rule.scopes
+            .iter()
+            .map(|s| s.to_string())
+            .chain(extra.map(str::to_owned))
+            .collect::<Vec<_>>()
     };
-    let mut challenge = String::from("Bearer");
-    if let Some(code) = code {
-        challenge.push_str(&format!(
-            " error=\"{code}\", error_description=\"{}\"",
-            quoted(description)
-        ));
+    match denied {
+        AccessDenied::Unauthenticated => Refusal::MissingToken,
+        AccessDenied::MissingScopes(_) => Refusal::InsufficientScope {
+            scopes: scopes(rule.any_scope.first().map(AsRef::as_ref)),
+            message: denied.to_string(),
+        },
+        AccessDenied::NoneOfScopes(_) => Refusal::InsufficientScope {
+            scopes: scopes(rule.any_scope.first().map(AsRef::as_ref)),
+            message: denied.to_string(),
+        },
+        AccessDenied::MissingRoles(_) | AccessDenied::MissingPermissions(_) => {
+            Refusal::InsufficientScope {
+                scopes: Vec::new(),
+                message: denied.to_string(),
+            }
+        }
     }
-    refusal(StatusCode::UNAUTHORIZED, challenge, description)
-}
-
-/// The answer to a call the caller may not make: 403 `insufficient_scope` with
-/// every scope the call needs (the step-up signal), or 401 without a caller.
-pub(crate) fn forbidden(denied: &AccessDenied, rule: &AccessRule) -> HttpResponse {
-    if *denied == AccessDenied::Unauthenticated {
-        return unauthorized(&AuthError::InvalidRequest(String::new()));
-    }
-    let mut challenge = String::from("Bearer error=\"insufficient_scope\"");
-    let scopes: Vec<&str> = rule
-        .scopes
-        .iter()
-        .chain(&rule.any_scope)
-        .map(AsRef::as_ref)
-        .collect();
-    if !scopes.is_empty() {
-        challenge.push_str(&format!(", scope=\"{}\"", quoted(&scopes.join(" "))));
-    }
-    refusal(StatusCode::FORBIDDEN, challenge, &denied.to_string())
-}
-
-fn refusal(status: StatusCode, challenge: String, message: &str) -> HttpResponse {
-    let body = Response::error(None, ErrorObject::new(jsonrpc::INVALID_REQUEST, message));
-    let mut response = HttpResponse::build(status).json(body);
-    if let Ok(value) = HeaderValue::from_str(&challenge) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
-}
-
-/// Makes `text` safe inside a quoted-string of a challenge.
-fn quoted(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_ascii() && !c.is_ascii_control() && *c != '"' && *c != '\\')
-        .collect()
 }
 
 /// Refuses a `tools/call` the caller may not make, before it runs. Other
@@ -131,7 +126,7 @@ pub(crate) fn check_call(
     core: &ServerCore,
     request: &Request,
     caller: Option<&Auth>,
-) -> Result<(), HttpResponse> {
+) -> Result<(), Refusal> {
     #[derive(Deserialize)]
     struct ToolName<'a> {
         #[serde(borrow)]
@@ -152,6 +147,13 @@ pub(crate) fn check_call(
         return Ok(());
     };
     let rule = entry.tool.access();
-    rule.check(caller)
-        .map_err(|denied| forbidden(&denied, rule))
+    rule.check(caller).map_err(|denied| refusal_for(&denied, rule))
+}
+
+/// A refusal as the endpoint answers it.
+pub(crate) fn refuse(refusal: &Refusal, mode: &AuthMode) -> HttpResponse {
+    match mode {
+        AuthMode::Protected(server) => refusal.response(&server.challenge),
+        _ => refusal.response(&Default::default()),
+    }
 }

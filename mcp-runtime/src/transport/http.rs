@@ -3,7 +3,7 @@
 // Refusals are returned as ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::bearer;
+use super::bearer::{self, AuthMode};
 use super::config::{HttpConfig, SessionMode};
 use super::origin;
 use super::session::{Session, SessionStore};
@@ -12,6 +12,7 @@ use super::stateless::{
     check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
     stateless_status,
 };
+use crate::auth::RESOURCE_METADATA_PATH;
 use crate::protocol::ProtocolVersion;
 use crate::protocol::jsonrpc::{
     self, ErrorObject, IncomingMessage, Message, Notification, OutgoingNotification, Request,
@@ -52,6 +53,7 @@ pub(crate) struct Endpoint {
     core: Arc<ServerCore>,
     sessions: Arc<SessionStore>,
     config: Arc<HttpConfig>,
+    auth: AuthMode,
 }
 
 impl Endpoint {
@@ -61,11 +63,13 @@ impl Endpoint {
         core: Arc<ServerCore>,
         sessions: Arc<SessionStore>,
         config: HttpConfig,
+        auth: AuthMode,
     ) -> Self {
         Self {
             sessions,
             core,
             config: Arc::new(config),
+            auth,
         }
     }
 }
@@ -75,6 +79,23 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
     move |cfg: &mut web::ServiceConfig| {
         let endpoint = endpoint.clone();
         let path = endpoint.config.path.clone();
+        if let AuthMode::Protected(server) = &endpoint.auth {
+            // RFC 9728: the path-suffixed document, and the bare one for
+            // clients that look there first.
+            let mut paths = vec![
+                server.url.metadata_path.clone(),
+                format!("{RESOURCE_METADATA_PATH}{path}"),
+                RESOURCE_METADATA_PATH.to_owned(),
+            ];
+            paths.dedup();
+            for metadata_path in paths {
+                let document = server.metadata.clone();
+                cfg.service(web::resource(metadata_path).to(move |req: HttpRequest| {
+                    let document = document.clone();
+                    async move { resource_metadata(&req, document) }
+                }));
+            }
+        }
         cfg.service(
             web::resource(path).to(move |req: HttpRequest, payload: web::Payload| {
                 let endpoint = endpoint.clone();
@@ -82,6 +103,33 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
             }),
         );
     }
+}
+
+/// The protected resource metadata document: public, cacheable, readable
+/// from any origin.
+fn resource_metadata(req: &HttpRequest, document: Bytes) -> HttpResponse {
+    let mut response = match *req.method() {
+        Method::GET | Method::HEAD => HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(document),
+        Method::OPTIONS => HttpResponse::NoContent().finish(),
+        _ => method_not_allowed("GET, HEAD, OPTIONS"),
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("mcp-protocol-version"),
+    );
+    response
 }
 
 /// A transport-level refusal, with a JSON-RPC error body whose id is `null`.
@@ -238,11 +286,23 @@ impl Endpoint {
                 "Origin not allowed",
             );
         }
-        if req.method() != Method::OPTIONS
-            && let Err(mut response) = bearer::authenticate(&req, &self.core.oauth).await
-        {
-            origin::add_cors_headers(&req, response.headers_mut());
-            return response;
+        if req.method() != Method::OPTIONS {
+            let refusal = match &self.auth {
+                AuthMode::Open => None,
+                AuthMode::Protected(server) => bearer::authenticate(&req, server).await.err(),
+                AuthMode::Broken => {
+                    return refuse(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        jsonrpc::INTERNAL_ERROR,
+                        "the server's OAuth configuration is invalid; see its log",
+                    );
+                }
+            };
+            if let Some(refusal) = refusal {
+                let mut response = bearer::refuse(&refusal, &self.auth);
+                origin::add_cors_headers(&req, response.headers_mut());
+                return response;
+            }
         }
         let mut response = match *req.method() {
             Method::POST => self.post(&req, payload).await,
@@ -324,7 +384,7 @@ impl Endpoint {
         };
         let message = match message {
             Message::Request(request) if request.method == "initialize" => {
-                return self.initialize(request, accepts);
+                return self.initialize(req, request, accepts);
             }
             other => other,
         };
@@ -409,7 +469,7 @@ impl Endpoint {
         self.respond(request, route, accepts, true).await
     }
 
-    fn initialize(&self, request: Request, accepts: Accepts) -> HttpResponse {
+    fn initialize(&self, req: &HttpRequest, request: Request, accepts: Accepts) -> HttpResponse {
         let params = match parse_params::<crate::protocol::messages::InitializeParams>(
             request.params.as_deref(),
         ) {
@@ -431,6 +491,9 @@ impl Endpoint {
                     );
                 }
             };
+            if let Some(caller) = bearer::caller_of(req) {
+                let _ = session.owner.set(caller.owner_key().into());
+            }
             if let Ok(value) = HeaderValue::from_str(&session.id) {
                 response
                     .headers_mut()
@@ -456,6 +519,16 @@ impl Endpoint {
             });
         }
         let session = self.session_of(req)?;
+        let caller = bearer::caller_of(req);
+        let owner = caller.as_ref().map(|c| c.owner_key());
+        if session.owner.get().map(|o| &**o) != owner.as_deref() {
+            tracing::warn!("refused a request on a session opened by another user");
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                jsonrpc::INVALID_REQUEST,
+                "this session was opened by another user; initialize a new one",
+            ));
+        }
         // The negotiated revision governs the session; a different (but spoken)
         // header value is tolerated, as deployed clients send one.
         if header_version.is_some_and(|v| v != session.version) {
@@ -465,7 +538,7 @@ impl Endpoint {
         }
         Ok(Route {
             version: session.version,
-            caller: bearer::caller_of(req),
+            caller,
             log_level: Some(session.log_level()),
             client_capabilities: Arc::clone(&session.client_capabilities),
             session: Some(session),
@@ -520,6 +593,8 @@ impl Endpoint {
         notifier: Option<mpsc::Sender<OutgoingNotification>>,
     ) -> BoxedResponseFuture {
         let core = Arc::clone(&self.core);
+        let hide_forbidden_tools =
+            matches!(&self.auth, AuthMode::Protected(server) if server.hide_forbidden_tools);
         Box::pin(async move {
             let origin = RequestOrigin {
                 version: route.version,
@@ -528,6 +603,7 @@ impl Endpoint {
                 log_level: route.log_level,
                 client_capabilities: route.client_capabilities,
                 caller: route.caller,
+                hide_forbidden_tools,
             };
             core.handle_request(request, origin).await
         })
@@ -550,7 +626,7 @@ impl Endpoint {
             http
         };
         if let Err(refusal) = bearer::check_call(&self.core, &request, route.caller.as_deref()) {
-            return refusal;
+            return bearer::refuse(&refusal, &self.auth);
         }
         if !accepts.sse {
             return answer(self.dispatch(request, route, None).await);

@@ -9,4 +9,5 @@ mod sse;
 mod stateless;
 
 pub use config::{HostPolicy, HttpConfig, SessionMode};
+pub(crate) use bearer::AuthMode;
 pub(crate) use origin::LOOPBACK_NAMES;

@@ -28,6 +28,9 @@ pub(crate) struct Session {
     next_ticket: AtomicU64,
     /// The GET stream's sender, if one is open.
     pub(crate) standalone: Mutex<Option<mpsc::Sender<OutgoingNotification>>>,
+    /// The user who opened the session (issuer and subject), on servers that
+    /// authenticate: only they may use it.
+    pub(crate) owner: std::sync::OnceLock<Arc<str>>,
 }
 
 impl Session {
@@ -172,6 +175,7 @@ impl SessionStore {
             in_flight: DashMap::new(),
             next_ticket: AtomicU64::new(0),
             standalone: Mutex::new(None),
+            owner: std::sync::OnceLock::new(),
         });
         self.sessions.insert(id, Arc::clone(&session));
         Ok(session)

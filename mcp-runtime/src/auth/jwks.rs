@@ -1,0 +1,357 @@
+//! The signing keys of an identity provider, fetched from its JWK set and
+//! cached. Readers never take a lock: the current key set sits behind an
+//! `ArcSwap`, replaced whole when a fetch succeeds.
+
+use arc_swap::ArcSwap;
+use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// How a JWK set is fetched and kept.
+#[derive(Debug, Clone)]
+pub struct JwksSettings {
+    /// How long keys stay fresh when the response has no usable `Cache-Control: max-age`.
+    pub default_ttl: Duration,
+    /// Bounds on a `max-age` the provider sends.
+    pub min_ttl: Duration,
+    /// Upper bound on a `max-age` the provider sends.
+    pub max_ttl: Duration,
+    /// Least time between two fetches caused by unknown `kid`s, so a flood of
+    /// made-up key ids costs the provider at most one request per interval.
+    pub refetch_interval: Duration,
+    /// Time allowed for one fetch.
+    pub timeout: Duration,
+    /// Largest JWK set accepted.
+    pub max_bytes: usize,
+}
+
+impl Default for JwksSettings {
+    fn default() -> Self {
+        Self {
+            default_ttl: Duration::from_secs(600),
+            min_ttl: Duration::from_secs(60),
+            max_ttl: Duration::from_secs(24 * 3600),
+            refetch_interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(5),
+            max_bytes: 512 * 1024,
+        }
+    }
+}
+
+/// One usable verification key.
+pub(crate) struct VerificationKey {
+    pub(crate) key: DecodingKey,
+    /// The `alg` the JWK pins, if it names one.
+    pub(crate) alg: Option<Algorithm>,
+}
+
+impl VerificationKey {
+    /// Whether this key may check a signature made with `alg`: the key's
+    /// family must match, and so must the JWK's own `alg` when it has one.
+    pub(crate) fn accepts(&self, alg: Algorithm) -> bool {
+        self.key.family() == alg.family() && self.alg.is_none_or(|pinned| pinned == alg)
+    }
+}
+
+/// One fetched key set.
+#[derive(Default)]
+struct KeySet {
+    by_kid: HashMap<String, Arc<VerificationKey>>,
+    /// Keys published without a `kid`, tried for tokens without one.
+    unnamed: Vec<Arc<VerificationKey>>,
+    /// When to fetch again; `None` before the first successful fetch.
+    fresh_until: Option<Instant>,
+}
+
+/// Why no key could be found for a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum KeyError {
+    /// The provider publishes no key with this id (after a refetch, if allowed).
+    #[error("the token's signing key is not one of the identity provider's keys")]
+    Unknown,
+    /// No key set has ever been fetched.
+    #[error("the identity provider's keys could not be fetched")]
+    Unavailable,
+}
+
+/// A JWK set URL and its cached keys.
+pub struct JwksCache {
+    url: String,
+    http: reqwest::Client,
+    settings: JwksSettings,
+    keys: ArcSwap<KeySet>,
+    /// Held while fetching: one fetch in flight, and the time of the last attempt.
+    fetch: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksCache {
+    /// A cache of the keys published at `url`, fetched on first use.
+    pub fn new(url: impl Into<String>, settings: JwksSettings) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .unwrap_or_default();
+        Self {
+            url: url.into(),
+            http,
+            settings,
+            keys: ArcSwap::from_pointee(KeySet::default()),
+            fetch: Mutex::new(None),
+        }
+    }
+
+    /// The JWK set URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Fetches the keys now (e.g. at start), so the first request does not wait.
+    pub async fn prefetch(&self) -> Result<(), String> {
+        let mut last = self.fetch.lock().await;
+        self.fetch_locked(&mut last).await
+    }
+
+    /// The key for a token's `kid` and `alg`. Stale keys are refreshed; an
+    /// unknown `kid` triggers one rate-limited refetch, shared by every
+    /// request that is waiting for it.
+    pub(crate) async fn key_for(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<VerificationKey>, KeyError> {
+        let current = self.keys.load_full();
+        let fresh = current.fresh_until.is_some_and(|t| Instant::now() < t);
+        let found = find(&current, kid, alg);
+        if fresh && let Some(key) = found {
+            return Ok(key);
+        }
+        // A stale key at hand beats waiting for a fetch another request is making.
+        let mut last = match (found, self.fetch.try_lock()) {
+            (Some(key), Err(_)) => return Ok(key),
+            (_, Ok(guard)) => guard,
+            (None, Err(_)) => self.fetch.lock().await,
+        };
+        // Another request may have fetched while this one waited.
+        let latest = self.keys.load_full();
+        if !Arc::ptr_eq(&latest, &current)
+            && let Some(key) = find(&latest, kid, alg)
+        {
+            return Ok(key);
+        }
+        // Retry soon while no key set was ever fetched; otherwise at most once
+        // per interval, so stale keys or made-up kids cannot hammer the provider.
+        let interval = if latest.fresh_until.is_none() {
+            self.settings.refetch_interval.min(Duration::from_secs(2))
+        } else {
+            self.settings.refetch_interval
+        };
+        if last.is_none_or(|t| t.elapsed() >= interval)
+            && let Err(why) = self.fetch_locked(&mut last).await
+        {
+            tracing::warn!(url = %self.url, "fetching the JWK set failed: {why}");
+        }
+        drop(last);
+        let keys = self.keys.load_full();
+        if keys.fresh_until.is_none() {
+            return Err(KeyError::Unavailable);
+        }
+        find(&keys, kid, alg).ok_or(KeyError::Unknown)
+    }
+
+    /// Fetches and installs the key set; on failure the previous keys stay.
+    async fn fetch_locked(&self, last: &mut Option<Instant>) -> Result<(), String> {
+        *last = Some(Instant::now());
+        let response = self
+            .http
+            .get(&self.url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {}", without_url(&e)))?;
+        if !response.status().is_success() {
+            return Err(format!("status {}", response.status()));
+        }
+        let ttl = max_age(response.headers())
+            .map(|age| age.clamp(self.settings.min_ttl, self.settings.max_ttl))
+            .unwrap_or(self.settings.default_ttl);
+        if response
+            .content_length()
+            .is_some_and(|n| n > self.settings.max_bytes as u64)
+        {
+            return Err("JWK set too large".into());
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the body failed: {}", without_url(&e)))?;
+        if body.len() > self.settings.max_bytes {
+            return Err("JWK set too large".into());
+        }
+        let set = parse_key_set(&body)?;
+        tracing::debug!(url = %self.url, keys = set.by_kid.len() + set.unnamed.len(), "fetched JWK set");
+        self.keys.store(Arc::new(KeySet {
+            fresh_until: Some(Instant::now() + ttl),
+            ..set
+        }));
+        Ok(())
+    }
+}
+
+fn find(set: &KeySet, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerificationKey>> {
+    match kid {
+        Some(kid) => set.by_kid.get(kid).filter(|k| k.accepts(alg)).cloned(),
+        // Without a kid, only an unambiguous key will do.
+        None => {
+            let mut candidates = set
+                .unnamed
+                .iter()
+                .chain(set.by_kid.values())
+                .filter(|k| k.accepts(alg));
+            let first = candidates.next()?;
+            candidates.next().is_none().then(|| Arc::clone(first))
+        }
+    }
+}
+
+/// Reads the signing keys of a JWK set, skipping keys it cannot use
+/// (encryption keys, unknown types, private or malformed members).
+fn parse_key_set(body: &[u8]) -> Result<KeySet, String> {
+    #[derive(serde::Deserialize)]
+    struct RawSet {
+        keys: Vec<Value>,
+    }
+    let raw: RawSet =
+        serde_json::from_slice(body).map_err(|_| "the response is not a JWK set".to_owned())?;
+    let mut set = KeySet::default();
+    for value in raw.keys {
+        let Ok(jwk) = serde_json::from_value::<Jwk>(value) else {
+            continue;
+        };
+        if matches!(
+            jwk.common.public_key_use,
+            Some(PublicKeyUse::Encryption | PublicKeyUse::Other(_))
+        ) {
+            continue;
+        }
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else {
+            continue;
+        };
+        let alg = jwk
+            .common
+            .key_algorithm
+            .and_then(|a| a.to_string().parse::<Algorithm>().ok());
+        let key = Arc::new(VerificationKey { key, alg });
+        match jwk.common.key_id {
+            Some(kid) => {
+                set.by_kid.insert(kid, key);
+            }
+            None => set.unnamed.push(key),
+        }
+    }
+    Ok(set)
+}
+
+/// `max-age` of a `Cache-Control` header (`no-store`/`no-cache` count as zero).
+fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
+    value.split(',').map(str::trim).find_map(|directive| {
+        if directive.eq_ignore_ascii_case("no-store") || directive.eq_ignore_ascii_case("no-cache")
+        {
+            return Some(Duration::ZERO);
+        }
+        let (name, seconds) = directive.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("max-age")
+            .then(|| seconds.trim().trim_matches('"').parse().ok())
+            .flatten()
+            .map(Duration::from_secs)
+    })
+}
+
+/// A reqwest error described without its URL (which may carry credentials).
+fn without_url(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_redirect() {
+        "too many redirects"
+    } else {
+        "transport error"
+    };
+    kind.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_sets_skip_what_they_cannot_use() {
+        let body = serde_json::json!({"keys": [
+            {"kty": "RSA", "kid": "r1", "use": "sig", "alg": "RS256",
+             "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw",
+             "e": "AQAB"},
+            {"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"},
+            {"kty": "weird", "kid": "w"},
+            {"kty": "EC", "kid": "e1", "crv": "P-256",
+             "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}
+        ]});
+        let set = parse_key_set(body.to_string().as_bytes()).expect("a key set");
+        let mut kids: Vec<&str> = set.by_kid.keys().map(String::as_str).collect();
+        kids.sort_unstable();
+        assert_eq!(kids, ["e1", "r1"]);
+        let rsa = &set.by_kid["r1"];
+        assert!(rsa.accepts(Algorithm::RS256));
+        assert!(!rsa.accepts(Algorithm::RS512), "the JWK pins RS256");
+        assert!(!rsa.accepts(Algorithm::HS256), "an RSA key never checks an HMAC");
+        assert!(set.by_kid["e1"].accepts(Algorithm::ES256));
+        assert!(parse_key_set(b"[]").is_err());
+    }
+
+    #[test]
+    fn cache_control_sets_the_lifetime() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("cache-control", "public, max-age=3600".parse().unwrap());
+        assert_eq!(max_age(&headers), Some(Duration::from_secs(3600)));
+        headers.insert("cache-control", "no-store".parse().unwrap());
+        assert_eq!(max_age(&headers), Some(Duration::ZERO));
+        headers.insert("cache-control", "public".parse().unwrap());
+        assert_eq!(max_age(&headers), None);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_provider_yields_no_key_and_is_not_hammered() {
+        let cache = JwksCache::new(
+            "http://127.0.0.1:9/jwks",
+            JwksSettings {
+                timeout: Duration::from_millis(500),
+                ..JwksSettings::default()
+            },
+        );
+        assert_eq!(
+            cache.key_for(Some("k"), Algorithm::RS256).await.err(),
+            Some(KeyError::Unavailable)
+        );
+        let first = cache.fetch.lock().await.expect("one attempt");
+        assert_eq!(
+            cache.key_for(Some("other"), Algorithm::RS256).await.err(),
+            Some(KeyError::Unavailable)
+        );
+        // The second request came within the retry delay: no second attempt.
+        assert_eq!(*cache.fetch.lock().await, Some(first));
+    }
+}

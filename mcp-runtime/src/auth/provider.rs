@@ -1,0 +1,246 @@
+//! An identity provider as the server sees it: how tokens are verified and
+//! what discovery metadata says about it. Built-in providers and
+//! [`CustomProvider`] all produce one of these.
+
+use super::verifier::{JwtVerifier, KeySource};
+use super::{Algorithm, Auth, TokenVerifier};
+use std::sync::Arc;
+
+/// How a provider's tokens are checked.
+#[derive(Clone)]
+pub(crate) enum Verification {
+    /// JWTs, by the shared verifier. Without an audience, the server's own
+    /// canonical URL is the audience (RFC 8707).
+    Jwt(JwtVerifier),
+    /// The user's own check (e.g. RFC 7662 introspection of opaque tokens).
+    Hook(Arc<dyn TokenVerifier>),
+}
+
+/// A configured identity provider.
+#[derive(Clone)]
+pub struct Provider {
+    pub(crate) name: String,
+    pub(crate) verification: Verification,
+    pub(crate) issuer: String,
+    pub(crate) scopes_supported: Vec<String>,
+    pub(crate) authorization_endpoint: Option<String>,
+    pub(crate) token_endpoint: Option<String>,
+    pub(crate) grant_types_supported: Vec<String>,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("name", &self.name)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Provider {
+    /// The provider's name, for logs (`auth0`, `custom`, ...).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The issuer, published as the authorization server.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Scopes the provider can grant.
+    pub fn scopes_supported(&self) -> &[String] {
+        &self.scopes_supported
+    }
+
+    /// The provider's authorization endpoint, if configured.
+    pub fn authorization_endpoint(&self) -> Option<&str> {
+        self.authorization_endpoint.as_deref()
+    }
+
+    /// The provider's token endpoint, if configured.
+    pub fn token_endpoint(&self) -> Option<&str> {
+        self.token_endpoint.as_deref()
+    }
+
+    /// Grant types the provider supports.
+    pub fn grant_types_supported(&self) -> &[String] {
+        &self.grant_types_supported
+    }
+
+    /// Whether signatures are checked (the development switch turns this off).
+    pub fn checks_signatures(&self) -> bool {
+        match &self.verification {
+            Verification::Jwt(v) => v.checks_signatures(),
+            Verification::Hook(_) => true,
+        }
+    }
+}
+
+/// A provider described field by field: any OAuth 2.1 / OpenID provider.
+///
+/// ```
+/// use mcp_runtime::auth::{CustomProvider, OAuth};
+/// let oauth: OAuth = CustomProvider::new("https://id.example.com")
+///     .jwks_url("https://id.example.com/.well-known/jwks.json")
+///     .scopes_supported(["tasks:read", "tasks:write"])
+///     .into();
+/// assert!(oauth.is_enabled());
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct CustomProvider {
+    issuer: String,
+    jwks_url: Option<String>,
+    shared_secret: Option<Vec<u8>>,
+    audiences: Vec<String>,
+    algorithms: Option<Vec<Algorithm>>,
+    scopes_supported: Vec<String>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    grant_types_supported: Vec<String>,
+    verify_hook: Option<Arc<dyn TokenVerifier>>,
+    user_hook: Option<Arc<dyn Fn(&mut Auth) + Send + Sync>>,
+    verify_jwt: bool,
+}
+
+impl CustomProvider {
+    /// A provider whose tokens name `issuer` in `iss`.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            jwks_url: None,
+            shared_secret: None,
+            audiences: Vec::new(),
+            algorithms: None,
+            scopes_supported: Vec::new(),
+            authorization_endpoint: None,
+            token_endpoint: None,
+            grant_types_supported: Vec::new(),
+            verify_hook: None,
+            user_hook: None,
+            verify_jwt: true,
+        }
+    }
+
+    /// Where the signing keys are published.
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
+        self.jwks_url = Some(url.into());
+        self
+    }
+
+    /// Verify HS256 tokens with a secret shared with the issuer, instead of a JWK set.
+    pub fn shared_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.shared_secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// Accept tokens whose `aud` names one of these (default: this server's URL).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// The signing algorithms accepted (default RS256 and ES256; HS256 with a shared secret).
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = Some(algorithms.into_iter().collect());
+        self
+    }
+
+    /// Scopes the provider can grant, published in the discovery metadata.
+    pub fn scopes_supported<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes_supported = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The provider's authorization endpoint.
+    pub fn authorization_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.authorization_endpoint = Some(url.into());
+        self
+    }
+
+    /// The provider's token endpoint.
+    pub fn token_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.token_endpoint = Some(url.into());
+        self
+    }
+
+    /// Grant types the provider supports.
+    pub fn grant_types_supported<S: Into<String>>(
+        mut self,
+        grants: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.grant_types_supported = grants.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Checks tokens with your own verifier instead of as JWTs, e.g. RFC 7662
+    /// introspection of opaque tokens.
+    pub fn verify_with(mut self, verifier: impl TokenVerifier) -> Self {
+        self.verify_hook = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Adjusts the caller after the default claim mapping (roles, permissions, profile).
+    pub fn map_user(mut self, hook: impl Fn(&mut Auth) + Send + Sync + 'static) -> Self {
+        self.user_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Development only: `false` accepts JWTs without checking their
+    /// signature. Logged loudly, and refused unless the server is bound to loopback.
+    pub fn verify_jwt(mut self, verify: bool) -> Self {
+        self.verify_jwt = verify;
+        self
+    }
+
+    /// The provider, or what is missing from its configuration.
+    pub fn build(self) -> Result<Provider, String> {
+        let verification = match (self.verify_hook, self.jwks_url, self.shared_secret) {
+            (Some(hook), _, _) => Verification::Hook(hook),
+            (None, Some(url), None) => {
+                Verification::Jwt(JwtVerifier::new(&self.issuer, KeySource::jwks(url)))
+            }
+            (None, None, Some(secret)) => {
+                Verification::Jwt(JwtVerifier::new(&self.issuer, KeySource::shared_secret(secret)))
+            }
+            (None, Some(_), Some(_)) => {
+                return Err("custom provider: set either `jwks_url` or `shared_secret`, not both".into());
+            }
+            (None, None, None) => {
+                return Err(
+                    "custom provider: set `jwks_url(\"https://id.example.com/.well-known/jwks.json\")`, \
+                     `shared_secret(...)` or `verify_with(...)`"
+                        .into(),
+                );
+            }
+        };
+        let verification = match verification {
+            Verification::Jwt(mut jwt) => {
+                if !self.audiences.is_empty() {
+                    jwt = jwt.audiences(self.audiences);
+                }
+                if let Some(algorithms) = self.algorithms {
+                    jwt = jwt.algorithms(algorithms);
+                }
+                if let Some(hook) = self.user_hook {
+                    jwt = jwt.claims_hook(move |auth| hook(auth));
+                }
+                if !self.verify_jwt {
+                    jwt = jwt.skip_signature_check();
+                }
+                Verification::Jwt(jwt)
+            }
+            hook => hook,
+        };
+        Ok(Provider {
+            name: "custom".into(),
+            verification,
+            issuer: self.issuer,
+            scopes_supported: self.scopes_supported,
+            authorization_endpoint: self.authorization_endpoint,
+            token_endpoint: self.token_endpoint,
+            grant_types_supported: self.grant_types_supported,
+        })
+    }
+}
