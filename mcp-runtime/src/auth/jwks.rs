@@ -35,7 +35,7 @@ impl Default for JwksSettings {
             default_ttl: Duration::from_secs(600),
             min_ttl: Duration::from_secs(60),
             max_ttl: Duration::from_secs(24 * 3600),
-            refetch_interval: Duration::from_secs(30),
+            refetch_interval: Duration::from_secs(10),
             timeout: Duration::from_secs(5),
             max_bytes: 512 * 1024,
         }

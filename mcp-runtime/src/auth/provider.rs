@@ -2,6 +2,7 @@
 //! what discovery metadata says about it. Built-in providers and
 //! [`CustomProvider`] all produce one of these.
 
+use super::jwks::{JwksCache, JwksSettings};
 use super::verifier::{JwtVerifier, KeySource};
 use super::{Algorithm, Auth, TokenVerifier};
 use std::sync::Arc;
@@ -92,6 +93,7 @@ impl Provider {
 pub struct CustomProvider {
     issuer: String,
     jwks_url: Option<String>,
+    jwks_settings: JwksSettings,
     shared_secret: Option<Vec<u8>>,
     audiences: Vec<String>,
     algorithms: Option<Vec<Algorithm>>,
@@ -110,6 +112,7 @@ impl CustomProvider {
         Self {
             issuer: issuer.into(),
             jwks_url: None,
+            jwks_settings: JwksSettings::default(),
             shared_secret: None,
             audiences: Vec::new(),
             algorithms: None,
@@ -126,6 +129,12 @@ impl CustomProvider {
     /// Where the signing keys are published.
     pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
         self.jwks_url = Some(url.into());
+        self
+    }
+
+    /// How the JWK set is cached and refetched.
+    pub fn jwks_settings(mut self, settings: JwksSettings) -> Self {
+        self.jwks_settings = settings;
         self
     }
 
@@ -198,9 +207,10 @@ impl CustomProvider {
     pub fn build(self) -> Result<Provider, String> {
         let verification = match (self.verify_hook, self.jwks_url, self.shared_secret) {
             (Some(hook), _, _) => Verification::Hook(hook),
-            (None, Some(url), None) => {
-                Verification::Jwt(JwtVerifier::new(&self.issuer, KeySource::jwks(url)))
-            }
+            (None, Some(url), None) => Verification::Jwt(JwtVerifier::new(
+                &self.issuer,
+                KeySource::Jwks(Arc::new(JwksCache::new(url, self.jwks_settings))),
+            )),
             (None, None, Some(secret)) => {
                 Verification::Jwt(JwtVerifier::new(&self.issuer, KeySource::shared_secret(secret)))
             }
