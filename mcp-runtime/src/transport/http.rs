@@ -520,15 +520,6 @@ impl Endpoint {
         }
         let session = self.session_of(req)?;
         let caller = bearer::caller_of(req);
-        let owner = caller.as_ref().map(|c| c.owner_key());
-        if session.owner.get().map(|o| &**o) != owner.as_deref() {
-            tracing::warn!("refused a request on a session opened by another user");
-            return Err(refuse(
-                StatusCode::FORBIDDEN,
-                jsonrpc::INVALID_REQUEST,
-                "this session was opened by another user; initialize a new one",
-            ));
-        }
         // The negotiated revision governs the session; a different (but spoken)
         // header value is tolerated, as deployed clients send one.
         if header_version.is_some_and(|v| v != session.version) {
@@ -553,7 +544,8 @@ impl Endpoint {
                 "Mcp-Session-Id header is required",
             ));
         };
-        id.to_str()
+        let session = id
+            .to_str()
             .ok()
             .and_then(|id| self.sessions.get(id))
             .ok_or_else(|| {
@@ -562,7 +554,18 @@ impl Endpoint {
                     jsonrpc::INVALID_REQUEST,
                     "session not found",
                 )
-            })
+            })?;
+        // A session is its opener's: another user's token does not unlock it.
+        let owner = bearer::caller_of(req).map(|c| c.owner_key());
+        if session.owner.get().map(|o| &**o) != owner.as_deref() {
+            tracing::warn!("refused a request on a session opened by another user");
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                jsonrpc::INVALID_REQUEST,
+                "this session was opened by another user; initialize a new one",
+            ));
+        }
+        Ok(session)
     }
 
     fn on_notification(&self, notification: Notification, route: &Route) {
@@ -770,21 +773,15 @@ impl Endpoint {
         if let Some(refusal) = self.refuse_sessionless(req) {
             return refusal;
         }
-        let Some(id) = header_str(req, SESSION_HEADER) else {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                jsonrpc::INVALID_REQUEST,
-                "Mcp-Session-Id header is required",
-            );
-        };
-        if self.sessions.remove(id) {
-            HttpResponse::NoContent().finish()
-        } else {
-            refuse(
+        // Only the session's owner may end it; `session_of` checks that.
+        match self.session_of(req) {
+            Ok(session) if self.sessions.remove(&session.id) => HttpResponse::NoContent().finish(),
+            Ok(_) => refuse(
                 StatusCode::NOT_FOUND,
                 jsonrpc::INVALID_REQUEST,
                 "session not found",
-            )
+            ),
+            Err(response) => response,
         }
     }
 }
