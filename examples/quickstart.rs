@@ -25,7 +25,10 @@ impl Quickstart {
         /// Who to greet; the world if absent.
         name: Option<String>,
     ) -> String {
-        format!("Hello, {}! This is a Rust MCP server.", name.as_deref().unwrap_or("world"))
+        format!(
+            "Hello, {}! This is a Rust MCP server.",
+            name.as_deref().unwrap_or("world")
+        )
     }
 
     /// Adds two numbers.

@@ -11,8 +11,15 @@ async fn idp_issues_resource_bound_jwt_access_tokens() {
     for alg in ["RS256", "ES256"] {
         let idp = start_idp(alg, &[]);
         assert_eq!(idp.alg, alg);
-        assert!(idp.issuer.starts_with("http://127.0.0.1:"), "{}", idp.issuer);
-        assert!(idp.private_key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(
+            idp.issuer.starts_with("http://127.0.0.1:"),
+            "{}",
+            idp.issuer
+        );
+        assert!(
+            idp.private_key_pem
+                .starts_with("-----BEGIN PRIVATE KEY-----")
+        );
 
         let token = idp
             .client_credentials_token("machine", "machine-secret", "tasks:read", resource)

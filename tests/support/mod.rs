@@ -229,7 +229,10 @@ pub fn start_idp(alg: &str, args: &[&str]) -> Idp {
                 Err(e) => format!("{status} (wait failed: {e})"),
             };
             let _ = stderr_reader.join();
-            let stderr = stderr_text.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let stderr = stderr_text
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             panic!(
                 "identity provider {} --alg {alg} {args:?} {status} before printing its JSON line; stderr:\n{stderr}",
                 script.display()
@@ -283,7 +286,10 @@ impl Idp {
             .unwrap_or_else(|e| panic!("token request to {} failed: {e}", self.token_endpoint));
         let status = response.status().as_u16();
         let body = response.text().await.expect("token response body");
-        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// A client_credentials access token for `resource` (its `aud`) with

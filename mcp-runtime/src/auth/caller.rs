@@ -138,7 +138,11 @@ impl Auth {
 
     /// Who this is across tokens: issuer and subject. Sessions are bound to it.
     pub(crate) fn owner_key(&self) -> String {
-        let issuer = self.payload.get("iss").and_then(Value::as_str).unwrap_or_default();
+        let issuer = self
+            .payload
+            .get("iss")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         format!("{issuer}\n{}", self.user.user_id)
     }
 

@@ -77,7 +77,10 @@ impl Refusal {
         let mut params: Vec<String> = Vec::new();
         if let Some(code) = self.code() {
             params.push(format!("error=\"{code}\""));
-            params.push(format!("error_description=\"{}\"", quoted(self.description())));
+            params.push(format!(
+                "error_description=\"{}\"",
+                quoted(self.description())
+            ));
         }
         let scope = match self {
             Self::InsufficientScope { scopes, .. } if !scopes.is_empty() => Some(scopes.join(" ")),
@@ -151,13 +154,26 @@ mod tests {
         let invalid = Refusal::InvalidToken("the token has \"expired\"".into())
             .challenge(&context())
             .unwrap();
-        assert!(invalid.starts_with("Bearer error=\"invalid_token\", error_description=\"the token has expired\""), "{invalid}");
+        assert!(
+            invalid.starts_with(
+                "Bearer error=\"invalid_token\", error_description=\"the token has expired\""
+            ),
+            "{invalid}"
+        );
         let step_up = Refusal::InsufficientScope {
             scopes: vec!["tasks:write".into(), "admin".into()],
             message: "missing scope: tasks:write admin".into(),
         };
         assert_eq!(step_up.status(), StatusCode::FORBIDDEN);
-        assert!(step_up.challenge(&context()).unwrap().contains("scope=\"tasks:write admin\""));
-        assert_eq!(Refusal::Unavailable("later".into()).challenge(&context()), None);
+        assert!(
+            step_up
+                .challenge(&context())
+                .unwrap()
+                .contains("scope=\"tasks:write admin\"")
+        );
+        assert_eq!(
+            Refusal::Unavailable("later".into()).challenge(&context()),
+            None
+        );
     }
 }

@@ -317,7 +317,10 @@ mod tests {
         let rsa = &set.by_kid["r1"];
         assert!(rsa.accepts(Algorithm::RS256));
         assert!(!rsa.accepts(Algorithm::RS512), "the JWK pins RS256");
-        assert!(!rsa.accepts(Algorithm::HS256), "an RSA key never checks an HMAC");
+        assert!(
+            !rsa.accepts(Algorithm::HS256),
+            "an RSA key never checks an HMAC"
+        );
         assert!(set.by_kid["e1"].accepts(Algorithm::ES256));
         assert!(parse_key_set(b"[]").is_err());
     }

@@ -7,6 +7,7 @@
 mod caller;
 mod challenge;
 mod jwks;
+mod middleware;
 mod provider;
 mod resource;
 mod scopes;
@@ -15,13 +16,14 @@ mod verifier;
 pub use caller::{AccessDenied, AccessToken, Auth, RequiredNames, User};
 pub use challenge::{ChallengeContext, Refusal};
 pub use jsonwebtoken::Algorithm;
+pub use middleware::{Authenticated, BearerAuth, BearerAuthService, Refused};
 pub use provider::{CustomProvider, Provider};
 pub use scopes::ScopeHierarchy;
 
+pub use jwks::{JwksCache, JwksSettings};
 use provider::Verification;
 pub use resource::RESOURCE_METADATA_PATH;
 pub(crate) use resource::{ResourceServer, ResourceUrl};
-pub use jwks::{JwksCache, JwksSettings};
 pub use verifier::{ClaimsHook, DEFAULT_MAX_TOKEN_BYTES, JwtVerifier, KeySource};
 
 use std::future::Future;

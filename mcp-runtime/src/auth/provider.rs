@@ -3,7 +3,7 @@
 //! [`CustomProvider`] all produce one of these.
 
 use super::jwks::{JwksCache, JwksSettings};
-use super::verifier::{JwtVerifier, KeySource};
+use super::verifier::{ClaimsHook, JwtVerifier, KeySource};
 use super::{Algorithm, Auth, TokenVerifier};
 use std::sync::Arc;
 
@@ -102,7 +102,7 @@ pub struct CustomProvider {
     token_endpoint: Option<String>,
     grant_types_supported: Vec<String>,
     verify_hook: Option<Arc<dyn TokenVerifier>>,
-    user_hook: Option<Arc<dyn Fn(&mut Auth) + Send + Sync>>,
+    user_hook: Option<ClaimsHook>,
     verify_jwt: bool,
 }
 
@@ -157,7 +157,10 @@ impl CustomProvider {
     }
 
     /// Scopes the provider can grant, published in the discovery metadata.
-    pub fn scopes_supported<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+    pub fn scopes_supported<S: Into<String>>(
+        mut self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
         self.scopes_supported = scopes.into_iter().map(Into::into).collect();
         self
     }
@@ -211,11 +214,14 @@ impl CustomProvider {
                 &self.issuer,
                 KeySource::Jwks(Arc::new(JwksCache::new(url, self.jwks_settings))),
             )),
-            (None, None, Some(secret)) => {
-                Verification::Jwt(JwtVerifier::new(&self.issuer, KeySource::shared_secret(secret)))
-            }
+            (None, None, Some(secret)) => Verification::Jwt(JwtVerifier::new(
+                &self.issuer,
+                KeySource::shared_secret(secret),
+            )),
             (None, Some(_), Some(_)) => {
-                return Err("custom provider: set either `jwks_url` or `shared_secret`, not both".into());
+                return Err(
+                    "custom provider: set either `jwks_url` or `shared_secret`, not both".into(),
+                );
             }
             (None, None, None) => {
                 return Err(

@@ -60,14 +60,17 @@ impl ResourceUrl {
             ));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(format!("{source} `{base}` must not have a query or fragment"));
+            return Err(format!(
+                "{source} `{base}` must not have a query or fragment"
+            ));
         }
         let base_path = url.path().trim_end_matches('/');
-        let endpoint_path = if base_path.ends_with(path.trim_end_matches('/')) && !base_path.is_empty() {
-            base_path.to_owned()
-        } else {
-            format!("{base_path}{path}")
-        };
+        let endpoint_path =
+            if base_path.ends_with(path.trim_end_matches('/')) && !base_path.is_empty() {
+                base_path.to_owned()
+            } else {
+                format!("{base_path}{path}")
+            };
         let origin = url.origin().ascii_serialization();
         let metadata_path = format!("{RESOURCE_METADATA_PATH}{endpoint_path}");
         Ok(Self {
@@ -161,9 +164,13 @@ mod tests {
         );
         let full = ResourceUrl::resolve(Some("https://x.example/api/mcp/"), None, "/mcp").unwrap();
         assert_eq!(full.endpoint, "https://x.example/api/mcp");
-        assert_eq!(full.metadata_path, "/.well-known/oauth-protected-resource/api/mcp");
+        assert_eq!(
+            full.metadata_path,
+            "/.well-known/oauth-protected-resource/api/mcp"
+        );
         let bound: SocketAddr = "127.0.0.1:4321".parse().unwrap();
-        let from_bind = ResourceUrl::resolve(Some("http://127.0.0.1:4321"), Some(bound), "/mcp").unwrap();
+        let from_bind =
+            ResourceUrl::resolve(Some("http://127.0.0.1:4321"), Some(bound), "/mcp").unwrap();
         assert_eq!(from_bind.endpoint, "http://127.0.0.1:4321/mcp");
         assert!(ResourceUrl::resolve(Some("mcp.example.com"), None, "/mcp").is_err());
         assert!(ResourceUrl::resolve(Some("ftp://x.example"), None, "/mcp").is_err());

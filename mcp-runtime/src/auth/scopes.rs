@@ -72,6 +72,9 @@ mod tests {
         assert!(!h.grants(&["tasks:read"], "tasks"));
         assert!(!h.grants(&["loop"], "other"));
         assert!(!h.grants::<&str>(&[], "x"));
-        assert!(!h.grants(&["*"], "tasks:read"), "a literal `*` in a token grants nothing");
+        assert!(
+            !h.grants(&["*"], "tasks:read"),
+            "a literal `*` in a token grants nothing"
+        );
     }
 }

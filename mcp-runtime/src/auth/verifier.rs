@@ -172,31 +172,41 @@ impl JwtVerifier {
         if !is_compact_jws(token) {
             return Err(invalid("the token is not a signed JWT"));
         }
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| invalid("the token's header is malformed or names an unsupported algorithm"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| {
+            invalid("the token's header is malformed or names an unsupported algorithm")
+        })?;
         // `jku`, `x5u`, `jwk` and `x5c` would let the token choose its own key: never read.
         if header.crit.is_some() {
-            return Err(invalid("the token requires extensions this server does not support"));
+            return Err(invalid(
+                "the token requires extensions this server does not support",
+            ));
         }
         if !self.algorithms.contains(&header.alg) {
-            return Err(invalid("the token is signed with an algorithm this server does not accept"));
+            return Err(invalid(
+                "the token is signed with an algorithm this server does not accept",
+            ));
         }
         if !self.check_signature {
             return self.unverified_claims(token);
         }
         let key = match &self.keys {
             KeySource::SharedSecret(secret) => Arc::clone(secret),
-            KeySource::Jwks(cache) => match cache.key_for(header.kid.as_deref(), header.alg).await {
-                Ok(key) => Arc::new(key.key.clone()),
-                Err(KeyError::Unknown) => {
-                    return Err(invalid("the token is not signed by a key of the trusted issuer"));
+            KeySource::Jwks(cache) => {
+                match cache.key_for(header.kid.as_deref(), header.alg).await {
+                    Ok(key) => Arc::new(key.key.clone()),
+                    Err(KeyError::Unknown) => {
+                        return Err(invalid(
+                            "the token is not signed by a key of the trusted issuer",
+                        ));
+                    }
+                    Err(KeyError::Unavailable) => {
+                        return Err(AuthError::Unavailable(
+                            "the identity provider's keys are unavailable; try again shortly"
+                                .into(),
+                        ));
+                    }
                 }
-                Err(KeyError::Unavailable) => {
-                    return Err(AuthError::Unavailable(
-                        "the identity provider's keys are unavailable; try again shortly".into(),
-                    ));
-                }
-            },
+            }
         };
         let mut validation = Validation::new(header.alg);
         validation.leeway = self.leeway.as_secs();
@@ -300,7 +310,10 @@ mod tests {
         assert!(!is_compact_jws("eyJh.eyJ."), "stripped signature");
         assert!(!is_compact_jws("eyJh.eyJ.c2ln.x"));
         assert!(!is_compact_jws("eyJh.ey J.c2ln"));
-        assert!(!is_compact_jws("eyJh.eyJ.c2l+"), "standard base64 is not base64url");
+        assert!(
+            !is_compact_jws("eyJh.eyJ.c2l+"),
+            "standard base64 is not base64url"
+        );
     }
 
     #[test]

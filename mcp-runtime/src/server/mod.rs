@@ -348,16 +348,23 @@ impl McpServer {
                 None => self.http.hosts == HostPolicy::Loopback,
             };
             if !loopback_only {
-                return Err("token signatures are not checked (`verify_jwt(false)`): allowed only \
+                return Err(
+                    "token signatures are not checked (`verify_jwt(false)`): allowed only \
                      on a server bound to loopback"
-                    .into());
+                        .into(),
+                );
             }
             tracing::warn!(
                 "!!! DEVELOPMENT MODE: access token signatures are NOT checked; anyone can forge a \
                  token. Never deploy this configuration. !!!"
             );
         }
-        let name = self.core.info.title.as_deref().unwrap_or(&self.core.info.name);
+        let name = self
+            .core
+            .info
+            .title
+            .as_deref()
+            .unwrap_or(&self.core.info.name);
         tracing::info!(resource = %url.endpoint, provider = provider.name(), "OAuth resource server");
         Ok(AuthMode::Protected(Arc::new(ResourceServer::new(
             provider,

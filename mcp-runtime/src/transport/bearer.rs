@@ -5,7 +5,9 @@
 // Refusals are ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use crate::auth::{AccessDenied, Auth, AuthError, Refusal, ResourceServer};
+use crate::auth::{
+    AccessDenied, Auth, AuthError, Refusal, ResourceServer, ScopeHierarchy, TokenVerifier,
+};
 use crate::protocol::jsonrpc::Request;
 use crate::server::ServerCore;
 use crate::tools::AccessRule;
@@ -39,13 +41,25 @@ pub(crate) async fn authenticate(
     req: &HttpRequest,
     server: &ResourceServer,
 ) -> Result<Arc<Auth>, Refusal> {
+    authenticate_with(req, server.verifier.as_ref(), &server.hierarchy).await
+}
+
+/// Authenticates `req` with `verifier`, judging scopes with `hierarchy`, and
+/// stores the caller in its extensions. The MCP endpoint and
+/// [`BearerAuth`](crate::auth::BearerAuth) on users' own routes both use it,
+/// so the header rules and refusals are the same everywhere.
+pub(crate) async fn authenticate_with(
+    req: &HttpRequest,
+    verifier: &dyn TokenVerifier,
+    hierarchy: &Arc<ScopeHierarchy>,
+) -> Result<Arc<Auth>, Refusal> {
     if token_in_query(req) {
         return Err(Refusal::InvalidRequest(
             "access tokens are accepted only in the Authorization header, never in the URL".into(),
         ));
     }
     let token = bearer_token(req)?;
-    let auth = server.verifier.verify(token).await.map_err(|error| {
+    let auth = verifier.verify(token).await.map_err(|error| {
         tracing::debug!("refused a bearer token: {error}");
         match error {
             AuthError::InvalidRequest(d) => Refusal::InvalidRequest(d),
@@ -53,7 +67,7 @@ pub(crate) async fn authenticate(
             AuthError::Unavailable(d) => Refusal::Unavailable(d),
         }
     })?;
-    let auth = Arc::new(auth.with_hierarchy(Arc::clone(&server.hierarchy)));
+    let auth = Arc::new(auth.with_hierarchy(Arc::clone(hierarchy)));
     req.extensions_mut().insert(Caller(Arc::clone(&auth)));
     Ok(auth)
 }
@@ -75,10 +89,14 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, Refusal> {
         return Err(Refusal::MissingToken);
     };
     if values.next().is_some() {
-        return Err(Refusal::InvalidRequest("send one Authorization header".into()));
+        return Err(Refusal::InvalidRequest(
+            "send one Authorization header".into(),
+        ));
     }
     if value.len() > MAX_AUTHORIZATION_BYTES {
-        return Err(Refusal::InvalidRequest("the Authorization header is too long".into()));
+        return Err(Refusal::InvalidRequest(
+            "the Authorization header is too long".into(),
+        ));
     }
     let malformed = || Refusal::InvalidRequest("expected `Authorization: Bearer <token>`".into());
     let text = value.to_str().map_err(|_| malformed())?;
@@ -147,7 +165,8 @@ pub(crate) fn check_call(
         return Ok(());
     };
     let rule = entry.tool.access();
-    rule.check(caller).map_err(|denied| refusal_for(&denied, rule))
+    rule.check(caller)
+        .map_err(|denied| refusal_for(&denied, rule))
 }
 
 /// A refusal as the endpoint answers it.

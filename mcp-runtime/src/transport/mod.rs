@@ -8,6 +8,6 @@ pub(crate) mod session;
 mod sse;
 mod stateless;
 
+pub(crate) use bearer::{AuthMode, authenticate_with, caller_of};
 pub use config::{HostPolicy, HttpConfig, SessionMode};
-pub(crate) use bearer::AuthMode;
 pub(crate) use origin::LOOPBACK_NAMES;

@@ -1,0 +1,288 @@
+//! `examples/introspection.rs` against a real identity provider issuing
+//! opaque access tokens: the example checks them with the provider's RFC 7662
+//! introspection endpoint, and the endpoint answers with the usual 401/403.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::io::Read as _;
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The example binary, killed on drop.
+struct Example {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The example's binary. `cargo test` builds examples only when it runs
+/// every target: build it here too, so `cargo test --test introspection`
+/// works on its own (a no-op when it is up to date).
+fn example_binary() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile = exe
+            .parent()
+            .and_then(std::path::Path::parent)
+            .and_then(std::path::Path::file_name)
+            .and_then(|name| name.to_str())
+            .map(|name| if name == "debug" { "dev" } else { name })
+            .expect("target/<profile>/deps/<test>")
+            .to_owned();
+        let output = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "--example",
+                "introspection",
+                "--profile",
+            ])
+            .arg(&profile)
+            .current_dir(support::root())
+            .output()
+            .expect("run cargo build --example introspection");
+        assert!(
+            output.status.success(),
+            "cargo build --example introspection failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    });
+    support::example_binary("introspection")
+}
+
+/// Starts the example against `idp` and waits until it listens.
+fn start_example(idp: &support::Idp) -> Example {
+    let port = support::free_port();
+    let mut command = Command::new(example_binary());
+    command
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .env_remove("MCP_URL")
+        .env("OAUTH_ISSUER", &idp.issuer)
+        .env("INTROSPECTION_URL", &idp.introspection_endpoint)
+        .env("INTROSPECTION_CLIENT_ID", "machine")
+        .env("INTROSPECTION_CLIENT_SECRET", "machine-secret")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("start the introspection example");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "the introspection example exited with {status} before listening:\n{}",
+                stderr_of(&mut child)
+            );
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the introspection example did not listen on port {port} within 20 s:\n{}",
+                stderr_of(&mut child)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Example {
+        child,
+        url: format!("http://127.0.0.1:{port}/mcp"),
+    }
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    stderr
+}
+
+struct Reply {
+    status: u16,
+    challenge: Option<String>,
+    body: Value,
+    text: String,
+}
+
+/// A stateless (2026-07-28) `tools/call` of `tool` with `token`.
+async fn call(url: &str, token: &str, tool: &str) -> Reply {
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {
+            "name": tool,
+            "arguments": {},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}
+            }
+        }
+    });
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", tool)
+        .bearer_auth(token)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the example answers");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().expect("ASCII challenge").to_owned());
+    let text = response.text().await.expect("a body");
+    let json_text = if text.starts_with("event:") || text.starts_with("data:") {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .rfind(|d| d.contains("\"id\""))
+            .unwrap_or_default()
+    } else {
+        &text
+    };
+    let body = serde_json::from_str(json_text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        challenge,
+        body,
+        text,
+    }
+}
+
+fn result_text(reply: &Reply) -> &str {
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
+    reply.body["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a text result: {}", reply.text))
+}
+
+fn challenge_of(reply: &Reply) -> &str {
+    reply
+        .challenge
+        .as_deref()
+        .unwrap_or_else(|| panic!("a WWW-Authenticate challenge: {}", reply.text))
+}
+
+#[tokio::test]
+async fn opaque_tokens_are_introspected() {
+    let idp = support::start_idp("RS256", &["--access-token-format", "opaque"]);
+    let example = start_example(&idp);
+
+    let reader = idp
+        .client_credentials_token("reader", "reader-secret", "tasks:read", &example.url)
+        .await;
+    assert_eq!(
+        reader.split('.').count(),
+        1,
+        "the provider issues opaque tokens: {reader}"
+    );
+
+    // The open tool: any active token for this server.
+    let reply = call(&example.url, &reader, "whoami").await;
+    let text = result_text(&reply);
+    assert!(text.contains("client: reader"), "{text}");
+    assert!(text.contains("tasks:read"), "{text}");
+
+    // The scoped tool with its scope.
+    let reply = call(&example.url, &reader, "list_tasks").await;
+    assert!(
+        result_text(&reply).contains("tasks of reader"),
+        "{}",
+        reply.text
+    );
+
+    // Without it: 403 insufficient_scope naming the scope to ask for.
+    let writer = idp
+        .client_credentials_token("machine", "machine-secret", "tasks:write", &example.url)
+        .await;
+    let reply = call(&example.url, &writer, "list_tasks").await;
+    assert_eq!(reply.status, 403, "{}", reply.text);
+    let challenge = challenge_of(&reply);
+    assert!(
+        challenge.starts_with("Bearer error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains("scope=\"tasks:read\""), "{challenge}");
+    assert!(
+        challenge.contains(&format!(
+            "resource_metadata=\"{}\"",
+            example
+                .url
+                .replace("/mcp", "/.well-known/oauth-protected-resource/mcp")
+        )),
+        "{challenge}"
+    );
+    // ... but the open tool still works for it.
+    let reply = call(&example.url, &writer, "whoami").await;
+    assert!(
+        result_text(&reply).contains("client: machine"),
+        "{}",
+        reply.text
+    );
+
+    // A token the provider does not know: inactive, 401 invalid_token.
+    let reply = call(&example.url, "not-a-real-token", "whoami").await;
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    let challenge = challenge_of(&reply);
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains("not active"), "{challenge}");
+
+    // An active token issued for another server: its `aud` is refused.
+    let elsewhere = idp
+        .client_credentials_token(
+            "reader",
+            "reader-secret",
+            "tasks:read",
+            "http://127.0.0.1:1/mcp",
+        )
+        .await;
+    let reply = call(&example.url, &elsewhere, "whoami").await;
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    let challenge = challenge_of(&reply);
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\""),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains("not issued for this server"),
+        "{challenge}"
+    );
+}
+
+#[test]
+fn a_missing_variable_is_named_at_startup() {
+    let output = Command::new(example_binary())
+        .env("OAUTH_ISSUER", "http://127.0.0.1:1")
+        .env(
+            "INTROSPECTION_URL",
+            "http://127.0.0.1:1/token/introspection",
+        )
+        .env("INTROSPECTION_CLIENT_ID", "machine")
+        .env_remove("INTROSPECTION_CLIENT_SECRET")
+        .env("PORT", support::free_port().to_string())
+        .stdout(Stdio::null())
+        .output()
+        .expect("run the introspection example");
+    assert!(!output.status.success(), "it must not start");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INTROSPECTION_CLIENT_SECRET"), "{stderr}");
+}
