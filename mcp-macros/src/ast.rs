@@ -18,6 +18,8 @@ pub(crate) struct ToolFn {
     /// The `async` token, or the `fn` token's span if it is missing.
     pub(crate) asyncness: Result<Span, Span>,
     pub(crate) generics: Option<syn::Generics>,
+    /// The `unsafe` token, reported: generated code calls the tool safely.
+    pub(crate) unsafety: Option<syn::token::Unsafe>,
 }
 
 /// How a tool method takes `self`.
@@ -118,6 +120,7 @@ impl ToolFn {
             output,
             asyncness: sig.asyncness.map(|a| a.span).ok_or(sig.fn_token.span),
             generics: has_generics.then(|| sig.generics.clone()),
+            unsafety: sig.unsafety,
         }
     }
 
@@ -206,7 +209,7 @@ pub(crate) fn is_named(ty: &Type, name: &str) -> bool {
 }
 
 /// `T` of `Option<T>`.
-fn option_inner(ty: &Type) -> Option<&Type> {
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     let Type::Path(p) = ty else { return None };
     let last = p.path.segments.last()?;
     if last.ident != "Option" {
@@ -230,6 +233,8 @@ pub(crate) struct ServerImpl {
     pub(crate) generics: Option<syn::Generics>,
     /// `impl Trait for Type`, reported.
     pub(crate) trait_: Option<syn::Path>,
+    /// The names of every function in the block, tools or not.
+    pub(crate) fn_names: Vec<Ident>,
 }
 
 impl ServerImpl {
@@ -237,11 +242,13 @@ impl ServerImpl {
     /// parsed here, not expanded on their own).
     pub(crate) fn from_item(cx: &mut Ctxt, attrs: ServerAttrs, item: &mut ItemImpl) -> Self {
         let mut tools = Vec::new();
+        let mut fn_names = Vec::new();
         for impl_item in &mut item.items {
-            if let ImplItem::Fn(method) = impl_item
-                && let Some(tool) = take_tool(cx, method)
-            {
-                tools.push(tool);
+            if let ImplItem::Fn(method) = impl_item {
+                fn_names.push(method.sig.ident.clone());
+                if let Some(tool) = take_tool(cx, method) {
+                    tools.push(tool);
+                }
             }
         }
         let has_generics = !item.generics.params.is_empty() || item.generics.where_clause.is_some();
@@ -251,6 +258,7 @@ impl ServerImpl {
             tools,
             generics: has_generics.then(|| item.generics.clone()),
             trait_: item.trait_.as_ref().map(|(_, path, _)| path.clone()),
+            fn_names,
         }
     }
 }
@@ -263,14 +271,19 @@ fn take_tool(cx: &mut Ctxt, method: &mut ImplItemFn) -> Option<ToolFn> {
             .is_some_and(|s| s.ident == "mcp_tool")
     })?;
     let attr = method.attrs.remove(position);
-    if let Some(second) = method.attrs.iter().find(|a| {
-        a.path()
+    // Any further `#[mcp_tool]` is reported and removed: left in place, it
+    // would expand on its own, as if the method were outside a server.
+    method.attrs.retain(|a| {
+        let is_tool = a
+            .path()
             .segments
             .last()
-            .is_some_and(|s| s.ident == "mcp_tool")
-    }) {
-        cx.error_spanned_by(second, "duplicate `#[mcp_tool]`; merge them into one");
-    }
+            .is_some_and(|s| s.ident == "mcp_tool");
+        if is_tool {
+            cx.error_spanned_by(a, "duplicate `#[mcp_tool]`; merge them into one");
+        }
+        !is_tool
+    });
     let tokens = match &attr.meta {
         syn::Meta::Path(_) => proc_macro2::TokenStream::new(),
         syn::Meta::List(list) => list.tokens.clone(),

@@ -240,7 +240,9 @@ fn oauth_choice(cx: &mut Ctxt, expr: Expr) -> Option<OAuthChoice> {
                 "custom" => {
                     cx.error_spanned_by(
                         ident,
-                        "`custom` needs your verifier: `oauth = custom(MyVerifier::new())`",
+                        "`custom` needs your provider or verifier: \
+                         `oauth = custom(CustomProvider::new(\"https://issuer.example\"))` or \
+                         `oauth = custom(MyVerifier::new())`",
                     );
                     None
                 }
@@ -265,7 +267,7 @@ fn oauth_choice(cx: &mut Ctxt, expr: Expr) -> Option<OAuthChoice> {
             if call.args.len() != 1 {
                 cx.error_spanned_by(
                     &call.args,
-                    "`custom(...)` takes exactly one argument: your verifier",
+                    "`custom(...)` takes exactly one argument: your provider or verifier",
                 );
                 return None;
             }
@@ -304,8 +306,8 @@ pub(crate) struct ParamAttrs {
     pub(crate) arg: ArgAttrs,
     /// Where `#[args]` was written, if it was.
     pub(crate) whole_args: Option<Span>,
-    /// Where `#[arg(...)]` was written, if it was.
-    pub(crate) arg_span: Option<Span>,
+    /// The `#[arg(...)]` attribute, if one was written, to point at it whole.
+    pub(crate) arg_attr: Option<Attribute>,
 }
 
 impl ParamAttrs {
@@ -316,7 +318,7 @@ impl ParamAttrs {
             docs: None,
             arg: ArgAttrs::default(),
             whole_args: None,
-            arg_span: None,
+            arg_attr: None,
         };
         let mut doc_lines = Vec::new();
         attrs.retain(|attr| {
@@ -324,10 +326,11 @@ impl ParamAttrs {
                 doc_lines.extend(doc_line(attr));
                 false
             } else if attr.path().is_ident("args") {
-                if let Err(e) = attr.meta.require_path_only() {
+                if attr.meta.require_path_only().is_err() {
                     cx.error_spanned_by(
                         attr,
-                        format!("{e}: `#[args]` takes no arguments; describe fields on the struct itself"),
+                        "`#[args]` takes no arguments: write `#[args]` alone, and describe the \
+                         fields with doc comments on the struct itself",
                     );
                 }
                 if result.whole_args.is_some() {
@@ -335,11 +338,19 @@ impl ParamAttrs {
                 }
                 result.whole_args = Some(attr.span());
                 false
+            } else if attr.path().is_ident("serde") || attr.path().is_ident("schemars") {
+                cx.error_spanned_by(
+                    attr,
+                    "serde and schemars attributes do not apply to a tool's parameters: for an \
+                     optional argument take `Option<T>`; for other settings, take a struct with \
+                     `#[args]` and put the attributes on its fields",
+                );
+                false
             } else if attr.path().is_ident("arg") {
-                if result.arg_span.is_some() {
+                if result.arg_attr.is_some() {
                     cx.error_spanned_by(attr, "duplicate `#[arg(...)]`; merge them into one");
                 }
-                result.arg_span = Some(attr.span());
+                result.arg_attr = Some(attr.clone());
                 parse_arg_attr(cx, attr, &mut result.arg);
                 false
             } else {

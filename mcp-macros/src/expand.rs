@@ -112,6 +112,18 @@ fn item_head(item: &Item) -> TokenStream {
 }
 
 fn misplaced_tool(cx: &mut Ctxt, item: &Item) {
+    // A function without a body (a trait method's declaration) is not an `Item::Fn`.
+    if let Item::Verbatim(tokens) = item
+        && let Ok(declaration) = syn::parse2::<syn::TraitItemFn>(tokens.clone())
+    {
+        let (kw, ident) = (&declaration.sig.fn_token, &declaration.sig.ident);
+        cx.error_spanned_by(
+            quote!(#kw #ident),
+            "`#[mcp_tool]` needs a function with a body, not a trait method's declaration: put \
+             the tools in an `impl` block marked `#[mcp_server]`",
+        );
+        return;
+    }
     let message = match item {
         Item::Impl(_) => {
             "`#[mcp_tool]` goes on an `async fn`; to serve the methods of an `impl` block, put \
@@ -146,7 +158,7 @@ fn free_tool(tool: &ToolFn, mut func: syn::ItemFn) -> TokenStream {
     });
     func.sig.ident = format_ident!("call", span = ident.span());
     let call_doc = format!("Runs the tool's function directly, as `{ident}::call(...)`.");
-    let tool_expr = tool_expr(tool, &quote!(#ident::call));
+    let tool_expr = tool_expr(tool, &quote_spanned!(ident.span()=> #ident::call));
     quote! {
         #(#docs)*
         #fallback_doc
@@ -181,13 +193,24 @@ fn tool_expr(tool: &ToolFn, callee: &TokenStream) -> TokenStream {
         .params
         .iter()
         .find(|p| matches!(p.kind, ParamKind::WholeArgs));
+    // The types the client's arguments are deserialized into: the `#[args]`
+    // type, or one per argument. They are type parameters of the arguments
+    // object and of `__mcp_tool`, so that one that is unfit is reported at
+    // its own span, once, instead of inside generated impls.
+    let checked: Vec<&syn::Type> = match whole {
+        Some(param) => vec![&*param.ty],
+        None => arguments.iter().map(|param| &*param.ty).collect(),
+    };
+    let generics: Vec<syn::Ident> = (0..checked.len())
+        .map(|i| format_ident!("__T{}", i))
+        .collect();
     let (args_item, args_ty) = match whole {
-        Some(param) => {
-            let ty = &param.ty;
-            (quote!(), quote!(#ty))
-        }
+        Some(_) => (quote!(), quote!(__T0)),
         None if arguments.is_empty() => (quote!(), quote!(#p::NoArgs)),
-        None => (arguments_struct(&arguments), quote!(__McpArguments)),
+        None => (
+            arguments_struct(&arguments, &generics),
+            quote!(__McpArguments<#(#generics),*>),
+        ),
     };
     let checks = tool.params.iter().filter_map(|param| {
         let ty = &param.ty;
@@ -222,21 +245,43 @@ fn tool_expr(tool: &ToolFn, callee: &TokenStream) -> TokenStream {
         Some(ty) => quote!(#ty),
         None => quote!(()),
     };
-    let assert_send = quote_spanned!(output_span=> #p::assert_send);
+    // Pointed at the function's name: a future that is not `Send` is the body's doing.
+    let ident_span = tool.ident.span();
+    let call = quote_spanned!(ident_span=> #p::assert_send(#callee(#(#call_args),*)));
     let output_schema = quote_spanned!(output_span=> output_schema_of::<#output>);
+    // Named by the declared type, so a type that is not a tool result is
+    // reported once, at the return type, together with `output_schema_of`.
+    let into_result =
+        quote_spanned!(output_span=> <#output as #p::IntoToolResult>::into_tool_result);
     let settings = tool_settings(tool);
     let capture = matches!(tool.receiver, Receiver::Ref)
         .then(|| quote!(let __this = ::std::sync::Arc::clone(&__this);));
     quote! {{
         #args_item
+        fn __mcp_tool<#(#generics,)* F, Fut>(name: &'static str, handler: F) -> #p::Tool
+        where
+            #(#generics: #p::serde::de::DeserializeOwned
+                + #p::schemars::JsonSchema
+                + ::core::marker::Send
+                + 'static,)*
+            F: ::core::ops::Fn(#args_ty, #p::RequestContext) -> Fut
+                + ::core::marker::Send
+                + ::core::marker::Sync
+                + 'static,
+            Fut: ::core::future::Future<Output = #p::CallToolResult>
+                + ::core::marker::Send
+                + 'static,
+        {
+            #p::Tool::new(name, handler)
+        }
         #(#checks)*
         #capture
-        #p::Tool::new(#name, move |__args: #args_ty, __ctx: #p::RequestContext| {
+        __mcp_tool::<#(#checked,)* _, _>(#name, move |__args, __ctx| {
             #capture
             async move {
                 #caller
-                let __output = #assert_send(#callee(#(#call_args),*)).await;
-                #p::IntoToolResult::into_tool_result(__output)
+                let __output = #call.await;
+                #into_result(__output)
             }
         })
         .#output_schema()
@@ -244,17 +289,17 @@ fn tool_expr(tool: &ToolFn, callee: &TokenStream) -> TokenStream {
     }}
 }
 
-/// The generated arguments object: one field per ordinary parameter.
-fn arguments_struct(arguments: &[&Param]) -> TokenStream {
+/// The generated arguments object: one field per ordinary parameter, each of
+/// its own type parameter (`generics`, in order).
+fn arguments_struct(arguments: &[&Param], generics: &[syn::Ident]) -> TokenStream {
     let p = private();
     let serde_path = LitStr::new(&format!("{p}::serde").replace(' ', ""), Span::call_site());
     let schemars_path = LitStr::new(
         &format!("{p}::schemars").replace(' ', ""),
         Span::call_site(),
     );
-    let fields = arguments.iter().map(|param| {
+    let fields = arguments.iter().zip(generics).map(|(param, ty)| {
         let ident = param.ident();
-        let ty = &param.ty;
         let description = param
             .attrs
             .arg
@@ -279,7 +324,7 @@ fn arguments_struct(arguments: &[&Param]) -> TokenStream {
         #[derive(#p::serde::Deserialize, #p::schemars::JsonSchema)]
         #[serde(crate = #serde_path)]
         #[schemars(crate = #schemars_path)]
-        struct __McpArguments {
+        struct __McpArguments<#(#generics),*> {
             #(#fields,)*
         }
     }
@@ -387,8 +432,8 @@ fn server_api(server: &ServerImpl) -> TokenStream {
     let tools = server.tools.iter().map(|tool| {
         let ident = &tool.ident;
         let callee = match tool.receiver {
-            Receiver::Ref => quote!(__this.#ident),
-            _ => quote!(Self::#ident),
+            Receiver::Ref => quote_spanned!(ident.span()=> __this.#ident),
+            _ => quote_spanned!(ident.span()=> Self::#ident),
         };
         tool_expr(tool, &callee)
     });

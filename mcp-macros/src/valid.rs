@@ -1,6 +1,6 @@
 //! Compile-time rules. One function per rule, each with the reason it exists.
 
-use crate::ast::{ParamKind, Receiver, ServerImpl, ToolFn, is_named};
+use crate::ast::{ParamKind, Receiver, ServerImpl, ToolFn, is_named, option_inner};
 use crate::attr::{OAuthChoice, StrList};
 use crate::ctxt::Ctxt;
 use std::collections::HashMap;
@@ -9,6 +9,8 @@ use syn::Type;
 /// Every rule about one tool.
 pub(crate) fn check_tool(cx: &mut Ctxt, tool: &ToolFn) {
     check_async(cx, tool);
+    check_unsafe(cx, tool);
+    check_output(cx, tool);
     check_generics(cx, tool);
     check_receiver(cx, tool);
     check_name(cx, tool);
@@ -20,6 +22,7 @@ pub(crate) fn check_tool(cx: &mut Ctxt, tool: &ToolFn) {
 /// Every rule about a server block, its tools included.
 pub(crate) fn check_server(cx: &mut Ctxt, server: &ServerImpl) {
     check_server_shape(cx, server);
+    check_reserved_names(cx, server);
     for tool in &server.tools {
         check_tool(cx, tool);
     }
@@ -38,6 +41,53 @@ fn check_async(cx: &mut Ctxt, tool: &ToolFn) {
             ),
         );
     }
+}
+
+/// Generated code calls the tool from safe code, with arguments a client chose.
+fn check_unsafe(cx: &mut Ctxt, tool: &ToolFn) {
+    if let Some(unsafety) = &tool.unsafety {
+        cx.error_spanned_by(
+            unsafety,
+            "an MCP tool cannot be an `unsafe fn`: clients call it with arguments of their \
+             choosing; remove `unsafe` and put the unsafe code in an `unsafe { ... }` block \
+             inside, where you can check its requirements",
+        );
+    }
+}
+
+/// The runtime names the return type to publish its output schema, and sends
+/// the result after the call has ended, so it cannot borrow from the call.
+fn check_output(cx: &mut Ctxt, tool: &ToolFn) {
+    let Some(output) = &tool.output else { return };
+    if contains_impl_trait(output) {
+        cx.error_spanned_by(
+            output,
+            "an MCP tool's return type must be named: write a concrete type such as `String` \
+             or `Json<MyOutput>` instead of `impl Trait`",
+        );
+    } else if let Type::Reference(r) = output
+        && r.lifetime.as_ref().is_none_or(|l| l.ident != "static")
+    {
+        let message = if is_named(&r.elem, "str") {
+            "a tool's result outlives the call: return `String` instead of `&str` (or a \
+             `&'static str`)"
+        } else {
+            "a tool's result outlives the call: return an owned value, without the `&`"
+        };
+        cx.error_spanned_by(output, message);
+    }
+}
+
+/// Whether `impl Trait` appears anywhere in `ty`.
+fn contains_impl_trait(ty: &Type) -> bool {
+    fn scan(tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => ident == "impl",
+            proc_macro2::TokenTree::Group(group) => scan(group.stream()),
+            _ => false,
+        })
+    }
+    scan(quote::ToTokens::to_token_stream(ty))
 }
 
 /// The argument schema is fixed when the server is built, so no type parameters.
@@ -84,13 +134,23 @@ fn check_name(cx: &mut Ctxt, tool: &ToolFn) {
             .collect();
         let hint = if name.is_empty() {
             "write a name such as `name = \"get-user\"`".to_owned()
+        } else if name.chars().count() > 128 {
+            format!(
+                "this one is {} characters long; shorten it, for example to `name = \"{shown}\"`",
+                name.chars().count()
+            )
         } else {
             format!("for example `name = \"{shown}\"`")
+        };
+        let shown_name = if name.is_empty() {
+            "(empty)".to_owned()
+        } else {
+            format!("`{name}`")
         };
         cx.error_at(
             tool.name_span(),
             format!(
-                "invalid tool name `{name}`: a tool name is 1 to 128 characters of \
+                "invalid tool name {shown_name}: a tool name is 1 to 128 characters of \
                  `A-Z a-z 0-9 _ . -`; {hint}"
             ),
         );
@@ -193,15 +253,26 @@ fn check_params(cx: &mut Ctxt, tool: &ToolFn) {
     let mut whole_args = None;
     let mut properties: HashMap<String, ()> = HashMap::new();
     for param in &tool.params {
-        if param.attrs.arg_span.is_some() && !matches!(param.kind, ParamKind::Argument) {
-            cx.error_at(
-                param
-                    .attrs
-                    .arg_span
-                    .unwrap_or_else(proc_macro2::Span::call_site),
-                "`#[arg(...)]` describes an argument; this parameter is not one of the \
-                 tool's arguments",
-            );
+        if let Some(arg_attr) = &param.attrs.arg_attr {
+            let message = match param.kind {
+                ParamKind::Argument => None,
+                ParamKind::WholeArgs => Some(
+                    "`#[arg(...)]` describes one argument, but `#[args]` takes the whole \
+                     arguments object: remove `#[arg(...)]`, and describe the fields with doc \
+                     comments (or `#[serde(rename)]`) on the struct itself",
+                ),
+                ParamKind::Auth { .. } => Some(
+                    "`#[arg(...)]` describes an argument the client sends, but the caller comes \
+                     from the access token: remove `#[arg(...)]`",
+                ),
+                ParamKind::Context { .. } => Some(
+                    "`#[arg(...)]` describes an argument the client sends, but the request \
+                     context comes from the runtime: remove `#[arg(...)]`",
+                ),
+            };
+            if let Some(message) = message {
+                cx.error_spanned_by(arg_attr, message);
+            }
         }
         match param.kind {
             ParamKind::Auth { .. } => {
@@ -222,11 +293,24 @@ fn check_params(cx: &mut Ctxt, tool: &ToolFn) {
             }
             ParamKind::WholeArgs => {
                 if whole_args.replace(&param.pat).is_some() {
-                    cx.error_spanned_by(&param.pat, "only one parameter can be `#[args]`");
+                    cx.error_spanned_by(
+                        &param.pat,
+                        "only one parameter can be `#[args]`: it is the whole arguments \
+                         object; put every argument in that one struct",
+                    );
                 }
             }
             ParamKind::Argument => {
                 check_argument_type(cx, &param.ty);
+                if let Some(rename) = &param.attrs.arg.rename
+                    && rename.value().trim().is_empty()
+                {
+                    cx.error_spanned_by(
+                        rename,
+                        "empty argument name; write the name clients send, such as \
+                         `rename = \"userId\"`, or remove `rename`",
+                    );
+                }
                 if param.ident().is_none() {
                     cx.error_spanned_by(
                         &param.pat,
@@ -278,7 +362,7 @@ fn check_argument_type(cx: &mut Ctxt, ty: &Type) {
             };
             cx.error_spanned_by(ty, message);
         }
-        Type::ImplTrait(_) => cx.error_spanned_by(
+        _ if contains_impl_trait(ty) => cx.error_spanned_by(
             ty,
             "`impl Trait` cannot be deserialized: name a concrete type",
         ),
@@ -286,7 +370,24 @@ fn check_argument_type(cx: &mut Ctxt, ty: &Type) {
             ty,
             "take the caller by reference: `auth: &Auth` (or `Option<&Auth>`)",
         ),
-        _ => {}
+        _ => {
+            let inner = option_inner(ty).map(|inner| match inner {
+                Type::Reference(r) => &*r.elem,
+                other => other,
+            });
+            if inner.is_some_and(|t| is_named(t, "Auth")) {
+                cx.error_spanned_by(
+                    ty,
+                    "take the optional caller by shared reference: `auth: Option<&Auth>`",
+                );
+            } else if inner.is_some_and(|t| is_named(t, "RequestContext")) {
+                cx.error_spanned_by(
+                    ty,
+                    "the request context is always there: take `ctx: RequestContext` (or \
+                     `&RequestContext`), without `Option`",
+                );
+            }
+        }
     }
 }
 
@@ -308,6 +409,25 @@ fn check_server_shape(cx: &mut Ctxt, server: &ServerImpl) {
     }
 }
 
+/// The generated `into_mcp_builder`, `into_mcp_server` and `listen` would clash
+/// with functions of the same name in the block.
+fn check_reserved_names(cx: &mut Ctxt, server: &ServerImpl) {
+    for ident in &server.fn_names {
+        if RESERVED_METHODS.iter().any(|reserved| ident == reserved) {
+            cx.error_spanned_by(
+                ident,
+                format!(
+                    "`#[mcp_server]` adds a method `{ident}` to this type; rename this function \
+                     (for a tool, keep its MCP name with `#[mcp_tool(name = \"{ident}\")]`)"
+                ),
+            );
+        }
+    }
+}
+
+/// The methods `#[mcp_server]` generates on the server type.
+const RESERVED_METHODS: &[&str] = &["into_mcp_builder", "into_mcp_server", "listen"];
+
 /// Clients call tools by name; two tools with one name would shadow each other.
 fn check_duplicate_names(cx: &mut Ctxt, server: &ServerImpl) {
     let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
@@ -317,8 +437,8 @@ fn check_duplicate_names(cx: &mut Ctxt, server: &ServerImpl) {
             cx.error_at(
                 tool.name_span(),
                 format!(
-                    "duplicate tool name `{name}`: `{first}` already uses it; give one of them \
-                     another `name = \"...\"`"
+                    "duplicate tool name `{name}`: the tool `fn {first}` already has it; give \
+                     one of them another `name = \"...\"`"
                 ),
             );
         } else {

@@ -1,0 +1,13 @@
+use mcp_runtime::prelude::*;
+
+struct Server;
+
+#[mcp_server]
+impl Server {
+    #[mcp_tool]
+    async fn ping(self: Box<Self>) -> String {
+        "pong".to_owned()
+    }
+}
+
+fn main() {}

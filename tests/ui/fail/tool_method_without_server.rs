@@ -1,0 +1,12 @@
+use mcp_runtime::prelude::*;
+
+struct Server;
+
+impl Server {
+    #[mcp_tool]
+    async fn ping(&self) -> String {
+        "pong".to_owned()
+    }
+}
+
+fn main() {}

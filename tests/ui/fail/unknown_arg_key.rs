@@ -1,0 +1,8 @@
+use mcp_runtime::prelude::*;
+
+#[mcp_tool]
+async fn greet(#[arg(default = "world")] name: String) -> String {
+    format!("Hello {name}")
+}
+
+fn main() {}
