@@ -280,6 +280,21 @@ async fn calls_run_the_function_with_its_arguments_and_caller() {
     );
     assert_eq!(deletions.load(Ordering::SeqCst), 1);
 
+    // An optional argument may be left out.
+    let reply = rpc(
+        &server.url,
+        Some("token-alice"),
+        "tools/call",
+        json!({"name": "delete-task", "arguments": {"id": 8}}),
+    )
+    .await;
+    assert_eq!(
+        reply.body["result"]["content"][0]["text"],
+        "alice deleted 8 (force: false)",
+        "{}",
+        reply.text
+    );
+
     let reply = rpc(
         &server.url,
         Some("token-bob"),
