@@ -59,6 +59,7 @@ pub mod auth;
 pub mod context;
 mod generated;
 pub mod protocol;
+pub mod providers;
 pub mod server;
 pub mod tools;
 pub mod transport;

@@ -17,11 +17,11 @@ pub use caller::{AccessDenied, AccessToken, Auth, RequiredNames, User};
 pub use challenge::{ChallengeContext, Refusal};
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{Authenticated, BearerAuth, BearerAuthService, Refused};
-pub use provider::{CustomProvider, Provider};
+pub use provider::{CustomProvider, Mode, Provider, Secret};
 pub use scopes::ScopeHierarchy;
 
 pub use jwks::{JwksCache, JwksSettings};
-use provider::Verification;
+pub(crate) use provider::Verification;
 pub use resource::RESOURCE_METADATA_PATH;
 pub(crate) use resource::{ResourceServer, ResourceUrl};
 pub use verifier::{ClaimsHook, DEFAULT_MAX_TOKEN_BYTES, JwtVerifier, KeySource};
@@ -70,6 +70,8 @@ pub(crate) enum OAuthKind {
     None,
     /// A built-in provider this build cannot serve yet.
     Unavailable(&'static str),
+    /// A built-in provider configured from the environment when the server is built.
+    FromEnv(&'static str),
     /// A provider whose configuration is incomplete: the server will not build.
     Invalid(String),
     /// Bearer tokens checked as this provider says.
@@ -86,15 +88,11 @@ impl OAuth {
     /// Bearer tokens checked by your own verifier; discovery names no
     /// authorization server. Prefer [`CustomProvider`] to publish one.
     pub fn custom(verifier: impl TokenVerifier) -> Self {
-        Self::from_provider(Provider {
-            name: "custom".into(),
-            verification: Verification::Hook(Arc::new(verifier)),
-            issuer: String::new(),
-            scopes_supported: Vec::new(),
-            authorization_endpoint: None,
-            token_endpoint: None,
-            grant_types_supported: Vec::new(),
-        })
+        Self::from_provider(Provider::new(
+            "custom",
+            String::new(),
+            Verification::Hook(Arc::new(verifier)),
+        ))
     }
 
     /// A configured provider.
@@ -104,12 +102,24 @@ impl OAuth {
         }
     }
 
+    /// A provider, or the configuration error that keeps the server from building.
+    pub fn from_result<E: std::fmt::Display>(provider: Result<Provider, E>) -> Self {
+        match provider {
+            Ok(provider) => Self::from_provider(provider),
+            Err(why) => Self {
+                kind: OAuthKind::Invalid(why.to_string()),
+            },
+        }
+    }
+
     /// A built-in provider by name (`auth0`, `workos`, `supabase`, `keycloak`,
     /// `dev`), configured from the environment.
     pub fn provider(name: &'static str) -> Self {
-        Self {
-            kind: OAuthKind::Unavailable(name),
-        }
+        let kind = match name {
+            "auth0" | "workos" | "supabase" | "keycloak" => OAuthKind::FromEnv(name),
+            other => OAuthKind::Unavailable(other),
+        };
+        Self { kind }
     }
 
     /// Whether requests are authenticated.
@@ -122,7 +132,9 @@ impl std::fmt::Debug for OAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.kind {
             OAuthKind::None => f.write_str("OAuth::none()"),
-            OAuthKind::Unavailable(name) => write!(f, "OAuth::provider({name:?})"),
+            OAuthKind::Unavailable(name) | OAuthKind::FromEnv(name) => {
+                write!(f, "OAuth::provider({name:?})")
+            }
             OAuthKind::Invalid(why) => write!(f, "OAuth(invalid: {why})"),
             OAuthKind::Provider(p) => write!(f, "OAuth({p:?})"),
         }

@@ -17,6 +17,41 @@ pub(crate) enum Verification {
     Hook(Arc<dyn TokenVerifier>),
 }
 
+/// How MCP clients reach the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Clients register with and sign in at the provider itself (it supports
+    /// dynamic client registration or client ID metadata documents); this
+    /// server only points at it and verifies its tokens.
+    Direct,
+    /// This server is the authorization server clients see: it hands out the
+    /// pre-registered client id, forwards `/authorize` and `/token` to the
+    /// provider, and checks redirects, PKCE and state itself.
+    Proxy,
+}
+
+/// A client secret. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one request that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
 /// A configured identity provider.
 #[derive(Clone)]
 pub struct Provider {
@@ -27,6 +62,14 @@ pub struct Provider {
     pub(crate) authorization_endpoint: Option<String>,
     pub(crate) token_endpoint: Option<String>,
     pub(crate) grant_types_supported: Vec<String>,
+    pub(crate) mode: Mode,
+    /// Where the provider publishes its authorization server metadata.
+    pub(crate) metadata_url: Option<String>,
+    /// The pre-registered client (proxy mode).
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_secret: Option<Secret>,
+    /// Parameters added to every forwarded `/authorize` (e.g. Auth0's `audience`).
+    pub(crate) authorize_params: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -39,6 +82,34 @@ impl std::fmt::Debug for Provider {
 }
 
 impl Provider {
+    /// A provider called `name` whose tokens `issuer` signs, checked by `verification`.
+    pub(crate) fn new(name: &str, issuer: impl Into<String>, verification: Verification) -> Self {
+        Self {
+            name: name.to_owned(),
+            verification,
+            issuer: issuer.into(),
+            scopes_supported: Vec::new(),
+            authorization_endpoint: None,
+            token_endpoint: None,
+            grant_types_supported: Vec::new(),
+            mode: Mode::Direct,
+            metadata_url: None,
+            client_id: None,
+            client_secret: None,
+            authorize_params: Vec::new(),
+        }
+    }
+
+    /// How clients reach the provider.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The pre-registered client id, if any.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
     /// The provider's name, for logs (`auth0`, `custom`, ...).
     pub fn name(&self) -> &str {
         &self.name
@@ -249,14 +320,11 @@ impl CustomProvider {
             }
             hook => hook,
         };
-        Ok(Provider {
-            name: "custom".into(),
-            verification,
-            issuer: self.issuer,
-            scopes_supported: self.scopes_supported,
-            authorization_endpoint: self.authorization_endpoint,
-            token_endpoint: self.token_endpoint,
-            grant_types_supported: self.grant_types_supported,
-        })
+        let mut provider = Provider::new("custom", self.issuer, verification);
+        provider.scopes_supported = self.scopes_supported;
+        provider.authorization_endpoint = self.authorization_endpoint;
+        provider.token_endpoint = self.token_endpoint;
+        provider.grant_types_supported = self.grant_types_supported;
+        Ok(provider)
     }
 }

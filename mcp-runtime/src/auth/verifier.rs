@@ -49,6 +49,8 @@ impl KeySource {
 pub struct JwtVerifier {
     issuer: String,
     audiences: Vec<String>,
+    /// Accepted besides `audiences` (or the server's URL when those are unset).
+    extra_audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: Duration,
     max_token_bytes: usize,
@@ -82,6 +84,7 @@ impl JwtVerifier {
         Self {
             issuer: issuer.into(),
             audiences: Vec::new(),
+            extra_audiences: Vec::new(),
             algorithms,
             leeway: Duration::from_secs(30),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
@@ -95,6 +98,15 @@ impl JwtVerifier {
     /// server's own URL, or the API identifier the provider issues for).
     pub fn audiences<S: Into<String>>(mut self, audiences: impl IntoIterator<Item = S>) -> Self {
         self.audiences = audiences.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Also accepts these audiences, keeping the default one (the server's URL).
+    pub fn extra_audiences<S: Into<String>>(
+        mut self,
+        audiences: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.extra_audiences = audiences.into_iter().map(Into::into).collect();
         self
     }
 
@@ -217,7 +229,8 @@ impl JwtVerifier {
             // refuse rather than accept tokens for someone else.
             return Err(invalid("the server has no audience configured"));
         }
-        validation.set_audience(&self.audiences);
+        let accepted: Vec<&String> = self.audiences.iter().chain(&self.extra_audiences).collect();
+        validation.set_audience(&accepted);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
             .map_err(|e| describe(&e))?;

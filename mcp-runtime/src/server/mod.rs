@@ -196,7 +196,7 @@ impl McpServerBuilder {
     }
 
     /// Validates tools and settings.
-    pub fn build(self) -> Result<McpServer, BuildError> {
+    pub fn build(mut self) -> Result<McpServer, BuildError> {
         if !self.http.path.starts_with('/') {
             return Err(BuildError::Config(format!(
                 "path `{}` must start with `/`",
@@ -206,8 +206,15 @@ impl McpServerBuilder {
         if self.http.page_size == 0 {
             return Err(BuildError::Config("page size must be at least 1".into()));
         }
+        if let OAuthKind::FromEnv(name) = self.oauth.kind {
+            let provider = crate::providers::from_env(name)
+                .map_err(|e| BuildError::Config(format!("`{name}` provider: {e}")))?;
+            self.oauth = OAuth::from_provider(provider);
+        }
         match &self.oauth.kind {
             OAuthKind::Unavailable(name) => return Err(BuildError::ProviderUnavailable(name)),
+            // Resolved above; kept closed should that ever change.
+            OAuthKind::FromEnv(name) => return Err(BuildError::ProviderUnavailable(name)),
             OAuthKind::Invalid(why) => return Err(BuildError::Config(why.clone())),
             OAuthKind::None => {
                 let unreachable: Vec<String> = self

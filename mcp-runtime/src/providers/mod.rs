@@ -1,0 +1,197 @@
+//! Built-in identity providers. Each is a small file saying where the
+//! provider's keys and metadata live, which algorithms it signs with, how its
+//! claims map to the caller, and which mode it uses; all of them verify
+//! tokens with the one shared [`JwtVerifier`](crate::auth::JwtVerifier).
+//!
+//! Every provider is configured either in code or from environment variables
+//! alone (explicit settings win). A missing or malformed variable is a
+//! startup error that names it and shows an example value.
+
+mod auth0;
+mod keycloak;
+mod supabase;
+mod workos;
+
+pub use auth0::Auth0;
+pub use keycloak::Keycloak;
+pub use supabase::Supabase;
+pub use workos::WorkOs;
+
+use crate::auth::Provider;
+use url::Url;
+
+/// A provider setting that is missing or malformed. Never contains a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    fn missing(var: &str, example: &str) -> Self {
+        Self::new(format!(
+            "the environment variable {var} is not set; set it like {var}={example}"
+        ))
+    }
+
+    fn malformed(var: &str, why: &str, example: &str) -> Self {
+        Self::new(format!("{var} {why}; set it like {var}={example}"))
+    }
+}
+
+/// One environment variable a provider reads, with an example value for errors.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Var {
+    pub(crate) name: &'static str,
+    pub(crate) example: &'static str,
+}
+
+impl Var {
+    pub(crate) const fn new(name: &'static str, example: &'static str) -> Self {
+        Self { name, example }
+    }
+
+    /// The variable's value, if set and not blank.
+    pub(crate) fn get(self) -> Option<String> {
+        std::env::var(self.name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The variable's value, or an error naming it.
+    pub(crate) fn require(self) -> Result<String, ConfigError> {
+        self.get()
+            .ok_or_else(|| ConfigError::missing(self.name, self.example))
+    }
+
+    /// A base URL from a bare host (`id.example.com`) or a full URL. Plain
+    /// `http://` only for loopback hosts, which is how tests point at a local IdP.
+    pub(crate) fn url_from(self, value: &str) -> Result<Url, ConfigError> {
+        base_url(value).map_err(|why| ConfigError::malformed(self.name, &why, self.example))
+    }
+}
+
+/// Parses a bare host or an http(s) URL into a base URL without a trailing slash.
+pub(crate) fn base_url(value: &str) -> Result<Url, String> {
+    let value = value.trim();
+    let text = if value.contains("://") {
+        value.to_owned()
+    } else {
+        format!("https://{value}")
+    };
+    let url = Url::parse(&text).map_err(|_| "is not a host name or URL".to_owned())?;
+    let host = url.host_str().ok_or("has no host")?.to_owned();
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err("must use https (plain http is accepted only for loopback hosts)".into());
+        }
+        _ => return Err("must be an https URL".into()),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    let mut url = url;
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// `url` as text, without the trailing slash `Url` adds to an empty path.
+pub(crate) fn text(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_owned()
+}
+
+/// The provider named in `#[mcp_server(oauth = ...)]`, from the environment.
+pub(crate) fn from_env(name: &str) -> Result<Provider, ConfigError> {
+    match name {
+        "auth0" => Auth0::from_env()?.build(),
+        "workos" => WorkOs::from_env()?.build(),
+        "supabase" => Supabase::from_env()?.build(),
+        "keycloak" => Keycloak::from_env()?.build(),
+        other => Err(ConfigError::new(format!(
+            "the `{other}` provider is not available in this version"
+        ))),
+    }
+}
+
+/// Strings of a claim that is an array of strings or one string.
+pub(crate) fn strings(value: Option<&serde_json::Value>) -> Vec<String> {
+    match value {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(serde_json::Value::String(one)) => vec![one.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// Adds `items` to `list`, skipping ones already there.
+pub(crate) fn merge(list: &mut Vec<String>, items: Vec<String>) {
+    for item in items {
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_urls_are_accepted_and_http_only_on_loopback() {
+        assert_eq!(
+            text(&base_url("tenant.eu.auth0.com").unwrap()),
+            "https://tenant.eu.auth0.com"
+        );
+        assert_eq!(
+            text(&base_url("https://id.example.com/").unwrap()),
+            "https://id.example.com"
+        );
+        assert_eq!(
+            text(&base_url("http://127.0.0.1:8080/base/").unwrap()),
+            "http://127.0.0.1:8080/base"
+        );
+        assert!(base_url("http://localhost:9000").is_ok());
+        assert!(base_url("http://[::1]:9000").is_ok());
+        assert!(
+            base_url("http://id.example.com")
+                .unwrap_err()
+                .contains("https")
+        );
+        assert!(base_url("ftp://id.example.com").is_err());
+        assert!(base_url("https://id.example.com/?x=1").is_err());
+        assert!(base_url("").is_err());
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_show_an_example() {
+        let var = Var::new("MCP_USE_OAUTH_TEST_UNSET_VARIABLE", "tenant.us.auth0.com");
+        let error = var.require().unwrap_err().to_string();
+        assert!(
+            error.contains("MCP_USE_OAUTH_TEST_UNSET_VARIABLE=tenant.us.auth0.com"),
+            "{error}"
+        );
+        let error = var.url_from("http://evil.example").unwrap_err().to_string();
+        assert!(
+            error.starts_with("MCP_USE_OAUTH_TEST_UNSET_VARIABLE must use https"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! Supabase Auth: issuer `{project URL}/auth/v1`, audience `authenticated`.
+//! Projects sign with asymmetric keys (ES256, or RS256) published at
+//! `/auth/v1/.well-known/jwks.json`, or with the legacy HS256 JWT secret.
+
+use super::{ConfigError, Var, merge, strings, text};
+use crate::auth::{Algorithm, IntoOAuth, JwtVerifier, KeySource, OAuth, Provider, Verification};
+use serde_json::Value;
+
+const PROJECT_ID: Var = Var::new("MCP_USE_OAUTH_SUPABASE_PROJECT_ID", "abcdefghijklmnopqrst");
+const URL: Var = Var::new("MCP_USE_OAUTH_SUPABASE_URL", "https://supabase.example.com");
+const JWT_SECRET: Var = Var::new(
+    "MCP_USE_OAUTH_SUPABASE_JWT_SECRET",
+    "<the project's JWT secret>",
+);
+
+/// Supabase Auth, in direct mode (Supabase is the authorization server).
+///
+/// ```
+/// use mcp_runtime::providers::Supabase;
+/// let provider = Supabase::project("abcdefghijklmnopqrst").build().expect("valid settings");
+/// assert_eq!(provider.issuer(), "https://abcdefghijklmnopqrst.supabase.co/auth/v1");
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Supabase {
+    url: String,
+    jwt_secret: Option<Vec<u8>>,
+    scopes: Vec<String>,
+}
+
+impl Supabase {
+    /// A hosted project, by its id.
+    pub fn project(project_id: impl AsRef<str>) -> Self {
+        Self::url(format!(
+            "https://{}.supabase.co",
+            project_id.as_ref().trim()
+        ))
+    }
+
+    /// A project at this URL (self-hosted, or a custom domain).
+    pub fn url(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            jwt_secret: None,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// From `MCP_USE_OAUTH_SUPABASE_PROJECT_ID` or `MCP_USE_OAUTH_SUPABASE_URL`,
+    /// and the optional `MCP_USE_OAUTH_SUPABASE_JWT_SECRET`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut supabase = match (URL.get(), PROJECT_ID.get()) {
+            (Some(url), _) => Self::url(url),
+            (None, Some(id)) => {
+                if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(ConfigError::new(format!(
+                        "{} must be the project's id (letters and digits); set it like {}={}",
+                        PROJECT_ID.name, PROJECT_ID.name, PROJECT_ID.example
+                    )));
+                }
+                Self::project(id)
+            }
+            (None, None) => {
+                return Err(ConfigError::new(format!(
+                    "set {}={} (hosted) or {}={} (self-hosted)",
+                    PROJECT_ID.name, PROJECT_ID.example, URL.name, URL.example
+                )));
+            }
+        };
+        supabase.jwt_secret = JWT_SECRET.get().map(String::into_bytes);
+        Ok(supabase)
+    }
+
+    /// Verify with the project's legacy HS256 JWT secret instead of its JWK set.
+    pub fn jwt_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.jwt_secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// Scopes to publish in the discovery metadata.
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The provider, or what is wrong with its settings.
+    pub fn build(self) -> Result<Provider, ConfigError> {
+        let base = text(&URL.url_from(&self.url)?);
+        let issuer = format!("{base}/auth/v1");
+        let verifier = match self.jwt_secret {
+            Some(secret) => JwtVerifier::new(&issuer, KeySource::shared_secret(secret)),
+            None => JwtVerifier::new(
+                &issuer,
+                KeySource::jwks(format!("{issuer}/.well-known/jwks.json")),
+            )
+            .algorithms([Algorithm::ES256, Algorithm::RS256]),
+        };
+        let verifier = verifier.audiences(["authenticated"]).claims_hook(|auth| {
+            let metadata = auth
+                .payload
+                .get("user_metadata")
+                .cloned()
+                .unwrap_or(Value::Null);
+            let field = |key: &str| metadata.get(key).and_then(Value::as_str).map(str::to_owned);
+            auth.user.name = auth
+                .user
+                .name
+                .take()
+                .or_else(|| field("full_name"))
+                .or_else(|| field("name"));
+            auth.user.username = auth
+                .user
+                .username
+                .take()
+                .or_else(|| field("username"))
+                .or_else(|| field("user_name"));
+            auth.user.picture = auth.user.picture.take().or_else(|| field("avatar_url"));
+            merge(&mut auth.user.roles, strings(auth.payload.get("role")));
+        });
+        let mut provider = Provider::new("supabase", issuer, Verification::Jwt(verifier));
+        provider.metadata_url = Some(format!(
+            "{base}/.well-known/oauth-authorization-server/auth/v1"
+        ));
+        provider.scopes_supported = self.scopes;
+        Ok(provider)
+    }
+}
+
+impl IntoOAuth for Supabase {
+    fn into_oauth(self) -> OAuth {
+        OAuth::from_result(self.build())
+    }
+}
