@@ -6,6 +6,7 @@
 
 mod caller;
 mod challenge;
+mod discovery;
 mod jwks;
 mod middleware;
 mod provider;
@@ -15,6 +16,8 @@ mod verifier;
 
 pub use caller::{AccessDenied, AccessToken, Auth, RequiredNames, User};
 pub use challenge::{ChallengeContext, Refusal};
+pub use discovery::AUTHORIZATION_SERVER_METADATA_PATHS;
+pub(crate) use discovery::AuthorizationServerMetadata;
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{Authenticated, BearerAuth, BearerAuthService, Refused};
 pub use provider::{CustomProvider, Mode, Provider, Secret};

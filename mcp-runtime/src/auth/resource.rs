@@ -2,7 +2,7 @@
 //! its metadata document, and the verifier bound to it.
 
 use super::provider::{Provider, Verification};
-use super::{ChallengeContext, ScopeHierarchy, TokenVerifier};
+use super::{AuthorizationServerMetadata, ChallengeContext, ScopeHierarchy, TokenVerifier};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -92,6 +92,8 @@ pub(crate) struct ResourceServer {
     pub(crate) hierarchy: Arc<ScopeHierarchy>,
     /// Leave tools the caller cannot use out of `tools/list`.
     pub(crate) hide_forbidden_tools: bool,
+    /// The authorization server metadata served at this origin, if any.
+    pub(crate) authorization_server: Option<Arc<AuthorizationServerMetadata>>,
 }
 
 impl ResourceServer {
@@ -146,6 +148,10 @@ impl ResourceServer {
             metadata: bytes::Bytes::from(document.to_string()),
             hierarchy,
             hide_forbidden_tools,
+            authorization_server: provider
+                .metadata_url
+                .clone()
+                .map(|url| Arc::new(AuthorizationServerMetadata::upstream(url))),
         }
     }
 }

@@ -12,7 +12,7 @@ use super::stateless::{
     check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
     stateless_status,
 };
-use crate::auth::RESOURCE_METADATA_PATH;
+use crate::auth::{AUTHORIZATION_SERVER_METADATA_PATHS, RESOURCE_METADATA_PATH};
 use crate::protocol::ProtocolVersion;
 use crate::protocol::jsonrpc::{
     self, ErrorObject, IncomingMessage, Message, Notification, OutgoingNotification, Request,
@@ -92,8 +92,25 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
                 let document = server.metadata.clone();
                 cfg.service(web::resource(metadata_path).to(move |req: HttpRequest| {
                     let document = document.clone();
-                    async move { resource_metadata(&req, document) }
+                    async move { public_document(&req, document) }
                 }));
+            }
+            if let Some(metadata) = &server.authorization_server {
+                for metadata_path in AUTHORIZATION_SERVER_METADATA_PATHS {
+                    let metadata = Arc::clone(metadata);
+                    cfg.service(web::resource(metadata_path).to(move |req: HttpRequest| {
+                        let metadata = Arc::clone(&metadata);
+                        async move {
+                            match metadata.document().await {
+                                Ok(document) => public_document(&req, document),
+                                Err(why) => {
+                                    tracing::warn!("authorization server metadata: {why}");
+                                    refuse(StatusCode::BAD_GATEWAY, jsonrpc::INTERNAL_ERROR, why)
+                                }
+                            }
+                        }
+                    }));
+                }
             }
         }
         cfg.service(
@@ -105,9 +122,8 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
     }
 }
 
-/// The protected resource metadata document: public, cacheable, readable
-/// from any origin.
-fn resource_metadata(req: &HttpRequest, document: Bytes) -> HttpResponse {
+/// A discovery document: public, cacheable, readable from any origin.
+fn public_document(req: &HttpRequest, document: Bytes) -> HttpResponse {
     let mut response = match *req.method() {
         Method::GET | Method::HEAD => HttpResponse::Ok()
             .content_type("application/json")
