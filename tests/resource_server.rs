@@ -280,7 +280,7 @@ async fn tokens_from_the_provider_reach_tools_with_their_caller() {
 #[actix_web::test]
 async fn es256_tokens_are_accepted_too() {
     let es = support::start_idp("ES256", &[]);
-    let running = start_with(|b| b.stateless(true).oauth(provider_for(&es).into()));
+    let running = start_with(|b| b.stateless(true).oauth(provider_for(&es)));
     let url = &running.server.url;
     let token = token(&es, "machine", "tasks:read", url).await;
     let reply = Call::new(url)
@@ -1064,7 +1064,7 @@ async fn rotated_keys_are_picked_up_and_old_ones_dropped() {
             refetch_interval: Duration::from_millis(200),
             ..JwksSettings::default()
         });
-    let running = start_with(|b| b.stateless(true).oauth(provider.into()));
+    let running = start_with(|b| b.stateless(true).oauth(provider));
     let url = running.server.url.clone();
     let old = token(&first, "machine", "tasks:read", &url).await;
     let reply = Call::new(&url)
@@ -1113,7 +1113,7 @@ fn unverified_tokens_are_refused_off_loopback() {
         runs: Arc::default(),
     }
     .into_mcp_builder()
-    .oauth(provider.into())
+    .oauth(provider)
     .build()
     .expect("builds");
     let listener = std::net::TcpListener::bind("0.0.0.0:0").expect("bind all interfaces");

@@ -2,7 +2,7 @@
 
 pub(crate) mod dispatch;
 
-use crate::auth::{OAuth, OAuthKind, ResourceServer, ResourceUrl, ScopeHierarchy};
+use crate::auth::{IntoOAuth, OAuth, OAuthKind, ResourceServer, ResourceUrl, ScopeHierarchy};
 use crate::protocol::messages::{Implementation, ListChangedCapability, ServerCapabilities};
 use crate::tools::{IntoTool, RegistryError, Tool, ToolRegistry};
 use crate::transport::session::SessionStore;
@@ -98,9 +98,11 @@ impl McpServerBuilder {
         self
     }
 
-    /// Chooses how callers are authenticated (default: [`OAuth::none`]).
-    pub fn oauth(mut self, oauth: OAuth) -> Self {
-        self.oauth = oauth;
+    /// Chooses how callers are authenticated (default: [`OAuth::none`]): a
+    /// provider such as `Auth0::new(..)` or `CustomProvider::new(..)`, an
+    /// [`OAuth`], or any [`TokenVerifier`](crate::auth::TokenVerifier).
+    pub fn oauth(mut self, oauth: impl IntoOAuth) -> Self {
+        self.oauth = oauth.into_oauth();
         self
     }
 
