@@ -3,7 +3,9 @@
 //! `/auth/v1/.well-known/jwks.json`, or with the legacy HS256 JWT secret.
 
 use super::{ConfigError, Var, merge, strings, text};
-use crate::auth::{Algorithm, IntoOAuth, JwtVerifier, KeySource, OAuth, Provider, Verification};
+use crate::auth::{
+    Algorithm, IntoOAuth, JwtVerifier, KeySource, OAuth, Provider, Secret, Verification,
+};
 use serde_json::Value;
 
 const PROJECT_ID: Var = Var::new("MCP_USE_OAUTH_SUPABASE_PROJECT_ID", "abcdefghijklmnopqrst");
@@ -24,7 +26,7 @@ const JWT_SECRET: Var = Var::new(
 #[must_use]
 pub struct Supabase {
     url: String,
-    jwt_secret: Option<Vec<u8>>,
+    jwt_secret: Option<Secret>,
     scopes: Vec<String>,
 }
 
@@ -67,13 +69,13 @@ impl Supabase {
                 )));
             }
         };
-        supabase.jwt_secret = JWT_SECRET.get().map(String::into_bytes);
+        supabase.jwt_secret = JWT_SECRET.get().map(Secret::new);
         Ok(supabase)
     }
 
     /// Verify with the project's legacy HS256 JWT secret instead of its JWK set.
-    pub fn jwt_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
-        self.jwt_secret = Some(secret.as_ref().to_vec());
+    pub fn jwt_secret(mut self, secret: impl Into<String>) -> Self {
+        self.jwt_secret = Some(Secret::new(secret));
         self
     }
 
@@ -88,7 +90,7 @@ impl Supabase {
         let base = text(&URL.url_from(&self.url)?);
         let issuer = format!("{base}/auth/v1");
         let verifier = match self.jwt_secret {
-            Some(secret) => JwtVerifier::new(&issuer, KeySource::shared_secret(secret)),
+            Some(secret) => JwtVerifier::new(&issuer, KeySource::shared_secret(secret.expose())),
             None => JwtVerifier::new(
                 &issuer,
                 KeySource::jwks(format!("{issuer}/.well-known/jwks.json")),
