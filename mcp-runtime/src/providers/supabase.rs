@@ -26,6 +26,8 @@ const JWT_SECRET: Var = Var::new(
 #[must_use]
 pub struct Supabase {
     url: String,
+    /// The id given to [`Supabase::project`], checked when built.
+    project_id: Option<String>,
     jwt_secret: Option<Secret>,
     scopes: Vec<String>,
 }
@@ -33,16 +35,17 @@ pub struct Supabase {
 impl Supabase {
     /// A hosted project, by its id.
     pub fn project(project_id: impl AsRef<str>) -> Self {
-        Self::url(format!(
-            "https://{}.supabase.co",
-            project_id.as_ref().trim()
-        ))
+        let id = project_id.as_ref().trim().to_owned();
+        let mut supabase = Self::url(format!("https://{id}.supabase.co"));
+        supabase.project_id = Some(id);
+        supabase
     }
 
     /// A project at this URL (self-hosted, or a custom domain).
     pub fn url(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            project_id: None,
             jwt_secret: None,
             scopes: Vec::new(),
         }
@@ -53,15 +56,7 @@ impl Supabase {
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut supabase = match (URL.get(), PROJECT_ID.get()) {
             (Some(url), _) => Self::url(url),
-            (None, Some(id)) => {
-                if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                    return Err(ConfigError::new(format!(
-                        "{} must be the project's id (letters and digits); set it like {}={}",
-                        PROJECT_ID.name, PROJECT_ID.name, PROJECT_ID.example
-                    )));
-                }
-                Self::project(id)
-            }
+            (None, Some(id)) => Self::project(id),
             (None, None) => {
                 return Err(ConfigError::new(format!(
                     "set {}={} (hosted) or {}={} (self-hosted)",
@@ -87,6 +82,15 @@ impl Supabase {
 
     /// The provider, or what is wrong with its settings.
     pub fn build(self) -> Result<Provider, ConfigError> {
+        // An id that is not one would make a URL of another host or path.
+        if let Some(id) = &self.project_id
+            && (id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(ConfigError::new(format!(
+                "{} must be the project's id (letters and digits); set it like {}={}",
+                PROJECT_ID.name, PROJECT_ID.name, PROJECT_ID.example
+            )));
+        }
         let base = text(&URL.url_from(&self.url)?);
         let issuer = format!("{base}/auth/v1");
         let verifier = match self.jwt_secret {

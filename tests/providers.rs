@@ -1,0 +1,1583 @@
+//! Every built-in provider against a loopback identity provider shaped like
+//! it: the provider's real paths under a base URL (JWK set and metadata
+//! document), its signing algorithms, and tokens with its claim shapes,
+//! signed with keys made for this test. Each provider is configured in code
+//! (a server in this process) and from environment variables alone (its
+//! example binary in a child process); the caller's fields come out right,
+//! and tokens from another issuer or for another audience are refused.
+//! Configuration errors name the variable, show an example, and never a secret.
+
+mod support;
+
+#[path = "../examples/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use mcp_runtime::auth::{IntoOAuth, Mode};
+use mcp_runtime::prelude::*;
+use mcp_runtime::providers::{Auth0, Keycloak, Supabase, WorkOs};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------
+// Keys, made by Node once per run
+// ---------------------------------------------------------------------------
+
+/// A private key (PKCS#8 PEM) and its public JWK.
+struct KeyPair {
+    pem: String,
+    jwk: Value,
+}
+
+struct Keys {
+    rsa: KeyPair,
+    ec: KeyPair,
+    /// An RSA key no identity provider publishes.
+    stranger: KeyPair,
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let script = "const {generateKeyPairSync}=require('crypto');\
+            const pair=(type,options)=>{const {privateKey,publicKey}=generateKeyPairSync(type,options);\
+            return {pem:privateKey.export({type:'pkcs8',format:'pem'}),jwk:publicKey.export({format:'jwk'})}};\
+            process.stdout.write(JSON.stringify({rsa:pair('rsa',{modulusLength:2048}),\
+            ec:pair('ec',{namedCurve:'P-256'}),stranger:pair('rsa',{modulusLength:2048})}))";
+        let out = Command::new(support::node())
+            .args(["-e", script])
+            .output()
+            .expect("node generates keys");
+        assert!(
+            out.status.success(),
+            "key generation failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all: Value = serde_json::from_slice(&out.stdout).expect("keys as JSON");
+        let pair = |name: &str| KeyPair {
+            pem: all[name]["pem"].as_str().expect("a PEM").to_owned(),
+            jwk: all[name]["jwk"].clone(),
+        };
+        Keys {
+            rsa: pair("rsa"),
+            ec: pair("ec"),
+            stranger: pair("stranger"),
+        }
+    })
+}
+
+/// How a token is signed.
+#[derive(Debug, Clone, Copy)]
+enum Signer {
+    /// RS256 with the published RSA key.
+    Rs256,
+    /// ES256 with the published P-256 key.
+    Es256,
+    /// RS256 with a key nobody publishes, under the published RSA key's `kid`.
+    Stranger,
+    /// HS256 with this shared secret.
+    Hs256(&'static str),
+}
+
+const RSA_KID: &str = "rsa-key-1";
+const EC_KID: &str = "ec-key-1";
+
+fn sign(signer: Signer, claims: &Value) -> String {
+    let keys = keys();
+    let (alg, kid, key) = match signer {
+        Signer::Rs256 => (
+            Algorithm::RS256,
+            Some(RSA_KID),
+            EncodingKey::from_rsa_pem(keys.rsa.pem.as_bytes()),
+        ),
+        Signer::Es256 => (
+            Algorithm::ES256,
+            Some(EC_KID),
+            EncodingKey::from_ec_pem(keys.ec.pem.as_bytes()),
+        ),
+        Signer::Stranger => (
+            Algorithm::RS256,
+            Some(RSA_KID),
+            EncodingKey::from_rsa_pem(keys.stranger.pem.as_bytes()),
+        ),
+        Signer::Hs256(secret) => (
+            Algorithm::HS256,
+            None,
+            Ok(EncodingKey::from_secret(secret.as_bytes())),
+        ),
+    };
+    let mut header = Header::new(alg);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, &key.expect("a signing key")).expect("signing works")
+}
+
+/// The public JWK of `signer`'s key, as a provider publishes it.
+fn public_jwk(signer: Signer) -> Value {
+    let (pair, kid, alg) = match signer {
+        Signer::Rs256 => (&keys().rsa, RSA_KID, "RS256"),
+        Signer::Es256 => (&keys().ec, EC_KID, "ES256"),
+        other => panic!("{other:?} is never published"),
+    };
+    let mut jwk = pair.jwk.clone();
+    jwk["kid"] = json!(kid);
+    jwk["alg"] = json!(alg);
+    jwk["use"] = json!("sig");
+    jwk
+}
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+/// `claims` with the fields of `patch` replaced (`null` removes one).
+fn patch(claims: &Value, patch: Value) -> Value {
+    let mut claims = claims.clone();
+    for (key, value) in patch.as_object().cloned().unwrap_or_default() {
+        match (value.is_null(), claims.as_object_mut()) {
+            (true, Some(map)) => {
+                map.remove(&key);
+            }
+            _ => claims[key] = value,
+        }
+    }
+    claims
+}
+
+// ---------------------------------------------------------------------------
+// The shaped identity provider
+// ---------------------------------------------------------------------------
+
+/// Where a provider publishes things, relative to its base URL.
+struct Layout {
+    /// The issuer is `{base}{issuer_path}`.
+    issuer_path: &'static str,
+    jwks_path: &'static str,
+    /// Paths serving the metadata document.
+    metadata_paths: &'static [&'static str],
+    /// `(metadata field, path)` of the provider's endpoints.
+    endpoints: &'static [(&'static str, &'static str)],
+    /// Keys in the JWK set.
+    keys: &'static [Signer],
+}
+
+const AUTH0: Layout = Layout {
+    issuer_path: "/",
+    jwks_path: "/.well-known/jwks.json",
+    metadata_paths: &[
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ],
+    endpoints: &[
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/oauth/token"),
+        ("registration_endpoint", "/oidc/register"),
+        ("userinfo_endpoint", "/userinfo"),
+    ],
+    keys: &[Signer::Rs256],
+};
+
+const WORKOS: Layout = Layout {
+    issuer_path: "",
+    jwks_path: "/oauth2/jwks",
+    metadata_paths: &[
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ],
+    endpoints: &[
+        ("authorization_endpoint", "/oauth2/authorize"),
+        ("token_endpoint", "/oauth2/token"),
+        ("registration_endpoint", "/oauth2/register"),
+    ],
+    keys: &[Signer::Rs256],
+};
+
+const SUPABASE: Layout = Layout {
+    issuer_path: "/auth/v1",
+    jwks_path: "/auth/v1/.well-known/jwks.json",
+    metadata_paths: &[
+        "/.well-known/oauth-authorization-server/auth/v1",
+        "/auth/v1/.well-known/openid-configuration",
+    ],
+    endpoints: &[
+        ("authorization_endpoint", "/auth/v1/oauth/authorize"),
+        ("token_endpoint", "/auth/v1/oauth/token"),
+        ("registration_endpoint", "/auth/v1/oauth/clients/register"),
+    ],
+    // Projects may publish both an ES256 and an RS256 key.
+    keys: &[Signer::Es256, Signer::Rs256],
+};
+
+const KEYCLOAK_REALM: &str = "acme";
+
+const KEYCLOAK: Layout = Layout {
+    issuer_path: "/realms/acme",
+    jwks_path: "/realms/acme/protocol/openid-connect/certs",
+    metadata_paths: &["/realms/acme/.well-known/openid-configuration"],
+    endpoints: &[
+        (
+            "authorization_endpoint",
+            "/realms/acme/protocol/openid-connect/auth",
+        ),
+        (
+            "token_endpoint",
+            "/realms/acme/protocol/openid-connect/token",
+        ),
+    ],
+    keys: &[Signer::Rs256],
+};
+
+const CUSTOM: Layout = Layout {
+    issuer_path: "",
+    jwks_path: "/keys",
+    metadata_paths: &["/.well-known/openid-configuration"],
+    endpoints: &[],
+    keys: &[Signer::Rs256, Signer::Es256],
+};
+
+/// A loopback identity provider serving a JWK set and a metadata document
+/// at a provider's real paths. Stopped on drop.
+struct ShapedIdp {
+    /// `http://127.0.0.1:PORT`: what the provider is configured with.
+    base: String,
+    /// What its tokens name in `iss`.
+    issuer: String,
+    /// Its metadata document.
+    metadata: Value,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl ShapedIdp {
+    fn start(layout: &Layout) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let issuer = format!("{base}{}", layout.issuer_path);
+        let mut metadata = json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{base}{}", layout.jwks_path),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+        });
+        for (field, path) in layout.endpoints {
+            metadata[*field] = json!(format!("{base}{path}"));
+        }
+        let jwks = json!({"keys": layout.keys.iter().map(|s| public_jwk(*s)).collect::<Vec<_>>()});
+        let mut documents = HashMap::new();
+        documents.insert(layout.jwks_path.to_owned(), jwks.to_string());
+        for path in layout.metadata_paths {
+            documents.insert((*path).to_owned(), metadata.to_string());
+        }
+        let documents = Arc::new(documents);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = actix_web::HttpServer::new(move || {
+                    let documents = Arc::clone(&documents);
+                    actix_web::App::new().default_service(actix_web::web::to(
+                        move |req: actix_web::HttpRequest| {
+                            let found = documents.get(req.path()).cloned();
+                            async move {
+                                match found {
+                                    Some(body) => actix_web::HttpResponse::Ok()
+                                        .content_type("application/json")
+                                        .body(body),
+                                    None => actix_web::HttpResponse::NotFound().finish(),
+                                }
+                            }
+                        },
+                    ))
+                })
+                .workers(1)
+                .listen(listener)
+                .expect("listen")
+                .run();
+                tx.send(server.handle()).expect("report the handle");
+                server.await
+            })
+        });
+        let handle = rx.recv().expect("identity provider thread started");
+        Self {
+            base,
+            issuer,
+            metadata,
+            handle,
+        }
+    }
+
+    /// `claims` as this provider issues them: `iss`, `iat` and `exp` added.
+    fn claims(&self, claims: Value) -> Value {
+        patch(
+            &json!({"iss": self.issuer, "iat": now(), "exp": now() + 300}),
+            claims,
+        )
+    }
+}
+
+impl Drop for ShapedIdp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false)));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Talking to the MCP server
+// ---------------------------------------------------------------------------
+
+struct Reply {
+    status: u16,
+    challenge: String,
+    body: Value,
+    text: String,
+}
+
+/// A stateless (2026-07-28) `tools/call` of `tool` with `token`.
+async fn call(url: &str, token: &str, tool: &str) -> Reply {
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {
+            "name": tool,
+            "arguments": {},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}
+            }
+        }
+    });
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", tool)
+        .bearer_auth(token)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.expect("a body");
+    let json_text = if text.starts_with("event:") || text.starts_with("data:") {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .rfind(|d| d.contains("\"id\""))
+            .unwrap_or_default()
+    } else {
+        &text
+    };
+    let body = serde_json::from_str(json_text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        challenge,
+        body,
+        text,
+    }
+}
+
+/// The structured result of `get-user-info` for `token`.
+async fn user_info(url: &str, token: &str) -> Value {
+    let reply = call(url, token, "get-user-info").await;
+    assert_eq!(reply.status, 200, "{} {}", reply.challenge, reply.text);
+    assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
+    reply.body["result"]["structuredContent"].clone()
+}
+
+/// The text of a successful call of `tool`.
+async fn tool_text(url: &str, token: &str, tool: &str) -> String {
+    let reply = call(url, token, tool).await;
+    assert_eq!(
+        reply.status, 200,
+        "{tool}: {} {}",
+        reply.challenge, reply.text
+    );
+    assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
+    reply.body["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `tool` answers 403 insufficient_scope naming `scope`.
+async fn forbidden(url: &str, token: &str, tool: &str, scope: &str) {
+    let reply = call(url, token, tool).await;
+    assert_eq!(reply.status, 403, "{tool}: {}", reply.text);
+    assert!(
+        reply
+            .challenge
+            .starts_with("Bearer error=\"insufficient_scope\""),
+        "{tool}: {}",
+        reply.challenge
+    );
+    assert!(
+        reply.challenge.contains(&format!("scope=\"{scope}\"")),
+        "{tool}: {}",
+        reply.challenge
+    );
+}
+
+/// `token` is refused with 401 invalid_token, for the reason `why`.
+async fn refused(url: &str, token: &str, why: &str, case: &str) {
+    let reply = call(url, token, "get-user-info").await;
+    assert_eq!(
+        reply.status, 401,
+        "{case}: accepted or wrongly refused: {}",
+        reply.text
+    );
+    assert!(
+        reply
+            .challenge
+            .starts_with("Bearer error=\"invalid_token\""),
+        "{case}: {}",
+        reply.challenge
+    );
+    assert!(
+        reply.challenge.contains(why) || reply.text.contains(why),
+        "{case}: refused, but not because {why:?}: {} {}",
+        reply.challenge,
+        reply.text
+    );
+}
+
+/// Each `(case, token, reason)` is refused with 401 for that reason.
+async fn all_refused(url: &str, cases: &[(&str, String, &str)]) {
+    for (case, token, why) in cases {
+        refused(url, token, why, case).await;
+    }
+}
+
+const WRONG_ISSUER: &str = "untrusted issuer";
+const WRONG_AUDIENCE: &str = "not issued for this server";
+const BAD_SIGNATURE: &str = "signature is invalid";
+const WRONG_ALGORITHM: &str = "algorithm this server does not accept";
+
+/// In direct mode the protected resource names the provider, and its
+/// metadata is served at this server's origin as the provider publishes it.
+async fn discovery_points_at(url: &str, idp: &ShapedIdp) {
+    let origin = url.strip_suffix("/mcp").expect("an /mcp endpoint");
+    let get = |path: String| async move {
+        let response = reqwest::get(&path).await.expect("the server answers");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        response.json::<Value>().await.expect("JSON")
+    };
+    let resource = get(format!("{origin}/.well-known/oauth-protected-resource/mcp")).await;
+    assert_eq!(resource["resource"], url, "{resource}");
+    assert_eq!(
+        resource["authorization_servers"],
+        json!([idp.issuer]),
+        "{resource}"
+    );
+    let metadata = get(format!("{origin}/.well-known/oauth-authorization-server")).await;
+    assert_eq!(metadata, idp.metadata);
+}
+
+/// A server in this process with the example tools and `provider`.
+fn serve_in_process(provider: impl IntoOAuth) -> support::TestServer {
+    let builder = McpServer::builder("providers-test", "1.0.0").oauth(provider);
+    let server = common::with_tools(builder)
+        .build()
+        .expect("the server builds");
+    support::start(server)
+}
+
+// ---------------------------------------------------------------------------
+// Example binaries configured from the environment
+// ---------------------------------------------------------------------------
+
+/// Environment variables for an example: `(name, value)`.
+type Vars<'a> = &'a [(&'a str, &'a str)];
+
+/// Variables a child must not inherit: only what a test sets configures it.
+fn clean_environment(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with("MCP_USE_OAUTH_")
+            || name.starts_with("OAUTH_")
+            || matches!(name, "MCP_URL" | "HOST" | "PORT" | "MCP_ALLOWED_HOSTS")
+        {
+            command.env_remove(name);
+        }
+    }
+}
+
+fn example_command(name: &str, vars: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(support::built_example(name));
+    clean_environment(&mut command);
+    command.env("RUST_LOG", "info").envs(vars.iter().copied());
+    command
+}
+
+/// An example binary serving on a loopback port. Killed on drop.
+struct Example {
+    child: Child,
+    url: String,
+    /// Everything it printed, stdout and stderr.
+    output: Arc<Mutex<String>>,
+}
+
+impl Example {
+    fn start(name: &str, vars: &[(&str, &str)]) -> Self {
+        let port = support::free_port();
+        let mut child = example_command(name, vars)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the {name} example: {e}"));
+        let output = Arc::new(Mutex::new(String::new()));
+        let readers = [
+            drain(child.stdout.take(), &output),
+            drain(child.stderr.take(), &output),
+        ];
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                for reader in readers {
+                    let _ = reader.join();
+                }
+                panic!(
+                    "the {name} example exited with {status} before listening:\n{}",
+                    output.lock().unwrap_or_else(|e| e.into_inner())
+                );
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "the {name} example did not listen on port {port} within 20 s:\n{}",
+                    output.lock().unwrap_or_else(|e| e.into_inner())
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}/mcp"),
+            output,
+        }
+    }
+
+    fn output(&self) -> String {
+        self.output
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// It printed where it listens, the variables it read, and never `secret`.
+    fn printed_settings(&self, read: &[&str], secret: Option<&str>) {
+        let output = self.output();
+        assert!(
+            output.contains(&format!("listening on {}", self.url)),
+            "{output}"
+        );
+        for name in read {
+            assert!(output.contains(name), "{name} is not reported:\n{output}");
+        }
+        if let Some(secret) = secret {
+            assert!(!output.contains(secret), "a secret was printed:\n{output}");
+            assert!(output.contains("<set, not shown>"), "{output}");
+        }
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Appends everything `pipe` yields to `into`, on a thread of its own.
+fn drain(
+    pipe: Option<impl std::io::Read + Send + 'static>,
+    into: &Arc<Mutex<String>>,
+) -> std::thread::JoinHandle<()> {
+    let into = Arc::clone(into);
+    std::thread::spawn(move || {
+        let Some(mut pipe) = pipe else { return };
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            into.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    })
+}
+
+/// Runs the example `name` with `vars` until it exits (it must, with a
+/// configuration error): its status, stdout and stderr.
+fn run_to_exit(name: &str, vars: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut child = example_command(name, vars)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", support::free_port().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start the {name} example: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the {name} example started with {vars:?}; it must refuse that configuration");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        let _ = pipe.read_to_string(&mut stdout);
+    }
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    (status.code(), stdout, stderr)
+}
+
+// ---------------------------------------------------------------------------
+// Auth0
+// ---------------------------------------------------------------------------
+
+const AUTH0_API: &str = "https://api.example.com";
+const AUTH0_ROLES: &str = "https://example.com/roles";
+
+/// An Auth0 access token's claims: RBAC permissions, an Action's namespaced
+/// roles, and the API identifier plus the userinfo URL as audience.
+fn auth0_claims(idp: &ShapedIdp, scope: &str) -> Value {
+    idp.claims(json!({
+        "sub": "auth0|64f1c0ffee",
+        "aud": [AUTH0_API, format!("{}/userinfo", idp.base)],
+        "azp": "dcr-client-1",
+        "scope": scope,
+        "permissions": ["read:reports", "user:write"],
+        AUTH0_ROLES: ["editor", "support"],
+        "email": "ada@example.com",
+        "name": "Ada Lovelace",
+        "nickname": "ada",
+        "picture": "https://cdn.example.com/ada.png",
+    }))
+}
+
+async fn auth0_scenario(url: &str, idp: &ShapedIdp) {
+    let good = auth0_claims(idp, "openid profile email read:reports user:write");
+    let token = sign(Signer::Rs256, &good);
+    assert_eq!(
+        user_info(url, &token).await,
+        json!({
+            "user_id": "auth0|64f1c0ffee",
+            "email": "ada@example.com",
+            "name": "Ada Lovelace",
+            "username": null,
+            "nickname": "ada",
+            "picture": "https://cdn.example.com/ada.png",
+            "roles": ["editor", "support"],
+            "permissions": ["read:reports", "user:write"],
+            "scopes": ["openid", "profile", "email", "read:reports", "user:write"],
+            "client_id": "dcr-client-1",
+        })
+    );
+    // The API identifier alone as audience (no openid scope) is accepted too.
+    let api_only = sign(Signer::Rs256, &patch(&good, json!({"aud": AUTH0_API})));
+    assert_eq!(
+        user_info(url, &api_only).await["user_id"],
+        "auth0|64f1c0ffee"
+    );
+
+    // Scopes guard the tools.
+    assert_eq!(
+        tool_text(url, &token, "manage-users").await,
+        "auth0|64f1c0ffee may manage users"
+    );
+    forbidden(url, &token, "admin-action", "admin").await;
+    let admin = sign(
+        Signer::Rs256,
+        &auth0_claims(idp, "openid read:reports admin"),
+    );
+    assert_eq!(
+        tool_text(url, &admin, "admin-action").await,
+        "admin-action done"
+    );
+
+    let rs = |patched: Value| sign(Signer::Rs256, &patch(&good, patched));
+    let userinfo = format!("{}/userinfo", idp.base);
+    all_refused(
+        url,
+        &[
+            // Auth0's issuer ends with a slash: without it, it is another issuer.
+            (
+                "iss without the slash",
+                rs(json!({"iss": idp.base})),
+                WRONG_ISSUER,
+            ),
+            (
+                "another tenant",
+                rs(json!({"iss": "https://other-tenant.us.auth0.com/"})),
+                WRONG_ISSUER,
+            ),
+            (
+                "another API",
+                rs(json!({"aud": ["https://other-api.example.com", userinfo]})),
+                WRONG_AUDIENCE,
+            ),
+            (
+                "userinfo audience only",
+                rs(json!({"aud": userinfo})),
+                WRONG_AUDIENCE,
+            ),
+            ("another key", sign(Signer::Stranger, &good), BAD_SIGNATURE),
+            // Auth0 signs API tokens RS256: a token signed otherwise is not Auth0's.
+            ("ES256", sign(Signer::Es256, &good), WRONG_ALGORITHM),
+        ],
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn auth0_configured_in_code() {
+    let idp = ShapedIdp::start(&AUTH0);
+    let server = serve_in_process(Auth0::new(&idp.base, AUTH0_API).roles_claim(AUTH0_ROLES));
+    auth0_scenario(&server.url, &idp).await;
+    discovery_points_at(&server.url, &idp).await;
+}
+
+#[actix_web::test]
+async fn auth0_configured_from_the_environment_alone() {
+    let idp = ShapedIdp::start(&AUTH0);
+    let example = Example::start(
+        "auth0",
+        &[
+            ("MCP_USE_OAUTH_AUTH0_DOMAIN", idp.base.as_str()),
+            ("MCP_USE_OAUTH_AUTH0_AUDIENCE", AUTH0_API),
+            ("MCP_USE_OAUTH_AUTH0_ROLES_CLAIM", AUTH0_ROLES),
+        ],
+    );
+    auth0_scenario(&example.url, &idp).await;
+    discovery_points_at(&example.url, &idp).await;
+    example.printed_settings(
+        &["MCP_USE_OAUTH_AUTH0_DOMAIN", "MCP_USE_OAUTH_AUTH0_AUDIENCE"],
+        None,
+    );
+
+    // With an application's credentials (proxy mode) tokens are checked the same way.
+    let secret = "auth0-client-secret-do-not-print";
+    let example = Example::start(
+        "auth0",
+        &[
+            ("MCP_USE_OAUTH_AUTH0_DOMAIN", idp.base.as_str()),
+            ("MCP_USE_OAUTH_AUTH0_AUDIENCE", AUTH0_API),
+            ("MCP_USE_OAUTH_AUTH0_ROLES_CLAIM", AUTH0_ROLES),
+            ("MCP_USE_OAUTH_AUTH0_CLIENT_ID", "auth0-app-client"),
+            ("MCP_USE_OAUTH_AUTH0_CLIENT_SECRET", secret),
+        ],
+    );
+    auth0_scenario(&example.url, &idp).await;
+    example.printed_settings(
+        &["MCP_USE_OAUTH_AUTH0_CLIENT_ID=auth0-app-client"],
+        Some(secret),
+    );
+}
+
+// ---------------------------------------------------------------------------
+// WorkOS
+// ---------------------------------------------------------------------------
+
+const WORKOS_CLIENT: &str = "client_01HENVIRONMENT";
+
+/// An AuthKit access token: organization membership `role` and
+/// `permissions`, `sid`, the requesting `client_id`, and `aud`.
+fn workos_claims(idp: &ShapedIdp, aud: &str, scope: &str) -> Value {
+    idp.claims(json!({
+        "sub": "user_01HXYZUSER",
+        "aud": aud,
+        "org_id": "org_01HXYZORG",
+        "role": "admin",
+        "permissions": ["users:manage", "reports:read"],
+        "sid": "session_01HXYZSESSION",
+        "jti": "01HXYZTOKEN",
+        "client_id": "client_01HDYNAMIC",
+        "scope": scope,
+    }))
+}
+
+/// `client_id`: the environment's client id, if configured.
+async fn workos_scenario(url: &str, idp: &ShapedIdp, client_id: Option<&str>) {
+    let good = workos_claims(idp, url, "openid profile email user:write");
+    let token = sign(Signer::Rs256, &good);
+    assert_eq!(
+        user_info(url, &token).await,
+        json!({
+            "user_id": "user_01HXYZUSER",
+            "email": null,
+            "name": null,
+            "username": null,
+            "nickname": null,
+            "picture": null,
+            "roles": ["admin"],
+            "permissions": ["users:manage", "reports:read"],
+            "scopes": ["openid", "profile", "email", "user:write"],
+            "client_id": "client_01HDYNAMIC",
+        })
+    );
+    // Several roles: `roles` as well as `role`.
+    let several = sign(
+        Signer::Rs256,
+        &patch(&good, json!({"roles": ["admin", "billing"]})),
+    );
+    assert_eq!(
+        user_info(url, &several).await["roles"],
+        json!(["admin", "billing"])
+    );
+    assert_eq!(
+        tool_text(url, &token, "manage-users").await,
+        "user_01HXYZUSER may manage users"
+    );
+    forbidden(url, &token, "admin-action", "admin").await;
+    let admin = sign(Signer::Rs256, &workos_claims(idp, url, "admin"));
+    assert_eq!(
+        tool_text(url, &admin, "admin-action").await,
+        "admin-action done"
+    );
+
+    // A token issued without a resource names the environment's client id.
+    let for_client = sign(Signer::Rs256, &workos_claims(idp, WORKOS_CLIENT, "openid"));
+    match client_id {
+        Some(id) => {
+            assert_eq!(id, WORKOS_CLIENT);
+            assert_eq!(
+                user_info(url, &for_client).await["user_id"],
+                "user_01HXYZUSER"
+            );
+        }
+        None => {
+            refused(
+                url,
+                &for_client,
+                WRONG_AUDIENCE,
+                "client id audience, none configured",
+            )
+            .await
+        }
+    }
+
+    let rs = |patched: Value| sign(Signer::Rs256, &patch(&good, patched));
+    all_refused(
+        url,
+        &[
+            (
+                "another AuthKit",
+                rs(json!({"iss": "https://other-app-9876.authkit.app"})),
+                WRONG_ISSUER,
+            ),
+            (
+                "issuer with a slash",
+                rs(json!({"iss": format!("{}/", idp.base)})),
+                WRONG_ISSUER,
+            ),
+            (
+                "another MCP server",
+                rs(json!({"aud": "https://other.example.com/mcp"})),
+                WRONG_AUDIENCE,
+            ),
+            ("another key", sign(Signer::Stranger, &good), BAD_SIGNATURE),
+        ],
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn workos_configured_in_code() {
+    let idp = ShapedIdp::start(&WORKOS);
+    let server = serve_in_process(WorkOs::new(idp.base.as_str()));
+    workos_scenario(&server.url, &idp, None).await;
+    discovery_points_at(&server.url, &idp).await;
+
+    let server =
+        serve_in_process(WorkOs::new(idp.base.as_str()).client(WORKOS_CLIENT, "sk_test_in_code"));
+    workos_scenario(&server.url, &idp, Some(WORKOS_CLIENT)).await;
+}
+
+#[actix_web::test]
+async fn workos_configured_from_the_environment_alone() {
+    let idp = ShapedIdp::start(&WORKOS);
+    let example = Example::start(
+        "workos",
+        &[("MCP_USE_OAUTH_WORKOS_SUBDOMAIN", idp.base.as_str())],
+    );
+    workos_scenario(&example.url, &idp, None).await;
+    discovery_points_at(&example.url, &idp).await;
+    example.printed_settings(&["MCP_USE_OAUTH_WORKOS_SUBDOMAIN"], None);
+
+    let api_key = "sk_test_workos_api_key_do_not_print";
+    let example = Example::start(
+        "workos",
+        &[
+            ("MCP_USE_OAUTH_WORKOS_SUBDOMAIN", idp.base.as_str()),
+            ("MCP_USE_OAUTH_WORKOS_CLIENT_ID", WORKOS_CLIENT),
+            ("MCP_USE_OAUTH_WORKOS_API_KEY", api_key),
+        ],
+    );
+    workos_scenario(&example.url, &idp, Some(WORKOS_CLIENT)).await;
+    example.printed_settings(&["MCP_USE_OAUTH_WORKOS_CLIENT_ID"], Some(api_key));
+}
+
+// ---------------------------------------------------------------------------
+// Supabase
+// ---------------------------------------------------------------------------
+
+const SUPABASE_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+
+/// A Supabase Auth access token (from its OAuth 2.1 server: `client_id`).
+fn supabase_claims(idp: &ShapedIdp) -> Value {
+    idp.claims(json!({
+        "sub": "6d1f1f8e-1111-4a4a-9b9b-0123456789ab",
+        "aud": "authenticated",
+        "role": "authenticated",
+        "aal": "aal1",
+        "amr": [{"method": "password", "timestamp": now()}],
+        "session_id": "0e7f6c52-2222-4b4b-8c8c-0123456789ab",
+        "is_anonymous": false,
+        "email": "grace@example.com",
+        "phone": "",
+        "app_metadata": {"provider": "email", "providers": ["email"]},
+        "user_metadata": {
+            "full_name": "Grace Hopper",
+            "avatar_url": "https://cdn.example.com/grace.png",
+            "username": "grace",
+            "email_verified": true,
+        },
+        "client_id": "9a8b7c6d-5e4f-3a2b-1c0d-9e8f7a6b5c4d",
+    }))
+}
+
+fn supabase_user() -> Value {
+    json!({
+        "user_id": "6d1f1f8e-1111-4a4a-9b9b-0123456789ab",
+        "email": "grace@example.com",
+        "name": "Grace Hopper",
+        "username": "grace",
+        "nickname": null,
+        "picture": "https://cdn.example.com/grace.png",
+        "roles": ["authenticated"],
+        "permissions": [],
+        "scopes": [],
+        "client_id": "9a8b7c6d-5e4f-3a2b-1c0d-9e8f7a6b5c4d",
+    })
+}
+
+/// Refusals common to both key kinds; `signer` is the one the project uses.
+async fn supabase_refusals(url: &str, idp: &ShapedIdp, signer: Signer) {
+    let good = supabase_claims(idp);
+    let signed = |patched: Value| sign(signer, &patch(&good, patched));
+    all_refused(
+        url,
+        &[
+            // The project URL is not the issuer: `/auth/v1` is part of it.
+            (
+                "project URL as issuer",
+                signed(json!({"iss": idp.base})),
+                WRONG_ISSUER,
+            ),
+            (
+                "another project",
+                signed(json!({"iss": "https://otherproject12345.supabase.co/auth/v1"})),
+                WRONG_ISSUER,
+            ),
+            // The anon key is a JWT of the same issuer, for the `anon` audience.
+            (
+                "anon audience",
+                signed(json!({"aud": "anon", "role": "anon"})),
+                WRONG_AUDIENCE,
+            ),
+            (
+                "this server as audience",
+                signed(json!({"aud": url})),
+                WRONG_AUDIENCE,
+            ),
+        ],
+    )
+    .await;
+}
+
+async fn supabase_jwks_scenario(url: &str, idp: &ShapedIdp) {
+    let good = supabase_claims(idp);
+    for signer in [Signer::Es256, Signer::Rs256] {
+        let token = sign(signer, &good);
+        assert_eq!(user_info(url, &token).await, supabase_user(), "{signer:?}");
+    }
+    // Supabase tokens carry no `scope`: scoped tools stay closed.
+    let token = sign(Signer::Es256, &good);
+    forbidden(url, &token, "admin-action", "admin").await;
+    supabase_refusals(url, idp, Signer::Es256).await;
+    // With asymmetric keys, a token signed with a shared secret is refused.
+    refused(
+        url,
+        &sign(Signer::Hs256(SUPABASE_SECRET), &good),
+        WRONG_ALGORITHM,
+        "HS256",
+    )
+    .await;
+}
+
+async fn supabase_secret_scenario(url: &str, idp: &ShapedIdp) {
+    let good = supabase_claims(idp);
+    let token = sign(Signer::Hs256(SUPABASE_SECRET), &good);
+    assert_eq!(user_info(url, &token).await, supabase_user());
+    let forged = Signer::Hs256("another-secret-of-32-characters-or-more");
+    all_refused(
+        url,
+        &[
+            ("another secret", sign(forged, &good), BAD_SIGNATURE),
+            (
+                "ES256 with a secret configured",
+                sign(Signer::Es256, &good),
+                WRONG_ALGORITHM,
+            ),
+        ],
+    )
+    .await;
+    supabase_refusals(url, idp, Signer::Hs256(SUPABASE_SECRET)).await;
+}
+
+#[actix_web::test]
+async fn supabase_configured_in_code() {
+    let idp = ShapedIdp::start(&SUPABASE);
+    let server = serve_in_process(Supabase::url(idp.base.as_str()));
+    supabase_jwks_scenario(&server.url, &idp).await;
+    discovery_points_at(&server.url, &idp).await;
+
+    let server = serve_in_process(Supabase::url(idp.base.as_str()).jwt_secret(SUPABASE_SECRET));
+    supabase_secret_scenario(&server.url, &idp).await;
+}
+
+#[actix_web::test]
+async fn supabase_configured_from_the_environment_alone() {
+    let idp = ShapedIdp::start(&SUPABASE);
+    let example = Example::start(
+        "supabase",
+        &[("MCP_USE_OAUTH_SUPABASE_URL", idp.base.as_str())],
+    );
+    supabase_jwks_scenario(&example.url, &idp).await;
+    discovery_points_at(&example.url, &idp).await;
+    example.printed_settings(&["MCP_USE_OAUTH_SUPABASE_URL"], None);
+
+    let example = Example::start(
+        "supabase",
+        &[
+            ("MCP_USE_OAUTH_SUPABASE_URL", idp.base.as_str()),
+            ("MCP_USE_OAUTH_SUPABASE_JWT_SECRET", SUPABASE_SECRET),
+        ],
+    );
+    supabase_secret_scenario(&example.url, &idp).await;
+    example.printed_settings(
+        &["MCP_USE_OAUTH_SUPABASE_JWT_SECRET"],
+        Some(SUPABASE_SECRET),
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Keycloak
+// ---------------------------------------------------------------------------
+
+const KEYCLOAK_CLIENT: &str = "mcp-server";
+
+/// A Keycloak access token: `aud` from an audience mapper (plus `account`),
+/// realm roles, client roles for this client and for `account`.
+fn keycloak_claims(idp: &ShapedIdp, aud: &str, scope: &str) -> Value {
+    idp.claims(json!({
+        "jti": "onrtac:4b8f0c7e-3333-4c4c-9d9d-0123456789ab",
+        "aud": [aud, "account"],
+        "sub": "f3c1b6a2-4444-4d4d-8e8e-0123456789ab",
+        "typ": "Bearer",
+        "azp": "mcp-inspector",
+        "sid": "7a1d2c3b-5555-4e4e-9f9f-0123456789ab",
+        "acr": "1",
+        "allowed-origins": ["http://localhost:6274"],
+        "realm_access": {"roles": ["default-roles-acme", "offline_access", "operator"]},
+        "resource_access": {
+            KEYCLOAK_CLIENT: {"roles": ["users:write", "reports:read"]},
+            "account": {"roles": ["manage-account", "view-profile"]},
+        },
+        "scope": scope,
+        "email_verified": true,
+        "name": "Alan Turing",
+        "preferred_username": "alan",
+        "given_name": "Alan",
+        "family_name": "Turing",
+        "email": "alan@example.com",
+    }))
+}
+
+/// `audience`: what tokens must name (the client id unless configured).
+async fn keycloak_scenario(url: &str, idp: &ShapedIdp, audience: &str) {
+    let good = keycloak_claims(idp, audience, "openid email profile user:write");
+    let token = sign(Signer::Rs256, &good);
+    assert_eq!(
+        user_info(url, &token).await,
+        json!({
+            "user_id": "f3c1b6a2-4444-4d4d-8e8e-0123456789ab",
+            "email": "alan@example.com",
+            "name": "Alan Turing",
+            "username": "alan",
+            "nickname": null,
+            "picture": null,
+            "roles": ["default-roles-acme", "offline_access", "operator"],
+            "permissions": ["users:write", "reports:read"],
+            "scopes": ["openid", "email", "profile", "user:write"],
+            "client_id": "mcp-inspector",
+        })
+    );
+    assert_eq!(
+        tool_text(url, &token, "manage-users").await,
+        "f3c1b6a2-4444-4d4d-8e8e-0123456789ab may manage users"
+    );
+    forbidden(url, &token, "admin-action", "admin").await;
+    let admin = sign(
+        Signer::Rs256,
+        &keycloak_claims(idp, audience, "openid admin"),
+    );
+    assert_eq!(
+        tool_text(url, &admin, "admin-action").await,
+        "admin-action done"
+    );
+
+    let rs = |patched: Value| sign(Signer::Rs256, &patch(&good, patched));
+    let realm = |path: &str| format!("{}{path}", idp.base);
+    all_refused(
+        url,
+        &[
+            // Without an audience mapper Keycloak names only `account`.
+            (
+                "account audience only",
+                rs(json!({"aud": "account"})),
+                WRONG_AUDIENCE,
+            ),
+            (
+                "another client",
+                rs(json!({"aud": ["another-client", "account"]})),
+                WRONG_AUDIENCE,
+            ),
+            (
+                "another realm",
+                rs(json!({"iss": realm("/realms/other")})),
+                WRONG_ISSUER,
+            ),
+            (
+                "the pre-17 /auth path",
+                rs(json!({"iss": realm("/auth/realms/acme")})),
+                WRONG_ISSUER,
+            ),
+            ("another key", sign(Signer::Stranger, &good), BAD_SIGNATURE),
+        ],
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn keycloak_configured_in_code() {
+    let idp = ShapedIdp::start(&KEYCLOAK);
+    let server = serve_in_process(Keycloak::new(&idp.base, KEYCLOAK_REALM, KEYCLOAK_CLIENT));
+    keycloak_scenario(&server.url, &idp, KEYCLOAK_CLIENT).await;
+
+    // A configured audience replaces the client id.
+    let audience = "https://mcp.example.com/mcp";
+    let server = serve_in_process(
+        Keycloak::new(&idp.base, KEYCLOAK_REALM, KEYCLOAK_CLIENT)
+            .audience(audience)
+            .client_secret("kc-in-code-secret"),
+    );
+    keycloak_scenario(&server.url, &idp, audience).await;
+    let client_only = sign(
+        Signer::Rs256,
+        &keycloak_claims(&idp, KEYCLOAK_CLIENT, "openid"),
+    );
+    refused(
+        &server.url,
+        &client_only,
+        WRONG_AUDIENCE,
+        "client id, audience configured",
+    )
+    .await;
+
+    // In direct mode the realm's metadata is served at this server's origin.
+    let server = serve_in_process(
+        Keycloak::new(&idp.base, KEYCLOAK_REALM, KEYCLOAK_CLIENT).mode(Mode::Direct),
+    );
+    discovery_points_at(&server.url, &idp).await;
+}
+
+#[actix_web::test]
+async fn keycloak_configured_from_the_environment_alone() {
+    let idp = ShapedIdp::start(&KEYCLOAK);
+    let secret = "keycloak-client-secret-do-not-print";
+    let settings = [
+        ("MCP_USE_OAUTH_KEYCLOAK_SERVER_URL", idp.base.as_str()),
+        ("MCP_USE_OAUTH_KEYCLOAK_REALM", KEYCLOAK_REALM),
+        ("MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID", KEYCLOAK_CLIENT),
+        ("MCP_USE_OAUTH_KEYCLOAK_CLIENT_SECRET", secret),
+    ];
+    let example = Example::start("keycloak", &settings);
+    keycloak_scenario(&example.url, &idp, KEYCLOAK_CLIENT).await;
+    example.printed_settings(
+        &[
+            "MCP_USE_OAUTH_KEYCLOAK_REALM=acme",
+            "MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID=mcp-server",
+        ],
+        Some(secret),
+    );
+
+    let audience = "https://mcp.example.com/mcp";
+    let mut with_audience = settings.to_vec();
+    with_audience.push(("MCP_USE_OAUTH_KEYCLOAK_AUDIENCE", audience));
+    let example = Example::start("keycloak", &with_audience);
+    keycloak_scenario(&example.url, &idp, audience).await;
+}
+
+// ---------------------------------------------------------------------------
+// A custom provider
+// ---------------------------------------------------------------------------
+
+fn custom_claims(idp: &ShapedIdp, aud: &str) -> Value {
+    idp.claims(json!({
+        "sub": "user-42",
+        "aud": aud,
+        "client_id": "cli-7",
+        "scope": "user:write",
+        "email": "lin@example.com",
+        "name": "Lin",
+        "preferred_username": "lin",
+        "roles": ["ops"],
+        "permissions": ["deploy"],
+    }))
+}
+
+#[actix_web::test]
+async fn a_custom_provider_configured_from_the_environment_alone() {
+    let idp = ShapedIdp::start(&CUSTOM);
+    let jwks = format!("{}{}", idp.base, CUSTOM.jwks_path);
+    let expected = json!({
+        "user_id": "user-42",
+        "email": "lin@example.com",
+        "name": "Lin",
+        "username": "lin",
+        "nickname": null,
+        "picture": null,
+        "roles": ["ops"],
+        "permissions": ["deploy"],
+        "scopes": ["user:write"],
+        "client_id": "cli-7",
+    });
+
+    // Without an audience setting, tokens must name this server.
+    let example = Example::start(
+        "custom",
+        &[
+            ("OAUTH_ISSUER", idp.issuer.as_str()),
+            ("OAUTH_JWKS_URL", jwks.as_str()),
+        ],
+    );
+    let url = example.url.as_str();
+    for signer in [Signer::Rs256, Signer::Es256] {
+        let token = sign(signer, &custom_claims(&idp, url));
+        assert_eq!(user_info(url, &token).await, expected, "{signer:?}");
+    }
+    let token = sign(Signer::Rs256, &custom_claims(&idp, url));
+    assert_eq!(
+        tool_text(url, &token, "manage-users").await,
+        "user-42 may manage users"
+    );
+    forbidden(url, &token, "admin-action", "admin").await;
+    let other = sign(
+        Signer::Rs256,
+        &custom_claims(&idp, "https://api.example.com"),
+    );
+    refused(url, &other, WRONG_AUDIENCE, "another audience").await;
+    let foreign = patch(
+        &custom_claims(&idp, url),
+        json!({"iss": "https://id.example.com"}),
+    );
+    refused(
+        url,
+        &sign(Signer::Rs256, &foreign),
+        WRONG_ISSUER,
+        "another issuer",
+    )
+    .await;
+    example.printed_settings(&["OAUTH_ISSUER", "OAUTH_JWKS_URL"], None);
+
+    // With one, tokens must name it.
+    let api = "https://api.example.com";
+    let example = Example::start(
+        "custom",
+        &[
+            ("OAUTH_ISSUER", idp.issuer.as_str()),
+            ("OAUTH_JWKS_URL", jwks.as_str()),
+            ("OAUTH_AUDIENCE", api),
+        ],
+    );
+    let url = example.url.as_str();
+    let token = sign(Signer::Rs256, &custom_claims(&idp, api));
+    assert_eq!(user_info(url, &token).await, expected);
+    let for_server = sign(Signer::Rs256, &custom_claims(&idp, url));
+    refused(
+        url,
+        &for_server,
+        WRONG_AUDIENCE,
+        "the server's URL, audience configured",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+// Configuration errors
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_missing_variable_is_named_with_an_example() {
+    let cases: [(&str, Vars, &str); 8] = [
+        (
+            "auth0",
+            &[],
+            "MCP_USE_OAUTH_AUTH0_DOMAIN=your-tenant.us.auth0.com",
+        ),
+        (
+            "auth0",
+            &[("MCP_USE_OAUTH_AUTH0_DOMAIN", "tenant.us.auth0.com")],
+            "MCP_USE_OAUTH_AUTH0_AUDIENCE=https://api.example.com",
+        ),
+        (
+            "workos",
+            &[],
+            "MCP_USE_OAUTH_WORKOS_SUBDOMAIN=your-app-1234",
+        ),
+        (
+            "supabase",
+            &[],
+            "MCP_USE_OAUTH_SUPABASE_PROJECT_ID=abcdefghijklmnopqrst",
+        ),
+        (
+            "keycloak",
+            &[],
+            "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL=https://keycloak.example.com",
+        ),
+        (
+            "keycloak",
+            &[
+                (
+                    "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL",
+                    "https://keycloak.example.com",
+                ),
+                ("MCP_USE_OAUTH_KEYCLOAK_REALM", "acme"),
+            ],
+            "MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID=mcp-server",
+        ),
+        ("custom", &[], "OAUTH_ISSUER=https://id.example.com"),
+        (
+            "custom",
+            &[("OAUTH_ISSUER", "https://id.example.com")],
+            "OAUTH_JWKS_URL=https://id.example.com/.well-known/jwks.json",
+        ),
+    ];
+    for (example, vars, expected) in cases {
+        let (code, stdout, stderr) = run_to_exit(example, vars);
+        assert_eq!(code, Some(2), "{example} {vars:?}: {stdout}\n{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{example} {vars:?}: the error must name the variable and show an example:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn malformed_settings_are_refused_with_the_variable_and_an_example() {
+    let error = |result: Result<
+        mcp_runtime::auth::Provider,
+        mcp_runtime::providers::ConfigError,
+    >| { result.expect_err("refused").to_string() };
+    let cases = [
+        (
+            error(Auth0::new("http://tenant.example.com", AUTH0_API).build()),
+            "MCP_USE_OAUTH_AUTH0_DOMAIN must use https",
+            "MCP_USE_OAUTH_AUTH0_DOMAIN=your-tenant.us.auth0.com",
+        ),
+        (
+            error(Auth0::new("https://tenant.example.com/?x=1", AUTH0_API).build()),
+            "MCP_USE_OAUTH_AUTH0_DOMAIN must not have a query",
+            "MCP_USE_OAUTH_AUTH0_DOMAIN=your-tenant.us.auth0.com",
+        ),
+        (
+            error(Auth0::new("tenant.us.auth0.com", " ").build()),
+            "audience",
+            "MCP_USE_OAUTH_AUTH0_AUDIENCE=https://api.example.com",
+        ),
+        (
+            error(WorkOs::new("http://auth.example.com").build()),
+            "MCP_USE_OAUTH_WORKOS_SUBDOMAIN must use https",
+            "MCP_USE_OAUTH_WORKOS_SUBDOMAIN=your-app-1234",
+        ),
+        (
+            error(WorkOs::new("ftp://auth.example.com").build()),
+            "MCP_USE_OAUTH_WORKOS_SUBDOMAIN must be an https URL",
+            "MCP_USE_OAUTH_WORKOS_SUBDOMAIN=your-app-1234",
+        ),
+        (
+            error(Supabase::url("http://supabase.example.com").build()),
+            "MCP_USE_OAUTH_SUPABASE_URL must use https",
+            "MCP_USE_OAUTH_SUPABASE_URL=https://supabase.example.com",
+        ),
+        (
+            error(Supabase::project("abc/def").build()),
+            "MCP_USE_OAUTH_SUPABASE_PROJECT_ID must be the project's id",
+            "MCP_USE_OAUTH_SUPABASE_PROJECT_ID=abcdefghijklmnopqrst",
+        ),
+        (
+            error(Keycloak::new("http://keycloak.example.com", "acme", "mcp-server").build()),
+            "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL must use https",
+            "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL=https://keycloak.example.com",
+        ),
+        (
+            error(Keycloak::new("https://keycloak.example.com", "acme/evil", "mcp-server").build()),
+            "MCP_USE_OAUTH_KEYCLOAK_REALM must be a realm name",
+            "MCP_USE_OAUTH_KEYCLOAK_REALM=my-realm",
+        ),
+        (
+            error(Keycloak::new("https://keycloak.example.com", "acme", " ").build()),
+            "MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID must not be empty",
+            "MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID=mcp-server",
+        ),
+    ];
+    for (error, what, example) in cases {
+        assert!(error.contains(what), "{error}");
+        assert!(error.contains(example), "{error}");
+    }
+
+    // Loopback hosts may use plain http (how these tests reach their IdPs).
+    for base in ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"] {
+        assert!(Auth0::new(base, AUTH0_API).build().is_ok(), "{base}");
+    }
+    // Through the environment, a malformed variable stops the example the same way.
+    let (code, _, stderr) = run_to_exit(
+        "supabase",
+        &[("MCP_USE_OAUTH_SUPABASE_PROJECT_ID", "not a project id")],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("MCP_USE_OAUTH_SUPABASE_PROJECT_ID=abcdefghijklmnopqrst"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn secrets_never_appear_in_errors_or_output() {
+    let secret = "s3cret-value-that-must-never-be-shown";
+
+    // In code: refused settings next to a secret, and the builders' Debug.
+    let auth0 = Auth0::new("http://tenant.example.com", AUTH0_API).client("app", secret);
+    let workos = WorkOs::new("http://auth.example.com").client(WORKOS_CLIENT, secret);
+    let supabase = Supabase::url("http://supabase.example.com").jwt_secret(secret);
+    let keycloak =
+        Keycloak::new("https://keycloak.example.com", "acme/x", "mcp-server").client_secret(secret);
+    let shown = [
+        format!("{auth0:?}"),
+        format!("{workos:?}"),
+        format!("{supabase:?}"),
+        format!("{keycloak:?}"),
+        auth0.clone().build().expect_err("http").to_string(),
+        workos.clone().build().expect_err("http").to_string(),
+        supabase.clone().build().expect_err("http").to_string(),
+        keycloak.clone().build().expect_err("realm").to_string(),
+        common::with_tools(McpServer::builder("t", "1").oauth(auth0))
+            .build()
+            .expect_err("http")
+            .to_string(),
+    ];
+    for text in &shown {
+        assert!(!text.contains(secret), "a secret is shown: {text}");
+    }
+    let built = [
+        Auth0::new("tenant.us.auth0.com", AUTH0_API)
+            .client("app", secret)
+            .build(),
+        WorkOs::new("your-app-1234")
+            .client(WORKOS_CLIENT, secret)
+            .build(),
+        Supabase::project("abcdefghijklmnopqrst")
+            .jwt_secret(secret)
+            .build(),
+        Keycloak::new("https://keycloak.example.com", "acme", "mcp-server")
+            .client_secret(secret)
+            .build(),
+    ];
+    for provider in built {
+        let provider = provider.expect("valid settings");
+        assert!(!format!("{provider:?}").contains(secret));
+    }
+
+    // From the environment: the examples refuse the setting, never the secret.
+    let cases: [(&str, Vars, &str); 4] = [
+        (
+            "auth0",
+            &[
+                ("MCP_USE_OAUTH_AUTH0_DOMAIN", "http://tenant.example.com"),
+                ("MCP_USE_OAUTH_AUTH0_AUDIENCE", AUTH0_API),
+                ("MCP_USE_OAUTH_AUTH0_CLIENT_SECRET", secret),
+            ],
+            "MCP_USE_OAUTH_AUTH0_DOMAIN must use https",
+        ),
+        (
+            "workos",
+            &[
+                ("MCP_USE_OAUTH_WORKOS_SUBDOMAIN", "http://auth.example.com"),
+                ("MCP_USE_OAUTH_WORKOS_API_KEY", secret),
+            ],
+            "MCP_USE_OAUTH_WORKOS_SUBDOMAIN must use https",
+        ),
+        (
+            "supabase",
+            &[
+                ("MCP_USE_OAUTH_SUPABASE_URL", "http://supabase.example.com"),
+                ("MCP_USE_OAUTH_SUPABASE_JWT_SECRET", secret),
+            ],
+            "MCP_USE_OAUTH_SUPABASE_URL must use https",
+        ),
+        (
+            "keycloak",
+            &[
+                ("MCP_USE_OAUTH_KEYCLOAK_REALM", "acme"),
+                ("MCP_USE_OAUTH_KEYCLOAK_CLIENT_SECRET", secret),
+            ],
+            "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL=https://keycloak.example.com",
+        ),
+    ];
+    for (example, vars, expected) in cases {
+        let (code, stdout, stderr) = run_to_exit(example, vars);
+        assert_eq!(code, Some(2), "{example}: {stdout}\n{stderr}");
+        assert!(stderr.contains(expected), "{example}: {stderr}");
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{example} printed a secret:\n{stdout}\n{stderr}"
+        );
+        assert!(stdout.contains("<set, not shown>"), "{example}: {stdout}");
+    }
+}
