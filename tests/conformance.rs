@@ -27,7 +27,7 @@ impl Drop for Fixture {
 
 fn start_fixture() -> Fixture {
     let port = support::free_port();
-    let mut child = Command::new(support::example_binary("conformance"))
+    let mut child = Command::new(support::built_example("conformance"))
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
         .env("RUST_LOG", "warn")

@@ -23,46 +23,10 @@ impl Drop for Example {
     }
 }
 
-/// The example's binary. `cargo test` builds examples only when it runs
-/// every target: build it here too, so `cargo test --test introspection`
-/// works on its own (a no-op when it is up to date).
-fn example_binary() -> std::path::PathBuf {
-    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile = exe
-            .parent()
-            .and_then(std::path::Path::parent)
-            .and_then(std::path::Path::file_name)
-            .and_then(|name| name.to_str())
-            .map(|name| if name == "debug" { "dev" } else { name })
-            .expect("target/<profile>/deps/<test>")
-            .to_owned();
-        let output = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "--example",
-                "introspection",
-                "--profile",
-            ])
-            .arg(&profile)
-            .current_dir(support::root())
-            .output()
-            .expect("run cargo build --example introspection");
-        assert!(
-            output.status.success(),
-            "cargo build --example introspection failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    });
-    support::example_binary("introspection")
-}
-
 /// Starts the example against `idp` and waits until it listens.
 fn start_example(idp: &support::Idp) -> Example {
     let port = support::free_port();
-    let mut command = Command::new(example_binary());
+    let mut command = Command::new(support::built_example("introspection"));
     command
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
@@ -270,7 +234,7 @@ async fn opaque_tokens_are_introspected() {
 
 #[test]
 fn a_missing_variable_is_named_at_startup() {
-    let output = Command::new(example_binary())
+    let output = Command::new(support::built_example("introspection"))
         .env("OAUTH_ISSUER", "http://127.0.0.1:1")
         .env(
             "INTROSPECTION_URL",

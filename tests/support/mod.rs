@@ -28,23 +28,10 @@ impl Drop for TestServer {
 
 /// Serves `server` on a free loopback port.
 pub fn start(server: McpServer) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let authority = listener.local_addr().expect("local address").to_string();
-    let path = server.http_config().path.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let running = server.bind_listener(listener).expect("serve the listener");
-            tx.send(running.handle()).expect("report the handle");
-            running.await
-        })
-    });
-    let handle = rx.recv().expect("server thread started");
-    TestServer {
-        url: format!("http://{authority}{path}"),
-        authority,
-        handle,
-    }
+    start_on(
+        TcpListener::bind("127.0.0.1:0").expect("bind a loopback port"),
+        server,
+    )
 }
 
 /// A port that was free a moment ago.
@@ -334,4 +321,75 @@ pub fn jwt_parts(token: &str) -> (serde_json::Value, serde_json::Value) {
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "not a compact JWS: {token}");
     (decode(parts[0]), decode(parts[1]))
+}
+
+// ---------------------------------------------------------------------------
+// Example binaries, built on demand.
+
+/// The example `name`'s binary, built first with `cargo build --example` in
+/// this test's profile. `cargo test` builds examples only when it runs every
+/// target; this makes `cargo test --test <one>` work on its own (a no-op when
+/// the binary is up to date). Panics with cargo's output if the build fails.
+pub fn built_example(name: &str) -> PathBuf {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+
+    static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(HashSet::new);
+    if !built.contains(name) {
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile = exe
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .and_then(|dir| dir.to_str())
+            .map(|dir| if dir == "debug" { "dev" } else { dir })
+            .expect("target/<profile>/deps/<test>")
+            .to_owned();
+        let output = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", name, "--profile", &profile])
+            .current_dir(root())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run cargo build --example {name}: {e}"));
+        assert!(
+            output.status.success(),
+            "cargo build --example {name} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        built.insert(name.to_owned());
+    }
+    example_binary(name)
+}
+
+// ---------------------------------------------------------------------------
+// Servers on a listener bound beforehand (proxy mode: the identity provider
+// must know the server's callback URL, so its port, before the server starts).
+
+/// Serves `server` on `listener`, bound by the caller.
+pub fn start_on(listener: TcpListener, server: McpServer) -> TestServer {
+    let authority = listener.local_addr().expect("local address").to_string();
+    let path = server.http_config().path.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let running = server.bind_listener(listener).expect("serve the listener");
+            tx.send(running.handle()).expect("report the handle");
+            running.await
+        })
+    });
+    let handle = rx.recv().expect("server thread started");
+    TestServer {
+        url: format!("http://{authority}{path}"),
+        authority,
+        handle,
+    }
+}
+
+impl Idp {
+    /// `{issuer}/auth`: the provider's authorization endpoint (code flow;
+    /// clients from `--code-client id:secret:redirect_uri`).
+    pub fn authorization_endpoint(&self) -> String {
+        format!("{}/auth", self.issuer)
+    }
 }
