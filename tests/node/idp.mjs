@@ -4,6 +4,7 @@
 //   node idp.mjs [--port P] [--alg RS256|ES256]
 //                [--resource-scopes "tasks:read tasks:write admin"] [--ttl SECONDS]
 //                [--access-token-format jwt|opaque]
+//                [--code-client ID:SECRET:REDIRECT_URI]...
 //
 // - A fresh signing key (RSA 2048 for RS256, P-256 for ES256, random `kid`)
 //   is generated at every start; it is the provider's only key.
@@ -16,6 +17,10 @@
 //   test RFC 7662 introspection (the response then carries aud, scope,
 //   client_id, exp, iss, token_type).
 // - client_credentials clients: machine/machine-secret and reader/reader-secret.
+// - --code-client ID:SECRET:REDIRECT_URI (repeatable) adds a static client for
+//   the authorization-code flow (and refresh tokens) with that one redirect
+//   URI: confidential (client_secret_basic) with a SECRET, public (PKCE only)
+//   with an empty one (`ID::REDIRECT_URI`).
 // - Introspection (RFC 7662), dynamic client registration (RFC 7591), PKCE
 //   required for authorization code; the authorization endpoint auto-approves
 //   login and consent (no UI) as account "test-user".
@@ -63,11 +68,12 @@ try {
       'resource-scopes': { type: 'string', default: 'tasks:read tasks:write admin' },
       ttl: { type: 'string', default: '600' },
       'access-token-format': { type: 'string', default: 'jwt' },
+      'code-client': { type: 'string', multiple: true, default: [] },
     },
     allowPositionals: false,
   }));
 } catch (e) {
-  fail(`${e.message}\nusage: node idp.mjs [--port P] [--alg RS256|ES256] [--resource-scopes "a b"] [--ttl SECONDS] [--access-token-format jwt|opaque]`);
+  fail(`${e.message}\nusage: node idp.mjs [--port P] [--alg RS256|ES256] [--resource-scopes "a b"] [--ttl SECONDS] [--access-token-format jwt|opaque] [--code-client ID:SECRET:REDIRECT_URI]...`);
 }
 
 const port = Number(options.port);
@@ -83,6 +89,25 @@ if (accessTokenFormat !== 'jwt' && accessTokenFormat !== 'opaque') {
 const resourceScopes = options['resource-scopes'].split(/\s+/).filter(Boolean);
 if (resourceScopes.length === 0) fail('--resource-scopes is empty');
 const resourceScope = resourceScopes.join(' ');
+
+// ID:SECRET:REDIRECT_URI; the redirect URI holds colons itself.
+const codeClients = options['code-client'].map((spec) => {
+  const first = spec.indexOf(':');
+  const second = first < 0 ? -1 : spec.indexOf(':', first + 1);
+  if (first <= 0 || second < 0) fail(`invalid --code-client ${spec} (ID:SECRET:REDIRECT_URI)`);
+  const client_id = spec.slice(0, first);
+  const client_secret = spec.slice(first + 1, second);
+  const redirect_uri = spec.slice(second + 1);
+  if (URL.parse(redirect_uri) === null) fail(`invalid --code-client redirect URI: ${redirect_uri}`);
+  return {
+    client_id,
+    ...(client_secret ? { client_secret } : {}),
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [redirect_uri],
+    token_endpoint_auth_method: client_secret ? 'client_secret_basic' : 'none',
+  };
+});
 
 // A fresh signing key per start.
 const { privateKey } =
@@ -130,7 +155,11 @@ let provider;
 try {
   provider = new Provider(issuer, {
     jwks: { keys: [privateJwk] },
-    clients: [secretClient('machine', 'machine-secret'), secretClient('reader', 'reader-secret')],
+    clients: [
+      secretClient('machine', 'machine-secret'),
+      secretClient('reader', 'reader-secret'),
+      ...codeClients,
+    ],
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],

@@ -10,6 +10,7 @@ mod discovery;
 mod jwks;
 mod middleware;
 mod provider;
+mod proxy;
 mod resource;
 mod scopes;
 mod verifier;
@@ -21,6 +22,8 @@ pub(crate) use discovery::AuthorizationServerMetadata;
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{Authenticated, BearerAuth, BearerAuthService, Refused};
 pub use provider::{CustomProvider, Mode, Provider, Secret};
+pub(crate) use proxy::{OAuthProxy, check_allowed_redirect_uri, configure as configure_proxy};
+pub use proxy::{PROXY_AUTHORIZE_PATH, PROXY_CALLBACK_PATH, PROXY_REGISTER_PATH, PROXY_TOKEN_PATH};
 pub use scopes::ScopeHierarchy;
 
 pub use jwks::{JwksCache, JwksSettings};

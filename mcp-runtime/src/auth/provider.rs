@@ -175,6 +175,10 @@ pub struct CustomProvider {
     verify_hook: Option<Arc<dyn TokenVerifier>>,
     user_hook: Option<ClaimsHook>,
     verify_jwt: bool,
+    mode: Option<Mode>,
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+    authorize_params: Vec<(String, String)>,
 }
 
 impl CustomProvider {
@@ -194,6 +198,10 @@ impl CustomProvider {
             verify_hook: None,
             user_hook: None,
             verify_jwt: true,
+            mode: None,
+            client_id: None,
+            client_secret: None,
+            authorize_params: Vec::new(),
         }
     }
 
@@ -270,6 +278,43 @@ impl CustomProvider {
         self
     }
 
+    /// The confidential client registered for this server at the provider.
+    /// It turns on [`Mode::Proxy`] (unless [`mode`](Self::mode) says
+    /// otherwise): MCP clients then register and sign in through this server,
+    /// which hands out `id` (never the secret) and adds the secret itself when
+    /// it forwards code exchanges. Register
+    /// `{public URL origin}`[`/oauth/callback`](crate::auth::PROXY_CALLBACK_PATH)
+    /// as the client's redirect URI at the provider, and set
+    /// [`authorization_endpoint`](Self::authorization_endpoint) and
+    /// [`token_endpoint`](Self::token_endpoint).
+    pub fn client(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
+        self.client_secret = Some(Secret::new(secret));
+        self
+    }
+
+    /// Like [`client`](Self::client), for a public client registered without
+    /// a secret: code exchanges carry only its id (and the caller's PKCE verifier).
+    pub fn public_client(mut self, id: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
+        self.client_secret = None;
+        self
+    }
+
+    /// How MCP clients reach the provider. Default: [`Mode::Proxy`] when a
+    /// [`client`](Self::client) is configured, else [`Mode::Direct`].
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// A parameter added to every authorization request forwarded to the
+    /// provider in proxy mode, e.g. `("audience", "https://api.example.com")`.
+    pub fn authorize_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.authorize_params.push((name.into(), value.into()));
+        self
+    }
+
     /// Development only: `false` accepts JWTs without checking their
     /// signature. Logged loudly, and refused unless the server is bound to loopback.
     pub fn verify_jwt(mut self, verify: bool) -> Self {
@@ -320,11 +365,44 @@ impl CustomProvider {
             }
             hook => hook,
         };
+        let mode = self.mode.unwrap_or(if self.client_id.is_some() {
+            Mode::Proxy
+        } else {
+            Mode::Direct
+        });
+        if mode == Mode::Proxy {
+            let missing = [
+                (self.client_id.is_none(), "`client(\"id\", \"secret\")`"),
+                (
+                    self.authorization_endpoint.is_none(),
+                    "`authorization_endpoint(\"https://id.example.com/authorize\")`",
+                ),
+                (
+                    self.token_endpoint.is_none(),
+                    "`token_endpoint(\"https://id.example.com/oauth/token\")`",
+                ),
+            ];
+            let missing: Vec<&str> = missing
+                .iter()
+                .filter(|(absent, _)| *absent)
+                .map(|(_, what)| *what)
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "custom provider in proxy mode: set {}",
+                    missing.join(", ")
+                ));
+            }
+        }
         let mut provider = Provider::new("custom", self.issuer, verification);
         provider.scopes_supported = self.scopes_supported;
         provider.authorization_endpoint = self.authorization_endpoint;
         provider.token_endpoint = self.token_endpoint;
         provider.grant_types_supported = self.grant_types_supported;
+        provider.mode = mode;
+        provider.client_id = self.client_id;
+        provider.client_secret = self.client_secret;
+        provider.authorize_params = self.authorize_params;
         Ok(provider)
     }
 }

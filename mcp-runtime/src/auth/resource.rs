@@ -1,8 +1,10 @@
 //! This server as an OAuth protected resource (RFC 9728): its canonical URL,
 //! its metadata document, and the verifier bound to it.
 
-use super::provider::{Provider, Verification};
-use super::{AuthorizationServerMetadata, ChallengeContext, ScopeHierarchy, TokenVerifier};
+use super::provider::{Mode, Provider, Verification};
+use super::{
+    AuthorizationServerMetadata, ChallengeContext, OAuthProxy, ScopeHierarchy, TokenVerifier,
+};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -94,9 +96,13 @@ pub(crate) struct ResourceServer {
     pub(crate) hide_forbidden_tools: bool,
     /// The authorization server metadata served at this origin, if any.
     pub(crate) authorization_server: Option<Arc<AuthorizationServerMetadata>>,
+    /// In proxy mode, the authorization server this server plays.
+    pub(crate) proxy: Option<Arc<OAuthProxy>>,
 }
 
 impl ResourceServer {
+    /// The resource server of `provider` at `url`, or why proxy mode cannot
+    /// run (`redirect_uris` is its allow-list).
     pub(crate) fn new(
         provider: &Provider,
         url: ResourceUrl,
@@ -104,7 +110,8 @@ impl ResourceServer {
         resource_name: &str,
         hierarchy: Arc<ScopeHierarchy>,
         hide_forbidden_tools: bool,
-    ) -> Self {
+        redirect_uris: &[String],
+    ) -> Result<Self, String> {
         let verifier: Arc<dyn TokenVerifier> = match &provider.verification {
             Verification::Jwt(jwt) if !jwt.has_audience() => {
                 Arc::new(jwt.clone().audiences([url.endpoint.clone()]))
@@ -123,7 +130,19 @@ impl ResourceServer {
             "bearer_methods_supported": ["header"],
             "resource_name": resource_name,
         });
-        if !provider.issuer.is_empty() {
+        let proxy = match provider.mode {
+            Mode::Proxy => Some(Arc::new(OAuthProxy::new(
+                provider,
+                &url.endpoint,
+                &scopes,
+                redirect_uris,
+            )?)),
+            Mode::Direct => None,
+        };
+        if let Some(proxy) = &proxy {
+            // Clients see this server as their authorization server.
+            document["authorization_servers"] = json!([proxy.issuer()]);
+        } else if !provider.issuer.is_empty() {
             document["authorization_servers"] = json!([provider.issuer]);
         }
         if !scopes.is_empty() {
@@ -141,18 +160,23 @@ impl ResourceServer {
             resource_metadata: Some(url.metadata_url.clone()),
             scope: (!suggested.is_empty()).then(|| suggested.join(" ")),
         };
-        Self {
+        let authorization_server = match &proxy {
+            Some(proxy) => Some(Arc::new(AuthorizationServerMetadata::Own(proxy.metadata()))),
+            None => provider
+                .metadata_url
+                .clone()
+                .map(|url| Arc::new(AuthorizationServerMetadata::upstream(url))),
+        };
+        Ok(Self {
             verifier,
             challenge,
             url,
             metadata: bytes::Bytes::from(document.to_string()),
             hierarchy,
             hide_forbidden_tools,
-            authorization_server: provider
-                .metadata_url
-                .clone()
-                .map(|url| Arc::new(AuthorizationServerMetadata::upstream(url))),
-        }
+            authorization_server,
+            proxy,
+        })
     }
 }
 

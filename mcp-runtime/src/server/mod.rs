@@ -35,6 +35,8 @@ pub(crate) struct AuthSettings {
     pub(crate) hide_forbidden_tools: bool,
     /// Every scope a tool declares, for the metadata's `scopes_supported`.
     pub(crate) tool_scopes: Vec<String>,
+    /// Proxy mode: redirect URIs accepted without registration.
+    pub(crate) redirect_uris: Vec<String>,
 }
 
 /// Why a server could not be built.
@@ -95,6 +97,21 @@ impl McpServerBuilder {
     /// with their requirements in the description).
     pub fn hide_unauthorized_tools(mut self, hide: bool) -> Self {
         self.auth_settings.hide_forbidden_tools = hide;
+        self
+    }
+
+    /// Proxy mode ([`Mode::Proxy`](crate::auth::Mode::Proxy)): redirect URIs
+    /// clients may use at `/authorize` without registering them first, e.g.
+    /// a known web client's `https://app.example.com/oauth/callback` or a
+    /// native app's `com.example.app:/callback`. Registered clients may use
+    /// any `https` URI, or `http` on a loopback host, that they registered.
+    pub fn oauth_redirect_uris<S: Into<String>>(
+        mut self,
+        uris: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.auth_settings
+            .redirect_uris
+            .extend(uris.into_iter().map(Into::into));
         self
     }
 
@@ -232,6 +249,9 @@ impl McpServerBuilder {
             OAuthKind::Provider(_) => {}
         }
         let mut auth_settings = self.auth_settings;
+        for uri in &auth_settings.redirect_uris {
+            crate::auth::check_allowed_redirect_uri(uri).map_err(BuildError::Config)?;
+        }
         for tool in &self.tools {
             let rule = tool.access();
             for scope in rule.scopes.iter().chain(&rule.any_scope) {
@@ -382,7 +402,8 @@ impl McpServer {
             name,
             Arc::clone(&settings.hierarchy),
             settings.hide_forbidden_tools,
-        ))))
+            &settings.redirect_uris,
+        )?)))
     }
 
     /// Serves on `HOST`:`PORT` from the environment (default `127.0.0.1:3000`)

@@ -112,6 +112,9 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
                     }));
                 }
             }
+            if let Some(proxy) = &server.proxy {
+                crate::auth::configure_proxy(cfg, proxy);
+            }
         }
         cfg.service(
             web::resource(path).to(move |req: HttpRequest, payload: web::Payload| {

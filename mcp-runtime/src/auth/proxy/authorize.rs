@@ -1,0 +1,359 @@
+//! `GET /authorize` and the provider's callback: the client's redirect URI
+//! and state travel through the provider inside a signed, expiring,
+//! single-use `state`.
+
+use super::OAuthProxy;
+use super::respond::{
+    is_base64url, is_vschar, now, oauth_error, query_params, redirect, untrusted_error,
+    valid_error_text, valid_scope,
+};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use base64::Engine as _;
+use dashmap::mapref::entry::Entry;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use url::Url;
+
+/// How long a sign-in may take between `/authorize` and the callback.
+const STATE_TTL: Duration = Duration::from_secs(600);
+/// Used states remembered until they expire; callbacks are refused beyond this.
+pub(super) const MAX_USED_STATES: usize = 100_000;
+/// Longest client `state` carried through.
+const MAX_STATE_BYTES: usize = 2048;
+/// Longest code relayed.
+const MAX_CODE_BYTES: usize = 4096;
+
+/// Parameters the proxy sets itself on a forwarded authorization request;
+/// configured extra parameters never override them.
+const FORWARDED_PARAMS: [&str; 9] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "scope",
+    "resource",
+    "prompt",
+];
+
+/// What the signed `state` carries through the provider. The client's PKCE
+/// challenge is not in it: it goes to the provider, which checks the
+/// client's verifier itself.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct StateClaims {
+    /// The client's redirect URI, checked when the state was issued.
+    pub(super) redirect_uri: String,
+    /// The client's own `state`, returned to it unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) client_state: Option<String>,
+    pub(super) exp: u64,
+    /// Single-use nonce.
+    pub(super) jti: String,
+}
+
+/// Why a returned state was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum StateRefusal {
+    /// Not ours, altered, or expired.
+    Invalid,
+    /// Already used.
+    Replayed,
+    /// Too many sign-ins in progress to remember another.
+    Busy,
+}
+
+impl OAuthProxy {
+    pub(super) fn authorize(&self, req: &HttpRequest) -> HttpResponse {
+        let Some(params) = query_params(req.query_string()) else {
+            return untrusted_error("parameters must not be repeated");
+        };
+        let get = |name: &str| params.get(name).map(String::as_str);
+        if get("client_id") != Some(self.client_id.as_str()) {
+            return untrusted_error("unknown client_id; register at the registration endpoint");
+        }
+        let Some(redirect_uri) = get("redirect_uri") else {
+            return untrusted_error("redirect_uri is required");
+        };
+        if !self.redirect_allowed(redirect_uri) {
+            tracing::debug!("proxy: refused an authorization request to an unregistered URI");
+            return untrusted_error(
+                "redirect_uri is not registered; register it at the registration endpoint",
+            );
+        }
+        // From here on errors go back to the client's verified redirect URI.
+        let client_state = get("state").filter(|s| s.len() <= MAX_STATE_BYTES);
+        let refuse = |error: &str, description: &str| {
+            self.redirect_error(redirect_uri, error, Some(description), client_state)
+        };
+        if get("state").is_some_and(|s| s.len() > MAX_STATE_BYTES) {
+            return refuse("invalid_request", "state is too long");
+        }
+        match get("response_type") {
+            Some("code") => {}
+            None => return refuse("invalid_request", "response_type is required"),
+            Some(_) => return refuse("unsupported_response_type", "only code is supported"),
+        }
+        let Some(code_challenge) = get("code_challenge") else {
+            return refuse("invalid_request", "PKCE is required: send code_challenge");
+        };
+        if get("code_challenge_method") != Some("S256") {
+            return refuse("invalid_request", "PKCE code_challenge_method must be S256");
+        }
+        if code_challenge.len() != 43 || !code_challenge.bytes().all(is_base64url) {
+            return refuse(
+                "invalid_request",
+                "code_challenge must be a base64url SHA-256",
+            );
+        }
+        let scope = get("scope");
+        if scope.is_some_and(|s| !valid_scope(s)) {
+            return refuse("invalid_scope", "scope is malformed");
+        }
+        let resource = get("resource");
+        if resource.is_some_and(|r| !self.is_our_resource(r)) {
+            return refuse("invalid_target", "tokens are issued only for this server");
+        }
+        let prompt = get("prompt").filter(|p| p.len() <= 64 && valid_scope(p));
+        let Ok(state) = self.sign_state(redirect_uri, client_state) else {
+            return refuse("server_error", "the sign-in could not be started");
+        };
+        let mut upstream = self.authorization_endpoint.clone();
+        {
+            let mut query = upstream.query_pairs_mut();
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &self.client_id)
+                .append_pair("redirect_uri", &self.callback_url)
+                .append_pair("state", &state)
+                .append_pair("code_challenge", code_challenge)
+                .append_pair("code_challenge_method", "S256");
+            for (name, value) in [("scope", scope), ("resource", resource), ("prompt", prompt)] {
+                if let Some(value) = value {
+                    query.append_pair(name, value);
+                }
+            }
+            for (name, value) in &self.authorize_params {
+                if !FORWARDED_PARAMS.contains(&name.as_str()) {
+                    query.append_pair(name, value);
+                }
+            }
+        }
+        redirect(upstream.as_str())
+    }
+
+    /// Whether `resource` names this server's MCP endpoint.
+    pub(super) fn is_our_resource(&self, resource: &str) -> bool {
+        resource == self.resource || resource.strip_suffix('/') == Some(self.resource.as_str())
+    }
+
+    /// A 302 to the client's verified redirect URI with an OAuth error.
+    fn redirect_error(
+        &self,
+        redirect_uri: &str,
+        error: &str,
+        description: Option<&str>,
+        client_state: Option<&str>,
+    ) -> HttpResponse {
+        let Ok(mut target) = Url::parse(redirect_uri) else {
+            return untrusted_error("redirect_uri is not a URL");
+        };
+        {
+            let mut query = target.query_pairs_mut();
+            query.append_pair("error", error);
+            if let Some(description) = description {
+                query.append_pair("error_description", description);
+            }
+            if let Some(state) = client_state {
+                query.append_pair("state", state);
+            }
+            query.append_pair("iss", &self.issuer);
+        }
+        redirect(target.as_str())
+    }
+
+    pub(super) fn sign_state(
+        &self,
+        redirect_uri: &str,
+        client_state: Option<&str>,
+    ) -> Result<String, ()> {
+        let mut nonce = [0u8; 16];
+        rand::rng().fill_bytes(&mut nonce);
+        let claims = StateClaims {
+            redirect_uri: redirect_uri.to_owned(),
+            client_state: client_state.map(str::to_owned),
+            exp: now().saturating_add(STATE_TTL.as_secs()),
+            jti: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(nonce),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)
+            .map_err(|_| ())
+    }
+
+    /// Checks a returned state's signature and expiry, and uses it up.
+    pub(super) fn redeem_state(&self, state: &str) -> Result<StateClaims, StateRefusal> {
+        if state.len() > 4 * MAX_STATE_BYTES + 1024 {
+            return Err(StateRefusal::Invalid);
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_aud = false;
+        let claims = jsonwebtoken::decode::<StateClaims>(state, &self.decoding_key, &validation)
+            .map_err(|_| StateRefusal::Invalid)?
+            .claims;
+        let now = now();
+        if claims.exp <= now {
+            return Err(StateRefusal::Invalid);
+        }
+        if self.used_states.len() >= MAX_USED_STATES {
+            self.used_states.retain(|_, expires| *expires > now);
+            if self.used_states.len() >= MAX_USED_STATES {
+                return Err(StateRefusal::Busy);
+            }
+        }
+        match self.used_states.entry(claims.jti.clone()) {
+            Entry::Occupied(_) => Err(StateRefusal::Replayed),
+            Entry::Vacant(slot) => {
+                slot.insert(claims.exp);
+                Ok(claims)
+            }
+        }
+    }
+
+    pub(super) fn callback(&self, req: &HttpRequest) -> HttpResponse {
+        let Some(params) = query_params(req.query_string()) else {
+            return untrusted_error("parameters must not be repeated");
+        };
+        let get = |name: &str| params.get(name).map(String::as_str);
+        let Some(state) = get("state") else {
+            return untrusted_error("the authorization response has no state");
+        };
+        let claims = match self.redeem_state(state) {
+            Ok(claims) => claims,
+            Err(StateRefusal::Invalid) => {
+                tracing::debug!("proxy: refused a callback with an invalid or expired state");
+                return untrusted_error("the state is invalid or expired; sign in again");
+            }
+            Err(StateRefusal::Replayed) => {
+                tracing::warn!("proxy: refused a replayed authorization response");
+                return untrusted_error("this authorization response was already used");
+            }
+            Err(StateRefusal::Busy) => {
+                tracing::warn!("proxy: too many sign-ins in progress; refused a callback");
+                let mut response = oauth_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "too many sign-ins in progress; try again later",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                return response;
+            }
+        };
+        let client_state = claims.client_state.as_deref();
+        let refuse = |error: &str, description: Option<&str>| {
+            self.redirect_error(&claims.redirect_uri, error, description, client_state)
+        };
+        // RFC 9207: a response naming another issuer is not the provider's.
+        if get("iss").is_some_and(|iss| {
+            iss.trim_end_matches('/') != self.upstream_issuer.trim_end_matches('/')
+        }) {
+            tracing::warn!("proxy: the authorization response names another issuer");
+            return refuse(
+                "server_error",
+                Some("the response came from another issuer"),
+            );
+        }
+        if let Some(error) = get("error") {
+            let error = if error.len() <= 64 && valid_error_text(error) {
+                error
+            } else {
+                "server_error"
+            };
+            let description =
+                get("error_description").filter(|d| d.len() <= 512 && valid_error_text(d));
+            return refuse(error, description);
+        }
+        let Some(code) = get("code") else {
+            return refuse(
+                "server_error",
+                Some("the provider sent neither code nor error"),
+            );
+        };
+        if code.is_empty() || code.len() > MAX_CODE_BYTES || !code.bytes().all(is_vschar) {
+            return refuse("server_error", Some("the provider sent a malformed code"));
+        }
+        let Ok(mut target) = Url::parse(&claims.redirect_uri) else {
+            return untrusted_error("redirect_uri is not a URL");
+        };
+        {
+            let mut query = target.query_pairs_mut();
+            query.append_pair("code", code);
+            if let Some(state) = client_state {
+                query.append_pair("state", state);
+            }
+            query.append_pair("iss", &self.issuer);
+        }
+        redirect(target.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::new_proxy;
+    use super::*;
+
+    #[test]
+    fn states_are_signed_expiring_and_single_use() {
+        let proxy = new_proxy();
+        let state = proxy
+            .sign_state("https://app.example/cb", Some("xyz"))
+            .expect("signed");
+        let claims = proxy.redeem_state(&state).expect("valid");
+        assert_eq!(claims.redirect_uri, "https://app.example/cb");
+        assert_eq!(claims.client_state.as_deref(), Some("xyz"));
+        assert_eq!(
+            proxy.redeem_state(&state).unwrap_err(),
+            StateRefusal::Replayed
+        );
+
+        // Another process's key is refused.
+        let other = new_proxy()
+            .sign_state("https://app.example/cb", None)
+            .unwrap();
+        assert_eq!(
+            proxy.redeem_state(&other).unwrap_err(),
+            StateRefusal::Invalid
+        );
+        let expired = StateClaims {
+            redirect_uri: "https://app.example/cb".into(),
+            client_state: None,
+            exp: now() - 1,
+            jti: "j".into(),
+        };
+        let expired = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &expired,
+            &proxy.encoding_key,
+        )
+        .unwrap();
+        assert_eq!(
+            proxy.redeem_state(&expired).unwrap_err(),
+            StateRefusal::Invalid
+        );
+        // An unsigned ("alg": "none") state is refused.
+        let unsigned = format!(
+            "{}.{}.",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            state.split('.').nth(1).unwrap()
+        );
+        assert_eq!(
+            proxy.redeem_state(&unsigned).unwrap_err(),
+            StateRefusal::Invalid
+        );
+    }
+}

@@ -1,0 +1,309 @@
+//! Proxy mode: this server is the authorization server MCP clients see.
+//!
+//! Providers that cannot register MCP clients dynamically get one
+//! pre-registered confidential client; the proxy lends its id to every MCP
+//! client and keeps its secret to itself:
+//!
+//! - `POST /register` (RFC 7591) remembers the client's redirect URIs and
+//!   answers with the configured client id, never a secret;
+//! - `GET /authorize` checks the client id, the redirect URI (registered here,
+//!   or on the server's allow-list) and PKCE (S256 only), then forwards to the
+//!   provider with this server's callback as redirect URI, the client's own
+//!   PKCE challenge, and a signed, expiring `state` carrying the client's
+//!   redirect URI and state;
+//! - `GET /oauth/callback` verifies that state (signature, expiry, single use)
+//!   and sends the provider's code (or error) on to the client;
+//! - `POST /token` forwards the client's code exchange or refresh with the
+//!   server's client credentials, and passes the provider's answer back.
+//!
+//! PKCE runs end to end: the provider checks the client's verifier against
+//! the client's challenge, so a code is useless to anyone but the client that
+//! started the flow. Registrations and the state key live in memory: a restart
+//! forgets registrations (clients must register again) and invalidates
+//! sign-ins in progress; replicas behind a load balancer need sticky sessions.
+
+mod authorize;
+mod register;
+mod respond;
+mod token;
+
+pub(crate) use register::check_allowed_redirect_uri;
+
+use super::provider::{Provider, Secret};
+use actix_web::http::Method;
+use actix_web::{HttpRequest, web};
+use bytes::Bytes;
+use dashmap::DashMap;
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use rand::RngCore as _;
+use respond::{method_not_allowed, preflight, with_cors};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// Where clients register (RFC 7591), in proxy mode.
+pub const PROXY_REGISTER_PATH: &str = "/register";
+/// Where clients start a sign-in, in proxy mode.
+pub const PROXY_AUTHORIZE_PATH: &str = "/authorize";
+/// Where the provider sends the user back, in proxy mode: register
+/// `{public URL origin}/oauth/callback` as the redirect URI of the server's
+/// client at the provider.
+pub const PROXY_CALLBACK_PATH: &str = "/oauth/callback";
+/// Where clients exchange codes and refresh tokens, in proxy mode.
+pub const PROXY_TOKEN_PATH: &str = "/token";
+
+/// Deadline of a forwarded token request.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The authorization server this server plays in proxy mode.
+pub(crate) struct OAuthProxy {
+    /// This server's origin: the issuer clients see.
+    issuer: String,
+    /// `{issuer}/oauth/callback`, the redirect URI registered at the provider.
+    callback_url: String,
+    /// The MCP endpoint URL: the only `resource` tokens are asked for.
+    resource: String,
+    /// The provider's issuer, to check RFC 9207 `iss` in its responses.
+    upstream_issuer: String,
+    client_id: String,
+    client_secret: Option<Secret>,
+    authorization_endpoint: Url,
+    token_endpoint: String,
+    authorize_params: Vec<(String, String)>,
+    /// Redirect URIs accepted without registration.
+    allowed_redirect_uris: Vec<String>,
+    /// Registered redirect URI -> expiry (unix seconds).
+    registered: DashMap<String, u64>,
+    /// Nonce (`jti`) of each used state -> its expiry.
+    used_states: DashMap<String, u64>,
+    encoding_key: EncodingKey,
+    decoding_key: DecodingKey,
+    http: reqwest::Client,
+    /// Our RFC 8414 metadata, rendered once.
+    metadata: Bytes,
+}
+
+impl OAuthProxy {
+    /// The proxy of a server whose MCP endpoint is `resource`, or what is
+    /// missing from the provider's configuration.
+    pub(crate) fn new(
+        provider: &Provider,
+        resource: &str,
+        scopes_supported: &[String],
+        allowed_redirect_uris: &[String],
+    ) -> Result<Self, String> {
+        let resource_url = Url::parse(resource)
+            .map_err(|e| format!("proxy mode: the server URL `{resource}` is not a URL ({e})"))?;
+        let issuer = resource_url.origin().ascii_serialization();
+        let name = &provider.name;
+        let client_id = provider
+            .client_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "proxy mode: the `{name}` provider has no client id; configure the client \
+                     registered for this server at the provider"
+                )
+            })?;
+        let endpoint = |value: Option<&String>, what: &str| -> Result<Url, String> {
+            let value =
+                value.ok_or_else(|| format!("proxy mode: the `{name}` provider has no {what}"))?;
+            let url = Url::parse(value)
+                .map_err(|e| format!("proxy mode: the {what} `{value}` is not a URL ({e})"))?;
+            if !matches!(url.scheme(), "http" | "https")
+                || url.host_str().is_none()
+                || url.fragment().is_some()
+            {
+                return Err(format!(
+                    "proxy mode: the {what} `{value}` must be an http(s) URL without fragment"
+                ));
+            }
+            Ok(url)
+        };
+        let authorization_endpoint = endpoint(
+            provider.authorization_endpoint.as_ref(),
+            "authorization endpoint",
+        )?;
+        let token_endpoint =
+            endpoint(provider.token_endpoint.as_ref(), "token endpoint")?.to_string();
+        for uri in allowed_redirect_uris {
+            check_allowed_redirect_uri(uri)?;
+        }
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        let http = reqwest::Client::builder()
+            .timeout(UPSTREAM_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|_| "proxy mode: the HTTP client could not be built".to_owned())?;
+        let mut metadata = json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}{PROXY_AUTHORIZE_PATH}"),
+            "token_endpoint": format!("{issuer}{PROXY_TOKEN_PATH}"),
+            "registration_endpoint": format!("{issuer}{PROXY_REGISTER_PATH}"),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": register::GRANT_TYPES,
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "authorization_response_iss_parameter_supported": true,
+        });
+        if !scopes_supported.is_empty() {
+            metadata["scopes_supported"] = json!(scopes_supported);
+        }
+        Ok(Self {
+            callback_url: format!("{issuer}{PROXY_CALLBACK_PATH}"),
+            issuer,
+            resource: resource.to_owned(),
+            upstream_issuer: provider.issuer.clone(),
+            client_id,
+            client_secret: provider.client_secret.clone(),
+            authorization_endpoint,
+            token_endpoint,
+            authorize_params: provider.authorize_params.clone(),
+            allowed_redirect_uris: allowed_redirect_uris.to_vec(),
+            registered: DashMap::new(),
+            used_states: DashMap::new(),
+            encoding_key: EncodingKey::from_secret(&key),
+            decoding_key: DecodingKey::from_secret(&key),
+            http,
+            metadata: Bytes::from(metadata.to_string()),
+        })
+    }
+
+    /// The issuer clients see: this server's origin.
+    pub(crate) fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Our RFC 8414 metadata document.
+    pub(crate) fn metadata(&self) -> Bytes {
+        self.metadata.clone()
+    }
+}
+
+/// Registers the proxy's routes.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
+    let p = Arc::clone(proxy);
+    cfg.service(web::resource(PROXY_REGISTER_PATH).to(
+        move |req: HttpRequest, payload: web::Payload| {
+            let p = Arc::clone(&p);
+            async move {
+                match *req.method() {
+                    Method::POST => with_cors(p.register(req, payload).await),
+                    Method::OPTIONS => preflight(),
+                    _ => method_not_allowed("POST, OPTIONS"),
+                }
+            }
+        },
+    ));
+    let p = Arc::clone(proxy);
+    cfg.service(
+        web::resource(PROXY_AUTHORIZE_PATH).to(move |req: HttpRequest| {
+            let p = Arc::clone(&p);
+            async move {
+                match *req.method() {
+                    Method::GET => p.authorize(&req),
+                    _ => method_not_allowed("GET"),
+                }
+            }
+        }),
+    );
+    let p = Arc::clone(proxy);
+    cfg.service(
+        web::resource(PROXY_CALLBACK_PATH).to(move |req: HttpRequest| {
+            let p = Arc::clone(&p);
+            async move {
+                match *req.method() {
+                    Method::GET => p.callback(&req),
+                    _ => method_not_allowed("GET"),
+                }
+            }
+        }),
+    );
+    let p = Arc::clone(proxy);
+    cfg.service(web::resource(PROXY_TOKEN_PATH).to(
+        move |req: HttpRequest, payload: web::Payload| {
+            let p = Arc::clone(&p);
+            async move {
+                match *req.method() {
+                    Method::POST => with_cors(p.token(req, payload).await),
+                    Method::OPTIONS => preflight(),
+                    _ => method_not_allowed("POST, OPTIONS"),
+                }
+            }
+        },
+    ));
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::auth::CustomProvider;
+    use serde_json::Value;
+
+    pub(in crate::auth::proxy) fn new_proxy() -> OAuthProxy {
+        let provider = CustomProvider::new("https://id.example.com")
+            .jwks_url("https://id.example.com/jwks")
+            .authorization_endpoint("https://id.example.com/authorize")
+            .token_endpoint("https://id.example.com/token")
+            .client("mcp", "s3cret")
+            .build()
+            .expect("a proxy-mode provider");
+        OAuthProxy::new(
+            &provider,
+            "https://mcp.example.com/mcp",
+            &["tasks:read".to_owned()],
+            &["com.example.app:/cb".to_owned()],
+        )
+        .expect("a proxy")
+    }
+
+    #[test]
+    fn metadata_names_this_server_and_never_the_secret() {
+        let proxy = new_proxy();
+        let document: Value = serde_json::from_slice(&proxy.metadata()).unwrap();
+        assert_eq!(document["issuer"], "https://mcp.example.com");
+        assert_eq!(
+            document["authorization_endpoint"],
+            "https://mcp.example.com/authorize"
+        );
+        assert_eq!(document["token_endpoint"], "https://mcp.example.com/token");
+        assert_eq!(
+            document["registration_endpoint"],
+            "https://mcp.example.com/register"
+        );
+        assert_eq!(
+            document["code_challenge_methods_supported"],
+            json!(["S256"])
+        );
+        assert_eq!(document["scopes_supported"], json!(["tasks:read"]));
+        assert!(!document.to_string().contains("s3cret"));
+        assert_eq!(proxy.callback_url, "https://mcp.example.com/oauth/callback");
+    }
+
+    #[test]
+    fn a_proxy_needs_the_providers_client_and_endpoints() {
+        let mut provider = CustomProvider::new("https://id.example.com")
+            .jwks_url("https://id.example.com/jwks")
+            .build()
+            .unwrap();
+        let new = |p: &Provider| OAuthProxy::new(p, "https://mcp.example.com/mcp", &[], &[]);
+        assert!(new(&provider).err().unwrap().contains("client id"));
+        provider.client_id = Some("mcp".into());
+        assert!(
+            new(&provider)
+                .err()
+                .unwrap()
+                .contains("authorization endpoint")
+        );
+        provider.authorization_endpoint = Some("ftp://id.example.com/authorize".into());
+        assert!(new(&provider).err().unwrap().contains("http(s)"));
+        provider.authorization_endpoint = Some("https://id.example.com/authorize".into());
+        assert!(new(&provider).err().unwrap().contains("token endpoint"));
+        provider.token_endpoint = Some("https://id.example.com/token".into());
+        assert!(new(&provider).is_ok());
+    }
+}

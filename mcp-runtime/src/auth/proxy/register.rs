@@ -1,0 +1,272 @@
+//! `POST /register` (RFC 7591): every client gets the server's client id and
+//! no secret; its redirect URIs are remembered for `/authorize`.
+
+use super::OAuthProxy;
+use super::respond::{bad_request, has_content_type, no_store, now, read_limited};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+use std::time::Duration;
+use url::{Host, Url};
+
+/// How long a registered redirect URI is remembered (re-registering renews it).
+const REGISTRATION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Registered redirect URIs kept; the oldest go first beyond this.
+pub(super) const MAX_REGISTERED: usize = 10_000;
+/// Redirect URIs per registration.
+const MAX_REDIRECT_URIS: usize = 10;
+/// Longest redirect URI accepted.
+const MAX_URI_BYTES: usize = 2048;
+/// Largest registration request.
+const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// Grant types a registered client may use.
+pub(super) const GRANT_TYPES: [&str; 2] = ["authorization_code", "refresh_token"];
+
+impl OAuthProxy {
+    pub(super) async fn register(&self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+        let invalid = |why: &str| bad_request("invalid_client_metadata", why);
+        if !has_content_type(&req, "application/json") {
+            return invalid("Content-Type must be application/json");
+        }
+        let Ok(body) = read_limited(payload, MAX_REQUEST_BYTES).await else {
+            return invalid("the registration request could not be read (at most 16 KiB)");
+        };
+        let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(&body) else {
+            return invalid("the registration request must be a JSON object");
+        };
+        let redirect_uris = match request.get("redirect_uris") {
+            Some(Value::Array(uris)) if !uris.is_empty() && uris.len() <= MAX_REDIRECT_URIS => {
+                let mut checked = Vec::with_capacity(uris.len());
+                for uri in uris {
+                    let Some(uri) = uri.as_str() else {
+                        return bad_request(
+                            "invalid_redirect_uri",
+                            "redirect_uris must be strings",
+                        );
+                    };
+                    if let Err(why) = check_registered_redirect_uri(uri) {
+                        return bad_request("invalid_redirect_uri", why);
+                    }
+                    checked.push(uri.to_owned());
+                }
+                checked
+            }
+            _ => {
+                return bad_request(
+                    "invalid_redirect_uri",
+                    format!("redirect_uris must list 1 to {MAX_REDIRECT_URIS} URIs"),
+                );
+            }
+        };
+        let Ok(grant_types) = string_list(request.get("grant_types"), &GRANT_TYPES) else {
+            return invalid("grant_types may hold only authorization_code and refresh_token");
+        };
+        let Ok(response_types) = string_list(request.get("response_types"), &["code"]) else {
+            return invalid("response_types may hold only code");
+        };
+        let now = now();
+        self.remember(&redirect_uris, now);
+        // A public client: PKCE protects its codes, and the server's own
+        // secret never leaves the server.
+        let mut answer = json!({
+            "client_id": self.client_id,
+            "client_id_issued_at": now,
+            "redirect_uris": redirect_uris,
+            "token_endpoint_auth_method": "none",
+            "grant_types": grant_types,
+            "response_types": response_types,
+        });
+        for field in ["client_name", "scope"] {
+            if let Some(Value::String(value)) = request.get(field)
+                && value.len() <= 1024
+            {
+                answer[field] = json!(value);
+            }
+        }
+        tracing::debug!(
+            redirect_uris = redirect_uris.len(),
+            "proxy: registered a client"
+        );
+        let mut response = HttpResponse::Created()
+            .content_type("application/json")
+            .body(answer.to_string());
+        no_store(&mut response);
+        response
+    }
+
+    /// Remembers registered redirect URIs, dropping expired and then the
+    /// oldest entries when the store is full.
+    pub(super) fn remember(&self, uris: &[String], now: u64) {
+        if self.registered.len() + uris.len() > MAX_REGISTERED {
+            self.registered.retain(|_, expires| *expires > now);
+        }
+        let overflow = (self.registered.len() + uris.len()).saturating_sub(MAX_REGISTERED);
+        if overflow > 0 {
+            // Evict a tenth at once so a flood does not rescan on every request.
+            let mut entries: Vec<(u64, String)> = self
+                .registered
+                .iter()
+                .map(|e| (*e.value(), e.key().clone()))
+                .collect();
+            entries.sort_unstable();
+            for (_, uri) in entries.into_iter().take(overflow + MAX_REGISTERED / 10) {
+                self.registered.remove(&uri);
+            }
+        }
+        let expires = now.saturating_add(REGISTRATION_TTL.as_secs());
+        for uri in uris {
+            self.registered.insert(uri.clone(), expires);
+        }
+    }
+
+    /// Whether `uri` may receive codes: allowed, or registered and not expired.
+    pub(super) fn redirect_allowed(&self, uri: &str) -> bool {
+        self.allowed_redirect_uris.iter().any(|u| u == uri)
+            || self
+                .registered
+                .get(uri)
+                .is_some_and(|expires| *expires > now())
+    }
+}
+
+/// An array of strings drawn from `allowed`; absent means all of `allowed`.
+fn string_list(value: Option<&Value>, allowed: &[&str]) -> Result<Vec<String>, ()> {
+    match value {
+        None | Some(Value::Null) => Ok(allowed.iter().map(|s| (*s).to_owned()).collect()),
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|item| match item.as_str() {
+                Some(s) if allowed.contains(&s) => Ok(s.to_owned()),
+                _ => Err(()),
+            })
+            .collect(),
+        Some(_) => Err(()),
+    }
+}
+
+/// A redirect URI a client may register: `https`, or `http` on a loopback
+/// host (RFC 8252 §7.3), absolute, without fragment or user info.
+pub(crate) fn check_registered_redirect_uri(uri: &str) -> Result<(), String> {
+    let url = parse_redirect_uri(uri)?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        "http" => Err(format!(
+            "redirect URI `{}` uses http on a non-loopback host; use https, or \
+             http://127.0.0.1, http://[::1] or http://localhost",
+            shown(uri)
+        )),
+        _ => Err(format!(
+            "redirect URI `{}` must be https, or http on a loopback host",
+            shown(uri)
+        )),
+    }
+}
+
+/// A redirect URI the operator may allow without registration: any absolute
+/// URI without fragment or user info (private-use schemes such as
+/// `com.example.app:/callback` included), but never plain http off loopback,
+/// nor a script or local one.
+pub(crate) fn check_allowed_redirect_uri(uri: &str) -> Result<(), String> {
+    let url = parse_redirect_uri(uri)?;
+    if matches!(
+        url.scheme(),
+        "javascript" | "data" | "file" | "vbscript" | "blob" | "about"
+    ) || (url.scheme() == "http" && !is_loopback(&url))
+    {
+        return Err(format!(
+            "allowed redirect URI `{}` must be https, http on a loopback host, or an app's \
+             private-use scheme",
+            shown(uri)
+        ));
+    }
+    Ok(())
+}
+
+fn parse_redirect_uri(uri: &str) -> Result<Url, String> {
+    if uri.len() > MAX_URI_BYTES {
+        return Err(format!("redirect URI is longer than {MAX_URI_BYTES} bytes"));
+    }
+    let shown = shown(uri);
+    let url = Url::parse(uri)
+        .map_err(|e| format!("redirect URI `{shown}` is not an absolute URI ({e})"))?;
+    if uri.contains('#') || url.fragment().is_some() {
+        return Err(format!("redirect URI `{shown}` must not have a fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("redirect URI `{shown}` must not carry user info"));
+    }
+    if matches!(url.scheme(), "http" | "https") && url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("redirect URI `{shown}` has no host"));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// A client-supplied URI for an error message: bounded, printable.
+fn shown(uri: &str) -> String {
+    uri.chars()
+        .take(200)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::new_proxy;
+    use super::*;
+
+    #[test]
+    fn redirect_uris_are_https_or_loopback_without_fragments() {
+        for ok in [
+            "https://app.example/cb",
+            "https://app.example/cb?x=1",
+            "http://127.0.0.1:7777/callback",
+            "http://[::1]/cb",
+            "http://localhost:3000/cb",
+        ] {
+            assert_eq!(check_registered_redirect_uri(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://app.example/cb",
+            "http://127.0.0.1.evil.example/cb",
+            "https://app.example/cb#frag",
+            "https://app.example/cb#",
+            "https://user:pw@app.example/cb",
+            "javascript:alert(1)",
+            "com.example.app:/cb",
+            "/relative",
+            "",
+        ] {
+            assert!(check_registered_redirect_uri(bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_allowed_redirect_uri("com.example.app:/cb"), Ok(()));
+        assert!(check_allowed_redirect_uri("javascript:alert(1)").is_err());
+        assert!(check_allowed_redirect_uri("http://app.example/cb").is_err());
+    }
+
+    #[test]
+    fn registrations_are_bounded_and_the_allow_list_needs_none() {
+        let proxy = new_proxy();
+        let now = now();
+        for i in 0..MAX_REGISTERED + 5 {
+            proxy.remember(&[format!("https://app{i}.example/cb")], now + i as u64);
+        }
+        assert!(proxy.registered.len() <= MAX_REGISTERED);
+        let newest = format!("https://app{}.example/cb", MAX_REGISTERED + 4);
+        assert!(proxy.redirect_allowed(&newest));
+        assert!(
+            !proxy.redirect_allowed("https://app0.example/cb"),
+            "evicted"
+        );
+        assert!(proxy.redirect_allowed("com.example.app:/cb"));
+        assert!(!proxy.redirect_allowed("https://never.example/cb"));
+    }
+}

@@ -1,0 +1,180 @@
+//! Small shared pieces of the proxy: parameter parsing, character rules,
+//! bounded body reads, and the responses it sends.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt as _;
+use serde_json::json;
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Longest scope accepted.
+const MAX_SCOPE_BYTES: usize = 2048;
+
+/// Seconds since the Unix epoch.
+pub(super) fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A query or form as a map; `None` if a parameter is repeated (RFC 6749 §3.1).
+pub(super) fn query_params(query: &str) -> Option<HashMap<String, String>> {
+    let mut params = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if params
+            .insert(name.into_owned(), value.into_owned())
+            .is_some()
+        {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+pub(super) fn is_base64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// RFC 7636 §4.1 unreserved characters.
+pub(super) fn is_pkce_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// RFC 6749 VSCHAR.
+pub(super) fn is_vschar(b: u8) -> bool {
+    (0x20..=0x7e).contains(&b)
+}
+
+/// RFC 6749 §3.3: space-separated NQCHAR tokens.
+pub(super) fn valid_scope(scope: &str) -> bool {
+    scope.len() <= MAX_SCOPE_BYTES
+        && scope
+            .bytes()
+            .all(|b| b == b' ' || (b != b'"' && b != b'\\' && (0x21..=0x7e).contains(&b)))
+}
+
+/// RFC 6749 §4.1.2.1: `error` and `error_description` characters.
+pub(super) fn valid_error_text(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+}
+
+pub(super) fn has_content_type(req: &HttpRequest, expected: &str) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
+}
+
+/// The request body, or `Err` if it is unreadable or longer than `limit`.
+pub(super) async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Bytes, ()> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ())?;
+        if body.len() + chunk.len() > limit {
+            return Err(());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// `Cache-Control: no-store` (and `Pragma: no-cache`) on anything carrying
+/// codes, tokens or client information.
+pub(super) fn no_store(response: &mut HttpResponse) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// An OAuth error as JSON (RFC 6749 §5.2).
+pub(super) fn oauth_error(
+    status: StatusCode,
+    error: &str,
+    description: impl Into<String>,
+) -> HttpResponse {
+    let body = json!({"error": error, "error_description": description.into()});
+    let mut response = HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body.to_string());
+    no_store(&mut response);
+    response
+}
+
+/// A 400 OAuth error.
+pub(super) fn bad_request(error: &str, description: impl Into<String>) -> HttpResponse {
+    oauth_error(StatusCode::BAD_REQUEST, error, description)
+}
+
+/// An authorization error before the redirect URI is trusted: shown to the
+/// user agent, never redirected (RFC 6749 §4.1.2.1).
+pub(super) fn untrusted_error(description: &str) -> HttpResponse {
+    bad_request("invalid_request", description)
+}
+
+/// A 302 to `location`, which must not be cached or leak through `Referer`.
+pub(super) fn redirect(location: &str) -> HttpResponse {
+    let Ok(location) = HeaderValue::from_str(location) else {
+        return oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "the redirect could not be built",
+        );
+    };
+    let mut response = HttpResponse::Found().finish();
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, location);
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    no_store(&mut response);
+    response
+}
+
+/// Browser clients call `/register` and `/token` from other origins; neither
+/// uses cookies, so any origin may read the answer.
+pub(super) fn with_cors(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+/// The answer to a CORS preflight of `/register` or `/token`.
+pub(super) fn preflight() -> HttpResponse {
+    let mut response = with_cors(HttpResponse::NoContent().finish());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type, authorization, mcp-protocol-version"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    response
+}
+
+pub(super) fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    let mut response = oauth_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request",
+        "method not allowed",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}

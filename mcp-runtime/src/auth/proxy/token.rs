@@ -1,0 +1,154 @@
+//! `POST /token`: the client's code exchange or refresh, forwarded with the
+//! server's client credentials; the provider's answer comes back as it is.
+
+use super::OAuthProxy;
+use super::respond::{
+    bad_request, has_content_type, is_pkce_char, no_store, oauth_error, query_params, read_limited,
+    valid_scope,
+};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::{Bytes, BytesMut};
+
+/// Largest token request.
+const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// Largest token response relayed from the provider.
+const MAX_UPSTREAM_BYTES: usize = 64 * 1024;
+
+impl OAuthProxy {
+    pub(super) async fn token(&self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+        if !has_content_type(&req, "application/x-www-form-urlencoded") {
+            return bad_request(
+                "invalid_request",
+                "Content-Type must be application/x-www-form-urlencoded",
+            );
+        }
+        let Ok(body) = read_limited(payload, MAX_REQUEST_BYTES).await else {
+            return bad_request("invalid_request", "unreadable request (at most 16 KiB)");
+        };
+        let Some(params) = std::str::from_utf8(&body).ok().and_then(query_params) else {
+            return bad_request("invalid_request", "a form without repeated parameters");
+        };
+        let get = |name: &str| params.get(name).map(String::as_str);
+        if get("client_id").is_some_and(|id| id != self.client_id) {
+            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
+        }
+        let resource = get("resource");
+        if resource.is_some_and(|r| !self.is_our_resource(r)) {
+            return bad_request("invalid_target", "tokens are issued only for this server");
+        }
+        // Only what the grant needs is forwarded; the client's redirect URI
+        // is replaced by the one the provider knows, this server's callback.
+        let mut form: Vec<(&str, &str)> = Vec::with_capacity(6);
+        match get("grant_type") {
+            Some("authorization_code") => {
+                let (Some(code), Some(verifier)) = (get("code"), get("code_verifier")) else {
+                    return bad_request("invalid_request", "code and code_verifier are required");
+                };
+                if !(43..=128).contains(&verifier.len()) || !verifier.bytes().all(is_pkce_char) {
+                    return bad_request("invalid_request", "code_verifier is malformed");
+                }
+                form.extend([
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("code_verifier", verifier),
+                    ("redirect_uri", self.callback_url.as_str()),
+                ]);
+            }
+            Some("refresh_token") => {
+                let Some(refresh_token) = get("refresh_token") else {
+                    return bad_request("invalid_request", "refresh_token is required");
+                };
+                form.extend([
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token),
+                ]);
+                if let Some(scope) = get("scope") {
+                    if !valid_scope(scope) {
+                        return bad_request("invalid_scope", "scope is malformed");
+                    }
+                    form.push(("scope", scope));
+                }
+            }
+            None => return bad_request("invalid_request", "grant_type is required"),
+            Some(_) => {
+                return bad_request(
+                    "unsupported_grant_type",
+                    "only authorization_code and refresh_token are supported",
+                );
+            }
+        }
+        if let Some(resource) = resource {
+            form.push(("resource", resource));
+        }
+        let mut request = self
+            .http
+            .post(&self.token_endpoint)
+            .header(header::ACCEPT.as_str(), "application/json");
+        match &self.client_secret {
+            // RFC 6749 §2.3.1: both halves form-encoded before Basic.
+            Some(secret) => {
+                let encode = |s: &str| -> String {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+                };
+                request =
+                    request.basic_auth(encode(&self.client_id), Some(encode(secret.expose())));
+            }
+            None => form.push(("client_id", self.client_id.as_str())),
+        }
+        let Ok(response) = request.form(&form).send().await else {
+            tracing::warn!("proxy: the identity provider's token endpoint is unreachable");
+            return unavailable("the identity provider could not be reached");
+        };
+        let status = StatusCode::from_u16(response.status().as_u16())
+            .ok()
+            .filter(|s| s.is_success() || s.is_client_error() || s.is_server_error());
+        let Some(status) = status else {
+            tracing::warn!(status = %response.status(), "proxy: unexpected token endpoint status");
+            return unavailable("the identity provider answered unexpectedly");
+        };
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE.as_str())
+            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
+            .unwrap_or_else(|| HeaderValue::from_static("application/json"));
+        let Ok(body) = read_upstream(response).await else {
+            tracing::warn!("proxy: the identity provider's token answer could not be read");
+            return unavailable("the identity provider's answer could not be read");
+        };
+        // The status only: the body may hold tokens.
+        tracing::debug!(%status, "proxy: relayed a token response");
+        let mut response = HttpResponse::build(status).body(body);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type);
+        no_store(&mut response);
+        response
+    }
+}
+
+fn unavailable(description: &str) -> HttpResponse {
+    oauth_error(
+        StatusCode::BAD_GATEWAY,
+        "temporarily_unavailable",
+        description,
+    )
+}
+
+async fn read_upstream(mut response: reqwest::Response) -> Result<Bytes, ()> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_UPSTREAM_BYTES as u64)
+    {
+        return Err(());
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|_| ())? {
+        if body.len() + chunk.len() > MAX_UPSTREAM_BYTES {
+            return Err(());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

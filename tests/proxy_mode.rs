@@ -1,0 +1,954 @@
+//! Proxy mode against a real OpenID provider (npm `oidc-provider` on
+//! loopback, with one confidential client whose redirect URI is this server's
+//! callback): the server is the authorization server MCP clients see. The
+//! TypeScript SDK's own OAuth client discovers it, registers, signs in with
+//! PKCE through it and calls a scoped tool; tampered or replayed states,
+//! unregistered redirect URIs and requests without PKCE S256 are refused;
+//! the provider's token answers come back as they are.
+
+mod support;
+
+use mcp_runtime::auth::{CustomProvider, Mode, PROXY_CALLBACK_PATH};
+use mcp_runtime::prelude::*;
+use reqwest::Url;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::OnceLock;
+use support::Idp;
+
+const CLIENT_ID: &str = "mcp-proxy";
+const CLIENT_SECRET: &str = "mcp-proxy-secret-4f1c";
+/// Accepted at `/authorize` without registration.
+const ALLOWED_REDIRECT: &str = "https://allowed.example/oauth/done";
+/// A PKCE pair: the challenge is BASE64URL(SHA-256(verifier)).
+const VERIFIER: &str = "dBjftJeZ4CVP-mJ0zoqWbCBjtJ4PyP0H8D8kwV1L-rE";
+const CHALLENGE: &str = "6XFZQEG7MKHoyj-2k07NDQbNwLyUajzFnyVtXHz1w1Q";
+
+// ---------------------------------------------------------------------------
+// The server under test
+// ---------------------------------------------------------------------------
+
+struct Tasks;
+
+#[mcp_server(name = "tasks", version = "1.0.0", oauth = custom(current_provider()))]
+impl Tasks {
+    /// Who is calling, through which client.
+    #[mcp_tool(read_only)]
+    async fn whoami(&self, auth: &Auth) -> String {
+        format!(
+            "{} via {}",
+            auth.user.user_id,
+            auth.client_id.as_deref().unwrap_or("?")
+        )
+    }
+
+    /// List tasks.
+    #[mcp_tool(name = "list-tasks", scopes = "tasks:read")]
+    async fn list_tasks(&self) -> &'static str {
+        "task 1, task 2"
+    }
+}
+
+/// The provider the fixture configured (the macro reads it when building).
+static PROVIDER: OnceLock<CustomProvider> = OnceLock::new();
+
+fn current_provider() -> CustomProvider {
+    PROVIDER
+        .get()
+        .cloned()
+        .expect("the fixture sets the provider first")
+}
+
+fn proxy_provider(idp: &Idp) -> CustomProvider {
+    CustomProvider::new(&idp.issuer)
+        .jwks_url(&idp.jwks_uri)
+        .scopes_supported(["tasks:read", "tasks:write", "admin"])
+        .authorization_endpoint(idp.authorization_endpoint())
+        .token_endpoint(&idp.token_endpoint)
+        .client(CLIENT_ID, CLIENT_SECRET)
+}
+
+/// One provider and one server for the whole file: the provider's client
+/// must name the server's callback, so the server's port is bound first.
+struct Fixture {
+    idp: Idp,
+    server: support::TestServer,
+    /// `http://127.0.0.1:PORT`.
+    base: String,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let callback = format!("{base}{PROXY_CALLBACK_PATH}");
+        let idp = support::start_idp(
+            "RS256",
+            &[
+                "--code-client",
+                &format!("{CLIENT_ID}:{CLIENT_SECRET}:{callback}"),
+            ],
+        );
+        PROVIDER
+            .set(proxy_provider(&idp))
+            .unwrap_or_else(|_| panic!("the provider is set once"));
+        let server = Tasks
+            .into_mcp_builder()
+            .oauth_redirect_uris([ALLOWED_REDIRECT])
+            .build()
+            .expect("the proxy-mode server builds");
+        let server = support::start_on(listener, server);
+        Fixture { idp, server, base }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// HTTP helpers
+// ---------------------------------------------------------------------------
+
+/// A client that never follows redirects: each hop is checked by hand.
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
+}
+
+async fn register(base: &str, body: Value) -> (u16, Value) {
+    let response = http()
+        .post(format!("{base}/register"))
+        .json(&body)
+        .send()
+        .await
+        .expect("register answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A loopback redirect URI nobody listens on, registered at the proxy.
+async fn registered_redirect(base: &str) -> String {
+    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
+    let (status, _) = register(base, json!({"redirect_uris": [redirect]})).await;
+    assert_eq!(status, 201);
+    redirect
+}
+
+fn authorize_url(base: &str, params: &[(&str, &str)]) -> String {
+    let mut url = Url::parse(&format!("{base}/authorize")).expect("URL");
+    url.query_pairs_mut().extend_pairs(params);
+    url.to_string()
+}
+
+/// The usual authorization request of a registered client, with overrides.
+fn authorize_params<'a>(
+    redirect: &'a str,
+    state: &'a str,
+    resource: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", redirect),
+        ("state", state),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+        ("scope", "tasks:read"),
+        ("resource", resource),
+    ]
+}
+
+fn with(params: &[(&'static str, &'static str)], base: Vec<(&str, &str)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = base
+        .into_iter()
+        .filter(|(k, _)| !params.iter().any(|(p, _)| p == k))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    out.extend(
+        params
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    out
+}
+
+struct Hop {
+    status: u16,
+    location: Option<Url>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+async fn get(url: &str) -> Hop {
+    let response = http().get(url).send().await.expect("answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let location = headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(|l| Url::parse(url).and_then(|u| u.join(l)).expect("a URL"));
+    let body = response.text().await.unwrap_or_default();
+    Hop {
+        status,
+        location,
+        headers,
+        body,
+    }
+}
+
+fn query_of(url: &Url) -> HashMap<String, String> {
+    url.query_pairs().into_owned().collect()
+}
+
+/// Follows redirects (keeping the provider's cookies) until one leaves for
+/// `stop` (the client's redirect URI, never fetched); returns that URL.
+async fn follow_until(start: &str, stop: &str) -> Url {
+    let client = http();
+    let mut jar: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut current = Url::parse(start).expect("a URL");
+    for _ in 0..20 {
+        let origin = current.origin().ascii_serialization();
+        let mut request = client.get(current.as_str());
+        if let Some(cookies) = jar.get(&origin) {
+            let header: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            request = request.header("cookie", header.join("; "));
+        }
+        let response = request.send().await.expect("a hop answers");
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap_or_default();
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                jar.entry(origin.clone())
+                    .or_default()
+                    .insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let Some(location) = location.filter(|_| status.is_redirection()) else {
+            let body = response.text().await.unwrap_or_default();
+            panic!("sign-in stopped at {current}: {status} {body}");
+        };
+        let next = current.join(&location).expect("a redirect URL");
+        if next.as_str().starts_with(stop) {
+            return next;
+        }
+        current = next;
+    }
+    panic!("too many redirects from {start}");
+}
+
+/// A full sign-in through the proxy and the provider; returns the code.
+async fn code_for(f: &Fixture, redirect: &str, scope: &str, prompt: Option<&str>) -> String {
+    let mut params = authorize_params(redirect, "client-state-1", &f.server.url);
+    params.retain(|(k, _)| *k != "scope");
+    params.push(("scope", scope));
+    if let Some(prompt) = prompt {
+        params.push(("prompt", prompt));
+    }
+    let landed = follow_until(&authorize_url(&f.base, &params), redirect).await;
+    let query = query_of(&landed);
+    assert_eq!(
+        query.get("state").map(String::as_str),
+        Some("client-state-1")
+    );
+    assert_eq!(query.get("iss"), Some(&f.base), "RFC 9207 iss is ours");
+    query
+        .get("code")
+        .cloned()
+        .unwrap_or_else(|| panic!("no code in {landed}"))
+}
+
+async fn token_request(
+    base: &str,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = http()
+        .post(format!("{base}/token"))
+        .form(form)
+        .send()
+        .await
+        .expect("token answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (
+        status,
+        headers,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// Initializes a session with `token` and calls `tool`; returns the result.
+async fn call_tool(url: &str, token: &str, tool: &str) -> Value {
+    let post = |body: Value, session: Option<String>| {
+        let mut request = http()
+            .post(url)
+            .bearer_auth(token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-11-25")
+            .json(&body);
+        if let Some(session) = session {
+            request = request.header("mcp-session-id", session);
+        }
+        request.send()
+    };
+    let init = post(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}}),
+        None,
+    )
+    .await
+    .expect("initialize answers");
+    assert_eq!(init.status(), 200, "initialize with the proxied token");
+    let session = init
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let called = post(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+               "params": {"name": tool, "arguments": {}}}),
+        session,
+    )
+    .await
+    .expect("tools/call answers");
+    assert_eq!(called.status(), 200);
+    called.json::<Value>().await.expect("JSON")["result"].clone()
+}
+
+// ---------------------------------------------------------------------------
+// Discovery
+// ---------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn discovery_names_this_server_as_the_authorization_server() {
+    let f = fixture();
+    for path in [
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource",
+    ] {
+        let prm: Value = reqwest::get(format!("{}{path}", f.base))
+            .await
+            .expect("PRM answers")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(prm["resource"], f.server.url);
+        assert_eq!(prm["authorization_servers"], json!([f.base]), "{path}");
+    }
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
+        let response = reqwest::get(format!("{}{path}", f.base))
+            .await
+            .expect("metadata answers");
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.expect("a body");
+        assert!(
+            !text.contains(CLIENT_SECRET),
+            "the secret is never published"
+        );
+        let metadata: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(metadata["issuer"], f.base);
+        assert_eq!(
+            metadata["authorization_endpoint"],
+            format!("{}/authorize", f.base)
+        );
+        assert_eq!(metadata["token_endpoint"], format!("{}/token", f.base));
+        assert_eq!(
+            metadata["registration_endpoint"],
+            format!("{}/register", f.base)
+        );
+        assert_eq!(metadata["response_types_supported"], json!(["code"]));
+        assert_eq!(
+            metadata["grant_types_supported"],
+            json!(["authorization_code", "refresh_token"])
+        );
+        assert_eq!(
+            metadata["code_challenge_methods_supported"],
+            json!(["S256"])
+        );
+        assert_eq!(
+            metadata["token_endpoint_auth_methods_supported"],
+            json!(["none"])
+        );
+        assert_eq!(
+            metadata["authorization_response_iss_parameter_supported"],
+            true
+        );
+        let scopes = metadata["scopes_supported"].as_array().expect("scopes");
+        for scope in ["tasks:read", "tasks:write", "admin"] {
+            assert!(scopes.contains(&json!(scope)), "{scope} in {scopes:?}");
+        }
+    }
+    // The 401 points clients at our resource metadata.
+    let refused = http()
+        .post(&f.server.url)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains(&format!(
+            "resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+            f.base
+        )),
+        "{challenge}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// A real MCP client, end to end
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
+    let f = fixture();
+    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
+    let run = |tool: &str| {
+        let output = std::process::Command::new(support::node())
+            .arg(support::node_harness().join("oauth-client.mjs"))
+            .args([f.server.url.as_str(), redirect.as_str(), tool, "{}"])
+            .output()
+            .expect("node runs");
+        assert!(
+            output.status.success(),
+            "the SDK client failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let printed: Value =
+            serde_json::from_slice(&output.stdout).expect("the client prints JSON");
+        printed
+    };
+    let printed = run("list-tasks");
+    assert_eq!(
+        printed["result"]["content"][0]["text"], "task 1, task 2",
+        "{printed}"
+    );
+    assert_eq!(printed["tools"], json!(["whoami", "list-tasks"]));
+    // Registration handed out the server's client id, and no secret.
+    assert_eq!(printed["client"]["client_id"], CLIENT_ID);
+    assert_eq!(printed["client"]["has_secret"], false);
+    assert_eq!(printed["client"]["token_endpoint_auth_method"], "none");
+    // The sign-in went through this server, the provider, and back.
+    let hops: Vec<&str> = printed["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        hops.first(),
+        Some(&format!("{}/authorize", f.base).as_str())
+    );
+    assert!(
+        hops.contains(&format!("{}/auth", f.idp.issuer).as_str()),
+        "{hops:?}"
+    );
+    assert_eq!(
+        hops.last(),
+        Some(&format!("{}{PROXY_CALLBACK_PATH}", f.base).as_str())
+    );
+    assert_eq!(printed["callback"]["iss"], f.base);
+    assert_eq!(printed["token"]["token_type"], "Bearer");
+
+    // The token names the user and the server's upstream client.
+    let printed = run("whoami");
+    assert_eq!(
+        printed["result"]["content"][0]["text"],
+        format!("test-user via {CLIENT_ID}"),
+        "{printed}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Registration
+// ---------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn registration_returns_the_shared_client_id_and_never_a_secret() {
+    let f = fixture();
+    let (status, body) = register(
+        &f.base,
+        json!({
+            "redirect_uris": ["http://127.0.0.1:9/cb", "https://app.example/cb"],
+            "client_name": "an app",
+            "token_endpoint_auth_method": "client_secret_basic",
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["client_id"], CLIENT_ID);
+    assert_eq!(body.get("client_secret"), None, "never a secret");
+    assert!(!body.to_string().contains(CLIENT_SECRET));
+    assert_eq!(body["token_endpoint_auth_method"], "none");
+    assert_eq!(
+        body["redirect_uris"],
+        json!(["http://127.0.0.1:9/cb", "https://app.example/cb"])
+    );
+    assert_eq!(
+        body["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(body["response_types"], json!(["code"]));
+
+    for (redirect_uris, error) in [
+        (json!(["http://app.example/cb"]), "invalid_redirect_uri"),
+        (
+            json!(["https://app.example/cb#frag"]),
+            "invalid_redirect_uri",
+        ),
+        (json!(["javascript:alert(1)"]), "invalid_redirect_uri"),
+        (json!(["/relative"]), "invalid_redirect_uri"),
+        (json!([]), "invalid_redirect_uri"),
+        (json!("https://app.example/cb"), "invalid_redirect_uri"),
+        (Value::Null, "invalid_redirect_uri"),
+    ] {
+        let (status, body) = register(&f.base, json!({"redirect_uris": redirect_uris})).await;
+        assert_eq!(status, 400, "{redirect_uris}: {body}");
+        assert_eq!(body["error"], error, "{redirect_uris}");
+    }
+    let (status, body) = register(
+        &f.base,
+        json!({"redirect_uris": ["https://app.example/cb"], "grant_types": ["client_credentials"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_client_metadata"))
+    );
+    let not_json = http()
+        .post(format!("{}/register", f.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(not_json.status(), 400);
+}
+
+// ---------------------------------------------------------------------------
+// Authorization requests
+// ---------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn authorize_forwards_to_the_provider_with_a_signed_state() {
+    let f = fixture();
+    let redirect = registered_redirect(&f.base).await;
+    let params = authorize_params(&redirect, "client-state", &f.server.url);
+    let hop = get(&authorize_url(&f.base, &params)).await;
+    assert_eq!(hop.status, 302, "{}", hop.body);
+    assert_eq!(hop.headers["cache-control"], "no-store");
+    let upstream = hop.location.expect("a Location");
+    assert!(
+        upstream
+            .as_str()
+            .starts_with(&f.idp.authorization_endpoint()),
+        "{upstream}"
+    );
+    let query = query_of(&upstream);
+    let callback = format!("{}{PROXY_CALLBACK_PATH}", f.base);
+    assert_eq!(query["client_id"], CLIENT_ID);
+    assert_eq!(
+        query["redirect_uri"], callback,
+        "the provider calls us back"
+    );
+    assert_eq!(query["response_type"], "code");
+    assert_eq!(query["code_challenge"], CHALLENGE, "PKCE end to end");
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(query["scope"], "tasks:read");
+    assert_eq!(query["resource"], f.server.url);
+    assert_ne!(query["state"], "client-state", "the state is ours, signed");
+    assert!(!upstream.as_str().contains(CLIENT_SECRET));
+
+    // An allow-listed redirect URI needs no registration.
+    let params = authorize_params(ALLOWED_REDIRECT, "s", &f.server.url);
+    let hop = get(&authorize_url(&f.base, &params)).await;
+    assert_eq!(hop.status, 302, "{}", hop.body);
+    assert!(
+        hop.location
+            .expect("a Location")
+            .as_str()
+            .starts_with(&f.idp.authorization_endpoint())
+    );
+}
+
+#[actix_web::test]
+async fn unknown_clients_and_unregistered_redirects_are_answered_here_never_redirected() {
+    let f = fixture();
+    let redirect = registered_redirect(&f.base).await;
+    let resource = f.server.url.clone();
+    let base = authorize_params(&redirect, "s", &resource);
+    for (change, why) in [
+        (
+            vec![("redirect_uri", "http://127.0.0.1:1/not-registered")],
+            "unregistered",
+        ),
+        (vec![("redirect_uri", "https://evil.example/cb")], "foreign"),
+        (vec![("redirect_uri", "")], "missing"),
+        (vec![("client_id", "someone-else")], "unknown client"),
+        (vec![("client_id", "")], "no client"),
+    ] {
+        let params = with(&change, base.clone());
+        let mut url = Url::parse(&format!("{}/authorize", f.base)).unwrap();
+        url.query_pairs_mut().extend_pairs(&params);
+        let hop = get(url.as_str()).await;
+        assert_eq!(hop.status, 400, "{why}: {}", hop.body);
+        assert!(hop.location.is_none(), "{why}: never redirected");
+        let body: Value = serde_json::from_str(&hop.body).expect("JSON");
+        assert!(body["error"].is_string(), "{why}");
+    }
+    // A repeated parameter is ambiguous: refused before any redirect.
+    let mut params = base.clone();
+    params.push(("redirect_uri", ALLOWED_REDIRECT));
+    let hop = get(&authorize_url(&f.base, &params)).await;
+    assert_eq!(hop.status, 400);
+    assert!(hop.location.is_none());
+}
+
+#[actix_web::test]
+async fn pkce_s256_is_required() {
+    let f = fixture();
+    let redirect = registered_redirect(&f.base).await;
+    let resource = f.server.url.clone();
+    let base = authorize_params(&redirect, "st", &resource);
+    for (change, why) in [
+        (vec![("code_challenge", "")], "no challenge"),
+        (vec![("code_challenge_method", "")], "no method"),
+        (vec![("code_challenge_method", "plain")], "plain"),
+        (vec![("code_challenge", "short")], "not a digest"),
+        (vec![("response_type", "token")], "implicit"),
+        (
+            vec![("resource", "https://other.example/mcp")],
+            "foreign resource",
+        ),
+    ] {
+        let params = with(&change, base.clone());
+        let mut url = Url::parse(&format!("{}/authorize", f.base)).unwrap();
+        url.query_pairs_mut().extend_pairs(&params);
+        let hop = get(url.as_str()).await;
+        assert_eq!(hop.status, 302, "{why}: {}", hop.body);
+        let location = hop.location.expect("a Location");
+        assert!(
+            location.as_str().starts_with(&redirect),
+            "{why}: the error goes back to the client, not on to the provider: {location}"
+        );
+        let query = query_of(&location);
+        assert!(query.contains_key("error"), "{why}: {location}");
+        assert!(!query.contains_key("code"), "{why}");
+        assert_eq!(query.get("state").map(String::as_str), Some("st"), "{why}");
+        assert_eq!(query.get("iss"), Some(&f.base), "{why}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The callback
+// ---------------------------------------------------------------------------
+
+/// The signed state the proxy forwarded for a fresh authorization request.
+async fn forwarded_state(f: &Fixture, redirect: &str, client_state: &str) -> String {
+    let params = authorize_params(redirect, client_state, &f.server.url);
+    let hop = get(&authorize_url(&f.base, &params)).await;
+    query_of(&hop.location.expect("forwarded"))["state"].clone()
+}
+
+fn callback_url(f: &Fixture, params: &[(&str, &str)]) -> String {
+    let mut url = Url::parse(&format!("{}{PROXY_CALLBACK_PATH}", f.base)).unwrap();
+    url.query_pairs_mut().extend_pairs(params);
+    url.to_string()
+}
+
+#[actix_web::test]
+async fn tampered_and_replayed_states_are_refused() {
+    let f = fixture();
+    let redirect = registered_redirect(&f.base).await;
+
+    // Tampered: one character changed, anywhere in the signed state.
+    let state = forwarded_state(f, &redirect, "abc").await;
+    for position in [10, state.len() / 2, state.len() - 3] {
+        let mut bytes = state.clone().into_bytes();
+        bytes[position] = if bytes[position] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        let hop = get(&callback_url(
+            f,
+            &[("code", "upstream-code"), ("state", &tampered)],
+        ))
+        .await;
+        assert_eq!(hop.status, 400, "tampered at {position}: {}", hop.body);
+        assert!(hop.location.is_none(), "never redirected");
+    }
+    for bogus in ["", "not-a-jwt", "a.b.c"] {
+        let hop = get(&callback_url(f, &[("code", "c"), ("state", bogus)])).await;
+        assert_eq!(hop.status, 400, "{bogus:?}");
+        assert!(hop.location.is_none());
+    }
+    let hop = get(&callback_url(f, &[("code", "c")])).await;
+    assert_eq!(hop.status, 400, "no state");
+
+    // The genuine state works once: the client gets the code and its own state.
+    let hop = get(&callback_url(
+        f,
+        &[
+            ("code", "upstream-code"),
+            ("state", &state),
+            ("iss", &f.idp.issuer),
+        ],
+    ))
+    .await;
+    assert_eq!(hop.status, 302, "{}", hop.body);
+    let location = hop.location.expect("a Location");
+    assert!(location.as_str().starts_with(&redirect), "{location}");
+    let query = query_of(&location);
+    assert_eq!(query["code"], "upstream-code");
+    assert_eq!(query["state"], "abc");
+    assert_eq!(query["iss"], f.base);
+
+    // Replayed: refused, and nothing reaches the client.
+    let hop = get(&callback_url(
+        f,
+        &[("code", "upstream-code"), ("state", &state)],
+    ))
+    .await;
+    assert_eq!(hop.status, 400, "{}", hop.body);
+    assert!(hop.location.is_none());
+
+    // A response naming another issuer is not the provider's (RFC 9207).
+    let state = forwarded_state(f, &redirect, "x").await;
+    let hop = get(&callback_url(
+        f,
+        &[
+            ("code", "c"),
+            ("state", &state),
+            ("iss", "https://evil.example"),
+        ],
+    ))
+    .await;
+    let query = query_of(&hop.location.expect("to the client"));
+    assert_eq!(query.get("error").map(String::as_str), Some("server_error"));
+    assert!(!query.contains_key("code"));
+
+    // The provider's errors are relayed to the client with its state.
+    let state = forwarded_state(f, &redirect, "y").await;
+    let hop = get(&callback_url(
+        f,
+        &[
+            ("error", "access_denied"),
+            ("error_description", "the user said no"),
+            ("state", &state),
+        ],
+    ))
+    .await;
+    assert_eq!(hop.status, 302);
+    let query = query_of(&hop.location.expect("to the client"));
+    assert_eq!(query["error"], "access_denied");
+    assert_eq!(query["error_description"], "the user said no");
+    assert_eq!(query["state"], "y");
+}
+
+// ---------------------------------------------------------------------------
+// The token endpoint
+// ---------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn the_token_endpoint_relays_the_providers_answer() {
+    let f = fixture();
+    let redirect = registered_redirect(&f.base).await;
+
+    // A wrong verifier: the provider refuses, and its answer comes back.
+    let code = code_for(f, &redirect, "tasks:read", None).await;
+    let wrong = "x".repeat(43);
+    let (status, headers, body) = token_request(
+        &f.base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", &wrong),
+            ("redirect_uri", &redirect),
+            ("client_id", CLIENT_ID),
+            ("resource", &f.server.url),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+
+    // The right verifier: a token for this server, which its tools accept.
+    let code = code_for(
+        f,
+        &redirect,
+        "openid offline_access tasks:read",
+        Some("consent"),
+    )
+    .await;
+    let (status, headers, body) = token_request(
+        &f.base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", &redirect),
+            ("client_id", CLIENT_ID),
+            ("resource", &f.server.url),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let token = body["access_token"].as_str().expect("an access token");
+    let (_, claims) = support::jwt_parts(token);
+    assert_eq!(claims["aud"], f.server.url);
+    assert_eq!(claims["client_id"], CLIENT_ID);
+    let result = call_tool(&f.server.url, token, "list-tasks").await;
+    assert_eq!(result["content"][0]["text"], "task 1, task 2", "{result}");
+
+    // Refresh goes through the proxy too.
+    let refresh = body["refresh_token"].as_str().expect("a refresh token");
+    let (status, _, body) = token_request(
+        &f.base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", CLIENT_ID),
+            ("resource", &f.server.url),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().expect("a refreshed token");
+    let result = call_tool(&f.server.url, token, "list-tasks").await;
+    assert_eq!(result["content"][0]["text"], "task 1, task 2", "{result}");
+
+    // The same code twice: the provider's refusal, passed back.
+    let (status, _, body) = token_request(
+        &f.base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("client_id", CLIENT_ID),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[actix_web::test]
+async fn token_requests_are_checked_before_forwarding() {
+    let f = fixture();
+    for (form, status, error) in [
+        (
+            vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT_ID),
+            ],
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            vec![
+                ("grant_type", "authorization_code"),
+                ("code", "c"),
+                ("code_verifier", VERIFIER),
+                ("client_id", "someone-else"),
+            ],
+            401,
+            "invalid_client",
+        ),
+        (
+            vec![("grant_type", "authorization_code"), ("code", "c")],
+            400,
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("grant_type", "authorization_code"),
+                ("code", "c"),
+                ("code_verifier", VERIFIER),
+                ("resource", "https://other.example/mcp"),
+            ],
+            400,
+            "invalid_target",
+        ),
+        (vec![("code", "c")], 400, "invalid_request"),
+    ] {
+        let (got, headers, body) = token_request(&f.base, &form).await;
+        assert_eq!(got, status, "{form:?}: {body}");
+        assert_eq!(body["error"], error, "{form:?}");
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+    let json_body = http()
+        .post(format!("{}/token", f.base))
+        .json(&json!({"grant_type": "authorization_code"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(json_body.status(), 400, "forms only");
+}
+
+// ---------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------
+
+#[test]
+fn proxy_mode_needs_a_client_and_the_providers_endpoints() {
+    let base =
+        || CustomProvider::new("https://id.example.com").jwks_url("https://id.example.com/jwks");
+    let error = McpServer::builder("t", "1")
+        .oauth(base().client("id", "secret"))
+        .build()
+        .expect_err("no endpoints");
+    let text = error.to_string();
+    assert!(text.contains("authorization_endpoint"), "{text}");
+    assert!(text.contains("token_endpoint"), "{text}");
+    assert!(!text.contains("secret\""), "{text}");
+
+    let error = McpServer::builder("t", "1")
+        .oauth(
+            base()
+                .mode(Mode::Proxy)
+                .authorization_endpoint("https://id.example.com/authorize")
+                .token_endpoint("https://id.example.com/token"),
+        )
+        .build()
+        .expect_err("no client");
+    assert!(error.to_string().contains("client("), "{error}");
+
+    let error = McpServer::builder("t", "1")
+        .oauth(
+            base()
+                .authorization_endpoint("https://id.example.com/authorize")
+                .token_endpoint("https://id.example.com/token")
+                .client("id", "secret"),
+        )
+        .oauth_redirect_uris(["javascript:alert(1)"])
+        .build()
+        .expect_err("a script is no redirect URI");
+    assert!(error.to_string().contains("redirect URI"), "{error}");
+
+    // A client in direct mode leaves discovery pointing at the provider.
+    McpServer::builder("t", "1")
+        .oauth(base().client("id", "secret").mode(Mode::Direct))
+        .build()
+        .expect("direct mode needs no endpoints");
+}
