@@ -1,14 +1,18 @@
 //! Proxy mode against a real OpenID provider (npm `oidc-provider` on
 //! loopback, with one confidential client whose redirect URI is this server's
 //! callback): the server is the authorization server MCP clients see. The
-//! TypeScript SDK's own OAuth client discovers it, registers, signs in with
-//! PKCE through it and calls a scoped tool; tampered or replayed states,
-//! unregistered redirect URIs and requests without PKCE S256 are refused;
-//! the provider's token answers come back as they are.
+//! TypeScript SDK's own OAuth client discovers it, registers, approves the
+//! consent page, signs in with PKCE through it and calls a scoped tool;
+//! tampered or replayed states, unregistered redirect URIs and requests
+//! without PKCE S256 are refused; the provider's token answers come back as
+//! they are. The consent step's own tests are in `proxy_mode/consent.rs`.
 
 mod support;
 
-use mcp_runtime::auth::{CustomProvider, Mode, PROXY_CALLBACK_PATH};
+#[path = "proxy_mode/consent.rs"]
+mod consent;
+
+use mcp_runtime::auth::{CustomProvider, Mode, PROXY_CALLBACK_PATH, PROXY_CONSENT_PATH};
 use mcp_runtime::prelude::*;
 use reqwest::Url;
 use serde_json::{Value, json};
@@ -24,6 +28,10 @@ const ALLOWED_REDIRECT: &str = "https://allowed.example/oauth/done";
 /// A PKCE pair: the challenge is BASE64URL(SHA-256(verifier)).
 const VERIFIER: &str = "dBjftJeZ4CVP-mJ0zoqWbCBjtJ4PyP0H8D8kwV1L-rE";
 const CHALLENGE: &str = "6XFZQEG7MKHoyj-2k07NDQbNwLyUajzFnyVtXHz1w1Q";
+/// The cookie the consent page sets and its form must come back with.
+const CSRF_COOKIE: &str = "mcp_consent_csrf";
+/// The cookie remembering a browser's approvals.
+const REMEMBER_COOKIE: &str = "mcp_consent";
 
 // ---------------------------------------------------------------------------
 // The server under test
@@ -76,6 +84,22 @@ struct Fixture {
     server: support::TestServer,
     /// `http://127.0.0.1:PORT`.
     base: String,
+}
+
+/// A second server on the same provider, with the consent step turned off
+/// (`oauth_proxy_consent(false)`); its callback is unknown to the provider,
+/// so sign-ins are only followed as far as the provider.
+fn no_consent_server() -> &'static support::TestServer {
+    static SERVER: OnceLock<support::TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        fixture();
+        let server = Tasks
+            .into_mcp_builder()
+            .oauth_proxy_consent(false)
+            .build()
+            .expect("the proxy-mode server builds");
+        support::start(server)
+    })
 }
 
 fn fixture() -> &'static Fixture {
@@ -181,42 +205,132 @@ struct Hop {
     body: String,
 }
 
-async fn get(url: &str) -> Hop {
-    let response = http().get(url).send().await.expect("answers");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let location = headers
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(|l| Url::parse(url).and_then(|u| u.join(l)).expect("a URL"));
-    let body = response.text().await.unwrap_or_default();
-    Hop {
-        status,
-        location,
-        headers,
-        body,
+impl Hop {
+    async fn of(url: &str, response: reqwest::Response) -> Hop {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(|l| Url::parse(url).and_then(|u| u.join(l)).expect("a URL"));
+        let body = response.text().await.unwrap_or_default();
+        Hop {
+            status,
+            location,
+            headers,
+            body,
+        }
     }
+
+    /// The `Set-Cookie` line of cookie `name`, if set.
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|line| line.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+
+    /// `name=value` of cookie `name`, to send back.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookie(name)
+            .and_then(|line| line.split(';').next().map(str::to_owned))
+    }
+
+    /// Whether this hop is the proxy's consent page.
+    fn is_consent_page(&self) -> bool {
+        self.status == 200 && self.body.contains(r#"<form id="mcp-consent""#)
+    }
+
+    /// The consent token of a consent page.
+    fn consent_token(&self) -> String {
+        let marker = r#"<input type="hidden" name="consent_token" value=""#;
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no consent token in {}", self.body))
+            + marker.len();
+        let end = self.body[start..].find('"').expect("a closing quote") + start;
+        self.body[start..end].to_owned()
+    }
+}
+
+async fn get(url: &str) -> Hop {
+    get_with_cookie(url, None).await
+}
+
+async fn get_with_cookie(url: &str, cookie: Option<&str>) -> Hop {
+    let mut request = http().get(url);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    Hop::of(url, request.send().await.expect("answers")).await
+}
+
+/// Posts `form` to the consent endpoint with `cookie` and extra `headers`.
+async fn post_consent(
+    base: &str,
+    form: &[(&str, &str)],
+    cookie: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Hop {
+    let url = format!("{base}{PROXY_CONSENT_PATH}");
+    let mut request = http().post(&url).form(form);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    Hop::of(&url, request.send().await.expect("answers")).await
+}
+
+/// What a browser does for a registered client: opens `/authorize`, gets
+/// the consent page, approves it. Returns the consent page and the answer
+/// to the approval (the redirect to the provider).
+async fn approve(f: &Fixture, params: &[(&str, &str)]) -> (Hop, Hop) {
+    let page = get(&authorize_url(&f.base, params)).await;
+    assert!(page.is_consent_page(), "{} {}", page.status, page.body);
+    let csrf = page.cookie(CSRF_COOKIE).expect("the consent cookie");
+    let token = page.consent_token();
+    let answer = post_consent(
+        &f.base,
+        &[("consent_token", &token), ("decision", "approve")],
+        Some(&csrf),
+        &[],
+    )
+    .await;
+    (page, answer)
 }
 
 fn query_of(url: &Url) -> HashMap<String, String> {
     url.query_pairs().into_owned().collect()
 }
 
-/// Follows redirects (keeping the provider's cookies) until one leaves for
-/// `stop` (the client's redirect URI, never fetched); returns that URL.
+/// Follows redirects (keeping cookies, approving the consent page) until
+/// one leaves for `stop` (the client's redirect URI, never fetched);
+/// returns that URL.
 async fn follow_until(start: &str, stop: &str) -> Url {
-    let client = http();
     let mut jar: HashMap<String, HashMap<String, String>> = HashMap::new();
     let mut current = Url::parse(start).expect("a URL");
     for _ in 0..20 {
         let origin = current.origin().ascii_serialization();
-        let mut request = client.get(current.as_str());
-        if let Some(cookies) = jar.get(&origin) {
-            let header: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            request = request.header("cookie", header.join("; "));
+        let cookies = jar.get(&origin).map(|cookies| {
+            let pairs: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            pairs.join("; ")
+        });
+        let mut hop = get_with_cookie(current.as_str(), cookies.as_deref()).await;
+        if hop.is_consent_page() {
+            let csrf = hop.cookie(CSRF_COOKIE).expect("the consent cookie");
+            let form = [
+                ("consent_token", hop.consent_token()),
+                ("decision", "approve".to_owned()),
+            ];
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            hop = post_consent(&origin, &form, Some(&csrf), &[]).await;
         }
-        let response = request.send().await.expect("a hop answers");
-        for value in response.headers().get_all("set-cookie") {
+        for value in hop.headers.get_all("set-cookie") {
             let text = value.to_str().unwrap_or_default();
             let pair = text.split(';').next().unwrap_or_default();
             if let Some((name, value)) = pair.split_once('=') {
@@ -225,17 +339,9 @@ async fn follow_until(start: &str, stop: &str) -> Url {
                     .insert(name.trim().to_owned(), value.trim().to_owned());
             }
         }
-        let status = response.status();
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let Some(location) = location.filter(|_| status.is_redirection()) else {
-            let body = response.text().await.unwrap_or_default();
-            panic!("sign-in stopped at {current}: {status} {body}");
+        let Some(next) = hop.location.filter(|_| (300..400).contains(&hop.status)) else {
+            panic!("sign-in stopped at {current}: {} {}", hop.status, hop.body);
         };
-        let next = current.join(&location).expect("a redirect URL");
         if next.as_str().starts_with(stop) {
             return next;
         }
@@ -416,10 +522,11 @@ async fn discovery_names_this_server_as_the_authorization_server() {
 fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
     let f = fixture();
     let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
-    let run = |tool: &str| {
+    let run = |tool: &str, sign_ins: u32| {
         let output = std::process::Command::new(support::node())
             .arg(support::node_harness().join("oauth-client.mjs"))
             .args([f.server.url.as_str(), redirect.as_str(), tool, "{}"])
+            .env("MCP_CLIENT_SIGN_INS", sign_ins.to_string())
             .output()
             .expect("node runs");
         assert!(
@@ -431,7 +538,8 @@ fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
             serde_json::from_slice(&output.stdout).expect("the client prints JSON");
         printed
     };
-    let printed = run("list-tasks");
+    // Two sign-ins in one browser (cookie jar): consent is asked once.
+    let printed = run("list-tasks", 2);
     assert_eq!(
         printed["result"]["content"][0]["text"], "task 1, task 2",
         "{printed}"
@@ -452,6 +560,22 @@ fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
         hops.first(),
         Some(&format!("{}/authorize", f.base).as_str())
     );
+    assert_eq!(
+        hops.get(1),
+        Some(&format!("{}{PROXY_CONSENT_PATH}", f.base).as_str()),
+        "the user approved the client here before the provider saw it"
+    );
+    assert_eq!(printed["consent_pages"], 1, "{printed}");
+    let sign_ins = printed["sign_ins"].as_array().expect("sign-ins");
+    assert_eq!(sign_ins.len(), 2);
+    assert_eq!(
+        sign_ins[1]["consent_pages"], 0,
+        "the same browser is not asked again for the same client: {printed}"
+    );
+    assert!(
+        !sign_ins[1]["hops"].to_string().contains(PROXY_CONSENT_PATH),
+        "{printed}"
+    );
     assert!(
         hops.contains(&format!("{}/auth", f.idp.issuer).as_str()),
         "{hops:?}"
@@ -463,8 +587,10 @@ fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
     assert_eq!(printed["callback"]["iss"], f.base);
     assert_eq!(printed["token"]["token_type"], "Bearer");
 
-    // The token names the user and the server's upstream client.
-    let printed = run("whoami");
+    // The token names the user and the server's upstream client. A new
+    // browser is asked again.
+    let printed = run("whoami", 1);
+    assert_eq!(printed["consent_pages"], 1, "{printed}");
     assert_eq!(
         printed["result"]["content"][0]["text"],
         format!("test-user via {CLIENT_ID}"),
@@ -547,7 +673,7 @@ async fn authorize_forwards_to_the_provider_with_a_signed_state() {
     let f = fixture();
     let redirect = registered_redirect(&f.base).await;
     let params = authorize_params(&redirect, "client-state", &f.server.url);
-    let hop = get(&authorize_url(&f.base, &params)).await;
+    let (_, hop) = approve(f, &params).await;
     assert_eq!(hop.status, 302, "{}", hop.body);
     assert_eq!(hop.headers["cache-control"], "no-store");
     let upstream = hop.location.expect("a Location");
@@ -656,10 +782,11 @@ async fn pkce_s256_is_required() {
 // The callback
 // ---------------------------------------------------------------------------
 
-/// The signed state the proxy forwarded for a fresh authorization request.
+/// The signed state the proxy forwarded for a fresh, approved
+/// authorization request.
 async fn forwarded_state(f: &Fixture, redirect: &str, client_state: &str) -> String {
     let params = authorize_params(redirect, client_state, &f.server.url);
-    let hop = get(&authorize_url(&f.base, &params)).await;
+    let (_, hop) = approve(f, &params).await;
     query_of(&hop.location.expect("forwarded"))["state"].clone()
 }
 

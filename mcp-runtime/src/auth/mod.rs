@@ -22,8 +22,13 @@ pub(crate) use discovery::AuthorizationServerMetadata;
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{Authenticated, BearerAuth, BearerAuthService, Refused};
 pub use provider::{CustomProvider, Mode, Provider, Secret};
-pub(crate) use proxy::{OAuthProxy, check_allowed_redirect_uri, configure as configure_proxy};
-pub use proxy::{PROXY_AUTHORIZE_PATH, PROXY_CALLBACK_PATH, PROXY_REGISTER_PATH, PROXY_TOKEN_PATH};
+pub(crate) use proxy::{
+    OAuthProxy, ProxySettings, check_allowed_redirect_uri, configure as configure_proxy,
+};
+pub use proxy::{
+    PROXY_AUTHORIZE_PATH, PROXY_CALLBACK_PATH, PROXY_CONSENT_PATH, PROXY_REGISTER_PATH,
+    PROXY_TOKEN_PATH,
+};
 pub use scopes::ScopeHierarchy;
 
 pub use jwks::{JwksCache, JwksSettings};

@@ -3,7 +3,8 @@
 
 use super::provider::{Mode, Provider, Verification};
 use super::{
-    AuthorizationServerMetadata, ChallengeContext, OAuthProxy, ScopeHierarchy, TokenVerifier,
+    AuthorizationServerMetadata, ChallengeContext, OAuthProxy, ProxySettings, ScopeHierarchy,
+    TokenVerifier,
 };
 use serde_json::json;
 use std::net::SocketAddr;
@@ -102,7 +103,7 @@ pub(crate) struct ResourceServer {
 
 impl ResourceServer {
     /// The resource server of `provider` at `url`, or why proxy mode cannot
-    /// run (`redirect_uris` is its allow-list).
+    /// run with `proxy_settings`.
     pub(crate) fn new(
         provider: &Provider,
         url: ResourceUrl,
@@ -110,7 +111,7 @@ impl ResourceServer {
         resource_name: &str,
         hierarchy: Arc<ScopeHierarchy>,
         hide_forbidden_tools: bool,
-        redirect_uris: &[String],
+        proxy_settings: &ProxySettings,
     ) -> Result<Self, String> {
         let verifier: Arc<dyn TokenVerifier> = match &provider.verification {
             Verification::Jwt(jwt) if !jwt.has_audience() => {
@@ -134,8 +135,9 @@ impl ResourceServer {
             Mode::Proxy => Some(Arc::new(OAuthProxy::new(
                 provider,
                 &url.endpoint,
+                resource_name,
                 &scopes,
-                redirect_uris,
+                proxy_settings,
             )?)),
             Mode::Direct => None,
         };

@@ -2,7 +2,9 @@
 
 pub(crate) mod dispatch;
 
-use crate::auth::{IntoOAuth, OAuth, OAuthKind, ResourceServer, ResourceUrl, ScopeHierarchy};
+use crate::auth::{
+    IntoOAuth, OAuth, OAuthKind, ProxySettings, ResourceServer, ResourceUrl, ScopeHierarchy,
+};
 use crate::protocol::messages::{Implementation, ListChangedCapability, ServerCapabilities};
 use crate::tools::{IntoTool, RegistryError, Tool, ToolRegistry};
 use crate::transport::session::SessionStore;
@@ -35,8 +37,8 @@ pub(crate) struct AuthSettings {
     pub(crate) hide_forbidden_tools: bool,
     /// Every scope a tool declares, for the metadata's `scopes_supported`.
     pub(crate) tool_scopes: Vec<String>,
-    /// Proxy mode: redirect URIs accepted without registration.
-    pub(crate) redirect_uris: Vec<String>,
+    /// Proxy mode: the allow-list and the consent step.
+    pub(crate) proxy: ProxySettings,
 }
 
 /// Why a server could not be built.
@@ -105,13 +107,36 @@ impl McpServerBuilder {
     /// a known web client's `https://app.example.com/oauth/callback` or a
     /// native app's `com.example.app:/callback`. Registered clients may use
     /// any `https` URI, or `http` on a loopback host, that they registered.
+    /// These URIs are trusted: their sign-ins skip the consent page (see
+    /// [`oauth_proxy_consent`](Self::oauth_proxy_consent)).
     pub fn oauth_redirect_uris<S: Into<String>>(
         mut self,
         uris: impl IntoIterator<Item = S>,
     ) -> Self {
         self.auth_settings
+            .proxy
             .redirect_uris
             .extend(uris.into_iter().map(Into::into));
+        self
+    }
+
+    /// Proxy mode ([`Mode::Proxy`](crate::auth::Mode::Proxy)): whether the
+    /// user approves each dynamically registered client before its
+    /// sign-in is forwarded to the provider (default: `true`). The browser
+    /// remembers an approval for that client's redirect URI for 30 days.
+    /// Redirect URIs from [`oauth_redirect_uris`](Self::oauth_redirect_uris)
+    /// never need consent.
+    ///
+    /// **Risk of turning it off**: every registered client shares this
+    /// server's one client id at the provider, and the provider may approve a
+    /// returning user without asking. Without consent here, anyone can
+    /// register their own redirect URI, send a signed-in user a link to
+    /// `/authorize`, and receive that user's authorization code (the
+    /// "confused deputy" of the MCP security best practices; PKCE does not
+    /// help, the attacker chose the challenge). Turn it off only if the
+    /// provider asks the user every time, or every client is trusted.
+    pub fn oauth_proxy_consent(mut self, ask: bool) -> Self {
+        self.auth_settings.proxy.consent = ask;
         self
     }
 
@@ -249,7 +274,7 @@ impl McpServerBuilder {
             OAuthKind::Provider(_) => {}
         }
         let mut auth_settings = self.auth_settings;
-        for uri in &auth_settings.redirect_uris {
+        for uri in &auth_settings.proxy.redirect_uris {
             crate::auth::check_allowed_redirect_uri(uri).map_err(BuildError::Config)?;
         }
         for tool in &self.tools {
@@ -402,7 +427,7 @@ impl McpServer {
             name,
             Arc::clone(&settings.hierarchy),
             settings.hide_forbidden_tools,
-            &settings.redirect_uris,
+            &settings.proxy,
         )?)))
     }
 

@@ -1,29 +1,27 @@
 //! `GET /authorize` and the provider's callback: the client's redirect URI
 //! and state travel through the provider inside a signed, expiring,
-//! single-use `state`.
+//! single-use `state`. A request from a dynamically registered client is
+//! shown to the user for consent first (see `consent.rs`).
 
 use super::OAuthProxy;
 use super::respond::{
-    is_base64url, is_vschar, now, oauth_error, query_params, redirect, untrusted_error,
+    is_base64url, is_vschar, oauth_error, query_params, redirect, untrusted_error,
     valid_error_text, valid_scope,
 };
+use super::signed::{Purpose, Refusal};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
-use base64::Engine as _;
-use dashmap::mapref::entry::Entry;
-use jsonwebtoken::{Algorithm, Header, Validation};
-use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use url::Url;
 
 /// How long a sign-in may take between `/authorize` and the callback.
 const STATE_TTL: Duration = Duration::from_secs(600);
-/// Used states remembered until they expire; callbacks are refused beyond this.
-pub(super) const MAX_USED_STATES: usize = 100_000;
 /// Longest client `state` carried through.
 const MAX_STATE_BYTES: usize = 2048;
+/// Longest signed state accepted back.
+const MAX_SIGNED_STATE_BYTES: usize = 4 * MAX_STATE_BYTES + 1024;
 /// Longest code relayed.
 const MAX_CODE_BYTES: usize = 4096;
 
@@ -41,6 +39,25 @@ const FORWARDED_PARAMS: [&str; 9] = [
     "prompt",
 ];
 
+/// A checked authorization request: everything needed to forward it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct AuthorizeRequest {
+    /// Registered (or allow-listed) when checked.
+    pub(super) redirect_uri: String,
+    /// The client's own `state`, returned to it unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) client_state: Option<String>,
+    /// The client's PKCE S256 challenge, checked by the provider.
+    pub(super) code_challenge: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) scope: Option<String>,
+    /// This server's MCP endpoint, if the client named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) resource: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) prompt: Option<String>,
+}
+
 /// What the signed `state` carries through the provider. The client's PKCE
 /// challenge is not in it: it goes to the provider, which checks the
 /// client's verifier itself.
@@ -51,44 +68,62 @@ pub(super) struct StateClaims {
     /// The client's own `state`, returned to it unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) client_state: Option<String>,
-    pub(super) exp: u64,
-    /// Single-use nonce.
-    pub(super) jti: String,
-}
-
-/// Why a returned state was refused.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum StateRefusal {
-    /// Not ours, altered, or expired.
-    Invalid,
-    /// Already used.
-    Replayed,
-    /// Too many sign-ins in progress to remember another.
-    Busy,
 }
 
 impl OAuthProxy {
     pub(super) fn authorize(&self, req: &HttpRequest) -> HttpResponse {
+        let request = match self.check_authorize(req) {
+            Ok(request) => request,
+            Err(refused) => return *refused,
+        };
+        if self.needs_consent(req, &request.redirect_uri) {
+            // `prompt=none` asks for no user interaction (OpenID Connect).
+            if request
+                .prompt
+                .as_deref()
+                .is_some_and(|p| p.split(' ').any(|p| p == "none"))
+            {
+                return self.redirect_error(
+                    &request.redirect_uri,
+                    "consent_required",
+                    Some("this client needs the user's consent"),
+                    request.client_state.as_deref(),
+                );
+            }
+            return self.ask_consent(req, &request);
+        }
+        self.forward(&request)
+    }
+
+    /// Checks an authorization request: unknown clients and unregistered
+    /// redirect URIs are answered here; other errors go back to the client.
+    fn check_authorize(&self, req: &HttpRequest) -> Result<AuthorizeRequest, Box<HttpResponse>> {
+        let untrusted = |description: &str| Err(Box::new(untrusted_error(description)));
         let Some(params) = query_params(req.query_string()) else {
-            return untrusted_error("parameters must not be repeated");
+            return untrusted("parameters must not be repeated");
         };
         let get = |name: &str| params.get(name).map(String::as_str);
         if get("client_id") != Some(self.client_id.as_str()) {
-            return untrusted_error("unknown client_id; register at the registration endpoint");
+            return untrusted("unknown client_id; register at the registration endpoint");
         }
         let Some(redirect_uri) = get("redirect_uri") else {
-            return untrusted_error("redirect_uri is required");
+            return untrusted("redirect_uri is required");
         };
         if !self.redirect_allowed(redirect_uri) {
             tracing::debug!("proxy: refused an authorization request to an unregistered URI");
-            return untrusted_error(
+            return untrusted(
                 "redirect_uri is not registered; register it at the registration endpoint",
             );
         }
         // From here on errors go back to the client's verified redirect URI.
         let client_state = get("state").filter(|s| s.len() <= MAX_STATE_BYTES);
         let refuse = |error: &str, description: &str| {
-            self.redirect_error(redirect_uri, error, Some(description), client_state)
+            Err(Box::new(self.redirect_error(
+                redirect_uri,
+                error,
+                Some(description),
+                client_state,
+            )))
         };
         if get("state").is_some_and(|s| s.len() > MAX_STATE_BYTES) {
             return refuse("invalid_request", "state is too long");
@@ -119,8 +154,27 @@ impl OAuthProxy {
             return refuse("invalid_target", "tokens are issued only for this server");
         }
         let prompt = get("prompt").filter(|p| p.len() <= 64 && valid_scope(p));
-        let Ok(state) = self.sign_state(redirect_uri, client_state) else {
-            return refuse("server_error", "the sign-in could not be started");
+        Ok(AuthorizeRequest {
+            redirect_uri: redirect_uri.to_owned(),
+            client_state: client_state.map(str::to_owned),
+            code_challenge: code_challenge.to_owned(),
+            scope: scope.map(str::to_owned),
+            resource: resource.map(str::to_owned),
+            prompt: prompt.map(str::to_owned),
+        })
+    }
+
+    /// A 302 to the provider for a checked (and, if needed, approved)
+    /// request, with this server's callback and a signed state.
+    pub(super) fn forward(&self, request: &AuthorizeRequest) -> HttpResponse {
+        let Ok(state) = self.sign_state(&request.redirect_uri, request.client_state.as_deref())
+        else {
+            return self.redirect_error(
+                &request.redirect_uri,
+                "server_error",
+                Some("the sign-in could not be started"),
+                request.client_state.as_deref(),
+            );
         };
         let mut upstream = self.authorization_endpoint.clone();
         {
@@ -130,9 +184,13 @@ impl OAuthProxy {
                 .append_pair("client_id", &self.client_id)
                 .append_pair("redirect_uri", &self.callback_url)
                 .append_pair("state", &state)
-                .append_pair("code_challenge", code_challenge)
+                .append_pair("code_challenge", &request.code_challenge)
                 .append_pair("code_challenge_method", "S256");
-            for (name, value) in [("scope", scope), ("resource", resource), ("prompt", prompt)] {
+            for (name, value) in [
+                ("scope", &request.scope),
+                ("resource", &request.resource),
+                ("prompt", &request.prompt),
+            ] {
                 if let Some(value) = value {
                     query.append_pair(name, value);
                 }
@@ -152,7 +210,7 @@ impl OAuthProxy {
     }
 
     /// A 302 to the client's verified redirect URI with an OAuth error.
-    fn redirect_error(
+    pub(super) fn redirect_error(
         &self,
         redirect_uri: &str,
         error: &str,
@@ -176,51 +234,23 @@ impl OAuthProxy {
         redirect(target.as_str())
     }
 
+    /// A signed, expiring, single-use state carrying the client's redirect
+    /// URI and state through the provider.
     pub(super) fn sign_state(
         &self,
         redirect_uri: &str,
         client_state: Option<&str>,
     ) -> Result<String, ()> {
-        let mut nonce = [0u8; 16];
-        rand::rng().fill_bytes(&mut nonce);
         let claims = StateClaims {
             redirect_uri: redirect_uri.to_owned(),
             client_state: client_state.map(str::to_owned),
-            exp: now().saturating_add(STATE_TTL.as_secs()),
-            jti: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(nonce),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)
-            .map_err(|_| ())
+        self.sign(Purpose::State, STATE_TTL, &claims)
     }
 
     /// Checks a returned state's signature and expiry, and uses it up.
-    pub(super) fn redeem_state(&self, state: &str) -> Result<StateClaims, StateRefusal> {
-        if state.len() > 4 * MAX_STATE_BYTES + 1024 {
-            return Err(StateRefusal::Invalid);
-        }
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.validate_aud = false;
-        let claims = jsonwebtoken::decode::<StateClaims>(state, &self.decoding_key, &validation)
-            .map_err(|_| StateRefusal::Invalid)?
-            .claims;
-        let now = now();
-        if claims.exp <= now {
-            return Err(StateRefusal::Invalid);
-        }
-        if self.used_states.len() >= MAX_USED_STATES {
-            self.used_states.retain(|_, expires| *expires > now);
-            if self.used_states.len() >= MAX_USED_STATES {
-                return Err(StateRefusal::Busy);
-            }
-        }
-        match self.used_states.entry(claims.jti.clone()) {
-            Entry::Occupied(_) => Err(StateRefusal::Replayed),
-            Entry::Vacant(slot) => {
-                slot.insert(claims.exp);
-                Ok(claims)
-            }
-        }
+    pub(super) fn redeem_state(&self, state: &str) -> Result<StateClaims, Refusal> {
+        self.redeem(Purpose::State, state, MAX_SIGNED_STATE_BYTES)
     }
 
     pub(super) fn callback(&self, req: &HttpRequest) -> HttpResponse {
@@ -233,15 +263,15 @@ impl OAuthProxy {
         };
         let claims = match self.redeem_state(state) {
             Ok(claims) => claims,
-            Err(StateRefusal::Invalid) => {
+            Err(Refusal::Invalid) => {
                 tracing::debug!("proxy: refused a callback with an invalid or expired state");
                 return untrusted_error("the state is invalid or expired; sign in again");
             }
-            Err(StateRefusal::Replayed) => {
+            Err(Refusal::Replayed) => {
                 tracing::warn!("proxy: refused a replayed authorization response");
                 return untrusted_error("this authorization response was already used");
             }
-            Err(StateRefusal::Busy) => {
+            Err(Refusal::Busy) => {
                 tracing::warn!("proxy: too many sign-ins in progress; refused a callback");
                 let mut response = oauth_error(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -308,7 +338,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn states_are_signed_expiring_and_single_use() {
+    fn states_are_signed_and_single_use() {
         let proxy = new_proxy();
         let state = proxy
             .sign_state("https://app.example/cb", Some("xyz"))
@@ -316,44 +346,11 @@ mod tests {
         let claims = proxy.redeem_state(&state).expect("valid");
         assert_eq!(claims.redirect_uri, "https://app.example/cb");
         assert_eq!(claims.client_state.as_deref(), Some("xyz"));
-        assert_eq!(
-            proxy.redeem_state(&state).unwrap_err(),
-            StateRefusal::Replayed
-        );
-
+        assert_eq!(proxy.redeem_state(&state).unwrap_err(), Refusal::Replayed);
         // Another process's key is refused.
         let other = new_proxy()
             .sign_state("https://app.example/cb", None)
             .unwrap();
-        assert_eq!(
-            proxy.redeem_state(&other).unwrap_err(),
-            StateRefusal::Invalid
-        );
-        let expired = StateClaims {
-            redirect_uri: "https://app.example/cb".into(),
-            client_state: None,
-            exp: now() - 1,
-            jti: "j".into(),
-        };
-        let expired = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &expired,
-            &proxy.encoding_key,
-        )
-        .unwrap();
-        assert_eq!(
-            proxy.redeem_state(&expired).unwrap_err(),
-            StateRefusal::Invalid
-        );
-        // An unsigned ("alg": "none") state is refused.
-        let unsigned = format!(
-            "{}.{}.",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
-            state.split('.').nth(1).unwrap()
-        );
-        assert_eq!(
-            proxy.redeem_state(&unsigned).unwrap_err(),
-            StateRefusal::Invalid
-        );
+        assert_eq!(proxy.redeem_state(&other).unwrap_err(), Refusal::Invalid);
     }
 }

@@ -11,6 +11,13 @@
 //!   provider with this server's callback as redirect URI, the client's own
 //!   PKCE challenge, and a signed, expiring `state` carrying the client's
 //!   redirect URI and state;
+//! - but first, for a redirect URI that came from registration, it asks the
+//!   user (a consent page posting to `POST /authorize/consent`), unless this
+//!   browser already approved that redirect URI: every client shares one
+//!   client id at the provider, which may approve a returning user without
+//!   asking, so without this step anyone could register their own redirect
+//!   URI and receive that user's code (the "confused deputy" of the MCP
+//!   security best practices);
 //! - `GET /oauth/callback` verifies that state (signature, expiry, single use)
 //!   and sends the provider's code (or error) on to the client;
 //! - `POST /token` forwards the client's code exchange or refresh with the
@@ -23,8 +30,11 @@
 //! sign-ins in progress; replicas behind a load balancer need sticky sessions.
 
 mod authorize;
+mod consent;
+mod page;
 mod register;
 mod respond;
+mod signed;
 mod token;
 
 pub(crate) use register::check_allowed_redirect_uri;
@@ -46,6 +56,8 @@ use url::Url;
 pub const PROXY_REGISTER_PATH: &str = "/register";
 /// Where clients start a sign-in, in proxy mode.
 pub const PROXY_AUTHORIZE_PATH: &str = "/authorize";
+/// Where the consent page posts the user's answer, in proxy mode.
+pub const PROXY_CONSENT_PATH: &str = "/authorize/consent";
 /// Where the provider sends the user back, in proxy mode: register
 /// `{public URL origin}/oauth/callback` as the redirect URI of the server's
 /// client at the provider.
@@ -56,6 +68,33 @@ pub const PROXY_TOKEN_PATH: &str = "/token";
 /// Deadline of a forwarded token request.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Proxy-mode settings from the server builder.
+#[derive(Debug, Clone)]
+pub(crate) struct ProxySettings {
+    /// Redirect URIs accepted without registration, and without consent.
+    pub(crate) redirect_uris: Vec<String>,
+    /// Whether a registered client's request needs the user's consent.
+    pub(crate) consent: bool,
+}
+
+impl Default for ProxySettings {
+    fn default() -> Self {
+        Self {
+            redirect_uris: Vec::new(),
+            consent: true,
+        }
+    }
+}
+
+/// A registered redirect URI.
+#[derive(Debug, Clone)]
+pub(crate) struct Registration {
+    /// Unix seconds.
+    expires: u64,
+    /// The `client_name` it was registered with, shown on the consent page.
+    client_name: Option<String>,
+}
+
 /// The authorization server this server plays in proxy mode.
 pub(crate) struct OAuthProxy {
     /// This server's origin: the issuer clients see.
@@ -64,6 +103,8 @@ pub(crate) struct OAuthProxy {
     callback_url: String,
     /// The MCP endpoint URL: the only `resource` tokens are asked for.
     resource: String,
+    /// This server's name, shown on the consent page.
+    resource_name: String,
     /// The provider's issuer, to check RFC 9207 `iss` in its responses.
     upstream_issuer: String,
     client_id: String,
@@ -71,12 +112,14 @@ pub(crate) struct OAuthProxy {
     authorization_endpoint: Url,
     token_endpoint: String,
     authorize_params: Vec<(String, String)>,
-    /// Redirect URIs accepted without registration.
+    /// Redirect URIs accepted without registration, and without consent.
     allowed_redirect_uris: Vec<String>,
-    /// Registered redirect URI -> expiry (unix seconds).
-    registered: DashMap<String, u64>,
-    /// Nonce (`jti`) of each used state -> its expiry.
-    used_states: DashMap<String, u64>,
+    /// Whether a registered client's request needs the user's consent.
+    consent: bool,
+    /// Registered redirect URI -> its registration.
+    registered: DashMap<String, Registration>,
+    /// Nonce (`jti`) of each used state or consent token -> its expiry.
+    used_nonces: DashMap<String, u64>,
     encoding_key: EncodingKey,
     decoding_key: DecodingKey,
     http: reqwest::Client,
@@ -85,13 +128,14 @@ pub(crate) struct OAuthProxy {
 }
 
 impl OAuthProxy {
-    /// The proxy of a server whose MCP endpoint is `resource`, or what is
-    /// missing from the provider's configuration.
+    /// The proxy of a server named `resource_name` whose MCP endpoint is
+    /// `resource`, or what is missing from the provider's configuration.
     pub(crate) fn new(
         provider: &Provider,
         resource: &str,
+        resource_name: &str,
         scopes_supported: &[String],
-        allowed_redirect_uris: &[String],
+        settings: &ProxySettings,
     ) -> Result<Self, String> {
         let resource_url = Url::parse(resource)
             .map_err(|e| format!("proxy mode: the server URL `{resource}` is not a URL ({e})"))?;
@@ -128,7 +172,7 @@ impl OAuthProxy {
         )?;
         let token_endpoint =
             endpoint(provider.token_endpoint.as_ref(), "token endpoint")?.to_string();
-        for uri in allowed_redirect_uris {
+        for uri in &settings.redirect_uris {
             check_allowed_redirect_uri(uri)?;
         }
         let mut key = [0u8; 32];
@@ -157,15 +201,17 @@ impl OAuthProxy {
             callback_url: format!("{issuer}{PROXY_CALLBACK_PATH}"),
             issuer,
             resource: resource.to_owned(),
+            resource_name: resource_name.to_owned(),
             upstream_issuer: provider.issuer.clone(),
             client_id,
             client_secret: provider.client_secret.clone(),
             authorization_endpoint,
             token_endpoint,
             authorize_params: provider.authorize_params.clone(),
-            allowed_redirect_uris: allowed_redirect_uris.to_vec(),
+            allowed_redirect_uris: settings.redirect_uris.clone(),
+            consent: settings.consent,
             registered: DashMap::new(),
-            used_states: DashMap::new(),
+            used_nonces: DashMap::new(),
             encoding_key: EncodingKey::from_secret(&key),
             decoding_key: DecodingKey::from_secret(&key),
             http,
@@ -212,6 +258,18 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         }),
     );
     let p = Arc::clone(proxy);
+    cfg.service(web::resource(PROXY_CONSENT_PATH).to(
+        move |req: HttpRequest, payload: web::Payload| {
+            let p = Arc::clone(&p);
+            async move {
+                match *req.method() {
+                    Method::POST => p.consent(req, payload).await,
+                    _ => method_not_allowed("POST"),
+                }
+            }
+        },
+    ));
+    let p = Arc::clone(proxy);
     cfg.service(
         web::resource(PROXY_CALLBACK_PATH).to(move |req: HttpRequest| {
             let p = Arc::clone(&p);
@@ -255,8 +313,12 @@ pub(super) mod tests {
         OAuthProxy::new(
             &provider,
             "https://mcp.example.com/mcp",
+            "tasks",
             &["tasks:read".to_owned()],
-            &["com.example.app:/cb".to_owned()],
+            &ProxySettings {
+                redirect_uris: vec!["com.example.app:/cb".to_owned()],
+                consent: true,
+            },
         )
         .expect("a proxy")
     }
@@ -290,7 +352,9 @@ pub(super) mod tests {
             .jwks_url("https://id.example.com/jwks")
             .build()
             .unwrap();
-        let new = |p: &Provider| OAuthProxy::new(p, "https://mcp.example.com/mcp", &[], &[]);
+        let settings = ProxySettings::default();
+        let new =
+            |p: &Provider| OAuthProxy::new(p, "https://mcp.example.com/mcp", "t", &[], &settings);
         assert!(new(&provider).err().unwrap().contains("client id"));
         provider.client_id = Some("mcp".into());
         assert!(

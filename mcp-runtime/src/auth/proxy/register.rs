@@ -1,8 +1,9 @@
 //! `POST /register` (RFC 7591): every client gets the server's client id and
-//! no secret; its redirect URIs are remembered for `/authorize`.
+//! no secret; its redirect URIs (and its `client_name`, for the consent page)
+//! are remembered for `/authorize`.
 
-use super::OAuthProxy;
 use super::respond::{bad_request, has_content_type, no_store, now, read_limited};
+use super::{OAuthProxy, Registration};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -16,6 +17,8 @@ pub(super) const MAX_REGISTERED: usize = 10_000;
 const MAX_REDIRECT_URIS: usize = 10;
 /// Longest redirect URI accepted.
 const MAX_URI_BYTES: usize = 2048;
+/// Longest `client_name` kept.
+const MAX_CLIENT_NAME_BYTES: usize = 1024;
 /// Largest registration request.
 const MAX_REQUEST_BYTES: usize = 16 * 1024;
 /// Grant types a registered client may use.
@@ -63,8 +66,17 @@ impl OAuthProxy {
         let Ok(response_types) = string_list(request.get("response_types"), &["code"]) else {
             return invalid("response_types may hold only code");
         };
+        let client_name = match request.get("client_name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) if name.len() <= MAX_CLIENT_NAME_BYTES => {
+                Some(name.clone()).filter(|name| !name.trim().is_empty())
+            }
+            Some(_) => {
+                return invalid("client_name must be a string of at most 1024 bytes");
+            }
+        };
         let now = now();
-        self.remember(&redirect_uris, now);
+        self.remember(&redirect_uris, client_name.as_deref(), now);
         // A public client: PKCE protects its codes, and the server's own
         // secret never leaves the server.
         let mut answer = json!({
@@ -75,12 +87,13 @@ impl OAuthProxy {
             "grant_types": grant_types,
             "response_types": response_types,
         });
-        for field in ["client_name", "scope"] {
-            if let Some(Value::String(value)) = request.get(field)
-                && value.len() <= 1024
-            {
-                answer[field] = json!(value);
-            }
+        if let Some(name) = &client_name {
+            answer["client_name"] = json!(name);
+        }
+        if let Some(Value::String(scope)) = request.get("scope")
+            && scope.len() <= 1024
+        {
+            answer["scope"] = json!(scope);
         }
         tracing::debug!(
             redirect_uris = redirect_uris.len(),
@@ -93,11 +106,12 @@ impl OAuthProxy {
         response
     }
 
-    /// Remembers registered redirect URIs, dropping expired and then the
-    /// oldest entries when the store is full.
-    pub(super) fn remember(&self, uris: &[String], now: u64) {
+    /// Remembers registered redirect URIs and the client's name (the latest
+    /// registration of a URI wins), dropping expired and then the oldest
+    /// entries when the store is full.
+    pub(super) fn remember(&self, uris: &[String], client_name: Option<&str>, now: u64) {
         if self.registered.len() + uris.len() > MAX_REGISTERED {
-            self.registered.retain(|_, expires| *expires > now);
+            self.registered.retain(|_, r| r.expires > now);
         }
         let overflow = (self.registered.len() + uris.len()).saturating_sub(MAX_REGISTERED);
         if overflow > 0 {
@@ -105,7 +119,7 @@ impl OAuthProxy {
             let mut entries: Vec<(u64, String)> = self
                 .registered
                 .iter()
-                .map(|e| (*e.value(), e.key().clone()))
+                .map(|e| (e.value().expires, e.key().clone()))
                 .collect();
             entries.sort_unstable();
             for (_, uri) in entries.into_iter().take(overflow + MAX_REGISTERED / 10) {
@@ -114,17 +128,30 @@ impl OAuthProxy {
         }
         let expires = now.saturating_add(REGISTRATION_TTL.as_secs());
         for uri in uris {
-            self.registered.insert(uri.clone(), expires);
+            let registration = Registration {
+                expires,
+                client_name: client_name.map(str::to_owned),
+            };
+            self.registered.insert(uri.clone(), registration);
         }
+    }
+
+    /// Whether `uri` is on the operator's allow-list.
+    pub(super) fn allow_listed(&self, uri: &str) -> bool {
+        self.allowed_redirect_uris.iter().any(|u| u == uri)
+    }
+
+    /// `uri`'s registration, unless it expired.
+    pub(super) fn registration(&self, uri: &str) -> Option<Registration> {
+        self.registered
+            .get(uri)
+            .filter(|r| r.expires > now())
+            .map(|r| r.value().clone())
     }
 
     /// Whether `uri` may receive codes: allowed, or registered and not expired.
     pub(super) fn redirect_allowed(&self, uri: &str) -> bool {
-        self.allowed_redirect_uris.iter().any(|u| u == uri)
-            || self
-                .registered
-                .get(uri)
-                .is_some_and(|expires| *expires > now())
+        self.allow_listed(uri) || self.registration(uri).is_some()
     }
 }
 
@@ -257,7 +284,11 @@ mod tests {
         let proxy = new_proxy();
         let now = now();
         for i in 0..MAX_REGISTERED + 5 {
-            proxy.remember(&[format!("https://app{i}.example/cb")], now + i as u64);
+            proxy.remember(
+                &[format!("https://app{i}.example/cb")],
+                None,
+                now + i as u64,
+            );
         }
         assert!(proxy.registered.len() <= MAX_REGISTERED);
         let newest = format!("https://app{}.example/cb", MAX_REGISTERED + 4);
@@ -268,5 +299,8 @@ mod tests {
         );
         assert!(proxy.redirect_allowed("com.example.app:/cb"));
         assert!(!proxy.redirect_allowed("https://never.example/cb"));
+        proxy.remember(&["https://named.example/cb".into()], Some("Named"), now);
+        let registration = proxy.registration("https://named.example/cb").unwrap();
+        assert_eq!(registration.client_name.as_deref(), Some("Named"));
     }
 }

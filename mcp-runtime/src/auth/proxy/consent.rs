@@ -1,0 +1,490 @@
+//! The consent step (MCP security best practices, "Confused Deputy
+//! Problem"). Every registered client shares this server's client id at the
+//! provider, and the provider may approve a returning user without asking;
+//! so before a dynamically registered client's request goes to the provider,
+//! the user approves that client here:
+//!
+//! - `GET /authorize` answers a checked request with a consent page whose
+//!   form carries a signed, expiring (10 min), single-use consent token
+//!   binding every checked parameter, and sets a random, `HttpOnly`,
+//!   `SameSite=Strict` cookie the token is bound to (by keyed digest);
+//! - `POST /authorize/consent` refuses a cross-origin post, a token that is
+//!   not ours, altered, expired or used, and a post without the token's
+//!   cookie; then Deny sends `access_denied` to the client, and Approve
+//!   forwards the request to the provider and remembers the approval;
+//! - the approval is remembered per browser and redirect URI (the client's
+//!   only identity, since all share one client id) in a signed cookie
+//!   (`SameSite=Lax`, `HttpOnly`, `Path=/authorize`, 30 days) listing keyed
+//!   digests of the approved redirect URIs; another URI asks again.
+//!
+//! Allow-listed redirect URIs are the operator's and never need consent.
+//! Cookies are not `__Host-` (the server may run on http loopback) and are
+//! `Secure` when the issuer is https. The signing key lives in memory: a
+//! restart forgets every approval.
+
+use super::authorize::AuthorizeRequest;
+use super::page::{ConsentView, consent_page};
+use super::respond::{
+    bad_request, has_content_type, is_base64url, oauth_error, query_params, read_limited,
+    untrusted_error,
+};
+use super::signed::{Purpose, Refusal};
+use super::{OAuthProxy, PROXY_AUTHORIZE_PATH, PROXY_CONSENT_PATH};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine as _;
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use url::Url;
+
+/// How long the user has to answer the consent page.
+const CONSENT_TTL: Duration = Duration::from_secs(600);
+/// How long a browser remembers an approval.
+const REMEMBER_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Approved redirect URIs remembered per browser; the oldest go first.
+const MAX_REMEMBERED: usize = 20;
+/// The cookie the consent token is bound to.
+const CSRF_COOKIE: &str = "mcp_consent_csrf";
+/// The cookie remembering approvals.
+const REMEMBER_COOKIE: &str = "mcp_consent";
+/// Longest consent token accepted (the client's state, scope and redirect
+/// URI are in it, JSON-escaped).
+const MAX_CONSENT_TOKEN_BYTES: usize = 32 * 1024;
+/// Largest consent form.
+const MAX_FORM_BYTES: usize = MAX_CONSENT_TOKEN_BYTES + 1024;
+/// Longest remembered-approvals cookie accepted.
+const MAX_REMEMBER_BYTES: usize = 4096;
+/// Digest labels: one use each.
+const CSRF_LABEL: &str = "consent-csrf";
+const REMEMBER_LABEL: &str = "consent-remember";
+
+/// What the consent token carries: the checked request, and the digest of
+/// the cookie it was issued with.
+#[derive(Debug, Serialize, Deserialize)]
+struct ConsentClaims {
+    #[serde(flatten)]
+    request: AuthorizeRequest,
+    csrf: String,
+}
+
+/// What the remembered-approvals cookie carries.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Remembered {
+    /// Digests of approved redirect URIs, oldest first.
+    uris: Vec<String>,
+}
+
+impl OAuthProxy {
+    /// Whether the user must approve a request to `redirect_uri` first.
+    pub(super) fn needs_consent(&self, req: &HttpRequest, redirect_uri: &str) -> bool {
+        if !self.consent || self.allow_listed(redirect_uri) {
+            return false;
+        }
+        let Ok(digest) = self.digest(REMEMBER_LABEL, redirect_uri) else {
+            return true;
+        };
+        !self.remembered(req).uris.contains(&digest)
+    }
+
+    /// The consent page for a checked request.
+    pub(super) fn ask_consent(
+        &self,
+        req: &HttpRequest,
+        request: &AuthorizeRequest,
+    ) -> HttpResponse {
+        let fail = || {
+            self.redirect_error(
+                &request.redirect_uri,
+                "server_error",
+                Some("the consent page could not be built"),
+                request.client_state.as_deref(),
+            )
+        };
+        let Ok(redirect_uri) = Url::parse(&request.redirect_uri) else {
+            return untrusted_error("redirect_uri is not a URL");
+        };
+        // Reuse this browser's cookie so consent pages open in other tabs
+        // stay valid; else draw one.
+        let csrf = match single_cookie(req, CSRF_COOKIE) {
+            Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
+            _ => {
+                let mut bytes = [0u8; 32];
+                rand::rng().fill_bytes(&mut bytes);
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            }
+        };
+        let Ok(binding) = self.digest(CSRF_LABEL, &csrf) else {
+            return fail();
+        };
+        let claims = ConsentClaims {
+            request: request.clone(),
+            csrf: binding,
+        };
+        let Ok(token) = self.sign(Purpose::Consent, CONSENT_TTL, &claims) else {
+            return fail();
+        };
+        let registration = self.registration(&request.redirect_uri);
+        let mut response = consent_page(&ConsentView {
+            client_name: registration.as_ref().and_then(|r| r.client_name.as_deref()),
+            redirect_uri: &redirect_uri,
+            scope: request.scope.as_deref(),
+            server_name: &self.resource_name,
+            provider: &self.authorization_endpoint,
+            token: &token,
+        });
+        let cookie = self.cookie(
+            CSRF_COOKIE,
+            &csrf,
+            PROXY_CONSENT_PATH,
+            "Strict",
+            CONSENT_TTL,
+        );
+        if !set_cookie(&mut response, &cookie) {
+            return fail();
+        }
+        tracing::debug!("proxy: asked the user to approve a registered client");
+        response
+    }
+
+    /// `POST /authorize/consent`: the user's answer.
+    pub(super) async fn consent(&self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+        if self.cross_origin(&req) {
+            tracing::warn!("proxy: refused a cross-origin consent post");
+            return forbidden("the consent form must be posted from this server's page");
+        }
+        if !has_content_type(&req, "application/x-www-form-urlencoded") {
+            return bad_request("invalid_request", "a form post is expected");
+        }
+        let Ok(body) = read_limited(payload, MAX_FORM_BYTES).await else {
+            return bad_request("invalid_request", "the form could not be read");
+        };
+        let Some(form) = std::str::from_utf8(&body).ok().and_then(query_params) else {
+            return bad_request("invalid_request", "a form without repeated fields");
+        };
+        let approve = match form.get("decision").map(String::as_str) {
+            Some("approve") => true,
+            Some("deny") => false,
+            _ => return bad_request("invalid_request", "decision must be approve or deny"),
+        };
+        let Some(token) = form.get("consent_token") else {
+            return bad_request("invalid_request", "consent_token is required");
+        };
+        let verified =
+            match self.verify::<ConsentClaims>(Purpose::Consent, token, MAX_CONSENT_TOKEN_BYTES) {
+                Ok(verified) => verified,
+                Err(_) => {
+                    tracing::debug!("proxy: refused an invalid or expired consent token");
+                    return bad_request(
+                        "invalid_request",
+                        "the consent form is invalid or expired; sign in again",
+                    );
+                }
+            };
+        // Checked before the token is used up: a forged post must not spend
+        // the user's own token.
+        let bound = single_cookie(&req, CSRF_COOKIE)
+            .and_then(|cookie| self.digest(CSRF_LABEL, &cookie).ok())
+            .is_some_and(|digest| digest == verified.claims.csrf);
+        if !bound {
+            tracing::warn!("proxy: refused a consent post without its cookie");
+            return forbidden("the consent form was not posted by the browser it was shown to");
+        }
+        let request = match self.use_up(verified) {
+            Ok(claims) => claims.request,
+            Err(Refusal::Busy) => {
+                let mut response = oauth_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "too many sign-ins in progress; try again later",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                return response;
+            }
+            Err(_) => {
+                tracing::warn!("proxy: refused a replayed consent post");
+                return bad_request("invalid_request", "this consent form was already used");
+            }
+        };
+        // The registration may have expired since the page was shown.
+        if !self.redirect_allowed(&request.redirect_uri) {
+            return untrusted_error(
+                "redirect_uri is not registered; register it at the registration endpoint",
+            );
+        }
+        let client_state = request.client_state.as_deref();
+        if !approve {
+            tracing::debug!("proxy: the user denied a registered client");
+            return self.redirect_error(
+                &request.redirect_uri,
+                "access_denied",
+                Some("the user denied the request"),
+                client_state,
+            );
+        }
+        let mut response = self.forward(&request);
+        if let Some(cookie) = self.remember_approval(&req, &request.redirect_uri) {
+            // Best effort: without it the browser is asked again next time.
+            set_cookie(&mut response, &cookie);
+        }
+        tracing::debug!("proxy: the user approved a registered client");
+        response
+    }
+
+    /// The approvals this browser's cookie lists (none if it is absent,
+    /// repeated, not ours or expired).
+    fn remembered(&self, req: &HttpRequest) -> Remembered {
+        single_cookie(req, REMEMBER_COOKIE)
+            .and_then(|cookie| {
+                self.verify::<Remembered>(Purpose::Remember, &cookie, MAX_REMEMBER_BYTES)
+                    .ok()
+            })
+            .map(|verified| verified.claims)
+            .unwrap_or_default()
+    }
+
+    /// The remembered-approvals cookie with `redirect_uri` added.
+    fn remember_approval(&self, req: &HttpRequest, redirect_uri: &str) -> Option<String> {
+        let digest = self.digest(REMEMBER_LABEL, redirect_uri).ok()?;
+        let mut remembered = self.remembered(req);
+        remembered.uris.retain(|uri| *uri != digest);
+        remembered.uris.push(digest);
+        let excess = remembered.uris.len().saturating_sub(MAX_REMEMBERED);
+        remembered.uris.drain(..excess);
+        let value = self
+            .sign(Purpose::Remember, REMEMBER_TTL, &remembered)
+            .ok()?;
+        Some(self.cookie(
+            REMEMBER_COOKIE,
+            &value,
+            PROXY_AUTHORIZE_PATH,
+            "Lax",
+            REMEMBER_TTL,
+        ))
+    }
+
+    /// A `Set-Cookie` value: `HttpOnly`, and `Secure` on an https issuer.
+    fn cookie(
+        &self,
+        name: &str,
+        value: &str,
+        path: &str,
+        same_site: &str,
+        max_age: Duration,
+    ) -> String {
+        let secure = if self.issuer.starts_with("https:") {
+            "; Secure"
+        } else {
+            ""
+        };
+        format!(
+            "{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite={same_site}{secure}",
+            max_age.as_secs()
+        )
+    }
+
+    /// Whether the browser says the post came from another origin. Browsers
+    /// send `Sec-Fetch-Site`; `Origin` may be `null` under the page's
+    /// `no-referrer` policy.
+    fn cross_origin(&self, req: &HttpRequest) -> bool {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("(invalid)"))
+        };
+        if header("sec-fetch-site").is_some_and(|site| site != "same-origin") {
+            return true;
+        }
+        header("origin").is_some_and(|origin| origin != "null" && origin != self.issuer)
+    }
+}
+
+/// The value of the cookie `name`, if the request carries exactly one.
+fn single_cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    let mut found = None;
+    for value in req.headers().get_all(header::COOKIE) {
+        let Ok(value) = value.to_str() else {
+            return None;
+        };
+        for pair in value.split(';') {
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
+            if key.trim() == name {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(value.trim().to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// Appends a `Set-Cookie` header; false if the value is not a header value.
+fn set_cookie(response: &mut HttpResponse, cookie: &str) -> bool {
+    match HeaderValue::from_str(cookie) {
+        Ok(value) => {
+            response.headers_mut().append(header::SET_COOKIE, value);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn forbidden(description: &str) -> HttpResponse {
+    oauth_error(StatusCode::FORBIDDEN, "access_denied", description)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::configure;
+    use super::super::tests::new_proxy;
+    use super::*;
+    use actix_web::test::{self, TestRequest};
+    use std::sync::Arc;
+
+    const REDIRECT: &str = "https://app.example/cb";
+
+    fn request(redirect_uri: &str) -> AuthorizeRequest {
+        AuthorizeRequest {
+            redirect_uri: redirect_uri.to_owned(),
+            client_state: Some("st".into()),
+            code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+            scope: Some("tasks:read".into()),
+            resource: None,
+            prompt: None,
+        }
+    }
+
+    fn cookie_of(set_cookie: &str) -> String {
+        set_cookie.split(';').next().unwrap().to_owned()
+    }
+
+    #[test]
+    fn approvals_are_remembered_per_redirect_uri_and_bounded() {
+        let proxy = new_proxy();
+        let uri = |i: usize| format!("https://app{i}.example/cb");
+        let mut cookie = String::new();
+        for i in 0..MAX_REMEMBERED + 5 {
+            let req = TestRequest::default()
+                .insert_header(("cookie", cookie.clone()))
+                .to_http_request();
+            assert!(proxy.needs_consent(&req, &uri(i)));
+            let set = proxy.remember_approval(&req, &uri(i)).unwrap();
+            assert!(set.contains("; Path=/authorize; Max-Age=2592000; HttpOnly; SameSite=Lax"));
+            assert!(set.ends_with("; Secure"), "an https issuer: {set}");
+            cookie = cookie_of(&set);
+            assert!(cookie.len() < 4000);
+        }
+        let req = TestRequest::default()
+            .insert_header(("cookie", cookie.clone()))
+            .to_http_request();
+        for i in 0..5 {
+            assert!(proxy.needs_consent(&req, &uri(i)), "the oldest are dropped");
+        }
+        for i in 5..MAX_REMEMBERED + 5 {
+            assert!(!proxy.needs_consent(&req, &uri(i)), "{i} is remembered");
+        }
+        assert!(
+            !proxy.needs_consent(&req, "com.example.app:/cb"),
+            "allow-listed"
+        );
+        // Another key's cookie, or the cookie twice, counts for nothing.
+        assert!(new_proxy().needs_consent(&req, &uri(10)));
+        let twice = TestRequest::default()
+            .insert_header(("cookie", format!("{cookie}; {cookie}")))
+            .to_http_request();
+        assert!(proxy.needs_consent(&twice, &uri(10)));
+    }
+
+    #[test]
+    fn cross_origin_posts_are_recognised() {
+        let proxy = new_proxy();
+        let post = |headers: &[(&str, &str)]| {
+            let mut req = TestRequest::post();
+            for (name, value) in headers {
+                req = req.insert_header((*name, *value));
+            }
+            proxy.cross_origin(&req.to_http_request())
+        };
+        assert!(!post(&[]));
+        assert!(!post(&[("sec-fetch-site", "same-origin")]));
+        assert!(!post(&[("origin", "https://mcp.example.com")]));
+        assert!(!post(&[
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ]));
+        assert!(post(&[("sec-fetch-site", "cross-site")]));
+        assert!(post(&[("sec-fetch-site", "same-site")]));
+        assert!(post(&[("origin", "https://evil.example")]));
+        assert!(post(&[("origin", "http://mcp.example.com")]));
+    }
+
+    #[actix_web::test]
+    async fn expired_consent_tokens_are_refused() {
+        let proxy = Arc::new(new_proxy());
+        proxy.remember(&[REDIRECT.to_owned()], None, super::super::respond::now());
+        let app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let sign = |ttl: Duration| {
+            let claims = ConsentClaims {
+                request: request(REDIRECT),
+                csrf: proxy.digest(CSRF_LABEL, "cookie-value").unwrap(),
+            };
+            proxy.sign(Purpose::Consent, ttl, &claims).unwrap()
+        };
+        let post = |token: String| {
+            TestRequest::post()
+                .uri(PROXY_CONSENT_PATH)
+                .insert_header(("cookie", format!("{CSRF_COOKIE}=cookie-value")))
+                .set_form([("consent_token", token.as_str()), ("decision", "approve")])
+                .to_request()
+        };
+        let response = test::call_service(&app, post(sign(Duration::ZERO))).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(header::LOCATION).is_none());
+        // The same token, fresh, goes to the provider.
+        let response = test::call_service(&app, post(sign(CONSENT_TTL))).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(location.starts_with("https://id.example.com/authorize?"));
+    }
+
+    #[actix_web::test]
+    async fn silent_requests_get_consent_required() {
+        let proxy = Arc::new(new_proxy());
+        proxy.remember(&[REDIRECT.to_owned()], None, super::super::respond::now());
+        let app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let mut url = Url::parse("https://mcp.example.com/authorize").unwrap();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", "mcp")
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("state", "s1")
+            .append_pair("code_challenge", &request(REDIRECT).code_challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("prompt", "none");
+        let uri = format!("{}?{}", url.path(), url.query().unwrap());
+        let response = test::call_service(&app, TestRequest::get().uri(&uri).to_request()).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(location.starts_with(REDIRECT), "{location}");
+        assert!(location.contains("error=consent_required"), "{location}");
+        assert!(location.contains("state=s1"), "{location}");
+    }
+}

@@ -1,0 +1,246 @@
+//! Signed, expiring tokens the proxy hands out and takes back: the `state`
+//! it sends through the provider, the token of the consent form, and the
+//! cookie that remembers consent. All are HS256 JWTs under a key drawn at
+//! start-up; each names its purpose, and one kind is never accepted as
+//! another. Single-use tokens have their nonce remembered until they expire.
+
+use super::OAuthProxy;
+use super::respond::now;
+use base64::Engine as _;
+use dashmap::mapref::entry::Entry;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use rand::RngCore as _;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Used nonces remembered until they expire; single-use tokens are refused
+/// beyond this.
+pub(super) const MAX_USED_NONCES: usize = 100_000;
+
+/// What a signed token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum Purpose {
+    /// The `state` sent through the provider.
+    State,
+    /// The consent form's token.
+    Consent,
+    /// The cookie listing the redirect URIs a browser approved.
+    Remember,
+}
+
+/// The claims every signed token carries around its own.
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope<T> {
+    #[serde(rename = "use")]
+    purpose: Purpose,
+    exp: u64,
+    /// Nonce: what makes a single-use token single-use.
+    jti: String,
+    #[serde(flatten)]
+    claims: T,
+}
+
+/// A token whose signature, purpose and expiry were checked.
+#[derive(Debug)]
+pub(super) struct Verified<T> {
+    pub(super) claims: T,
+    exp: u64,
+    jti: String,
+}
+
+/// Why a token was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// Not ours, altered, for another purpose, too long, or expired.
+    Invalid,
+    /// Already used.
+    Replayed,
+    /// Too many single-use tokens outstanding to remember another.
+    Busy,
+}
+
+impl OAuthProxy {
+    /// Signs `claims` for `purpose`, valid for `ttl`.
+    pub(super) fn sign<T: Serialize>(
+        &self,
+        purpose: Purpose,
+        ttl: Duration,
+        claims: &T,
+    ) -> Result<String, ()> {
+        let mut nonce = [0u8; 16];
+        rand::rng().fill_bytes(&mut nonce);
+        let envelope = Envelope {
+            purpose,
+            exp: now().saturating_add(ttl.as_secs()),
+            jti: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(nonce),
+            claims,
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &envelope,
+            &self.encoding_key,
+        )
+        .map_err(|_| ())
+    }
+
+    /// Checks a token's length, signature, purpose and expiry.
+    pub(super) fn verify<T: DeserializeOwned>(
+        &self,
+        purpose: Purpose,
+        token: &str,
+        max_len: usize,
+    ) -> Result<Verified<T>, Refusal> {
+        if token.len() > max_len {
+            return Err(Refusal::Invalid);
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_aud = false;
+        let envelope = jsonwebtoken::decode::<Envelope<T>>(token, &self.decoding_key, &validation)
+            .map_err(|_| Refusal::Invalid)?
+            .claims;
+        if envelope.purpose != purpose || envelope.exp <= now() {
+            return Err(Refusal::Invalid);
+        }
+        Ok(Verified {
+            claims: envelope.claims,
+            exp: envelope.exp,
+            jti: envelope.jti,
+        })
+    }
+
+    /// Uses a verified single-use token up: `Replayed` the second time.
+    pub(super) fn use_up<T>(&self, token: Verified<T>) -> Result<T, Refusal> {
+        let now = now();
+        if self.used_nonces.len() >= MAX_USED_NONCES {
+            self.used_nonces.retain(|_, expires| *expires > now);
+            if self.used_nonces.len() >= MAX_USED_NONCES {
+                return Err(Refusal::Busy);
+            }
+        }
+        match self.used_nonces.entry(token.jti) {
+            Entry::Occupied(_) => Err(Refusal::Replayed),
+            Entry::Vacant(slot) => {
+                slot.insert(token.exp);
+                Ok(token.claims)
+            }
+        }
+    }
+
+    /// Checks a single-use token and uses it up.
+    pub(super) fn redeem<T: DeserializeOwned>(
+        &self,
+        purpose: Purpose,
+        token: &str,
+        max_len: usize,
+    ) -> Result<T, Refusal> {
+        self.use_up(self.verify(purpose, token, max_len)?)
+    }
+
+    /// A keyed digest of `value` (HMAC-SHA-256 under the signing key, with
+    /// `label` to keep uses apart), base64url. A JWT's signing input never
+    /// holds a newline, so a digest is never a token signature.
+    pub(super) fn digest(&self, label: &str, value: &str) -> Result<String, ()> {
+        let message = format!("{label}\n{value}");
+        jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding_key, Algorithm::HS256)
+            .map_err(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::new_proxy;
+    use super::*;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Claims {
+        value: String,
+    }
+
+    fn claims() -> Claims {
+        Claims { value: "v".into() }
+    }
+
+    #[test]
+    fn tokens_are_signed_expiring_single_use_and_kept_to_their_purpose() {
+        let proxy = new_proxy();
+        let ttl = Duration::from_secs(60);
+        let token = proxy.sign(Purpose::Consent, ttl, &claims()).unwrap();
+        assert_eq!(
+            proxy
+                .verify::<Claims>(Purpose::State, &token, 4096)
+                .unwrap_err(),
+            Refusal::Invalid,
+            "a consent token is no state"
+        );
+        assert_eq!(
+            proxy
+                .verify::<Claims>(Purpose::Consent, &token, 10)
+                .unwrap_err(),
+            Refusal::Invalid,
+            "too long"
+        );
+        assert_eq!(
+            proxy.redeem::<Claims>(Purpose::Consent, &token, 4096),
+            Ok(claims())
+        );
+        assert_eq!(
+            proxy.redeem::<Claims>(Purpose::Consent, &token, 4096),
+            Err(Refusal::Replayed)
+        );
+        // Verifying alone does not use a token up.
+        let token = proxy.sign(Purpose::Remember, ttl, &claims()).unwrap();
+        for _ in 0..2 {
+            assert!(
+                proxy
+                    .verify::<Claims>(Purpose::Remember, &token, 4096)
+                    .is_ok()
+            );
+        }
+        // Another process's key is refused.
+        let other = new_proxy().sign(Purpose::State, ttl, &claims()).unwrap();
+        assert_eq!(
+            proxy.redeem::<Claims>(Purpose::State, &other, 4096),
+            Err(Refusal::Invalid)
+        );
+        // Expired (exp is now: no leeway).
+        let expired = proxy
+            .sign(Purpose::State, Duration::ZERO, &claims())
+            .unwrap();
+        assert_eq!(
+            proxy.redeem::<Claims>(Purpose::State, &expired, 4096),
+            Err(Refusal::Invalid)
+        );
+        // An unsigned ("alg": "none") token is refused.
+        let token = proxy.sign(Purpose::State, ttl, &claims()).unwrap();
+        let unsigned = format!(
+            "{}.{}.",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            token.split('.').nth(1).unwrap()
+        );
+        assert_eq!(
+            proxy.redeem::<Claims>(Purpose::State, &unsigned, 4096),
+            Err(Refusal::Invalid)
+        );
+    }
+
+    #[test]
+    fn digests_are_keyed_and_labelled() {
+        let proxy = new_proxy();
+        let a = proxy.digest("remember", "https://app.example/cb").unwrap();
+        assert_eq!(a.len(), 43);
+        assert_eq!(
+            a,
+            proxy.digest("remember", "https://app.example/cb").unwrap()
+        );
+        assert_ne!(a, proxy.digest("csrf", "https://app.example/cb").unwrap());
+        assert_ne!(
+            a,
+            new_proxy()
+                .digest("remember", "https://app.example/cb")
+                .unwrap()
+        );
+    }
+}
