@@ -210,6 +210,39 @@ impl JwksCache {
     }
 }
 
+/// A fixed JWK set known in advance (keys this process made, or pinned keys):
+/// no fetching, no expiry.
+pub struct StaticKeys {
+    keys: KeySet,
+}
+
+impl StaticKeys {
+    /// The signing keys of a JWK set document (`{"keys": [...]}`).
+    pub fn from_jwk_set(document: &serde_json::Value) -> Result<Self, String> {
+        let keys = parse_key_set(document.to_string().as_bytes())?;
+        if keys.by_kid.is_empty() && keys.unnamed.is_empty() {
+            return Err("the JWK set holds no usable signing key".into());
+        }
+        Ok(Self { keys })
+    }
+
+    pub(crate) fn key_for(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Option<Arc<VerificationKey>> {
+        find(&self.keys, kid, alg)
+    }
+}
+
+impl std::fmt::Debug for StaticKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticKeys")
+            .field("kids", &self.keys.by_kid.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
 fn find(set: &KeySet, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerificationKey>> {
     match kid {
         Some(kid) => set.by_kid.get(kid).filter(|k| k.accepts(alg)).cloned(),

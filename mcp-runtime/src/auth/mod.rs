@@ -13,6 +13,7 @@ mod provider;
 mod proxy;
 mod resource;
 mod scopes;
+mod signing;
 mod verifier;
 
 pub use caller::{AccessDenied, AccessToken, Auth, RequiredNames, User};
@@ -30,8 +31,9 @@ pub use proxy::{
     PROXY_TOKEN_PATH,
 };
 pub use scopes::ScopeHierarchy;
+pub use signing::SigningKey;
 
-pub use jwks::{JwksCache, JwksSettings};
+pub use jwks::{JwksCache, JwksSettings, StaticKeys};
 pub(crate) use provider::Verification;
 pub use resource::RESOURCE_METADATA_PATH;
 pub(crate) use resource::{ResourceServer, ResourceUrl};

@@ -2,7 +2,7 @@
 //! keys live, which algorithms it signs with, who issues and who the audience
 //! is, and how claims map to the caller (RFC 8725 throughout).
 
-use super::jwks::{JwksCache, JwksSettings, KeyError};
+use super::jwks::{JwksCache, JwksSettings, KeyError, StaticKeys};
 use super::{Auth, AuthError, TokenVerifier, VerifyFuture};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
@@ -20,6 +20,8 @@ pub enum KeySource {
     Jwks(Arc<JwksCache>),
     /// A shared HMAC secret (HS256 only; e.g. Supabase's legacy JWT secret).
     SharedSecret(Arc<DecodingKey>),
+    /// Keys known in advance (the development server's own, or pinned keys).
+    Static(Arc<StaticKeys>),
 }
 
 impl std::fmt::Debug for KeySource {
@@ -27,6 +29,7 @@ impl std::fmt::Debug for KeySource {
         match self {
             Self::Jwks(cache) => f.debug_tuple("Jwks").field(&cache.url()).finish(),
             Self::SharedSecret(_) => f.write_str("SharedSecret(<redacted>)"),
+            Self::Static(keys) => f.debug_tuple("Static").field(keys).finish(),
         }
     }
 }
@@ -78,7 +81,7 @@ impl JwtVerifier {
     /// default to RS256 and ES256 for a JWK set, HS256 for a shared secret.
     pub fn new(issuer: impl Into<String>, keys: KeySource) -> Self {
         let algorithms = match keys {
-            KeySource::Jwks(_) => vec![Algorithm::RS256, Algorithm::ES256],
+            KeySource::Jwks(_) | KeySource::Static(_) => vec![Algorithm::RS256, Algorithm::ES256],
             KeySource::SharedSecret(_) => vec![Algorithm::HS256],
         };
         Self {
@@ -203,6 +206,14 @@ impl JwtVerifier {
         }
         let key = match &self.keys {
             KeySource::SharedSecret(secret) => Arc::clone(secret),
+            KeySource::Static(keys) => match keys.key_for(header.kid.as_deref(), header.alg) {
+                Some(key) => Arc::new(key.key.clone()),
+                None => {
+                    return Err(invalid(
+                        "the token is not signed by a key of the trusted issuer",
+                    ));
+                }
+            },
             KeySource::Jwks(cache) => {
                 match cache.key_for(header.kid.as_deref(), header.alg).await {
                     Ok(key) => Arc::new(key.key.clone()),
