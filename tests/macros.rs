@@ -3,37 +3,24 @@
 //! calls run the functions with the right arguments and caller. Access rules
 //! are enforced before a tool runs.
 //!
-//! Tokens here are checked by a small in-process verifier: these tests are
+//! Tokens here are minted and checked in-process by the testing kit
+//! (`mcp_runtime::testing`), and calls go through its client: these tests are
 //! about what the macros generate. Verification of real JWTs from a real
 //! identity provider is tested with the resource server.
 
-mod support;
-
 use mcp_runtime::BuildError;
-use mcp_runtime::auth::{AuthError, TokenVerifier, VerifyFuture};
 use mcp_runtime::prelude::*;
-use serde_json::{Value, json};
-use std::sync::Arc;
+use mcp_runtime::testing::{
+    ClientError, TestClient, TestIssuer, TestServer, TokenBuilder, ToolInfo,
+};
+use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
-/// Accepts two fixed tokens; refuses everything else.
-struct FixedTokens;
-
-impl TokenVerifier for FixedTokens {
-    fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a> {
-        Box::pin(async move {
-            let claims = match token {
-                "token-alice" => json!({
-                    "sub": "alice", "email": "alice@example.com",
-                    "scope": "tasks:read tasks:write admin", "roles": ["ops"]
-                }),
-                "token-bob" => json!({ "sub": "bob", "scope": "tasks:read" }),
-                _ => return Err(AuthError::InvalidToken("token not recognized".into())),
-            };
-            let claims = claims.as_object().cloned().unwrap_or_default();
-            Ok(Auth::from_claims(token, claims))
-        })
-    }
+/// The identity provider of every server in this file.
+fn issuer() -> &'static TestIssuer {
+    static ISSUER: OnceLock<TestIssuer> = OnceLock::new();
+    ISSUER.get_or_init(|| TestIssuer::new().expect("a test issuer"))
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -64,7 +51,7 @@ struct Tasks {
     deletions: Arc<AtomicUsize>,
 }
 
-#[mcp_server(name = "tasks", version = "1.2.3", title = "Tasks", oauth = custom(FixedTokens))]
+#[mcp_server(name = "tasks", version = "1.2.3", title = "Tasks", oauth = custom(issuer().provider()))]
 impl Tasks {
     /// Delete a task.
     #[mcp_tool(name = "delete-task", scopes = ["tasks:write", "admin"], destructive)]
@@ -120,7 +107,7 @@ impl Tasks {
     }
 }
 
-fn start_tasks() -> (support::TestServer, Arc<AtomicUsize>) {
+fn start_tasks() -> (TestServer, Arc<AtomicUsize>) {
     let deletions = Arc::new(AtomicUsize::new(0));
     let server = Tasks {
         deletions: Arc::clone(&deletions),
@@ -129,72 +116,51 @@ fn start_tasks() -> (support::TestServer, Arc<AtomicUsize>) {
     .stateless(true)
     .build()
     .expect("the tasks server builds");
-    (support::start(server), deletions)
+    (
+        TestServer::start(server).expect("the server starts"),
+        deletions,
+    )
 }
 
-struct Reply {
-    status: u16,
-    challenge: Option<String>,
-    body: Value,
-    text: String,
+/// Alice may do everything; bob may only read.
+fn alice(server: &TestServer) -> TestClient {
+    client_of(
+        server,
+        issuer()
+            .token()
+            .subject("alice")
+            .email("alice@example.com")
+            .scopes(["tasks:read", "tasks:write", "admin"])
+            .roles(["ops"]),
+    )
 }
 
-async fn rpc(url: &str, token: Option<&str>, method: &str, params: Value) -> Reply {
-    let mut request = reqwest::Client::new()
-        .post(url)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .header("mcp-protocol-version", "2025-11-25")
-        .body(json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string());
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().expect("ASCII challenge").to_owned());
-    let text = response.text().await.expect("a body");
-    // A tool that logs answers with an SSE stream; the response is its last event.
-    let json_text = if text.starts_with("event:") || text.starts_with("data:") {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("data: "))
-            .rfind(|d| d.contains("\"id\""))
-            .unwrap_or_default()
-    } else {
-        &text
-    };
-    let body = serde_json::from_str(json_text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        challenge,
-        body,
-        text,
-    }
+fn bob(server: &TestServer) -> TestClient {
+    client_of(
+        server,
+        issuer().token().subject("bob").scopes(["tasks:read"]),
+    )
 }
 
-async fn list_tools(url: &str, token: &str) -> Vec<Value> {
-    let reply = rpc(url, Some(token), "tools/list", json!({})).await;
-    assert_eq!(reply.status, 200, "tools/list: {}", reply.text);
-    reply.body["result"]["tools"]
-        .as_array()
-        .cloned()
-        .expect("a tools array")
+/// The tests share one issuer and run in parallel: each token names its
+/// server as the audience explicitly.
+fn client_of(server: &TestServer, token: TokenBuilder) -> TestClient {
+    let token = token.audience(server.url()).sign().expect("a signed token");
+    server.client().with_token(token)
 }
 
-fn tool<'a>(tools: &'a [Value], name: &str) -> &'a Value {
+fn tool<'a>(tools: &'a [ToolInfo], name: &str) -> &'a ToolInfo {
     tools
         .iter()
-        .find(|t| t["name"] == name)
+        .find(|t| t.name == name)
         .unwrap_or_else(|| panic!("tool `{name}` is listed"))
 }
 
 #[actix_web::test]
 async fn listing_carries_generated_schemas_scopes_and_annotations() {
     let (server, _) = start_tasks();
-    let tools = list_tools(&server.url, "token-alice").await;
-    let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
+    let tools = alice(&server).list_tools().await.expect("tools/list");
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(
         names,
         ["delete-task", "whoami", "create-task", "list-tasks"]
@@ -202,15 +168,15 @@ async fn listing_carries_generated_schemas_scopes_and_annotations() {
 
     let delete = tool(&tools, "delete-task");
     assert_eq!(
-        delete["description"],
-        "Delete a task.\n\nRequires scopes: tasks:write, admin."
+        delete.description.as_deref(),
+        Some("Delete a task.\n\nRequires scopes: tasks:write, admin.")
     );
     assert_eq!(
-        delete["_meta"]["mcp-runtime/access"],
-        json!({"scopes": ["tasks:write", "admin"]})
+        delete.meta.as_ref().map(|m| &m["mcp-runtime/access"]),
+        Some(&json!({"scopes": ["tasks:write", "admin"]}))
     );
-    assert_eq!(delete["annotations"], json!({"destructiveHint": true}));
-    let schema = &delete["inputSchema"];
+    assert_eq!(delete.annotations, Some(json!({"destructiveHint": true})));
+    let schema = &delete.input_schema;
     assert_eq!(schema["type"], "object");
     assert_eq!(schema["required"], json!(["id"]));
     assert_eq!(
@@ -223,17 +189,17 @@ async fn listing_carries_generated_schemas_scopes_and_annotations() {
         schema["properties"]["force"].is_object(),
         "optional argument listed: {schema}"
     );
-    assert!(delete.get("outputSchema").is_none());
+    assert!(delete.output_schema.is_none());
 
     let whoami = tool(&tools, "whoami");
-    assert_eq!(whoami["description"], "Who is calling?");
+    assert_eq!(whoami.description.as_deref(), Some("Who is calling?"));
     assert!(
-        whoami.get("_meta").is_none(),
+        whoami.meta.is_none(),
         "an open tool publishes no access rule"
     );
-    assert_eq!(whoami["inputSchema"]["type"], "object");
+    assert_eq!(whoami.input_schema["type"], "object");
     assert!(
-        whoami["inputSchema"]["properties"]
+        whoami.input_schema["properties"]
             .as_object()
             .is_none_or(|p| p.is_empty()),
         "`Option<&Auth>` is not an argument"
@@ -241,114 +207,90 @@ async fn listing_carries_generated_schemas_scopes_and_annotations() {
 
     let create = tool(&tools, "create-task");
     assert_eq!(
-        create["description"],
-        "Create a task.\n\nRequires one of the scopes: tasks:write, admin. Requires roles: ops."
+        create.description.as_deref(),
+        Some(
+            "Create a task.\n\nRequires one of the scopes: tasks:write, admin. Requires roles: ops."
+        )
     );
-    let props = &create["inputSchema"]["properties"];
+    let props = &create.input_schema["properties"];
     assert_eq!(props["taskTitle"]["description"], "Short title.");
     assert!(props.get("title").is_none(), "renamed: {props}");
     assert_eq!(props["tags"]["type"], "array");
     assert_eq!(
-        create["inputSchema"]["required"],
+        create.input_schema["required"],
         json!(["taskTitle", "tags"])
     );
 
     let list = tool(&tools, "list-tasks");
-    assert_eq!(list["title"], "List tasks");
+    assert_eq!(list.title.as_deref(), Some("List tasks"));
     assert_eq!(
-        list["annotations"],
-        json!({"title": "List tasks", "readOnlyHint": true, "idempotentHint": true, "openWorldHint": false})
+        list.annotations,
+        Some(
+            json!({"title": "List tasks", "readOnlyHint": true, "idempotentHint": true, "openWorldHint": false})
+        )
     );
-    assert_eq!(list["outputSchema"]["type"], "object");
-    assert_eq!(list["outputSchema"]["properties"]["tasks"]["type"], "array");
+    let output = list.output_schema.as_ref().expect("an output schema");
+    assert_eq!(output["type"], "object");
+    assert_eq!(output["properties"]["tasks"]["type"], "array");
 }
 
 #[actix_web::test]
 async fn calls_run_the_function_with_its_arguments_and_caller() {
     let (server, deletions) = start_tasks();
-    let reply = rpc(
-        &server.url,
-        Some("token-alice"),
-        "tools/call",
-        json!({"name": "delete-task", "arguments": {"id": 7, "force": true}}),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(
-        reply.body["result"]["content"][0]["text"],
-        "alice deleted 7 (force: true)"
-    );
+    let alice = alice(&server);
+    let result = alice
+        .call_tool("delete-task", json!({"id": 7, "force": true}))
+        .await
+        .expect("delete-task");
+    assert_eq!(result.text(), "alice deleted 7 (force: true)");
     assert_eq!(deletions.load(Ordering::SeqCst), 1);
 
     // An optional argument may be left out.
-    let reply = rpc(
-        &server.url,
-        Some("token-alice"),
-        "tools/call",
-        json!({"name": "delete-task", "arguments": {"id": 8}}),
-    )
-    .await;
-    assert_eq!(
-        reply.body["result"]["content"][0]["text"], "alice deleted 8 (force: false)",
-        "{}",
-        reply.text
-    );
+    let result = alice
+        .call_tool("delete-task", json!({"id": 8}))
+        .await
+        .expect("delete-task");
+    assert_eq!(result.text(), "alice deleted 8 (force: false)");
 
-    let reply = rpc(
-        &server.url,
-        Some("token-bob"),
-        "tools/call",
-        json!({"name": "whoami", "arguments": {}}),
-    )
-    .await;
-    assert_eq!(
-        reply.body["result"]["content"][0]["text"], "bob",
-        "{}",
-        reply.text
-    );
+    let result = bob(&server).call_tool("whoami", ()).await.expect("whoami");
+    assert_eq!(result.text(), "bob");
 
-    let reply = rpc(
-        &server.url,
-        Some("token-alice"),
-        "tools/call",
-        json!({"name": "create-task", "arguments": {"taskTitle": "ship", "priority": "high", "tags": ["a", "b"]}}),
-    )
-    .await;
-    assert_eq!(
-        reply.body["result"]["content"][0]["text"], "created ship Some(High) a,b",
-        "{}",
-        reply.text
-    );
+    let result = alice
+        .call_tool(
+            "create-task",
+            json!({"taskTitle": "ship", "priority": "high", "tags": ["a", "b"]}),
+        )
+        .await
+        .expect("create-task");
+    assert_eq!(result.text(), "created ship Some(High) a,b");
 
-    let reply = rpc(
-        &server.url,
-        Some("token-alice"),
-        "tools/call",
-        json!({"name": "list-tasks"}),
-    )
-    .await;
+    // The tool logs, so the answer may be an SSE stream: the kit reads either.
+    #[derive(serde::Deserialize, PartialEq, Debug)]
+    struct Listed {
+        tasks: Vec<serde_json::Value>,
+    }
+    let listed: Listed = alice
+        .call_tool_as("list-tasks", ())
+        .await
+        .expect("list-tasks");
     assert_eq!(
-        reply.body["result"]["structuredContent"],
-        json!({"tasks": [{"id": 1, "title": "write tests"}]}),
-        "{}",
-        reply.text
+        listed,
+        Listed {
+            tasks: vec![json!({"id": 1, "title": "write tests"})]
+        }
     );
 }
 
 #[actix_web::test]
 async fn argument_errors_name_the_generated_field() {
     let (server, deletions) = start_tasks();
-    let reply = rpc(
-        &server.url,
-        Some("token-alice"),
-        "tools/call",
-        json!({"name": "delete-task", "arguments": {"id": "seven"}}),
-    )
-    .await;
-    assert_eq!(reply.body["result"]["isError"], true, "{}", reply.text);
-    let message = reply.body["result"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_default();
+    let error = alice(&server)
+        .call_tool("delete-task", json!({"id": "seven"}))
+        .await
+        .expect_err("a string is not a task id");
+    let ClientError::ToolError(message) = error else {
+        panic!("expected an error result: {error:?}");
+    };
     assert!(message.contains("`id`"), "{message}");
     assert_eq!(deletions.load(Ordering::SeqCst), 0);
 }
@@ -356,15 +298,15 @@ async fn argument_errors_name_the_generated_field() {
 #[actix_web::test]
 async fn a_missing_scope_is_refused_with_403_before_the_tool_runs() {
     let (server, deletions) = start_tasks();
-    let reply = rpc(
-        &server.url,
-        Some("token-bob"),
-        "tools/call",
-        json!({"name": "delete-task", "arguments": {"id": 7}}),
-    )
-    .await;
-    assert_eq!(reply.status, 403, "{}", reply.text);
-    let challenge = reply.challenge.unwrap_or_default();
+    let bob = bob(&server);
+    let error = bob
+        .call_tool("delete-task", json!({"id": 7}))
+        .await
+        .expect_err("bob may not delete");
+    let ClientError::Forbidden { challenge, scopes } = &error else {
+        panic!("expected 403: {error:?}");
+    };
+    assert_eq!(scopes, &["tasks:write", "admin"]);
     assert!(
         challenge.starts_with(r#"Bearer error="insufficient_scope""#)
             && challenge.contains(r#"scope="tasks:write admin""#)
@@ -374,44 +316,57 @@ async fn a_missing_scope_is_refused_with_403_before_the_tool_runs() {
     assert_eq!(deletions.load(Ordering::SeqCst), 0, "the tool must not run");
 
     // Roles are checked too: bob has a write scope nowhere and no role.
-    let reply = rpc(
-        &server.url,
-        Some("token-bob"),
-        "tools/call",
-        json!({"name": "create-task", "arguments": {"taskTitle": "x", "tags": []}}),
-    )
-    .await;
-    assert_eq!(reply.status, 403, "{}", reply.text);
+    let error = bob
+        .call_tool("create-task", json!({"taskTitle": "x", "tags": []}))
+        .await
+        .expect_err("bob may not create");
+    assert_eq!(error.status(), Some(403), "{error}");
 }
 
 #[actix_web::test]
 async fn requests_without_a_valid_token_get_401() {
     let (server, _) = start_tasks();
-    let reply = rpc(&server.url, None, "tools/list", json!({})).await;
-    assert_eq!(reply.status, 401, "{}", reply.text);
-    let challenge = reply.challenge.unwrap_or_default();
+    let error = server.client().list_tools().await.expect_err("no token");
+    let ClientError::Unauthorized { challenge } = &error else {
+        panic!("expected 401: {error:?}");
+    };
     assert!(
         challenge.starts_with("Bearer resource_metadata=\"http://127.0.0.1:")
             && challenge.ends_with("/.well-known/oauth-protected-resource/mcp\""),
         "{challenge}"
     );
 
-    let reply = rpc(
-        &server.url,
-        Some("forged-token-123"),
-        "tools/list",
-        json!({}),
-    )
-    .await;
-    assert_eq!(reply.status, 401);
-    let challenge = reply.challenge.unwrap_or_default();
+    let error = server
+        .client()
+        .with_token("forged-token-123")
+        .list_tools()
+        .await
+        .expect_err("not a token");
+    let challenge = error.challenge().unwrap_or_default();
+    assert_eq!(error.status(), Some(401), "{error}");
     assert!(
         challenge.starts_with(r#"Bearer error="invalid_token""#),
         "{challenge}"
     );
     assert!(
-        !reply.text.contains("forged-token-123") && !challenge.contains("forged-token-123"),
+        !challenge.contains("forged-token-123"),
         "the token is never echoed"
+    );
+
+    // A well-formed token from an untrusted key is refused the same way.
+    let forged = issuer()
+        .token()
+        .subject("alice")
+        .scopes(["admin"])
+        .forged()
+        .expect("a forged token");
+    let error = client_of(&server, forged)
+        .call_tool("whoami", ())
+        .await
+        .expect_err("forged");
+    assert_eq!(
+        error.challenge_param("error").as_deref(),
+        Some("invalid_token")
     );
 }
 
@@ -440,19 +395,13 @@ async fn free_function_tools_register_through_the_builder() {
         .stateless(true)
         .build()
         .expect("builds");
-    let server = support::start(server);
-    let reply = rpc(
-        &server.url,
-        None,
-        "tools/call",
-        json!({"name": "add", "arguments": {"a": 2, "b": 40}}),
-    )
-    .await;
-    assert_eq!(
-        reply.body["result"]["content"][0]["text"], "42",
-        "{}",
-        reply.text
-    );
+    let server = TestServer::start(server).expect("the server starts");
+    let result = server
+        .client()
+        .call_tool("add", json!({"a": 2, "b": 40}))
+        .await
+        .expect("add");
+    assert_eq!(result.text(), "42");
 }
 
 #[test]

@@ -61,6 +61,7 @@ mod generated;
 pub mod protocol;
 pub mod providers;
 pub mod server;
+pub mod testing;
 pub mod tools;
 pub mod transport;
 

@@ -6,6 +6,7 @@
 
 mod caller;
 mod challenge;
+mod dev;
 mod discovery;
 mod jwks;
 mod middleware;
@@ -18,6 +19,8 @@ mod verifier;
 
 pub use caller::{AccessDenied, AccessToken, Auth, RequiredNames, User};
 pub use challenge::{ChallengeContext, Refusal};
+pub(crate) use dev::DevIssuer;
+pub use dev::{DEV_ALLOW_NON_LOOPBACK_VALUE, DEV_JWKS_PATH, DEV_USER, DevServer};
 pub use discovery::AUTHORIZATION_SERVER_METADATA_PATHS;
 pub(crate) use discovery::AuthorizationServerMetadata;
 pub use jsonwebtoken::Algorithm;
@@ -129,7 +132,7 @@ impl OAuth {
     /// `dev`), configured from the environment.
     pub fn provider(name: &'static str) -> Self {
         let kind = match name {
-            "auth0" | "workos" | "supabase" | "keycloak" => OAuthKind::FromEnv(name),
+            "auth0" | "workos" | "supabase" | "keycloak" | "dev" => OAuthKind::FromEnv(name),
             other => OAuthKind::Unavailable(other),
         };
         Self { kind }

@@ -122,6 +122,9 @@ pub(crate) fn from_env(name: &str) -> Result<Provider, ConfigError> {
         "workos" => WorkOs::from_env()?.build(),
         "supabase" => Supabase::from_env()?.build(),
         "keycloak" => Keycloak::from_env()?.build(),
+        "dev" => crate::auth::DevServer::from_env()
+            .and_then(crate::auth::DevServer::build)
+            .map_err(ConfigError::new),
         other => Err(ConfigError::new(format!(
             "the `{other}` provider is not available in this version"
         ))),

@@ -413,6 +413,20 @@ impl McpServer {
                  token. Never deploy this configuration. !!!"
             );
         }
+        // `oauth = dev`: issuer and audience are this server's own URL, and
+        // only a loopback bind (or the loud override) may issue tokens.
+        let served;
+        let provider = match &provider.dev {
+            Some(dev) => {
+                let loopback = match bound {
+                    Some(addr) => addr.ip().is_loopback(),
+                    None => self.http.hosts == HostPolicy::Loopback,
+                };
+                served = dev.provider_at(provider, &url, loopback, &settings.tool_scopes)?;
+                &served
+            }
+            None => provider.as_ref(),
+        };
         let name = self
             .core
             .info
@@ -429,6 +443,26 @@ impl McpServer {
             settings.hide_forbidden_tools,
             &settings.proxy,
         )?)))
+    }
+
+    /// With `oauth = dev` only: a ready access token for the development
+    /// user `dev-user` holding `scopes` (those the server supports; others
+    /// are dropped), e.g. to print for curl. Available once the server is
+    /// bound (or mounted with [`configure`](Self::configure)); the token is
+    /// a secret: show it only on the developer's own terminal.
+    pub fn dev_token<S: AsRef<str>>(
+        &self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Result<String, String> {
+        let OAuthKind::Provider(provider) = &self.core.oauth.kind else {
+            return Err("the server has no OAuth provider; use `oauth = dev`".into());
+        };
+        let dev = provider
+            .dev
+            .as_ref()
+            .ok_or("dev tokens need `oauth = dev`")?;
+        let scopes: Vec<String> = scopes.into_iter().map(|s| s.as_ref().to_owned()).collect();
+        dev.mint(&scopes)
     }
 
     /// Serves on `HOST`:`PORT` from the environment (default `127.0.0.1:3000`)

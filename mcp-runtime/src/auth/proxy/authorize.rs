@@ -9,6 +9,7 @@ use super::respond::{
     valid_error_text, valid_scope,
 };
 use super::signed::{Purpose, Refusal};
+use crate::auth::DevIssuer;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
@@ -42,6 +43,9 @@ const FORWARDED_PARAMS: [&str; 9] = [
 /// A checked authorization request: everything needed to forward it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct AuthorizeRequest {
+    /// Dev mode: the registered client the code is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) client_id: Option<String>,
     /// Registered (or allow-listed) when checked.
     pub(super) redirect_uri: String,
     /// The client's own `state`, returned to it unchanged.
@@ -103,13 +107,28 @@ impl OAuthProxy {
             return untrusted("parameters must not be repeated");
         };
         let get = |name: &str| params.get(name).map(String::as_str);
-        if get("client_id") != Some(self.client_id.as_str()) {
+        let client_id = get("client_id");
+        let known = match &self.dev {
+            // Dev mode: each client has its own id; its redirect URI must
+            // be one it registered, exactly.
+            Some(_) => client_id.is_some_and(|id| {
+                self.registered
+                    .iter()
+                    .any(|r| r.value().client_id.as_deref() == Some(id))
+            }),
+            None => client_id == Some(self.client_id.as_str()),
+        };
+        if !known {
             return untrusted("unknown client_id; register at the registration endpoint");
         }
         let Some(redirect_uri) = get("redirect_uri") else {
             return untrusted("redirect_uri is required");
         };
-        if !self.redirect_allowed(redirect_uri) {
+        let registered_to_client = self.dev.is_none()
+            || self
+                .registration(redirect_uri)
+                .is_some_and(|r| r.client_id.as_deref() == client_id);
+        if !registered_to_client || !self.redirect_allowed(redirect_uri) {
             tracing::debug!("proxy: refused an authorization request to an unregistered URI");
             return untrusted(
                 "redirect_uri is not registered; register it at the registration endpoint",
@@ -155,6 +174,7 @@ impl OAuthProxy {
         }
         let prompt = get("prompt").filter(|p| p.len() <= 64 && valid_scope(p));
         Ok(AuthorizeRequest {
+            client_id: self.dev.as_ref().and(client_id).map(str::to_owned),
             redirect_uri: redirect_uri.to_owned(),
             client_state: client_state.map(str::to_owned),
             code_challenge: code_challenge.to_owned(),
@@ -167,6 +187,9 @@ impl OAuthProxy {
     /// A 302 to the provider for a checked (and, if needed, approved)
     /// request, with this server's callback and a signed state.
     pub(super) fn forward(&self, request: &AuthorizeRequest) -> HttpResponse {
+        if let Some(dev) = &self.dev {
+            return self.grant_dev_code(dev, request);
+        }
         let Ok(state) = self.sign_state(&request.redirect_uri, request.client_state.as_deref())
         else {
             return self.redirect_error(
@@ -202,6 +225,44 @@ impl OAuthProxy {
             }
         }
         redirect(upstream.as_str())
+    }
+
+    /// Dev mode: a 302 to the client's redirect URI with a fresh code.
+    fn grant_dev_code(&self, dev: &DevIssuer, request: &AuthorizeRequest) -> HttpResponse {
+        let state = request.client_state.as_deref();
+        let code = request
+            .client_id
+            .as_deref()
+            .ok_or(())
+            .and_then(|client_id| {
+                dev.issue_code(
+                    client_id,
+                    &request.redirect_uri,
+                    &request.code_challenge,
+                    request.scope.as_deref(),
+                )
+            });
+        let Ok(code) = code else {
+            return self.redirect_error(
+                &request.redirect_uri,
+                "temporarily_unavailable",
+                Some("no code could be issued; try again later"),
+                state,
+            );
+        };
+        let Ok(mut target) = Url::parse(&request.redirect_uri) else {
+            return untrusted_error("redirect_uri is not a URL");
+        };
+        {
+            let mut query = target.query_pairs_mut();
+            query.append_pair("code", &code);
+            if let Some(state) = state {
+                query.append_pair("state", state);
+            }
+            query.append_pair("iss", &self.issuer);
+        }
+        tracing::debug!("dev: issued an authorization code");
+        redirect(target.as_str())
     }
 
     /// Whether `resource` names this server's MCP endpoint.

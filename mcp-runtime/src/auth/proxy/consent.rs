@@ -351,6 +351,7 @@ mod tests {
 
     fn request(redirect_uri: &str) -> AuthorizeRequest {
         AuthorizeRequest {
+            client_id: None,
             redirect_uri: redirect_uri.to_owned(),
             client_state: Some("st".into()),
             code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
@@ -427,7 +428,12 @@ mod tests {
     #[actix_web::test]
     async fn expired_consent_tokens_are_refused() {
         let proxy = Arc::new(new_proxy());
-        proxy.remember(&[REDIRECT.to_owned()], None, super::super::respond::now());
+        proxy.remember(
+            &[REDIRECT.to_owned()],
+            None,
+            None,
+            super::super::respond::now(),
+        );
         let app =
             test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
         let sign = |ttl: Duration| {
@@ -462,7 +468,12 @@ mod tests {
     #[actix_web::test]
     async fn silent_requests_get_consent_required() {
         let proxy = Arc::new(new_proxy());
-        proxy.remember(&[REDIRECT.to_owned()], None, super::super::respond::now());
+        proxy.remember(
+            &[REDIRECT.to_owned()],
+            None,
+            None,
+            super::super::respond::now(),
+        );
         let app =
             test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
         let mut url = Url::parse("https://mcp.example.com/authorize").unwrap();

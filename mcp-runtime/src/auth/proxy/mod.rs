@@ -40,6 +40,7 @@ mod token;
 pub(crate) use register::check_allowed_redirect_uri;
 
 use super::provider::{Provider, Secret};
+use super::{DEV_JWKS_PATH, DevIssuer};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 use bytes::Bytes;
@@ -93,6 +94,8 @@ pub(crate) struct Registration {
     expires: u64,
     /// The `client_name` it was registered with, shown on the consent page.
     client_name: Option<String>,
+    /// Dev mode: the client id issued with it (the only client it serves).
+    client_id: Option<String>,
 }
 
 /// The authorization server this server plays in proxy mode.
@@ -125,6 +128,8 @@ pub(crate) struct OAuthProxy {
     http: reqwest::Client,
     /// Our RFC 8414 metadata, rendered once.
     metadata: Bytes,
+    /// `oauth = dev`: codes and tokens are issued here, not by a provider.
+    dev: Option<Arc<DevIssuer>>,
 }
 
 impl OAuthProxy {
@@ -141,6 +146,9 @@ impl OAuthProxy {
             .map_err(|e| format!("proxy mode: the server URL `{resource}` is not a URL ({e})"))?;
         let issuer = resource_url.origin().ascii_serialization();
         let name = &provider.name;
+        if provider.dev.is_some() {
+            return Self::new_dev(provider, resource, resource_name, scopes_supported, issuer);
+        }
         let client_id = provider
             .client_id
             .clone()
@@ -216,6 +224,66 @@ impl OAuthProxy {
             decoding_key: DecodingKey::from_secret(&key),
             http,
             metadata: Bytes::from(metadata.to_string()),
+            dev: None,
+        })
+    }
+
+    /// The authorization server of `oauth = dev`: it registers clients with
+    /// their own ids, and issues codes and tokens itself.
+    fn new_dev(
+        provider: &Provider,
+        resource: &str,
+        resource_name: &str,
+        scopes_supported: &[String],
+        issuer: String,
+    ) -> Result<Self, String> {
+        let dev = provider
+            .dev
+            .clone()
+            .ok_or("the dev authorization server is not configured")?;
+        let own = |path: &str| format!("{issuer}{path}");
+        let authorization_endpoint = Url::parse(&own(PROXY_AUTHORIZE_PATH))
+            .map_err(|e| format!("dev server: `{issuer}` is not a URL ({e})"))?;
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        let mut metadata = json!({
+            "issuer": issuer,
+            "authorization_endpoint": own(PROXY_AUTHORIZE_PATH),
+            "token_endpoint": own(PROXY_TOKEN_PATH),
+            "registration_endpoint": own(PROXY_REGISTER_PATH),
+            "jwks_uri": own(DEV_JWKS_PATH),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
+            "authorization_response_iss_parameter_supported": true,
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+        });
+        if !scopes_supported.is_empty() {
+            metadata["scopes_supported"] = json!(scopes_supported);
+        }
+        Ok(Self {
+            callback_url: own(PROXY_CALLBACK_PATH),
+            issuer: issuer.clone(),
+            resource: resource.to_owned(),
+            resource_name: resource_name.to_owned(),
+            upstream_issuer: String::new(),
+            client_id: String::new(),
+            client_secret: None,
+            authorization_endpoint,
+            token_endpoint: own(PROXY_TOKEN_PATH),
+            authorize_params: Vec::new(),
+            allowed_redirect_uris: Vec::new(),
+            consent: dev.consent(),
+            registered: DashMap::new(),
+            used_nonces: DashMap::new(),
+            encoding_key: EncodingKey::from_secret(&key),
+            decoding_key: DecodingKey::from_secret(&key),
+            http: reqwest::Client::new(),
+            metadata: Bytes::from(metadata.to_string()),
+            dev: Some(dev),
         })
     }
 
@@ -281,6 +349,23 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
             }
         }),
     );
+    if let Some(dev) = &proxy.dev {
+        let jwks = Bytes::from(dev.key.jwk_set().to_string());
+        cfg.service(web::resource(DEV_JWKS_PATH).to(move |req: HttpRequest| {
+            let jwks = jwks.clone();
+            async move {
+                match *req.method() {
+                    Method::GET | Method::HEAD => with_cors(
+                        actix_web::HttpResponse::Ok()
+                            .content_type("application/json")
+                            .insert_header(("cache-control", "max-age=300"))
+                            .body(jwks),
+                    ),
+                    _ => method_not_allowed("GET"),
+                }
+            }
+        }));
+    }
     let p = Arc::clone(proxy);
     cfg.service(web::resource(PROXY_TOKEN_PATH).to(
         move |req: HttpRequest, payload: web::Payload| {

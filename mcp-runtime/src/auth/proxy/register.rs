@@ -76,11 +76,18 @@ impl OAuthProxy {
             }
         };
         let now = now();
-        self.remember(&redirect_uris, client_name.as_deref(), now);
+        // Dev mode: each registration is its own client. Proxy mode: every
+        // client shares the server's client id at the provider.
+        let client_id = match &self.dev {
+            Some(_) => format!("dev-{}", crate::auth::dev::random_token()),
+            None => self.client_id.clone(),
+        };
+        let own_id = self.dev.as_ref().map(|_| client_id.as_str());
+        self.remember(&redirect_uris, client_name.as_deref(), own_id, now);
         // A public client: PKCE protects its codes, and the server's own
         // secret never leaves the server.
         let mut answer = json!({
-            "client_id": self.client_id,
+            "client_id": client_id,
             "client_id_issued_at": now,
             "redirect_uris": redirect_uris,
             "token_endpoint_auth_method": "none",
@@ -109,7 +116,13 @@ impl OAuthProxy {
     /// Remembers registered redirect URIs and the client's name (the latest
     /// registration of a URI wins), dropping expired and then the oldest
     /// entries when the store is full.
-    pub(super) fn remember(&self, uris: &[String], client_name: Option<&str>, now: u64) {
+    pub(super) fn remember(
+        &self,
+        uris: &[String],
+        client_name: Option<&str>,
+        client_id: Option<&str>,
+        now: u64,
+    ) {
         if self.registered.len() + uris.len() > MAX_REGISTERED {
             self.registered.retain(|_, r| r.expires > now);
         }
@@ -131,6 +144,7 @@ impl OAuthProxy {
             let registration = Registration {
                 expires,
                 client_name: client_name.map(str::to_owned),
+                client_id: client_id.map(str::to_owned),
             };
             self.registered.insert(uri.clone(), registration);
         }
@@ -138,7 +152,7 @@ impl OAuthProxy {
 
     /// Whether `uri` is on the operator's allow-list.
     pub(super) fn allow_listed(&self, uri: &str) -> bool {
-        self.allowed_redirect_uris.iter().any(|u| u == uri)
+        self.dev.is_none() && self.allowed_redirect_uris.iter().any(|u| u == uri)
     }
 
     /// `uri`'s registration, unless it expired.
@@ -287,6 +301,7 @@ mod tests {
             proxy.remember(
                 &[format!("https://app{i}.example/cb")],
                 None,
+                None,
                 now + i as u64,
             );
         }
@@ -299,7 +314,12 @@ mod tests {
         );
         assert!(proxy.redirect_allowed("com.example.app:/cb"));
         assert!(!proxy.redirect_allowed("https://never.example/cb"));
-        proxy.remember(&["https://named.example/cb".into()], Some("Named"), now);
+        proxy.remember(
+            &["https://named.example/cb".into()],
+            Some("Named"),
+            None,
+            now,
+        );
         let registration = proxy.registration("https://named.example/cb").unwrap();
         assert_eq!(registration.client_name.as_deref(), Some("Named"));
     }

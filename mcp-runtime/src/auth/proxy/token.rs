@@ -6,6 +6,7 @@ use super::respond::{
     bad_request, has_content_type, is_pkce_char, no_store, oauth_error, query_params, read_limited,
     valid_scope,
 };
+use crate::auth::dev::TokenError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -30,6 +31,9 @@ impl OAuthProxy {
         let Some(params) = std::str::from_utf8(&body).ok().and_then(query_params) else {
             return bad_request("invalid_request", "a form without repeated parameters");
         };
+        if let Some(dev) = &self.dev {
+            return dev_answer(dev.token(&params, basic_credentials(&req)));
+        }
         let get = |name: &str| params.get(name).map(String::as_str);
         if get("client_id").is_some_and(|id| id != self.client_id) {
             return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
@@ -126,6 +130,53 @@ impl OAuthProxy {
         no_store(&mut response);
         response
     }
+}
+
+/// The dev server's answer as an HTTP response.
+fn dev_answer(answer: Result<serde_json::Value, TokenError>) -> HttpResponse {
+    match answer {
+        Ok(body) => {
+            let mut response = HttpResponse::Ok()
+                .content_type("application/json")
+                .body(body.to_string());
+            no_store(&mut response);
+            response
+        }
+        Err(refused) => {
+            let status = StatusCode::from_u16(refused.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let mut response = oauth_error(status, refused.error, refused.description);
+            if status == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"token\""),
+                );
+            }
+            response
+        }
+    }
+}
+
+/// The `Authorization: Basic` client id and secret (RFC 6749 §2.3.1: each
+/// form-encoded), if the header is present and well formed.
+fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let decode = |s: &str| -> String {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some((decode(id), decode(secret)))
 }
 
 fn unavailable(description: &str) -> HttpResponse {

@@ -1,0 +1,176 @@
+//! What the dev server remembers between requests: authorization codes and
+//! refresh tokens, in bounded in-memory stores keyed by the SHA-256 of the
+//! value (the values themselves are never kept).
+
+use base64::Engine as _;
+use dashmap::DashMap;
+use rand::RngCore as _;
+use std::time::Instant;
+
+/// Outstanding codes kept at most.
+const MAX_CODES: usize = 10_000;
+/// Refresh tokens (live and rotated) kept at most.
+const MAX_REFRESH: usize = 100_000;
+
+/// An issued authorization code.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeGrant {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    /// The PKCE S256 challenge.
+    pub(crate) challenge: String,
+    pub(crate) scope: String,
+    pub(crate) expires: Instant,
+}
+
+/// An issued refresh token.
+#[derive(Debug, Clone)]
+pub(crate) struct RefreshGrant {
+    /// Every token rotated from the same sign-in shares it.
+    pub(crate) family: String,
+    pub(crate) client_id: String,
+    pub(crate) sub: String,
+    pub(crate) scope: String,
+    pub(crate) expires: Instant,
+    /// Already exchanged: presenting it again revokes the family.
+    pub(crate) rotated: bool,
+}
+
+/// The stores.
+#[derive(Debug, Default)]
+pub(crate) struct Grants {
+    codes: DashMap<String, CodeGrant>,
+    refresh: DashMap<String, RefreshGrant>,
+}
+
+/// A random opaque value: 32 bytes, base64url.
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The store key of a value.
+fn key(value: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
+/// What happened to a presented refresh token.
+#[derive(Debug)]
+pub(crate) enum Refresh {
+    /// Valid: now rotated; the grant it carried.
+    Rotated(RefreshGrant),
+    /// Unknown or expired.
+    Invalid,
+    /// Already rotated: its whole family is now revoked.
+    Reused,
+}
+
+impl Grants {
+    /// Stores a code; `None` when too many are outstanding.
+    pub(crate) fn add_code(&self, grant: CodeGrant) -> Option<String> {
+        if self.codes.len() >= MAX_CODES {
+            let now = Instant::now();
+            self.codes.retain(|_, c| c.expires > now);
+            if self.codes.len() >= MAX_CODES {
+                return None;
+            }
+        }
+        let code = random_token();
+        self.codes.insert(key(&code), grant);
+        Some(code)
+    }
+
+    /// Takes a code out (single use), if it exists and has not expired.
+    pub(crate) fn take_code(&self, code: &str) -> Option<CodeGrant> {
+        let (_, grant) = self.codes.remove(&key(code))?;
+        (grant.expires > Instant::now()).then_some(grant)
+    }
+
+    /// Stores a refresh token; `None` when the store is full.
+    pub(crate) fn add_refresh(&self, grant: RefreshGrant) -> Option<String> {
+        if self.refresh.len() >= MAX_REFRESH {
+            let now = Instant::now();
+            self.refresh.retain(|_, r| r.expires > now);
+            if self.refresh.len() >= MAX_REFRESH {
+                return None;
+            }
+        }
+        let token = random_token();
+        self.refresh.insert(key(&token), grant);
+        Some(token)
+    }
+
+    /// Rotates a presented refresh token: a second use of the same token
+    /// revokes every token of its family.
+    pub(crate) fn rotate(&self, token: &str) -> Refresh {
+        let family = {
+            let Some(mut entry) = self.refresh.get_mut(&key(token)) else {
+                return Refresh::Invalid;
+            };
+            if entry.expires <= Instant::now() {
+                return Refresh::Invalid;
+            }
+            if !entry.rotated {
+                entry.rotated = true;
+                return Refresh::Rotated(entry.clone());
+            }
+            entry.family.clone()
+        };
+        self.refresh.retain(|_, r| r.family != family);
+        Refresh::Reused
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn refresh_grant(family: &str) -> RefreshGrant {
+        RefreshGrant {
+            family: family.into(),
+            client_id: "c".into(),
+            sub: "u".into(),
+            scope: String::new(),
+            expires: Instant::now() + Duration::from_secs(60),
+            rotated: false,
+        }
+    }
+
+    #[test]
+    fn codes_are_single_use_and_expire() {
+        let grants = Grants::default();
+        let grant = CodeGrant {
+            client_id: "c".into(),
+            redirect_uri: "http://127.0.0.1/cb".into(),
+            challenge: "x".into(),
+            scope: String::new(),
+            expires: Instant::now() + Duration::from_secs(60),
+        };
+        let code = grants.add_code(grant.clone()).unwrap();
+        assert!(grants.take_code(&code).is_some());
+        assert!(grants.take_code(&code).is_none());
+        let expired = grants
+            .add_code(CodeGrant {
+                expires: Instant::now(),
+                ..grant
+            })
+            .unwrap();
+        assert!(grants.take_code(&expired).is_none());
+    }
+
+    #[test]
+    fn reusing_a_rotated_refresh_token_revokes_its_family() {
+        let grants = Grants::default();
+        let first = grants.add_refresh(refresh_grant("f")).unwrap();
+        let other = grants.add_refresh(refresh_grant("g")).unwrap();
+        assert!(matches!(grants.rotate(&first), Refresh::Rotated(_)));
+        let second = grants.add_refresh(refresh_grant("f")).unwrap();
+        assert!(matches!(grants.rotate(&first), Refresh::Reused));
+        assert!(matches!(grants.rotate(&second), Refresh::Invalid));
+        assert!(matches!(grants.rotate(&other), Refresh::Rotated(_)));
+        assert!(matches!(grants.rotate("nonsense"), Refresh::Invalid));
+    }
+}

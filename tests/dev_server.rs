@@ -1,0 +1,583 @@
+//! `oauth = dev`: the server as its own authorization server. A real client
+//! (the TypeScript SDK) signs in to the quickstart example through the
+//! consent page; the refusals are driven with reqwest against in-process
+//! servers.
+
+mod support;
+
+use mcp_runtime::auth::DevServer;
+use mcp_runtime::prelude::*;
+use reqwest::Url;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Duration;
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+// ---------------------------------------------------------------------------
+// The TypeScript SDK against the quickstart example
+// ---------------------------------------------------------------------------
+
+/// The quickstart example binary on a free port, killed on drop.
+struct Quickstart {
+    url: String,
+    child: std::process::Child,
+}
+
+impl Drop for Quickstart {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_quickstart() -> Quickstart {
+    let port = support::free_port();
+    let child = std::process::Command::new(support::example_binary("quickstart"))
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .env_remove("MCP_DEV_OAUTH_AUTO_APPROVE")
+        .env_remove("MCP_DEV_OAUTH_KEY_FILE")
+        .env_remove("MCP_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the quickstart example starts");
+    let quickstart = Quickstart {
+        url: format!("http://127.0.0.1:{port}/mcp"),
+        child,
+    };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return quickstart;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the quickstart example did not listen on {port}");
+}
+
+fn sdk_client(url: &str, tool: &str, args: &str) -> Value {
+    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
+    let output = std::process::Command::new(support::node())
+        .arg(support::node_harness().join("oauth-client.mjs"))
+        .args([url, redirect.as_str(), tool, args])
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "the SDK client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the client prints JSON")
+}
+
+#[test]
+fn the_typescript_sdk_signs_in_to_the_quickstart_through_the_consent_page() {
+    let server = start_quickstart();
+    let printed = sdk_client(&server.url, "whoami", "{}");
+    assert_eq!(printed["consent_pages"], 1, "{printed}");
+    assert_eq!(
+        printed["result"]["structuredContent"]["user"], "dev-user",
+        "{printed}"
+    );
+    let tools = printed["tools"].as_array().expect("tools");
+    assert!(tools.contains(&json!("add-task")), "{printed}");
+    // Its own client id per registration, public, no secret.
+    let client_id = printed["client"]["client_id"].as_str().unwrap_or_default();
+    assert!(client_id.starts_with("dev-"), "{printed}");
+    assert_eq!(printed["client"]["has_secret"], false);
+    assert_eq!(
+        printed["callback"]["iss"],
+        server.url.trim_end_matches("/mcp")
+    );
+    assert_eq!(printed["token"]["has_refresh_token"], true);
+    // The scoped tool, with the scopes the server supports granted by default.
+    let printed = sdk_client(&server.url, "add-task", r#"{"title":"write docs"}"#);
+    assert_eq!(
+        printed["result"]["content"][0]["text"], "1 task(s) to do",
+        "{printed}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Refusals, in process
+// ---------------------------------------------------------------------------
+
+struct Tasks;
+
+fn dev_settings() -> DevServer {
+    DevServer::new()
+        .auto_approve(true)
+        .code_ttl(Duration::from_secs(1))
+        .scopes_supported(["tasks:read"])
+        .client("ci", "ci-secret-value", ["tasks:read"])
+}
+
+#[mcp_server(name = "tasks", version = "1.0.0", oauth = custom(dev_settings()))]
+impl Tasks {
+    /// Who is calling.
+    #[mcp_tool(read_only)]
+    async fn whoami(&self, auth: &Auth) -> String {
+        format!("{} {}", auth.user.user_id, auth.scopes.join(","))
+    }
+
+    /// Adds a task.
+    #[mcp_tool(name = "add-task", scopes = "tasks:write")]
+    async fn add_task(&self) -> &'static str {
+        "added"
+    }
+}
+
+fn server() -> support::TestServer {
+    support::start(Tasks.into_mcp_server().expect("valid server"))
+}
+
+fn base(server: &support::TestServer) -> String {
+    server.url.trim_end_matches("/mcp").to_owned()
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+async fn register(base: &str, redirect: &str) -> String {
+    let response = http()
+        .post(format!("{base}/register"))
+        .json(&json!({"redirect_uris": [redirect], "client_name": "test"}))
+        .send()
+        .await
+        .expect("register answers");
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.expect("JSON");
+    body["client_id"].as_str().expect("client_id").to_owned()
+}
+
+/// `GET /authorize`: the status and the redirect's query.
+async fn authorize(base: &str, params: &[(&str, &str)]) -> (u16, HashMap<String, String>) {
+    let mut url = Url::parse(&format!("{base}/authorize")).expect("URL");
+    url.query_pairs_mut().extend_pairs(params);
+    let response = http().get(url).send().await.expect("authorize answers");
+    let status = response.status().as_u16();
+    let query = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| Url::parse(l).ok())
+        .map(|l| l.query_pairs().into_owned().collect())
+        .unwrap_or_default();
+    (status, query)
+}
+
+/// A code for `client_id` with `scope`.
+async fn code(base: &str, client_id: &str, scope: &str) -> String {
+    let (status, query) = authorize(
+        base,
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("scope", scope),
+            ("state", "st"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 302);
+    assert_eq!(query.get("state").map(String::as_str), Some("st"));
+    query.get("code").cloned().expect("a code")
+}
+
+async fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = http()
+        .post(format!("{base}/token"))
+        .form(form)
+        .send()
+        .await
+        .expect("token answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> (u16, Value) {
+    token(
+        base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", code),
+            ("code_verifier", verifier),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+}
+
+/// `tools/call` with `token`: the status, `WWW-Authenticate` and the body.
+async fn call(url: &str, token: &str, tool: &str) -> (u16, String, Value) {
+    let response = http()
+        .post(url)
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", tool)
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": tool, "arguments": {}, "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}}}}),
+        )
+        .send()
+        .await
+        .expect("tools/call answers");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (
+        status,
+        challenge,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[actix_web::test]
+async fn a_code_becomes_a_token_the_shared_verifier_accepts() {
+    let server = server();
+    let base = base(&server);
+    let client_id = register(&base, REDIRECT).await;
+    let code = code(&base, &client_id, "tasks:read tasks:write other").await;
+    let (status, body) = exchange(&base, &client_id, &code, VERIFIER).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["scope"], "tasks:read tasks:write");
+    let access = body["access_token"].as_str().expect("token");
+    let (status, _, result) = call(&server.url, access, "whoami").await;
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(
+        result["result"]["content"][0]["text"],
+        "dev-user tasks:read,tasks:write"
+    );
+    // The reused code is refused.
+    let (status, body) = exchange(&base, &client_id, &code, VERIFIER).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[actix_web::test]
+async fn redirect_uris_match_exactly_and_pkce_is_required() {
+    let server = server();
+    let base = base(&server);
+    let client_id = register(&base, REDIRECT).await;
+    let params = |redirect: &'static str, pkce: bool| {
+        let mut p = vec![
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", redirect),
+        ];
+        if pkce {
+            p.extend([
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ]);
+        }
+        p
+    };
+    // Another redirect URI is answered here, never redirected to.
+    for other in [
+        "http://127.0.0.1:9/callback/",
+        "http://127.0.0.1:10/callback",
+    ] {
+        let (status, query) = authorize(&base, &params(other, true)).await;
+        assert_eq!(status, 400, "{other}");
+        assert!(query.is_empty());
+    }
+    // An unknown client too.
+    let (status, _) = authorize(
+        &base,
+        &[("client_id", "dev-unknown"), ("redirect_uri", REDIRECT)],
+    )
+    .await;
+    assert_eq!(status, 400);
+    // No PKCE, or plain: an error sent back to the client.
+    let (status, query) = authorize(&base, &params(REDIRECT, false)).await;
+    assert_eq!(status, 302);
+    assert_eq!(
+        query.get("error").map(String::as_str),
+        Some("invalid_request")
+    );
+    let mut plain = params(REDIRECT, false);
+    plain.extend([
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "plain"),
+    ]);
+    let (_, query) = authorize(&base, &plain).await;
+    assert_eq!(
+        query.get("error").map(String::as_str),
+        Some("invalid_request")
+    );
+    // A wrong or missing verifier, or another redirect URI, at the token endpoint.
+    let code = code(&base, &client_id, "tasks:read").await;
+    let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl";
+    let (status, body) = exchange(&base, &client_id, &code, wrong).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let code = self::code(&base, &client_id, "tasks:read").await;
+    let (status, body) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let code = self::code(&base, &client_id, "tasks:read").await;
+    let (status, body) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", "http://127.0.0.1:9/other"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // Another client's code.
+    let other = register(&base, "http://127.0.0.1:11/cb").await;
+    let code = self::code(&base, &client_id, "tasks:read").await;
+    let (status, body) = exchange(&base, &other, &code, VERIFIER).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[actix_web::test]
+async fn codes_expire() {
+    let server = server();
+    let base = base(&server);
+    let client_id = register(&base, REDIRECT).await;
+    let code = code(&base, &client_id, "tasks:read").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, body) = exchange(&base, &client_id, &code, VERIFIER).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[actix_web::test]
+async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
+    let server = server();
+    let base = base(&server);
+    let client_id = register(&base, REDIRECT).await;
+    let code = code(&base, &client_id, "tasks:read").await;
+    let (_, first) = exchange(&base, &client_id, &code, VERIFIER).await;
+    let first = first["refresh_token"].as_str().expect("refresh").to_owned();
+    let refresh = |token: String| {
+        let base = base.clone();
+        let client_id = client_id.clone();
+        async move {
+            self::token(
+                &base,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", &client_id),
+                    ("refresh_token", &token),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, second) = refresh(first.clone()).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["scope"], "tasks:read");
+    let second = second["refresh_token"]
+        .as_str()
+        .expect("rotated")
+        .to_owned();
+    assert_ne!(first, second);
+    // The rotated token again: refused, and the whole family revoked.
+    let (status, body) = refresh(first).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, body) = refresh(second).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[actix_web::test]
+async fn tokens_are_only_for_this_server() {
+    let server = server();
+    let base = base(&server);
+    let client_id = register(&base, REDIRECT).await;
+    let code = code(&base, &client_id, "tasks:read").await;
+    let (status, body) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", REDIRECT),
+            ("resource", "https://other.example/mcp"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_target"))
+    );
+    let (_, query) = authorize(
+        &base,
+        &[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("resource", "https://other.example/mcp"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        query.get("error").map(String::as_str),
+        Some("invalid_target")
+    );
+    // Naming this server is fine.
+    let (status, body) = token(
+        &base,
+        &[
+            ("grant_type", "client_credentials"),
+            ("resource", &server.url),
+            ("client_id", "ci"),
+            ("client_secret", "ci-secret-value"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[actix_web::test]
+async fn client_credentials_need_the_configured_secret() {
+    let server = server();
+    let base = base(&server);
+    let basic = |secret: &str| {
+        http()
+            .post(format!("{base}/token"))
+            .basic_auth("ci", Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    let response = basic("ci-secret-value").await.expect("token answers");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["scope"], "tasks:read");
+    assert!(body.get("refresh_token").is_none());
+    let access = body["access_token"].as_str().expect("token");
+    let (status, _, result) = call(&server.url, access, "whoami").await;
+    assert_eq!(status, 200);
+    assert_eq!(result["result"]["content"][0]["text"], "ci tasks:read");
+    let response = basic("ci-secret-valuf").await.expect("token answers");
+    assert_eq!(response.status(), 401);
+    let (status, body) = token(
+        &base,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "nobody"),
+            ("client_secret", "ci-secret-value"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+}
+
+#[actix_web::test]
+async fn a_missing_scope_is_stepped_up_by_authorizing_again() {
+    let server = server();
+    let base = base(&server);
+    let client_id = register(&base, REDIRECT).await;
+    let code = code(&base, &client_id, "tasks:read").await;
+    let (_, body) = exchange(&base, &client_id, &code, VERIFIER).await;
+    let narrow = body["access_token"].as_str().expect("token").to_owned();
+    let (status, challenge, _) = call(&server.url, &narrow, "add-task").await;
+    assert_eq!(status, 403);
+    assert!(challenge.contains("insufficient_scope"), "{challenge}");
+    assert!(challenge.contains("tasks:write"), "{challenge}");
+    let code = self::code(&base, &client_id, "tasks:read tasks:write").await;
+    let (_, body) = exchange(&base, &client_id, &code, VERIFIER).await;
+    let wide = body["access_token"].as_str().expect("token");
+    let (status, _, result) = call(&server.url, wide, "add-task").await;
+    assert_eq!(status, 200);
+    assert_eq!(result["result"]["content"][0]["text"], "added");
+}
+
+#[test]
+fn the_dev_server_refuses_a_public_bind() {
+    let server = Tasks.into_mcp_server().expect("valid server");
+    let refused = server
+        .bind("0.0.0.0:0".parse().expect("addr"))
+        .err()
+        .expect("refused off loopback");
+    assert!(
+        refused
+            .to_string()
+            .contains("MCP_DEV_OAUTH_ALLOW_NON_LOOPBACK"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn dev_tokens_are_minted_only_once_bound() {
+    let server = Tasks.into_mcp_server().expect("valid server");
+    assert!(server.dev_token(["tasks:read"]).is_err());
+    let running = support::start(server.clone());
+    let token = server
+        .dev_token(["tasks:read", "unknown"])
+        .expect("a token");
+    let claims: Value = {
+        use base64::Engine as _;
+        let payload = token.split('.').nth(1).expect("a JWT");
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .expect("base64url"),
+        )
+        .expect("JSON")
+    };
+    assert_eq!(claims["aud"], running.url);
+    assert_eq!(claims["iss"], base(&running));
+    assert_eq!(claims["scope"], "tasks:read");
+    assert_eq!(claims["sub"], "dev-user");
+}
