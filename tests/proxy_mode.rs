@@ -32,6 +32,8 @@ const CHALLENGE: &str = "6XFZQEG7MKHoyj-2k07NDQbNwLyUajzFnyVtXHz1w1Q";
 const CSRF_COOKIE: &str = "mcp_consent_csrf";
 /// The cookie remembering a browser's approvals.
 const REMEMBER_COOKIE: &str = "mcp_consent";
+/// The cookie binding a sign-in's state to the browser it started in.
+const STATE_COOKIE: &str = "mcp_oauth_browser";
 
 // ---------------------------------------------------------------------------
 // The server under test
@@ -785,9 +787,25 @@ async fn pkce_s256_is_required() {
 /// The signed state the proxy forwarded for a fresh, approved
 /// authorization request.
 async fn forwarded_state(f: &Fixture, redirect: &str, client_state: &str) -> String {
+    forwarded_state_and_cookie(f, redirect, client_state)
+        .await
+        .0
+}
+
+/// The signed state forwarded for a fresh, approved request, and the cookie
+/// binding it to the browser that approved it.
+async fn forwarded_state_and_cookie(
+    f: &Fixture,
+    redirect: &str,
+    client_state: &str,
+) -> (String, String) {
     let params = authorize_params(redirect, client_state, &f.server.url);
     let (_, hop) = approve(f, &params).await;
-    query_of(&hop.location.expect("forwarded"))["state"].clone()
+    let cookie = hop
+        .cookie(STATE_COOKIE)
+        .expect("the state's browser cookie");
+    let state = query_of(&hop.location.expect("forwarded"))["state"].clone();
+    (state, cookie)
 }
 
 fn callback_url(f: &Fixture, params: &[(&str, &str)]) -> String {
@@ -802,12 +820,16 @@ async fn tampered_and_replayed_states_are_refused() {
     let redirect = registered_redirect(&f.base).await;
 
     // Tampered: one character changed, anywhere in the signed state.
-    let state = forwarded_state(f, &redirect, "abc").await;
+    let (state, browser) = forwarded_state_and_cookie(f, &redirect, "abc").await;
+    let get = |url: String| {
+        let browser = browser.clone();
+        async move { get_with_cookie(&url, Some(&browser)).await }
+    };
     for position in [10, state.len() / 2, state.len() - 3] {
         let mut bytes = state.clone().into_bytes();
         bytes[position] = if bytes[position] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(bytes).unwrap();
-        let hop = get(&callback_url(
+        let hop = get(callback_url(
             f,
             &[("code", "upstream-code"), ("state", &tampered)],
         ))
@@ -816,15 +838,15 @@ async fn tampered_and_replayed_states_are_refused() {
         assert!(hop.location.is_none(), "never redirected");
     }
     for bogus in ["", "not-a-jwt", "a.b.c"] {
-        let hop = get(&callback_url(f, &[("code", "c"), ("state", bogus)])).await;
+        let hop = get(callback_url(f, &[("code", "c"), ("state", bogus)])).await;
         assert_eq!(hop.status, 400, "{bogus:?}");
         assert!(hop.location.is_none());
     }
-    let hop = get(&callback_url(f, &[("code", "c")])).await;
+    let hop = get(callback_url(f, &[("code", "c")])).await;
     assert_eq!(hop.status, 400, "no state");
 
     // The genuine state works once: the client gets the code and its own state.
-    let hop = get(&callback_url(
+    let hop = get(callback_url(
         f,
         &[
             ("code", "upstream-code"),
@@ -842,7 +864,7 @@ async fn tampered_and_replayed_states_are_refused() {
     assert_eq!(query["iss"], f.base);
 
     // Replayed: refused, and nothing reaches the client.
-    let hop = get(&callback_url(
+    let hop = get(callback_url(
         f,
         &[("code", "upstream-code"), ("state", &state)],
     ))
@@ -851,36 +873,68 @@ async fn tampered_and_replayed_states_are_refused() {
     assert!(hop.location.is_none());
 
     // A response naming another issuer is not the provider's (RFC 9207).
-    let state = forwarded_state(f, &redirect, "x").await;
-    let hop = get(&callback_url(
-        f,
-        &[
-            ("code", "c"),
-            ("state", &state),
-            ("iss", "https://evil.example"),
-        ],
-    ))
+    let (state, browser) = forwarded_state_and_cookie(f, &redirect, "x").await;
+    let hop = get_with_cookie(
+        &callback_url(
+            f,
+            &[
+                ("code", "c"),
+                ("state", &state),
+                ("iss", "https://evil.example"),
+            ],
+        ),
+        Some(&browser),
+    )
     .await;
     let query = query_of(&hop.location.expect("to the client"));
     assert_eq!(query.get("error").map(String::as_str), Some("server_error"));
     assert!(!query.contains_key("code"));
 
     // The provider's errors are relayed to the client with its state.
-    let state = forwarded_state(f, &redirect, "y").await;
-    let hop = get(&callback_url(
-        f,
-        &[
-            ("error", "access_denied"),
-            ("error_description", "the user said no"),
-            ("state", &state),
-        ],
-    ))
+    let (state, browser) = forwarded_state_and_cookie(f, &redirect, "y").await;
+    let hop = get_with_cookie(
+        &callback_url(
+            f,
+            &[
+                ("error", "access_denied"),
+                ("error_description", "the user said no"),
+                ("state", &state),
+            ],
+        ),
+        Some(&browser),
+    )
     .await;
     assert_eq!(hop.status, 302);
     let query = query_of(&hop.location.expect("to the client"));
     assert_eq!(query["error"], "access_denied");
     assert_eq!(query["error_description"], "the user said no");
     assert_eq!(query["state"], "y");
+}
+
+/// A state approved in one browser (the attacker's, for the attacker's own
+/// registered redirect URI) is useless in another (the victim's, whom the
+/// provider would silently sign in): without this, consent is bypassed by
+/// sending the provider URL to the victim.
+#[actix_web::test]
+async fn a_state_completes_only_in_the_browser_that_started_it() {
+    let f = fixture();
+    let redirect = registered_redirect(&f.base).await;
+    let (state, browser) = forwarded_state_and_cookie(f, &redirect, "s").await;
+    let params = [("code", "victims-code"), ("state", state.as_str())];
+    // The victim's browser: no cookie, or its own cookie.
+    let hop = get(&callback_url(f, &params)).await;
+    assert_eq!(hop.status, 400, "{}", hop.body);
+    assert!(hop.location.is_none(), "never redirected");
+    let (_, victims) = forwarded_state_and_cookie(f, &redirect, "v").await;
+    let hop = get_with_cookie(&callback_url(f, &params), Some(&victims)).await;
+    assert_eq!(hop.status, 400, "{}", hop.body);
+    assert!(hop.location.is_none(), "never redirected");
+    // The refusals did not spend the state: its own browser completes it.
+    let hop = get_with_cookie(&callback_url(f, &params), Some(&browser)).await;
+    assert_eq!(hop.status, 302, "{}", hop.body);
+    let location = hop.location.expect("a Location");
+    assert!(location.as_str().starts_with(&redirect), "{location}");
+    assert_eq!(query_of(&location)["code"], "victims-code");
 }
 
 // ---------------------------------------------------------------------------

@@ -193,12 +193,18 @@ impl JwksCache {
         {
             return Err("JWK set too large".into());
         }
-        let body = response
-            .bytes()
+        // Read in chunks: a body without Content-Length is bounded too.
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| format!("reading the body failed: {}", without_url(&e)))?;
-        if body.len() > self.settings.max_bytes {
-            return Err("JWK set too large".into());
+            .map_err(|e| format!("reading the body failed: {}", without_url(&e)))?
+        {
+            if body.len() + chunk.len() > self.settings.max_bytes {
+                return Err("JWK set too large".into());
+            }
+            body.extend_from_slice(&chunk);
         }
         let set = parse_key_set(&body)?;
         tracing::debug!(url = %self.url, keys = set.by_kid.len() + set.unnamed.len(), "fetched JWK set");
@@ -367,6 +373,40 @@ mod tests {
         assert_eq!(max_age(&headers), Some(Duration::ZERO));
         headers.insert("cache-control", "public".parse().unwrap());
         assert_eq!(max_age(&headers), None);
+    }
+
+    /// A chunked body (no Content-Length) that never ends is cut off at
+    /// `max_bytes`, not read until the timeout.
+    #[tokio::test]
+    async fn an_endless_key_set_is_cut_off_at_its_limit() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                        transfer-encoding: chunked\r\n\r\n";
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = format!("{:x}\r\n{}\r\n", 1024, " ".repeat(1024));
+            while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+        });
+        let cache = JwksCache::new(
+            format!("http://127.0.0.1:{port}/jwks"),
+            JwksSettings {
+                timeout: Duration::from_secs(5),
+                max_bytes: 64 * 1024,
+                ..JwksSettings::default()
+            },
+        );
+        let started = Instant::now();
+        assert_eq!(cache.prefetch().await, Err("JWK set too large".to_owned()));
+        assert!(started.elapsed() < Duration::from_secs(4));
     }
 
     #[tokio::test]

@@ -254,7 +254,7 @@ impl JwtVerifier {
             .map_err(|_| invalid("the token's claims are malformed"))?;
         let now = jsonwebtoken::get_current_timestamp();
         match data.claims.get("exp").and_then(Value::as_u64) {
-            Some(exp) if exp + self.leeway.as_secs() >= now => Ok(data.claims),
+            Some(exp) if exp.saturating_add(self.leeway.as_secs()) >= now => Ok(data.claims),
             Some(_) => Err(invalid("the token has expired")),
             None => Err(invalid("the token has no `exp` claim")),
         }
@@ -266,7 +266,7 @@ impl JwtVerifier {
             Some(Value::Number(n)) => {
                 let now = jsonwebtoken::get_current_timestamp();
                 match n.as_u64() {
-                    Some(iat) if iat <= now + self.leeway.as_secs() => Ok(()),
+                    Some(iat) if iat <= now.saturating_add(self.leeway.as_secs()) => Ok(()),
                     _ => Err(invalid("the token was issued in the future")),
                 }
             }
@@ -338,6 +338,25 @@ mod tests {
             !is_compact_jws("eyJh.eyJ.c2l+"),
             "standard base64 is not base64url"
         );
+    }
+
+    #[tokio::test]
+    async fn huge_expiry_claims_do_not_overflow() {
+        use base64::Engine as _;
+        let encode = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let token = format!(
+            "{}.{}.c2ln",
+            encode(r#"{"alg":"RS256","typ":"JWT"}"#),
+            encode(&format!(r#"{{"exp":{},"sub":"u"}}"#, u64::MAX))
+        );
+        let unchecked = JwtVerifier::new("https://issuer", KeySource::jwks("https://issuer/jwks"))
+            .skip_signature_check();
+        assert!(unchecked.verify_token(&token).await.is_ok());
+        let mut claims = Map::new();
+        claims.insert("iat".into(), Value::from(u64::MAX));
+        let verifier = JwtVerifier::new("https://issuer", KeySource::shared_secret("s3cret"))
+            .leeway(Duration::MAX);
+        assert!(verifier.check_issued_at(&claims).is_ok());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! shown to the user for consent first (see `consent.rs`).
 
 use super::OAuthProxy;
+use super::consent::set_cookie;
 use super::respond::{
     is_base64url, is_vschar, oauth_error, query_params, redirect, untrusted_error,
     valid_error_text, valid_scope,
@@ -72,6 +73,13 @@ pub(super) struct StateClaims {
     /// The client's own `state`, returned to it unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) client_state: Option<String>,
+    /// For a redirect URI that needs consent: the keyed digest of the
+    /// browser cookie the sign-in started in. The callback must come back
+    /// with that cookie, so a state obtained (and approved) in one browser
+    /// cannot be completed in another's (MCP security best practices,
+    /// "Confused Deputy Problem").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) browser: Option<String>,
 }
 
 impl OAuthProxy {
@@ -96,7 +104,7 @@ impl OAuthProxy {
             }
             return self.ask_consent(req, &request);
         }
-        self.forward(&request)
+        self.forward(req, &request)
     }
 
     /// Checks an authorization request: unknown clients and unregistered
@@ -186,12 +194,21 @@ impl OAuthProxy {
 
     /// A 302 to the provider for a checked (and, if needed, approved)
     /// request, with this server's callback and a signed state.
-    pub(super) fn forward(&self, request: &AuthorizeRequest) -> HttpResponse {
+    pub(super) fn forward(&self, req: &HttpRequest, request: &AuthorizeRequest) -> HttpResponse {
         if let Some(dev) = &self.dev {
             return self.grant_dev_code(dev, request);
         }
-        let Ok(state) = self.sign_state(&request.redirect_uri, request.client_state.as_deref())
-        else {
+        let binding = self.bind_browser(req, &request.redirect_uri);
+        let browser = match &binding {
+            Some(Ok((_, digest))) => Some(digest.as_str()),
+            None => None,
+            Some(Err(())) => return self.forward_failed(request),
+        };
+        let Ok(state) = self.sign_state(
+            &request.redirect_uri,
+            request.client_state.as_deref(),
+            browser,
+        ) else {
             return self.redirect_error(
                 &request.redirect_uri,
                 "server_error",
@@ -224,7 +241,22 @@ impl OAuthProxy {
                 }
             }
         }
-        redirect(upstream.as_str())
+        let mut response = redirect(upstream.as_str());
+        if let Some(Ok((cookie, _))) = binding
+            && !set_cookie(&mut response, &cookie)
+        {
+            return self.forward_failed(request);
+        }
+        response
+    }
+
+    fn forward_failed(&self, request: &AuthorizeRequest) -> HttpResponse {
+        self.redirect_error(
+            &request.redirect_uri,
+            "server_error",
+            Some("the sign-in could not be started"),
+            request.client_state.as_deref(),
+        )
     }
 
     /// Dev mode: a 302 to the client's redirect URI with a fresh code.
@@ -301,15 +333,18 @@ impl OAuthProxy {
         &self,
         redirect_uri: &str,
         client_state: Option<&str>,
+        browser: Option<&str>,
     ) -> Result<String, ()> {
         let claims = StateClaims {
             redirect_uri: redirect_uri.to_owned(),
             client_state: client_state.map(str::to_owned),
+            browser: browser.map(str::to_owned),
         };
         self.sign(Purpose::State, STATE_TTL, &claims)
     }
 
     /// Checks a returned state's signature and expiry, and uses it up.
+    #[cfg(test)]
     pub(super) fn redeem_state(&self, state: &str) -> Result<StateClaims, Refusal> {
         self.redeem(Purpose::State, state, MAX_SIGNED_STATE_BYTES)
     }
@@ -322,7 +357,24 @@ impl OAuthProxy {
         let Some(state) = get("state") else {
             return untrusted_error("the authorization response has no state");
         };
-        let claims = match self.redeem_state(state) {
+        // Checked before the state is used up: a callback from another
+        // browser must not spend the user's own state.
+        let verified =
+            match self.verify::<StateClaims>(Purpose::State, state, MAX_SIGNED_STATE_BYTES) {
+                Ok(verified) if self.same_browser(req, verified.claims.browser.as_deref()) => {
+                    Ok(verified)
+                }
+                Ok(_) => {
+                    tracing::warn!(
+                        "proxy: refused a callback from another browser than the sign-in's"
+                    );
+                    return untrusted_error(
+                        "this sign-in was started in another browser; sign in again from this one",
+                    );
+                }
+                Err(refusal) => Err(refusal),
+            };
+        let claims = match verified.and_then(|verified| self.use_up(verified)) {
             Ok(claims) => claims,
             Err(Refusal::Invalid) => {
                 tracing::debug!("proxy: refused a callback with an invalid or expired state");
@@ -402,7 +454,7 @@ mod tests {
     fn states_are_signed_and_single_use() {
         let proxy = new_proxy();
         let state = proxy
-            .sign_state("https://app.example/cb", Some("xyz"))
+            .sign_state("https://app.example/cb", Some("xyz"), None)
             .expect("signed");
         let claims = proxy.redeem_state(&state).expect("valid");
         assert_eq!(claims.redirect_uri, "https://app.example/cb");
@@ -410,7 +462,7 @@ mod tests {
         assert_eq!(proxy.redeem_state(&state).unwrap_err(), Refusal::Replayed);
         // Another process's key is refused.
         let other = new_proxy()
-            .sign_state("https://app.example/cb", None)
+            .sign_state("https://app.example/cb", None, None)
             .unwrap();
         assert_eq!(proxy.redeem_state(&other).unwrap_err(), Refusal::Invalid);
     }

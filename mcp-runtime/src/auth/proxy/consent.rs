@@ -49,6 +49,10 @@ const MAX_REMEMBERED: usize = 20;
 const CSRF_COOKIE: &str = "mcp_consent_csrf";
 /// The cookie remembering approvals.
 const REMEMBER_COOKIE: &str = "mcp_consent";
+/// The cookie binding a sign-in's state to the browser it started in.
+const STATE_COOKIE: &str = "mcp_oauth_browser";
+/// How long the state cookie lasts (the state's own lifetime).
+const STATE_COOKIE_TTL: Duration = Duration::from_secs(600);
 /// Longest consent token accepted (the client's state, scope and redirect
 /// URI are in it, JSON-escaped).
 const MAX_CONSENT_TOKEN_BYTES: usize = 32 * 1024;
@@ -59,6 +63,7 @@ const MAX_REMEMBER_BYTES: usize = 4096;
 /// Digest labels: one use each.
 const CSRF_LABEL: &str = "consent-csrf";
 const REMEMBER_LABEL: &str = "consent-remember";
+const STATE_LABEL: &str = "state-browser";
 
 /// What the consent token carries: the checked request, and the digest of
 /// the cookie it was issued with.
@@ -225,13 +230,50 @@ impl OAuthProxy {
                 client_state,
             );
         }
-        let mut response = self.forward(&request);
+        let mut response = self.forward(&req, &request);
         if let Some(cookie) = self.remember_approval(&req, &request.redirect_uri) {
             // Best effort: without it the browser is asked again next time.
             set_cookie(&mut response, &cookie);
         }
         tracing::debug!("proxy: the user approved a registered client");
         response
+    }
+
+    /// For a sign-in to a redirect URI that needs consent: the `Set-Cookie`
+    /// value binding its state to this browser (the browser's existing
+    /// cookie is reused, so sign-ins in other tabs stay valid), and the
+    /// digest the state carries. `None` when no binding is needed.
+    pub(super) fn bind_browser(
+        &self,
+        req: &HttpRequest,
+        redirect_uri: &str,
+    ) -> Option<Result<(String, String), ()>> {
+        if !self.consent || self.allow_listed(redirect_uri) {
+            return None;
+        }
+        let value = match single_cookie(req, STATE_COOKIE) {
+            Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
+            _ => {
+                let mut bytes = [0u8; 32];
+                rand::rng().fill_bytes(&mut bytes);
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            }
+        };
+        Some(self.digest(STATE_LABEL, &value).map(|digest| {
+            let cookie = self.cookie(STATE_COOKIE, &value, "/", "Lax", STATE_COOKIE_TTL);
+            (cookie, digest)
+        }))
+    }
+
+    /// Whether a callback comes from the browser its state is bound to
+    /// (always, for a state bound to none).
+    pub(super) fn same_browser(&self, req: &HttpRequest, binding: Option<&str>) -> bool {
+        let Some(binding) = binding else {
+            return true;
+        };
+        single_cookie(req, STATE_COOKIE)
+            .and_then(|cookie| self.digest(STATE_LABEL, &cookie).ok())
+            .is_some_and(|digest| digest == binding)
     }
 
     /// The approvals this browser's cookie lists (none if it is absent,
@@ -325,7 +367,7 @@ fn single_cookie(req: &HttpRequest, name: &str) -> Option<String> {
 }
 
 /// Appends a `Set-Cookie` header; false if the value is not a header value.
-fn set_cookie(response: &mut HttpResponse, cookie: &str) -> bool {
+pub(super) fn set_cookie(response: &mut HttpResponse, cookie: &str) -> bool {
     match HeaderValue::from_str(cookie) {
         Ok(value) => {
             response.headers_mut().append(header::SET_COOKIE, value);

@@ -130,6 +130,7 @@ impl OAuthProxy {
     }
 
     /// Checks a single-use token and uses it up.
+    #[cfg(test)]
     pub(super) fn redeem<T: DeserializeOwned>(
         &self,
         purpose: Purpose,
