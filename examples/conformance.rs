@@ -1,9 +1,13 @@
 //! The fixture server the official MCP conformance suite expects: tools with
-//! the suite's fixed names and contents, written with `#[mcp_server]`.
+//! the suite's fixed names and contents, written with `#[mcp_server]`, plus
+//! its resources, prompts and completions, registered on the builder.
 //!
 //! `PORT=3001 cargo run --example conformance`, then
 //! `npx @modelcontextprotocol/conformance server --url http://127.0.0.1:3001/mcp`.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use mcp_runtime::completion::prefix_matches;
 use mcp_runtime::prelude::*;
 use std::time::Duration;
 
@@ -147,6 +151,102 @@ impl Conformance {
     }
 }
 
+/// The suite's resources and resource template.
+fn with_resources(builder: McpServerBuilder) -> McpServerBuilder {
+    builder
+        .resource(
+            Resource::new("test://static-text", |_| async {
+                "This is the content of the static text resource."
+            })
+            .name("static-text")
+            .description("A static text resource.")
+            .mime_type("text/plain"),
+        )
+        .resource(
+            Resource::new("test://static-binary", |_| async {
+                Blob(BASE64.decode(PNG_1X1).unwrap_or_default())
+            })
+            .name("static-binary")
+            .description("A static binary resource (a 1x1 PNG).")
+            .mime_type("image/png"),
+        )
+        .resource(
+            Resource::new("test://watched-resource", |_| async {
+                "This resource can be subscribed to."
+            })
+            .name("watched-resource")
+            .description("A resource clients may subscribe to.")
+            .mime_type("text/plain"),
+        )
+        .resource_template(
+            ResourceTemplate::new("test://template/{id}/data", |req: ResourceRequest| async move {
+                let id = req.param("id").unwrap_or_default().to_owned();
+                serde_json::json!({ "id": id, "templateTest": true, "data": format!("Data for ID: {id}") })
+                    .to_string()
+            })
+            .name("template-data")
+            .description("Data for an id.")
+            .mime_type("application/json")
+            .complete("id", |req| prefix_matches(["1", "2", "3", "123"], req)),
+        )
+}
+
+/// The suite's prompts.
+fn with_prompts(builder: McpServerBuilder) -> McpServerBuilder {
+    builder
+        .prompt(
+            Prompt::new("test_simple_prompt", |_| async {
+                "This is a simple prompt for testing."
+            })
+            .description("A prompt without arguments."),
+        )
+        .prompt(
+            Prompt::new(
+                "test_prompt_with_arguments",
+                |req: PromptRequest| async move {
+                    format!(
+                        "Prompt with arguments: arg1='{}', arg2='{}'",
+                        req.arg("arg1").unwrap_or_default(),
+                        req.arg("arg2").unwrap_or_default()
+                    )
+                },
+            )
+            .description("A prompt with two arguments.")
+            .required_argument("arg1", "First test argument")
+            .required_argument("arg2", "Second test argument")
+            .complete("arg1", |req| {
+                prefix_matches(["test", "testing", "tested"], req)
+            }),
+        )
+        .prompt(
+            Prompt::new(
+                "test_prompt_with_embedded_resource",
+                |req: PromptRequest| async move {
+                    let uri = req.arg("resourceUri").unwrap_or_default().to_owned();
+                    vec![
+                        PromptMessage::user(Content::embedded_text(
+                            uri,
+                            Some("text/plain"),
+                            "Embedded resource content for testing.",
+                        )),
+                        PromptMessage::user_text("Please process the embedded resource above."),
+                    ]
+                },
+            )
+            .description("A prompt with an embedded resource.")
+            .required_argument("resourceUri", "URI of the resource to embed"),
+        )
+        .prompt(
+            Prompt::new("test_prompt_with_image", |_| async {
+                vec![
+                    PromptMessage::user(image()),
+                    PromptMessage::user_text("Please analyze the image above."),
+                ]
+            })
+            .description("A prompt with an image."),
+        )
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
@@ -154,5 +254,9 @@ async fn main() -> std::io::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    Conformance.listen().await
+    let builder = with_prompts(with_resources(Conformance.into_mcp_builder()));
+    let server = builder
+        .build()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    server.listen().await
 }

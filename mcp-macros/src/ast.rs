@@ -167,7 +167,7 @@ impl ToolFn {
 
 /// Sorts a parameter by its type. Names are matched by their last path
 /// segment, so `mcp_runtime::auth::Auth` and an imported `Auth` both work.
-fn classify(ty: &Type, whole_args: bool) -> ParamKind {
+pub(crate) fn classify(ty: &Type, whole_args: bool) -> ParamKind {
     if whole_args {
         return ParamKind::WholeArgs;
     }
@@ -235,6 +235,8 @@ pub(crate) struct ServerImpl {
     pub(crate) trait_: Option<syn::Path>,
     /// The names of every function in the block, tools or not.
     pub(crate) fn_names: Vec<Ident>,
+    /// Methods marked `#[mcp_resource]` or `#[mcp_prompt]`.
+    pub(crate) features: Vec<crate::feature::FeatureFn>,
 }
 
 impl ServerImpl {
@@ -243,11 +245,14 @@ impl ServerImpl {
     pub(crate) fn from_item(cx: &mut Ctxt, attrs: ServerAttrs, item: &mut ItemImpl) -> Self {
         let mut tools = Vec::new();
         let mut fn_names = Vec::new();
+        let mut features = Vec::new();
         for impl_item in &mut item.items {
             if let ImplItem::Fn(method) = impl_item {
                 fn_names.push(method.sig.ident.clone());
                 if let Some(tool) = take_tool(cx, method) {
                     tools.push(tool);
+                } else if let Some(feature) = crate::feature::take(cx, method) {
+                    features.push(feature);
                 }
             }
         }
@@ -259,6 +264,7 @@ impl ServerImpl {
             generics: has_generics.then(|| item.generics.clone()),
             trait_: item.trait_.as_ref().map(|(_, path, _)| path.clone()),
             fn_names,
+            features,
         }
     }
 }

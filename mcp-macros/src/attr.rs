@@ -17,11 +17,11 @@ pub(crate) struct Slot<T> {
 }
 
 impl<T> Slot<T> {
-    fn new(key: &'static str) -> Self {
+    pub(crate) fn new(key: &'static str) -> Self {
         Self { key, value: None }
     }
 
-    fn set(&mut self, cx: &mut Ctxt, at: &syn::Path, value: T) {
+    pub(crate) fn set(&mut self, cx: &mut Ctxt, at: &syn::Path, value: T) {
         if self.value.is_some() {
             cx.error_spanned_by(at, format!("duplicate key `{}`; remove one", self.key));
         } else {
@@ -422,14 +422,14 @@ fn join_docs(lines: &[String]) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-fn key_of(meta: &ParseNestedMeta<'_>) -> String {
+pub(crate) fn key_of(meta: &ParseNestedMeta<'_>) -> String {
     meta.path
         .get_ident()
         .map(Ident::to_string)
         .unwrap_or_else(|| meta.path.to_token_stream().to_string().replace(' ', ""))
 }
 
-fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+pub(crate) fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     let expr: Expr = meta.value()?.parse()?;
     match expr {
         Expr::Lit(ExprLit {
@@ -458,7 +458,7 @@ fn flag_value(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
 }
 
 /// `"a"` or `["a", "b"]`. Non-string items are reported and skipped.
-fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<StrList> {
+pub(crate) fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<StrList> {
     let expr: Expr = meta.value()?.parse()?;
     let span = expr.span();
     let elems: Vec<Expr> = match expr {
@@ -482,7 +482,7 @@ fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<StrList>
 
 /// Reports an unknown key, listing the valid ones, and skips its value so the
 /// rest of the attribute is still checked.
-fn unknown_key(
+pub(crate) fn unknown_key(
     cx: &mut Ctxt,
     meta: &ParseNestedMeta<'_>,
     key: &str,

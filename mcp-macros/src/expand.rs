@@ -437,10 +437,16 @@ fn server_api(server: &ServerImpl) -> TokenStream {
         };
         tool_expr(tool, &callee)
     });
+    let features = server.features.iter().map(|f| {
+        let method = crate::feature::builder_method(f);
+        let registration = crate::feature::registration(f);
+        quote!(.#method(#registration))
+    });
     let state_check = quote_spanned!(self_ty.span()=> #p::assert_server_state::<Self>(););
     quote! {
         impl #self_ty {
-            /// A builder for the MCP server made of this value and its tools.
+            /// A builder for the MCP server made of this value and its tools,
+            /// resources and prompts.
             /// Add settings (path, hosts, sessions), then call `build()`.
             pub fn into_mcp_builder(self) -> #p::McpServerBuilder {
                 #state_check
@@ -450,6 +456,7 @@ fn server_api(server: &ServerImpl) -> TokenStream {
                     #instructions
                     .oauth(#oauth)
                     #(.tool(#tools))*
+                    #(#features)*
             }
 
             /// The MCP server made of this value and its tools, ready to

@@ -9,6 +9,7 @@ mod ast;
 mod attr;
 mod ctxt;
 mod expand;
+mod feature;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -37,4 +38,28 @@ pub fn mcp_tool(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn mcp_server(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::server(args.into(), input.into()).into()
+}
+
+/// Serves a method of an `#[mcp_server]` block as an MCP resource.
+///
+/// Keys: `uri` (required; `{name}` variables make it a template, each one a
+/// parameter of the method, parsed with `FromStr`), `name`, `title`,
+/// `description` (default: the doc comment), `mime_type`, and the access keys
+/// `scopes`, `any_scope`, `roles`, `permissions`. The method may also take
+/// `&RequestContext`, and returns text, `Blob`, `ResourceContents` or a
+/// `Result` of those.
+#[proc_macro_attribute]
+pub fn mcp_resource(_args: TokenStream, input: TokenStream) -> TokenStream {
+    feature::standalone(feature::Kind::Resource, input.into()).into()
+}
+
+/// Serves a method of an `#[mcp_server]` block as an MCP prompt.
+///
+/// Keys: `name` (default: the method's), `title`, `description` (default: the
+/// doc comment), `scopes`, `any_scope`, `roles`, `permissions`. Each
+/// parameter is an argument (`Option<T>` = optional; its doc comment or
+/// `#[arg(description = "...")]` describes it), parsed with `FromStr`.
+#[proc_macro_attribute]
+pub fn mcp_prompt(_args: TokenStream, input: TokenStream) -> TokenStream {
+    feature::standalone(feature::Kind::Prompt, input.into()).into()
 }

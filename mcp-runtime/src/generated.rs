@@ -77,3 +77,34 @@ pub async fn listen(server: Result<McpServer, BuildError>) -> std::io::Result<()
         Err(error) => Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, error)),
     }
 }
+
+/// A required prompt argument, parsed with `FromStr`.
+pub fn prompt_required<T: std::str::FromStr>(
+    request: &crate::prompts::PromptRequest,
+    name: &str,
+) -> Result<T, crate::prompts::PromptError>
+where
+    T::Err: std::fmt::Display,
+{
+    prompt_optional(request, name)?.ok_or_else(|| {
+        crate::prompts::PromptError::invalid(format!("missing prompt argument `{name}`"))
+    })
+}
+
+/// An optional prompt argument, parsed with `FromStr`.
+pub fn prompt_optional<T: std::str::FromStr>(
+    request: &crate::prompts::PromptRequest,
+    name: &str,
+) -> Result<Option<T>, crate::prompts::PromptError>
+where
+    T::Err: std::fmt::Display,
+{
+    request
+        .arg(name)
+        .map(|raw| {
+            raw.parse().map_err(|e| {
+                crate::prompts::PromptError::invalid(format!("prompt argument `{name}`: {e}"))
+            })
+        })
+        .transpose()
+}

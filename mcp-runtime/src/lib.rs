@@ -56,10 +56,13 @@
 extern crate self as mcp_runtime;
 
 pub mod auth;
+pub mod completion;
 pub mod context;
 mod generated;
+pub mod prompts;
 pub mod protocol;
 pub mod providers;
+pub mod resources;
 pub mod server;
 pub mod testing;
 pub mod tools;
@@ -74,11 +77,14 @@ pub use transport::http::{METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, S
 /// The names most servers need.
 pub mod prelude {
     pub use crate::auth::{AccessDenied, Auth, OAuth};
+    pub use crate::completion::CompletionRequest;
     pub use crate::context::RequestContext;
+    pub use crate::prompts::{Prompt, PromptMessage, PromptRequest};
     pub use crate::protocol::LoggingLevel;
+    pub use crate::resources::{Blob, Resource, ResourceRequest, ResourceTemplate};
     pub use crate::server::{McpServer, McpServerBuilder};
     pub use crate::tools::{CallToolResult, Content, IntoTool, Json, NoArgs, Tool, ToolError};
-    pub use mcp_macros::{mcp_server, mcp_tool};
+    pub use mcp_macros::{mcp_prompt, mcp_resource, mcp_server, mcp_tool};
 }
 
 /// Paths used by generated code. Not public API.
@@ -88,8 +94,10 @@ pub mod __private {
     pub use crate::context::RequestContext;
     pub use crate::generated::{
         assert_argument, assert_arguments_object, assert_send, assert_server_state, listen,
-        oauth_custom, unauthenticated,
+        oauth_custom, prompt_optional, prompt_required, unauthenticated,
     };
+    pub use crate::prompts::{Prompt, PromptError, PromptRequest};
+    pub use crate::resources::{Resource, ResourceError, ResourceRequest, ResourceTemplate};
     pub use crate::server::{BuildError, McpServer, McpServerBuilder};
     pub use crate::tools::{
         CallToolResult, IntoTool, IntoToolResult, NoArgs, Tool, ToolAnnotations, ToolFn,

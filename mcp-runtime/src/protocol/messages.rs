@@ -37,6 +37,27 @@ pub struct ServerCapabilities {
     pub tools: ListChangedCapability,
     /// Present: the server sends log messages.
     pub logging: Map<String, Value>,
+    /// Present: the server has resources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourcesCapability>,
+    /// Present: the server has prompts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompts: Option<ListChangedCapability>,
+    /// Present: the server answers `completion/complete`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completions: Option<Map<String, Value>>,
+}
+
+/// The `resources` capability.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcesCapability {
+    /// Whether `resources/subscribe` is supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscribe: Option<bool>,
+    /// Whether `notifications/resources/list_changed` is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_changed: Option<bool>,
 }
 
 /// A capability that can announce list changes.

@@ -1,4 +1,5 @@
-//! Answers MCP requests: the lifecycle, `tools/list` and `tools/call`.
+//! Answers MCP requests: the lifecycle, `tools/list` and `tools/call`; the
+//! resources, prompts and completion methods are in `features`.
 
 use super::ServerCore;
 use crate::auth::Auth;
@@ -110,7 +111,7 @@ impl ServerCore {
             "server/discover" => to_raw(&DiscoverResult {
                 result_type: "complete",
                 supported_versions: ProtocolVersion::supported_strings(),
-                capabilities: &self.capabilities,
+                capabilities: &self.stateless_capabilities(),
                 instructions: self.instructions.as_deref(),
                 meta: json!({ "io.modelcontextprotocol/serverInfo": &self.info }),
             }),
@@ -133,8 +134,23 @@ impl ServerCore {
                 }
                 Ok(empty_object())
             }
-            other => Err(ErrorObject::method_not_found(other)),
+            _ => {
+                let method = request.method.clone();
+                match self.answer_feature(request, origin).await {
+                    Some(answer) => answer,
+                    None => Err(ErrorObject::method_not_found(&method)),
+                }
+            }
         }
+    }
+
+    /// The capabilities at 2026-07-28, which has no `resources/subscribe`.
+    fn stateless_capabilities(&self) -> crate::protocol::messages::ServerCapabilities {
+        let mut capabilities = self.capabilities.clone();
+        if let Some(resources) = &mut capabilities.resources {
+            resources.subscribe = None;
+        }
+        capabilities
     }
 
     pub(crate) fn initialize_body(&self, version: ProtocolVersion) -> InitializeResult<'_> {
@@ -232,7 +248,7 @@ fn empty_object() -> Box<RawValue> {
     to_raw(&json!({})).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
-fn to_raw<T: serde::Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
+pub(crate) fn to_raw<T: serde::Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
     serde_json::value::to_raw_value(value)
         .map_err(|e| ErrorObject::internal(format!("result not serializable: {e}")))
 }

@@ -1,11 +1,16 @@
 //! The server: identity, tools, settings, and how it is served.
 
 pub(crate) mod dispatch;
+mod features;
 
 use crate::auth::{
     IntoOAuth, OAuth, OAuthKind, ProxySettings, ResourceServer, ResourceUrl, ScopeHierarchy,
 };
-use crate::protocol::messages::{Implementation, ListChangedCapability, ServerCapabilities};
+use crate::prompts::{Prompt, PromptRegistry};
+use crate::protocol::messages::{
+    Implementation, ListChangedCapability, ResourcesCapability, ServerCapabilities,
+};
+use crate::resources::{Resource, ResourceRegistry, ResourceTemplate};
 use crate::tools::{IntoTool, RegistryError, Tool, ToolRegistry};
 use crate::transport::session::SessionStore;
 use crate::transport::{self, AuthMode, HostPolicy, HttpConfig, SessionMode};
@@ -23,6 +28,8 @@ pub(crate) struct ServerCore {
     pub(crate) capabilities: ServerCapabilities,
     pub(crate) instructions: Option<String>,
     pub(crate) tools: ArcSwap<ToolRegistry>,
+    pub(crate) resources: ResourceRegistry,
+    pub(crate) prompts: PromptRegistry,
     pub(crate) page_size: usize,
     pub(crate) oauth: OAuth,
     pub(crate) auth_settings: AuthSettings,
@@ -56,14 +63,18 @@ pub enum BuildError {
          use `oauth = custom(<your TokenVerifier>)` or `oauth = none`"
     )]
     ProviderUnavailable(&'static str),
-    /// Tools only an authenticated caller could run, on a server that
-    /// authenticates no one: they could never be called.
+    /// Tools (or resources, prompts) only an authenticated caller could
+    /// use, on a server that authenticates no one: they could never be used.
     #[error(
-        "tools {} declare scopes, roles or permissions, or take `&Auth`, but the server \
+        "{} declare scopes, roles or permissions, or take `&Auth`, but the server \
          authenticates no one; configure `oauth`",
-        .0.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+        .0.iter().map(|t| if t.contains(' ') { format!("`{t}`") } else { format!("tool `{t}`") }).collect::<Vec<_>>().join(", ")
     )]
     UnreachableTools(Vec<String>),
+    /// One or more resources, resource templates or prompts are invalid;
+    /// every problem is listed.
+    #[error("invalid resources or prompts:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Features(Vec<String>),
 }
 
 /// Builds an [`McpServer`].
@@ -73,6 +84,9 @@ pub struct McpServerBuilder {
     info: Implementation,
     instructions: Option<String>,
     tools: Vec<Tool>,
+    resources: Vec<Resource>,
+    templates: Vec<ResourceTemplate>,
+    prompts: Vec<Prompt>,
     http: HttpConfig,
     hosts_set: bool,
     oauth: OAuth,
@@ -173,6 +187,24 @@ impl McpServerBuilder {
         self
     }
 
+    /// Registers a resource at a fixed URI.
+    pub fn resource(mut self, resource: Resource) -> Self {
+        self.resources.push(resource);
+        self
+    }
+
+    /// Registers a resource template (`test://items/{id}`).
+    pub fn resource_template(mut self, template: ResourceTemplate) -> Self {
+        self.templates.push(template);
+        self
+    }
+
+    /// Registers a prompt.
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.prompts.push(prompt);
+        self
+    }
+
     /// Serves MCP at `path` instead of `/mcp`.
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.http.path = path.into();
@@ -255,6 +287,18 @@ impl McpServerBuilder {
                 .map_err(|e| BuildError::Config(format!("`{name}` provider: {e}")))?;
             self.oauth = OAuth::from_provider(provider);
         }
+        let resources = ResourceRegistry::new(self.resources, self.templates);
+        let prompts = PromptRegistry::new(self.prompts);
+        let (resources, prompts) = match (resources, prompts) {
+            (Ok(r), Ok(p)) => (r, p),
+            (r, p) => {
+                let mut errors = r.err().unwrap_or_default();
+                errors.extend(p.err().unwrap_or_default());
+                return Err(BuildError::Features(errors));
+            }
+        };
+        let rules: Vec<(String, &crate::tools::AccessRule)> =
+            resources.rules().chain(prompts.rules()).collect();
         match &self.oauth.kind {
             OAuthKind::Unavailable(name) => return Err(BuildError::ProviderUnavailable(name)),
             // Resolved above; kept closed should that ever change.
@@ -266,6 +310,12 @@ impl McpServerBuilder {
                     .iter()
                     .filter(|t| t.access().needs_caller())
                     .map(|t| t.name().to_owned())
+                    .chain(
+                        rules
+                            .iter()
+                            .filter(|(_, r)| r.needs_caller())
+                            .map(|(n, _)| n.clone()),
+                    )
                     .collect();
                 if !unreachable.is_empty() {
                     return Err(BuildError::UnreachableTools(unreachable));
@@ -277,8 +327,12 @@ impl McpServerBuilder {
         for uri in &auth_settings.proxy.redirect_uris {
             crate::auth::check_allowed_redirect_uri(uri).map_err(BuildError::Config)?;
         }
-        for tool in &self.tools {
-            let rule = tool.access();
+        for rule in self
+            .tools
+            .iter()
+            .map(Tool::access)
+            .chain(rules.iter().map(|(_, r)| *r))
+        {
             for scope in rule.scopes.iter().chain(&rule.any_scope) {
                 if !auth_settings.tool_scopes.iter().any(|s| s == scope) {
                     auth_settings.tool_scopes.push(scope.to_string());
@@ -292,9 +346,19 @@ impl McpServerBuilder {
             capabilities: ServerCapabilities {
                 tools: ListChangedCapability { list_changed: None },
                 logging: Map::new(),
+                resources: (!resources.is_empty()).then_some(ResourcesCapability {
+                    subscribe: Some(true),
+                    list_changed: None,
+                }),
+                prompts: (!prompts.is_empty())
+                    .then_some(ListChangedCapability { list_changed: None }),
+                completions: (!prompts.is_empty() || !resources.templates.is_empty())
+                    .then(Map::new),
             },
             instructions: self.instructions,
             tools: ArcSwap::from_pointee(registry),
+            resources,
+            prompts,
             page_size: self.http.page_size,
             oauth: self.oauth,
             auth_settings,
@@ -349,11 +413,21 @@ impl McpServer {
             },
             instructions: None,
             tools: Vec::new(),
+            resources: Vec::new(),
+            templates: Vec::new(),
+            prompts: Vec::new(),
             http: HttpConfig::default(),
             hosts_set: false,
             oauth: OAuth::none(),
             auth_settings: AuthSettings::default(),
         }
+    }
+
+    /// Tells every session subscribed to `uri` (`resources/subscribe`) that
+    /// it changed, on its GET stream; returns how many sessions were told.
+    /// Clone the server before `listen` to keep a handle for this.
+    pub fn notify_resource_updated(&self, uri: &str) -> usize {
+        self.sessions.notify_resource_updated(uri)
     }
 
     /// The endpoint settings.

@@ -1,6 +1,7 @@
 //! Bearer authentication on the endpoint: every request is authenticated in
-//! the HTTP layer (a session never stands in for a token), and a tool call
-//! the caller may not make is refused before any response or SSE stream starts.
+//! the HTTP layer (a session never stands in for a token), and a tool call,
+//! prompt or resource read the caller may not make is refused before any
+//! response or SSE stream starts.
 
 // Refusals are ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
@@ -138,35 +139,55 @@ pub(crate) fn refusal_for(denied: &AccessDenied, rule: &AccessRule) -> Refusal {
     }
 }
 
-/// Refuses a `tools/call` the caller may not make, before it runs. Other
-/// requests, and calls of unknown tools (the dispatcher answers those), pass.
+/// Refuses a `tools/call`, `prompts/get`, `resources/read` or
+/// `resources/subscribe` the caller may not make, before it runs. Other
+/// requests, and unknown names or URIs (the dispatcher answers those), pass.
 pub(crate) fn check_call(
     core: &ServerCore,
     request: &Request,
     caller: Option<&Auth>,
 ) -> Result<(), Refusal> {
     #[derive(Deserialize)]
-    struct ToolName<'a> {
-        #[serde(borrow)]
-        name: Cow<'a, str>,
+    struct Target<'a> {
+        #[serde(borrow, default)]
+        name: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        uri: Option<Cow<'a, str>>,
     }
-    if request.method != "tools/call" {
+    let method = request.method.as_str();
+    if !matches!(
+        method,
+        "tools/call" | "prompts/get" | "resources/read" | "resources/subscribe"
+    ) {
         return Ok(());
     }
-    let Some(ToolName { name }) = request
+    let Some(target) = request
         .params
         .as_deref()
-        .and_then(|p| serde_json::from_str::<ToolName<'_>>(p.get()).ok())
+        .and_then(|p| serde_json::from_str::<Target<'_>>(p.get()).ok())
     else {
         return Ok(());
     };
-    let registry = core.tools.load();
-    let Some(entry) = registry.get(&name) else {
-        return Ok(());
+    let check = |rule: &AccessRule| {
+        rule.check(caller)
+            .map_err(|denied| refusal_for(&denied, rule))
     };
-    let rule = entry.tool.access();
-    rule.check(caller)
-        .map_err(|denied| refusal_for(&denied, rule))
+    match (method, target.name, target.uri) {
+        ("tools/call", Some(name), _) => {
+            let registry = core.tools.load();
+            registry
+                .get(&name)
+                .map_or(Ok(()), |e| check(e.tool.access()))
+        }
+        ("prompts/get", Some(name), _) => core
+            .prompts
+            .get(&name)
+            .map_or(Ok(()), |p| check(p.access())),
+        (_, _, Some(uri)) if method.starts_with("resources/") => {
+            core.resources.access_for(&uri).map_or(Ok(()), check)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A refusal as the endpoint answers it.

@@ -31,11 +31,27 @@ pub(crate) struct Session {
     /// The user who opened the session (issuer and subject), on servers that
     /// authenticate: only they may use it.
     pub(crate) owner: std::sync::OnceLock<Arc<str>>,
+    /// Resource URIs the client subscribed to.
+    pub(crate) subscriptions: DashMap<String, ()>,
 }
 
 impl Session {
     pub(crate) fn log_level(&self) -> LoggingLevel {
         LoggingLevel::from_index(self.log_level.load(Ordering::Relaxed))
+    }
+
+    /// Records a `resources/subscribe` (or, with `false`, an unsubscribe).
+    pub(crate) fn subscribe(&self, uri: &str, on: bool) {
+        if on {
+            self.subscriptions.insert(uri.to_owned(), ());
+        } else {
+            self.subscriptions.remove(uri);
+        }
+    }
+
+    /// Whether the client subscribed to `uri`.
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        self.subscriptions.contains_key(uri)
     }
 
     pub(crate) fn set_log_level(&self, level: LoggingLevel) {
@@ -103,6 +119,27 @@ pub(crate) struct SessionStore {
 }
 
 impl SessionStore {
+    /// Sends `notifications/resources/updated` for `uri` on the GET stream
+    /// of every session subscribed to it; returns how many were notified.
+    pub(crate) fn notify_resource_updated(&self, uri: &str) -> usize {
+        let mut sent = 0;
+        for entry in &self.sessions {
+            let session = entry.value();
+            if !session.is_subscribed(uri) {
+                continue;
+            }
+            let sender = session.standalone.lock().ok().and_then(|s| s.clone());
+            let notification = OutgoingNotification::new(
+                "notifications/resources/updated",
+                serde_json::json!({ "uri": uri }),
+            );
+            if sender.is_some_and(|s| s.try_send(notification).is_ok()) {
+                sent += 1;
+            }
+        }
+        sent
+    }
+
     pub(crate) fn new(idle_timeout: Duration, max_sessions: usize) -> Self {
         Self {
             sessions: DashMap::new(),
@@ -176,6 +213,7 @@ impl SessionStore {
             next_ticket: AtomicU64::new(0),
             standalone: Mutex::new(None),
             owner: std::sync::OnceLock::new(),
+            subscriptions: DashMap::new(),
         });
         self.sessions.insert(id, Arc::clone(&session));
         Ok(session)

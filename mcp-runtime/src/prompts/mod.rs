@@ -1,0 +1,82 @@
+//! Prompts: descriptors, messages and the registry.
+
+mod descriptor;
+
+pub use descriptor::{
+    GetPromptResult, IntoPromptResult, Prompt, PromptArgument, PromptError, PromptFuture,
+    PromptHandler, PromptMessage, PromptRequest, Role,
+};
+
+use crate::tools::AccessRule;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Prompts by name, in registration order.
+#[derive(Default)]
+pub(crate) struct PromptRegistry {
+    prompts: Vec<Prompt>,
+    by_name: HashMap<String, usize>,
+}
+
+impl PromptRegistry {
+    /// Validates every prompt, reporting every problem.
+    pub(crate) fn new(prompts: Vec<Prompt>) -> Result<Self, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut by_name = HashMap::new();
+        for (i, prompt) in prompts.iter().enumerate() {
+            if prompt.name.is_empty() {
+                errors.push("a prompt has an empty name".to_owned());
+            }
+            if by_name.insert(prompt.name.to_string(), i).is_some() {
+                errors.push(format!("two prompts are named `{}`", prompt.name));
+            }
+            let mut seen = Vec::new();
+            for argument in &prompt.arguments {
+                if seen.contains(&&argument.name) {
+                    errors.push(format!(
+                        "prompt `{}` declares the argument `{}` twice",
+                        prompt.name, argument.name
+                    ));
+                }
+                seen.push(&argument.name);
+            }
+            for name in prompt.completers.keys() {
+                if !prompt.arguments.iter().any(|a| &a.name == name) {
+                    errors.push(format!(
+                        "prompt `{}` completes `{name}`, which is not one of its arguments",
+                        prompt.name
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(Self { prompts, by_name })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.prompts.is_empty()
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Prompt> {
+        self.by_name.get(name).map(|&i| &self.prompts[i])
+    }
+
+    /// `prompts/list` entries the filter keeps.
+    pub(crate) fn listing(&self, keep: impl Fn(&AccessRule) -> bool) -> Vec<Value> {
+        self.prompts
+            .iter()
+            .filter(|p| keep(&p.access))
+            .map(Prompt::to_listing)
+            .collect()
+    }
+
+    /// Every access rule, for the build-time checks.
+    pub(crate) fn rules(&self) -> impl Iterator<Item = (String, &AccessRule)> {
+        self.prompts
+            .iter()
+            .map(|p| (format!("prompt {}", p.name), &p.access))
+    }
+}

@@ -1,0 +1,269 @@
+//! Answers resources, prompts and completion requests.
+
+use super::ServerCore;
+use super::dispatch::{REQUEST_CANCELLED, RequestOrigin, parse_params, to_raw};
+use crate::completion::{CompletionRequest, MAX_COMPLETION_VALUES};
+use crate::context::{ContextInner, RequestContext};
+use crate::protocol::ErrorObject;
+use crate::protocol::jsonrpc::Request;
+use crate::protocol::messages::{ProgressToken, RequestMeta};
+use crate::resources::ResourceRequest;
+use crate::tools::AccessRule;
+use futures_util::FutureExt as _;
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+type Answer = Result<Box<RawValue>, ErrorObject>;
+
+#[derive(Deserialize)]
+struct UriParams {
+    uri: String,
+}
+
+#[derive(Deserialize)]
+struct ReadParams {
+    uri: String,
+    #[serde(rename = "_meta", default)]
+    meta: Option<RequestMeta>,
+}
+
+#[derive(Deserialize)]
+struct GetPromptParams {
+    name: String,
+    #[serde(default)]
+    arguments: Option<HashMap<String, String>>,
+    #[serde(rename = "_meta", default)]
+    meta: Option<RequestMeta>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type")]
+enum CompletionRef {
+    #[serde(rename = "ref/prompt")]
+    Prompt { name: String },
+    #[serde(rename = "ref/resource")]
+    Resource { uri: String },
+}
+
+#[derive(Deserialize)]
+struct CompletionArgument {
+    name: String,
+    value: String,
+}
+
+#[derive(Deserialize, Default)]
+struct CompletionContext {
+    #[serde(default)]
+    arguments: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct CompleteParams {
+    #[serde(rename = "ref")]
+    reference: CompletionRef,
+    argument: CompletionArgument,
+    #[serde(default)]
+    context: Option<CompletionContext>,
+}
+
+/// The dispatcher's own check (the endpoint refuses with 401/403 first):
+/// catches any path that reaches a handler without that check, failing closed.
+fn guard(rule: &AccessRule, origin: &RequestOrigin, what: &str) -> Result<(), ErrorObject> {
+    rule.check(origin.caller.as_deref())
+        .map_err(|denied| ErrorObject::invalid_request(format!("{what} refused: {denied}")))
+}
+
+impl ServerCore {
+    /// Answers the resources, prompts and completion methods; `None` for other methods.
+    pub(crate) async fn answer_feature(
+        &self,
+        request: Request,
+        origin: RequestOrigin,
+    ) -> Option<Answer> {
+        let params = request.params.as_deref();
+        let keep = |rule: &AccessRule| {
+            !origin.hide_forbidden_tools || rule.check(origin.caller.as_deref()).is_ok()
+        };
+        let no_resources = self.resources.is_empty();
+        let no_prompts = self.prompts.is_empty();
+        let method = request.method.as_str();
+        Some(match method {
+            m if m.starts_with("resources/") && no_resources => {
+                Err(ErrorObject::method_not_found(m))
+            }
+            m if m.starts_with("prompts/") && no_prompts => Err(ErrorObject::method_not_found(m)),
+            "completion/complete" if no_prompts && self.resources.templates.is_empty() => {
+                Err(ErrorObject::method_not_found(method))
+            }
+            "resources/list" => to_raw(&json!({ "resources": self.resources.listing(keep) })),
+            "resources/templates/list" => {
+                to_raw(&json!({ "resourceTemplates": self.resources.template_listing(keep) }))
+            }
+            "resources/read" => self.read_resource(&request, origin).await,
+            "resources/subscribe" | "resources/unsubscribe" => {
+                let subscribe = method == "resources/subscribe";
+                parse_params::<UriParams>(params).and_then(|UriParams { uri }| {
+                    if let Some(rule) = self.resources.access_for(&uri) {
+                        guard(rule, &origin, &format!("resource `{uri}`"))?;
+                    }
+                    if let Some(session) = &origin.session {
+                        session.subscribe(&uri, subscribe);
+                    }
+                    to_raw(&json!({}))
+                })
+            }
+            "prompts/list" => to_raw(&json!({ "prompts": self.prompts.listing(keep) })),
+            "prompts/get" => self.get_prompt(&request, origin).await,
+            "completion/complete" => parse_params(params).and_then(|p| self.complete(p)),
+            _ => return None,
+        })
+    }
+
+    fn context(
+        &self,
+        request: &Request,
+        origin: RequestOrigin,
+        progress_token: Option<ProgressToken>,
+    ) -> (RequestContext, Option<impl Sized>) {
+        let cancellation = CancellationToken::new();
+        let in_flight = origin
+            .session
+            .as_ref()
+            .map(|s| s.track(request.id.clone(), cancellation.clone()));
+        let ctx = RequestContext::new(ContextInner {
+            request_id: request.id.clone(),
+            protocol_version: origin.version,
+            session_id: origin.session.as_ref().map(|s| Arc::clone(&s.id)),
+            progress_token,
+            notifier: origin.notifier,
+            min_log_level: origin.log_level,
+            cancellation,
+            caller: origin.caller,
+        });
+        (ctx, in_flight)
+    }
+
+    async fn read_resource(&self, request: &Request, origin: RequestOrigin) -> Answer {
+        let params: ReadParams = parse_params(request.params.as_deref())?;
+        let Some(found) = self.resources.find(&params.uri) else {
+            return Err(
+                ErrorObject::invalid_params(format!("resource not found: {}", params.uri))
+                    .with_data(json!({ "uri": params.uri })),
+            );
+        };
+        guard(
+            &found.common.access,
+            &origin,
+            &format!("resource `{}`", params.uri),
+        )?;
+        let token = params.meta.and_then(|m| m.progress_token);
+        let (ctx, _in_flight) = self.context(request, origin, token);
+        let handler = Arc::clone(&found.common.handler);
+        let req = ResourceRequest {
+            uri: params.uri.clone(),
+            mime_type: found.common.mime_type.as_deref().map(str::to_owned),
+            params: found.params,
+            context: ctx.clone(),
+        };
+        let contents = run(&ctx, &params.uri, async move { handler(req).await })
+            .await?
+            .map_err(|e| ErrorObject::new(e.code, e.message))?;
+        to_raw(&json!({ "contents": contents }))
+    }
+
+    async fn get_prompt(&self, request: &Request, origin: RequestOrigin) -> Answer {
+        let params: GetPromptParams = parse_params(request.params.as_deref())?;
+        let Some(prompt) = self.prompts.get(&params.name) else {
+            return Err(ErrorObject::invalid_params(format!(
+                "unknown prompt: {}",
+                params.name
+            )));
+        };
+        guard(
+            &prompt.access,
+            &origin,
+            &format!("prompt `{}`", params.name),
+        )?;
+        let arguments = params.arguments.unwrap_or_default();
+        let missing: Vec<&str> = prompt
+            .arguments
+            .iter()
+            .filter(|a| a.required && !arguments.contains_key(&a.name))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ErrorObject::invalid_params(format!(
+                "prompt `{}` needs the arguments: {}",
+                params.name,
+                missing.join(", ")
+            )));
+        }
+        let token = params.meta.and_then(|m| m.progress_token);
+        let (ctx, _in_flight) = self.context(request, origin, token);
+        let handler = Arc::clone(&prompt.handler);
+        let req = crate::prompts::PromptRequest {
+            arguments,
+            context: ctx.clone(),
+        };
+        let result = run(&ctx, &params.name, async move { handler(req).await })
+            .await?
+            .map_err(|e| ErrorObject::new(e.code, e.message))?;
+        to_raw(&result)
+    }
+
+    fn complete(&self, params: CompleteParams) -> Answer {
+        let completer = match &params.reference {
+            CompletionRef::Prompt { name } => {
+                let prompt = self.prompts.get(name).ok_or_else(|| {
+                    ErrorObject::invalid_params(format!("unknown prompt: {name}"))
+                })?;
+                prompt.completers.get(&params.argument.name)
+            }
+            CompletionRef::Resource { uri } => {
+                let template = self.resources.template(uri).ok_or_else(|| {
+                    ErrorObject::invalid_params(format!("unknown resource template: {uri}"))
+                })?;
+                template.completers.get(&params.argument.name)
+            }
+        };
+        let request = CompletionRequest {
+            argument: params.argument.name,
+            value: params.argument.value,
+            context: params.context.unwrap_or_default().arguments,
+        };
+        let mut values = completer.map(|c| c(&request)).unwrap_or_default();
+        let total = values.len();
+        values.truncate(MAX_COMPLETION_VALUES);
+        to_raw(&json!({
+            "completion": {
+                "values": values,
+                "total": total,
+                "hasMore": total > MAX_COMPLETION_VALUES,
+            }
+        }))
+    }
+}
+
+/// Runs a handler, answering a panic as an internal error and a
+/// cancellation as [`REQUEST_CANCELLED`].
+async fn run<T>(
+    ctx: &RequestContext,
+    what: &str,
+    fut: impl Future<Output = T> + Send,
+) -> Result<T, ErrorObject> {
+    tokio::select! {
+        outcome = AssertUnwindSafe(fut).catch_unwind() => outcome.map_err(|_| {
+            tracing::error!(%what, "handler panicked");
+            ErrorObject::internal(format!("`{what}` failed with an internal error"))
+        }),
+        () = ctx.cancellation().cancelled() => {
+            Err(ErrorObject::new(REQUEST_CANCELLED, "request cancelled"))
+        }
+    }
+}

@@ -1,0 +1,13 @@
+use mcp_runtime::prelude::*;
+
+struct Docs;
+
+#[mcp_server(name = "docs")]
+impl Docs {
+    #[mcp_resource(uri = "docs://readme", mime = "text/plain")]
+    async fn readme() -> &'static str {
+        "Read me."
+    }
+}
+
+fn main() {}
