@@ -144,9 +144,11 @@ impl ServerCore {
         }
     }
 
-    /// The capabilities at 2026-07-28, which has no `resources/subscribe`.
+    /// The capabilities at 2026-07-28, which has no `resources/subscribe`
+    /// and no GET stream for `notifications/tools/list_changed`.
     fn stateless_capabilities(&self) -> crate::protocol::messages::ServerCapabilities {
         let mut capabilities = self.capabilities.clone();
+        capabilities.tools.list_changed = None;
         if let Some(resources) = &mut capabilities.resources {
             resources.subscribe = None;
         }

@@ -17,7 +17,7 @@ use crate::transport::{self, AuthMode, HostPolicy, HttpConfig, SessionMode};
 use arc_swap::ArcSwap;
 use serde_json::Map;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use dispatch::REQUEST_CANCELLED;
@@ -28,6 +28,9 @@ pub(crate) struct ServerCore {
     pub(crate) capabilities: ServerCapabilities,
     pub(crate) instructions: Option<String>,
     pub(crate) tools: ArcSwap<ToolRegistry>,
+    /// Serialises [`McpServer::add_tool`] and [`McpServer::remove_tool`]
+    /// (readers never take it).
+    tools_writer: Mutex<()>,
     pub(crate) resources: ResourceRegistry,
     pub(crate) prompts: PromptRegistry,
     pub(crate) page_size: usize,
@@ -342,9 +345,13 @@ impl McpServerBuilder {
         let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
         let core = ServerCore {
             info: self.info,
-            // No list_changed yet: the tool set is fixed once built.
             capabilities: ServerCapabilities {
-                tools: ListChangedCapability { list_changed: None },
+                // Tools may be added or removed at run time; the change is
+                // announced on the sessions' GET streams, which only
+                // stateful servers have.
+                tools: ListChangedCapability {
+                    list_changed: (self.http.session_mode == SessionMode::Stateful).then_some(true),
+                },
                 logging: Map::new(),
                 resources: (!resources.is_empty()).then_some(ResourcesCapability {
                     subscribe: Some(true),
@@ -357,6 +364,7 @@ impl McpServerBuilder {
             },
             instructions: self.instructions,
             tools: ArcSwap::from_pointee(registry),
+            tools_writer: Mutex::new(()),
             resources,
             prompts,
             page_size: self.http.page_size,
@@ -428,6 +436,74 @@ impl McpServer {
     /// Clone the server before `listen` to keep a handle for this.
     pub fn notify_resource_updated(&self, uri: &str) -> usize {
         self.sessions.notify_resource_updated(uri)
+    }
+
+    /// Adds a tool while the server runs, validated like the builder's tools
+    /// (name rules, unique name, schemas; a tool that needs an authenticated
+    /// caller is refused on a server without OAuth), then sends
+    /// `notifications/tools/list_changed` on the GET stream of every session
+    /// that has one open. Requests already running keep the tool set they
+    /// started with.
+    ///
+    /// Clones share the tools, so keep a clone to change them once serving:
+    ///
+    /// ```no_run
+    /// # use mcp_runtime::prelude::*;
+    /// # async fn run(server: McpServer) -> std::io::Result<()> {
+    /// let handle = server.clone();
+    /// let running = server.bind("127.0.0.1:3000".parse().unwrap())?;
+    /// handle
+    ///     .add_tool(Tool::new("late", || async { "added at run time" }))
+    ///     .expect("valid tool");
+    /// running.await
+    /// # }
+    /// ```
+    ///
+    /// The protected-resource metadata's `scopes_supported` is settled when
+    /// the server is bound (or mounted): a scope that only a tool added later
+    /// declares is not listed there. Declare such scopes up front, e.g. on a
+    /// placeholder tool, resource or prompt, if clients should discover them.
+    pub fn add_tool(&self, tool: impl IntoTool) -> Result<(), RegistryError> {
+        let tool = tool.into_tool();
+        if matches!(self.core.oauth.kind, OAuthKind::None) && tool.access().needs_caller() {
+            return Err(RegistryError::Unreachable(tool.name().to_owned()));
+        }
+        {
+            let _writer = self
+                .core
+                .tools_writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let next = self.core.tools.load().with_tool(tool)?;
+            self.core.tools.store(Arc::new(next));
+        }
+        self.sessions.notify_tools_list_changed();
+        Ok(())
+    }
+
+    /// Removes the tool called `name` while the server runs and, if there
+    /// was one, sends `notifications/tools/list_changed` like
+    /// [`add_tool`](Self::add_tool). Calls of it already running finish;
+    /// later calls answer "unknown tool". Returns whether it existed.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        {
+            let _writer = self
+                .core
+                .tools_writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Some(next) = self.core.tools.load().without_tool(name) else {
+                return false;
+            };
+            self.core.tools.store(Arc::new(next));
+        }
+        self.sessions.notify_tools_list_changed();
+        true
+    }
+
+    /// The names of the tools served now, in registration order.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.core.tools.load().names().map(str::to_owned).collect()
     }
 
     /// The endpoint settings.

@@ -27,6 +27,13 @@ pub enum RegistryError {
         /// What is wrong with its schema.
         source: super::SchemaError,
     },
+    /// Added at run time, the tool declares scopes, roles or permissions, or
+    /// takes `&Auth`, but the server authenticates no one: it could never be used.
+    #[error(
+        "tool `{0}` declares scopes, roles or permissions, or takes `&Auth`, but the server \
+         authenticates no one; configure `oauth`"
+    )]
+    Unreachable(String),
 }
 
 /// Whether `name` follows the MCP tool-name rules.
@@ -44,6 +51,7 @@ pub(crate) struct RegisteredTool {
 }
 
 /// Tools by name, in registration order.
+#[derive(Clone)]
 pub struct ToolRegistry {
     tools: Vec<Arc<RegisteredTool>>,
     by_name: HashMap<Arc<str>, usize>,
@@ -53,44 +61,76 @@ impl ToolRegistry {
     /// Validates every tool, reporting every problem at once.
     pub fn new(tools: Vec<Tool>) -> Result<Self, Vec<RegistryError>> {
         let mut errors = Vec::new();
-        let mut registered = Vec::with_capacity(tools.len());
-        let mut by_name = HashMap::with_capacity(tools.len());
+        let mut registry = Self {
+            tools: Vec::with_capacity(tools.len()),
+            by_name: HashMap::with_capacity(tools.len()),
+        };
         for tool in tools {
-            if !is_valid_tool_name(&tool.name) {
-                errors.push(RegistryError::InvalidName(tool.name.to_string()));
-            }
-            let schema_errors = [
-                tool.input_schema.as_ref().err(),
-                tool.output_schema.as_ref().and_then(|s| s.as_ref().err()),
-            ];
-            for source in schema_errors.into_iter().flatten() {
-                errors.push(RegistryError::Schema {
-                    tool: tool.name.to_string(),
-                    source: source.clone(),
-                });
-            }
-            let name: Arc<str> = Arc::from(tool.name.as_ref());
-            if by_name.insert(name, registered.len()).is_some() {
-                errors.push(RegistryError::DuplicateName(tool.name.to_string()));
-            }
-            let render = |structured| {
-                serde_json::value::to_raw_value(&tool.listing(structured))
-                    .unwrap_or_else(|_| RawValue::NULL.to_owned())
-            };
-            registered.push(Arc::new(RegisteredTool {
-                listing: render(true),
-                listing_without_output_schema: render(false),
-                tool,
-            }));
+            errors.extend(registry.push(tool));
         }
         if errors.is_empty() {
-            Ok(Self {
-                tools: registered,
-                by_name,
-            })
+            Ok(registry)
         } else {
             Err(errors)
         }
+    }
+
+    /// Validates one tool and appends it; returns its problems (a tool with
+    /// problems may be left in: the caller then drops the registry).
+    fn push(&mut self, tool: Tool) -> Vec<RegistryError> {
+        let mut errors = Vec::new();
+        if !is_valid_tool_name(&tool.name) {
+            errors.push(RegistryError::InvalidName(tool.name.to_string()));
+        }
+        let schema_errors = [
+            tool.input_schema.as_ref().err(),
+            tool.output_schema.as_ref().and_then(|s| s.as_ref().err()),
+        ];
+        for source in schema_errors.into_iter().flatten() {
+            errors.push(RegistryError::Schema {
+                tool: tool.name.to_string(),
+                source: source.clone(),
+            });
+        }
+        let name: Arc<str> = Arc::from(tool.name.as_ref());
+        if self.by_name.contains_key(&name) {
+            errors.push(RegistryError::DuplicateName(tool.name.to_string()));
+        } else {
+            self.by_name.insert(name, self.tools.len());
+        }
+        let render = |structured| {
+            serde_json::value::to_raw_value(&tool.listing(structured))
+                .unwrap_or_else(|_| RawValue::NULL.to_owned())
+        };
+        self.tools.push(Arc::new(RegisteredTool {
+            listing: render(true),
+            listing_without_output_schema: render(false),
+            tool,
+        }));
+        errors
+    }
+
+    /// A copy with `tool` appended, validated like the tools given to
+    /// [`new`](Self::new); the first problem found is returned.
+    pub(crate) fn with_tool(&self, tool: Tool) -> Result<Self, RegistryError> {
+        let mut next = self.clone();
+        match next.push(tool).into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(next),
+        }
+    }
+
+    /// A copy without the tool called `name`, or `None` if there is none.
+    pub(crate) fn without_tool(&self, name: &str) -> Option<Self> {
+        let index = *self.by_name.get(name)?;
+        let mut tools = self.tools.clone();
+        tools.remove(index);
+        let by_name = tools
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (Arc::from(t.tool.name()), i))
+            .collect();
+        Some(Self { tools, by_name })
     }
 
     /// The tool called `name`.
@@ -194,6 +234,23 @@ mod tests {
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(is_valid_tool_name("get-user.v2_x"));
         assert!(!is_valid_tool_name(&"x".repeat(129)));
+    }
+
+    #[test]
+    fn adds_and_removes_tools_in_copies() {
+        let registry = ToolRegistry::new(vec![tool("a"), tool("b")]).unwrap();
+        let added = registry.with_tool(tool("c")).unwrap();
+        assert_eq!(added.names().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(registry.len(), 2, "the original is untouched");
+        assert_eq!(
+            registry.with_tool(tool("a")).err(),
+            Some(RegistryError::DuplicateName("a".into()))
+        );
+        let removed = added.without_tool("a").unwrap();
+        assert_eq!(removed.names().collect::<Vec<_>>(), ["b", "c"]);
+        assert_eq!(removed.get("c").unwrap().tool.name(), "c");
+        assert!(removed.get("a").is_none());
+        assert!(removed.without_tool("a").is_none());
     }
 
     #[test]

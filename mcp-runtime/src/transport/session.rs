@@ -140,6 +140,27 @@ impl SessionStore {
         sent
     }
 
+    /// Sends `notifications/tools/list_changed` on the GET stream of every
+    /// initialized session that has one open; returns how many were told.
+    pub(crate) fn notify_tools_list_changed(&self) -> usize {
+        let mut sent = 0;
+        for entry in &self.sessions {
+            let session = entry.value();
+            if !session.initialized.load(Ordering::Relaxed) {
+                continue;
+            }
+            let sender = session.standalone.lock().ok().and_then(|s| s.clone());
+            let notification = OutgoingNotification::new(
+                "notifications/tools/list_changed",
+                serde_json::json!({}),
+            );
+            if sender.is_some_and(|s| s.try_send(notification).is_ok()) {
+                sent += 1;
+            }
+        }
+        sent
+    }
+
     pub(crate) fn new(idle_timeout: Duration, max_sessions: usize) -> Self {
         Self {
             sessions: DashMap::new(),
