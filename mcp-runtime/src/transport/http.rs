@@ -5,6 +5,7 @@
 
 use super::bearer::{self, AuthMode};
 use super::config::{HttpConfig, SessionMode};
+use super::discovery;
 use super::origin;
 use super::session::{Session, SessionStore};
 use super::sse;
@@ -12,7 +13,6 @@ use super::stateless::{
     check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
     stateless_status,
 };
-use crate::auth::{AUTHORIZATION_SERVER_METADATA_PATHS, RESOURCE_METADATA_PATH};
 use crate::protocol::ProtocolVersion;
 use crate::protocol::jsonrpc::{
     self, ErrorObject, IncomingMessage, Message, Notification, OutgoingNotification, Request,
@@ -80,41 +80,7 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
         let endpoint = endpoint.clone();
         let path = endpoint.config.path.clone();
         if let AuthMode::Protected(server) = &endpoint.auth {
-            // RFC 9728: the path-suffixed document, and the bare one for
-            // clients that look there first.
-            let mut paths = vec![
-                server.url.metadata_path.clone(),
-                format!("{RESOURCE_METADATA_PATH}{path}"),
-                RESOURCE_METADATA_PATH.to_owned(),
-            ];
-            paths.dedup();
-            for metadata_path in paths {
-                let document = server.metadata.clone();
-                cfg.service(web::resource(metadata_path).to(move |req: HttpRequest| {
-                    let document = document.clone();
-                    async move { public_document(&req, document) }
-                }));
-            }
-            if let Some(metadata) = &server.authorization_server {
-                for metadata_path in AUTHORIZATION_SERVER_METADATA_PATHS {
-                    let metadata = Arc::clone(metadata);
-                    cfg.service(web::resource(metadata_path).to(move |req: HttpRequest| {
-                        let metadata = Arc::clone(&metadata);
-                        async move {
-                            match metadata.document().await {
-                                Ok(document) => public_document(&req, document),
-                                Err(why) => {
-                                    tracing::warn!("authorization server metadata: {why}");
-                                    refuse(StatusCode::BAD_GATEWAY, jsonrpc::INTERNAL_ERROR, why)
-                                }
-                            }
-                        }
-                    }));
-                }
-            }
-            if let Some(proxy) = &server.proxy {
-                crate::auth::configure_proxy(cfg, proxy);
-            }
+            discovery::configure(cfg, server, &path);
         }
         cfg.service(
             web::resource(path).to(move |req: HttpRequest, payload: web::Payload| {
@@ -125,34 +91,8 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
     }
 }
 
-/// A discovery document: public, cacheable, readable from any origin.
-fn public_document(req: &HttpRequest, document: Bytes) -> HttpResponse {
-    let mut response = match *req.method() {
-        Method::GET | Method::HEAD => HttpResponse::Ok()
-            .content_type("application/json")
-            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-            .body(document),
-        Method::OPTIONS => HttpResponse::NoContent().finish(),
-        _ => method_not_allowed("GET, HEAD, OPTIONS"),
-    };
-    let headers = response.headers_mut();
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, HEAD, OPTIONS"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("mcp-protocol-version"),
-    );
-    response
-}
-
 /// A transport-level refusal, with a JSON-RPC error body whose id is `null`.
-fn refuse(status: StatusCode, code: i64, message: impl Into<String>) -> HttpResponse {
+pub(super) fn refuse(status: StatusCode, code: i64, message: impl Into<String>) -> HttpResponse {
     let body = Response::error(None, ErrorObject::new(code, message));
     HttpResponse::build(status).json(body)
 }
@@ -180,7 +120,7 @@ fn single_reply(response: &Response, accepts: Accepts) -> HttpResponse {
     }
 }
 
-fn method_not_allowed(allow: &'static str) -> HttpResponse {
+pub(super) fn method_not_allowed(allow: &'static str) -> HttpResponse {
     let mut response = refuse(
         StatusCode::METHOD_NOT_ALLOWED,
         jsonrpc::INVALID_REQUEST,

@@ -2,6 +2,7 @@
 
 mod bearer;
 mod config;
+mod discovery;
 pub(crate) mod http;
 mod origin;
 pub(crate) mod session;
