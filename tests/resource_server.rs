@@ -591,6 +591,22 @@ async fn credentials_sent_the_wrong_way_are_invalid_requests() {
             .contains("Authorization: Bearer")
     );
 
+    for in_query in [
+        format!("{url}?access_token={real}"),
+        format!("{url}?x=1&access%5Ftoken={real}"),
+    ] {
+        let reply = Call::new(&url)
+            .send_to(&in_query, "tools/list", json!({}))
+            .await;
+        assert_eq!(reply.status, 401, "{in_query}: {}", reply.text);
+        assert!(
+            reply
+                .challenge
+                .starts_with("Bearer error=\"invalid_request\""),
+            "{}",
+            reply.challenge
+        );
+    }
     let in_query = format!("{url}?access_token={real}");
     let reply = Call::new(&url)
         .send_to(&in_query, "tools/list", json!({}))

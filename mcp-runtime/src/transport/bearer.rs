@@ -78,10 +78,10 @@ pub(crate) fn caller_of(req: &HttpRequest) -> Option<Arc<Auth>> {
     req.extensions().get::<Caller>().map(|c| Arc::clone(&c.0))
 }
 
+/// Whether the URL carries `access_token`, however its name is percent-encoded.
 fn token_in_query(req: &HttpRequest) -> bool {
-    req.query_string()
-        .split('&')
-        .any(|pair| pair.split('=').next() == Some("access_token"))
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(name, _)| name == "access_token")
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<&str, Refusal> {
