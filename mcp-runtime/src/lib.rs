@@ -55,6 +55,8 @@
 // Lets the macros' absolute `::mcp_runtime` paths resolve inside this crate too.
 extern crate self as mcp_runtime;
 
+#[macro_use]
+mod access_methods;
 pub mod auth;
 pub mod completion;
 pub mod context;

@@ -307,44 +307,7 @@ impl Prompt {
         self
     }
 
-    /// Requires all of these scopes.
-    pub fn scopes<S: Into<Cow<'static, str>>>(
-        mut self,
-        scopes: impl IntoIterator<Item = S>,
-    ) -> Self {
-        self.access
-            .scopes
-            .extend(scopes.into_iter().map(Into::into));
-        self
-    }
-
-    /// Requires at least one of these scopes.
-    pub fn any_scope<S: Into<Cow<'static, str>>>(
-        mut self,
-        scopes: impl IntoIterator<Item = S>,
-    ) -> Self {
-        self.access
-            .any_scope
-            .extend(scopes.into_iter().map(Into::into));
-        self
-    }
-
-    /// Requires all of these roles.
-    pub fn roles<S: Into<Cow<'static, str>>>(mut self, roles: impl IntoIterator<Item = S>) -> Self {
-        self.access.roles.extend(roles.into_iter().map(Into::into));
-        self
-    }
-
-    /// Requires all of these permissions.
-    pub fn permissions<S: Into<Cow<'static, str>>>(
-        mut self,
-        permissions: impl IntoIterator<Item = S>,
-    ) -> Self {
-        self.access
-            .permissions
-            .extend(permissions.into_iter().map(Into::into));
-        self
-    }
+    access_rule_methods!(access);
 
     /// The access rule enforced before the handler runs.
     pub fn access(&self) -> &AccessRule {

@@ -302,44 +302,7 @@ impl Tool {
         self
     }
 
-    /// Requires all of these scopes.
-    pub fn scopes<S: Into<Cow<'static, str>>>(
-        mut self,
-        scopes: impl IntoIterator<Item = S>,
-    ) -> Self {
-        self.access
-            .scopes
-            .extend(scopes.into_iter().map(Into::into));
-        self
-    }
-
-    /// Requires at least one of these scopes.
-    pub fn any_scope<S: Into<Cow<'static, str>>>(
-        mut self,
-        scopes: impl IntoIterator<Item = S>,
-    ) -> Self {
-        self.access
-            .any_scope
-            .extend(scopes.into_iter().map(Into::into));
-        self
-    }
-
-    /// Requires all of these roles.
-    pub fn roles<S: Into<Cow<'static, str>>>(mut self, roles: impl IntoIterator<Item = S>) -> Self {
-        self.access.roles.extend(roles.into_iter().map(Into::into));
-        self
-    }
-
-    /// Requires all of these permissions.
-    pub fn permissions<S: Into<Cow<'static, str>>>(
-        mut self,
-        permissions: impl IntoIterator<Item = S>,
-    ) -> Self {
-        self.access
-            .permissions
-            .extend(permissions.into_iter().map(Into::into));
-        self
-    }
+    access_rule_methods!(access);
 
     /// Requires the client to have declared this capability (e.g. `sampling`);
     /// a client without it gets error -32021 before the tool runs.
