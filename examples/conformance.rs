@@ -8,7 +8,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use mcp_runtime::completion::prefix_matches;
+use mcp_runtime::input::{ElicitAction, ElicitResult, InputRequests};
 use mcp_runtime::prelude::*;
+use serde_json::json;
 use std::time::Duration;
 
 const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
@@ -35,6 +37,75 @@ async fn log_three_messages(ctx: &RequestContext) -> &'static str {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     "Logged three messages"
+}
+
+/// Asks for a name under `key` and greets by it.
+async fn greet_by_name(
+    ctx: &RequestContext,
+    key: &str,
+    question: &str,
+) -> Result<String, ToolError> {
+    let answer = ctx.elicit(key, name_form(question)).await?;
+    Ok(format!("Hello, {}!", answered_name(Some(&answer))))
+}
+
+/// A form asking for one required string, `name`.
+fn name_form(question: &str) -> Elicitation {
+    Elicitation::form(
+        question,
+        json!({
+            "type": "object",
+            "properties": { "name": { "type": "string" } },
+            "required": ["name"]
+        }),
+    )
+}
+
+/// A form asking for one required boolean, `ok`.
+fn confirm_form() -> Elicitation {
+    Elicitation::form(
+        "Please confirm",
+        json!({
+            "type": "object",
+            "properties": { "ok": { "type": "boolean" } },
+            "required": ["ok"]
+        }),
+    )
+}
+
+fn capital_question() -> SamplingRequest {
+    SamplingRequest::new(100).user_text("What is the capital of France?")
+}
+
+fn answered_name(answer: Option<&ElicitResult>) -> String {
+    answer
+        .and_then(|a| a.content.as_ref())
+        .and_then(|c| c.get("name"))
+        .and_then(|n| n.as_str())
+        .unwrap_or("stranger")
+        .to_owned()
+}
+
+fn action_name(action: ElicitAction) -> &'static str {
+    match action {
+        ElicitAction::Accept => "accept",
+        ElicitAction::Decline => "decline",
+        ElicitAction::Cancel => "cancel",
+    }
+}
+
+/// Sends `requested_schema` as an elicitation and reports what came back.
+async fn elicitation_report(
+    ctx: &RequestContext,
+    requested_schema: serde_json::Value,
+) -> Result<String, ToolError> {
+    let form = Elicitation::form("Please review and update the form fields", requested_schema);
+    let answer = ctx.elicit("form", form).await?;
+    Ok(format!(
+        "Elicitation completed: action={}, content={}",
+        action_name(answer.action),
+        json!(answer.content)
+    ))
 }
 
 /// The suite's fixtures. It calls the first listed tool with `{}`, so
@@ -125,29 +196,249 @@ impl Conformance {
         "The client declared sampling."
     }
 
-    /// Asks the client for input through an input_required result.
+    /// Asks the user for their name; on 2026-07-28 that is an
+    /// input_required result, answered quickly.
     #[mcp_tool]
-    async fn test_streaming_elicitation(ctx: &RequestContext) -> CallToolResult {
-        if !ctx.protocol_version().is_stateless() {
-            return CallToolResult::error("this fixture asks for input the 2026-07-28 way");
-        }
-        let mut requests = serde_json::Map::new();
-        requests.insert(
-            "user_name".to_owned(),
-            serde_json::json!({
-                "method": "elicitation/create",
-                "params": {
-                    "mode": "form",
-                    "message": "What is your name?",
-                    "requestedSchema": {
-                        "type": "object",
-                        "properties": { "name": { "type": "string" } },
-                        "required": ["name"]
+    async fn test_streaming_elicitation(ctx: &RequestContext) -> Result<String, ToolError> {
+        greet_by_name(ctx, "user_name", "What is your name?").await
+    }
+
+    /// Asks the client's model to answer the prompt.
+    #[mcp_tool]
+    async fn test_sampling(
+        ctx: &RequestContext,
+        /// What to ask the model.
+        prompt: String,
+    ) -> Result<String, ToolError> {
+        let request = SamplingRequest::new(100).user_text(prompt);
+        let answer = ctx.create_message("sampling", request).await?;
+        Ok(format!(
+            "LLM response: {}",
+            answer.text().unwrap_or_default()
+        ))
+    }
+
+    /// Asks the user for a username and an email address.
+    #[mcp_tool]
+    async fn test_elicitation(
+        ctx: &RequestContext,
+        /// What to tell the user.
+        message: String,
+    ) -> Result<String, ToolError> {
+        let form = Elicitation::form(
+            message,
+            json!({
+                "type": "object",
+                "properties": {
+                    "username": { "type": "string", "description": "User's response" },
+                    "email": { "type": "string", "description": "User's email address" }
+                },
+                "required": ["username", "email"]
+            }),
+        );
+        let answer = ctx.elicit("user_info", form).await?;
+        Ok(format!(
+            "User response: action={}, content={}",
+            action_name(answer.action),
+            json!(answer.content)
+        ))
+    }
+
+    /// Asks for values of every primitive type, each with a default (SEP-1034).
+    #[mcp_tool]
+    async fn test_elicitation_sep1034_defaults(ctx: &RequestContext) -> Result<String, ToolError> {
+        elicitation_report(
+            ctx,
+            json!({
+                "type": "object",
+                "properties": {
+                    "name": { "type": "string", "description": "User name", "default": "John Doe" },
+                    "age": { "type": "integer", "description": "User age", "default": 30 },
+                    "score": { "type": "number", "description": "User score", "default": 95.5 },
+                    "status": {
+                        "type": "string",
+                        "description": "User status",
+                        "enum": ["active", "inactive", "pending"],
+                        "default": "active"
+                    },
+                    "verified": { "type": "boolean", "description": "Verification status", "default": true }
+                }
+            }),
+        )
+        .await
+    }
+
+    /// Asks with the five enum shapes of SEP-1330.
+    #[mcp_tool]
+    async fn test_elicitation_sep1330_enums(ctx: &RequestContext) -> Result<String, ToolError> {
+        elicitation_report(
+            ctx,
+            json!({
+                "type": "object",
+                "properties": {
+                    "untitledSingle": {
+                        "type": "string",
+                        "description": "Pick one",
+                        "enum": ["option1", "option2", "option3"]
+                    },
+                    "titledSingle": {
+                        "type": "string",
+                        "description": "Pick one",
+                        "oneOf": [
+                            { "const": "value1", "title": "First Option" },
+                            { "const": "value2", "title": "Second Option" },
+                            { "const": "value3", "title": "Third Option" }
+                        ]
+                    },
+                    "legacyEnum": {
+                        "type": "string",
+                        "description": "Pick one",
+                        "enum": ["opt1", "opt2", "opt3"],
+                        "enumNames": ["Option One", "Option Two", "Option Three"]
+                    },
+                    "untitledMulti": {
+                        "type": "array",
+                        "description": "Pick several",
+                        "items": { "type": "string", "enum": ["option1", "option2", "option3"] }
+                    },
+                    "titledMulti": {
+                        "type": "array",
+                        "description": "Pick several",
+                        "items": {
+                            "anyOf": [
+                                { "const": "value1", "title": "First Choice" },
+                                { "const": "value2", "title": "Second Choice" },
+                                { "const": "value3", "title": "Third Choice" }
+                            ]
+                        }
                     }
                 }
             }),
-        );
-        CallToolResult::input_required(requests, None)
+        )
+        .await
+    }
+
+    /// Asks the user for their name.
+    #[mcp_tool]
+    async fn test_input_required_result_elicitation(
+        ctx: &RequestContext,
+    ) -> Result<String, ToolError> {
+        greet_by_name(ctx, "user_name", "What is your name?").await
+    }
+
+    /// Asks the client's model a question.
+    #[mcp_tool]
+    async fn test_input_required_result_sampling(
+        ctx: &RequestContext,
+    ) -> Result<String, ToolError> {
+        let answer = ctx
+            .create_message("capital_question", capital_question())
+            .await?;
+        Ok(format!(
+            "The model says: {}",
+            answer.text().unwrap_or_default()
+        ))
+    }
+
+    /// Asks the client for its roots.
+    #[mcp_tool]
+    async fn test_input_required_result_list_roots(
+        ctx: &RequestContext,
+    ) -> Result<String, ToolError> {
+        let roots = ctx.list_roots("client_roots").await?;
+        Ok(format!("The client has {} root(s)", roots.len()))
+    }
+
+    /// Asks for a confirmation; the answer comes back with the signed state.
+    #[mcp_tool]
+    async fn test_input_required_result_request_state(
+        ctx: &RequestContext,
+    ) -> Result<String, ToolError> {
+        let answer = ctx.elicit("confirm", confirm_form()).await?;
+        Ok(format!(
+            "Confirmed: action={} (state-ok)",
+            action_name(answer.action)
+        ))
+    }
+
+    /// Asks three questions at once.
+    #[mcp_tool]
+    async fn test_input_required_result_multiple_inputs(
+        ctx: &RequestContext,
+    ) -> Result<String, ToolError> {
+        let answers = ctx
+            .ask(
+                InputRequests::new()
+                    .elicit("user_name", name_form("What is your name?"))
+                    .sample(
+                        "greeting",
+                        SamplingRequest::new(50).user_text("Write a short greeting."),
+                    )
+                    .list_roots("client_roots"),
+            )
+            .await?;
+        let name = answered_name(answers.elicitation("user_name"));
+        let roots = answers.roots("client_roots").map_or(0, <[_]>::len);
+        Ok(format!("Hello, {name}! The client has {roots} root(s)."))
+    }
+
+    /// Asks two questions, one per round.
+    #[mcp_tool]
+    async fn test_input_required_result_multi_round(
+        ctx: &RequestContext,
+    ) -> Result<String, ToolError> {
+        let name = ctx
+            .elicit("step1", name_form("Step 1: What is your name?"))
+            .await?;
+        let color = ctx
+            .elicit(
+                "step2",
+                Elicitation::form(
+                    "Step 2: What is your favorite color?",
+                    json!({
+                        "type": "object",
+                        "properties": { "color": { "type": "string" } },
+                        "required": ["color"]
+                    }),
+                ),
+            )
+            .await?;
+        Ok(format!(
+            "{} likes {}",
+            answered_name(Some(&name)),
+            color
+                .content
+                .as_ref()
+                .and_then(|c| c.get("color"))
+                .and_then(|c| c.as_str())
+                .unwrap_or("no color")
+        ))
+    }
+
+    /// Asks for a confirmation; a retry with an altered state is refused by the runtime.
+    #[mcp_tool]
+    async fn test_input_required_result_tampered_state(
+        ctx: &RequestContext,
+    ) -> Result<String, ToolError> {
+        let answer = ctx.elicit("confirm", confirm_form()).await?;
+        Ok(format!("Confirmed: action={}", action_name(answer.action)))
+    }
+
+    /// Asks the user if the client can show forms, else its model.
+    #[mcp_tool]
+    async fn test_input_required_result_capabilities(
+        ctx: &RequestContext,
+    ) -> Result<String, ToolError> {
+        if ctx.client_supports("elicitation") {
+            return greet_by_name(ctx, "user_name", "What is your name?").await;
+        }
+        let answer = ctx
+            .create_message("capital_question", capital_question())
+            .await?;
+        Ok(format!(
+            "The model says: {}",
+            answer.text().unwrap_or_default()
+        ))
     }
 }
 
@@ -194,6 +485,33 @@ fn with_resources(builder: McpServerBuilder) -> McpServerBuilder {
 /// The suite's prompts.
 fn with_prompts(builder: McpServerBuilder) -> McpServerBuilder {
     builder
+        .prompt(
+            Prompt::new(
+                "test_input_required_result_prompt",
+                |req: PromptRequest| async move {
+                    let form = Elicitation::form(
+                        "What context should the prompt use?",
+                        json!({
+                            "type": "object",
+                            "properties": { "context": { "type": "string" } },
+                            "required": ["context"]
+                        }),
+                    );
+                    let answer = req.context().elicit("user_context", form).await?;
+                    let context = answer
+                        .content
+                        .as_ref()
+                        .and_then(|c| c.get("context"))
+                        .and_then(|c| c.as_str())
+                        .unwrap_or_default()
+                        .to_owned();
+                    Ok::<_, mcp_runtime::prompts::PromptError>(format!(
+                        "Use this context: {context}"
+                    ))
+                },
+            )
+            .description("A prompt that asks the user for context first."),
+        )
         .prompt(
             Prompt::new("test_simple_prompt", |_| async {
                 "This is a simple prompt for testing."
@@ -247,6 +565,74 @@ fn with_prompts(builder: McpServerBuilder) -> McpServerBuilder {
         )
 }
 
+/// The suite's schema fixtures: a hand-written JSON Schema 2020-12 input
+/// schema kept verbatim (`json-schema-2020-12`), and a tool whose `region`
+/// argument is mirrored into `Mcp-Param-Region` (SEP-2243,
+/// `http-custom-header-server-validation`).
+fn with_schema_fixtures(builder: McpServerBuilder) -> McpServerBuilder {
+    type Args = serde_json::Map<String, serde_json::Value>;
+    builder
+        .tool(
+            Tool::new("json_schema_2020_12_tool", |args: Args| async move {
+                format!("Received: {}", serde_json::Value::Object(args))
+            })
+            .description("Tool with JSON Schema 2020-12 features")
+            .with_input_schema(serde_json::json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "$defs": {
+                    "address": {
+                        "$anchor": "addressDef",
+                        "type": "object",
+                        "properties": {
+                            "street": { "type": "string" },
+                            "city": { "type": "string" }
+                        }
+                    }
+                },
+                "properties": {
+                    "name": { "type": "string" },
+                    "address": { "$ref": "#/$defs/address" },
+                    "contactMethod": { "type": "string", "enum": ["phone", "email"] },
+                    "phone": { "type": "string" },
+                    "email": { "type": "string" }
+                },
+                "allOf": [{ "anyOf": [{ "required": ["phone"] }, { "required": ["email"] }] }],
+                "if": {
+                    "properties": { "contactMethod": { "const": "phone" } },
+                    "required": ["contactMethod"]
+                },
+                "then": { "required": ["phone"] },
+                "else": { "required": ["email"] },
+                "additionalProperties": false
+            })),
+        )
+        .tool(
+            Tool::new("test_custom_headers", |args: Args| async move {
+                format!(
+                    "Region: {}",
+                    args.get("region").and_then(|r| r.as_str()).unwrap_or("")
+                )
+            })
+            .description(
+                "A tool whose region, priority and verbose arguments travel in Mcp-Param-* headers",
+            )
+            .with_input_schema(serde_json::json!({
+                "type": "object",
+                "properties": {
+                    "region": { "type": "string", "description": "Where to run" },
+                    "priority": { "type": "integer", "description": "Scheduling priority" },
+                    "verbose": { "type": "boolean", "description": "Log more" },
+                    "query": { "type": "string", "description": "Not mirrored" }
+                },
+                "required": ["region", "query"]
+            }))
+            .header_param("region", "Region")
+            .header_param("priority", "Priority")
+            .header_param("verbose", "Verbose"),
+        )
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
@@ -254,7 +640,8 @@ async fn main() -> std::io::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let builder = with_prompts(with_resources(Conformance.into_mcp_builder()));
+    let builder =
+        with_schema_fixtures(with_prompts(with_resources(Conformance.into_mcp_builder())));
     let server = builder
         .build()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;

@@ -1,7 +1,7 @@
 //! Resources, prompts and completion against a loopback server with OAuth:
 //! listings, reads (text, blob, templates), prompts with arguments and
-//! content, completion, subscriptions, and access rules that answer 403
-//! before the handler runs.
+//! content, completion, subscriptions, access rules that answer 403
+//! before the handler runs, and listings paged with opaque cursors.
 
 use mcp_runtime::completion::prefix_matches;
 use mcp_runtime::prelude::*;
@@ -349,4 +349,138 @@ fn invalid_features_are_refused_at_build_time() {
     );
     assert!(text.contains("two variables"), "{text}");
     assert!(text.contains("completes `nope`"), "{text}");
+}
+
+/// Walks every page of `method`, returning the entries under `key` in order
+/// and how many pages there were.
+async fn every_page(client: &TestClient, method: &str, key: &str) -> (Vec<String>, usize) {
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let params = match &cursor {
+            Some(cursor) => json!({ "cursor": cursor }),
+            None => json!({}),
+        };
+        let page = client.rpc(method, params).await.expect(method);
+        pages += 1;
+        let entries = page[key].as_array().expect("entries");
+        assert!(
+            entries.len() <= 2,
+            "{method}: a page larger than the page size"
+        );
+        for entry in entries {
+            let id = entry["uri"]
+                .as_str()
+                .or(entry["uriTemplate"].as_str())
+                .or(entry["name"].as_str())
+                .expect("an id");
+            seen.push(id.to_owned());
+        }
+        match page.get("nextCursor").and_then(Value::as_str) {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return (seen, pages),
+        }
+        assert!(pages < 20, "{method}: the pages never end");
+    }
+}
+
+fn many(hide_unauthorized: bool) -> (TestIssuer, TestServer) {
+    let issuer = TestIssuer::new().expect("an issuer");
+    let mut builder = McpServer::builder("many", "0.1.0")
+        .oauth(issuer.provider())
+        .page_size(2)
+        .hide_unauthorized_tools(hide_unauthorized);
+    for i in 0..5 {
+        let resource = Resource::new(format!("many://r/{i}"), |_| async { "r" });
+        let prompt = Prompt::new(format!("p{i}"), |_| async { "p" });
+        // Every other one needs a scope the test's caller lacks.
+        let (resource, prompt) = if i % 2 == 1 {
+            (resource.scopes(["secret"]), prompt.scopes(["secret"]))
+        } else {
+            (resource, prompt)
+        };
+        builder = builder.resource(resource).prompt(prompt);
+    }
+    for i in 0..3 {
+        builder = builder.resource_template(ResourceTemplate::new(
+            format!("many://t{i}/{{id}}"),
+            |_| async { "t" },
+        ));
+    }
+    let server = builder.build().expect("builds");
+    let server = TestServer::start_with(server, &issuer).expect("starts");
+    (issuer, server)
+}
+
+#[actix_web::test]
+async fn listings_page_with_opaque_cursors() {
+    let (issuer, server) = many(false);
+    let client = server
+        .client()
+        .with_token(issuer.token().subject("pager").sign().expect("token"));
+    let (resources, pages) = every_page(&client, "resources/list", "resources").await;
+    assert_eq!(
+        resources,
+        (0..5).map(|i| format!("many://r/{i}")).collect::<Vec<_>>()
+    );
+    assert_eq!(pages, 3);
+    let (templates, pages) =
+        every_page(&client, "resources/templates/list", "resourceTemplates").await;
+    assert_eq!(
+        templates,
+        (0..3)
+            .map(|i| format!("many://t{i}/{{id}}"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(pages, 2);
+    let (prompts, pages) = every_page(&client, "prompts/list", "prompts").await;
+    assert_eq!(prompts, ["p0", "p1", "p2", "p3", "p4"]);
+    assert_eq!(pages, 3);
+
+    let first = client
+        .rpc("prompts/list", json!({}))
+        .await
+        .expect("first page");
+    let prompts_cursor = first["nextCursor"].as_str().expect("a cursor").to_owned();
+    for (method, cursor) in [
+        ("resources/list", "not a cursor".to_owned()),
+        ("resources/templates/list", String::new()),
+        ("prompts/list", "cHJvbXB0czo5OQ".to_owned()), // `prompts:99`, past the end
+        // A cursor of one listing means nothing to another.
+        ("resources/list", prompts_cursor.clone()),
+        ("resources/templates/list", prompts_cursor),
+    ] {
+        let refused = client
+            .rpc(method, json!({ "cursor": cursor }))
+            .await
+            .expect_err(method);
+        assert!(
+            matches!(refused, ClientError::Rpc { code: -32602, .. }),
+            "{method} with {cursor:?}: {refused:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn hidden_entries_leave_no_gaps_in_pages() {
+    let (issuer, server) = many(true);
+    let client = server
+        .client()
+        .with_token(issuer.token().subject("pager").sign().expect("token"));
+    let (resources, _) = every_page(&client, "resources/list", "resources").await;
+    assert_eq!(resources, ["many://r/0", "many://r/2", "many://r/4"]);
+    let (prompts, pages) = every_page(&client, "prompts/list", "prompts").await;
+    assert_eq!(prompts, ["p0", "p2", "p4"]);
+    assert_eq!(pages, 2);
+    let insider = server.client().with_token(
+        issuer
+            .token()
+            .subject("insider")
+            .scopes(["secret"])
+            .sign()
+            .expect("token"),
+    );
+    let (prompts, _) = every_page(&insider, "prompts/list", "prompts").await;
+    assert_eq!(prompts, ["p0", "p1", "p2", "p3", "p4"]);
 }

@@ -85,7 +85,7 @@ fn with_errors(item: TokenStream, errors: TokenStream) -> TokenStream {
 }
 
 /// The keyword and name of an item, for pointing at it without underlining its body.
-fn item_head(item: &Item) -> TokenStream {
+pub(crate) fn item_head(item: &Item) -> TokenStream {
     match item {
         Item::Struct(s) => {
             let (kw, ident) = (&s.struct_token, &s.ident);
@@ -437,11 +437,10 @@ fn server_api(server: &ServerImpl) -> TokenStream {
         };
         tool_expr(tool, &callee)
     });
-    let features = server.features.iter().map(|f| {
-        let method = crate::feature::builder_method(f);
-        let registration = crate::feature::registration(f);
-        quote!(.#method(#registration))
-    });
+    let features = server
+        .features
+        .iter()
+        .map(crate::feature::server_registration);
     let state_check = quote_spanned!(self_ty.span()=> #p::assert_server_state::<Self>(););
     quote! {
         impl #self_ty {

@@ -40,26 +40,46 @@ pub fn mcp_server(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::server(args.into(), input.into()).into()
 }
 
-/// Serves a method of an `#[mcp_server]` block as an MCP resource.
+/// Serves an `async fn` as an MCP resource (or resource template).
+///
+/// Inside an `#[mcp_server]` block, methods stay methods. On a free function,
+/// the function becomes a unit struct of the same name that implements
+/// `IntoResource` (fixed URI) or `IntoResourceTemplate` (URI with
+/// `{variables}`), and stays callable as `my_fn::call(..)`.
 ///
 /// Keys: `uri` (required; `{name}` variables make it a template, each one a
-/// parameter of the method, parsed with `FromStr`), `name`, `title`,
-/// `description` (default: the doc comment), `mime_type`, and the access keys
-/// `scopes`, `any_scope`, `roles`, `permissions`. The method may also take
-/// `&RequestContext`, and returns text, `Blob`, `ResourceContents` or a
-/// `Result` of those.
+/// parameter of the function, parsed with `FromStr`), `name`, `title`,
+/// `description` (default: the doc comment), `mime_type`, the access keys
+/// `scopes`, `any_scope`, `roles`, `permissions`, and for templates
+/// `complete(<variable> = <function>, ...)`, naming a
+/// `fn(&CompletionRequest) -> Vec<String>` (a path such as `complete_id` or
+/// `Self::complete_id`) that answers `completion/complete` for that variable.
+///
+/// The function may also take the caller, `&Auth` (required: a request
+/// without one is refused before it runs) or `Option<&Auth>` (anonymous
+/// allowed), and `&RequestContext`. It returns text, `Blob`,
+/// `ResourceContents` or a `Result` of those. See the `mcp_runtime` crate
+/// documentation for an example.
 #[proc_macro_attribute]
-pub fn mcp_resource(_args: TokenStream, input: TokenStream) -> TokenStream {
-    feature::standalone(feature::Kind::Resource, input.into()).into()
+pub fn mcp_resource(args: TokenStream, input: TokenStream) -> TokenStream {
+    feature::standalone(feature::Kind::Resource, args.into(), input.into()).into()
 }
 
-/// Serves a method of an `#[mcp_server]` block as an MCP prompt.
+/// Serves an `async fn` as an MCP prompt.
 ///
-/// Keys: `name` (default: the method's), `title`, `description` (default: the
-/// doc comment), `scopes`, `any_scope`, `roles`, `permissions`. Each
-/// parameter is an argument (`Option<T>` = optional; its doc comment or
-/// `#[arg(description = "...")]` describes it), parsed with `FromStr`.
+/// Inside an `#[mcp_server]` block, methods stay methods. On a free function,
+/// the function becomes a unit struct of the same name that implements
+/// `IntoPrompt`, and stays callable as `my_fn::call(..)`.
+///
+/// Keys: `name` (default: the function's), `title`, `description` (default:
+/// the doc comment), `scopes`, `any_scope`, `roles`, `permissions`, and
+/// `complete(<argument> = <function>, ...)`, naming a
+/// `fn(&CompletionRequest) -> Vec<String>` that answers
+/// `completion/complete` for that argument. Each parameter is an argument
+/// (`Option<T>` = optional; its doc comment or `#[arg(description = "...")]`
+/// describes it), parsed with `FromStr`, except the caller (`&Auth` or
+/// `Option<&Auth>`, as on tools) and `&RequestContext`.
 #[proc_macro_attribute]
-pub fn mcp_prompt(_args: TokenStream, input: TokenStream) -> TokenStream {
-    feature::standalone(feature::Kind::Prompt, input.into()).into()
+pub fn mcp_prompt(args: TokenStream, input: TokenStream) -> TokenStream {
+    feature::standalone(feature::Kind::Prompt, args.into(), input.into()).into()
 }

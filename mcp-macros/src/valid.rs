@@ -160,25 +160,32 @@ fn check_name(cx: &mut Ctxt, tool: &ToolFn) {
 /// Scopes are RFC 6749 scope-tokens; every list names at least one entry, once.
 fn check_lists(cx: &mut Ctxt, tool: &ToolFn) {
     let a = &tool.attrs;
-    for (key, list) in [("scopes", &a.scopes), ("any_scope", &a.any_scope)] {
-        if let Some(list) = list.get() {
-            check_list(cx, key, list, check_scope_token);
-        }
-    }
     for (key, list) in [
+        ("scopes", &a.scopes),
+        ("any_scope", &a.any_scope),
         ("roles", &a.roles),
         ("permissions", &a.permissions),
         ("client_capabilities", &a.client_capabilities),
     ] {
         if let Some(list) = list.get() {
-            check_list(cx, key, list, |value| {
-                if value.trim().is_empty() {
-                    Some(format!("empty entry in `{key}`; write a name"))
-                } else {
-                    None
-                }
-            });
+            check_access_list(cx, key, list);
         }
+    }
+}
+
+/// One list of an access key (`scopes`, `roles`, ...) of a tool, resource
+/// or prompt: scopes are scope-tokens, other entries non-empty names.
+pub(crate) fn check_access_list(cx: &mut Ctxt, key: &str, list: &StrList) {
+    if matches!(key, "scopes" | "any_scope") {
+        check_list(cx, key, list, check_scope_token);
+    } else {
+        check_list(cx, key, list, |value| {
+            if value.trim().is_empty() {
+                Some(format!("empty entry in `{key}`; write a name"))
+            } else {
+                None
+            }
+        });
     }
 }
 
@@ -366,28 +373,39 @@ fn check_argument_type(cx: &mut Ctxt, ty: &Type) {
             ty,
             "`impl Trait` cannot be deserialized: name a concrete type",
         ),
-        _ if is_named(ty, "Auth") => cx.error_spanned_by(
-            ty,
-            "take the caller by reference: `auth: &Auth` (or `Option<&Auth>`)",
-        ),
         _ => {
-            let inner = option_inner(ty).map(|inner| match inner {
-                Type::Reference(r) => &*r.elem,
-                other => other,
-            });
-            if inner.is_some_and(|t| is_named(t, "Auth")) {
-                cx.error_spanned_by(
-                    ty,
-                    "take the optional caller by shared reference: `auth: Option<&Auth>`",
-                );
-            } else if inner.is_some_and(|t| is_named(t, "RequestContext")) {
-                cx.error_spanned_by(
-                    ty,
-                    "the request context is always there: take `ctx: RequestContext` (or \
-                     `&RequestContext`), without `Option`",
-                );
+            if let Some(message) = caller_or_context_misuse(ty) {
+                cx.error_spanned_by(ty, message);
             }
         }
+    }
+}
+
+/// What is wrong with `ty` if it is a misspelt way to take the caller or the
+/// request context (`Auth` by value, `Option<Auth>`, `Option<RequestContext>`).
+pub(crate) fn caller_or_context_misuse(ty: &Type) -> Option<&'static str> {
+    if let Type::Reference(r) = ty
+        && r.mutability.is_some()
+        && (is_named(&r.elem, "Auth") || is_named(&r.elem, "RequestContext"))
+    {
+        return Some("take it by shared reference: remove `mut`");
+    }
+    if is_named(ty, "Auth") {
+        return Some("take the caller by reference: `auth: &Auth` (or `Option<&Auth>`)");
+    }
+    let inner = option_inner(ty).map(|inner| match inner {
+        Type::Reference(r) => &*r.elem,
+        other => other,
+    });
+    if inner.is_some_and(|t| is_named(t, "Auth")) {
+        Some("take the optional caller by shared reference: `auth: Option<&Auth>`")
+    } else if inner.is_some_and(|t| is_named(t, "RequestContext")) {
+        Some(
+            "the request context is always there: take `ctx: RequestContext` (or \
+             `&RequestContext`), without `Option`",
+        )
+    } else {
+        None
     }
 }
 
@@ -447,15 +465,28 @@ fn check_duplicate_names(cx: &mut Ctxt, server: &ServerImpl) {
     }
 }
 
-/// On a server that authenticates no one, a tool that needs a caller could never run.
+/// On a server that authenticates no one, a tool, resource or prompt that
+/// needs a caller could never be used.
 fn check_reachable(cx: &mut Ctxt, server: &ServerImpl) {
     let unauthenticated = matches!(server.attrs.oauth.get(), None | Some(OAuthChoice::None));
     if !unauthenticated {
         return;
     }
+    let tools = server.tools.iter().map(|tool| {
+        let callers = tool
+            .params
+            .iter()
+            .filter(|p| matches!(p.kind, ParamKind::Auth { optional: false }))
+            .map(|p| &*p.ty);
+        ("tool", tool.access_key_span(), callers.collect::<Vec<_>>())
+    });
+    let features = server
+        .features
+        .iter()
+        .map(|f| (f.kind_name(), f.access_key_span(), f.required_callers()));
     let fix = "set a provider on the server, e.g. `#[mcp_server(oauth = auth0)]`";
-    for tool in &server.tools {
-        if let Some(span) = tool.access_key_span() {
+    for (what, access_key, callers) in tools.chain(features) {
+        if let Some(span) = access_key {
             cx.error_at(
                 span,
                 format!(
@@ -463,16 +494,14 @@ fn check_reachable(cx: &mut Ctxt, server: &ServerImpl) {
                 ),
             );
         }
-        for param in &tool.params {
-            if matches!(param.kind, ParamKind::Auth { optional: false }) {
-                cx.error_spanned_by(
-                    &param.ty,
-                    format!(
-                        "this tool needs an authenticated caller but the server authenticates \
-                         no one; {fix}, or take `Option<&Auth>`"
-                    ),
-                );
-            }
+        for ty in callers {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "this {what} needs an authenticated caller but the server authenticates \
+                     no one; {fix}, or take `Option<&Auth>`"
+                ),
+            );
         }
     }
 }

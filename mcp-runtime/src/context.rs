@@ -1,11 +1,17 @@
-//! The request context handed to tools: progress, logging and cancellation.
+//! The request context handed to tools, resources and prompts: progress,
+//! logging, cancellation, and questions for the client.
 
 use crate::auth::Auth;
-use crate::protocol::jsonrpc::OutgoingNotification;
+use crate::input::round::RetryRound;
+use crate::input::{
+    Asking, ElicitResult, Elicitation, InputChannel, InputError, InputRequests, InputResponse,
+    InputResponses, Root, SamplingRequest, SamplingResult,
+};
+use crate::protocol::jsonrpc::OutgoingMessage;
 use crate::protocol::messages::ProgressToken;
 use crate::protocol::{LoggingLevel, ProtocolVersion, RequestId};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -25,10 +31,14 @@ pub(crate) struct ContextInner {
     pub(crate) protocol_version: ProtocolVersion,
     pub(crate) session_id: Option<Arc<str>>,
     pub(crate) progress_token: Option<ProgressToken>,
-    pub(crate) notifier: Option<mpsc::Sender<OutgoingNotification>>,
+    pub(crate) notifier: Option<mpsc::Sender<OutgoingMessage>>,
     pub(crate) min_log_level: Option<LoggingLevel>,
     pub(crate) cancellation: CancellationToken,
     pub(crate) caller: Option<Arc<Auth>>,
+    /// What the client declared it can do (`null` if unknown).
+    pub(crate) client_capabilities: Arc<Value>,
+    /// How a question reaches the client.
+    pub(crate) input: InputChannel,
 }
 
 impl RequestContext {
@@ -125,11 +135,111 @@ impl RequestContext {
         &self.inner.cancellation
     }
 
+    /// What the client declared it can do, as it sent it; `null` when the
+    /// server keeps no handshake (stateless mode before 2026-07-28).
+    pub fn client_capabilities(&self) -> &Value {
+        &self.inner.client_capabilities
+    }
+
+    /// Whether the client declared `capability`: `"sampling"`,
+    /// `"elicitation"`, `"roots"`, or a nested one such as `"elicitation.url"`.
+    pub fn client_supports(&self, capability: &str) -> bool {
+        let pointer = format!("/{}", capability.replace('.', "/"));
+        self.inner.client_capabilities.pointer(&pointer).is_some()
+    }
+
+    /// Asks the user a question ([`Elicitation`]) and returns their answer.
+    ///
+    /// `key` names the question; keep it stable across calls, as the
+    /// 2026-07-28 revision matches answers to questions by it.
+    ///
+    /// # Errors
+    /// See [`InputError`]; on 2026-07-28 the first call returns
+    /// [`InputError::InputRequired`], which the handler propagates.
+    pub async fn elicit(
+        &self,
+        key: &str,
+        elicitation: Elicitation,
+    ) -> Result<ElicitResult, InputError> {
+        match self
+            .ask_one(InputRequests::new().elicit(key, elicitation), key)
+            .await?
+        {
+            InputResponse::Elicitation(answer) => Ok(answer),
+            _ => Err(InputError::InputRequired),
+        }
+    }
+
+    /// Asks the client's model for a message (`sampling/createMessage`).
+    ///
+    /// # Errors
+    /// As [`RequestContext::elicit`].
+    pub async fn create_message(
+        &self,
+        key: &str,
+        request: SamplingRequest,
+    ) -> Result<SamplingResult, InputError> {
+        match self
+            .ask_one(InputRequests::new().sample(key, request), key)
+            .await?
+        {
+            InputResponse::Sampling(answer) => Ok(answer),
+            _ => Err(InputError::InputRequired),
+        }
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    ///
+    /// # Errors
+    /// As [`RequestContext::elicit`].
+    pub async fn list_roots(&self, key: &str) -> Result<Vec<Root>, InputError> {
+        match self
+            .ask_one(InputRequests::new().list_roots(key), key)
+            .await?
+        {
+            InputResponse::Roots(roots) => Ok(roots),
+            _ => Err(InputError::InputRequired),
+        }
+    }
+
+    /// Asks several questions at once and returns every answer.
+    ///
+    /// # Errors
+    /// As [`RequestContext::elicit`].
+    pub async fn ask(&self, requests: InputRequests) -> Result<InputResponses, InputError> {
+        crate::input::ask(self.asking(), requests).await
+    }
+
+    async fn ask_one(
+        &self,
+        requests: InputRequests,
+        key: &str,
+    ) -> Result<InputResponse, InputError> {
+        crate::input::ask_one(self.asking(), requests, key).await
+    }
+
+    fn asking(&self) -> Asking<'_> {
+        Asking {
+            channel: &self.inner.input,
+            stream: self.inner.notifier.as_ref(),
+            capabilities: &self.inner.client_capabilities,
+            cancellation: &self.inner.cancellation,
+        }
+    }
+
+    /// The 2026-07-28 round this request is, if it is one.
+    pub(crate) fn retry_round(&self) -> Option<&RetryRound> {
+        match &self.inner.input {
+            InputChannel::Retry(round) => Some(round),
+            _ => None,
+        }
+    }
+
     async fn notify(&self, method: &'static str, params: serde_json::Value) {
         if let Some(notifier) = &self.inner.notifier {
             // A closed channel means the response is already written; nothing to do.
             let _ = notifier
-                .send(OutgoingNotification::new(method, params))
+                .send(OutgoingMessage::notification(method, params))
                 .await;
         }
     }
@@ -155,5 +265,7 @@ fn detached_inner(caller: Option<Arc<Auth>>) -> ContextInner {
         min_log_level: Some(LoggingLevel::Debug),
         cancellation: CancellationToken::new(),
         caller,
+        client_capabilities: Arc::new(Value::Null),
+        input: InputChannel::Unavailable("the context is not attached to a client"),
     }
 }

@@ -2,6 +2,7 @@
 //! and small adapters. Reached only through `__private`.
 
 use crate::auth::{AccessDenied, IntoOAuth, OAuth};
+use crate::completion::CompletionRequest;
 use crate::server::{BuildError, McpServer};
 use crate::tools::CallToolResult;
 use schemars::JsonSchema;
@@ -64,6 +65,42 @@ pub fn assert_server_state<T: ServerState>() {}
 pub fn unauthenticated() -> CallToolResult {
     CallToolResult::error(AccessDenied::Unauthenticated.to_string())
 }
+
+/// The error of a resource that needs a caller, read without one. The
+/// endpoint refuses such reads first; this keeps the resource closed regardless.
+pub fn resource_unauthenticated() -> crate::resources::ResourceError {
+    crate::resources::ResourceError {
+        code: crate::protocol::jsonrpc::INVALID_REQUEST,
+        message: AccessDenied::Unauthenticated.to_string(),
+    }
+}
+
+/// The error of a prompt that needs a caller, asked for without one (see
+/// [`resource_unauthenticated`]).
+pub fn prompt_unauthenticated() -> crate::prompts::PromptError {
+    crate::prompts::PromptError {
+        code: crate::protocol::jsonrpc::INVALID_REQUEST,
+        message: AccessDenied::Unauthenticated.to_string(),
+    }
+}
+
+/// A function named in `complete(<argument> = <function>)`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot complete an MCP argument",
+    label = "expected a function `fn(&CompletionRequest) -> Vec<String>`",
+    note = "write `fn complete_it(request: &CompletionRequest) -> Vec<String>`; `mcp_runtime::completion::prefix_matches(candidates, request)` keeps the candidates that start with what the user typed"
+)]
+pub trait CompletionFn: Fn(&CompletionRequest) -> Vec<String> + Send + Sync + 'static {}
+impl<F: Fn(&CompletionRequest) -> Vec<String> + Send + Sync + 'static> CompletionFn for F {}
+
+/// Checks, at its path's span, that a completion function has the right
+/// shape. The return type names no `F`, so a wrong one is reported once.
+pub fn completion_fn<F: CompletionFn>(function: F) -> BoxedCompletionFn {
+    Box::new(function)
+}
+
+/// A completion function, boxed by [`completion_fn`].
+pub type BoxedCompletionFn = Box<dyn Fn(&CompletionRequest) -> Vec<String> + Send + Sync>;
 
 /// `oauth = custom(<expr>)`.
 pub fn oauth_custom(value: impl IntoOAuth) -> OAuth {

@@ -393,3 +393,78 @@ impl Idp {
         format!("{}/auth", self.issuer)
     }
 }
+
+// Requests on the 2026-07-28 wire: no session, routing headers, `_meta` on
+// every request.
+
+/// What a 2026-07-28 request got back.
+#[allow(dead_code)]
+pub struct StatelessReply {
+    pub status: u16,
+    /// The `WWW-Authenticate` header, or empty.
+    pub challenge: String,
+    /// The JSON-RPC response (the last one of an SSE answer).
+    pub body: serde_json::Value,
+    pub text: String,
+}
+
+/// A 2026-07-28 `method` request on `target` (a tool or prompt name, or a
+/// resource URI) with `params` (merged with the `_meta` the revision needs)
+/// and an optional bearer `token`.
+#[allow(dead_code)]
+pub async fn stateless_request(
+    url: &str,
+    token: Option<&str>,
+    method: &str,
+    target: &str,
+    params: serde_json::Value,
+) -> StatelessReply {
+    let mut params = params;
+    params["_meta"] = serde_json::json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}, "sampling": {}, "roots": {}}
+    });
+    let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method)
+        .header("mcp-name", target)
+        .body(body.to_string());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.expect("a body");
+    let json_text = if text.starts_with("event:") || text.starts_with("data:") {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .rfind(|d| d.contains("\"id\""))
+            .unwrap_or_default()
+    } else {
+        &text
+    };
+    let body = serde_json::from_str(json_text).unwrap_or(serde_json::Value::Null);
+    StatelessReply {
+        status,
+        challenge,
+        body,
+        text,
+    }
+}
+
+/// A 2026-07-28 `tools/call` of `tool` without arguments, with `token`.
+#[allow(dead_code)]
+pub async fn stateless_tool_call(url: &str, token: &str, tool: &str) -> StatelessReply {
+    let params = serde_json::json!({ "name": tool, "arguments": {} });
+    stateless_request(url, Some(token), "tools/call", tool, params).await
+}

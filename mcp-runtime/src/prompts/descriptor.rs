@@ -309,6 +309,13 @@ impl Prompt {
 
     access_rule_methods!(access);
 
+    /// Requires an authenticated caller (the handler takes `&Auth`): a
+    /// request without one is refused before the handler runs.
+    pub fn requires_caller(mut self) -> Self {
+        self.access.caller = true;
+        self
+    }
+
     /// The access rule enforced before the handler runs.
     pub fn access(&self) -> &AccessRule {
         &self.access
@@ -330,6 +337,24 @@ impl Prompt {
             map.insert("arguments".into(), json!(self.arguments));
         }
         Value::Object(map)
+    }
+}
+
+/// What [`McpServerBuilder::prompt`](crate::McpServerBuilder::prompt)
+/// registers: a [`Prompt`], or a function marked `#[mcp_prompt]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an MCP prompt",
+    label = "expected a `Prompt` or a function marked `#[mcp_prompt]`",
+    note = "mark the function with `#[mcp_prompt]`, or build one with `Prompt::new(name, handler)`"
+)]
+pub trait IntoPrompt {
+    /// The prompt.
+    fn into_prompt(self) -> Prompt;
+}
+
+impl IntoPrompt for Prompt {
+    fn into_prompt(self) -> Prompt {
+        self
     }
 }
 

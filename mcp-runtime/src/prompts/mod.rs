@@ -3,12 +3,14 @@
 mod descriptor;
 
 pub use descriptor::{
-    GetPromptResult, IntoPromptResult, Prompt, PromptArgument, PromptError, PromptFuture,
-    PromptHandler, PromptMessage, PromptRequest, Role,
+    GetPromptResult, IntoPrompt, IntoPromptResult, Prompt, PromptArgument, PromptError,
+    PromptFuture, PromptHandler, PromptMessage, PromptRequest, Role,
 };
 
+use crate::paging;
+use crate::protocol::ErrorObject;
 use crate::tools::AccessRule;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// Prompts by name, in registration order.
@@ -64,13 +66,18 @@ impl PromptRegistry {
         self.by_name.get(name).map(|&i| &self.prompts[i])
     }
 
-    /// `prompts/list` entries the filter keeps.
-    pub(crate) fn listing(&self, keep: impl Fn(&AccessRule) -> bool) -> Vec<Value> {
-        self.prompts
-            .iter()
-            .filter(|p| keep(&p.access))
-            .map(Prompt::to_listing)
-            .collect()
+    /// One `prompts/list` page: the prompts `keep` lets through, from
+    /// `cursor` on, at most `size` of them, with the next page's cursor.
+    pub(crate) fn list_page(
+        &self,
+        cursor: Option<&str>,
+        size: usize,
+        keep: impl Fn(&AccessRule) -> bool,
+    ) -> Result<Value, ErrorObject> {
+        let (page, next) =
+            paging::page("prompts", &self.prompts, cursor, size, |p| keep(&p.access))?;
+        let listed: Vec<Value> = page.into_iter().map(Prompt::to_listing).collect();
+        Ok(paging::with_next(json!({ "prompts": listed }), next))
     }
 
     /// Every access rule, for the build-time checks.

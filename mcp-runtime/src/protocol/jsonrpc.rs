@@ -154,6 +154,8 @@ pub enum Message {
     Response {
         /// The id of the server's request.
         id: RequestId,
+        /// The client's `result`, or its `error` object.
+        outcome: Result<Box<RawValue>, Box<RawValue>>,
     },
 }
 
@@ -200,11 +202,26 @@ impl IncomingMessage {
                 method,
                 params: self.params,
             })),
-            (Some(Some(id)), None) if self.result.is_some() || self.error.is_some() => {
-                Ok(Message::Response { id })
-            }
-            (id, None) => Err((
-                id.flatten(),
+            (Some(Some(id)), None) => match (self.result, self.error) {
+                (Some(result), None) => Ok(Message::Response {
+                    id,
+                    outcome: Ok(result),
+                }),
+                (None, Some(error)) => Ok(Message::Response {
+                    id,
+                    outcome: Err(error),
+                }),
+                (result, error) => Err((
+                    Some(id),
+                    ErrorObject::invalid_request(if result.is_some() && error.is_some() {
+                        "a response carries either `result` or `error`, not both"
+                    } else {
+                        "a message needs a `method`, or a `result` or `error`"
+                    }),
+                )),
+            },
+            (None, None) => Err((
+                None,
                 ErrorObject::invalid_request(
                     "a message needs a `method`, or a `result` or `error`",
                 ),
@@ -268,21 +285,36 @@ impl Response {
     }
 }
 
-/// A notification the server sends to the client.
+/// A message the server sends on an SSE stream: a notification, or a
+/// request (sampling, elicitation, roots) whose answer the client POSTs back.
 #[derive(Debug, Clone, Serialize)]
-pub struct OutgoingNotification {
+pub struct OutgoingMessage {
     jsonrpc: &'static str,
+    /// Present on requests only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<RequestId>,
     /// The method name, e.g. `notifications/progress`.
     pub method: &'static str,
     /// The parameters.
     pub params: Value,
 }
 
-impl OutgoingNotification {
+impl OutgoingMessage {
     /// A notification with the given method and params.
-    pub fn new(method: &'static str, params: Value) -> Self {
+    pub fn notification(method: &'static str, params: Value) -> Self {
         Self {
             jsonrpc: "2.0",
+            id: None,
+            method,
+            params,
+        }
+    }
+
+    /// A request the client must answer, under `id`.
+    pub fn request(id: RequestId, method: &'static str, params: Value) -> Self {
+        Self {
+            jsonrpc: "2.0",
+            id: Some(id),
             method,
             params,
         }

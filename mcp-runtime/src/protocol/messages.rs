@@ -157,6 +157,12 @@ pub struct CallToolParams {
     /// Request metadata.
     #[serde(default, rename = "_meta")]
     pub meta: Option<RequestMeta>,
+    /// 2026-07-28 retries: the answers to an `input_required` result.
+    #[serde(default, rename = "inputResponses")]
+    pub input_responses: Option<Value>,
+    /// 2026-07-28 retries: the state handed out with the questions.
+    #[serde(default, rename = "requestState")]
+    pub request_state: Option<String>,
 }
 
 /// Log severity, as in RFC 5424.

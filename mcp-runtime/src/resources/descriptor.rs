@@ -231,6 +231,13 @@ macro_rules! listing_methods {
 
         access_rule_methods!(common.access);
 
+        /// Requires an authenticated caller (the handler takes `&Auth`): a
+        /// request without one is refused before the handler runs.
+        pub fn requires_caller(mut self) -> Self {
+            self.common.access.caller = true;
+            self
+        }
+
         /// The access rule enforced before the handler runs.
         pub fn access(&self) -> &AccessRule {
             &self.common.access
@@ -339,6 +346,44 @@ impl ResourceTemplate {
     }
 
     listing_methods!();
+}
+
+/// What [`McpServerBuilder::resource`](crate::McpServerBuilder::resource)
+/// registers: a [`Resource`], or a function marked `#[mcp_resource]` with a
+/// fixed URI.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an MCP resource",
+    label = "expected a `Resource` or a function marked `#[mcp_resource(uri = \"...\")]`",
+    note = "mark the function with `#[mcp_resource(uri = \"...\")]`, or build one with `Resource::new(uri, handler)`; a URI with `{{variables}}` is a template, registered with `.resource_template(..)`"
+)]
+pub trait IntoResource {
+    /// The resource.
+    fn into_resource(self) -> Resource;
+}
+
+impl IntoResource for Resource {
+    fn into_resource(self) -> Resource {
+        self
+    }
+}
+
+/// What [`McpServerBuilder::resource_template`](crate::McpServerBuilder::resource_template)
+/// registers: a [`ResourceTemplate`], or a function marked `#[mcp_resource]`
+/// whose URI has `{variables}`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an MCP resource template",
+    label = "expected a `ResourceTemplate` or a function marked `#[mcp_resource(uri = \"...{{id}}\")]`",
+    note = "mark the function with `#[mcp_resource(uri = \"app://items/{{id}}\")]`, or build one with `ResourceTemplate::new(template, handler)`; a fixed URI is registered with `.resource(..)`"
+)]
+pub trait IntoResourceTemplate {
+    /// The resource template.
+    fn into_resource_template(self) -> ResourceTemplate;
+}
+
+impl IntoResourceTemplate for ResourceTemplate {
+    fn into_resource_template(self) -> ResourceTemplate {
+        self
+    }
 }
 
 impl std::fmt::Debug for Resource {

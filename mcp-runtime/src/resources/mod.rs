@@ -5,8 +5,8 @@ mod registry;
 mod template;
 
 pub use descriptor::{
-    Blob, IntoReadResult, ReadOutcome, Resource, ResourceError, ResourceFuture, ResourceHandler,
-    ResourceRequest, ResourceTemplate,
+    Blob, IntoReadResult, IntoResource, IntoResourceTemplate, ReadOutcome, Resource, ResourceError,
+    ResourceFuture, ResourceHandler, ResourceRequest, ResourceTemplate,
 };
 pub(crate) use registry::ResourceRegistry;
 pub use template::UriTemplate;

@@ -1,8 +1,10 @@
 //! The resources and templates a server serves, validated once.
 
 use super::descriptor::{Common, Resource, ResourceTemplate};
+use crate::paging;
+use crate::protocol::ErrorObject;
 use crate::tools::AccessRule;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// Resources by URI and templates, in registration order.
@@ -97,22 +99,36 @@ impl ResourceRegistry {
         self.templates.iter().find(|t| t.raw == raw)
     }
 
-    /// `resources/list` entries the filter keeps.
-    pub(crate) fn listing(&self, keep: impl Fn(&AccessRule) -> bool) -> Vec<Value> {
-        self.resources
-            .iter()
-            .filter(|r| keep(&r.common.access))
-            .map(Resource::to_listing)
-            .collect()
+    /// One `resources/list` page: the resources `keep` lets through, from
+    /// `cursor` on, at most `size` of them, with the next page's cursor.
+    pub(crate) fn list_page(
+        &self,
+        cursor: Option<&str>,
+        size: usize,
+        keep: impl Fn(&AccessRule) -> bool,
+    ) -> Result<Value, ErrorObject> {
+        let (page, next) = paging::page("resources", &self.resources, cursor, size, |r| {
+            keep(&r.common.access)
+        })?;
+        let listed: Vec<Value> = page.into_iter().map(Resource::to_listing).collect();
+        Ok(paging::with_next(json!({ "resources": listed }), next))
     }
 
-    /// `resources/templates/list` entries the filter keeps.
-    pub(crate) fn template_listing(&self, keep: impl Fn(&AccessRule) -> bool) -> Vec<Value> {
-        self.templates
-            .iter()
-            .filter(|t| keep(&t.common.access))
-            .map(ResourceTemplate::to_listing)
-            .collect()
+    /// One `resources/templates/list` page, like [`list_page`](Self::list_page).
+    pub(crate) fn template_page(
+        &self,
+        cursor: Option<&str>,
+        size: usize,
+        keep: impl Fn(&AccessRule) -> bool,
+    ) -> Result<Value, ErrorObject> {
+        let (page, next) = paging::page("templates", &self.templates, cursor, size, |t| {
+            keep(&t.common.access)
+        })?;
+        let listed: Vec<Value> = page.into_iter().map(ResourceTemplate::to_listing).collect();
+        Ok(paging::with_next(
+            json!({ "resourceTemplates": listed }),
+            next,
+        ))
     }
 
     /// Every access rule, for the build-time checks.

@@ -4,11 +4,15 @@
 use super::ServerCore;
 use crate::auth::Auth;
 use crate::context::{ContextInner, RequestContext};
+use crate::input::InputChannel;
+use crate::input::pending::Addressee;
+use crate::input::round::RetryRound;
+use crate::protocol::jsonrpc::RequestId;
 use crate::protocol::jsonrpc::{MISSING_CLIENT_CAPABILITY, describe_json_error};
-use crate::protocol::jsonrpc::{OutgoingNotification, Request, Response};
+use crate::protocol::jsonrpc::{OutgoingMessage, Request, Response};
 use crate::protocol::messages::{
     CallToolParams, DiscoverResult, InitializeParams, InitializeResult, ListToolsParams,
-    LoggingLevel, SetLevelParams,
+    LoggingLevel, ProgressToken, SetLevelParams,
 };
 use crate::protocol::{ErrorObject, ProtocolVersion};
 use crate::transport::session::Session;
@@ -28,7 +32,7 @@ pub const REQUEST_CANCELLED: i64 = -32800;
 pub(crate) struct RequestOrigin {
     pub(crate) version: ProtocolVersion,
     pub(crate) session: Option<Arc<Session>>,
-    pub(crate) notifier: Option<mpsc::Sender<OutgoingNotification>>,
+    pub(crate) notifier: Option<mpsc::Sender<OutgoingMessage>>,
     /// Minimum level of `notifications/message`; `None` sends none.
     pub(crate) log_level: Option<LoggingLevel>,
     /// What the client declared it can do (`null` if unknown). Shared, as a
@@ -206,21 +210,17 @@ impl ServerCore {
             )
             .with_data(json!({ "requiredCapabilities": missing })));
         }
-        let cancellation = CancellationToken::new();
-        let _in_flight = origin
-            .session
-            .as_ref()
-            .map(|s| s.track(id.clone(), cancellation.clone()));
-        let ctx = RequestContext::new(ContextInner {
-            request_id: id.clone(),
-            protocol_version: origin.version,
-            session_id: origin.session.as_ref().map(|s| Arc::clone(&s.id)),
+        let version = origin.version;
+        let invocation = Invocation {
+            id: &id,
+            method: "tools/call",
+            target: &params.name,
             progress_token: params.meta.and_then(|m| m.progress_token),
-            notifier: origin.notifier,
-            min_log_level: origin.log_level,
-            cancellation,
-            caller: origin.caller,
-        });
+            input_responses: params.input_responses,
+            request_state: params.request_state.as_deref(),
+        };
+        let prepared = self.prepare(invocation, origin)?;
+        let ctx = prepared.ctx.clone();
         let handler = entry.tool.handler().clone();
         let (arguments, tool_ctx) = (params.arguments, ctx.clone());
         // Calling the handler inside the guarded future also catches panics in
@@ -239,11 +239,107 @@ impl ServerCore {
                 return Err(ErrorObject::new(REQUEST_CANCELLED, "request cancelled"));
             }
         };
-        if !origin.version.has_structured_output() {
+        if let Some(concluded) = self.conclude(&prepared) {
+            return concluded;
+        }
+        if !version.has_structured_output() {
             result.structured_content = None;
         }
         to_raw(&result)
     }
+
+    /// Builds the context of a tool call, resource read or prompt: the
+    /// cancellation it answers to, and how it may ask the client for input.
+    pub(crate) fn prepare(
+        &self,
+        invocation: Invocation<'_>,
+        origin: RequestOrigin,
+    ) -> Result<Prepared, ErrorObject> {
+        let owner: Option<Arc<str>> = origin.caller.as_ref().map(|c| c.owner_key().into());
+        let binding = format!(
+            "{}\n{}\n{}",
+            invocation.method,
+            invocation.target,
+            owner.as_deref().unwrap_or_default()
+        );
+        let input = if origin.version.is_stateless() {
+            InputChannel::Retry(RetryRound::open(
+                &self.input.state_key,
+                &binding,
+                invocation.request_state,
+                invocation.input_responses,
+            )?)
+        } else if origin.notifier.is_some() {
+            InputChannel::Stream {
+                pending: Arc::clone(&self.input.pending),
+                addressee: Addressee {
+                    owner,
+                    session: origin.session.as_ref().map(|s| Arc::clone(&s.id)),
+                },
+                timeout: self.input.timeout,
+            }
+        } else {
+            InputChannel::Unavailable("the client's request does not accept an SSE stream")
+        };
+        let cancellation = CancellationToken::new();
+        let in_flight = origin
+            .session
+            .as_ref()
+            .map(|s| s.track(invocation.id.clone(), cancellation.clone()));
+        let ctx = RequestContext::new(ContextInner {
+            request_id: invocation.id.clone(),
+            protocol_version: origin.version,
+            session_id: origin.session.as_ref().map(|s| Arc::clone(&s.id)),
+            progress_token: invocation.progress_token,
+            notifier: origin.notifier,
+            min_log_level: origin.log_level,
+            cancellation,
+            caller: origin.caller,
+            client_capabilities: origin.client_capabilities,
+            input,
+        });
+        Ok(Prepared {
+            ctx,
+            binding,
+            _in_flight: in_flight,
+        })
+    }
+
+    /// After the handler: on 2026-07-28, the `input_required` result for the
+    /// questions it asked, or the error for an answer that did not parse.
+    /// `None` when the handler's own result stands.
+    pub(crate) fn conclude(
+        &self,
+        prepared: &Prepared,
+    ) -> Option<Result<Box<RawValue>, ErrorObject>> {
+        let round = prepared.ctx.retry_round()?;
+        Some(
+            round
+                .conclude(&self.input.state_key, &prepared.binding)?
+                .and_then(|result| to_raw(&result)),
+        )
+    }
+}
+
+/// The parts of a request that shape its context.
+pub(crate) struct Invocation<'a> {
+    pub(crate) id: &'a RequestId,
+    /// `tools/call`, `resources/read` or `prompts/get`.
+    pub(crate) method: &'static str,
+    /// The tool or prompt name, or the resource URI.
+    pub(crate) target: &'a str,
+    pub(crate) progress_token: Option<ProgressToken>,
+    pub(crate) input_responses: Option<Value>,
+    pub(crate) request_state: Option<&'a str>,
+}
+
+/// A request context ready for its handler.
+pub(crate) struct Prepared {
+    pub(crate) ctx: RequestContext,
+    /// Method, target and caller: what a `requestState` is bound to.
+    binding: String,
+    /// Lets `notifications/cancelled` reach the handler while it runs.
+    _in_flight: Option<crate::transport::session::InFlightGuard>,
 }
 
 fn empty_object() -> Box<RawValue> {

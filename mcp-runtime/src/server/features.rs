@@ -1,23 +1,23 @@
 //! Answers resources, prompts and completion requests.
 
 use super::ServerCore;
-use super::dispatch::{REQUEST_CANCELLED, RequestOrigin, parse_params, to_raw};
+use super::dispatch::{Invocation, REQUEST_CANCELLED, RequestOrigin, parse_params, to_raw};
 use crate::completion::{CompletionRequest, MAX_COMPLETION_VALUES};
-use crate::context::{ContextInner, RequestContext};
+use crate::context::RequestContext;
+use crate::paging::ListParams;
 use crate::protocol::ErrorObject;
 use crate::protocol::jsonrpc::Request;
-use crate::protocol::messages::{ProgressToken, RequestMeta};
+use crate::protocol::messages::RequestMeta;
 use crate::resources::ResourceRequest;
 use crate::tools::AccessRule;
 use futures_util::FutureExt as _;
 use serde::Deserialize;
-use serde_json::json;
 use serde_json::value::RawValue;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 type Answer = Result<Box<RawValue>, ErrorObject>;
 
@@ -31,6 +31,10 @@ struct ReadParams {
     uri: String,
     #[serde(rename = "_meta", default)]
     meta: Option<RequestMeta>,
+    #[serde(rename = "inputResponses", default)]
+    input_responses: Option<Value>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +44,10 @@ struct GetPromptParams {
     arguments: Option<HashMap<String, String>>,
     #[serde(rename = "_meta", default)]
     meta: Option<RequestMeta>,
+    #[serde(rename = "inputResponses", default)]
+    input_responses: Option<Value>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -101,10 +109,18 @@ impl ServerCore {
             "completion/complete" if no_prompts && self.resources.templates.is_empty() => {
                 Err(ErrorObject::method_not_found(method))
             }
-            "resources/list" => to_raw(&json!({ "resources": self.resources.listing(keep) })),
-            "resources/templates/list" => {
-                to_raw(&json!({ "resourceTemplates": self.resources.template_listing(keep) }))
-            }
+            "resources/list" => parse_params::<ListParams>(params).and_then(|p| {
+                let page = self
+                    .resources
+                    .list_page(p.cursor.as_deref(), self.page_size, keep)?;
+                to_raw(&page)
+            }),
+            "resources/templates/list" => parse_params::<ListParams>(params).and_then(|p| {
+                let page =
+                    self.resources
+                        .template_page(p.cursor.as_deref(), self.page_size, keep)?;
+                to_raw(&page)
+            }),
             "resources/read" => self.read_resource(&request, origin).await,
             "resources/subscribe" | "resources/unsubscribe" => {
                 let subscribe = method == "resources/subscribe";
@@ -118,35 +134,16 @@ impl ServerCore {
                     to_raw(&json!({}))
                 })
             }
-            "prompts/list" => to_raw(&json!({ "prompts": self.prompts.listing(keep) })),
+            "prompts/list" => parse_params::<ListParams>(params).and_then(|p| {
+                let page = self
+                    .prompts
+                    .list_page(p.cursor.as_deref(), self.page_size, keep)?;
+                to_raw(&page)
+            }),
             "prompts/get" => self.get_prompt(&request, origin).await,
             "completion/complete" => parse_params(params).and_then(|p| self.complete(p)),
             _ => return None,
         })
-    }
-
-    fn context(
-        &self,
-        request: &Request,
-        origin: RequestOrigin,
-        progress_token: Option<ProgressToken>,
-    ) -> (RequestContext, Option<impl Sized>) {
-        let cancellation = CancellationToken::new();
-        let in_flight = origin
-            .session
-            .as_ref()
-            .map(|s| s.track(request.id.clone(), cancellation.clone()));
-        let ctx = RequestContext::new(ContextInner {
-            request_id: request.id.clone(),
-            protocol_version: origin.version,
-            session_id: origin.session.as_ref().map(|s| Arc::clone(&s.id)),
-            progress_token,
-            notifier: origin.notifier,
-            min_log_level: origin.log_level,
-            cancellation,
-            caller: origin.caller,
-        });
-        (ctx, in_flight)
     }
 
     async fn read_resource(&self, request: &Request, origin: RequestOrigin) -> Answer {
@@ -162,8 +159,16 @@ impl ServerCore {
             &origin,
             &format!("resource `{}`", params.uri),
         )?;
-        let token = params.meta.and_then(|m| m.progress_token);
-        let (ctx, _in_flight) = self.context(request, origin, token);
+        let invocation = Invocation {
+            id: &request.id,
+            method: "resources/read",
+            target: &params.uri,
+            progress_token: params.meta.and_then(|m| m.progress_token),
+            input_responses: params.input_responses,
+            request_state: params.request_state.as_deref(),
+        };
+        let prepared = self.prepare(invocation, origin)?;
+        let ctx = prepared.ctx.clone();
         let handler = Arc::clone(&found.common.handler);
         let req = ResourceRequest {
             uri: params.uri.clone(),
@@ -171,9 +176,11 @@ impl ServerCore {
             params: found.params,
             context: ctx.clone(),
         };
-        let contents = run(&ctx, &params.uri, async move { handler(req).await })
-            .await?
-            .map_err(|e| ErrorObject::new(e.code, e.message))?;
+        let outcome = run(&ctx, &params.uri, async move { handler(req).await }).await?;
+        if let Some(concluded) = self.conclude(&prepared) {
+            return concluded;
+        }
+        let contents = outcome.map_err(|e| ErrorObject::new(e.code, e.message))?;
         to_raw(&json!({ "contents": contents }))
     }
 
@@ -204,16 +211,26 @@ impl ServerCore {
                 missing.join(", ")
             )));
         }
-        let token = params.meta.and_then(|m| m.progress_token);
-        let (ctx, _in_flight) = self.context(request, origin, token);
+        let invocation = Invocation {
+            id: &request.id,
+            method: "prompts/get",
+            target: &params.name,
+            progress_token: params.meta.and_then(|m| m.progress_token),
+            input_responses: params.input_responses,
+            request_state: params.request_state.as_deref(),
+        };
+        let prepared = self.prepare(invocation, origin)?;
+        let ctx = prepared.ctx.clone();
         let handler = Arc::clone(&prompt.handler);
         let req = crate::prompts::PromptRequest {
             arguments,
             context: ctx.clone(),
         };
-        let result = run(&ctx, &params.name, async move { handler(req).await })
-            .await?
-            .map_err(|e| ErrorObject::new(e.code, e.message))?;
+        let outcome = run(&ctx, &params.name, async move { handler(req).await }).await?;
+        if let Some(concluded) = self.conclude(&prepared) {
+            return concluded;
+        }
+        let result = outcome.map_err(|e| ErrorObject::new(e.code, e.message))?;
         to_raw(&result)
     }
 

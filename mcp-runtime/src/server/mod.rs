@@ -6,11 +6,13 @@ mod features;
 use crate::auth::{
     IntoOAuth, OAuth, OAuthKind, ProxySettings, ResourceServer, ResourceUrl, ScopeHierarchy,
 };
-use crate::prompts::{Prompt, PromptRegistry};
+use crate::prompts::{IntoPrompt, Prompt, PromptRegistry};
 use crate::protocol::messages::{
     Implementation, ListChangedCapability, ResourcesCapability, ServerCapabilities,
 };
-use crate::resources::{Resource, ResourceRegistry, ResourceTemplate};
+use crate::resources::{
+    IntoResource, IntoResourceTemplate, Resource, ResourceRegistry, ResourceTemplate,
+};
 use crate::tools::{IntoTool, RegistryError, Tool, ToolRegistry};
 use crate::transport::session::SessionStore;
 use crate::transport::{self, AuthMode, HostPolicy, HttpConfig, SessionMode};
@@ -36,7 +38,21 @@ pub(crate) struct ServerCore {
     pub(crate) page_size: usize,
     pub(crate) oauth: OAuth,
     pub(crate) auth_settings: AuthSettings,
+    pub(crate) input: InputSettings,
 }
+
+/// How handlers ask clients for input.
+pub(crate) struct InputSettings {
+    /// Questions sent on response streams, waiting for their answers.
+    pub(crate) pending: Arc<crate::input::pending::PendingRequests>,
+    /// Signs the 2026-07-28 `requestState`.
+    pub(crate) state_key: crate::input::round::StateKey,
+    /// How long a handler waits for an answer on a stream.
+    pub(crate) timeout: Duration,
+}
+
+/// Default wait for a client's answer: a person may be filling in a form.
+const DEFAULT_INPUT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Resource-server settings of a server with OAuth.
 #[derive(Debug, Clone, Default)]
@@ -94,9 +110,28 @@ pub struct McpServerBuilder {
     hosts_set: bool,
     oauth: OAuth,
     auth_settings: AuthSettings,
+    input_timeout: Duration,
+    request_state_secret: Option<Vec<u8>>,
 }
 
 impl McpServerBuilder {
+    /// How long a handler waits for the client to answer a question
+    /// ([`RequestContext::elicit`](crate::RequestContext::elicit) and the
+    /// like) on protocol revisions up to 2025-11-25. Default: 5 minutes.
+    pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
+        self.input_timeout = timeout;
+        self
+    }
+
+    /// The secret that signs the `requestState` of 2026-07-28
+    /// `input_required` results (at least 32 bytes). Default: a random key
+    /// drawn at start, which is right for one instance; give every instance
+    /// behind one URL the same secret, so a retry may reach any of them.
+    pub fn request_state_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.request_state_secret = Some(secret.into());
+        self
+    }
+
     /// The server's public base URL (`https://mcp.example.com`; the endpoint
     /// is then `https://mcp.example.com/mcp`), or the endpoint URL itself. It
     /// is the OAuth `resource` and the tokens' audience. Default: `MCP_URL`,
@@ -191,20 +226,20 @@ impl McpServerBuilder {
     }
 
     /// Registers a resource at a fixed URI.
-    pub fn resource(mut self, resource: Resource) -> Self {
-        self.resources.push(resource);
+    pub fn resource(mut self, resource: impl IntoResource) -> Self {
+        self.resources.push(resource.into_resource());
         self
     }
 
     /// Registers a resource template (`test://items/{id}`).
-    pub fn resource_template(mut self, template: ResourceTemplate) -> Self {
-        self.templates.push(template);
+    pub fn resource_template(mut self, template: impl IntoResourceTemplate) -> Self {
+        self.templates.push(template.into_resource_template());
         self
     }
 
     /// Registers a prompt.
-    pub fn prompt(mut self, prompt: Prompt) -> Self {
-        self.prompts.push(prompt);
+    pub fn prompt(mut self, prompt: impl IntoPrompt) -> Self {
+        self.prompts.push(prompt.into_prompt());
         self
     }
 
@@ -268,7 +303,8 @@ impl McpServerBuilder {
         self
     }
 
-    /// Tools per `tools/list` page.
+    /// Entries per page of `tools/list`, `resources/list`,
+    /// `resources/templates/list` and `prompts/list` (default 100).
     pub fn page_size(mut self, size: usize) -> Self {
         self.http.page_size = size;
         self
@@ -284,6 +320,15 @@ impl McpServerBuilder {
         }
         if self.http.page_size == 0 {
             return Err(BuildError::Config("page size must be at least 1".into()));
+        }
+        if self
+            .request_state_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < 32)
+        {
+            return Err(BuildError::Config(
+                "the request state secret must be at least 32 bytes".into(),
+            ));
         }
         if let OAuthKind::FromEnv(name) = self.oauth.kind {
             let provider = crate::providers::from_env(name)
@@ -370,6 +415,14 @@ impl McpServerBuilder {
             page_size: self.http.page_size,
             oauth: self.oauth,
             auth_settings,
+            input: InputSettings {
+                pending: Arc::default(),
+                state_key: match &self.request_state_secret {
+                    Some(secret) => crate::input::round::StateKey::from_secret(secret),
+                    None => crate::input::round::StateKey::random(),
+                },
+                timeout: self.input_timeout,
+            },
         };
         Ok(McpServer {
             core: Arc::new(core),
@@ -428,6 +481,8 @@ impl McpServer {
             hosts_set: false,
             oauth: OAuth::none(),
             auth_settings: AuthSettings::default(),
+            input_timeout: DEFAULT_INPUT_TIMEOUT,
+            request_state_secret: None,
         }
     }
 

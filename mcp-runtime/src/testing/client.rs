@@ -1,5 +1,6 @@
 //! [`TestClient`]: MCP over Streamable HTTP, as a real client speaks it.
 
+use crate::protocol::ErrorObject;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -226,6 +227,22 @@ pub struct TestClient {
     progress: bool,
     state: Arc<tokio::sync::Mutex<Option<Handshake>>>,
     next_id: Arc<AtomicU64>,
+    capabilities: Value,
+    answerer: Option<Answerer>,
+}
+
+/// Answers the server's questions: gets the method (`elicitation/create`,
+/// `sampling/createMessage`, `roots/list`) and params, returns the result
+/// or a JSON-RPC error.
+#[derive(Clone)]
+struct Answerer(Arc<AnswerFn>);
+
+type AnswerFn = dyn Fn(&str, &Value) -> Result<Value, ErrorObject> + Send + Sync;
+
+impl std::fmt::Debug for Answerer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Answerer(..)")
+    }
 }
 
 impl TestClient {
@@ -240,7 +257,46 @@ impl TestClient {
             progress: false,
             state: Arc::new(tokio::sync::Mutex::new(None)),
             next_id: Arc::new(AtomicU64::new(1)),
+            capabilities: json!({}),
+            answerer: None,
         }
+    }
+
+    /// The same client answering the server's questions with `answer`, and
+    /// declaring the `sampling`, `elicitation` and `roots` capabilities, with
+    /// a session of its own. `answer` gets the method and params of each
+    /// request the server sends on a response stream.
+    ///
+    /// ```
+    /// use mcp_runtime::testing::TestClient;
+    /// use serde_json::json;
+    ///
+    /// let client = TestClient::new("http://127.0.0.1:3000/mcp").answering(|method, _params| {
+    ///     match method {
+    ///         "elicitation/create" => Ok(json!({"action": "accept", "content": {"name": "Ada"}})),
+    ///         other => Err(mcp_runtime::protocol::ErrorObject::method_not_found(other)),
+    ///     }
+    /// });
+    /// # let _ = client;
+    /// ```
+    #[must_use]
+    pub fn answering(
+        &self,
+        answer: impl Fn(&str, &Value) -> Result<Value, ErrorObject> + Send + Sync + 'static,
+    ) -> Self {
+        let mut client = self.fresh();
+        client.answerer = Some(Answerer(Arc::new(answer)));
+        client.capabilities = json!({ "sampling": {}, "elicitation": {}, "roots": {} });
+        client
+    }
+
+    /// The same client declaring exactly `capabilities` in `initialize`,
+    /// with a session of its own.
+    #[must_use]
+    pub fn with_capabilities(&self, capabilities: Value) -> Self {
+        let mut client = self.fresh();
+        client.capabilities = capabilities;
+        client
     }
 
     /// The same client sending `Authorization: Bearer <token>`, with a
@@ -429,7 +485,7 @@ impl TestClient {
             "jsonrpc": "2.0", "id": id, "method": "initialize",
             "params": {
                 "protocolVersion": CLIENT_PROTOCOL_VERSION,
-                "capabilities": {},
+                "capabilities": self.capabilities,
                 "clientInfo": { "name": "mcp-runtime-testing", "version": env!("CARGO_PKG_VERSION") },
             },
         });
@@ -501,10 +557,19 @@ impl TestClient {
         let challenge = header("www-authenticate").unwrap_or_default();
         let session_id = header(crate::SESSION_HEADER);
         let is_sse = header("content-type").is_some_and(|t| t.starts_with("text/event-stream"));
-        let text = response
-            .text()
-            .await
-            .map_err(|e| ClientError::Transport(format!("reading the answer: {e}")))?;
+        let text = match &self.answerer {
+            Some(answerer) if is_sse && (200..300).contains(&status) => {
+                let reply_to = ReplyTo {
+                    session: session.or(session_id.as_deref()),
+                    version,
+                };
+                self.read_answering(response, answerer, reply_to).await?
+            }
+            _ => response
+                .text()
+                .await
+                .map_err(|e| ClientError::Transport(format!("reading the answer: {e}")))?,
+        };
         match status {
             401 => return Err(ClientError::Unauthorized { challenge }),
             403 => {
@@ -530,6 +595,74 @@ impl TestClient {
             is_sse,
             text,
         })
+    }
+}
+
+/// Where answers to the server's questions go.
+struct ReplyTo<'a> {
+    session: Option<&'a str>,
+    version: &'a str,
+}
+
+impl TestClient {
+    /// Reads an SSE answer as it arrives, answering each request the server
+    /// sends on it (the server waits for those answers before it finishes).
+    async fn read_answering(
+        &self,
+        mut response: reqwest::Response,
+        answerer: &Answerer,
+        reply_to: ReplyTo<'_>,
+    ) -> Result<String, ClientError> {
+        let mut body = Vec::new();
+        let mut scanned = 0;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| ClientError::Transport(format!("reading the answer: {e}")))?
+        {
+            body.extend_from_slice(&chunk);
+            // Complete events end with a blank line.
+            while let Some(end) = find_event_end(&body[scanned..]) {
+                let event = String::from_utf8_lossy(&body[scanned..scanned + end]).into_owned();
+                scanned += end;
+                for data in sse_data(&event) {
+                    let Ok(message) = serde_json::from_str::<Value>(&data) else {
+                        continue;
+                    };
+                    let (Some(id), Some(method)) = (message.get("id"), message["method"].as_str())
+                    else {
+                        continue;
+                    };
+                    let answer = match (answerer.0)(method, &message["params"]) {
+                        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+                        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error }),
+                    };
+                    let reply =
+                        Box::pin(self.post(&answer, reply_to.session, reply_to.version)).await?;
+                    if reply.status != 202 {
+                        return Err(ClientError::Http {
+                            status: reply.status,
+                            message: format!("answering {method}: {}", reply.text),
+                        });
+                    }
+                }
+            }
+        }
+        String::from_utf8(body)
+            .map_err(|_| ClientError::Decode("the SSE answer is not UTF-8".to_owned()))
+    }
+}
+
+/// The length of the first complete SSE event in `bytes`, blank line included.
+fn find_event_end(bytes: &[u8]) -> Option<usize> {
+    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    let crlf = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4);
+    match (lf, crlf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -14,4 +14,4 @@ pub use result::{
     CallToolResult, Content, ContentAnnotations, IntoToolResult, Json, OutputSchema,
     ResourceContents, ToolError,
 };
-pub use schema::{SchemaError, object_schema_for};
+pub use schema::{HeaderParam, HeaderParamType, SchemaError, object_schema_for};

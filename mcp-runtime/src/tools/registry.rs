@@ -2,7 +2,6 @@
 
 use super::descriptor::Tool;
 use crate::protocol::ErrorObject;
-use base64::Engine as _;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -163,12 +162,7 @@ impl ToolRegistry {
         structured: bool,
         visible: impl Fn(&Tool) -> bool,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let start = match cursor {
-            None => 0,
-            Some(cursor) => decode_cursor(cursor)
-                .filter(|&i| i <= self.tools.len())
-                .ok_or_else(|| ErrorObject::invalid_params("invalid cursor"))?,
-        };
+        let start = crate::paging::start_of("tools", cursor, self.tools.len())?;
         let mut out = String::with_capacity(256 * page_size.min(self.tools.len()).max(1));
         out.push_str(r#"{"tools":["#);
         let mut taken = 0;
@@ -194,27 +188,16 @@ impl ToolRegistry {
         }
         out.push(']');
         if let Some(next) = next {
-            let _ = write!(out, r#","nextCursor":"{}""#, encode_cursor(next));
+            let _ = write!(
+                out,
+                r#","nextCursor":"{}""#,
+                crate::paging::encode_cursor("tools", next)
+            );
         }
         out.push('}');
         RawValue::from_string(out)
             .map_err(|e| ErrorObject::internal(format!("tools/list rendering failed: {e}")))
     }
-}
-
-fn encode_cursor(offset: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("tools:{offset}"))
-}
-
-fn decode_cursor(cursor: &str) -> Option<usize> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
-    std::str::from_utf8(&bytes)
-        .ok()?
-        .strip_prefix("tools:")?
-        .parse()
-        .ok()
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ pub struct HttpConfig {
     pub session_idle_timeout: Duration,
     /// At most this many live sessions. Default 10,000.
     pub max_sessions: usize,
-    /// Tools per `tools/list` page. Default 100.
+    /// Entries per page of every `*/list` answer. Default 100.
     pub page_size: usize,
     /// Interval of SSE keep-alive comments on GET streams. Default 15 s.
     pub sse_keep_alive: Duration,

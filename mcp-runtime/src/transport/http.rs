@@ -15,8 +15,8 @@ use super::stateless::{
 };
 use crate::protocol::ProtocolVersion;
 use crate::protocol::jsonrpc::{
-    self, ErrorObject, IncomingMessage, Message, Notification, OutgoingNotification, Request,
-    Response, describe_json_error,
+    self, ErrorObject, IncomingMessage, Message, Notification, OutgoingMessage, Request, Response,
+    describe_json_error,
 };
 use crate::protocol::messages::CancelledParams;
 use crate::protocol::{LoggingLevel, RequestId};
@@ -360,7 +360,27 @@ impl Endpoint {
                 self.on_notification(notification, &route);
                 HttpResponse::Accepted().finish()
             }
-            Message::Response { .. } => HttpResponse::Accepted().finish(),
+            Message::Response { id, outcome } => {
+                self.on_client_answer(&id, outcome, &route);
+                HttpResponse::Accepted().finish()
+            }
+        }
+    }
+
+    /// Hands a client's answer to the handler waiting for it. An answer
+    /// nobody waits for (late, unknown, or from another caller) is dropped.
+    fn on_client_answer(
+        &self,
+        id: &RequestId,
+        outcome: crate::input::pending::ClientOutcome,
+        route: &Route,
+    ) {
+        let from = crate::input::pending::Addressee {
+            owner: route.caller.as_ref().map(|c| c.owner_key().into()),
+            session: route.session.as_ref().map(|s| Arc::clone(&s.id)),
+        };
+        if !self.core.input.pending.resolve(id, &from, outcome) {
+            tracing::debug!("dropped a client answer nobody waits for");
         }
     }
 
@@ -416,6 +436,9 @@ impl Endpoint {
             );
         }
         if let Err(response) = check_request_routing(req, &request, true) {
+            return response;
+        }
+        if let Err(response) = super::param_headers::check(req, &request, &self.core) {
             return response;
         }
         let route = Route {
@@ -552,7 +575,7 @@ impl Endpoint {
         &self,
         request: Request,
         route: Route,
-        notifier: Option<mpsc::Sender<OutgoingNotification>>,
+        notifier: Option<mpsc::Sender<OutgoingMessage>>,
     ) -> BoxedResponseFuture {
         let core = Arc::clone(&self.core);
         let hide_forbidden_tools =
@@ -593,7 +616,7 @@ impl Endpoint {
         if !accepts.sse {
             return answer(self.dispatch(request, route, None).await);
         }
-        let (tx, mut rx) = mpsc::channel::<OutgoingNotification>(32);
+        let (tx, mut rx) = mpsc::channel::<OutgoingMessage>(32);
         let mut running = self.dispatch(request, route, Some(tx));
         tokio::select! {
             biased;
@@ -660,7 +683,9 @@ impl Endpoint {
                 Ok(Message::Notification(notification)) => {
                     self.on_notification(notification, &route)
                 }
-                Ok(Message::Response { .. }) => {}
+                Ok(Message::Response { id, outcome }) => {
+                    self.on_client_answer(&id, outcome, &route)
+                }
                 Err((id, error)) => responses.push(Response::error(id, error)),
             }
         }
@@ -701,7 +726,7 @@ impl Endpoint {
             Ok(session) => session,
             Err(response) => return response,
         };
-        let (tx, rx) = mpsc::channel::<OutgoingNotification>(64);
+        let (tx, rx) = mpsc::channel::<OutgoingMessage>(64);
         {
             let Ok(mut slot) = session.standalone.lock() else {
                 return refuse(
@@ -796,7 +821,7 @@ async fn read_body(
 
 /// The notifications already queued when the handler finished, as SSE events:
 /// they must reach the client before its response.
-fn drain_notifications(rx: &mut mpsc::Receiver<OutgoingNotification>) -> BytesMut {
+fn drain_notifications(rx: &mut mpsc::Receiver<OutgoingMessage>) -> BytesMut {
     let mut events = BytesMut::new();
     while let Ok(notification) = rx.try_recv() {
         events.extend_from_slice(&sse::event(&notification));
@@ -818,10 +843,10 @@ fn sse_response(
 /// response, then the end. Dropping the stream (client gone) drops the handler.
 fn request_stream(
     running: BoxedResponseFuture,
-    rx: mpsc::Receiver<OutgoingNotification>,
+    rx: mpsc::Receiver<OutgoingMessage>,
 ) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
     enum State {
-        Running(BoxedResponseFuture, mpsc::Receiver<OutgoingNotification>),
+        Running(BoxedResponseFuture, mpsc::Receiver<OutgoingMessage>),
         Done,
     }
     stream::unfold(State::Running(running, rx), |state| async move {

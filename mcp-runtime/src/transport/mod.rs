@@ -5,6 +5,7 @@ mod config;
 mod discovery;
 pub(crate) mod http;
 mod origin;
+mod param_headers;
 pub(crate) mod session;
 mod sse;
 mod stateless;

@@ -1,6 +1,6 @@
 //! Sessions of the session-based revisions (2025-03-26 to 2025-11-25).
 
-use crate::protocol::jsonrpc::OutgoingNotification;
+use crate::protocol::jsonrpc::OutgoingMessage;
 use crate::protocol::{LoggingLevel, ProtocolVersion, RequestId};
 use base64::Engine as _;
 use dashmap::DashMap;
@@ -27,7 +27,7 @@ pub(crate) struct Session {
     in_flight: DashMap<RequestId, (u64, CancellationToken)>,
     next_ticket: AtomicU64,
     /// The GET stream's sender, if one is open.
-    pub(crate) standalone: Mutex<Option<mpsc::Sender<OutgoingNotification>>>,
+    pub(crate) standalone: Mutex<Option<mpsc::Sender<OutgoingMessage>>>,
     /// The user who opened the session (issuer and subject), on servers that
     /// authenticate: only they may use it.
     pub(crate) owner: std::sync::OnceLock<Arc<str>>,
@@ -122,40 +122,47 @@ impl SessionStore {
     /// Sends `notifications/resources/updated` for `uri` on the GET stream
     /// of every session subscribed to it; returns how many were notified.
     pub(crate) fn notify_resource_updated(&self, uri: &str) -> usize {
-        let mut sent = 0;
-        for entry in &self.sessions {
-            let session = entry.value();
-            if !session.is_subscribed(uri) {
-                continue;
-            }
-            let sender = session.standalone.lock().ok().and_then(|s| s.clone());
-            let notification = OutgoingNotification::new(
+        self.broadcast(
+            |session| session.is_subscribed(uri),
+            &OutgoingMessage::notification(
                 "notifications/resources/updated",
                 serde_json::json!({ "uri": uri }),
-            );
-            if sender.is_some_and(|s| s.try_send(notification).is_ok()) {
-                sent += 1;
-            }
-        }
-        sent
+            ),
+        )
     }
 
     /// Sends `notifications/tools/list_changed` on the GET stream of every
     /// initialized session that has one open; returns how many were told.
     pub(crate) fn notify_tools_list_changed(&self) -> usize {
+        self.broadcast(
+            |session| session.initialized.load(Ordering::Relaxed),
+            &OutgoingMessage::notification(
+                "notifications/tools/list_changed",
+                serde_json::json!({}),
+            ),
+        )
+    }
+
+    /// Queues `message` on the open GET stream of every session `wanted`
+    /// picks. A stream whose client stopped reading drops it rather than
+    /// holding the caller up, and the drop is logged.
+    fn broadcast(&self, wanted: impl Fn(&Session) -> bool, message: &OutgoingMessage) -> usize {
         let mut sent = 0;
         for entry in &self.sessions {
             let session = entry.value();
-            if !session.initialized.load(Ordering::Relaxed) {
+            if !wanted(session) {
                 continue;
             }
-            let sender = session.standalone.lock().ok().and_then(|s| s.clone());
-            let notification = OutgoingNotification::new(
-                "notifications/tools/list_changed",
-                serde_json::json!({}),
-            );
-            if sender.is_some_and(|s| s.try_send(notification).is_ok()) {
-                sent += 1;
+            let Some(stream) = session.standalone.lock().ok().and_then(|s| s.clone()) else {
+                continue;
+            };
+            match stream.try_send(message.clone()) {
+                Ok(()) => sent += 1,
+                Err(mpsc::error::TrySendError::Full(_)) => tracing::warn!(
+                    method = message.method,
+                    "a session's GET stream is not being read; dropped a notification"
+                ),
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
         }
         sent

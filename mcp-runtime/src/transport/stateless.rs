@@ -18,7 +18,7 @@ pub(super) fn message_id(message: &Message) -> Option<RequestId> {
     match message {
         Message::Request(request) => Some(request.id.clone()),
         Message::Notification(_) => None,
-        Message::Response { id } => Some(id.clone()),
+        Message::Response { id, .. } => Some(id.clone()),
     }
 }
 

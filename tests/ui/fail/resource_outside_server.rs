@@ -1,8 +1,12 @@
 use mcp_runtime::prelude::*;
 
-#[mcp_resource(uri = "docs://readme")]
-async fn readme() -> &'static str {
-    "Read me."
+struct Docs;
+
+impl Docs {
+    #[mcp_resource(uri = "docs://readme")]
+    async fn readme(&self) -> &'static str {
+        "Read me."
+    }
 }
 
 fn main() {}

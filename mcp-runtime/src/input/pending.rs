@@ -1,0 +1,149 @@
+//! Requests the server sent on a response stream, waiting for the client to
+//! POST their answers back.
+
+use super::InputError;
+use crate::protocol::RequestId;
+use base64::Engine as _;
+use dashmap::DashMap;
+use rand::RngCore as _;
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// The client's `result`, or its `error` object.
+pub(crate) type ClientOutcome = Result<Box<RawValue>, Box<RawValue>>;
+
+/// Beyond this many unanswered requests, asking fails instead of growing.
+const MAX_PENDING: usize = 10_000;
+
+/// Who may answer: the caller and session that the request was sent to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Addressee {
+    pub(crate) owner: Option<Arc<str>>,
+    pub(crate) session: Option<Arc<str>>,
+}
+
+struct Waiting {
+    addressee: Addressee,
+    reply: oneshot::Sender<ClientOutcome>,
+}
+
+/// Every unanswered server-to-client request of one server, by id.
+///
+/// Ids are random, so one client cannot guess another's; and an answer is
+/// taken only from the caller and session the request went to.
+#[derive(Default)]
+pub(crate) struct PendingRequests {
+    waiting: DashMap<Arc<str>, Waiting>,
+}
+
+/// Removes its request from the table when the asking future ends, however
+/// it ends (answer, timeout, cancellation, dropped stream).
+pub(crate) struct PendingGuard<'a> {
+    table: &'a PendingRequests,
+    id: Arc<str>,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        self.table.waiting.remove(&self.id);
+    }
+}
+
+impl PendingRequests {
+    /// Registers a request to `addressee`; returns its id, the answer to
+    /// await, and the guard that forgets it.
+    pub(crate) fn open(
+        &self,
+        addressee: Addressee,
+    ) -> Result<
+        (
+            RequestId,
+            oneshot::Receiver<ClientOutcome>,
+            PendingGuard<'_>,
+        ),
+        InputError,
+    > {
+        if self.waiting.len() >= MAX_PENDING {
+            return Err(InputError::Unavailable {
+                reason: "too many questions to clients are waiting for answers",
+            });
+        }
+        let mut bytes = [0u8; 18];
+        rand::rng().fill_bytes(&mut bytes);
+        let id: Arc<str> = format!(
+            "mcp-{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        )
+        .into();
+        let (reply, answer) = oneshot::channel();
+        self.waiting
+            .insert(Arc::clone(&id), Waiting { addressee, reply });
+        let guard = PendingGuard {
+            table: self,
+            id: Arc::clone(&id),
+        };
+        Ok((RequestId::String(id.to_string()), answer, guard))
+    }
+
+    /// Hands the client's answer to whoever waits for `id`. Returns whether
+    /// someone did; an answer from anyone but the addressee is dropped.
+    pub(crate) fn resolve(&self, id: &RequestId, from: &Addressee, outcome: ClientOutcome) -> bool {
+        let RequestId::String(id) = id else {
+            return false;
+        };
+        let Some((_, waiting)) = self
+            .waiting
+            .remove_if(id.as_str(), |_, w| w.addressee == *from)
+        else {
+            return false;
+        };
+        waiting.reply.send(outcome).is_ok()
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.waiting.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addressee(owner: &str) -> Addressee {
+        Addressee {
+            owner: Some(owner.into()),
+            session: Some("s1".into()),
+        }
+    }
+
+    fn ok() -> ClientOutcome {
+        Ok(RawValue::from_string("{}".to_owned()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn only_the_addressee_answers() {
+        let table = PendingRequests::default();
+        let (id, answer, _guard) = table.open(addressee("alice")).unwrap();
+        assert!(!table.resolve(&id, &addressee("mallory"), ok()));
+        assert!(!table.resolve(&RequestId::Number(1), &addressee("alice"), ok()));
+        assert!(table.resolve(&id, &addressee("alice"), ok()));
+        assert!(answer.await.unwrap().is_ok());
+        assert!(
+            !table.resolve(&id, &addressee("alice"), ok()),
+            "answered once"
+        );
+    }
+
+    #[test]
+    fn a_dropped_guard_forgets_the_request() {
+        let table = PendingRequests::default();
+        let (id, _answer, guard) = table.open(addressee("alice")).unwrap();
+        let (other, _, _other_guard) = table.open(addressee("alice")).unwrap();
+        assert_ne!(id, other);
+        drop(guard);
+        assert_eq!(table.len(), 1);
+        assert!(!table.resolve(&id, &addressee("alice"), ok()));
+    }
+}

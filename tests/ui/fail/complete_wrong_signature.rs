@@ -1,0 +1,13 @@
+use mcp_runtime::prelude::*;
+
+fn complete_language(typed: &str) -> Vec<&'static str> {
+    let _ = typed;
+    vec!["en"]
+}
+
+#[mcp_prompt(complete(language = complete_language))]
+async fn greet(language: String) -> String {
+    format!("Greet in {language}")
+}
+
+fn main() {}
