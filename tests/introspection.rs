@@ -4,7 +4,8 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use support::{StatelessReply as Reply, stateless_tool_call as call};
+
 use std::io::Read as _;
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -71,63 +72,6 @@ fn stderr_of(child: &mut Child) -> String {
     stderr
 }
 
-struct Reply {
-    status: u16,
-    challenge: Option<String>,
-    body: Value,
-    text: String,
-}
-
-/// A stateless (2026-07-28) `tools/call` of `tool` with `token`.
-async fn call(url: &str, token: &str, tool: &str) -> Reply {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": tool,
-            "arguments": {},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {}
-            }
-        }
-    });
-    let response = reqwest::Client::new()
-        .post(url)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", tool)
-        .bearer_auth(token)
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("the example answers");
-    let status = response.status().as_u16();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().expect("ASCII challenge").to_owned());
-    let text = response.text().await.expect("a body");
-    let json_text = if text.starts_with("event:") || text.starts_with("data:") {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("data: "))
-            .rfind(|d| d.contains("\"id\""))
-            .unwrap_or_default()
-    } else {
-        &text
-    };
-    let body = serde_json::from_str(json_text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        challenge,
-        body,
-        text,
-    }
-}
-
 fn result_text(reply: &Reply) -> &str {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
@@ -137,10 +81,12 @@ fn result_text(reply: &Reply) -> &str {
 }
 
 fn challenge_of(reply: &Reply) -> &str {
-    reply
-        .challenge
-        .as_deref()
-        .unwrap_or_else(|| panic!("a WWW-Authenticate challenge: {}", reply.text))
+    assert!(
+        !reply.challenge.is_empty(),
+        "a WWW-Authenticate challenge: {}",
+        reply.text
+    );
+    &reply.challenge
 }
 
 #[tokio::test]

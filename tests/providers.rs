@@ -9,6 +9,8 @@
 
 mod support;
 
+use support::stateless_tool_call as call;
+
 #[path = "../examples/common/mod.rs"]
 #[allow(dead_code)]
 mod common;
@@ -329,65 +331,6 @@ impl Drop for ShapedIdp {
 // ---------------------------------------------------------------------------
 // Talking to the MCP server
 // ---------------------------------------------------------------------------
-
-struct Reply {
-    status: u16,
-    challenge: String,
-    body: Value,
-    text: String,
-}
-
-/// A stateless (2026-07-28) `tools/call` of `tool` with `token`.
-async fn call(url: &str, token: &str, tool: &str) -> Reply {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": tool,
-            "arguments": {},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {}
-            }
-        }
-    });
-    let response = reqwest::Client::new()
-        .post(url)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", tool)
-        .bearer_auth(token)
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let text = response.text().await.expect("a body");
-    let json_text = if text.starts_with("event:") || text.starts_with("data:") {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("data: "))
-            .rfind(|d| d.contains("\"id\""))
-            .unwrap_or_default()
-    } else {
-        &text
-    };
-    let body = serde_json::from_str(json_text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        challenge,
-        body,
-        text,
-    }
-}
 
 /// The structured result of `get-user-info` for `token`.
 async fn user_info(url: &str, token: &str) -> Value {
