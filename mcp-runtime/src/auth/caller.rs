@@ -74,6 +74,9 @@ pub struct Auth {
     pub payload: Map<String, Value>,
     /// The server's scope hierarchy, so helpers see implied scopes too.
     pub(crate) hierarchy: Option<Arc<ScopeHierarchy>>,
+    /// The `kid` of the key that signed the token, so a remembered verdict
+    /// ends when the provider stops publishing that key.
+    pub(crate) key_id: Option<String>,
 }
 
 /// A check on the caller failed. Returned from a tool, it becomes an error result
@@ -124,6 +127,7 @@ impl Auth {
             expires_at: claims.get("exp").and_then(Value::as_u64),
             payload: claims,
             hierarchy: None,
+            key_id: None,
         }
     }
 

@@ -65,6 +65,8 @@ struct KeySet {
     unnamed: Vec<Arc<VerificationKey>>,
     /// When to fetch again; `None` before the first successful fetch.
     fresh_until: Option<Instant>,
+    /// Counts successful fetches, so holders of a verdict can tell the set changed.
+    generation: u64,
 }
 
 /// Why no key could be found for a token.
@@ -116,6 +118,16 @@ impl JwksCache {
     /// The JWK set URL.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Which fetch the current keys came from; changes whenever they do.
+    pub(crate) fn generation(&self) -> u64 {
+        self.keys.load().generation
+    }
+
+    /// Whether the current keys still include the one named `kid`.
+    pub(crate) fn publishes(&self, kid: &str) -> bool {
+        self.keys.load().by_kid.contains_key(kid)
     }
 
     /// Fetches the keys now (e.g. at start), so the first request does not wait.
@@ -208,8 +220,10 @@ impl JwksCache {
         }
         let set = parse_key_set(&body)?;
         tracing::debug!(url = %self.url, keys = set.by_kid.len() + set.unnamed.len(), "fetched JWK set");
+        let generation = self.keys.load().generation.wrapping_add(1);
         self.keys.store(Arc::new(KeySet {
             fresh_until: Some(Instant::now() + ttl),
+            generation,
             ..set
         }));
         Ok(())

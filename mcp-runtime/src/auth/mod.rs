@@ -15,6 +15,7 @@ mod proxy;
 mod resource;
 mod scopes;
 mod signing;
+mod token_cache;
 mod verifier;
 
 pub use caller::{AccessDenied, AccessToken, Auth, RequiredNames, User};
@@ -35,6 +36,7 @@ pub use proxy::{
 };
 pub use scopes::ScopeHierarchy;
 pub use signing::SigningKey;
+pub use token_cache::DEFAULT_VERIFIED_TOKEN_CAPACITY;
 
 pub use jwks::{JwksCache, JwksSettings, StaticKeys};
 pub(crate) use provider::Verification;

@@ -2,6 +2,7 @@
 //! its metadata document, and the verifier bound to it.
 
 use super::provider::{Mode, Provider, Verification};
+use super::token_cache::{DEFAULT_VERIFIED_TOKEN_CAPACITY, VerifiedTokens};
 use super::{
     AuthorizationServerMetadata, ChallengeContext, OAuthProxy, ProxySettings, ScopeHierarchy,
     TokenVerifier,
@@ -99,9 +100,20 @@ pub(crate) struct ResourceServer {
     pub(crate) authorization_server: Option<Arc<AuthorizationServerMetadata>>,
     /// In proxy mode, the authorization server this server plays.
     pub(crate) proxy: Option<Arc<OAuthProxy>>,
+    /// Verdicts on tokens already checked, when the verifier's may be kept.
+    pub(crate) verified: Option<VerifiedTokens>,
 }
 
 impl ResourceServer {
+    /// Remembers up to `capacity` verdicts (0: checks every token every time).
+    pub(crate) fn with_token_cache(mut self, capacity: usize) -> Self {
+        self.verified = match (self.verified.take(), capacity) {
+            (_, 0) | (None, _) => None,
+            (Some(cache), capacity) => Some(cache.with_capacity(capacity)),
+        };
+        self
+    }
+
     /// The resource server of `provider` at `url`, or why proxy mode cannot
     /// run with `proxy_settings`.
     pub(crate) fn new(
@@ -170,6 +182,13 @@ impl ResourceServer {
                 .map(|url| Arc::new(AuthorizationServerMetadata::upstream(url))),
         };
         Ok(Self {
+            verified: match &provider.verification {
+                Verification::Jwt(jwt) if jwt.checks_signatures() => Some(VerifiedTokens::new(
+                    jwt.clone(),
+                    DEFAULT_VERIFIED_TOKEN_CAPACITY,
+                )),
+                _ => None,
+            },
             verifier,
             challenge,
             url,

@@ -2,7 +2,7 @@
 //! keys live, which algorithms it signs with, who issues and who the audience
 //! is, and how claims map to the caller (RFC 8725 throughout).
 
-use super::jwks::{JwksCache, JwksSettings, KeyError, StaticKeys};
+use super::jwks::{JwksCache, JwksSettings, KeyError, StaticKeys, VerificationKey};
 use super::{Auth, AuthError, TokenVerifier, VerifyFuture};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
@@ -172,15 +172,41 @@ impl JwtVerifier {
 
     /// Verifies `token` and maps its claims to the caller.
     pub async fn verify_token(&self, token: &str) -> Result<Auth, AuthError> {
-        let claims = self.verified_claims(token).await?;
+        let (claims, key_id) = self.verified_claims(token).await?;
         let mut auth = Auth::from_claims(token, claims);
+        auth.key_id = key_id;
         if let Some(hook) = &self.claims_hook {
             hook(&mut auth);
         }
         Ok(auth)
     }
 
-    async fn verified_claims(&self, token: &str) -> Result<Map<String, Value>, AuthError> {
+    /// Which key set verdicts are made with now (see [`JwksCache`]); `0` for
+    /// keys that never change.
+    pub(crate) fn key_generation(&self) -> u64 {
+        match &self.keys {
+            KeySource::Jwks(cache) => cache.generation(),
+            KeySource::SharedSecret(_) | KeySource::Static(_) => 0,
+        }
+    }
+
+    /// Whether a verdict made with key set `generation`, on a token signed
+    /// by the key `kid`, still stands: the keys are the same, or they changed
+    /// and still include that key.
+    pub(crate) fn still_trusts(&self, kid: Option<&str>, generation: u64) -> bool {
+        match &self.keys {
+            KeySource::Jwks(cache) => {
+                cache.generation() == generation || kid.is_some_and(|kid| cache.publishes(kid))
+            }
+            KeySource::SharedSecret(_) | KeySource::Static(_) => true,
+        }
+    }
+
+    /// The verified claims, and the `kid` of the key that signed them.
+    async fn verified_claims(
+        &self,
+        token: &str,
+    ) -> Result<(Map<String, Value>, Option<String>), AuthError> {
         if token.len() > self.max_token_bytes {
             return Err(invalid("the token is too large"));
         }
@@ -202,12 +228,12 @@ impl JwtVerifier {
             ));
         }
         if !self.check_signature {
-            return self.unverified_claims(token);
+            return Ok((self.unverified_claims(token)?, None));
         }
         let key = match &self.keys {
-            KeySource::SharedSecret(secret) => Arc::clone(secret),
+            KeySource::SharedSecret(secret) => Key::Secret(Arc::clone(secret)),
             KeySource::Static(keys) => match keys.key_for(header.kid.as_deref(), header.alg) {
-                Some(key) => Arc::new(key.key.clone()),
+                Some(key) => Key::Published(key),
                 None => {
                     return Err(invalid(
                         "the token is not signed by a key of the trusted issuer",
@@ -216,7 +242,7 @@ impl JwtVerifier {
             },
             KeySource::Jwks(cache) => {
                 match cache.key_for(header.kid.as_deref(), header.alg).await {
-                    Ok(key) => Arc::new(key.key.clone()),
+                    Ok(key) => Key::Published(key),
                     Err(KeyError::Unknown) => {
                         return Err(invalid(
                             "the token is not signed by a key of the trusted issuer",
@@ -243,10 +269,10 @@ impl JwtVerifier {
         let accepted: Vec<&String> = self.audiences.iter().chain(&self.extra_audiences).collect();
         validation.set_audience(&accepted);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key.decoding(), &validation)
             .map_err(|e| describe(&e))?;
         self.check_issued_at(&data.claims)?;
-        Ok(data.claims)
+        Ok((data.claims, header.kid))
     }
 
     fn unverified_claims(&self, token: &str) -> Result<Map<String, Value>, AuthError> {
@@ -278,6 +304,21 @@ impl JwtVerifier {
 impl TokenVerifier for JwtVerifier {
     fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a> {
         Box::pin(self.verify_token(token))
+    }
+}
+
+/// The key a signature is checked with, borrowed from where it lives.
+enum Key {
+    Secret(Arc<DecodingKey>),
+    Published(Arc<VerificationKey>),
+}
+
+impl Key {
+    fn decoding(&self) -> &DecodingKey {
+        match self {
+            Key::Secret(key) => key,
+            Key::Published(key) => &key.key,
+        }
     }
 }
 

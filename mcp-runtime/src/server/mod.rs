@@ -65,6 +65,8 @@ pub(crate) struct AuthSettings {
     pub(crate) tool_scopes: Vec<String>,
     /// Proxy mode: the allow-list and the consent step.
     pub(crate) proxy: ProxySettings,
+    /// How many verified tokens to remember; `None` for the default.
+    pub(crate) verified_token_capacity: Option<usize>,
 }
 
 /// Why a server could not be built.
@@ -144,6 +146,18 @@ impl McpServerBuilder {
     /// Which granted scopes imply others (`admin` implies everything).
     pub fn scope_hierarchy(mut self, hierarchy: ScopeHierarchy) -> Self {
         self.auth_settings.hierarchy = Arc::new(hierarchy);
+        self
+    }
+
+    /// How many verified bearer tokens to remember (default
+    /// [`DEFAULT_VERIFIED_TOKEN_CAPACITY`](crate::auth::DEFAULT_VERIFIED_TOKEN_CAPACITY);
+    /// `0` turns the cache off). A client sends the same token on every
+    /// request, so its signature is checked once; the verdict lasts until
+    /// the token's `exp` and ends early when the provider stops publishing
+    /// the key that signed it. Only signature-checked JWTs are remembered;
+    /// tokens checked by a custom verifier or introspection never are.
+    pub fn verified_token_cache(mut self, capacity: usize) -> Self {
+        self.auth_settings.verified_token_capacity = Some(capacity);
         self
     }
 
@@ -639,15 +653,22 @@ impl McpServer {
             .as_deref()
             .unwrap_or(&self.core.info.name);
         tracing::info!(resource = %url.endpoint, provider = provider.name(), "OAuth resource server");
-        Ok(AuthMode::Protected(Arc::new(ResourceServer::new(
-            provider,
-            url,
-            &settings.tool_scopes,
-            name,
-            Arc::clone(&settings.hierarchy),
-            settings.hide_forbidden_tools,
-            &settings.proxy,
-        )?)))
+        Ok(AuthMode::Protected(Arc::new(
+            ResourceServer::new(
+                provider,
+                url,
+                &settings.tool_scopes,
+                name,
+                Arc::clone(&settings.hierarchy),
+                settings.hide_forbidden_tools,
+                &settings.proxy,
+            )?
+            .with_token_cache(
+                settings
+                    .verified_token_capacity
+                    .unwrap_or(crate::auth::DEFAULT_VERIFIED_TOKEN_CAPACITY),
+            ),
+        )))
     }
 
     /// With `oauth = dev` only: a ready access token for the development

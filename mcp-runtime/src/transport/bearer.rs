@@ -42,7 +42,27 @@ pub(crate) async fn authenticate(
     req: &HttpRequest,
     server: &ResourceServer,
 ) -> Result<Arc<Auth>, Refusal> {
-    authenticate_with(req, server.verifier.as_ref(), &server.hierarchy).await
+    let Some(verified) = &server.verified else {
+        return authenticate_with(req, server.verifier.as_ref(), &server.hierarchy).await;
+    };
+    if token_in_query(req) {
+        return Err(query_token_refusal());
+    }
+    let token = bearer_token(req)?;
+    if let Some(auth) = verified.get(token) {
+        req.extensions_mut().insert(Caller(Arc::clone(&auth)));
+        return Ok(auth);
+    }
+    let key_generation = verified.key_generation();
+    let auth = authenticate_with(req, server.verifier.as_ref(), &server.hierarchy).await?;
+    verified.insert(token, &auth, key_generation);
+    Ok(auth)
+}
+
+fn query_token_refusal() -> Refusal {
+    Refusal::InvalidRequest(
+        "access tokens are accepted only in the Authorization header, never in the URL".into(),
+    )
 }
 
 /// Authenticates `req` with `verifier`, judging scopes with `hierarchy`, and
@@ -55,9 +75,7 @@ pub(crate) async fn authenticate_with(
     hierarchy: &Arc<ScopeHierarchy>,
 ) -> Result<Arc<Auth>, Refusal> {
     if token_in_query(req) {
-        return Err(Refusal::InvalidRequest(
-            "access tokens are accepted only in the Authorization header, never in the URL".into(),
-        ));
+        return Err(query_token_refusal());
     }
     let token = bearer_token(req)?;
     let auth = verifier.verify(token).await.map_err(|error| {
