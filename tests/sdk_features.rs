@@ -195,7 +195,8 @@ fn the_sdk_client_lists_and_reads_static_and_templated_resources() {
             },
             {
                 "uri": "notes://journal", "name": "journal",
-                "description": "The private journal.", "mimeType": "text/plain"
+                "description": "The private journal.", "mimeType": "text/plain",
+                "_meta": {"mcp-runtime/access": {"scopes": ["notes:read"]}}
             }
         ]),
         "{printed}"
@@ -246,7 +247,10 @@ fn the_sdk_client_lists_prompts_and_gets_one_with_arguments() {
                     {"name": "tone", "description": "How the reply sounds", "required": false}
                 ]
             },
-            {"name": "confess", "description": "Reads the journal aloud."}
+            {
+                "name": "confess", "description": "Reads the journal aloud.",
+                "_meta": {"mcp-runtime/access": {"scopes": ["notes:read"]}}
+            }
         ]),
         "{printed}"
     );

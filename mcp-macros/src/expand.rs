@@ -12,7 +12,7 @@ use syn::spanned::Spanned as _;
 use syn::{Item, LitStr};
 
 /// The one path generated code uses to reach the runtime.
-fn private() -> TokenStream {
+pub(crate) fn private() -> TokenStream {
     quote!(::mcp_runtime::__private)
 }
 
@@ -139,26 +139,64 @@ fn misplaced_tool(cx: &mut Ctxt, item: &Item) {
 
 /// A free function becomes a unit struct of the same name that registers as a
 /// tool (`.tool(my_fn)`); the function lives on as `my_fn::call`.
-fn free_tool(tool: &ToolFn, mut func: syn::ItemFn) -> TokenStream {
+fn free_tool(tool: &ToolFn, func: syn::ItemFn) -> TokenStream {
     let p = private();
     let ident = &tool.ident;
-    let vis = &func.vis;
-    let name = tool.name();
-    let docs: Vec<&syn::Attribute> = func
+    let tool_expr = tool_expr(tool, &quote_spanned!(ident.span()=> #ident::call));
+    let registration = quote! {
+        impl #p::IntoTool for #ident {
+            fn into_tool(self) -> #p::Tool {
+                #tool_expr
+            }
+        }
+    };
+    let what = FreeFn {
+        kind: "tool",
+        name: &tool.name().value(),
+        builder_method: "tool",
+    };
+    unit_struct_for(func, ident, &what, registration)
+}
+
+/// How a free function's unit struct describes itself in its docs.
+pub(crate) struct FreeFn<'a> {
+    /// `tool`, `resource`, `resource template` or `prompt`.
+    pub(crate) kind: &'a str,
+    /// The name clients see.
+    pub(crate) name: &'a str,
+    /// The builder method that registers it.
+    pub(crate) builder_method: &'a str,
+}
+
+/// The unit struct a free function becomes: named like the function, with
+/// its docs (or a line saying how to register it), the function itself
+/// kept as `call`, and `registration`, the impl that turns it into a
+/// descriptor.
+pub(crate) fn unit_struct_for(
+    mut func: syn::ItemFn,
+    ident: &syn::Ident,
+    what: &FreeFn<'_>,
+    registration: TokenStream,
+) -> TokenStream {
+    let vis = func.vis.clone();
+    let docs: Vec<syn::Attribute> = func
         .attrs
         .iter()
         .filter(|a| a.path().is_ident("doc"))
+        .cloned()
         .collect();
     let fallback_doc = docs.is_empty().then(|| {
         let text = format!(
-            "The MCP tool `{}`. Register it with `.tool({ident})`.",
-            name.value()
+            "The MCP {} `{}`. Register it with `.{}({ident})`.",
+            what.kind, what.name, what.builder_method
         );
         quote!(#[doc = #text])
     });
     func.sig.ident = format_ident!("call", span = ident.span());
-    let call_doc = format!("Runs the tool's function directly, as `{ident}::call(...)`.");
-    let tool_expr = tool_expr(tool, &quote_spanned!(ident.span()=> #ident::call));
+    let call_doc = format!(
+        "Runs the {}'s function directly, as `{ident}::call(...)`.",
+        what.kind
+    );
     quote! {
         #(#docs)*
         #fallback_doc
@@ -171,11 +209,7 @@ fn free_tool(tool: &ToolFn, mut func: syn::ItemFn) -> TokenStream {
             #func
         }
 
-        impl #p::IntoTool for #ident {
-            fn into_tool(self) -> #p::Tool {
-                #tool_expr
-            }
-        }
+        #registration
     }
 }
 

@@ -603,7 +603,7 @@ fn check_complete(cx: &mut Ctxt, f: &FeatureFn) {
 /// what the parameters are applied to: `my_fn::call`, `Self::method`, or
 /// `__this.method`.
 fn registration(f: &FeatureFn, callee: &TokenStream) -> TokenStream {
-    let p = quote!(::mcp_runtime::__private);
+    let p = crate::expand::private();
     let error = match f.kind {
         Kind::Resource => quote!(#p::ResourceError),
         Kind::Prompt => quote!(#p::PromptError),
@@ -829,11 +829,9 @@ fn check_shadowing(cx: &mut Ctxt, f: &FeatureFn) {
     }
 }
 
-fn free_feature(f: &FeatureFn, mut func: syn::ItemFn) -> TokenStream {
-    let p = quote!(::mcp_runtime::__private);
+fn free_feature(f: &FeatureFn, func: syn::ItemFn) -> TokenStream {
+    let p = crate::expand::private();
     let ident = &f.ident;
-    let vis = &func.vis;
-    let method = builder_method(f);
     let (trait_, convert, descriptor) = match f.kind {
         Kind::Resource if f.is_template() => (
             quote!(IntoResourceTemplate),
@@ -847,40 +845,18 @@ fn free_feature(f: &FeatureFn, mut func: syn::ItemFn) -> TokenStream {
         ),
         Kind::Prompt => (quote!(IntoPrompt), quote!(into_prompt), quote!(Prompt)),
     };
-    let docs: Vec<&syn::Attribute> = func
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc"))
-        .collect();
-    let fallback_doc = docs.is_empty().then(|| {
-        let text = format!(
-            "The MCP {} `{ident}`. Register it with `.{method}({ident})`.",
-            f.kind_name()
-        );
-        quote!(#[doc = #text])
-    });
-    func.sig.ident = format_ident!("call", span = ident.span());
-    let call_doc = format!(
-        "Runs the {}'s function directly, as `{ident}::call(...)`.",
-        f.kind_name()
-    );
-    let registration = registration(f, &quote_spanned!(ident.span()=> #ident::call));
-    quote! {
-        #(#docs)*
-        #fallback_doc
-        #[allow(non_camel_case_types)]
-        #[derive(Clone, Copy, Debug, Default)]
-        #vis struct #ident;
-
-        impl #ident {
-            #[doc = #call_doc]
-            #func
-        }
-
+    let body = registration(f, &quote_spanned!(ident.span()=> #ident::call));
+    let registration = quote! {
         impl #p::#trait_ for #ident {
             fn #convert(self) -> #p::#descriptor {
-                #registration
+                #body
             }
         }
-    }
+    };
+    let what = crate::expand::FreeFn {
+        kind: f.kind_name(),
+        name: &ident.to_string(),
+        builder_method: &builder_method(f).to_string(),
+    };
+    crate::expand::unit_struct_for(func, ident, &what, registration)
 }

@@ -336,6 +336,12 @@ impl Prompt {
         if !self.arguments.is_empty() {
             map.insert("arguments".into(), json!(self.arguments));
         }
+        if let Some(access) = self.access.to_meta() {
+            map.insert(
+                "_meta".into(),
+                json!({ crate::tools::ACCESS_META_KEY: access }),
+            );
+        }
         Value::Object(map)
     }
 }

@@ -198,6 +198,12 @@ impl Common {
                 map.insert(k.into(), json!(v));
             }
         }
+        if let Some(access) = self.access.to_meta() {
+            map.insert(
+                "_meta".into(),
+                json!({ crate::tools::ACCESS_META_KEY: access }),
+            );
+        }
         Value::Object(map)
     }
 }

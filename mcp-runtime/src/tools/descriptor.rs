@@ -111,7 +111,7 @@ impl AccessRule {
     }
 
     /// The rule as listing metadata.
-    fn to_meta(&self) -> Option<Value> {
+    pub(crate) fn to_meta(&self) -> Option<Value> {
         let mut meta = Map::new();
         for (key, names) in [
             ("scopes", &self.scopes),
