@@ -254,7 +254,9 @@ pub(crate) enum InputChannel {
     /// a later POST.
     Stream {
         pending: Arc<PendingRequests>,
-        addressee: Addressee,
+        /// Who may answer, worked out only when a question is asked.
+        caller: Option<Arc<crate::auth::Auth>>,
+        session: Option<Arc<str>>,
         timeout: Duration,
     },
     /// 2026-07-28: in an `input_required` result, answered by a retry.
@@ -288,16 +290,21 @@ pub(crate) async fn ask(
         InputChannel::Retry(round) => from_retry(round, requests),
         InputChannel::Stream {
             pending,
-            addressee,
+            caller,
+            session,
             timeout,
         } => {
+            let addressee = Addressee {
+                owner: caller.as_ref().map(|c| c.owner_key().into()),
+                session: session.clone(),
+            };
             let Some(stream) = asking.stream else {
                 return Err(InputError::Unavailable {
                     reason: "the client's request does not accept an SSE stream",
                 });
             };
             tokio::select! {
-                answers = over_stream(pending, addressee, *timeout, stream, requests) => answers,
+                answers = over_stream(pending, &addressee, *timeout, stream, requests) => answers,
                 () = asking.cancellation.cancelled() => Err(InputError::Cancelled),
             }
         }
@@ -436,7 +443,7 @@ mod tests {
         let key = round::StateKey::random();
         let round = RetryRound::open(
             &key,
-            "b",
+            "b".into(),
             None,
             Some(json!({"name": {"action": "accept", "content": {"name": "Ada"}}})),
         )
@@ -462,7 +469,7 @@ mod tests {
             answers.elicitation("name").unwrap().action,
             ElicitAction::Accept
         );
-        let result = round.conclude(&key, "b").unwrap().unwrap();
+        let result = round.conclude(&key).unwrap().unwrap();
         assert_eq!(
             result["inputRequests"]["roots"],
             json!({"method": "roots/list"})
@@ -472,12 +479,12 @@ mod tests {
     #[test]
     fn a_malformed_retry_answer_is_refused() {
         let key = round::StateKey::random();
-        let round = RetryRound::open(&key, "b", None, Some(json!({"name": 12345}))).unwrap();
+        let round = RetryRound::open(&key, "b".into(), None, Some(json!({"name": 12345}))).unwrap();
         let asked = from_retry(
             &round,
             InputRequests::new().elicit("name", Elicitation::form("Name?", json!({}))),
         );
         assert!(matches!(asked, Err(InputError::InvalidResponse { .. })));
-        assert!(round.conclude(&key, "b").unwrap().is_err());
+        assert!(round.conclude(&key).unwrap().is_err());
     }
 }

@@ -78,6 +78,8 @@ fn invalid_state() -> ErrorObject {
 /// with, and the questions its handler asked.
 #[derive(Debug, Default)]
 pub(crate) struct RetryRound {
+    /// Method, target and caller: what this round's request state is bound to.
+    binding: String,
     answers: Map<String, Value>,
     used: Mutex<Map<String, Value>>,
     asked: Mutex<Map<String, Value>>,
@@ -89,7 +91,7 @@ impl RetryRound {
     /// verified state's answers, overlaid with this attempt's responses.
     pub(crate) fn open(
         key: &StateKey,
-        binding: &str,
+        binding: String,
         state: Option<&str>,
         responses: Option<Value>,
     ) -> Result<Self, ErrorObject> {
@@ -119,6 +121,7 @@ impl RetryRound {
             }
         }
         Ok(Self {
+            binding,
             answers,
             ..Self::default()
         })
@@ -160,11 +163,7 @@ impl RetryRound {
     /// After the handler: `None` if its own result stands; else the error
     /// for a malformed answer, or the `input_required` result asking the
     /// recorded questions.
-    pub(crate) fn conclude(
-        &self,
-        key: &StateKey,
-        binding: &str,
-    ) -> Option<Result<Value, ErrorObject>> {
+    pub(crate) fn conclude(&self, key: &StateKey) -> Option<Result<Value, ErrorObject>> {
         if let Some(reason) = self.invalid.lock().ok().and_then(|mut i| i.take()) {
             return Some(Err(ErrorObject::invalid_params(reason)));
         }
@@ -178,7 +177,7 @@ impl RetryRound {
         }
         let claims = StateClaims {
             purpose: PURPOSE.to_owned(),
-            bind: binding.to_owned(),
+            bind: self.binding.clone(),
             exp: now().saturating_add(STATE_TTL.as_secs()),
             answers: self.used.lock().map(|u| u.clone()).unwrap_or_default(),
         };
@@ -201,13 +200,10 @@ mod tests {
     use super::*;
 
     fn first_round(key: &StateKey) -> String {
-        let round = RetryRound::open(key, "tools/call\nt\nalice", None, None).unwrap();
+        let round = RetryRound::open(key, "tools/call\nt\nalice".into(), None, None).unwrap();
         assert!(round.answer("step1").is_none());
         round.ask("step1", "elicitation/create", json!({"message": "Name?"}));
-        let result = round
-            .conclude(key, "tools/call\nt\nalice")
-            .unwrap()
-            .unwrap();
+        let result = round.conclude(key).unwrap().unwrap();
         assert_eq!(result["resultType"], "input_required");
         assert_eq!(
             result["inputRequests"]["step1"]["method"],
@@ -222,7 +218,7 @@ mod tests {
         let state = first_round(&key);
         let round = RetryRound::open(
             &key,
-            "tools/call\nt\nalice",
+            "tools/call\nt\nalice".into(),
             Some(&state),
             Some(json!({"step1": {"action": "accept", "content": {"name": "Ada"}}})),
         )
@@ -230,19 +226,17 @@ mod tests {
         let answer = round.answer("step1").unwrap().clone();
         round.used("step1", &answer);
         round.ask("step2", "roots/list", json!({}));
-        let second = round
-            .conclude(&key, "tools/call\nt\nalice")
-            .unwrap()
-            .unwrap();
+        let second = round.conclude(&key).unwrap().unwrap();
         assert_eq!(
             second["inputRequests"]["step2"],
             json!({"method": "roots/list"})
         );
         let state2 = second["requestState"].as_str().unwrap();
         assert_ne!(state2, state);
-        let third = RetryRound::open(&key, "tools/call\nt\nalice", Some(state2), None).unwrap();
+        let third =
+            RetryRound::open(&key, "tools/call\nt\nalice".into(), Some(state2), None).unwrap();
         assert_eq!(third.answer("step1"), Some(&answer));
-        assert!(third.conclude(&key, "tools/call\nt\nalice").is_none());
+        assert!(third.conclude(&key).is_none());
     }
 
     #[test]
@@ -256,27 +250,35 @@ mod tests {
             (state.as_str(), "prompts/get\nt\nalice"),
             ("not-a-state", "tools/call\nt\nalice"),
         ] {
-            let error = RetryRound::open(&key, binding, Some(state), None).unwrap_err();
+            let error = RetryRound::open(&key, binding.into(), Some(state), None).unwrap_err();
             assert_eq!(error.code, crate::protocol::jsonrpc::INVALID_PARAMS);
         }
         let other_key = StateKey::random();
-        assert!(RetryRound::open(&other_key, "tools/call\nt\nalice", Some(&state), None).is_err());
+        assert!(
+            RetryRound::open(
+                &other_key,
+                "tools/call\nt\nalice".into(),
+                Some(&state),
+                None
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn responses_must_be_an_object_or_null() {
         let key = StateKey::random();
-        assert!(RetryRound::open(&key, "b", None, Some(Value::Null)).is_ok());
-        assert!(RetryRound::open(&key, "b", None, Some(json!([1]))).is_err());
+        assert!(RetryRound::open(&key, "b".into(), None, Some(Value::Null)).is_ok());
+        assert!(RetryRound::open(&key, "b".into(), None, Some(json!([1]))).is_err());
     }
 
     #[test]
     fn a_refused_answer_fails_the_request() {
         let key = StateKey::random();
-        let round = RetryRound::open(&key, "b", None, Some(json!({"k": 12345}))).unwrap();
+        let round = RetryRound::open(&key, "b".into(), None, Some(json!({"k": 12345}))).unwrap();
         round.refuse("bad answer".into());
         round.ask("k", "elicitation/create", json!({}));
-        let error = round.conclude(&key, "b").unwrap().unwrap_err();
+        let error = round.conclude(&key).unwrap().unwrap_err();
         assert_eq!(error.message, "bad answer");
     }
 }

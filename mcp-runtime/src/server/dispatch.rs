@@ -5,7 +5,6 @@ use super::ServerCore;
 use crate::auth::Auth;
 use crate::context::{ContextInner, RequestContext};
 use crate::input::InputChannel;
-use crate::input::pending::Addressee;
 use crate::input::round::RetryRound;
 use crate::protocol::jsonrpc::RequestId;
 use crate::protocol::jsonrpc::{MISSING_CLIENT_CAPABILITY, describe_json_error};
@@ -255,27 +254,25 @@ impl ServerCore {
         invocation: Invocation<'_>,
         origin: RequestOrigin,
     ) -> Result<Prepared, ErrorObject> {
-        let owner: Option<Arc<str>> = origin.caller.as_ref().map(|c| c.owner_key().into());
-        let binding = format!(
-            "{}\n{}\n{}",
-            invocation.method,
-            invocation.target,
-            owner.as_deref().unwrap_or_default()
-        );
         let input = if origin.version.is_stateless() {
+            let owner = origin.caller.as_ref().map(|c| c.owner_key());
+            let binding = format!(
+                "{}\n{}\n{}",
+                invocation.method,
+                invocation.target,
+                owner.as_deref().unwrap_or_default()
+            );
             InputChannel::Retry(RetryRound::open(
                 &self.input.state_key,
-                &binding,
+                binding,
                 invocation.request_state,
                 invocation.input_responses,
             )?)
         } else if origin.notifier.is_some() {
             InputChannel::Stream {
                 pending: Arc::clone(&self.input.pending),
-                addressee: Addressee {
-                    owner,
-                    session: origin.session.as_ref().map(|s| Arc::clone(&s.id)),
-                },
+                caller: origin.caller.clone(),
+                session: origin.session.as_ref().map(|s| Arc::clone(&s.id)),
                 timeout: self.input.timeout,
             }
         } else {
@@ -300,7 +297,6 @@ impl ServerCore {
         });
         Ok(Prepared {
             ctx,
-            binding,
             _in_flight: in_flight,
         })
     }
@@ -315,7 +311,7 @@ impl ServerCore {
         let round = prepared.ctx.retry_round()?;
         Some(
             round
-                .conclude(&self.input.state_key, &prepared.binding)?
+                .conclude(&self.input.state_key)?
                 .and_then(|result| to_raw(&result)),
         )
     }
@@ -336,8 +332,6 @@ pub(crate) struct Invocation<'a> {
 /// A request context ready for its handler.
 pub(crate) struct Prepared {
     pub(crate) ctx: RequestContext,
-    /// Method, target and caller: what a `requestState` is bound to.
-    binding: String,
     /// Lets `notifications/cancelled` reach the handler while it runs.
     _in_flight: Option<crate::transport::session::InFlightGuard>,
 }
@@ -351,16 +345,123 @@ pub(crate) fn to_raw<T: serde::Serialize>(value: &T) -> Result<Box<RawValue>, Er
         .map_err(|e| ErrorObject::internal(format!("result not serializable: {e}")))
 }
 
-/// Adds the fields every 2026-07-28 result carries.
+/// Adds the fields every 2026-07-28 result carries, in front of the
+/// result's own: spliced into the serialized object rather than parsed and
+/// written again, as every stateless request pays for it.
 fn stateless_result(method: &str, result: Box<RawValue>) -> Box<RawValue> {
-    let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(result.get()) else {
+    let text = result.get();
+    let (Some(body), Ok(present)) = (
+        text.trim_start().strip_prefix('{'),
+        serde_json::from_str::<TopLevelKeys>(text),
+    ) else {
         return result;
     };
-    map.entry("resultType").or_insert_with(|| json!("complete"));
+    let mut added = String::with_capacity(64);
+    if !present.result_type {
+        added.push_str(r#""resultType":"complete","#);
+    }
     if CACHEABLE.contains(&method) {
         // Listings may depend on the caller's authorization, so never shared caches.
-        map.entry("ttlMs").or_insert_with(|| json!(0));
-        map.entry("cacheScope").or_insert_with(|| json!("private"));
+        if !present.ttl_ms {
+            added.push_str(r#""ttlMs":0,"#);
+        }
+        if !present.cache_scope {
+            added.push_str(r#""cacheScope":"private","#);
+        }
     }
-    to_raw(&map).unwrap_or(result)
+    if added.is_empty() {
+        return result;
+    }
+    let body = body.trim_start();
+    if body.starts_with('}') {
+        added.pop();
+    }
+    let mut spliced = String::with_capacity(text.len() + added.len());
+    spliced.push('{');
+    spliced.push_str(&added);
+    spliced.push_str(body);
+    RawValue::from_string(spliced).unwrap_or(result)
+}
+
+/// Which of the fields [`stateless_result`] adds an object already has;
+/// read without building the object.
+#[derive(Default)]
+struct TopLevelKeys {
+    result_type: bool,
+    ttl_ms: bool,
+    cache_scope: bool,
+}
+
+impl<'de> serde::Deserialize<'de> for TopLevelKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = TopLevelKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TopLevelKeys, A::Error> {
+                let mut keys = TopLevelKeys::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "resultType" => keys.result_type = true,
+                        "ttlMs" => keys.ttl_ms = true,
+                        "cacheScope" => keys.cache_scope = true,
+                        _ => {}
+                    }
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(keys)
+            }
+        }
+        deserializer.deserialize_map(Keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stateless(method: &str, json: &str) -> Value {
+        let raw = RawValue::from_string(json.to_owned()).unwrap();
+        serde_json::from_str(stateless_result(method, raw).get()).unwrap()
+    }
+
+    #[test]
+    fn stateless_results_gain_their_fields_once() {
+        assert_eq!(stateless("ping", "{}"), json!({"resultType": "complete"}));
+        assert_eq!(
+            stateless("tools/list", r#"{ "tools": [] }"#),
+            json!({"resultType": "complete", "ttlMs": 0, "cacheScope": "private", "tools": []})
+        );
+        assert_eq!(
+            stateless(
+                "tools/call",
+                r#"{"resultType":"input_required","inputRequests":{}}"#
+            ),
+            json!({"resultType": "input_required", "inputRequests": {}})
+        );
+        // Only top-level keys count: a tool may return text naming them.
+        assert_eq!(
+            stateless(
+                "tools/call",
+                r#"{"content":[{"type":"text","text":"resultType"}],"structuredContent":{"resultType":1}}"#
+            ),
+            json!({
+                "resultType": "complete",
+                "content": [{"type": "text", "text": "resultType"}],
+                "structuredContent": {"resultType": 1}
+            })
+        );
+        assert_eq!(
+            stateless(
+                "tools/list",
+                r#"{"ttlMs":5,"cacheScope":"public","tools":[]}"#
+            ),
+            json!({"resultType": "complete", "ttlMs": 5, "cacheScope": "public", "tools": []})
+        );
+    }
 }

@@ -54,6 +54,9 @@ pub(crate) struct RegisteredTool {
 pub struct ToolRegistry {
     tools: Vec<Arc<RegisteredTool>>,
     by_name: HashMap<Arc<str>, usize>,
+    /// Whether any tool repeats arguments in `Mcp-Param-*` headers, so
+    /// requests skip that check when none does.
+    header_params: bool,
 }
 
 impl ToolRegistry {
@@ -63,6 +66,7 @@ impl ToolRegistry {
         let mut registry = Self {
             tools: Vec::with_capacity(tools.len()),
             by_name: HashMap::with_capacity(tools.len()),
+            header_params: false,
         };
         for tool in tools {
             errors.extend(registry.push(tool));
@@ -101,6 +105,7 @@ impl ToolRegistry {
             serde_json::value::to_raw_value(&tool.listing(structured))
                 .unwrap_or_else(|_| RawValue::NULL.to_owned())
         };
+        self.header_params |= !tool.header_params().is_empty();
         self.tools.push(Arc::new(RegisteredTool {
             listing: render(true),
             listing_without_output_schema: render(false),
@@ -129,7 +134,17 @@ impl ToolRegistry {
             .enumerate()
             .map(|(i, t)| (Arc::from(t.tool.name()), i))
             .collect();
-        Some(Self { tools, by_name })
+        let header_params = tools.iter().any(|t| !t.tool.header_params().is_empty());
+        Some(Self {
+            tools,
+            by_name,
+            header_params,
+        })
+    }
+
+    /// Whether any tool declares `Mcp-Param-*` header arguments.
+    pub(crate) fn has_header_params(&self) -> bool {
+        self.header_params
     }
 
     /// The tool called `name`.

@@ -46,6 +46,9 @@ pub(super) fn check(
             ErrorObject::new(jsonrpc::HEADER_MISMATCH, message),
         ))
     };
+    if !core.tools.load().has_header_params() && !has_param_header(req) {
+        return Ok(());
+    }
     let sent: Vec<(&str, &[u8])> = req
         .headers()
         .iter()
@@ -103,6 +106,14 @@ pub(super) fn check(
         }
     }
     Ok(())
+}
+
+/// Whether the request carries any `Mcp-Param-*` header (their values are
+/// checked for bad characters even when no tool declares one).
+fn has_param_header(req: &HttpRequest) -> bool {
+    req.headers()
+        .keys()
+        .any(|name| name.as_str().starts_with(PREFIX))
 }
 
 fn check_param(
