@@ -226,7 +226,13 @@ impl ServerCore {
         // its synchronous part and in argument deserialization.
         let run =
             AssertUnwindSafe(async move { handler(arguments, tool_ctx).await }).catch_unwind();
+        // A cancelled request ends as cancelled even if the handler, seeing
+        // the same cancellation, finishes in the same instant.
         let mut result = tokio::select! {
+            biased;
+            () = ctx.cancellation().cancelled() => {
+                return Err(ErrorObject::new(REQUEST_CANCELLED, "request cancelled"));
+            }
             outcome = run => match outcome {
                 Ok(result) => result,
                 Err(_) => {
@@ -234,9 +240,6 @@ impl ServerCore {
                     crate::tools::CallToolResult::error(format!("tool `{}` failed with an internal error", params.name))
                 }
             },
-            () = ctx.cancellation().cancelled() => {
-                return Err(ErrorObject::new(REQUEST_CANCELLED, "request cancelled"));
-            }
         };
         if let Some(concluded) = self.conclude(&prepared) {
             return concluded;

@@ -274,13 +274,15 @@ async fn run<T>(
     what: &str,
     fut: impl Future<Output = T> + Send,
 ) -> Result<T, ErrorObject> {
+    // Cancellation first: see `call_tool`.
     tokio::select! {
+        biased;
+        () = ctx.cancellation().cancelled() => {
+            Err(ErrorObject::new(REQUEST_CANCELLED, "request cancelled"))
+        }
         outcome = AssertUnwindSafe(fut).catch_unwind() => outcome.map_err(|_| {
             tracing::error!(%what, "handler panicked");
             ErrorObject::internal(format!("`{what}` failed with an internal error"))
         }),
-        () = ctx.cancellation().cancelled() => {
-            Err(ErrorObject::new(REQUEST_CANCELLED, "request cancelled"))
-        }
     }
 }

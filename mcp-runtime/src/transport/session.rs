@@ -5,6 +5,7 @@ use crate::protocol::{LoggingLevel, ProtocolVersion, RequestId};
 use base64::Engine as _;
 use dashmap::DashMap;
 use rand::RngCore as _;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,8 +24,10 @@ pub(crate) struct Session {
     pub(crate) initialized: AtomicBool,
     log_level: AtomicU8,
     last_seen: AtomicU64,
-    /// Running requests by id, each with the ticket of the request that registered it.
-    in_flight: DashMap<RequestId, (u64, CancellationToken)>,
+    /// Running requests by id, each with the ticket of the request that
+    /// registered it. One client's requests rarely contend, and a sharded
+    /// map would cost every idle session its shards.
+    in_flight: Mutex<HashMap<RequestId, (u64, CancellationToken)>>,
     next_ticket: AtomicU64,
     /// The GET stream's sender, if one is open.
     pub(crate) standalone: Mutex<Option<mpsc::Sender<OutgoingMessage>>>,
@@ -32,7 +35,7 @@ pub(crate) struct Session {
     /// authenticate: only they may use it.
     pub(crate) owner: std::sync::OnceLock<Arc<str>>,
     /// Resource URIs the client subscribed to.
-    pub(crate) subscriptions: DashMap<String, ()>,
+    subscriptions: Mutex<HashSet<String>>,
 }
 
 impl Session {
@@ -42,16 +45,21 @@ impl Session {
 
     /// Records a `resources/subscribe` (or, with `false`, an unsubscribe).
     pub(crate) fn subscribe(&self, uri: &str, on: bool) {
+        let Ok(mut subscriptions) = self.subscriptions.lock() else {
+            return;
+        };
         if on {
-            self.subscriptions.insert(uri.to_owned(), ());
+            subscriptions.insert(uri.to_owned());
         } else {
-            self.subscriptions.remove(uri);
+            subscriptions.remove(uri);
         }
     }
 
     /// Whether the client subscribed to `uri`.
     pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
-        self.subscriptions.contains_key(uri)
+        self.subscriptions
+            .lock()
+            .is_ok_and(|subscriptions| subscriptions.contains(uri))
     }
 
     pub(crate) fn set_log_level(&self, level: LoggingLevel) {
@@ -65,7 +73,9 @@ impl Session {
         token: CancellationToken,
     ) -> InFlightGuard {
         let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
-        self.in_flight.insert(id.clone(), (ticket, token));
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.insert(id.clone(), (ticket, token));
+        }
         InFlightGuard {
             session: Arc::clone(self),
             id,
@@ -74,17 +84,22 @@ impl Session {
     }
 
     pub(crate) fn cancel(&self, id: &RequestId) {
-        if let Some((_, (_, token))) = self.in_flight.remove(id) {
+        let removed = self.in_flight.lock().ok().and_then(|mut f| f.remove(id));
+        if let Some((_, token)) = removed {
             token.cancel();
         }
     }
 
     /// Ends every request still running in the session.
     fn cancel_all(&self) {
-        for entry in self.in_flight.iter() {
-            entry.value().1.cancel();
+        let running = self
+            .in_flight
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or_default();
+        for (_, token) in running.into_values() {
+            token.cancel();
         }
-        self.in_flight.clear();
     }
 }
 
@@ -98,9 +113,13 @@ pub(crate) struct InFlightGuard {
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
         // A client may reuse an id; only this request's own entry is removed.
-        self.session
-            .in_flight
-            .remove_if(&self.id, |_, (ticket, _)| *ticket == self.ticket);
+        if let Ok(mut in_flight) = self.session.in_flight.lock()
+            && in_flight
+                .get(&self.id)
+                .is_some_and(|(t, _)| *t == self.ticket)
+        {
+            in_flight.remove(&self.id);
+        }
     }
 }
 
@@ -194,7 +213,7 @@ impl SessionStore {
             return false;
         }
         // Only an idle session pays for looking at its running work.
-        let busy = !session.in_flight.is_empty()
+        let busy = session.in_flight.lock().is_ok_and(|f| !f.is_empty())
             || session
                 .standalone
                 .lock()
@@ -237,11 +256,11 @@ impl SessionStore {
             initialized: AtomicBool::new(false),
             log_level: AtomicU8::new(LoggingLevel::Debug.index()),
             last_seen: AtomicU64::new(self.now()),
-            in_flight: DashMap::new(),
+            in_flight: Mutex::default(),
             next_ticket: AtomicU64::new(0),
             standalone: Mutex::new(None),
             owner: std::sync::OnceLock::new(),
-            subscriptions: DashMap::new(),
+            subscriptions: Mutex::default(),
         });
         self.sessions.insert(id, Arc::clone(&session));
         Ok(session)
@@ -348,6 +367,6 @@ mod tests {
         s.cancel(&RequestId::Number(1));
         assert!(token.is_cancelled());
         drop(guard);
-        assert!(s.in_flight.is_empty());
+        assert!(s.in_flight.lock().unwrap().is_empty());
     }
 }
