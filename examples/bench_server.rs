@@ -1,0 +1,119 @@
+//! The load benchmark's server under test (`bench/load.sh`): a macro-built
+//! MCP server with one open tool and one scoped tool, whose callers present
+//! RS256 tokens checked against a real JWK set URL through
+//! `CustomProvider`, served by a fixed number of actix workers.
+//!
+//! ```text
+//! BENCH_ISSUER=https://issuer.bench \
+//! BENCH_JWKS_URL=http://127.0.0.1:3199/jwks.json \
+//! BENCH_STATELESS=1 BENCH_CACHE=on PORT=3101 \
+//! cargo run --release --example bench_server
+//! ```
+//!
+//! Settings, all from the environment:
+//! - `BENCH_ISSUER`, `BENCH_JWKS_URL` (required): the tokens' `iss` and
+//!   where their keys are published;
+//! - `BENCH_AUDIENCE`: the tokens' `aud` (default `http://127.0.0.1:PORT/mcp`);
+//! - `PORT` (default 3101), `BENCH_WORKERS` (default 1);
+//! - `BENCH_STATELESS=1` keeps no sessions (default: sessions);
+//! - `BENCH_CACHE=off` turns the verified-token cache off (default on);
+//! - `BENCH_MAX_SESSIONS` caps live sessions (default: the runtime's).
+//!
+//! Tools: `echo` (anyone signed in) and `echo_scoped` (scope `bench:write`),
+//! both answering their `text` argument; `bench_floor` answers the same bytes.
+
+use actix_web::{App, HttpServer};
+use mcp_runtime::auth::CustomProvider;
+use mcp_runtime::prelude::*;
+
+/// The value of `name`, or `default` when unset or empty.
+fn setting(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+fn port() -> u16 {
+    setting("PORT", "3101").parse().unwrap_or(3101)
+}
+
+fn audience() -> String {
+    setting(
+        "BENCH_AUDIENCE",
+        &format!("http://127.0.0.1:{}/mcp", port()),
+    )
+}
+
+/// The provider the benchmark's issuer stands for; a missing variable keeps
+/// the server from building, with the variable's name.
+fn provider() -> OAuth {
+    let required = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| format!("set {name}"))
+    };
+    OAuth::from_result((|| {
+        CustomProvider::new(required("BENCH_ISSUER")?)
+            .jwks_url(required("BENCH_JWKS_URL")?)
+            .audience(audience())
+            .build()
+    })())
+}
+
+/// The benchmark's server: two trivial tools, so the figures are the
+/// framework's and not the tools'.
+struct Bench;
+
+#[mcp_server(name = "bench", version = "1.0.0", oauth = custom(provider()))]
+impl Bench {
+    /// Answers its argument.
+    #[mcp_tool(read_only)]
+    async fn echo(text: String) -> String {
+        text
+    }
+
+    /// Answers its argument, to callers holding `bench:write`.
+    #[mcp_tool(scopes = "bench:write")]
+    async fn echo_scoped(text: String) -> String {
+        text
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+    let stateless = setting("BENCH_STATELESS", "0") == "1";
+    let cache_on = setting("BENCH_CACHE", "on") != "off";
+    let workers: usize = setting("BENCH_WORKERS", "1")
+        .parse()
+        .map_err(|_| invalid("BENCH_WORKERS must be a number".into()))?;
+    let mut builder = Bench
+        .into_mcp_builder()
+        .public_url(audience())
+        .stateless(stateless);
+    if !cache_on {
+        builder = builder.verified_token_cache(0);
+    }
+    if let Ok(max) = std::env::var("BENCH_MAX_SESSIONS") {
+        builder = builder.max_sessions(
+            max.parse()
+                .map_err(|_| invalid("BENCH_MAX_SESSIONS must be a number".into()))?,
+        );
+    }
+    let server = builder.build().map_err(|e| invalid(e.to_string()))?;
+    // `McpServer::listen` has no worker-count setting; mounting it lets the
+    // benchmark pin the worker count like the floor's, whatever the CPU mask.
+    let configure = server.configure();
+    eprintln!(
+        "bench_server on http://127.0.0.1:{}/mcp (stateless={stateless}, cache={}, workers={workers})",
+        port(),
+        if cache_on { "on" } else { "off" },
+    );
+    HttpServer::new(move || App::new().configure(configure.clone()))
+        .workers(workers)
+        .bind(("127.0.0.1", port()))?
+        .run()
+        .await
+}
