@@ -6,7 +6,7 @@ use super::jwks::{JwksCache, JwksSettings, KeyError, StaticKeys, VerificationKey
 use super::{Auth, AuthError, TokenVerifier, VerifyFuture};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Rewrites the caller after the default claim mapping: a provider's own
@@ -60,6 +60,8 @@ pub struct JwtVerifier {
     keys: KeySource,
     claims_hook: Option<ClaimsHook>,
     check_signature: bool,
+    /// The claim checks per accepted algorithm, built at the first check.
+    validations: OnceLock<Arc<Vec<(Algorithm, Validation)>>>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -94,6 +96,7 @@ impl JwtVerifier {
             keys,
             claims_hook: None,
             check_signature: true,
+            validations: OnceLock::new(),
         }
     }
 
@@ -101,6 +104,7 @@ impl JwtVerifier {
     /// server's own URL, or the API identifier the provider issues for).
     pub fn audiences<S: Into<String>>(mut self, audiences: impl IntoIterator<Item = S>) -> Self {
         self.audiences = audiences.into_iter().map(Into::into).collect();
+        self.validations = OnceLock::new();
         self
     }
 
@@ -110,6 +114,7 @@ impl JwtVerifier {
         audiences: impl IntoIterator<Item = S>,
     ) -> Self {
         self.extra_audiences = audiences.into_iter().map(Into::into).collect();
+        self.validations = OnceLock::new();
         self
     }
 
@@ -123,6 +128,7 @@ impl JwtVerifier {
     /// never serves two families.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         let hmac = matches!(self.keys, KeySource::SharedSecret(_));
+        self.validations = OnceLock::new();
         self.algorithms = algorithms
             .into_iter()
             .filter(|a| (a.family() == jsonwebtoken::AlgorithmFamily::Hmac) == hmac)
@@ -133,6 +139,7 @@ impl JwtVerifier {
     /// Clock skew tolerated on `exp`, `nbf` and `iat` (default 30 s).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
+        self.validations = OnceLock::new();
         self
     }
 
@@ -257,22 +264,38 @@ impl JwtVerifier {
                 }
             }
         };
-        let mut validation = Validation::new(header.alg);
-        validation.leeway = self.leeway.as_secs();
-        validation.validate_nbf = true;
-        validation.set_issuer(&[&self.issuer]);
         if self.audiences.is_empty() {
             // Without an audience the token could be meant for any service:
             // refuse rather than accept tokens for someone else.
             return Err(invalid("the server has no audience configured"));
         }
-        let accepted: Vec<&String> = self.audiences.iter().chain(&self.extra_audiences).collect();
-        validation.set_audience(&accepted);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key.decoding(), &validation)
+        let validation = self.validation(header.alg).ok_or_else(|| {
+            invalid("the token is signed with an algorithm this server does not accept")
+        })?;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key.decoding(), validation)
             .map_err(|e| describe(&e))?;
         self.check_issued_at(&data.claims)?;
         Ok((data.claims, header.kid))
+    }
+
+    /// The claim checks for tokens signed with `alg`, built once per
+    /// verifier (the builder methods that change them start afresh).
+    fn validation(&self, alg: Algorithm) -> Option<&Validation> {
+        let built = self.validations.get_or_init(|| {
+            let accepted: Vec<&String> =
+                self.audiences.iter().chain(&self.extra_audiences).collect();
+            let validations = self.algorithms.iter().map(|&alg| {
+                let mut validation = Validation::new(alg);
+                validation.leeway = self.leeway.as_secs();
+                validation.validate_nbf = true;
+                validation.set_issuer(&[&self.issuer]);
+                validation.set_audience(&accepted);
+                validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+                (alg, validation)
+            });
+            Arc::new(validations.collect())
+        });
+        built.iter().find(|(a, _)| *a == alg).map(|(_, v)| v)
     }
 
     fn unverified_claims(&self, token: &str) -> Result<Map<String, Value>, AuthError> {
