@@ -122,11 +122,14 @@ impl ServerCore {
                 let params: ListToolsParams = parse_params(params)?;
                 let registry = self.tools.load();
                 let caller = origin.caller.as_deref();
+                let allowed = |tool: &crate::tools::Tool| tool.access().check(caller).is_ok();
                 registry.list_page(
                     params.cursor.as_deref(),
                     self.page_size,
                     origin.version.has_structured_output(),
-                    |tool| !origin.hide_forbidden_tools || tool.access().check(caller).is_ok(),
+                    origin
+                        .hide_forbidden_tools
+                        .then_some(&allowed as &dyn Fn(&crate::tools::Tool) -> bool),
                 )
             }
             "tools/call" => self.call_tool(request, origin).await,

@@ -5,7 +5,7 @@ use crate::protocol::ErrorObject;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Why a tool could not be registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +57,9 @@ pub struct ToolRegistry {
     /// Whether any tool repeats arguments in `Mcp-Param-*` headers, so
     /// requests skip that check when none does.
     header_params: bool,
+    /// The first `tools/list` page when every tool is listed (with and
+    /// without output schemas): most listings, rendered once.
+    first_pages: [OnceLock<Box<RawValue>>; 2],
 }
 
 impl ToolRegistry {
@@ -67,6 +70,7 @@ impl ToolRegistry {
             tools: Vec::with_capacity(tools.len()),
             by_name: HashMap::with_capacity(tools.len()),
             header_params: false,
+            first_pages: Default::default(),
         };
         for tool in tools {
             errors.extend(registry.push(tool));
@@ -106,6 +110,7 @@ impl ToolRegistry {
                 .unwrap_or_else(|_| RawValue::NULL.to_owned())
         };
         self.header_params |= !tool.header_params().is_empty();
+        self.first_pages = Default::default();
         self.tools.push(Arc::new(RegisteredTool {
             listing: render(true),
             listing_without_output_schema: render(false),
@@ -139,6 +144,7 @@ impl ToolRegistry {
             tools,
             by_name,
             header_params,
+            first_pages: Default::default(),
         })
     }
 
@@ -169,15 +175,38 @@ impl ToolRegistry {
 
     /// Renders one `tools/list` page as a JSON object.
     ///
-    /// `visible` filters tools out (e.g. those the caller may not use).
+    /// `visible` filters tools out (e.g. those the caller may not use);
+    /// `None` lists every tool, and its first page is rendered only once.
     pub(crate) fn list_page(
         &self,
         cursor: Option<&str>,
         page_size: usize,
         structured: bool,
-        visible: impl Fn(&Tool) -> bool,
+        visible: Option<&dyn Fn(&Tool) -> bool>,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let start = crate::paging::start_of("tools", cursor, self.tools.len())?;
+        match (cursor, visible) {
+            (None, None) => {
+                let cell = &self.first_pages[usize::from(structured)];
+                if let Some(page) = cell.get() {
+                    return Ok(page.clone());
+                }
+                let page = self.render_page(0, page_size, structured, &|_| true)?;
+                Ok(cell.get_or_init(|| page).clone())
+            }
+            (_, visible) => {
+                self.render_page(start, page_size, structured, visible.unwrap_or(&|_| true))
+            }
+        }
+    }
+
+    fn render_page(
+        &self,
+        start: usize,
+        page_size: usize,
+        structured: bool,
+        visible: &dyn Fn(&Tool) -> bool,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         let mut out = String::with_capacity(256 * page_size.min(self.tools.len()).max(1));
         out.push_str(r#"{"tools":["#);
         let mut taken = 0;
@@ -234,10 +263,25 @@ mod tests {
         assert!(!is_valid_tool_name(&"x".repeat(129)));
     }
 
+    fn listed(registry: &ToolRegistry) -> Vec<String> {
+        let page: Value =
+            serde_json::from_str(registry.list_page(None, 10, true, None).unwrap().get()).unwrap();
+        page["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     #[test]
     fn adds_and_removes_tools_in_copies() {
         let registry = ToolRegistry::new(vec![tool("a"), tool("b")]).unwrap();
+        // The first page is rendered once; copies must not inherit it.
+        assert_eq!(listed(&registry), ["a", "b"]);
         let added = registry.with_tool(tool("c")).unwrap();
+        assert_eq!(listed(&added), ["a", "b", "c"]);
+        assert_eq!(listed(&added.without_tool("b").unwrap()), ["a", "c"]);
         assert_eq!(added.names().collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(registry.len(), 2, "the original is untouched");
         assert_eq!(
@@ -255,23 +299,18 @@ mod tests {
     fn paginates_with_opaque_cursors() {
         let registry = ToolRegistry::new((0..5).map(|i| tool(&format!("t{i}"))).collect()).unwrap();
         let page: Value =
-            serde_json::from_str(registry.list_page(None, 2, true, |_| true).unwrap().get())
-                .unwrap();
+            serde_json::from_str(registry.list_page(None, 2, true, None).unwrap().get()).unwrap();
         assert_eq!(page["tools"].as_array().unwrap().len(), 2);
         let cursor = page["nextCursor"].as_str().unwrap().to_owned();
         let page: Value = serde_json::from_str(
             registry
-                .list_page(Some(&cursor), 10, true, |_| true)
+                .list_page(Some(&cursor), 10, true, None)
                 .unwrap()
                 .get(),
         )
         .unwrap();
         assert_eq!(page["tools"][0]["name"], "t2");
         assert_eq!(page.get("nextCursor"), None);
-        assert!(
-            registry
-                .list_page(Some("garbage"), 2, true, |_| true)
-                .is_err()
-        );
+        assert!(registry.list_page(Some("garbage"), 2, true, None).is_err());
     }
 }

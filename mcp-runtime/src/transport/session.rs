@@ -369,4 +369,65 @@ mod tests {
         drop(guard);
         assert!(s.in_flight.lock().unwrap().is_empty());
     }
+
+    /// A store whose clock reads one hour, so sessions can be aged by hand.
+    fn aged_store(idle: Duration, max: usize) -> SessionStore {
+        let mut store = SessionStore::new(idle, max);
+        store.epoch = Instant::now()
+            .checked_sub(Duration::from_secs(3600))
+            .expect("an hour after boot");
+        store
+    }
+
+    fn open(store: &SessionStore, initialized: bool, idle_secs: u64) -> Arc<Session> {
+        let session = store
+            .create(
+                ProtocolVersion::V2025_11_25,
+                Arc::new(serde_json::Value::Null),
+            )
+            .unwrap();
+        session.initialized.store(initialized, Ordering::Relaxed);
+        session
+            .last_seen
+            .store(store.now() - idle_secs, Ordering::Relaxed);
+        session
+    }
+
+    #[test]
+    fn idle_sessions_expire_and_free_their_slots() {
+        let store = aged_store(Duration::from_secs(600), 3);
+        let fresh = open(&store, true, 10);
+        let idle = open(&store, true, 601);
+        // A handshake never finished gets a minute, whatever the idle timeout.
+        let half_open = open(&store, false, 61);
+        assert!(store.get(&fresh.id).is_some());
+        assert!(store.get(&idle.id).is_none(), "idle past the timeout");
+        assert!(store.get(&half_open.id).is_none(), "never initialized");
+
+        // A full store sweeps before refusing: the idle one makes room.
+        let store = aged_store(Duration::from_secs(600), 2);
+        let _fresh = open(&store, true, 10);
+        let idle = open(&store, true, 601);
+        assert!(
+            store
+                .create(
+                    ProtocolVersion::V2025_11_25,
+                    Arc::new(serde_json::Value::Null)
+                )
+                .is_ok()
+        );
+        assert!(store.get(&idle.id).is_none());
+    }
+
+    #[test]
+    fn a_busy_session_does_not_expire() {
+        let store = aged_store(Duration::from_secs(600), 2);
+        let working = open(&store, true, 601);
+        let _guard = working.track(RequestId::Number(1), CancellationToken::new());
+        store.sweep();
+        assert!(
+            store.get(&working.id).is_some(),
+            "a request is still running"
+        );
+    }
 }
