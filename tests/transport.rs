@@ -1774,3 +1774,15 @@ async fn malformed_stateless_meta_is_named() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn the_worker_count_is_a_setting() {
+    let error = builder()
+        .workers(0)
+        .build()
+        .expect_err("no workers is refused");
+    assert!(error.to_string().contains("at least 1 worker"), "{error}");
+    let server = start_with(builder().workers(1));
+    let session = initialize(&server.url, "2025-11-25").await;
+    assert!(!session.id.is_empty());
+}

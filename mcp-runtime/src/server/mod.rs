@@ -311,6 +311,14 @@ impl McpServerBuilder {
         self
     }
 
+    /// How many worker threads [`listen`](McpServer::listen) runs (default:
+    /// one per CPU the process may use). Each worker is a single-threaded
+    /// runtime; sessions, tools and the token cache are shared by all.
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.http.workers = Some(workers);
+        self
+    }
+
     /// At most this many live sessions (503 on `initialize` beyond it).
     pub fn max_sessions(mut self, max: usize) -> Self {
         self.http.max_sessions = max;
@@ -334,6 +342,11 @@ impl McpServerBuilder {
         }
         if self.http.page_size == 0 {
             return Err(BuildError::Config("page size must be at least 1".into()));
+        }
+        if self.http.workers == Some(0) {
+            return Err(BuildError::Config(
+                "a server needs at least 1 worker".into(),
+            ));
         }
         if self
             .request_state_secret
@@ -794,11 +807,13 @@ impl McpServer {
             auth,
         );
         let configure = transport::http::configure(endpoint);
-        let server =
+        let mut server =
             actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
-                .shutdown_timeout(10)
-                .listen(listener)?
-                .run();
+                .shutdown_timeout(10);
+        if let Some(workers) = self.http.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
         let shown = if local.ip().is_unspecified() {
             SocketAddr::new(IpAddr::from([127, 0, 0, 1]), local.port())
         } else {

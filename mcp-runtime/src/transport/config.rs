@@ -44,6 +44,8 @@ pub struct HttpConfig {
     pub page_size: usize,
     /// Interval of SSE keep-alive comments on GET streams. Default 15 s.
     pub sse_keep_alive: Duration,
+    /// Worker threads of `listen`; `None` for one per CPU the process may use.
+    pub workers: Option<usize>,
 }
 
 impl Default for HttpConfig {
@@ -58,6 +60,7 @@ impl Default for HttpConfig {
             max_sessions: 10_000,
             page_size: 100,
             sse_keep_alive: Duration::from_secs(15),
+            workers: None,
         }
     }
 }
