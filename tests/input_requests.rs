@@ -427,6 +427,23 @@ async fn unanswered_questions_time_out_and_are_withdrawn() {
     // A late answer is dropped quietly.
     let late = json!({"jsonrpc": "2.0", "id": question["id"], "result": {"action": "cancel"}});
     assert_eq!(post(&url, &alice, &session, late).await, 202);
+
+    // Several questions at once: every one still open is withdrawn.
+    let mut call = OpenCall::open(&url, &alice, &session, 4, "both").await;
+    let mut asked = Vec::new();
+    for _ in 0..2 {
+        let question = call.next().await.expect("a question");
+        asked.push(question["id"].clone());
+    }
+    let mut withdrawn = Vec::new();
+    for _ in 0..2 {
+        let cancelled = call.next().await.expect("a cancellation");
+        assert_eq!(cancelled["method"], "notifications/cancelled");
+        withdrawn.push(cancelled["params"]["requestId"].clone());
+    }
+    assert_eq!(withdrawn, asked);
+    let result = call.next().await.expect("the result");
+    assert_eq!(result["result"]["isError"], true);
 }
 
 #[actix_web::test]

@@ -361,12 +361,17 @@ async fn over_stream(
     }
     let mut answers = HashMap::new();
     let deadline = tokio::time::Instant::now() + timeout;
-    for (key, kind, id, answer, _guard) in waiting {
+    let mut waiting = waiting.into_iter();
+    while let Some((key, kind, id, answer, _guard)) = waiting.next() {
         let outcome = match tokio::time::timeout_at(deadline, answer).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(_)) => return Err(closed()),
             Err(_) => {
+                // Every question still open is withdrawn, not only this one.
                 cancel(stream, &id);
+                for (_, _, id, _, _) in waiting {
+                    cancel(stream, &id);
+                }
                 return Err(InputError::TimedOut(timeout));
             }
         };
