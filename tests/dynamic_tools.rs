@@ -1,5 +1,7 @@
-//! Tools added and removed while the server runs: `McpServer::add_tool` /
-//! `remove_tool`, announced with `notifications/tools/list_changed` on the
+//! Tools, resources and prompts added and removed while the server runs:
+//! `McpServer::add_tool` / `remove_tool` (and `add_resource`,
+//! `add_resource_template`, `remove_resource`, `add_prompt`,
+//! `remove_prompt`), announced with `notifications/*/list_changed` on the
 //! sessions' GET streams.
 
 mod support;
@@ -338,4 +340,116 @@ fn stateless_servers_do_not_advertise_list_changed_but_still_change() {
             "{reply}"
         );
     });
+}
+
+#[tokio::test]
+async fn resources_and_prompts_change_at_run_time_and_are_announced() {
+    let server = McpServer::builder("dynamic-test", "1.0.0")
+        .resource(Resource::new("notes://index", |_| async { "index" }).name("index"))
+        .prompt(Prompt::new("hello", |_| async { "Hello!" }))
+        .build()
+        .expect("valid server");
+    let handle = server.clone();
+    let running = support::start(server);
+    let (session, initialize) = Session::open(&running.url).await;
+    assert_eq!(
+        initialize["capabilities"]["resources"]["listChanged"],
+        json!(true),
+        "{initialize}"
+    );
+    assert_eq!(
+        initialize["capabilities"]["prompts"]["listChanged"],
+        json!(true),
+        "{initialize}"
+    );
+    let mut stream = session.open_stream().await;
+    let uris = |reply: &Value| -> Vec<String> {
+        reply["result"]["resources"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .map(|r| r["uri"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    handle
+        .add_resource(Resource::new("notes://late", |_| async { "late" }).name("late"))
+        .expect("a new resource");
+    assert_eq!(
+        stream.next_message().await["method"],
+        "notifications/resources/list_changed"
+    );
+    let listed = session.request(2, "resources/list", json!({})).await;
+    assert_eq!(uris(&listed), ["notes://index", "notes://late"]);
+    let read = session
+        .request(3, "resources/read", json!({"uri": "notes://late"}))
+        .await;
+    assert_eq!(read["result"]["contents"][0]["text"], "late", "{read}");
+
+    handle
+        .add_resource_template(ResourceTemplate::new("notes://{id}/text", |r: ResourceRequest| async move {
+            format!("note {}", r.param("id").unwrap_or_default())
+        }))
+        .expect("a new template");
+    assert_eq!(
+        stream.next_message().await["method"],
+        "notifications/resources/list_changed"
+    );
+    let read = session
+        .request(4, "resources/read", json!({"uri": "notes://7/text"}))
+        .await;
+    assert_eq!(read["result"]["contents"][0]["text"], "note 7", "{read}");
+
+    handle
+        .add_prompt(Prompt::new("bye", |_| async { "Bye!" }))
+        .expect("a new prompt");
+    assert_eq!(
+        stream.next_message().await["method"],
+        "notifications/prompts/list_changed"
+    );
+    let got = session
+        .request(5, "prompts/get", json!({"name": "bye"}))
+        .await;
+    assert_eq!(
+        got["result"]["messages"][0]["content"]["text"], "Bye!",
+        "{got}"
+    );
+
+    // A clash changes nothing and announces nothing.
+    assert!(
+        handle
+            .add_resource(Resource::new("notes://late", |_| async { "twin" }))
+            .is_err()
+    );
+    assert!(
+        handle
+            .add_prompt(Prompt::new("bye", |_| async { "twin" }))
+            .is_err()
+    );
+    // Access rules on a server without OAuth could never be met.
+    assert!(
+        handle
+            .add_prompt(Prompt::new("secret", |_| async { "x" }).scopes(["admin"]))
+            .is_err()
+    );
+
+    assert!(handle.remove_resource("notes://late"));
+    assert_eq!(
+        stream.next_message().await["method"],
+        "notifications/resources/list_changed"
+    );
+    assert!(handle.remove_prompt("bye"));
+    assert_eq!(
+        stream.next_message().await["method"],
+        "notifications/prompts/list_changed"
+    );
+    assert!(!handle.remove_prompt("bye"), "already gone");
+    let listed = session.request(6, "resources/list", json!({})).await;
+    assert_eq!(uris(&listed), ["notes://index"]);
+    let gone = session
+        .request(7, "prompts/get", json!({"name": "bye"}))
+        .await;
+    assert_eq!(gone["error"]["code"], INVALID_PARAMS, "{gone}");
 }

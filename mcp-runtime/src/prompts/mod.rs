@@ -62,6 +62,25 @@ impl PromptRegistry {
         self.prompts.is_empty()
     }
 
+    /// A copy with `prompt` added, validated like the ones given to `new`.
+    pub(crate) fn with_prompt(&self, prompt: Prompt) -> Result<Self, Vec<String>> {
+        let mut prompts = self.prompts.clone();
+        prompts.push(prompt);
+        Self::new(prompts)
+    }
+
+    /// A copy without the prompt called `name`; `None` if there is none.
+    pub(crate) fn without(&self, name: &str) -> Option<Self> {
+        self.by_name.get(name)?;
+        let prompts = self
+            .prompts
+            .iter()
+            .filter(|p| p.name != name)
+            .cloned()
+            .collect();
+        Self::new(prompts).ok()
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&Prompt> {
         self.by_name.get(name).map(|&i| &self.prompts[i])
     }

@@ -72,6 +72,41 @@ impl ResourceRegistry {
         self.resources.is_empty() && self.templates.is_empty()
     }
 
+    /// A copy with `resource` added, validated like the ones given to `new`.
+    pub(crate) fn with_resource(&self, resource: Resource) -> Result<Self, Vec<String>> {
+        let mut resources = self.resources.clone();
+        resources.push(resource);
+        Self::new(resources, self.templates.clone())
+    }
+
+    /// A copy with `template` added, validated like the ones given to `new`.
+    pub(crate) fn with_template(&self, template: ResourceTemplate) -> Result<Self, Vec<String>> {
+        let mut templates = self.templates.clone();
+        templates.push(template);
+        Self::new(self.resources.clone(), templates)
+    }
+
+    /// A copy without the resource at `uri` or the template written `uri`;
+    /// `None` if there is neither.
+    pub(crate) fn without(&self, uri: &str) -> Option<Self> {
+        let resources: Vec<Resource> = self
+            .resources
+            .iter()
+            .filter(|r| r.uri != uri)
+            .cloned()
+            .collect();
+        let templates: Vec<ResourceTemplate> = self
+            .templates
+            .iter()
+            .filter(|t| t.raw != uri)
+            .cloned()
+            .collect();
+        if resources.len() == self.resources.len() && templates.len() == self.templates.len() {
+            return None;
+        }
+        Self::new(resources, templates).ok()
+    }
+
     /// The resource at `uri`: a fixed one first, else the first matching template.
     pub(crate) fn find(&self, uri: &str) -> Option<Found<'_>> {
         if let Some(&i) = self.by_uri.get(uri) {

@@ -157,6 +157,10 @@ impl ServerCore {
         capabilities.tools.list_changed = None;
         if let Some(resources) = &mut capabilities.resources {
             resources.subscribe = None;
+            resources.list_changed = None;
+        }
+        if let Some(prompts) = &mut capabilities.prompts {
+            prompts.list_changed = None;
         }
         capabilities
     }

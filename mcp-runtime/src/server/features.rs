@@ -98,34 +98,33 @@ impl ServerCore {
         let keep = |rule: &AccessRule| {
             !origin.hide_forbidden_tools || rule.check(origin.caller.as_deref()).is_ok()
         };
-        let no_resources = self.resources.is_empty();
-        let no_prompts = self.prompts.is_empty();
+        // Snapshots: a resource or prompt added meanwhile is seen by the next request.
+        let resources = self.resources.load_full();
+        let prompts = self.prompts.load_full();
+        let no_resources = resources.is_empty();
+        let no_prompts = prompts.is_empty();
         let method = request.method.as_str();
         Some(match method {
             m if m.starts_with("resources/") && no_resources => {
                 Err(ErrorObject::method_not_found(m))
             }
             m if m.starts_with("prompts/") && no_prompts => Err(ErrorObject::method_not_found(m)),
-            "completion/complete" if no_prompts && self.resources.templates.is_empty() => {
+            "completion/complete" if no_prompts && resources.templates.is_empty() => {
                 Err(ErrorObject::method_not_found(method))
             }
             "resources/list" => parse_params::<ListParams>(params).and_then(|p| {
-                let page = self
-                    .resources
-                    .list_page(p.cursor.as_deref(), self.page_size, keep)?;
+                let page = resources.list_page(p.cursor.as_deref(), self.page_size, keep)?;
                 to_raw(&page)
             }),
             "resources/templates/list" => parse_params::<ListParams>(params).and_then(|p| {
-                let page =
-                    self.resources
-                        .template_page(p.cursor.as_deref(), self.page_size, keep)?;
+                let page = resources.template_page(p.cursor.as_deref(), self.page_size, keep)?;
                 to_raw(&page)
             }),
             "resources/read" => self.read_resource(&request, origin).await,
             "resources/subscribe" | "resources/unsubscribe" => {
                 let subscribe = method == "resources/subscribe";
                 parse_params::<UriParams>(params).and_then(|UriParams { uri }| {
-                    if let Some(rule) = self.resources.access_for(&uri) {
+                    if let Some(rule) = resources.access_for(&uri) {
                         guard(rule, &origin, &format!("resource `{uri}`"))?;
                     }
                     if let Some(session) = &origin.session {
@@ -135,9 +134,7 @@ impl ServerCore {
                 })
             }
             "prompts/list" => parse_params::<ListParams>(params).and_then(|p| {
-                let page = self
-                    .prompts
-                    .list_page(p.cursor.as_deref(), self.page_size, keep)?;
+                let page = prompts.list_page(p.cursor.as_deref(), self.page_size, keep)?;
                 to_raw(&page)
             }),
             "prompts/get" => self.get_prompt(&request, origin).await,
@@ -147,8 +144,9 @@ impl ServerCore {
     }
 
     async fn read_resource(&self, request: &Request, origin: RequestOrigin) -> Answer {
+        let resources = self.resources.load_full();
         let params: ReadParams = parse_params(request.params.as_deref())?;
-        let Some(found) = self.resources.find(&params.uri) else {
+        let Some(found) = resources.find(&params.uri) else {
             return Err(
                 ErrorObject::invalid_params(format!("resource not found: {}", params.uri))
                     .with_data(json!({ "uri": params.uri })),
@@ -185,8 +183,9 @@ impl ServerCore {
     }
 
     async fn get_prompt(&self, request: &Request, origin: RequestOrigin) -> Answer {
+        let prompts = self.prompts.load_full();
         let params: GetPromptParams = parse_params(request.params.as_deref())?;
-        let Some(prompt) = self.prompts.get(&params.name) else {
+        let Some(prompt) = prompts.get(&params.name) else {
             return Err(ErrorObject::invalid_params(format!(
                 "unknown prompt: {}",
                 params.name
@@ -235,15 +234,16 @@ impl ServerCore {
     }
 
     fn complete(&self, params: CompleteParams) -> Answer {
+        let (resources, prompts) = (self.resources.load(), self.prompts.load());
         let completer = match &params.reference {
             CompletionRef::Prompt { name } => {
-                let prompt = self.prompts.get(name).ok_or_else(|| {
+                let prompt = prompts.get(name).ok_or_else(|| {
                     ErrorObject::invalid_params(format!("unknown prompt: {name}"))
                 })?;
                 prompt.completers.get(&params.argument.name)
             }
             CompletionRef::Resource { uri } => {
-                let template = self.resources.template(uri).ok_or_else(|| {
+                let template = resources.template(uri).ok_or_else(|| {
                     ErrorObject::invalid_params(format!("unknown resource template: {uri}"))
                 })?;
                 template.completers.get(&params.argument.name)

@@ -33,8 +33,10 @@ pub(crate) struct ServerCore {
     /// Serialises [`McpServer::add_tool`] and [`McpServer::remove_tool`]
     /// (readers never take it).
     tools_writer: Mutex<()>,
-    pub(crate) resources: ResourceRegistry,
-    pub(crate) prompts: PromptRegistry,
+    pub(crate) resources: ArcSwap<ResourceRegistry>,
+    pub(crate) prompts: ArcSwap<PromptRegistry>,
+    /// Serialises changes to resources and prompts at run time.
+    features_writer: Mutex<()>,
     pub(crate) page_size: usize,
     pub(crate) oauth: OAuth,
     pub(crate) auth_settings: AuthSettings,
@@ -427,18 +429,20 @@ impl McpServerBuilder {
                 logging: Map::new(),
                 resources: (!resources.is_empty()).then_some(ResourcesCapability {
                     subscribe: Some(true),
-                    list_changed: None,
+                    list_changed: (self.http.session_mode == SessionMode::Stateful).then_some(true),
                 }),
-                prompts: (!prompts.is_empty())
-                    .then_some(ListChangedCapability { list_changed: None }),
+                prompts: (!prompts.is_empty()).then_some(ListChangedCapability {
+                    list_changed: (self.http.session_mode == SessionMode::Stateful).then_some(true),
+                }),
                 completions: (!prompts.is_empty() || !resources.templates.is_empty())
                     .then(Map::new),
             },
             instructions: self.instructions,
             tools: ArcSwap::from_pointee(registry),
             tools_writer: Mutex::new(()),
-            resources,
-            prompts,
+            resources: ArcSwap::from_pointee(resources),
+            prompts: ArcSwap::from_pointee(prompts),
+            features_writer: Mutex::new(()),
             page_size: self.http.page_size,
             oauth: self.oauth,
             auth_settings,
@@ -559,7 +563,8 @@ impl McpServer {
             let next = self.core.tools.load().with_tool(tool)?;
             self.core.tools.store(Arc::new(next));
         }
-        self.sessions.notify_tools_list_changed();
+        self.sessions
+            .notify_list_changed("notifications/tools/list_changed");
         Ok(())
     }
 
@@ -579,8 +584,125 @@ impl McpServer {
             };
             self.core.tools.store(Arc::new(next));
         }
-        self.sessions.notify_tools_list_changed();
+        self.sessions
+            .notify_list_changed("notifications/tools/list_changed");
         true
+    }
+
+    /// Adds a resource while the server runs (validated like those given to
+    /// the builder) and sends `notifications/resources/list_changed` on
+    /// every open GET stream.
+    ///
+    /// # Errors
+    /// When it clashes with a served resource, or declares access rules on a
+    /// server that authenticates no one.
+    pub fn add_resource(&self, resource: impl IntoResource) -> Result<(), BuildError> {
+        let resource = resource.into_resource();
+        self.change_resources(resource.access(), |r| r.with_resource(resource.clone()))
+    }
+
+    /// Adds a resource template while the server runs, like
+    /// [`add_resource`](Self::add_resource).
+    ///
+    /// # Errors
+    /// As [`add_resource`](Self::add_resource).
+    pub fn add_resource_template(
+        &self,
+        template: impl IntoResourceTemplate,
+    ) -> Result<(), BuildError> {
+        let template = template.into_resource_template();
+        self.change_resources(template.access(), |r| r.with_template(template.clone()))
+    }
+
+    /// Removes the resource at `uri` (or the template written `uri`) and
+    /// sends `notifications/resources/list_changed`. Returns whether it existed.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        {
+            let _writer = self.features_writer();
+            let Some(next) = self.core.resources.load().without(uri) else {
+                return false;
+            };
+            self.core.resources.store(Arc::new(next));
+        }
+        self.sessions
+            .notify_list_changed("notifications/resources/list_changed");
+        true
+    }
+
+    /// Adds a prompt while the server runs (validated like those given to
+    /// the builder) and sends `notifications/prompts/list_changed`.
+    ///
+    /// # Errors
+    /// As [`add_resource`](Self::add_resource).
+    pub fn add_prompt(&self, prompt: impl IntoPrompt) -> Result<(), BuildError> {
+        let prompt = prompt.into_prompt();
+        self.refuse_unreachable(prompt.access(), prompt.name())?;
+        {
+            let _writer = self.features_writer();
+            let next = self
+                .core
+                .prompts
+                .load()
+                .with_prompt(prompt)
+                .map_err(BuildError::Features)?;
+            self.core.prompts.store(Arc::new(next));
+        }
+        self.sessions
+            .notify_list_changed("notifications/prompts/list_changed");
+        Ok(())
+    }
+
+    /// Removes the prompt called `name` and sends
+    /// `notifications/prompts/list_changed`. Returns whether it existed.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        {
+            let _writer = self.features_writer();
+            let Some(next) = self.core.prompts.load().without(name) else {
+                return false;
+            };
+            self.core.prompts.store(Arc::new(next));
+        }
+        self.sessions
+            .notify_list_changed("notifications/prompts/list_changed");
+        true
+    }
+
+    fn change_resources(
+        &self,
+        access: &crate::tools::AccessRule,
+        change: impl FnOnce(&ResourceRegistry) -> Result<ResourceRegistry, Vec<String>>,
+    ) -> Result<(), BuildError> {
+        self.refuse_unreachable(access, "a resource")?;
+        {
+            let _writer = self.features_writer();
+            let next = change(&self.core.resources.load()).map_err(BuildError::Features)?;
+            self.core.resources.store(Arc::new(next));
+        }
+        self.sessions
+            .notify_list_changed("notifications/resources/list_changed");
+        Ok(())
+    }
+
+    /// Access rules no caller could ever meet on a server without OAuth.
+    fn refuse_unreachable(
+        &self,
+        access: &crate::tools::AccessRule,
+        what: &str,
+    ) -> Result<(), BuildError> {
+        if matches!(self.core.oauth.kind, OAuthKind::None) && access.needs_caller() {
+            return Err(BuildError::Features(vec![format!(
+                "{what} declares scopes, roles or permissions, or needs a caller, \
+                 but the server authenticates no one; configure `oauth`"
+            )]));
+        }
+        Ok(())
+    }
+
+    fn features_writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.core
+            .features_writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The names of the tools served now, in registration order.

@@ -199,10 +199,11 @@ pub(crate) fn check_call(
         }
         ("prompts/get", Some(name), _) => core
             .prompts
+            .load()
             .get(&name)
             .map_or(Ok(()), |p| check(p.access())),
         (_, _, Some(uri)) if method.starts_with("resources/") => {
-            core.resources.access_for(&uri).map_or(Ok(()), check)
+            core.resources.load().access_for(&uri).map_or(Ok(()), check)
         }
         _ => Ok(()),
     }

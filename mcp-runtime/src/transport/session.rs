@@ -150,15 +150,13 @@ impl SessionStore {
         )
     }
 
-    /// Sends `notifications/tools/list_changed` on the GET stream of every
-    /// initialized session that has one open; returns how many were told.
-    pub(crate) fn notify_tools_list_changed(&self) -> usize {
+    /// Sends `method` (`notifications/tools/list_changed` and the like) on
+    /// the GET stream of every initialized session that has one open;
+    /// returns how many were told.
+    pub(crate) fn notify_list_changed(&self, method: &'static str) -> usize {
         self.broadcast(
             |session| session.initialized.load(Ordering::Relaxed),
-            &OutgoingMessage::notification(
-                "notifications/tools/list_changed",
-                serde_json::json!({}),
-            ),
+            &OutgoingMessage::notification(method, serde_json::json!({})),
         )
     }
 
