@@ -7,7 +7,7 @@ use crate::attr::{
     ParamAttrs, Slot, StrList, docs_of, key_of, list_value, string_value, unknown_key,
 };
 use crate::ctxt::Ctxt;
-use crate::valid::{caller_or_context_misuse, check_access_list};
+use crate::valid::{OnceEach, caller_or_context_misuse, check_access_list};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::meta::ParseNestedMeta;
@@ -448,26 +448,11 @@ pub(crate) fn take(cx: &mut Ctxt, method: &mut ImplItemFn) -> Option<FeatureFn> 
 /// Caller, context, once each; no misspelt caller or context; every other
 /// parameter is an argument parsed from a string.
 fn check_params(cx: &mut Ctxt, f: &FeatureFn) {
-    let mut auth_seen = false;
-    let mut context_seen = false;
+    let mut once = OnceEach::default();
     for param in &f.params {
+        once.note(cx, &param.kind, &param.ty);
         match param.kind {
-            ParamKind::Auth { .. } => {
-                if std::mem::replace(&mut auth_seen, true) {
-                    cx.error_spanned_by(
-                        &param.ty,
-                        "the caller is already a parameter; take `&Auth` once",
-                    );
-                }
-            }
-            ParamKind::Context { .. } => {
-                if std::mem::replace(&mut context_seen, true) {
-                    cx.error_spanned_by(
-                        &param.ty,
-                        "the request context is already a parameter; take it once",
-                    );
-                }
-            }
+            ParamKind::Auth { .. } | ParamKind::Context { .. } => {}
             ParamKind::Argument | ParamKind::WholeArgs => {
                 if let Some(message) = caller_or_context_misuse(&param.ty) {
                     cx.error_spanned_by(&param.ty, message);

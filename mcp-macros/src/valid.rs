@@ -173,6 +173,35 @@ fn check_lists(cx: &mut Ctxt, tool: &ToolFn) {
     }
 }
 
+/// Tracks the parameters that may appear once: the caller and the request
+/// context, for tools, resources and prompts alike.
+#[derive(Default)]
+pub(crate) struct OnceEach {
+    auth: bool,
+    context: bool,
+}
+
+impl OnceEach {
+    /// Reports a parameter of `kind` and type `ty` if it is a second
+    /// caller or a second context.
+    pub(crate) fn note(&mut self, cx: &mut Ctxt, kind: &ParamKind, ty: &Type) {
+        let (seen, message) = match kind {
+            ParamKind::Auth { .. } => (
+                &mut self.auth,
+                "the caller is already a parameter; take `&Auth` once",
+            ),
+            ParamKind::Context { .. } => (
+                &mut self.context,
+                "the request context is already a parameter; take it once",
+            ),
+            ParamKind::Argument | ParamKind::WholeArgs => return,
+        };
+        if std::mem::replace(seen, true) {
+            cx.error_spanned_by(ty, message);
+        }
+    }
+}
+
 /// One list of an access key (`scopes`, `roles`, ...) of a tool, resource
 /// or prompt: scopes are scope-tokens, other entries non-empty names.
 pub(crate) fn check_access_list(cx: &mut Ctxt, key: &str, list: &StrList) {
@@ -255,8 +284,7 @@ fn check_flags(cx: &mut Ctxt, tool: &ToolFn) {
 
 /// Parameters are arguments (owned, named), the caller, or the context, each once.
 fn check_params(cx: &mut Ctxt, tool: &ToolFn) {
-    let mut auth_seen = false;
-    let mut context_seen = false;
+    let mut once = OnceEach::default();
     let mut whole_args = None;
     let mut properties: HashMap<String, ()> = HashMap::new();
     for param in &tool.params {
@@ -281,23 +309,9 @@ fn check_params(cx: &mut Ctxt, tool: &ToolFn) {
                 cx.error_spanned_by(arg_attr, message);
             }
         }
+        once.note(cx, &param.kind, &param.ty);
         match param.kind {
-            ParamKind::Auth { .. } => {
-                if std::mem::replace(&mut auth_seen, true) {
-                    cx.error_spanned_by(
-                        &param.ty,
-                        "the caller is already a parameter; take `&Auth` once",
-                    );
-                }
-            }
-            ParamKind::Context { .. } => {
-                if std::mem::replace(&mut context_seen, true) {
-                    cx.error_spanned_by(
-                        &param.ty,
-                        "the request context is already a parameter; take it once",
-                    );
-                }
-            }
+            ParamKind::Auth { .. } | ParamKind::Context { .. } => {}
             ParamKind::WholeArgs => {
                 if whole_args.replace(&param.pat).is_some() {
                     cx.error_spanned_by(
