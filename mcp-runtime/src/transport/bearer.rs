@@ -42,42 +42,52 @@ pub(crate) async fn authenticate(
     req: &HttpRequest,
     server: &ResourceServer,
 ) -> Result<Arc<Auth>, Refusal> {
+    let token = presented_token(req)?;
     let Some(verified) = &server.verified else {
-        return authenticate_with(req, server.verifier.as_ref(), &server.hierarchy).await;
+        return verify(req, token, server.verifier.as_ref(), &server.hierarchy).await;
     };
-    if token_in_query(req) {
-        return Err(query_token_refusal());
-    }
-    let token = bearer_token(req)?;
     if let Some(auth) = verified.get(token) {
         req.extensions_mut().insert(Caller(Arc::clone(&auth)));
         return Ok(auth);
     }
     let key_generation = verified.key_generation();
-    let auth = authenticate_with(req, server.verifier.as_ref(), &server.hierarchy).await?;
+    let auth = verify(req, token, server.verifier.as_ref(), &server.hierarchy).await?;
     verified.insert(token, &auth, key_generation);
     Ok(auth)
 }
 
-fn query_token_refusal() -> Refusal {
-    Refusal::InvalidRequest(
-        "access tokens are accepted only in the Authorization header, never in the URL".into(),
-    )
-}
-
 /// Authenticates `req` with `verifier`, judging scopes with `hierarchy`, and
 /// stores the caller in its extensions. The MCP endpoint and
-/// [`BearerAuth`](crate::auth::BearerAuth) on users' own routes both use it,
-/// so the header rules and refusals are the same everywhere.
+/// [`BearerAuth`](crate::auth::BearerAuth) on users' own routes both read
+/// the token with [`presented_token`], so the header rules and refusals are
+/// the same everywhere.
 pub(crate) async fn authenticate_with(
     req: &HttpRequest,
     verifier: &dyn TokenVerifier,
     hierarchy: &Arc<ScopeHierarchy>,
 ) -> Result<Arc<Auth>, Refusal> {
+    let token = presented_token(req)?;
+    verify(req, token, verifier, hierarchy).await
+}
+
+/// The bearer token of `req`, sent the one way RFC 6750 allows here: in
+/// the `Authorization` header, never in the URL.
+fn presented_token(req: &HttpRequest) -> Result<&str, Refusal> {
     if token_in_query(req) {
-        return Err(query_token_refusal());
+        return Err(Refusal::InvalidRequest(
+            "access tokens are accepted only in the Authorization header, never in the URL".into(),
+        ));
     }
-    let token = bearer_token(req)?;
+    bearer_token(req)
+}
+
+/// Checks `token` with `verifier` and stores the caller in the extensions of `req`.
+async fn verify(
+    req: &HttpRequest,
+    token: &str,
+    verifier: &dyn TokenVerifier,
+    hierarchy: &Arc<ScopeHierarchy>,
+) -> Result<Arc<Auth>, Refusal> {
     let auth = verifier.verify(token).await.map_err(|error| {
         tracing::debug!("refused a bearer token: {error}");
         match error {
