@@ -5,10 +5,11 @@ use super::dispatch::{Invocation, REQUEST_CANCELLED, RequestOrigin, parse_params
 use crate::completion::{CompletionRequest, MAX_COMPLETION_VALUES};
 use crate::context::RequestContext;
 use crate::paging::ListParams;
+use crate::prompts::PromptRegistry;
 use crate::protocol::ErrorObject;
 use crate::protocol::jsonrpc::Request;
 use crate::protocol::messages::RequestMeta;
-use crate::resources::ResourceRequest;
+use crate::resources::{ResourceRegistry, ResourceRequest};
 use crate::tools::AccessRule;
 use futures_util::FutureExt as _;
 use serde::Deserialize;
@@ -120,7 +121,7 @@ impl ServerCore {
                 let page = resources.template_page(p.cursor.as_deref(), self.page_size, keep)?;
                 to_raw(&page)
             }),
-            "resources/read" => self.read_resource(&request, origin).await,
+            "resources/read" => self.read_resource(&resources, &request, origin).await,
             "resources/subscribe" | "resources/unsubscribe" => {
                 let subscribe = method == "resources/subscribe";
                 parse_params::<UriParams>(params).and_then(|UriParams { uri }| {
@@ -137,14 +138,20 @@ impl ServerCore {
                 let page = prompts.list_page(p.cursor.as_deref(), self.page_size, keep)?;
                 to_raw(&page)
             }),
-            "prompts/get" => self.get_prompt(&request, origin).await,
-            "completion/complete" => parse_params(params).and_then(|p| self.complete(p)),
+            "prompts/get" => self.get_prompt(&prompts, &request, origin).await,
+            "completion/complete" => {
+                parse_params(params).and_then(|p| complete(&resources, &prompts, p))
+            }
             _ => return None,
         })
     }
 
-    async fn read_resource(&self, request: &Request, origin: RequestOrigin) -> Answer {
-        let resources = self.resources.load_full();
+    async fn read_resource(
+        &self,
+        resources: &ResourceRegistry,
+        request: &Request,
+        origin: RequestOrigin,
+    ) -> Answer {
         let params: ReadParams = parse_params(request.params.as_deref())?;
         let Some(found) = resources.find(&params.uri) else {
             return Err(
@@ -182,8 +189,12 @@ impl ServerCore {
         to_raw(&json!({ "contents": contents }))
     }
 
-    async fn get_prompt(&self, request: &Request, origin: RequestOrigin) -> Answer {
-        let prompts = self.prompts.load_full();
+    async fn get_prompt(
+        &self,
+        prompts: &PromptRegistry,
+        request: &Request,
+        origin: RequestOrigin,
+    ) -> Answer {
         let params: GetPromptParams = parse_params(request.params.as_deref())?;
         let Some(prompt) = prompts.get(&params.name) else {
             return Err(ErrorObject::invalid_params(format!(
@@ -232,39 +243,43 @@ impl ServerCore {
         let result = outcome.map_err(|e| ErrorObject::new(e.code, e.message))?;
         to_raw(&result)
     }
+}
 
-    fn complete(&self, params: CompleteParams) -> Answer {
-        let (resources, prompts) = (self.resources.load(), self.prompts.load());
-        let completer = match &params.reference {
-            CompletionRef::Prompt { name } => {
-                let prompt = prompts.get(name).ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("unknown prompt: {name}"))
-                })?;
-                prompt.completers.get(&params.argument.name)
-            }
-            CompletionRef::Resource { uri } => {
-                let template = resources.template(uri).ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("unknown resource template: {uri}"))
-                })?;
-                template.completers.get(&params.argument.name)
-            }
-        };
-        let request = CompletionRequest {
-            argument: params.argument.name,
-            value: params.argument.value,
-            context: params.context.unwrap_or_default().arguments,
-        };
-        let mut values = completer.map(|c| c(&request)).unwrap_or_default();
-        let total = values.len();
-        values.truncate(MAX_COMPLETION_VALUES);
-        to_raw(&json!({
-            "completion": {
-                "values": values,
-                "total": total,
-                "hasMore": total > MAX_COMPLETION_VALUES,
-            }
-        }))
-    }
+/// Answers `completion/complete` from the completer the prompt or template names.
+fn complete(
+    resources: &ResourceRegistry,
+    prompts: &PromptRegistry,
+    params: CompleteParams,
+) -> Answer {
+    let completer = match &params.reference {
+        CompletionRef::Prompt { name } => {
+            let prompt = prompts
+                .get(name)
+                .ok_or_else(|| ErrorObject::invalid_params(format!("unknown prompt: {name}")))?;
+            prompt.completers.get(&params.argument.name)
+        }
+        CompletionRef::Resource { uri } => {
+            let template = resources.template(uri).ok_or_else(|| {
+                ErrorObject::invalid_params(format!("unknown resource template: {uri}"))
+            })?;
+            template.completers.get(&params.argument.name)
+        }
+    };
+    let request = CompletionRequest {
+        argument: params.argument.name,
+        value: params.argument.value,
+        context: params.context.unwrap_or_default().arguments,
+    };
+    let mut values = completer.map(|c| c(&request)).unwrap_or_default();
+    let total = values.len();
+    values.truncate(MAX_COMPLETION_VALUES);
+    to_raw(&json!({
+        "completion": {
+            "values": values,
+            "total": total,
+            "hasMore": total > MAX_COMPLETION_VALUES,
+        }
+    }))
 }
 
 /// Runs a handler, answering a panic as an internal error and a

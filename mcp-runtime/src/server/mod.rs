@@ -53,6 +53,11 @@ pub(crate) struct InputSettings {
     pub(crate) timeout: Duration,
 }
 
+/// What announces a change to the resources served.
+const RESOURCES_CHANGED: &str = "notifications/resources/list_changed";
+/// What announces a change to the prompts served.
+const PROMPTS_CHANGED: &str = "notifications/prompts/list_changed";
+
 /// Default wait for a client's answer: a person may be filling in a form.
 const DEFAULT_INPUT_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -598,7 +603,11 @@ impl McpServer {
     /// server that authenticates no one.
     pub fn add_resource(&self, resource: impl IntoResource) -> Result<(), BuildError> {
         let resource = resource.into_resource();
-        self.change_resources(resource.access(), |r| r.with_resource(resource.clone()))
+        self.refuse_unreachable(resource.access(), &format!("resource `{}`", resource.uri()))?;
+        self.replace(&self.core.resources, RESOURCES_CHANGED, |r| {
+            Some(r.with_resource(resource))
+        })
+        .map(drop)
     }
 
     /// Adds a resource template while the server runs, like
@@ -611,22 +620,21 @@ impl McpServer {
         template: impl IntoResourceTemplate,
     ) -> Result<(), BuildError> {
         let template = template.into_resource_template();
-        self.change_resources(template.access(), |r| r.with_template(template.clone()))
+        let what = format!("resource template `{}`", template.uri_template());
+        self.refuse_unreachable(template.access(), &what)?;
+        self.replace(&self.core.resources, RESOURCES_CHANGED, |r| {
+            Some(r.with_template(template))
+        })
+        .map(drop)
     }
 
     /// Removes the resource at `uri` (or the template written `uri`) and
     /// sends `notifications/resources/list_changed`. Returns whether it existed.
     pub fn remove_resource(&self, uri: &str) -> bool {
-        {
-            let _writer = self.features_writer();
-            let Some(next) = self.core.resources.load().without(uri) else {
-                return false;
-            };
-            self.core.resources.store(Arc::new(next));
-        }
-        self.sessions
-            .notify_list_changed("notifications/resources/list_changed");
-        true
+        self.replace(&self.core.resources, RESOURCES_CHANGED, |r| {
+            r.without(uri).map(Ok)
+        })
+        .unwrap_or(false)
     }
 
     /// Adds a prompt while the server runs (validated like those given to
@@ -636,51 +644,45 @@ impl McpServer {
     /// As [`add_resource`](Self::add_resource).
     pub fn add_prompt(&self, prompt: impl IntoPrompt) -> Result<(), BuildError> {
         let prompt = prompt.into_prompt();
-        self.refuse_unreachable(prompt.access(), prompt.name())?;
-        {
-            let _writer = self.features_writer();
-            let next = self
-                .core
-                .prompts
-                .load()
-                .with_prompt(prompt)
-                .map_err(BuildError::Features)?;
-            self.core.prompts.store(Arc::new(next));
-        }
-        self.sessions
-            .notify_list_changed("notifications/prompts/list_changed");
-        Ok(())
+        self.refuse_unreachable(prompt.access(), &format!("prompt `{}`", prompt.name()))?;
+        self.replace(&self.core.prompts, PROMPTS_CHANGED, |p| {
+            Some(p.with_prompt(prompt))
+        })
+        .map(drop)
     }
 
     /// Removes the prompt called `name` and sends
     /// `notifications/prompts/list_changed`. Returns whether it existed.
     pub fn remove_prompt(&self, name: &str) -> bool {
-        {
-            let _writer = self.features_writer();
-            let Some(next) = self.core.prompts.load().without(name) else {
-                return false;
-            };
-            self.core.prompts.store(Arc::new(next));
-        }
-        self.sessions
-            .notify_list_changed("notifications/prompts/list_changed");
-        true
+        self.replace(&self.core.prompts, PROMPTS_CHANGED, |p| {
+            p.without(name).map(Ok)
+        })
+        .unwrap_or(false)
     }
 
-    fn change_resources(
+    /// Swaps `registry` for what `next` makes of it, under the writer lock,
+    /// and announces `notification`. `next` answers `None` when there is
+    /// nothing to change; an invalid result changes nothing. Returns
+    /// whether it changed.
+    fn replace<R>(
         &self,
-        access: &crate::tools::AccessRule,
-        change: impl FnOnce(&ResourceRegistry) -> Result<ResourceRegistry, Vec<String>>,
-    ) -> Result<(), BuildError> {
-        self.refuse_unreachable(access, "a resource")?;
+        registry: &ArcSwap<R>,
+        notification: &'static str,
+        next: impl FnOnce(&R) -> Option<Result<R, Vec<String>>>,
+    ) -> Result<bool, BuildError> {
         {
-            let _writer = self.features_writer();
-            let next = change(&self.core.resources.load()).map_err(BuildError::Features)?;
-            self.core.resources.store(Arc::new(next));
+            let _writer = self
+                .core
+                .features_writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Some(next) = next(&registry.load()) else {
+                return Ok(false);
+            };
+            registry.store(Arc::new(next.map_err(BuildError::Features)?));
         }
-        self.sessions
-            .notify_list_changed("notifications/resources/list_changed");
-        Ok(())
+        self.sessions.notify_list_changed(notification);
+        Ok(true)
     }
 
     /// Access rules no caller could ever meet on a server without OAuth.
@@ -696,13 +698,6 @@ impl McpServer {
             )]));
         }
         Ok(())
-    }
-
-    fn features_writer(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.core
-            .features_writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The names of the tools served now, in registration order.
