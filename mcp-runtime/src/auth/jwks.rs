@@ -2,6 +2,7 @@
 //! cached. Readers never take a lock: the current key set sits behind an
 //! `ArcSwap`, replaced whole when a fetch succeeds.
 
+use super::jws::SignatureKey;
 use arc_swap::ArcSwap;
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
@@ -44,7 +45,7 @@ impl Default for JwksSettings {
 
 /// One usable verification key.
 pub(crate) struct VerificationKey {
-    pub(crate) key: DecodingKey,
+    pub(crate) key: SignatureKey,
     /// The `alg` the JWK pins, if it names one.
     pub(crate) alg: Option<Algorithm>,
 }
@@ -306,7 +307,10 @@ fn parse_key_set(body: &[u8]) -> Result<KeySet, String> {
             .common
             .key_algorithm
             .and_then(|a| a.to_string().parse::<Algorithm>().ok());
-        let key = Arc::new(VerificationKey { key, alg });
+        let key = Arc::new(VerificationKey {
+            key: SignatureKey::new(key),
+            alg,
+        });
         match jwk.common.key_id {
             Some(kid) => {
                 set.by_kid.insert(kid, key);

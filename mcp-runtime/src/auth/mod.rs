@@ -9,6 +9,7 @@ mod challenge;
 mod dev;
 mod discovery;
 mod jwks;
+mod jws;
 mod middleware;
 mod provider;
 mod proxy;

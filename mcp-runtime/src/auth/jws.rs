@@ -1,0 +1,336 @@
+//! Compact JWS (RFC 7515) as bearer tokens carry them: the three segments,
+//! the few protected-header members this server reads, and the signature
+//! check. A published key is parsed once per algorithm and kept, where
+//! `jsonwebtoken::decode` rebuilds it on every check; the claims are read
+//! once, by the verifier, after the signature holds.
+
+use aws_lc_rs::signature::{self, ParsedPublicKey, RsaParameters, VerificationAlgorithm};
+use aws_lc_rs::{hmac, rsa};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+use std::sync::OnceLock;
+
+/// A token split into `header.payload.signature`, its header decoded.
+pub(crate) struct CompactJws<'a> {
+    /// `header.payload`: the bytes the signature covers.
+    signing_input: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+    pub(crate) header: ProtectedHeader,
+}
+
+/// The protected-header members this server acts on. `jku`, `x5u`, `jwk`
+/// and `x5c` would let the token choose its own key: they are never read.
+#[derive(Deserialize)]
+pub(crate) struct ProtectedHeader {
+    /// Unknown names, `none` among them, fail to parse.
+    pub(crate) alg: Algorithm,
+    #[serde(default)]
+    pub(crate) kid: Option<String>,
+    /// Whether the token names extensions that must be understood. None
+    /// are, so any `crit` at all refuses the token (RFC 7515 §4.1.11).
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) crit: bool,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// Why a token could not be read as a JWS.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Malformed {
+    /// Not three base64url segments with a header and a signature.
+    Shape,
+    /// The header is not base64url JSON naming a supported algorithm.
+    Header,
+}
+
+impl<'a> CompactJws<'a> {
+    /// Splits `token` and decodes its header; nothing else is read yet.
+    pub(crate) fn parse(token: &'a str) -> Result<Self, Malformed> {
+        let (signing_input, signature) = token.rsplit_once('.').ok_or(Malformed::Shape)?;
+        let (header, payload) = signing_input.split_once('.').ok_or(Malformed::Shape)?;
+        if header.is_empty() || signature.is_empty() || payload.contains('.') {
+            return Err(Malformed::Shape);
+        }
+        let header = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| Malformed::Header)?;
+        let header = serde_json::from_slice(&header).map_err(|_| Malformed::Header)?;
+        Ok(Self {
+            signing_input,
+            payload,
+            signature,
+            header,
+        })
+    }
+
+    /// Whether the signature is `key`'s, made with the header's algorithm.
+    pub(crate) fn signed_by(&self, key: &SignatureKey) -> bool {
+        self.with_signature(|input, signature| key.verifies(self.header.alg, input, signature))
+    }
+
+    /// Whether the signature is `secret`'s, for a key kept outside a key
+    /// set (a shared HMAC secret): parsed for this one check.
+    pub(crate) fn signed_with(&self, secret: &DecodingKey) -> bool {
+        let alg = self.header.alg;
+        self.with_signature(|input, signature| {
+            alg.family() == secret.family()
+                && parse(secret, alg).is_some_and(|key| key.verifies(input, signature))
+        })
+    }
+
+    fn with_signature(&self, check: impl FnOnce(&[u8], &[u8]) -> bool) -> bool {
+        match URL_SAFE_NO_PAD.decode(self.signature) {
+            Ok(signature) => check(self.signing_input.as_bytes(), &signature),
+            Err(_) => false,
+        }
+    }
+
+    /// The claims: a JSON object, base64url-encoded.
+    pub(crate) fn claims(&self) -> Option<Map<String, Value>> {
+        let json = URL_SAFE_NO_PAD.decode(self.payload).ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+}
+
+/// A verification key and its parsed forms, one per algorithm, each made
+/// at its first use.
+pub(crate) struct SignatureKey {
+    key: DecodingKey,
+    parsed: [OnceLock<Option<ParsedKey>>; ALGORITHMS],
+}
+
+impl SignatureKey {
+    pub(crate) fn new(key: DecodingKey) -> Self {
+        Self {
+            key,
+            parsed: Default::default(),
+        }
+    }
+
+    pub(crate) fn family(&self) -> AlgorithmFamily {
+        self.key.family()
+    }
+
+    /// Whether `signature` over `message` is this key's, made with `alg`.
+    /// A key the algorithm cannot use verifies nothing.
+    pub(crate) fn verifies(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        if alg.family() != self.key.family() {
+            return false;
+        }
+        let Some(slot) = slot(alg).and_then(|slot| self.parsed.get(slot)) else {
+            return false;
+        };
+        slot.get_or_init(|| parse(&self.key, alg))
+            .as_ref()
+            .is_some_and(|key| key.verifies(message, signature))
+    }
+}
+
+enum ParsedKey {
+    Public(ParsedPublicKey),
+    /// Boxed: an HMAC key holds both padded hash states.
+    Hmac(Box<hmac::Key>),
+}
+
+impl ParsedKey {
+    fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::Public(key) => key.verify_sig(message, signature).is_ok(),
+            // Constant time: the comparison leaks nothing of the expected tag.
+            Self::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
+        }
+    }
+}
+
+const ALGORITHMS: usize = 12;
+
+/// Where `alg`'s parsed key is kept; `None` for an algorithm added to
+/// jsonwebtoken after this code, which then verifies nothing.
+fn slot(alg: Algorithm) -> Option<usize> {
+    Some(match alg {
+        Algorithm::HS256 => 0,
+        Algorithm::HS384 => 1,
+        Algorithm::HS512 => 2,
+        Algorithm::ES256 => 3,
+        Algorithm::ES384 => 4,
+        Algorithm::RS256 => 5,
+        Algorithm::RS384 => 6,
+        Algorithm::RS512 => 7,
+        Algorithm::PS256 => 8,
+        Algorithm::PS384 => 9,
+        Algorithm::PS512 => 10,
+        Algorithm::EdDSA => 11,
+        _ => return None,
+    })
+}
+
+/// `key` made ready for `alg`, with the same aws-lc-rs algorithms
+/// jsonwebtoken checks with; `None` when the key cannot serve it.
+fn parse(key: &DecodingKey, alg: Algorithm) -> Option<ParsedKey> {
+    let rsa = |params: &'static RsaParameters| match key.kind() {
+        DecodingKeyKind::RsaModulusExponent { n, e } => rsa::PublicKeyComponents { n, e }
+            .to_parsed_public_key(params)
+            .ok(),
+        DecodingKeyKind::SecretOrDer(der) => ParsedPublicKey::new(params, der).ok(),
+    };
+    let other = |params: &'static dyn VerificationAlgorithm| {
+        ParsedPublicKey::new(params, key.try_get_as_bytes().ok()?).ok()
+    };
+    let hmac = |params: hmac::Algorithm| {
+        let secret = key.try_get_as_bytes().ok()?;
+        Some(ParsedKey::Hmac(Box::new(hmac::Key::new(params, secret))))
+    };
+    let public = match alg {
+        Algorithm::HS256 => return hmac(hmac::HMAC_SHA256),
+        Algorithm::HS384 => return hmac(hmac::HMAC_SHA384),
+        Algorithm::HS512 => return hmac(hmac::HMAC_SHA512),
+        Algorithm::RS256 => rsa(&signature::RSA_PKCS1_2048_8192_SHA256),
+        Algorithm::RS384 => rsa(&signature::RSA_PKCS1_2048_8192_SHA384),
+        Algorithm::RS512 => rsa(&signature::RSA_PKCS1_2048_8192_SHA512),
+        Algorithm::PS256 => rsa(&signature::RSA_PSS_2048_8192_SHA256),
+        Algorithm::PS384 => rsa(&signature::RSA_PSS_2048_8192_SHA384),
+        Algorithm::PS512 => rsa(&signature::RSA_PSS_2048_8192_SHA512),
+        Algorithm::ES256 => other(&signature::ECDSA_P256_SHA256_FIXED),
+        Algorithm::ES384 => other(&signature::ECDSA_P384_SHA384_FIXED),
+        Algorithm::EdDSA => other(&signature::ED25519),
+        _ => None,
+    };
+    public.map(ParsedKey::Public)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header};
+
+    fn encode(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[test]
+    fn the_compact_form_is_checked_before_anything_is_read() {
+        let header = encode(r#"{"alg":"HS256"}"#);
+        assert!(CompactJws::parse(&format!("{header}.e30.c2ln")).is_ok());
+        for (token, why) in [
+            (format!("{header}.e30."), "stripped signature"),
+            (format!("{header}.e30.c2ln.x"), "four segments"),
+            (".e30.c2ln".to_owned(), "no header"),
+            (format!("{header}e30c2ln"), "one segment"),
+        ] {
+            assert_eq!(
+                CompactJws::parse(&token).err(),
+                Some(Malformed::Shape),
+                "{why}"
+            );
+        }
+        for header in [
+            r#"{"alg":"none"}"#,
+            r#"{"alg":"rs256"}"#,
+            r#"{"typ":"JWT"}"#,
+            r#"{"alg":"HS256","kid":7}"#,
+            r#"{"alg":"HS256","alg":"RS256"}"#,
+            "[]",
+        ] {
+            let token = format!("{}.e30.c2ln", encode(header));
+            assert_eq!(
+                CompactJws::parse(&token).err(),
+                Some(Malformed::Header),
+                "{header}"
+            );
+        }
+        let padded = format!("{}=.e30.c2ln", encode(r#"{"alg":"HS256"}"#));
+        assert!(CompactJws::parse(&padded).is_err(), "base64 padding");
+        let standard = format!("{}.e30.c2ln", encode(r#"{"alg":"HS256","kid":"??>"}"#))
+            .replace('_', "/")
+            .replace('-', "+");
+        assert!(CompactJws::parse(&standard).is_err(), "standard base64");
+    }
+
+    #[test]
+    fn crit_is_seen_whatever_its_value() {
+        for header in [
+            r#"{"alg":"HS256","crit":["b64"]}"#,
+            r#"{"alg":"HS256","crit":null}"#,
+        ] {
+            let token = format!("{}.e30.c2ln", encode(header));
+            assert!(
+                CompactJws::parse(&token).expect("parses").header.crit,
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn signatures_are_checked_with_the_header_algorithm_and_the_right_key() {
+        let secret = DecodingKey::from_secret(b"s3cret");
+        let signed = |alg: Algorithm, key: &[u8]| {
+            jsonwebtoken::encode(
+                &Header::new(alg),
+                &serde_json::json!({"sub": "u"}),
+                &EncodingKey::from_secret(key),
+            )
+            .expect("sign")
+        };
+        let good = signed(Algorithm::HS256, b"s3cret");
+        let jws = CompactJws::parse(&good).expect("parses");
+        assert!(jws.signed_with(&secret));
+        let kept = SignatureKey::new(DecodingKey::from_secret(b"s3cret"));
+        assert!(jws.signed_by(&kept));
+        assert!(
+            jws.signed_by(&kept),
+            "the parsed key is kept and still right"
+        );
+        assert_eq!(jws.claims().expect("claims")["sub"], "u");
+
+        let other_key = signed(Algorithm::HS256, b"other");
+        assert!(
+            !CompactJws::parse(&other_key)
+                .expect("parses")
+                .signed_by(&kept)
+        );
+        let hs512 = signed(Algorithm::HS512, b"s3cret");
+        assert!(CompactJws::parse(&hs512).expect("parses").signed_by(&kept));
+
+        // The payload changed after signing.
+        let (_, rest) = good.split_once('.').expect("segments");
+        let (_, signature) = rest.split_once('.').expect("segments");
+        let tampered = format!(
+            "{}.{}.{signature}",
+            encode(r#"{"alg":"HS256","typ":"JWT"}"#),
+            encode(r#"{"sub":"admin"}"#)
+        );
+        assert!(
+            !CompactJws::parse(&tampered)
+                .expect("parses")
+                .signed_by(&kept)
+        );
+
+        // An HMAC secret never checks an RSA-named token, nor an RSA key an HMAC one.
+        let rs = format!("{}.e30.c2ln", encode(r#"{"alg":"RS256"}"#));
+        assert!(!CompactJws::parse(&rs).expect("parses").signed_by(&kept));
+        let rsa_key = SignatureKey::new(
+            DecodingKey::from_rsa_components("AQAB", "AQAB").expect("components"),
+        );
+        assert!(!jws.signed_by(&rsa_key));
+    }
+
+    #[test]
+    fn claims_must_be_a_json_object() {
+        for payload in [
+            encode("[1]"),
+            encode("not json"),
+            "e30=".into(),
+            "%%".into(),
+        ] {
+            let token = format!("{}.{payload}.c2ln", encode(r#"{"alg":"HS256"}"#));
+            let jws = CompactJws::parse(&token).expect("parses");
+            assert!(jws.claims().is_none(), "{payload}");
+        }
+    }
+}
