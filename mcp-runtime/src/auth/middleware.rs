@@ -528,7 +528,24 @@ mod tests {
             test::TestRequest::get()
                 .uri("/api/me")
                 .insert_header((header::AUTHORIZATION, "Bearer two words")),
-        ] {
+        ]
+        .into_iter()
+        .chain(
+            [
+                &b"Bearer good "[..],
+                b"Bearer go\tod",
+                b"Bearer ",
+                b"Bearer",
+                b"Bearergood",
+                b"Bearer g\xc3\xb6od",
+            ]
+            .map(|value| {
+                let value = header::HeaderValue::from_bytes(value).expect("a header value");
+                test::TestRequest::get()
+                    .uri("/api/me")
+                    .insert_header((header::AUTHORIZATION, value))
+            }),
+        ) {
             let response = test::call_service(&app, request.to_request()).await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
             let challenge = challenge(&response);
@@ -548,6 +565,11 @@ mod tests {
         let response = test::call_service(&app, request.to_request()).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(test::read_body(response).await, "alice via app");
+        let request = test::TestRequest::get()
+            .uri("/api/me")
+            .insert_header((header::AUTHORIZATION, "BEARER   good"));
+        let response = test::call_service(&app, request.to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK, "spaces before the token");
     }
 
     #[actix_web::test]

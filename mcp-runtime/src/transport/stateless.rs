@@ -106,7 +106,12 @@ pub(super) fn check_request_routing(
     request: &Request,
     required: bool,
 ) -> Result<(), HttpResponse> {
-    let name = body_name(request);
+    // The body's name is read only when there is a header to hold it to.
+    let name = if required || req.headers().contains_key(NAME_HEADER) {
+        body_name(request)
+    } else {
+        None
+    };
     check_headers(
         req,
         Some(&request.id),
