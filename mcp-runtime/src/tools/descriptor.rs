@@ -89,6 +89,15 @@ impl AccessRule {
                 Ok(())
             };
         };
+        // Checked without building anything first: the refusal, with the
+        // names it lacks, is built only when the caller falls short.
+        let granted = self.scopes.iter().all(|s| auth.has_scope(s))
+            && (self.any_scope.is_empty() || auth.has_any_scope(&self.any_scope))
+            && self.roles.iter().all(|r| auth.has_role(r))
+            && self.permissions.iter().all(|p| auth.has_permission(p));
+        if granted {
+            return Ok(());
+        }
         auth.require_scope(self.scopes.as_slice())?;
         auth.require_any_scope(&self.any_scope)?;
         auth.require_role(self.roles.as_slice())?;

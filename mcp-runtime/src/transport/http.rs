@@ -47,6 +47,18 @@ pub const METHOD_HEADER: &str = "mcp-method";
 /// `Mcp-Name` (2026-07-28).
 pub const NAME_HEADER: &str = "mcp-name";
 
+/// The names above, parsed once: a lookup by `&str` parses the name again,
+/// and for these non-standard names allocates, on every request.
+pub(super) mod names {
+    use actix_web::http::header::HeaderName;
+
+    pub(crate) const SESSION: HeaderName = HeaderName::from_static(super::SESSION_HEADER);
+    pub(crate) const PROTOCOL_VERSION: HeaderName =
+        HeaderName::from_static(super::PROTOCOL_VERSION_HEADER);
+    pub(crate) const METHOD: HeaderName = HeaderName::from_static(super::METHOD_HEADER);
+    pub(crate) const NAME: HeaderName = HeaderName::from_static(super::NAME_HEADER);
+}
+
 /// Everything the endpoint's handler needs; cheap to clone into each worker.
 #[derive(Clone)]
 pub(crate) struct Endpoint {
@@ -179,7 +191,7 @@ impl Accepts {
     }
 }
 
-fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -191,7 +203,7 @@ enum VersionHeader {
 }
 
 fn version_header(req: &HttpRequest) -> VersionHeader {
-    match req.headers().get(PROTOCOL_VERSION_HEADER) {
+    match req.headers().get(names::PROTOCOL_VERSION) {
         None => VersionHeader::Absent,
         Some(value) => {
             let text = value.to_str().unwrap_or("").trim();
@@ -287,7 +299,7 @@ impl Endpoint {
                 "Accept must include application/json and text/event-stream",
             );
         }
-        let is_json = header_str(req, "content-type")
+        let is_json = header_str(req, header::CONTENT_TYPE)
             .and_then(|ct| ct.split(';').next())
             .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
         if !is_json {
@@ -477,9 +489,7 @@ impl Endpoint {
                 let _ = session.owner.set(caller.owner_key().into());
             }
             if let Ok(value) = HeaderValue::from_str(&session.id) {
-                response
-                    .headers_mut()
-                    .insert(header::HeaderName::from_static(SESSION_HEADER), value);
+                response.headers_mut().insert(names::SESSION, value);
             }
         }
         response
@@ -519,7 +529,7 @@ impl Endpoint {
     }
 
     fn session_of(&self, req: &HttpRequest) -> Result<Arc<Session>, HttpResponse> {
-        let Some(id) = req.headers().get(SESSION_HEADER) else {
+        let Some(id) = req.headers().get(names::SESSION) else {
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 jsonrpc::INVALID_REQUEST,
@@ -798,7 +808,7 @@ async fn read_body(
             format!("request body exceeds {limit} bytes"),
         )
     };
-    let declared = header_str(req, "content-length").and_then(|v| v.parse::<usize>().ok());
+    let declared = header_str(req, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large());
     }

@@ -8,7 +8,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 pub(crate) const LOOPBACK_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
 
 /// Splits `host[:port]` (with bracketed IPv6) into lowercase host and port.
-fn split_authority(authority: &str) -> Option<(String, Option<&str>)> {
+fn split_authority(authority: &str) -> Option<(&str, Option<&str>)> {
     let authority = authority.trim();
     if authority.is_empty() {
         return None;
@@ -30,11 +30,14 @@ fn split_authority(authority: &str) -> Option<(String, Option<&str>)> {
     if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
-    Some((host.to_ascii_lowercase(), port))
+    Some((host, port))
 }
 
+/// Host names compare without regard to case (RFC 4343).
 fn is_loopback_host(host: &str) -> bool {
-    LOOPBACK_NAMES.contains(&host)
+    LOOPBACK_NAMES
+        .iter()
+        .any(|name| name.eq_ignore_ascii_case(host))
 }
 
 /// The request's `Host` (or HTTP/2 `:authority`).
@@ -55,10 +58,10 @@ pub(crate) fn host_allowed(req: &HttpRequest, policy: &HostPolicy) -> bool {
     };
     match policy {
         HostPolicy::Any => true,
-        HostPolicy::Loopback => is_loopback_host(&host),
+        HostPolicy::Loopback => is_loopback_host(host),
         HostPolicy::List(entries) => entries.iter().any(|entry| match split_authority(entry) {
-            Some((h, None)) => h == host,
-            Some((h, Some(p))) => h == host && Some(p) == port,
+            Some((h, None)) => h.eq_ignore_ascii_case(host),
+            Some((h, Some(p))) => h.eq_ignore_ascii_case(host) && Some(p) == port,
             None => false,
         }),
     }
@@ -100,7 +103,7 @@ pub(crate) fn origin_allowed(req: &HttpRequest, allowed: &[String], hosts: &Host
     {
         return true;
     }
-    matches!(request_host, Some((h, _)) if is_loopback_host(&h) && is_loopback_host(&origin_host))
+    matches!(request_host, Some((h, _)) if is_loopback_host(h) && is_loopback_host(origin_host))
 }
 
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID";

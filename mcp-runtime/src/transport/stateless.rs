@@ -4,7 +4,7 @@
 // Refusals are returned as ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::http::{METHOD_HEADER, NAME_HEADER};
+use super::http::names;
 use crate::protocol::RequestId;
 use crate::protocol::jsonrpc::{
     self, ErrorObject, Message, Request, Response, describe_json_error,
@@ -107,7 +107,7 @@ pub(super) fn check_request_routing(
     required: bool,
 ) -> Result<(), HttpResponse> {
     // The body's name is read only when there is a header to hold it to.
-    let name = if required || req.headers().contains_key(NAME_HEADER) {
+    let name = if required || req.headers().contains_key(names::NAME) {
         body_name(request)
     } else {
         None
@@ -134,7 +134,7 @@ fn check_headers(
             ErrorObject::new(jsonrpc::HEADER_MISMATCH, what),
         ))
     };
-    match req.headers().get(METHOD_HEADER) {
+    match req.headers().get(names::METHOD) {
         Some(value) if trim_ows(value.as_bytes()) != method.as_bytes() => {
             return Err(mismatch(format!(
                 "Mcp-Method header does not match the body's method `{method}`"
@@ -144,7 +144,7 @@ fn check_headers(
         _ => {}
     }
     if let Some(name) = name {
-        match req.headers().get(NAME_HEADER) {
+        match req.headers().get(names::NAME) {
             Some(value) if trim_ows(value.as_bytes()) != name.as_bytes() => {
                 return Err(mismatch(
                     "Mcp-Name header does not match the body".to_owned(),
