@@ -150,6 +150,20 @@ impl Auth {
         format!("{issuer}\n{}", self.user.user_id)
     }
 
+    /// Whether `owner` is this caller's [`owner_key`](Self::owner_key),
+    /// compared without building the key: sessions check it on every request.
+    pub(crate) fn is_owner(&self, owner: &str) -> bool {
+        let issuer = self
+            .payload
+            .get("iss")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        owner
+            .strip_prefix(issuer)
+            .and_then(|rest| rest.strip_prefix('\n'))
+            == Some(self.user.user_id.as_str())
+    }
+
     /// The same caller, judged with `hierarchy`.
     pub fn with_hierarchy(mut self, hierarchy: Arc<ScopeHierarchy>) -> Self {
         self.hierarchy = (!hierarchy.is_empty()).then_some(hierarchy);
@@ -310,6 +324,32 @@ mod tests {
         assert!(a.require_role("r").is_ok() && a.require_role("s").is_err());
         assert!(a.require_permission("p").is_ok());
         assert_eq!(a.user.user_id, "u");
+    }
+
+    #[test]
+    fn ownership_is_issuer_and_subject() {
+        let alice = auth(json!({"iss": "https://idp", "sub": "alice"}));
+        assert!(alice.is_owner(&alice.owner_key()));
+        for other in [
+            json!({"iss": "https://idp", "sub": "bob"}),
+            json!({"iss": "https://other", "sub": "alice"}),
+            json!({"iss": "https://idp", "sub": "alic"}),
+            json!({"iss": "https://idp", "sub": "alice2"}),
+            json!({"sub": "alice"}),
+            json!({"iss": "https://idp\nalice"}),
+        ] {
+            let other = auth(other);
+            assert!(
+                !alice.is_owner(&other.owner_key()),
+                "{:?}",
+                other.owner_key()
+            );
+            assert!(
+                !other.is_owner(&alice.owner_key()),
+                "{:?}",
+                other.owner_key()
+            );
+        }
     }
 
     #[test]

@@ -548,8 +548,12 @@ impl Endpoint {
                 )
             })?;
         // A session is its opener's: another user's token does not unlock it.
-        let owner = bearer::caller_of(req).map(|c| c.owner_key());
-        if session.owner.get().map(|o| &**o) != owner.as_deref() {
+        let same_owner = match (session.owner.get(), bearer::caller_of(req)) {
+            (Some(owner), Some(caller)) => caller.is_owner(owner),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same_owner {
             tracing::warn!("refused a request on a session opened by another user");
             return Err(refuse(
                 StatusCode::FORBIDDEN,
