@@ -4,7 +4,7 @@
 
 use super::jws::SignatureKey;
 use arc_swap::ArcSwap;
-use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
+use jsonwebtoken::jwk::{Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -300,13 +300,28 @@ fn parse_key_set(body: &[u8]) -> Result<KeySet, String> {
         ) {
             continue;
         }
+        // `key_ops` without `verify` names a key for something else.
+        if jwk
+            .common
+            .key_operations
+            .as_ref()
+            .is_some_and(|ops| !ops.contains(&KeyOperations::Verify))
+        {
+            continue;
+        }
+        let alg = match &jwk.common.key_algorithm {
+            None => None,
+            Some(named) => match named.to_string().parse::<Algorithm>() {
+                Ok(alg) => Some(alg),
+                // An encryption algorithm (`RSA-OAEP`, ...) or an unknown
+                // one: the key must not check signatures at all, rather
+                // than check them with any algorithm.
+                Err(_) => continue,
+            },
+        };
         let Ok(key) = DecodingKey::from_jwk(&jwk) else {
             continue;
         };
-        let alg = jwk
-            .common
-            .key_algorithm
-            .and_then(|a| a.to_string().parse::<Algorithm>().ok());
         let key = Arc::new(VerificationKey {
             key: SignatureKey::new(key),
             alg,
@@ -363,6 +378,10 @@ mod tests {
              "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw",
              "e": "AQAB"},
             {"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "oaep", "alg": "RSA-OAEP", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "odd", "alg": "XS999", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "wrap", "key_ops": ["wrapKey"], "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "v", "key_ops": ["verify"], "n": "AQAB", "e": "AQAB"},
             {"kty": "weird", "kid": "w"},
             {"kty": "EC", "kid": "e1", "crv": "P-256",
              "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}
@@ -370,7 +389,7 @@ mod tests {
         let set = parse_key_set(body.to_string().as_bytes()).expect("a key set");
         let mut kids: Vec<&str> = set.by_kid.keys().map(String::as_str).collect();
         kids.sort_unstable();
-        assert_eq!(kids, ["e1", "r1"]);
+        assert_eq!(kids, ["e1", "r1", "v"]);
         let rsa = &set.by_kid["r1"];
         assert!(rsa.accepts(Algorithm::RS256));
         assert!(!rsa.accepts(Algorithm::RS512), "the JWK pins RS256");

@@ -60,6 +60,10 @@ impl<'a> CompactJws<'a> {
         let header = URL_SAFE_NO_PAD
             .decode(header)
             .map_err(|_| Malformed::Header)?;
+        // A JSON object (RFC 7515 §4): serde would read a struct from an array too.
+        if header.trim_ascii_start().first() != Some(&b'{') {
+            return Err(Malformed::Header);
+        }
         let header = serde_json::from_slice(&header).map_err(|_| Malformed::Header)?;
         Ok(Self {
             signing_input,
@@ -91,10 +95,43 @@ impl<'a> CompactJws<'a> {
         }
     }
 
-    /// The claims: a JSON object, base64url-encoded.
+    /// The claims: a JSON object, base64url-encoded, naming each claim once.
     pub(crate) fn claims(&self) -> Option<Map<String, Value>> {
         let json = URL_SAFE_NO_PAD.decode(self.payload).ok()?;
-        serde_json::from_slice(&json).ok()
+        serde_json::from_slice::<Claims>(&json).ok().map(|c| c.0)
+    }
+}
+
+/// A claims object that repeats no name. A repeated `exp` or `sub` is read
+/// one way here and perhaps another by the next reader of the same token
+/// (RFC 8725 §3.7); such a token is refused, not resolved.
+struct Claims(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for Claims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Names;
+        impl<'de> serde::de::Visitor<'de> for Names {
+            type Value = Claims;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object naming each claim once")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Claims, A::Error> {
+                let mut claims = Map::new();
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    if claims.contains_key(&name) {
+                        return Err(serde::de::Error::custom("a claim is named twice"));
+                    }
+                    claims.insert(name, value);
+                }
+                Ok(Claims(claims))
+            }
+        }
+        deserializer.deserialize_map(Names)
     }
 }
 
@@ -236,6 +273,8 @@ mod tests {
             r#"{"alg":"HS256","kid":7}"#,
             r#"{"alg":"HS256","alg":"RS256"}"#,
             "[]",
+            r#"["HS256"]"#,
+            r#" ["HS256","k1"]"#,
         ] {
             let token = format!("{}.e30.c2ln", encode(header));
             assert_eq!(
@@ -324,7 +363,10 @@ mod tests {
     fn claims_must_be_a_json_object() {
         for payload in [
             encode("[1]"),
+            encode(r#"["u", 1]"#),
             encode("not json"),
+            encode(r#"{"sub":"u","exp":1,"sub":"admin"}"#),
+            encode(r#"{"exp":1,"exp":99999999999}"#),
             "e30=".into(),
             "%%".into(),
         ] {

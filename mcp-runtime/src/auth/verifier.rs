@@ -336,18 +336,21 @@ impl JwtVerifier {
 }
 
 /// A NumericDate claim (RFC 7519 §2): seconds since the epoch, whole or
-/// not; `None` when absent, an error when anything but a number.
+/// not (rounded, as jsonwebtoken does); `None` when absent, an error when
+/// anything but a number a `u64` holds.
 fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<u64>, AuthError> {
     let Some(value) = claims.get(name) else {
         return Ok(None);
     };
+    // `u64::MAX as f64` is 2^64: anything from there on would saturate,
+    // turning an absurd `exp` into "never expires".
+    const BEYOND_U64: f64 = u64::MAX as f64;
     let seconds = match value.as_u64() {
         Some(seconds) => Some(seconds),
-        // Truncation saturates: an absurdly large date stays absurdly large.
         None => value
             .as_f64()
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| s as u64),
+            .filter(|s| s.is_finite() && *s >= 0.0 && *s < BEYOND_U64)
+            .map(|s| s.round() as u64),
     };
     seconds
         .map(Some)
@@ -423,6 +426,18 @@ mod tests {
                 "`exp` claim is not a date",
             ),
             (serde_json::json!({"exp": -5}), "`exp` claim is not a date"),
+            (
+                serde_json::json!({"exp": 1e300}),
+                "`exp` claim is not a date",
+            ),
+            (
+                serde_json::json!({"exp": 18446744073709551616.0}),
+                "`exp` claim is not a date",
+            ),
+            (
+                serde_json::json!({"exp": (now - 31) as f64 + 0.4}),
+                "has expired",
+            ),
             (serde_json::json!({"nbf": now + 31}), "not valid yet"),
             (
                 serde_json::json!({"nbf": "soon"}),
