@@ -123,10 +123,14 @@ impl<'de> Deserialize<'de> for Claims {
             ) -> Result<Claims, A::Error> {
                 let mut claims = Map::new();
                 while let Some((name, value)) = map.next_entry::<String, Value>()? {
-                    if claims.contains_key(&name) {
-                        return Err(serde::de::Error::custom("a claim is named twice"));
+                    match claims.entry(name) {
+                        serde_json::map::Entry::Vacant(entry) => {
+                            entry.insert(value);
+                        }
+                        serde_json::map::Entry::Occupied(_) => {
+                            return Err(serde::de::Error::custom("a claim is named twice"));
+                        }
                     }
-                    claims.insert(name, value);
                 }
                 Ok(Claims(claims))
             }
