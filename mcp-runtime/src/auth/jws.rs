@@ -102,9 +102,10 @@ impl<'a> CompactJws<'a> {
     }
 }
 
-/// A claims object that repeats no name. A repeated `exp` or `sub` is read
-/// one way here and perhaps another by the next reader of the same token
-/// (RFC 8725 §3.7); such a token is refused, not resolved.
+/// A claims object that repeats no name. RFC 7519 §4 allows refusing such
+/// a token or keeping the last value; a repeated `exp` or `sub` could be
+/// read one way here and another by the next reader of the same token, so
+/// it is refused.
 struct Claims(Map<String, Value>);
 
 impl<'de> Deserialize<'de> for Claims {
