@@ -364,6 +364,94 @@ mod tests {
         assert!(!jws.signed_by(&rsa_key));
     }
 
+    /// Keys as a provider publishes them (JWKs made from real key pairs),
+    /// each checking tokens of its own algorithms and only its own.
+    #[test]
+    fn published_keys_check_tokens_of_their_algorithms() {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+        use base64::engine::general_purpose::STANDARD;
+        use jsonwebtoken::jwk::Jwk;
+
+        let rng = SystemRandom::new();
+        let rsa = {
+            let pair = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).expect("an RSA key");
+            let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
+                .expect("PKCS#8");
+            let pem = format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                STANDARD.encode(der.as_ref())
+            );
+            EncodingKey::from_rsa_pem(pem.as_bytes()).expect("an RSA signing key")
+        };
+        let ec = EncodingKey::from_ec_der(
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .expect("a P-256 key")
+                .as_ref(),
+        );
+        let other_ec = EncodingKey::from_ec_der(
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .expect("a P-256 key")
+                .as_ref(),
+        );
+        let ed_pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("an Ed25519 key");
+        let ed = EncodingKey::from_ed_der(ed_pkcs8.as_ref());
+        let ed_public = {
+            use aws_lc_rs::signature::KeyPair as _;
+            let pair = Ed25519KeyPair::from_pkcs8(ed_pkcs8.as_ref()).expect("the key pair");
+            DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()))
+                .expect("an Ed25519 JWK")
+        };
+        let claims = serde_json::json!({"sub": "u"});
+        let token = |alg: Algorithm, key: &EncodingKey| {
+            jsonwebtoken::encode(&Header::new(alg), &claims, key).expect("sign")
+        };
+        let published = |key: &EncodingKey, alg: Algorithm| {
+            let jwk = Jwk::from_encoding_key(key, alg).expect("a JWK");
+            SignatureKey::new(DecodingKey::from_jwk(&jwk).expect("a decoding key"))
+        };
+        let rsa_algorithms = vec![
+            Algorithm::RS256,
+            Algorithm::RS512,
+            Algorithm::PS256,
+            Algorithm::PS384,
+        ];
+        let cases = [
+            (&rsa, published(&rsa, Algorithm::RS256), rsa_algorithms),
+            (
+                &ec,
+                published(&ec, Algorithm::ES256),
+                vec![Algorithm::ES256],
+            ),
+            (&ed, SignatureKey::new(ed_public), vec![Algorithm::EdDSA]),
+        ];
+        for (key, public, algorithms) in cases {
+            for alg in algorithms {
+                let good = token(alg, key);
+                let jws = CompactJws::parse(&good).expect("parses");
+                assert!(jws.signed_by(&public), "{alg:?}");
+                assert!(jws.signed_by(&public), "{alg:?}, the kept parsed key");
+                let (input, signature) = good.rsplit_once('.').expect("segments");
+                let (header, _) = input.split_once('.').expect("segments");
+                let forged = format!("{header}.{}.{signature}", encode(r#"{"sub":"admin"}"#));
+                let forged = CompactJws::parse(&forged).expect("parses");
+                assert!(!forged.signed_by(&public), "{alg:?}: a changed payload");
+            }
+        }
+        let stranger = token(Algorithm::ES256, &other_ec);
+        let stranger = CompactJws::parse(&stranger).expect("parses");
+        assert!(
+            !stranger.signed_by(&published(&ec, Algorithm::ES256)),
+            "another key"
+        );
+        // An RS256 signature relabelled PS256 (or the reverse) does not verify.
+        let rs = token(Algorithm::RS256, &rsa);
+        let (_, rest) = rs.split_once('.').expect("segments");
+        let relabelled = format!("{}.{rest}", encode(r#"{"alg":"PS256","typ":"JWT"}"#));
+        let relabelled = CompactJws::parse(&relabelled).expect("parses");
+        assert!(!relabelled.signed_by(&published(&rsa, Algorithm::RS256)));
+    }
+
     #[test]
     fn claims_must_be_a_json_object() {
         for payload in [
