@@ -25,7 +25,8 @@
 # Settings (environment): BENCH_WARMUP (s, default 15), BENCH_DURATION (s,
 # default 10), BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_SERVER_CPU
 # (1), BENCH_LOAD_CPU (0), BENCH_IDLE_SESSIONS (10000; 0 skips),
-# BENCH_OUTAGE (1; 0 skips), BENCH_PERF (1; 0 skips), BENCH_PORT (3101),
+# BENCH_OUTAGE (1; 0 skips), BENCH_PERF (1; 0 skips), BENCH_PAIRED (1: a
+# floor run between each two of ours; 0: first and last only), BENCH_PORT (3101),
 # BENCH_JWKS_PORT (3199), BENCH_OUT (default target/bench-load/<time>).
 # A quick shake-out: BENCH_WARMUP=2 BENCH_DURATION=3 bench/load.sh
 
@@ -43,6 +44,7 @@ LOAD_CPU=${BENCH_LOAD_CPU:-0}
 IDLE_SESSIONS=${BENCH_IDLE_SESSIONS:-10000}
 OUTAGE=${BENCH_OUTAGE:-1}
 PERF=${BENCH_PERF:-1}
+PAIRED=${BENCH_PAIRED:-1}
 PORT=${BENCH_PORT:-3101}
 JWKS_PORT=${BENCH_JWKS_PORT:-3199}
 OUT=${BENCH_OUT:-$ROOT/target/bench-load/$(date +%Y%m%d-%H%M%S)}
@@ -297,47 +299,71 @@ scenario() {
 
 start_jwks
 
+# Ours, each scenario between two floor runs (BENCH_PAIRED=1, the default):
+# a scenario is judged against the mean of the floor runs on either side
+# of it, so the host's drift over the ~15 minutes of the run does not
+# count as ours. BENCH_PAIRED=0 runs the floor only first and last.
+OURS=(
+    "open-stateless-cache 1 on echo 2025"
+    "scoped-stateless-cache 1 on echo_scoped 2025"
+    "open-session-cache 0 on echo 2025"
+    "scoped-session-cache 0 on echo_scoped 2025"
+    "open-stateless-nocache 1 off echo 2025"
+    "scoped-stateless-nocache 1 off echo_scoped 2025"
+    "open-session-nocache 0 off echo 2025"
+    "scoped-session-nocache 0 off echo_scoped 2025"
+    "scoped-2026wire-cache 1 on echo_scoped 2026"
+)
 scenario floor bench_floor 1 on echo_scoped 2025
-scenario open-stateless-cache bench_server 1 on echo 2025
-scenario scoped-stateless-cache bench_server 1 on echo_scoped 2025
-scenario open-session-cache bench_server 0 on echo 2025
-scenario scoped-session-cache bench_server 0 on echo_scoped 2025
-scenario open-stateless-nocache bench_server 1 off echo 2025
-scenario scoped-stateless-nocache bench_server 1 off echo_scoped 2025
-scenario open-session-nocache bench_server 0 off echo 2025
-scenario scoped-session-nocache bench_server 0 off echo_scoped 2025
-scenario scoped-2026wire-cache bench_server 1 on echo_scoped 2026
-# The floor again at the end: the two floor runs bracket ours, and their
-# mean is the reference, so drift on a shared machine shows.
+for i in "${!OURS[@]}"; do
+    read -r name stateless cache tool wire <<<"${OURS[$i]}"
+    scenario "$name" bench_server "$stateless" "$cache" "$tool" "$wire"
+    if [ "$PAIRED" = 1 ] && [ "$i" -lt $((${#OURS[@]} - 1)) ]; then
+        scenario "floor-$((i + 2))" bench_floor 1 on echo_scoped 2025
+    fi
+done
 scenario floor-again bench_floor 1 on echo_scoped 2025
 
 # --- the table and the targets -----------------------------------------------
 
 report() {
     awk -F'\t' '
-        $1 ~ /^floor/ { n++; fcpu += $5; fp99 += $4; frss += $6 }
-        { row[NR] = $0 }
+        { row[NR] = $0; split($0, f, "\t"); name[NR] = f[1]; cpu[NR] = f[5]; p99[NR] = f[4]; rss[NR] = f[6] }
+        $1 ~ /^floor/ { floor[NR] = 1; n++; fcpu += $5; fp99 += $4; frss += $6 }
+        # The floor runs next to row i: the nearest before and after it.
+        function local_floor(i,    j, k, c) {
+            lcpu = 0; lp99 = 0; lrss = 0; c = 0
+            for (j = i - 1; j >= 1 && !floor[j]; j--) {}
+            for (k = i + 1; k <= NR && !floor[k]; k++) {}
+            if (j >= 1) { lcpu += cpu[j]; lp99 += p99[j]; lrss += rss[j]; c++ }
+            if (k <= NR) { lcpu += cpu[k]; lp99 += p99[k]; lrss += rss[k]; c++ }
+            lcpu /= c; lp99 /= c; lrss /= c
+        }
         END {
             fcpu /= n; fp99 /= n; frss /= n
-            print "| scenario | req/s | p50 ms | p99 ms | CPU µs/req | CPU ×floor | peak RSS MiB | RSS − floor MiB |"
-            print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            print "Each scenario of ours is compared with the mean of the floor runs next to it (before and after); a floor row is compared with the mean of all floor runs."
+            print ""
+            print "| scenario | req/s | p50 ms | p99 ms | CPU µs/req | CPU ×floor | floor p99 ms | peak RSS MiB | RSS − floor MiB |"
+            print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
             for (i = 1; i <= NR; i++) {
                 split(row[i], f, "\t")
-                printf "| %s | %d | %.2f | %.2f | %.1f | %.2f | %.1f | %+.1f |\n",
-                    f[1], f[2], f[3] / 1000, f[4] / 1000, f[5], f[5] / fcpu, f[6] / 1024, (f[6] - frss) / 1024
+                if (floor[i]) { lcpu = fcpu; lp99 = fp99; lrss = frss } else local_floor(i)
+                printf "| %s | %d | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f | %+.1f |\n",
+                    f[1], f[2], f[3] / 1000, f[4] / 1000, f[5], f[5] / lcpu, lp99 / 1000, f[6] / 1024, (f[6] - lrss) / 1024
             }
-            printf "\nFloor reference (mean of the floor runs): %.1f µs/req, p99 %.2f ms, peak RSS %.1f MiB.\n\n", fcpu, fp99 / 1000, frss / 1024
+            printf "\nAll floor runs: mean %.1f µs/req, p99 %.2f ms, peak RSS %.1f MiB.\n\n", fcpu, fp99 / 1000, frss / 1024
             print "| target | scenario | measured | met |"
             print "| --- | --- | --- | --- |"
             for (i = 1; i <= NR; i++) {
+                if (floor[i]) continue
                 split(row[i], f, "\t")
-                if (f[1] ~ /^floor/) continue
-                ratio = f[5] / fcpu
+                local_floor(i)
+                ratio = f[5] / lcpu
                 if (f[1] ~ /-nocache$/) { limit = 1.15; what = "CPU ≤ 1.15× floor (cache off)" }
                 else { limit = 0.6; what = "CPU ≤ 0.6× floor (cache on)" }
                 printf "| %s | %s | %.2f× | %s |\n", what, f[1], ratio, (ratio <= limit ? "yes" : "**no**")
-                printf "| p99 ≤ floor | %s | %.2f vs %.2f ms | %s |\n", f[1], f[4] / 1000, fp99 / 1000, (f[4] <= fp99 ? "yes" : "**no**")
-                d = (f[6] - frss) / 1024
+                printf "| p99 ≤ floor | %s | %.2f vs %.2f ms | %s |\n", f[1], f[4] / 1000, lp99 / 1000, (f[4] <= lp99 ? "yes" : "**no**")
+                d = (f[6] - lrss) / 1024
                 printf "| peak RSS ≤ floor + 10 MiB | %s | %+.1f MiB | %s |\n", f[1], d, (d <= 10 ? "yes" : "**no**")
             }
         }' "$RESULTS"
