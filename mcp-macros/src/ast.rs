@@ -156,12 +156,7 @@ impl ToolFn {
 
     /// Whether the tool declares scopes, roles or permissions.
     pub(crate) fn access_key_span(&self) -> Option<Span> {
-        let a = &self.attrs;
-        a.scopes
-            .span()
-            .or(a.any_scope.span())
-            .or(a.roles.span())
-            .or(a.permissions.span())
+        self.attrs.access.first_span()
     }
 }
 

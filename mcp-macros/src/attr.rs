@@ -38,6 +38,52 @@ impl<T> Slot<T> {
     }
 }
 
+/// `scopes`, `any_scope`, `roles` and `permissions`: who may use a tool,
+/// resource or prompt. The same four keys on every item that takes them.
+pub(crate) struct AccessAttrs {
+    scopes: Slot<StrList>,
+    any_scope: Slot<StrList>,
+    roles: Slot<StrList>,
+    permissions: Slot<StrList>,
+}
+
+impl AccessAttrs {
+    pub(crate) fn new() -> Self {
+        Self {
+            scopes: Slot::new("scopes"),
+            any_scope: Slot::new("any_scope"),
+            roles: Slot::new("roles"),
+            permissions: Slot::new("permissions"),
+        }
+    }
+
+    /// The slot `key` names, if it is one of the four.
+    pub(crate) fn slot_mut(&mut self, key: &str) -> Option<&mut Slot<StrList>> {
+        match key {
+            "scopes" => Some(&mut self.scopes),
+            "any_scope" => Some(&mut self.any_scope),
+            "roles" => Some(&mut self.roles),
+            "permissions" => Some(&mut self.permissions),
+            _ => None,
+        }
+    }
+
+    /// Each key with its slot; the keys are also the builder methods' names.
+    pub(crate) fn slots(&self) -> [(&'static str, &Slot<StrList>); 4] {
+        [
+            ("scopes", &self.scopes),
+            ("any_scope", &self.any_scope),
+            ("roles", &self.roles),
+            ("permissions", &self.permissions),
+        ]
+    }
+
+    /// Where the first of the four keys was written.
+    pub(crate) fn first_span(&self) -> Option<Span> {
+        self.slots().into_iter().find_map(|(_, slot)| slot.span())
+    }
+}
+
 /// A list of string literals, written `"a"` or `["a", "b"]`.
 pub(crate) struct StrList {
     /// Where the whole value was written.
@@ -50,10 +96,7 @@ pub(crate) struct ToolAttrs {
     pub(crate) name: Slot<LitStr>,
     pub(crate) title: Slot<LitStr>,
     pub(crate) description: Slot<LitStr>,
-    pub(crate) scopes: Slot<StrList>,
-    pub(crate) any_scope: Slot<StrList>,
-    pub(crate) roles: Slot<StrList>,
-    pub(crate) permissions: Slot<StrList>,
+    pub(crate) access: AccessAttrs,
     pub(crate) client_capabilities: Slot<StrList>,
     pub(crate) read_only: Slot<bool>,
     pub(crate) destructive: Slot<bool>,
@@ -84,10 +127,7 @@ impl ToolAttrs {
             name: Slot::new("name"),
             title: Slot::new("title"),
             description: Slot::new("description"),
-            scopes: Slot::new("scopes"),
-            any_scope: Slot::new("any_scope"),
-            roles: Slot::new("roles"),
-            permissions: Slot::new("permissions"),
+            access: AccessAttrs::new(),
             client_capabilities: Slot::new("client_capabilities"),
             read_only: Slot::new("read_only"),
             destructive: Slot::new("destructive"),
@@ -116,12 +156,9 @@ impl ToolAttrs {
             "description" => self.description.set(cx, path, string_value(meta)?),
             "scopes" | "any_scope" | "roles" | "permissions" | "client_capabilities" => {
                 let list = list_value(cx, meta)?;
-                let slot = match key.as_str() {
-                    "scopes" => &mut self.scopes,
-                    "any_scope" => &mut self.any_scope,
-                    "roles" => &mut self.roles,
-                    "permissions" => &mut self.permissions,
-                    _ => &mut self.client_capabilities,
+                let slot = match self.access.slot_mut(&key) {
+                    Some(slot) => slot,
+                    None => &mut self.client_capabilities,
                 };
                 slot.set(cx, path, list);
             }
@@ -482,13 +519,8 @@ pub(crate) fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Resu
 
 /// Reports an unknown key, listing the valid ones, and skips its value so the
 /// rest of the attribute is still checked.
-pub(crate) fn unknown_key(
-    cx: &mut Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &str,
-    valid: &[&str],
-    suggestion: Option<&str>,
-) -> syn::Result<()> {
+/// Skips `= value` or `(...)` after a key that is reported anyway.
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) {
         let _: Expr = meta.value()?.parse()?;
     } else if meta.input.peek(syn::token::Paren) {
@@ -496,6 +528,17 @@ pub(crate) fn unknown_key(
         syn::parenthesized!(content in meta.input);
         let _: TokenStream = content.parse()?;
     }
+    Ok(())
+}
+
+pub(crate) fn unknown_key(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    valid: &[&str],
+    suggestion: Option<&str>,
+) -> syn::Result<()> {
+    skip_value(meta)?;
     let listed = valid
         .iter()
         .map(|k| format!("`{k}`"))

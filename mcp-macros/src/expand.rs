@@ -3,7 +3,7 @@
 //! emits data and calls.
 
 use crate::ast::{Param, ParamKind, Receiver, ServerImpl, ToolFn};
-use crate::attr::{OAuthChoice, ServerAttrs, ToolAttrs};
+use crate::attr::{AccessAttrs, OAuthChoice, ServerAttrs, ToolAttrs};
 use crate::ctxt::Ctxt;
 use crate::valid;
 use proc_macro2::{Span, TokenStream};
@@ -380,17 +380,7 @@ fn tool_settings(tool: &ToolFn) -> TokenStream {
     if let Some(description) = description {
         out.extend(quote!(.description(#description)));
     }
-    for (method, list) in [
-        (quote!(scopes), &a.scopes),
-        (quote!(any_scope), &a.any_scope),
-        (quote!(roles), &a.roles),
-        (quote!(permissions), &a.permissions),
-    ] {
-        if let Some(list) = list.get() {
-            let items = &list.items;
-            out.extend(quote!(.#method([#(#items),*])));
-        }
-    }
+    out.extend(access_calls(&a.access));
     if let Some(list) = a.client_capabilities.get() {
         for capability in &list.items {
             out.extend(quote!(.requires_client_capability(#capability)));
@@ -435,6 +425,20 @@ fn tool_settings(tool: &ToolFn) -> TokenStream {
 }
 
 /// The methods `#[mcp_server]` adds: a builder, the built server, and `listen`.
+/// The builder calls for the access lists written: `.scopes([...])`,
+/// `.any_scope([...])`, `.roles([...])`, `.permissions([...])`.
+pub(crate) fn access_calls(access: &AccessAttrs) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (key, list) in access.slots() {
+        if let Some(list) = list.get() {
+            let method = format_ident!("{key}");
+            let items = &list.items;
+            out.extend(quote!(.#method([#(#items),*])));
+        }
+    }
+    out
+}
+
 fn server_api(server: &ServerImpl) -> TokenStream {
     let p = private();
     let self_ty = &server.self_ty;

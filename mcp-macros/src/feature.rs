@@ -4,9 +4,11 @@
 
 use crate::ast::{ParamKind, classify, option_inner};
 use crate::attr::{
-    ParamAttrs, Slot, StrList, docs_of, key_of, list_value, string_value, unknown_key,
+    AccessAttrs, ParamAttrs, Slot, docs_of, key_of, list_value, skip_value, string_value,
+    unknown_key,
 };
 use crate::ctxt::Ctxt;
+use crate::expand::access_calls;
 use crate::valid::{OnceEach, caller_or_context_misuse, check_access_list};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -69,10 +71,7 @@ pub(crate) struct FeatureAttrs {
     title: Slot<LitStr>,
     description: Slot<LitStr>,
     mime_type: Slot<LitStr>,
-    scopes: Slot<StrList>,
-    any_scope: Slot<StrList>,
-    roles: Slot<StrList>,
-    permissions: Slot<StrList>,
+    access: AccessAttrs,
     /// Every `name = function` of every `complete(...)`, in order.
     complete: Vec<Completion>,
     /// The first `complete` key, to point at on a resource without variables.
@@ -87,10 +86,7 @@ impl FeatureAttrs {
             title: Slot::new("title"),
             description: Slot::new("description"),
             mime_type: Slot::new("mime_type"),
-            scopes: Slot::new("scopes"),
-            any_scope: Slot::new("any_scope"),
-            roles: Slot::new("roles"),
-            permissions: Slot::new("permissions"),
+            access: AccessAttrs::new(),
             complete: Vec::new(),
             complete_key: None,
         };
@@ -116,21 +112,11 @@ impl FeatureAttrs {
             "name" => self.name.set(cx, path, string_value(meta)?),
             "title" => self.title.set(cx, path, string_value(meta)?),
             "description" => self.description.set(cx, path, string_value(meta)?),
-            "scopes" => {
+            "scopes" | "any_scope" | "roles" | "permissions" => {
                 let list = list_value(cx, meta)?;
-                self.scopes.set(cx, path, list);
-            }
-            "any_scope" => {
-                let list = list_value(cx, meta)?;
-                self.any_scope.set(cx, path, list);
-            }
-            "roles" => {
-                let list = list_value(cx, meta)?;
-                self.roles.set(cx, path, list);
-            }
-            "permissions" => {
-                let list = list_value(cx, meta)?;
-                self.permissions.set(cx, path, list);
+                if let Some(slot) = self.access.slot_mut(&key) {
+                    slot.set(cx, path, list);
+                }
             }
             "complete" => self.parse_complete(cx, kind, meta)?,
             _ => {
@@ -219,18 +205,6 @@ impl FeatureAttrs {
             Ok(())
         })
     }
-}
-
-/// Skips `= value` or `(...)` after a key that is reported anyway.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    if meta.input.peek(syn::Token![=]) {
-        let _: Expr = meta.value()?.parse()?;
-    } else if meta.input.peek(syn::token::Paren) {
-        let content;
-        syn::parenthesized!(content in meta.input);
-        let _: TokenStream = content.parse()?;
-    }
-    Ok(())
 }
 
 /// One parameter of a resource or prompt function.
@@ -368,12 +342,7 @@ impl FeatureFn {
 
     /// Where the first of `scopes`, `any_scope`, `roles`, `permissions` was written.
     pub(crate) fn access_key_span(&self) -> Option<Span> {
-        let a = &self.attrs;
-        a.scopes
-            .span()
-            .or(a.any_scope.span())
-            .or(a.roles.span())
-            .or(a.permissions.span())
+        self.attrs.access.first_span()
     }
 
     /// The types of the parameters that take a required `&Auth`.
@@ -464,13 +433,7 @@ fn check_params(cx: &mut Ctxt, f: &FeatureFn) {
 
 /// Scopes are scope-tokens, and every access list names someone, once.
 fn check_lists(cx: &mut Ctxt, f: &FeatureFn) {
-    let a = &f.attrs;
-    for (key, list) in [
-        ("scopes", &a.scopes),
-        ("any_scope", &a.any_scope),
-        ("roles", &a.roles),
-        ("permissions", &a.permissions),
-    ] {
+    for (key, list) in f.attrs.access.slots() {
         if let Some(list) = list.get() {
             check_access_list(cx, key, list);
         }
@@ -639,17 +602,7 @@ fn registration(f: &FeatureFn, callee: &TokenStream) -> TokenStream {
     {
         settings.extend(quote!(.description(#d)));
     }
-    for (method, list) in [
-        (quote!(scopes), &a.scopes),
-        (quote!(any_scope), &a.any_scope),
-        (quote!(roles), &a.roles),
-        (quote!(permissions), &a.permissions),
-    ] {
-        if let Some(list) = list.get() {
-            let items = &list.items;
-            settings.extend(quote!(.#method([#(#items),*])));
-        }
-    }
+    settings.extend(access_calls(&a.access));
     if f.requires_caller() {
         settings.extend(quote!(.requires_caller()));
     }

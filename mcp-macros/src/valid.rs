@@ -160,13 +160,8 @@ fn check_name(cx: &mut Ctxt, tool: &ToolFn) {
 /// Scopes are RFC 6749 scope-tokens; every list names at least one entry, once.
 fn check_lists(cx: &mut Ctxt, tool: &ToolFn) {
     let a = &tool.attrs;
-    for (key, list) in [
-        ("scopes", &a.scopes),
-        ("any_scope", &a.any_scope),
-        ("roles", &a.roles),
-        ("permissions", &a.permissions),
-        ("client_capabilities", &a.client_capabilities),
-    ] {
+    let capabilities = ("client_capabilities", &a.client_capabilities);
+    for (key, list) in a.access.slots().into_iter().chain([capabilities]) {
         if let Some(list) = list.get() {
             check_access_list(cx, key, list);
         }
