@@ -6,8 +6,26 @@
 
 use mcp_runtime::completion::prefix_matches;
 use mcp_runtime::prelude::*;
-use mcp_runtime::testing::{ClientError, TestIssuer, TestServer};
-use serde_json::json;
+use mcp_runtime::testing::{ClientError, TestClient, TestIssuer, TestServer};
+use serde_json::{Value, json};
+
+/// The text of the first content `client` reads at `uri`.
+async fn read_text(client: &TestClient, uri: &str) -> Value {
+    let read = client
+        .rpc("resources/read", json!({"uri": uri}))
+        .await
+        .unwrap_or_else(|e| panic!("read {uri}: {e:?}"));
+    read["contents"][0]["text"].clone()
+}
+
+/// The text of the first message of prompt `name` with `arguments`.
+async fn prompt_text(client: &TestClient, name: &str, arguments: Value) -> Value {
+    let got = client
+        .rpc("prompts/get", json!({"name": name, "arguments": arguments}))
+        .await
+        .unwrap_or_else(|e| panic!("prompt {name}: {e:?}"));
+    got["messages"][0]["content"]["text"].clone()
+}
 
 struct Library {
     greeting: String,
@@ -87,11 +105,10 @@ async fn macro_resources_and_prompts_are_served() {
         templates["resourceTemplates"][0]["uriTemplate"],
         "lib://books/{book}/pages/{page}"
     );
-    let page = client
-        .rpc("resources/read", json!({"uri": "lib://books/dune/pages/3"}))
-        .await
-        .expect("page");
-    assert_eq!(page["contents"][0]["text"], "dune, page 3");
+    assert_eq!(
+        read_text(&client, "lib://books/dune/pages/3").await,
+        "dune, page 3"
+    );
     let bad = client
         .rpc(
             "resources/read",
@@ -119,15 +136,8 @@ async fn macro_resources_and_prompts_are_served() {
             ]
         })
     );
-    let got = client
-        .rpc(
-            "prompts/get",
-            json!({"name": "summarize", "arguments": {"book": "Dune", "words": "12"}}),
-        )
-        .await
-        .expect("get");
     assert_eq!(
-        got["messages"][0]["content"]["text"],
+        prompt_text(&client, "summarize", json!({"book": "Dune", "words": "12"})).await,
         "Hello. Summarize Dune in 12 words."
     );
     let bad = client
@@ -202,25 +212,13 @@ async fn auth_reaches_resources_and_prompts() {
         .client()
         .with_token(issuer.token().subject("alice").sign().expect("token"));
 
-    let note = alice
-        .rpc("resources/read", json!({"uri": "notes://bob/12"}))
-        .await
-        .expect("read");
-    assert_eq!(note["contents"][0]["text"], "note bob/12 for alice");
-    let me = alice
-        .rpc("resources/read", json!({"uri": "notes://whoami"}))
-        .await
-        .expect("whoami");
-    assert_eq!(me["contents"][0]["text"], "alice");
-    let greeting = alice
-        .rpc(
-            "prompts/get",
-            json!({"name": "greet", "arguments": {"language": "french"}}),
-        )
-        .await
-        .expect("greet");
     assert_eq!(
-        greeting["messages"][0]["content"]["text"],
+        read_text(&alice, "notes://bob/12").await,
+        "note bob/12 for alice"
+    );
+    assert_eq!(read_text(&alice, "notes://whoami").await, "alice");
+    assert_eq!(
+        prompt_text(&alice, "greet", json!({"language": "french"})).await,
         "Greet alice in french."
     );
 
@@ -368,25 +366,16 @@ async fn free_function_resources_and_prompts() {
             "mimeType": "text/markdown"
         }])
     );
-    let read = client
-        .rpc("resources/read", json!({"uri": "docs://readme"}))
-        .await
-        .expect("read");
-    assert_eq!(read["contents"][0]["text"], "# Readme for carol");
-    let second = client
-        .rpc("resources/read", json!({"uri": "docs://chapters/2"}))
-        .await
-        .expect("chapter");
-    assert_eq!(second["contents"][0]["text"], "chapter 2 for carol");
-    let explained = client
-        .rpc(
-            "prompts/get",
-            json!({"name": "explain", "arguments": {"topic": "tides"}}),
-        )
-        .await
-        .expect("explain");
     assert_eq!(
-        explained["messages"][0]["content"]["text"],
+        read_text(&client, "docs://readme").await,
+        "# Readme for carol"
+    );
+    assert_eq!(
+        read_text(&client, "docs://chapters/2").await,
+        "chapter 2 for carol"
+    );
+    assert_eq!(
+        prompt_text(&client, "explain", json!({"topic": "tides"})).await,
         "Explain tides at level 1."
     );
     let prompts = client
@@ -420,12 +409,10 @@ async fn free_function_resources_serve_anonymous_callers() {
         .build()
         .expect("builds");
     let server = TestServer::start(server).expect("starts");
-    let read = server
-        .client()
-        .rpc("resources/read", json!({"uri": "docs://readme"}))
-        .await
-        .expect("read");
-    assert_eq!(read["contents"][0]["text"], "# Readme for anonymous");
+    assert_eq!(
+        read_text(&server.client(), "docs://readme").await,
+        "# Readme for anonymous"
+    );
     let Err(unreachable) = McpServer::builder("docs", "0.1.0")
         .resource_template(chapter)
         .build()
