@@ -111,6 +111,7 @@
 // Lets the macros' absolute `::mcp_runtime` paths resolve inside this crate too.
 extern crate self as mcp_runtime;
 
+mod access;
 #[macro_use]
 mod access_methods;
 pub mod auth;
@@ -123,6 +124,7 @@ pub mod prompts;
 pub mod protocol;
 pub mod providers;
 pub mod resources;
+mod schema;
 pub mod server;
 pub mod testing;
 pub mod tools;

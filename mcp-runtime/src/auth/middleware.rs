@@ -11,9 +11,9 @@
 // Refusals are ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
+use super::bearer::{authenticate_with, caller_of};
 use super::provider::{Provider, Verification};
 use super::{Auth, ChallengeContext, Refusal, RequiredNames, ScopeHierarchy, TokenVerifier};
-use crate::transport::{authenticate_with, caller_of};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::StatusCode;

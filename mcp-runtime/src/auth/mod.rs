@@ -4,6 +4,7 @@
 //! [`TokenVerifier`]; the dispatcher then checks each tool's declared scopes,
 //! roles and permissions against the [`Auth`] before the tool runs.
 
+pub(crate) mod bearer;
 mod caller;
 mod challenge;
 mod dev;

@@ -3,9 +3,8 @@
 //! (`roots/list`).
 
 use super::InputError;
-use crate::prompts::Role;
-use crate::tools::Content;
-use crate::tools::object_schema_for;
+use crate::protocol::{Content, Role};
+use crate::schema::object_schema_for;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

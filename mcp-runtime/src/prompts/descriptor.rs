@@ -1,8 +1,9 @@
 //! The prompt descriptor, built by hand with [`Prompt::new`].
 
+use crate::access::AccessRule;
 use crate::completion::{Completer, CompletionRequest};
 use crate::context::RequestContext;
-use crate::tools::{AccessRule, Content};
+use crate::protocol::{Content, Role};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -42,16 +43,6 @@ impl<E: Display> From<E> for PromptError {
     fn from(error: E) -> Self {
         Self::new(error.to_string())
     }
-}
-
-/// Who says a prompt message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The user.
-    User,
-    /// The assistant.
-    Assistant,
 }
 
 /// One message of a rendered prompt: text, image, audio or an embedded resource.
@@ -339,7 +330,7 @@ impl Prompt {
         if let Some(access) = self.access.to_meta() {
             map.insert(
                 "_meta".into(),
-                json!({ crate::tools::ACCESS_META_KEY: access }),
+                json!({ crate::access::ACCESS_META_KEY: access }),
             );
         }
         Value::Object(map)

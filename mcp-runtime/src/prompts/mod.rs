@@ -2,14 +2,15 @@
 
 mod descriptor;
 
+pub use crate::protocol::Role;
 pub use descriptor::{
     GetPromptResult, IntoPrompt, IntoPromptResult, Prompt, PromptArgument, PromptError,
-    PromptFuture, PromptHandler, PromptMessage, PromptRequest, Role,
+    PromptFuture, PromptHandler, PromptMessage, PromptRequest,
 };
 
+use crate::access::AccessRule;
 use crate::paging;
 use crate::protocol::ErrorObject;
-use crate::tools::AccessRule;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

@@ -2,9 +2,10 @@
 //! [`Resource::new`] and [`ResourceTemplate::new`].
 
 use super::template::UriTemplate;
+use crate::access::AccessRule;
 use crate::completion::{Completer, CompletionRequest};
 use crate::context::RequestContext;
-use crate::tools::{AccessRule, ResourceContents};
+use crate::protocol::ResourceContents;
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
@@ -201,7 +202,7 @@ impl Common {
         if let Some(access) = self.access.to_meta() {
             map.insert(
                 "_meta".into(),
-                json!({ crate::tools::ACCESS_META_KEY: access }),
+                json!({ crate::access::ACCESS_META_KEY: access }),
             );
         }
         Value::Object(map)

@@ -1,9 +1,9 @@
 //! The resources and templates a server serves, validated once.
 
 use super::descriptor::{Common, Resource, ResourceTemplate};
+use crate::access::AccessRule;
 use crate::paging;
 use crate::protocol::ErrorObject;
-use crate::tools::AccessRule;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

@@ -2,6 +2,7 @@
 
 use super::ServerCore;
 use super::dispatch::{Invocation, REQUEST_CANCELLED, RequestOrigin, parse_params, to_raw};
+use crate::access::AccessRule;
 use crate::completion::{CompletionRequest, MAX_COMPLETION_VALUES};
 use crate::context::RequestContext;
 use crate::paging::ListParams;
@@ -10,7 +11,6 @@ use crate::protocol::ErrorObject;
 use crate::protocol::jsonrpc::Request;
 use crate::protocol::messages::RequestMeta;
 use crate::resources::{ResourceRegistry, ResourceRequest};
-use crate::tools::AccessRule;
 use futures_util::FutureExt as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -379,7 +379,7 @@ impl McpServerBuilder {
                 return Err(BuildError::Features(errors));
             }
         };
-        let rules: Vec<(String, &crate::tools::AccessRule)> =
+        let rules: Vec<(String, &crate::access::AccessRule)> =
             resources.rules().chain(prompts.rules()).collect();
         match &self.oauth.kind {
             OAuthKind::Unavailable(name) => return Err(BuildError::ProviderUnavailable(name)),
@@ -688,7 +688,7 @@ impl McpServer {
     /// Access rules no caller could ever meet on a server without OAuth.
     fn refuse_unreachable(
         &self,
-        access: &crate::tools::AccessRule,
+        access: &crate::access::AccessRule,
         what: &str,
     ) -> Result<(), BuildError> {
         if matches!(self.core.oauth.kind, OAuthKind::None) && access.needs_caller() {

@@ -3,15 +3,10 @@
 mod descriptor;
 mod registry;
 mod result;
-mod schema;
 
-pub use descriptor::{
-    ACCESS_META_KEY, AccessRule, IntoTool, NoArgs, Tool, ToolAnnotations, ToolFn, ToolFuture,
-    ToolHandler,
-};
+pub use crate::access::{ACCESS_META_KEY, AccessRule};
+pub use crate::protocol::{Content, ContentAnnotations, ResourceContents};
+pub use crate::schema::{HeaderParam, HeaderParamType, SchemaError, object_schema_for};
+pub use descriptor::{IntoTool, NoArgs, Tool, ToolAnnotations, ToolFn, ToolFuture, ToolHandler};
 pub use registry::{RegistryError, ToolRegistry, is_valid_tool_name};
-pub use result::{
-    CallToolResult, Content, ContentAnnotations, IntoToolResult, Json, OutputSchema,
-    ResourceContents, ToolError,
-};
-pub use schema::{HeaderParam, HeaderParamType, SchemaError, object_schema_for};
+pub use result::{CallToolResult, IntoToolResult, Json, OutputSchema, ToolError};

@@ -3,7 +3,7 @@
 // Refusals are returned as ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::bearer::{self, AuthMode};
+use super::access::{self, AuthMode};
 use super::config::{HttpConfig, SessionMode};
 use super::discovery;
 use super::origin;
@@ -13,6 +13,7 @@ use super::stateless::{
     check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
     stateless_status,
 };
+use crate::auth::bearer;
 use crate::protocol::ProtocolVersion;
 use crate::protocol::jsonrpc::{
     self, ErrorObject, IncomingMessage, Message, Notification, OutgoingMessage, Request, Response,
@@ -270,7 +271,7 @@ impl Endpoint {
                 }
             };
             if let Some(refusal) = refusal {
-                let mut response = bearer::refuse(&refusal, &self.auth);
+                let mut response = access::refuse(&refusal, &self.auth);
                 origin::add_cors_headers(&req, response.headers_mut());
                 return response;
             }
@@ -624,8 +625,8 @@ impl Endpoint {
             }
             http
         };
-        if let Err(refusal) = bearer::check_call(&self.core, &request, route.caller.as_deref()) {
-            return bearer::refuse(&refusal, &self.auth);
+        if let Err(refusal) = access::check_call(&self.core, &request, route.caller.as_deref()) {
+            return access::refuse(&refusal, &self.auth);
         }
         if !accepts.sse {
             return answer(self.dispatch(request, route, None).await);

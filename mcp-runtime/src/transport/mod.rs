@@ -1,6 +1,6 @@
 //! Streamable HTTP on actix-web: the endpoint, sessions, host and origin checks.
 
-mod bearer;
+mod access;
 mod config;
 mod discovery;
 pub(crate) mod http;
@@ -10,6 +10,6 @@ pub(crate) mod session;
 mod sse;
 mod stateless;
 
-pub(crate) use bearer::{AuthMode, authenticate_with, caller_of};
+pub(crate) use access::AuthMode;
 pub use config::{HostPolicy, HttpConfig, SessionMode};
 pub(crate) use origin::LOOPBACK_NAMES;

@@ -19,8 +19,8 @@
 // Refusals are returned as ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::bearer;
 use super::stateless::trim_ows;
+use crate::auth::bearer;
 use crate::protocol::jsonrpc::{self, ErrorObject, Request, Response};
 use crate::server::ServerCore;
 use crate::tools::HeaderParam;

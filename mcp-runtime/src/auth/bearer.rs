@@ -1,37 +1,19 @@
-//! Bearer authentication on the endpoint: every request is authenticated in
-//! the HTTP layer (a session never stands in for a token), and a tool call,
-//! prompt or resource read the caller may not make is refused before any
-//! response or SSE stream starts.
+//! Bearer authentication in the HTTP layer: every request is authenticated
+//! on its own (a session never stands in for a token), with the token read
+//! the one way RFC 6750 allows here, and the caller kept in the request's
+//! extensions for the dispatcher. The MCP endpoint and the middleware for
+//! users' own routes share it, so the header rules and refusals are the same
+//! everywhere.
 
-// Refusals are ready responses on cold paths; boxing them buys nothing.
-#![allow(clippy::result_large_err)]
-
-use crate::auth::{
-    AccessDenied, Auth, AuthError, Refusal, ResourceServer, ScopeHierarchy, TokenVerifier,
-};
-use crate::protocol::jsonrpc::Request;
-use crate::server::ServerCore;
-use crate::tools::AccessRule;
+use super::resource::ResourceServer;
+use super::{Auth, AuthError, Refusal, ScopeHierarchy, TokenVerifier};
 use actix_web::http::header;
-use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use std::borrow::Cow;
+use actix_web::{HttpMessage as _, HttpRequest};
 use std::sync::Arc;
 
 /// Longest `Authorization` header read; real JWTs are a few KiB at most, and
 /// nothing longer is worth parsing.
 const MAX_AUTHORIZATION_BYTES: usize = 16 * 1024;
-
-/// How the endpoint authenticates requests.
-#[derive(Clone)]
-pub(crate) enum AuthMode {
-    /// Every request is anonymous.
-    Open,
-    /// Bearer tokens are required and verified.
-    Protected(Arc<ResourceServer>),
-    /// The OAuth configuration cannot be honoured: refuse everything.
-    Broken,
-}
 
 /// The verified caller, kept in the request's extensions.
 #[derive(Clone)]
@@ -146,93 +128,4 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, Refusal> {
     }
     let token = std::str::from_utf8(token).map_err(|_| malformed())?;
     Ok(token)
-}
-
-/// What a denied call answers: 403 with the scopes the call needs (step-up),
-/// or 401 when there is no caller at all.
-pub(crate) fn refusal_for(denied: &AccessDenied, rule: &AccessRule) -> Refusal {
-    let scopes = |extra: Option<&str>| {
-        rule.scopes
-            .iter()
-            .map(|s| s.to_string())
-            .chain(extra.map(str::to_owned))
-            .collect::<Vec<_>>()
-    };
-    match denied {
-        AccessDenied::Unauthenticated => Refusal::MissingToken,
-        AccessDenied::MissingScopes(_) => Refusal::InsufficientScope {
-            scopes: scopes(rule.any_scope.first().map(AsRef::as_ref)),
-            message: denied.to_string(),
-        },
-        AccessDenied::NoneOfScopes(_) => Refusal::InsufficientScope {
-            scopes: scopes(rule.any_scope.first().map(AsRef::as_ref)),
-            message: denied.to_string(),
-        },
-        AccessDenied::MissingRoles(_) | AccessDenied::MissingPermissions(_) => {
-            Refusal::InsufficientScope {
-                scopes: Vec::new(),
-                message: denied.to_string(),
-            }
-        }
-    }
-}
-
-/// Refuses a `tools/call`, `prompts/get`, `resources/read` or
-/// `resources/subscribe` the caller may not make, before it runs. Other
-/// requests, and unknown names or URIs (the dispatcher answers those), pass.
-pub(crate) fn check_call(
-    core: &ServerCore,
-    request: &Request,
-    caller: Option<&Auth>,
-) -> Result<(), Refusal> {
-    #[derive(Deserialize)]
-    struct Target<'a> {
-        #[serde(borrow, default)]
-        name: Option<Cow<'a, str>>,
-        #[serde(borrow, default)]
-        uri: Option<Cow<'a, str>>,
-    }
-    let method = request.method.as_str();
-    if !matches!(
-        method,
-        "tools/call" | "prompts/get" | "resources/read" | "resources/subscribe"
-    ) {
-        return Ok(());
-    }
-    let Some(target) = request
-        .params
-        .as_deref()
-        .and_then(|p| serde_json::from_str::<Target<'_>>(p.get()).ok())
-    else {
-        return Ok(());
-    };
-    let check = |rule: &AccessRule| {
-        rule.check(caller)
-            .map_err(|denied| refusal_for(&denied, rule))
-    };
-    match (method, target.name, target.uri) {
-        ("tools/call", Some(name), _) => {
-            let registry = core.tools.load();
-            registry
-                .get(&name)
-                .map_or(Ok(()), |e| check(e.tool.access()))
-        }
-        ("prompts/get", Some(name), _) => core
-            .prompts
-            .load()
-            .get(&name)
-            .map_or(Ok(()), |p| check(p.access())),
-        (_, _, Some(uri)) if method.starts_with("resources/") => {
-            core.resources.load().access_for(&uri).map_or(Ok(()), check)
-        }
-        _ => Ok(()),
-    }
-}
-
-/// A refusal as the endpoint answers it.
-pub(crate) fn refuse(refusal: &Refusal, mode: &AuthMode) -> HttpResponse {
-    match mode {
-        AuthMode::Protected(server) => refusal.response(&server.challenge),
-        _ => refusal.response(&Default::default()),
-    }
 }

@@ -1,0 +1,115 @@
+//! The endpoint's authentication mode, and the refusal of a tool call,
+//! prompt or resource read the caller may not make, before any response or
+//! SSE stream starts.
+
+// Refusals are ready responses on cold paths; boxing them buys nothing.
+#![allow(clippy::result_large_err)]
+
+use crate::access::AccessRule;
+use crate::auth::{AccessDenied, Auth, Refusal, ResourceServer};
+use crate::protocol::jsonrpc::Request;
+use crate::server::ServerCore;
+use actix_web::HttpResponse;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// How the endpoint authenticates requests.
+#[derive(Clone)]
+pub(crate) enum AuthMode {
+    /// Every request is anonymous.
+    Open,
+    /// Bearer tokens are required and verified.
+    Protected(Arc<ResourceServer>),
+    /// The OAuth configuration cannot be honoured: refuse everything.
+    Broken,
+}
+
+/// What a denied call answers: 403 with the scopes the call needs (step-up),
+/// or 401 when there is no caller at all.
+pub(crate) fn refusal_for(denied: &AccessDenied, rule: &AccessRule) -> Refusal {
+    let scopes = |extra: Option<&str>| {
+        rule.scopes
+            .iter()
+            .map(|s| s.to_string())
+            .chain(extra.map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    match denied {
+        AccessDenied::Unauthenticated => Refusal::MissingToken,
+        AccessDenied::MissingScopes(_) => Refusal::InsufficientScope {
+            scopes: scopes(rule.any_scope.first().map(AsRef::as_ref)),
+            message: denied.to_string(),
+        },
+        AccessDenied::NoneOfScopes(_) => Refusal::InsufficientScope {
+            scopes: scopes(rule.any_scope.first().map(AsRef::as_ref)),
+            message: denied.to_string(),
+        },
+        AccessDenied::MissingRoles(_) | AccessDenied::MissingPermissions(_) => {
+            Refusal::InsufficientScope {
+                scopes: Vec::new(),
+                message: denied.to_string(),
+            }
+        }
+    }
+}
+
+/// Refuses a `tools/call`, `prompts/get`, `resources/read` or
+/// `resources/subscribe` the caller may not make, before it runs. Other
+/// requests, and unknown names or URIs (the dispatcher answers those), pass.
+pub(crate) fn check_call(
+    core: &ServerCore,
+    request: &Request,
+    caller: Option<&Auth>,
+) -> Result<(), Refusal> {
+    #[derive(Deserialize)]
+    struct Target<'a> {
+        #[serde(borrow, default)]
+        name: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        uri: Option<Cow<'a, str>>,
+    }
+    let method = request.method.as_str();
+    if !matches!(
+        method,
+        "tools/call" | "prompts/get" | "resources/read" | "resources/subscribe"
+    ) {
+        return Ok(());
+    }
+    let Some(target) = request
+        .params
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Target<'_>>(p.get()).ok())
+    else {
+        return Ok(());
+    };
+    let check = |rule: &AccessRule| {
+        rule.check(caller)
+            .map_err(|denied| refusal_for(&denied, rule))
+    };
+    match (method, target.name, target.uri) {
+        ("tools/call", Some(name), _) => {
+            let registry = core.tools.load();
+            registry
+                .get(&name)
+                .map_or(Ok(()), |e| check(e.tool.access()))
+        }
+        ("prompts/get", Some(name), _) => core
+            .prompts
+            .load()
+            .get(&name)
+            .map_or(Ok(()), |p| check(p.access())),
+        (_, _, Some(uri)) if method.starts_with("resources/") => {
+            core.resources.load().access_for(&uri).map_or(Ok(()), check)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A refusal as the endpoint answers it.
+pub(crate) fn refuse(refusal: &Refusal, mode: &AuthMode) -> HttpResponse {
+    match mode {
+        AuthMode::Protected(server) => refusal.response(&server.challenge),
+        _ => refusal.response(&Default::default()),
+    }
+}
