@@ -14,7 +14,7 @@ use crate::protocol::messages::{
     LoggingLevel, ProgressToken, SetLevelParams,
 };
 use crate::protocol::{ErrorObject, ProtocolVersion};
-use crate::transport::session::Session;
+use crate::server::session::Session;
 use futures_util::FutureExt as _;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -343,7 +343,7 @@ pub(crate) struct Invocation<'a> {
 pub(crate) struct Prepared {
     pub(crate) ctx: RequestContext,
     /// Lets `notifications/cancelled` reach the handler while it runs.
-    _in_flight: Option<crate::transport::session::InFlightGuard>,
+    _in_flight: Option<crate::server::session::InFlightGuard>,
 }
 
 fn empty_object() -> Box<RawValue> {

@@ -4,10 +4,8 @@
 #![allow(clippy::result_large_err)]
 
 use super::access::{self, AuthMode};
-use super::config::{HttpConfig, SessionMode};
 use super::discovery;
 use super::origin;
-use super::session::{Session, SessionStore};
 use super::sse;
 use super::stateless::{
     check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
@@ -23,6 +21,8 @@ use crate::protocol::messages::CancelledParams;
 use crate::protocol::{LoggingLevel, RequestId};
 use crate::server::ServerCore;
 use crate::server::dispatch::{RequestOrigin, parse_params};
+use crate::server::session::{Session, SessionStore};
+use crate::server::{HttpConfig, SessionMode};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};

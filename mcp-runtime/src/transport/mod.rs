@@ -1,15 +1,14 @@
 //! Streamable HTTP on actix-web: the endpoint, sessions, host and origin checks.
 
 mod access;
-mod config;
 mod discovery;
 pub(crate) mod http;
 mod origin;
 mod param_headers;
-pub(crate) mod session;
+mod serve;
 mod sse;
 mod stateless;
 
+pub use crate::server::{HostPolicy, HttpConfig, SessionMode};
 pub(crate) use access::AuthMode;
-pub use config::{HostPolicy, HttpConfig, SessionMode};
 pub(crate) use origin::LOOPBACK_NAMES;

@@ -1,6 +1,6 @@
 //! `Host` and `Origin` checks (DNS-rebinding protection) and CORS headers.
 
-use super::config::HostPolicy;
+use crate::server::HostPolicy;
 use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 

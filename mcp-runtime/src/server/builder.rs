@@ -1,0 +1,441 @@
+//! The builder: a server's identity, tools, resources, prompts and
+//! settings, validated together by [`McpServerBuilder::build`].
+
+use super::session::SessionStore;
+use super::{
+    AuthSettings, DEFAULT_INPUT_TIMEOUT, HostPolicy, HttpConfig, InputSettings, McpServer,
+    ServerCore, SessionMode,
+};
+use crate::auth::{IntoOAuth, OAuth, OAuthKind, ScopeHierarchy};
+use crate::prompts::{IntoPrompt, Prompt, PromptRegistry};
+use crate::protocol::messages::{
+    Implementation, ListChangedCapability, ResourcesCapability, ServerCapabilities,
+};
+use crate::resources::{
+    IntoResource, IntoResourceTemplate, Resource, ResourceRegistry, ResourceTemplate,
+};
+use crate::tools::{IntoTool, RegistryError, Tool, ToolRegistry};
+use arc_swap::ArcSwap;
+use serde_json::Map;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Why a server could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// One or more tools are invalid; every problem is listed.
+    #[error("invalid tools:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Tools(Vec<RegistryError>),
+    /// A setting is invalid.
+    #[error("invalid setting: {0}")]
+    Config(String),
+    /// The chosen identity provider is not part of this build yet.
+    #[error(
+        "the `{0}` OAuth provider is not available in this version of mcp-runtime; \
+         use `oauth = custom(<your TokenVerifier>)` or `oauth = none`"
+    )]
+    ProviderUnavailable(&'static str),
+    /// Tools (or resources, prompts) only an authenticated caller could
+    /// use, on a server that authenticates no one: they could never be used.
+    #[error(
+        "{} declare scopes, roles or permissions, or take `&Auth`, but the server \
+         authenticates no one; configure `oauth`",
+        .0.iter().map(|t| if t.contains(' ') { format!("`{t}`") } else { format!("tool `{t}`") }).collect::<Vec<_>>().join(", ")
+    )]
+    UnreachableTools(Vec<String>),
+    /// One or more resources, resource templates or prompts are invalid;
+    /// every problem is listed.
+    #[error("invalid resources or prompts:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Features(Vec<String>),
+}
+
+/// Builds an [`McpServer`].
+#[derive(Debug)]
+#[must_use]
+pub struct McpServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: Vec<Tool>,
+    resources: Vec<Resource>,
+    templates: Vec<ResourceTemplate>,
+    prompts: Vec<Prompt>,
+    http: HttpConfig,
+    hosts_set: bool,
+    oauth: OAuth,
+    auth_settings: AuthSettings,
+    input_timeout: Duration,
+    request_state_secret: Option<Vec<u8>>,
+}
+
+impl McpServerBuilder {
+    /// How long a handler waits for the client to answer a question
+    /// ([`RequestContext::elicit`](crate::RequestContext::elicit) and the
+    /// like) on protocol revisions up to 2025-11-25. Default: 5 minutes.
+    pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
+        self.input_timeout = timeout;
+        self
+    }
+
+    /// The secret that signs the `requestState` of 2026-07-28
+    /// `input_required` results (at least 32 bytes). Default: a random key
+    /// drawn at start, which is right for one instance; give every instance
+    /// behind one URL the same secret, so a retry may reach any of them.
+    pub fn request_state_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.request_state_secret = Some(secret.into());
+        self
+    }
+
+    /// The server's public base URL (`https://mcp.example.com`; the endpoint
+    /// is then `https://mcp.example.com/mcp`), or the endpoint URL itself. It
+    /// is the OAuth `resource` and the tokens' audience. Default: `MCP_URL`,
+    /// else the bound address.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.auth_settings.public_url = Some(url.into());
+        self
+    }
+
+    /// Which granted scopes imply others (`admin` implies everything).
+    pub fn scope_hierarchy(mut self, hierarchy: ScopeHierarchy) -> Self {
+        self.auth_settings.hierarchy = Arc::new(hierarchy);
+        self
+    }
+
+    /// How many verified bearer tokens to remember (default
+    /// [`DEFAULT_VERIFIED_TOKEN_CAPACITY`](crate::auth::DEFAULT_VERIFIED_TOKEN_CAPACITY);
+    /// `0` turns the cache off). A client sends the same token on every
+    /// request, so its signature is checked once; the verdict lasts until
+    /// the token's `exp` and ends early when the provider stops publishing
+    /// the key that signed it. Only signature-checked JWTs are remembered;
+    /// tokens checked by a custom verifier or introspection never are.
+    pub fn verified_token_cache(mut self, capacity: usize) -> Self {
+        self.auth_settings.verified_token_capacity = Some(capacity);
+        self
+    }
+
+    /// Leaves tools the caller cannot use out of `tools/list` (default: listed,
+    /// with their requirements in the description).
+    pub fn hide_unauthorized_tools(mut self, hide: bool) -> Self {
+        self.auth_settings.hide_forbidden_tools = hide;
+        self
+    }
+
+    /// Proxy mode ([`Mode::Proxy`](crate::auth::Mode::Proxy)): redirect URIs
+    /// clients may use at `/authorize` without registering them first, e.g.
+    /// a known web client's `https://app.example.com/oauth/callback` or a
+    /// native app's `com.example.app:/callback`. Registered clients may use
+    /// any `https` URI, or `http` on a loopback host, that they registered.
+    /// These URIs are trusted: their sign-ins skip the consent page (see
+    /// [`oauth_proxy_consent`](Self::oauth_proxy_consent)).
+    pub fn oauth_redirect_uris<S: Into<String>>(
+        mut self,
+        uris: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.auth_settings
+            .proxy
+            .redirect_uris
+            .extend(uris.into_iter().map(Into::into));
+        self
+    }
+
+    /// Proxy mode ([`Mode::Proxy`](crate::auth::Mode::Proxy)): whether the
+    /// user approves each dynamically registered client before its
+    /// sign-in is forwarded to the provider (default: `true`). The browser
+    /// remembers an approval for that client's redirect URI for 30 days.
+    /// Redirect URIs from [`oauth_redirect_uris`](Self::oauth_redirect_uris)
+    /// never need consent.
+    ///
+    /// **Risk of turning it off**: every registered client shares this
+    /// server's one client id at the provider, and the provider may approve a
+    /// returning user without asking. Without consent here, anyone can
+    /// register their own redirect URI, send a signed-in user a link to
+    /// `/authorize`, and receive that user's authorization code (the
+    /// "confused deputy" of the MCP security best practices; PKCE does not
+    /// help, the attacker chose the challenge). Turn it off only if the
+    /// provider asks the user every time, or every client is trusted.
+    pub fn oauth_proxy_consent(mut self, ask: bool) -> Self {
+        self.auth_settings.proxy.consent = ask;
+        self
+    }
+
+    /// Chooses how callers are authenticated (default: [`OAuth::none`]): a
+    /// provider such as `Auth0::new(..)` or `CustomProvider::new(..)`, an
+    /// [`OAuth`], or any [`TokenVerifier`](crate::auth::TokenVerifier).
+    pub fn oauth(mut self, oauth: impl IntoOAuth) -> Self {
+        self.oauth = oauth.into_oauth();
+        self
+    }
+
+    /// Sets the human-readable title.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// Sets instructions the client may show the model.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Registers a tool: a [`Tool`] or a function marked `#[mcp_tool]`.
+    pub fn tool(mut self, tool: impl IntoTool) -> Self {
+        self.tools.push(tool.into_tool());
+        self
+    }
+
+    /// Registers several tools.
+    pub fn tools<T: IntoTool>(mut self, tools: impl IntoIterator<Item = T>) -> Self {
+        self.tools
+            .extend(tools.into_iter().map(IntoTool::into_tool));
+        self
+    }
+
+    /// Registers a resource at a fixed URI.
+    pub fn resource(mut self, resource: impl IntoResource) -> Self {
+        self.resources.push(resource.into_resource());
+        self
+    }
+
+    /// Registers a resource template (`test://items/{id}`).
+    pub fn resource_template(mut self, template: impl IntoResourceTemplate) -> Self {
+        self.templates.push(template.into_resource_template());
+        self
+    }
+
+    /// Registers a prompt.
+    pub fn prompt(mut self, prompt: impl IntoPrompt) -> Self {
+        self.prompts.push(prompt.into_prompt());
+        self
+    }
+
+    /// Serves MCP at `path` instead of `/mcp`.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.http.path = path.into();
+        self
+    }
+
+    /// Keeps no sessions: every POST stands alone; GET and DELETE answer 405.
+    pub fn stateless(mut self, stateless: bool) -> Self {
+        self.http.session_mode = if stateless {
+            SessionMode::Stateless
+        } else {
+            SessionMode::Stateful
+        };
+        self
+    }
+
+    /// Answers only these `Host`s: `example.com` (any port) or `example.com:8443`.
+    pub fn allowed_hosts<S: Into<String>>(mut self, hosts: impl IntoIterator<Item = S>) -> Self {
+        self.http.hosts = HostPolicy::List(hosts.into_iter().map(Into::into).collect());
+        self.hosts_set = true;
+        self
+    }
+
+    /// Answers any `Host`. Only behind a proxy that checks `Host` itself.
+    pub fn allow_any_host(mut self) -> Self {
+        self.http.hosts = HostPolicy::Any;
+        self.hosts_set = true;
+        self
+    }
+
+    /// Lets browser pages from these origins call the endpoint (besides loopback
+    /// and same-origin pages), e.g. `https://app.example.com`.
+    pub fn allowed_origins<S: Into<String>>(
+        mut self,
+        origins: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.http
+            .allowed_origins
+            .extend(origins.into_iter().map(Into::into));
+        self
+    }
+
+    /// Largest request body accepted (413 above it).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.http.max_body_bytes = bytes;
+        self
+    }
+
+    /// Forget sessions idle this long.
+    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.http.session_idle_timeout = timeout;
+        self
+    }
+
+    /// How many worker threads [`listen`](McpServer::listen) runs (default:
+    /// one per CPU the process may use). Each worker is a single-threaded
+    /// runtime; sessions, tools and the token cache are shared by all.
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.http.workers = Some(workers);
+        self
+    }
+
+    /// At most this many live sessions (503 on `initialize` beyond it).
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.http.max_sessions = max;
+        self
+    }
+
+    /// Entries per page of `tools/list`, `resources/list`,
+    /// `resources/templates/list` and `prompts/list` (default 100).
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.http.page_size = size;
+        self
+    }
+
+    /// Validates tools and settings.
+    pub fn build(mut self) -> Result<McpServer, BuildError> {
+        if !self.http.path.starts_with('/') {
+            return Err(BuildError::Config(format!(
+                "path `{}` must start with `/`",
+                self.http.path
+            )));
+        }
+        if self.http.page_size == 0 {
+            return Err(BuildError::Config("page size must be at least 1".into()));
+        }
+        if self.http.workers == Some(0) {
+            return Err(BuildError::Config(
+                "a server needs at least 1 worker".into(),
+            ));
+        }
+        if self
+            .request_state_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < 32)
+        {
+            return Err(BuildError::Config(
+                "the request state secret must be at least 32 bytes".into(),
+            ));
+        }
+        if let OAuthKind::FromEnv(name) = self.oauth.kind {
+            let provider = crate::providers::from_env(name)
+                .map_err(|e| BuildError::Config(format!("`{name}` provider: {e}")))?;
+            self.oauth = OAuth::from_provider(provider);
+        }
+        let resources = ResourceRegistry::new(self.resources, self.templates);
+        let prompts = PromptRegistry::new(self.prompts);
+        let (resources, prompts) = match (resources, prompts) {
+            (Ok(r), Ok(p)) => (r, p),
+            (r, p) => {
+                let mut errors = r.err().unwrap_or_default();
+                errors.extend(p.err().unwrap_or_default());
+                return Err(BuildError::Features(errors));
+            }
+        };
+        let rules: Vec<(String, &crate::access::AccessRule)> =
+            resources.rules().chain(prompts.rules()).collect();
+        match &self.oauth.kind {
+            OAuthKind::Unavailable(name) => return Err(BuildError::ProviderUnavailable(name)),
+            // Resolved above; kept closed should that ever change.
+            OAuthKind::FromEnv(name) => return Err(BuildError::ProviderUnavailable(name)),
+            OAuthKind::Invalid(why) => return Err(BuildError::Config(why.clone())),
+            OAuthKind::None => {
+                let unreachable: Vec<String> = self
+                    .tools
+                    .iter()
+                    .filter(|t| t.access().needs_caller())
+                    .map(|t| t.name().to_owned())
+                    .chain(
+                        rules
+                            .iter()
+                            .filter(|(_, r)| r.needs_caller())
+                            .map(|(n, _)| n.clone()),
+                    )
+                    .collect();
+                if !unreachable.is_empty() {
+                    return Err(BuildError::UnreachableTools(unreachable));
+                }
+            }
+            OAuthKind::Provider(_) => {}
+        }
+        let mut auth_settings = self.auth_settings;
+        for uri in &auth_settings.proxy.redirect_uris {
+            crate::auth::check_allowed_redirect_uri(uri).map_err(BuildError::Config)?;
+        }
+        for rule in self
+            .tools
+            .iter()
+            .map(Tool::access)
+            .chain(rules.iter().map(|(_, r)| *r))
+        {
+            for scope in rule.scopes.iter().chain(&rule.any_scope) {
+                if !auth_settings.tool_scopes.iter().any(|s| s == scope) {
+                    auth_settings.tool_scopes.push(scope.to_string());
+                }
+            }
+        }
+        let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
+        let core = ServerCore {
+            info: self.info,
+            capabilities: ServerCapabilities {
+                // Tools may be added or removed at run time; the change is
+                // announced on the sessions' GET streams, which only
+                // stateful servers have.
+                tools: ListChangedCapability {
+                    list_changed: (self.http.session_mode == SessionMode::Stateful).then_some(true),
+                },
+                logging: Map::new(),
+                resources: (!resources.is_empty()).then_some(ResourcesCapability {
+                    subscribe: Some(true),
+                    list_changed: (self.http.session_mode == SessionMode::Stateful).then_some(true),
+                }),
+                prompts: (!prompts.is_empty()).then_some(ListChangedCapability {
+                    list_changed: (self.http.session_mode == SessionMode::Stateful).then_some(true),
+                }),
+                completions: (!prompts.is_empty() || !resources.templates.is_empty())
+                    .then(Map::new),
+            },
+            instructions: self.instructions,
+            tools: ArcSwap::from_pointee(registry),
+            tools_writer: Mutex::new(()),
+            resources: ArcSwap::from_pointee(resources),
+            prompts: ArcSwap::from_pointee(prompts),
+            features_writer: Mutex::new(()),
+            page_size: self.http.page_size,
+            oauth: self.oauth,
+            auth_settings,
+            input: InputSettings {
+                pending: Arc::default(),
+                state_key: match &self.request_state_secret {
+                    Some(secret) => crate::input::round::StateKey::from_secret(secret),
+                    None => crate::input::round::StateKey::random(),
+                },
+                timeout: self.input_timeout,
+            },
+        };
+        Ok(McpServer {
+            core: Arc::new(core),
+            sessions: Arc::new(SessionStore::new(
+                self.http.session_idle_timeout,
+                self.http.max_sessions,
+            )),
+            http: self.http,
+            hosts_set: self.hosts_set,
+        })
+    }
+}
+
+impl McpServer {
+    /// Starts building a server called `name` at `version`.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> McpServerBuilder {
+        McpServerBuilder {
+            info: Implementation {
+                name: name.into(),
+                version: version.into(),
+                title: None,
+            },
+            instructions: None,
+            tools: Vec::new(),
+            resources: Vec::new(),
+            templates: Vec::new(),
+            prompts: Vec::new(),
+            http: HttpConfig::default(),
+            hosts_set: false,
+            oauth: OAuth::none(),
+            auth_settings: AuthSettings::default(),
+            input_timeout: DEFAULT_INPUT_TIMEOUT,
+            request_state_secret: None,
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Serving a server: mounting the endpoint on an actix-web app, binding
+//! sockets, and settling the `Host` allow-list and the authentication mode
+//! for the address bound.
+
+use super::AuthMode;
+use super::http::{Endpoint, configure};
+use crate::server::{HostPolicy, McpServer};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+impl McpServer {
+    /// Registers the MCP endpoint on an actix-web app, next to your own routes:
+    /// `App::new().configure(server.configure())`.
+    ///
+    /// Mounted this way the server cannot see the bind address, so it answers
+    /// loopback `Host`s only unless built with `allowed_hosts([...])` or
+    /// `allow_any_host()`.
+    ///
+    /// With OAuth, the canonical URL comes from `public_url` or `MCP_URL`
+    /// (else `HOST`:`PORT`); a configuration the server cannot honour makes
+    /// the endpoint refuse every request, and is logged.
+    pub fn configure(&self) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + use<> {
+        let auth = auth_mode(self, None).unwrap_or_else(|why| {
+            tracing::error!("the MCP endpoint refuses every request: {why}");
+            AuthMode::Broken
+        });
+        configure(Endpoint::new(
+            Arc::clone(&self.core),
+            Arc::clone(&self.sessions),
+            self.http.clone(),
+            auth,
+        ))
+    }
+
+    /// Serves on `HOST`:`PORT` from the environment (default `127.0.0.1:3000`)
+    /// until Ctrl-C or SIGTERM, then drains in-flight requests.
+    pub async fn listen(self) -> std::io::Result<()> {
+        let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+        let port = match std::env::var("PORT") {
+            Ok(p) => p.parse::<u16>().map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("PORT must be a port number, got `{p}`"),
+                )
+            })?,
+            Err(_) => 3000,
+        };
+        let ip: IpAddr = if host == "localhost" {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            host.parse().map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("HOST must be an IP address, got `{host}`"),
+                )
+            })?
+        };
+        self.listen_on(SocketAddr::new(ip, port)).await
+    }
+
+    /// Serves on `addr` until Ctrl-C or SIGTERM.
+    pub async fn listen_on(self, addr: SocketAddr) -> std::io::Result<()> {
+        let server = self.bind(addr)?;
+        server.await
+    }
+
+    /// Binds `addr` and returns the running actix server (await it to serve;
+    /// its handle stops it). Port 0 picks a free port: see the log line or
+    /// use [`McpServer::bind_listener`].
+    pub fn bind(mut self, addr: SocketAddr) -> std::io::Result<actix_web::dev::Server> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        self.adjust_hosts_for(addr.ip());
+        self.serve_listener(listener)
+    }
+
+    /// Serves on an already bound listener.
+    pub fn bind_listener(
+        mut self,
+        listener: std::net::TcpListener,
+    ) -> std::io::Result<actix_web::dev::Server> {
+        self.adjust_hosts_for(listener.local_addr()?.ip());
+        self.serve_listener(listener)
+    }
+
+    /// Settles the `Host` allow-list for a bind address. Explicit settings win;
+    /// then `MCP_ALLOWED_HOSTS` (comma-separated, `*` for any); else loopback
+    /// names plus the bound address itself, so a public bind stays closed to
+    /// DNS rebinding until real host names are configured.
+    fn adjust_hosts_for(&mut self, ip: IpAddr) {
+        if self.hosts_set {
+            return;
+        }
+        if let Ok(list) = std::env::var("MCP_ALLOWED_HOSTS") {
+            let entries: Vec<String> = list
+                .split(',')
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect();
+            self.http.hosts = if entries.iter().any(|h| h == "*") {
+                HostPolicy::Any
+            } else {
+                HostPolicy::List(entries)
+            };
+            return;
+        }
+        if ip.is_loopback() {
+            return;
+        }
+        let mut entries: Vec<String> = super::LOOPBACK_NAMES.map(String::from).to_vec();
+        if !ip.is_unspecified() {
+            entries.push(match ip {
+                IpAddr::V4(v4) => v4.to_string(),
+                IpAddr::V6(v6) => format!("[{v6}]"),
+            });
+        }
+        tracing::warn!(
+            "bound to non-loopback {ip}: only loopback and IP-literal Host headers are answered; \
+             set MCP_ALLOWED_HOSTS=mcp.example.com (or allowed_hosts([...])) to serve your domain"
+        );
+        self.http.hosts = HostPolicy::List(entries);
+    }
+
+    fn serve_listener(
+        self,
+        listener: std::net::TcpListener,
+    ) -> std::io::Result<actix_web::dev::Server> {
+        let local = listener.local_addr()?;
+        let auth = auth_mode(&self, Some(local))
+            .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
+        let endpoint = Endpoint::new(
+            Arc::clone(&self.core),
+            Arc::clone(&self.sessions),
+            self.http.clone(),
+            auth,
+        );
+        let configure = configure(endpoint);
+        let mut server =
+            actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
+                .shutdown_timeout(10);
+        if let Some(workers) = self.http.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+        let shown = if local.ip().is_unspecified() {
+            SocketAddr::new(IpAddr::from([127, 0, 0, 1]), local.port())
+        } else {
+            local
+        };
+        tracing::info!(
+            "MCP server `{}` listening on http://{shown}{}",
+            self.core.info.name,
+            self.http.path
+        );
+        Ok(server)
+    }
+}
+
+/// How the endpoint authenticates, for `server` bound to `bound` (if known).
+fn auth_mode(server: &McpServer, bound: Option<SocketAddr>) -> Result<AuthMode, String> {
+    Ok(match server.resource_server(bound)? {
+        Some(resource_server) => AuthMode::Protected(resource_server),
+        None => AuthMode::Open,
+    })
+}
