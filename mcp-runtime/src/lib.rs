@@ -134,7 +134,7 @@ pub use context::RequestContext;
 #[allow(unused_imports)]
 pub use mcp_macros::*;
 pub use server::{BuildError, McpServer, McpServerBuilder};
-pub use transport::http::{METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
+pub use transport::{METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 
 /// The names most servers need.
 pub mod prelude {

@@ -2,7 +2,7 @@
 //! (RFC 9728), the authorization server metadata (RFC 8414) when this origin
 //! serves it, and the proxy or development authorization server's routes.
 
-use super::http::{method_not_allowed, refuse};
+use super::refusal::{method_not_allowed, refuse};
 use crate::auth::{AUTHORIZATION_SERVER_METADATA_PATHS, RESOURCE_METADATA_PATH, ResourceServer};
 use crate::protocol::jsonrpc;
 use actix_web::http::header::{self, HeaderValue};

@@ -5,7 +5,9 @@
 
 use super::access::{self, AuthMode};
 use super::discovery;
+use super::headers::names;
 use super::origin;
+use super::refusal::{method_not_allowed, refuse};
 use super::sse;
 use super::stateless::{
     check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
@@ -38,27 +40,6 @@ use tokio::sync::mpsc;
 /// Messages per 2025-03-26 batch: enough for any real client, and a bound on
 /// the work and memory one request can demand.
 const MAX_BATCH_ITEMS: usize = 64;
-
-/// `Mcp-Session-Id`.
-pub const SESSION_HEADER: &str = "mcp-session-id";
-/// `MCP-Protocol-Version`.
-pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
-/// `Mcp-Method` (2026-07-28).
-pub const METHOD_HEADER: &str = "mcp-method";
-/// `Mcp-Name` (2026-07-28).
-pub const NAME_HEADER: &str = "mcp-name";
-
-/// The names above, parsed once: a lookup by `&str` parses the name again,
-/// and for these non-standard names allocates, on every request.
-pub(super) mod names {
-    use actix_web::http::header::HeaderName;
-
-    pub(crate) const SESSION: HeaderName = HeaderName::from_static(super::SESSION_HEADER);
-    pub(crate) const PROTOCOL_VERSION: HeaderName =
-        HeaderName::from_static(super::PROTOCOL_VERSION_HEADER);
-    pub(crate) const METHOD: HeaderName = HeaderName::from_static(super::METHOD_HEADER);
-    pub(crate) const NAME: HeaderName = HeaderName::from_static(super::NAME_HEADER);
-}
 
 /// Everything the endpoint's handler needs; cheap to clone into each worker.
 #[derive(Clone)]
@@ -104,12 +85,6 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
     }
 }
 
-/// A transport-level refusal, with a JSON-RPC error body whose id is `null`.
-pub(super) fn refuse(status: StatusCode, code: i64, message: impl Into<String>) -> HttpResponse {
-    let body = Response::error(None, ErrorObject::new(code, message));
-    HttpResponse::build(status).json(body)
-}
-
 fn json_response(body: &impl serde::Serialize) -> HttpResponse {
     match serde_json::to_vec(body) {
         Ok(bytes) => HttpResponse::Ok()
@@ -131,18 +106,6 @@ fn single_reply(response: &Response, accepts: Accepts) -> HttpResponse {
         let event = sse::event(response);
         sse_response(stream::once(std::future::ready(Ok(event))))
     }
-}
-
-pub(super) fn method_not_allowed(allow: &'static str) -> HttpResponse {
-    let mut response = refuse(
-        StatusCode::METHOD_NOT_ALLOWED,
-        jsonrpc::INVALID_REQUEST,
-        "method not allowed",
-    );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    response
 }
 
 /// Which response media types the client takes.

@@ -4,7 +4,7 @@
 // Refusals are returned as ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use super::http::names;
+use super::headers::names;
 use crate::protocol::RequestId;
 use crate::protocol::jsonrpc::{
     self, ErrorObject, Message, Request, Response, describe_json_error,
