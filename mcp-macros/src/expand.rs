@@ -462,8 +462,7 @@ fn server_api(server: &ServerImpl) -> TokenStream {
     let oauth = match oauth.get() {
         None | Some(OAuthChoice::None) => quote!(#p::OAuth::none()),
         Some(OAuthChoice::Named(ident)) => {
-            let text = ident.to_string();
-            quote_spanned!(ident.span()=> #p::OAuth::provider(#text))
+            quote_spanned!(ident.span()=> #p::OAuth::from_env(#p::builtin_provider::#ident))
         }
         Some(OAuthChoice::Custom(expr)) => quote_spanned!(expr.span()=> #p::oauth_custom(#expr)),
     };

@@ -157,6 +157,18 @@ pub mod prelude {
 pub mod __private {
     pub use crate::auth::{Auth, OAuth};
     pub use crate::context::RequestContext;
+
+    /// The built-in providers, by the names `oauth = ...` takes.
+    #[allow(non_upper_case_globals)]
+    pub mod builtin_provider {
+        use crate::auth::BuiltinProvider;
+
+        pub const auth0: BuiltinProvider = BuiltinProvider::Auth0;
+        pub const workos: BuiltinProvider = BuiltinProvider::WorkOs;
+        pub const supabase: BuiltinProvider = BuiltinProvider::Supabase;
+        pub const keycloak: BuiltinProvider = BuiltinProvider::Keycloak;
+        pub const dev: BuiltinProvider = BuiltinProvider::Dev;
+    }
     pub use crate::generated::{
         assert_argument, assert_arguments_object, assert_send, assert_server_state, completion_fn,
         listen, oauth_custom, prompt_optional, prompt_required, prompt_unauthenticated,

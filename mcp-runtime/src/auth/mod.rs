@@ -15,6 +15,7 @@ mod middleware;
 mod provider;
 mod proxy;
 mod resource;
+mod resource_url;
 mod scopes;
 mod signing;
 mod token_cache;
@@ -42,8 +43,9 @@ pub use token_cache::DEFAULT_VERIFIED_TOKEN_CAPACITY;
 
 pub use jwks::{JwksCache, JwksSettings, StaticKeys};
 pub(crate) use provider::Verification;
-pub use resource::RESOURCE_METADATA_PATH;
-pub(crate) use resource::{ResourceServer, ResourceUrl};
+pub(crate) use resource::ResourceServer;
+pub use resource_url::RESOURCE_METADATA_PATH;
+pub(crate) use resource_url::ResourceUrl;
 pub use verifier::{ClaimsHook, DEFAULT_MAX_TOKEN_BYTES, JwtVerifier, KeySource};
 
 use std::future::Future;
@@ -88,14 +90,43 @@ pub(crate) enum OAuthKind {
     /// No authentication: every request is anonymous.
     #[default]
     None,
-    /// A built-in provider this build cannot serve yet.
-    Unavailable(&'static str),
     /// A built-in provider configured from the environment when the server is built.
-    FromEnv(&'static str),
+    FromEnv(BuiltinProvider),
     /// A provider whose configuration is incomplete: the server will not build.
     Invalid(String),
-    /// Bearer tokens checked as this provider says.
-    Provider(Arc<Provider>),
+    /// Bearer tokens checked as this provider says; with `oauth = dev`, the
+    /// development authorization server this server plays.
+    Provider(Arc<Provider>, Option<Arc<DevIssuer>>),
+}
+
+/// A built-in identity provider, configured from the environment when the
+/// server is built: what `#[mcp_server(oauth = auth0)]` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuiltinProvider {
+    /// Auth0 ([`Auth0`](crate::providers::Auth0)).
+    Auth0,
+    /// WorkOS AuthKit ([`WorkOs`](crate::providers::WorkOs)).
+    WorkOs,
+    /// Supabase Auth ([`Supabase`](crate::providers::Supabase)).
+    Supabase,
+    /// Keycloak ([`Keycloak`](crate::providers::Keycloak)).
+    Keycloak,
+    /// The development authorization server ([`DevServer`]).
+    Dev,
+}
+
+impl BuiltinProvider {
+    /// The name `oauth = ...` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auth0 => "auth0",
+            Self::WorkOs => "workos",
+            Self::Supabase => "supabase",
+            Self::Keycloak => "keycloak",
+            Self::Dev => "dev",
+        }
+    }
 }
 
 impl OAuth {
@@ -118,7 +149,7 @@ impl OAuth {
     /// A configured provider.
     pub fn from_provider(provider: Provider) -> Self {
         Self {
-            kind: OAuthKind::Provider(Arc::new(provider)),
+            kind: OAuthKind::Provider(Arc::new(provider), None),
         }
     }
 
@@ -132,14 +163,12 @@ impl OAuth {
         }
     }
 
-    /// A built-in provider by name (`auth0`, `workos`, `supabase`, `keycloak`,
-    /// `dev`), configured from the environment.
-    pub fn provider(name: &'static str) -> Self {
-        let kind = match name {
-            "auth0" | "workos" | "supabase" | "keycloak" | "dev" => OAuthKind::FromEnv(name),
-            other => OAuthKind::Unavailable(other),
-        };
-        Self { kind }
+    /// A built-in provider, configured from the environment when the server
+    /// is built.
+    pub fn from_env(provider: BuiltinProvider) -> Self {
+        Self {
+            kind: OAuthKind::FromEnv(provider),
+        }
     }
 
     /// Whether requests are authenticated.
@@ -152,11 +181,9 @@ impl std::fmt::Debug for OAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.kind {
             OAuthKind::None => f.write_str("OAuth::none()"),
-            OAuthKind::Unavailable(name) | OAuthKind::FromEnv(name) => {
-                write!(f, "OAuth::provider({name:?})")
-            }
+            OAuthKind::FromEnv(provider) => write!(f, "OAuth::from_env({provider:?})"),
             OAuthKind::Invalid(why) => write!(f, "OAuth(invalid: {why})"),
-            OAuthKind::Provider(p) => write!(f, "OAuth({p:?})"),
+            OAuthKind::Provider(p, _) => write!(f, "OAuth({p:?})"),
         }
     }
 }

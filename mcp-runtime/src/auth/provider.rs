@@ -70,8 +70,6 @@ pub struct Provider {
     pub(crate) client_secret: Option<Secret>,
     /// Parameters added to every forwarded `/authorize` (e.g. Auth0's `audience`).
     pub(crate) authorize_params: Vec<(String, String)>,
-    /// `oauth = dev`: the authorization server this server plays itself.
-    pub(crate) dev: Option<Arc<super::dev::DevIssuer>>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -99,7 +97,6 @@ impl Provider {
             client_id: None,
             client_secret: None,
             authorize_params: Vec::new(),
-            dev: None,
         }
     }
 

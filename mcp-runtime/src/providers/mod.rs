@@ -17,7 +17,8 @@ pub use keycloak::Keycloak;
 pub use supabase::Supabase;
 pub use workos::WorkOs;
 
-use crate::auth::Provider;
+use crate::auth::{BuiltinProvider, DevServer, OAuth, OAuthKind};
+use std::sync::Arc;
 use url::Url;
 
 /// A provider setting that is missing or malformed. Never contains a secret.
@@ -116,19 +117,21 @@ pub(crate) fn text(url: &Url) -> String {
 }
 
 /// The provider named in `#[mcp_server(oauth = ...)]`, from the environment.
-pub(crate) fn from_env(name: &str) -> Result<Provider, ConfigError> {
-    match name {
-        "auth0" => Auth0::from_env()?.build(),
-        "workos" => WorkOs::from_env()?.build(),
-        "supabase" => Supabase::from_env()?.build(),
-        "keycloak" => Keycloak::from_env()?.build(),
-        "dev" => crate::auth::DevServer::from_env()
-            .and_then(crate::auth::DevServer::build)
-            .map_err(ConfigError::new),
-        other => Err(ConfigError::new(format!(
-            "the `{other}` provider is not available in this version"
-        ))),
-    }
+pub(crate) fn from_env(provider: BuiltinProvider) -> Result<OAuth, ConfigError> {
+    let provider = match provider {
+        BuiltinProvider::Auth0 => Auth0::from_env()?.build()?,
+        BuiltinProvider::WorkOs => WorkOs::from_env()?.build()?,
+        BuiltinProvider::Supabase => Supabase::from_env()?.build()?,
+        BuiltinProvider::Keycloak => Keycloak::from_env()?.build()?,
+        BuiltinProvider::Dev => {
+            let (provider, issuer) = DevServer::from_env()
+                .and_then(DevServer::build)
+                .map_err(ConfigError::new)?;
+            let kind = OAuthKind::Provider(Arc::new(provider), Some(issuer));
+            return Ok(OAuth { kind });
+        }
+    };
+    Ok(OAuth::from_provider(provider))
 }
 
 /// Strings of a claim that is an array of strings or one string.

@@ -1,12 +1,13 @@
 //! The builder: a server's identity, tools, resources, prompts and
 //! settings, validated together by [`McpServerBuilder::build`].
 
+use super::oauth;
 use super::session::SessionStore;
 use super::{
-    AuthSettings, DEFAULT_INPUT_TIMEOUT, HostPolicy, HttpConfig, InputSettings, McpServer,
-    ServerCore, SessionMode,
+    AuthSettings, BuildError, DEFAULT_INPUT_TIMEOUT, HostPolicy, HttpConfig, InputSettings,
+    McpServer, ServerCore, SessionMode,
 };
-use crate::auth::{IntoOAuth, OAuth, OAuthKind, ScopeHierarchy};
+use crate::auth::{IntoOAuth, OAuth, ScopeHierarchy};
 use crate::prompts::{IntoPrompt, Prompt, PromptRegistry};
 use crate::protocol::messages::{
     Implementation, ListChangedCapability, ResourcesCapability, ServerCapabilities,
@@ -14,40 +15,11 @@ use crate::protocol::messages::{
 use crate::resources::{
     IntoResource, IntoResourceTemplate, Resource, ResourceRegistry, ResourceTemplate,
 };
-use crate::tools::{IntoTool, RegistryError, Tool, ToolRegistry};
+use crate::tools::{IntoTool, Tool, ToolRegistry};
 use arc_swap::ArcSwap;
 use serde_json::Map;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Why a server could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// One or more tools are invalid; every problem is listed.
-    #[error("invalid tools:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
-    Tools(Vec<RegistryError>),
-    /// A setting is invalid.
-    #[error("invalid setting: {0}")]
-    Config(String),
-    /// The chosen identity provider is not part of this build yet.
-    #[error(
-        "the `{0}` OAuth provider is not available in this version of mcp-runtime; \
-         use `oauth = custom(<your TokenVerifier>)` or `oauth = none`"
-    )]
-    ProviderUnavailable(&'static str),
-    /// Tools (or resources, prompts) only an authenticated caller could
-    /// use, on a server that authenticates no one: they could never be used.
-    #[error(
-        "{} declare scopes, roles or permissions, or take `&Auth`, but the server \
-         authenticates no one; configure `oauth`",
-        .0.iter().map(|t| if t.contains(' ') { format!("`{t}`") } else { format!("tool `{t}`") }).collect::<Vec<_>>().join(", ")
-    )]
-    UnreachableTools(Vec<String>),
-    /// One or more resources, resource templates or prompts are invalid;
-    /// every problem is listed.
-    #[error("invalid resources or prompts:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
-    Features(Vec<String>),
-}
 
 /// Builds an [`McpServer`].
 #[derive(Debug)]
@@ -308,11 +280,7 @@ impl McpServerBuilder {
                 "the request state secret must be at least 32 bytes".into(),
             ));
         }
-        if let OAuthKind::FromEnv(name) = self.oauth.kind {
-            let provider = crate::providers::from_env(name)
-                .map_err(|e| BuildError::Config(format!("`{name}` provider: {e}")))?;
-            self.oauth = OAuth::from_provider(provider);
-        }
+        self.oauth = oauth::resolve(self.oauth)?;
         let resources = ResourceRegistry::new(self.resources, self.templates);
         let prompts = PromptRegistry::new(self.prompts);
         let (resources, prompts) = match (resources, prompts) {
@@ -325,46 +293,8 @@ impl McpServerBuilder {
         };
         let rules: Vec<(String, &crate::access::AccessRule)> =
             resources.rules().chain(prompts.rules()).collect();
-        match &self.oauth.kind {
-            OAuthKind::Unavailable(name) => return Err(BuildError::ProviderUnavailable(name)),
-            // Resolved above; kept closed should that ever change.
-            OAuthKind::FromEnv(name) => return Err(BuildError::ProviderUnavailable(name)),
-            OAuthKind::Invalid(why) => return Err(BuildError::Config(why.clone())),
-            OAuthKind::None => {
-                let unreachable: Vec<String> = self
-                    .tools
-                    .iter()
-                    .filter(|t| t.access().needs_caller())
-                    .map(|t| t.name().to_owned())
-                    .chain(
-                        rules
-                            .iter()
-                            .filter(|(_, r)| r.needs_caller())
-                            .map(|(n, _)| n.clone()),
-                    )
-                    .collect();
-                if !unreachable.is_empty() {
-                    return Err(BuildError::UnreachableTools(unreachable));
-                }
-            }
-            OAuthKind::Provider(_) => {}
-        }
-        let mut auth_settings = self.auth_settings;
-        for uri in &auth_settings.proxy.redirect_uris {
-            crate::auth::check_allowed_redirect_uri(uri).map_err(BuildError::Config)?;
-        }
-        for rule in self
-            .tools
-            .iter()
-            .map(Tool::access)
-            .chain(rules.iter().map(|(_, r)| *r))
-        {
-            for scope in rule.scopes.iter().chain(&rule.any_scope) {
-                if !auth_settings.tool_scopes.iter().any(|s| s == scope) {
-                    auth_settings.tool_scopes.push(scope.to_string());
-                }
-            }
-        }
+        oauth::check_reachable(&self.oauth, &self.tools, &rules)?;
+        let auth_settings = oauth::settle(self.auth_settings, &self.tools, &rules)?;
         let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
         let core = ServerCore {
             info: self.info,

@@ -8,14 +8,16 @@
 mod builder;
 mod config;
 pub(crate) mod dispatch;
+mod error;
 mod features;
 mod oauth;
 mod registry;
 pub(crate) mod session;
 
-pub use builder::{BuildError, McpServerBuilder};
+pub use builder::McpServerBuilder;
 pub use config::{HostPolicy, HttpConfig, SessionMode};
 pub use dispatch::REQUEST_CANCELLED;
+pub use error::BuildError;
 
 use crate::auth::{OAuth, ProxySettings, ScopeHierarchy};
 use crate::prompts::PromptRegistry;

@@ -1,10 +1,83 @@
 //! OAuth settings: which provider a server uses, resolved when it is built,
 //! and the resource server it becomes once its URL is known.
 
-use super::{HostPolicy, McpServer};
-use crate::auth::{OAuthKind, ResourceServer, ResourceUrl};
+use super::{AuthSettings, BuildError, HostPolicy, McpServer};
+use crate::access::AccessRule;
+use crate::auth::{OAuth, OAuthKind, ResourceServer, ResourceUrl};
+use crate::tools::Tool;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+/// `oauth`, with a built-in provider configured from the environment now.
+pub(super) fn resolve(oauth: OAuth) -> Result<OAuth, BuildError> {
+    match oauth.kind {
+        OAuthKind::FromEnv(provider) => crate::providers::from_env(provider)
+            .map_err(|e| BuildError::Config(format!("`{}` provider: {e}", provider.name()))),
+        _ => Ok(oauth),
+    }
+}
+
+/// Refuses an OAuth setting the server cannot run with, and, on a server
+/// that authenticates no one, tools and `rules` (of resources and prompts,
+/// by name) no caller could ever meet.
+pub(super) fn check_reachable(
+    oauth: &OAuth,
+    tools: &[Tool],
+    rules: &[(String, &AccessRule)],
+) -> Result<(), BuildError> {
+    match &oauth.kind {
+        // `resolve` configured it; kept closed should that ever change.
+        OAuthKind::FromEnv(provider) => Err(BuildError::Config(format!(
+            "the `{}` provider was not configured",
+            provider.name()
+        ))),
+        OAuthKind::Invalid(why) => Err(BuildError::Config(why.clone())),
+        OAuthKind::None => {
+            let unreachable: Vec<String> = tools
+                .iter()
+                .filter(|t| t.access().needs_caller())
+                .map(|t| t.name().to_owned())
+                .chain(
+                    rules
+                        .iter()
+                        .filter(|(_, r)| r.needs_caller())
+                        .map(|(n, _)| n.clone()),
+                )
+                .collect();
+            if unreachable.is_empty() {
+                Ok(())
+            } else {
+                Err(BuildError::UnreachableTools(unreachable))
+            }
+        }
+        OAuthKind::Provider(..) => Ok(()),
+    }
+}
+
+/// The resource-server settings once checked: the proxy's redirect URIs
+/// allowed, and every scope a tool or `rules` declare collected for the
+/// metadata's `scopes_supported`.
+pub(super) fn settle(
+    mut settings: AuthSettings,
+    tools: &[Tool],
+    rules: &[(String, &AccessRule)],
+) -> Result<AuthSettings, BuildError> {
+    for uri in &settings.proxy.redirect_uris {
+        crate::auth::check_allowed_redirect_uri(uri).map_err(BuildError::Config)?;
+    }
+    for rule in tools
+        .iter()
+        .map(Tool::access)
+        .chain(rules.iter().map(|(_, r)| *r))
+    {
+        for scope in rule.scopes.iter().chain(&rule.any_scope) {
+            if !settings.tool_scopes.iter().any(|s| s == scope) {
+                settings.tool_scopes.push(scope.to_string());
+            }
+        }
+    }
+    Ok(settings)
+}
 
 impl McpServer {
     /// The OAuth resource server this server is when bound to `bound` (if
@@ -14,7 +87,7 @@ impl McpServer {
         &self,
         bound: Option<SocketAddr>,
     ) -> Result<Option<Arc<ResourceServer>>, String> {
-        let OAuthKind::Provider(provider) = &self.core.oauth.kind else {
+        let OAuthKind::Provider(provider, dev) = &self.core.oauth.kind else {
             return Ok(None);
         };
         let settings = &self.core.auth_settings;
@@ -39,7 +112,7 @@ impl McpServer {
         // `oauth = dev`: issuer and audience are this server's own URL, and
         // only a loopback bind (or the loud override) may issue tokens.
         let served;
-        let provider = match &provider.dev {
+        let provider = match dev {
             Some(dev) => {
                 let loopback = match bound {
                     Some(addr) => addr.ip().is_loopback(),
@@ -60,6 +133,7 @@ impl McpServer {
         Ok(Some(Arc::new(
             ResourceServer::new(
                 provider,
+                dev.as_ref(),
                 url,
                 &settings.tool_scopes,
                 name,
@@ -84,13 +158,10 @@ impl McpServer {
         &self,
         scopes: impl IntoIterator<Item = S>,
     ) -> Result<String, String> {
-        let OAuthKind::Provider(provider) = &self.core.oauth.kind else {
+        let OAuthKind::Provider(_, dev) = &self.core.oauth.kind else {
             return Err("the server has no OAuth provider; use `oauth = dev`".into());
         };
-        let dev = provider
-            .dev
-            .as_ref()
-            .ok_or("dev tokens need `oauth = dev`")?;
+        let dev = dev.as_ref().ok_or("dev tokens need `oauth = dev`")?;
         let scopes: Vec<String> = scopes.into_iter().map(|s| s.as_ref().to_owned()).collect();
         dev.mint(&scopes)
     }

@@ -22,9 +22,10 @@ pub(crate) use grants::{Grants, random_token};
 pub(crate) use token::TokenError;
 
 use super::provider::{Mode, Provider, Secret, Verification};
+use super::resource_url::ResourceUrl;
 use super::signing::SigningKey;
 use super::verifier::{JwtVerifier, KeySource};
-use super::{ResourceUrl, StaticKeys};
+use super::{OAuthKind, StaticKeys};
 use arc_swap::ArcSwapOption;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -209,8 +210,9 @@ impl DevServer {
         self
     }
 
-    /// The provider, or why the key could not be made or loaded.
-    pub fn build(self) -> Result<Provider, String> {
+    /// The provider and the authorization server it plays, or why the key
+    /// could not be made or loaded.
+    pub(crate) fn build(self) -> Result<(Provider, Arc<DevIssuer>), String> {
         let key = match &self.key_file {
             Some(path) => SigningKey::load_or_create(path)?,
             None => SigningKey::generate()?,
@@ -227,19 +229,23 @@ impl DevServer {
         let mut provider = Provider::new("dev", String::new(), Verification::Jwt(verifier));
         provider.scopes_supported = self.scopes.clone();
         provider.mode = Mode::Proxy;
-        provider.dev = Some(Arc::new(DevIssuer {
+        let issuer = Arc::new(DevIssuer {
             key,
             settings: self,
             grants: Grants::default(),
             bound: ArcSwapOption::empty(),
-        }));
-        Ok(provider)
+        });
+        Ok((provider, issuer))
     }
 }
 
 impl super::IntoOAuth for DevServer {
     fn into_oauth(self) -> super::OAuth {
-        super::OAuth::from_result(self.build())
+        let kind = match self.build() {
+            Ok((provider, issuer)) => OAuthKind::Provider(Arc::new(provider), Some(issuer)),
+            Err(why) => OAuthKind::Invalid(why),
+        };
+        super::OAuth { kind }
     }
 }
 

@@ -3,13 +3,13 @@
 //! single-use `state`. A request from a dynamically registered client is
 //! shown to the user for consent first (see `consent.rs`).
 
-use super::OAuthProxy;
 use super::consent::set_cookie;
 use super::respond::{
     is_base64url, is_vschar, oauth_error, query_params, redirect, untrusted_error,
     valid_error_text, valid_scope,
 };
 use super::signed::{Purpose, Refusal};
+use super::{AuthorizeRequest, OAuthProxy};
 use crate::auth::DevIssuer;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -40,28 +40,6 @@ const FORWARDED_PARAMS: [&str; 9] = [
     "resource",
     "prompt",
 ];
-
-/// A checked authorization request: everything needed to forward it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct AuthorizeRequest {
-    /// Dev mode: the registered client the code is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) client_id: Option<String>,
-    /// Registered (or allow-listed) when checked.
-    pub(super) redirect_uri: String,
-    /// The client's own `state`, returned to it unchanged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) client_state: Option<String>,
-    /// The client's PKCE S256 challenge, checked by the provider.
-    pub(super) code_challenge: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) scope: Option<String>,
-    /// This server's MCP endpoint, if the client named it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) resource: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) prompt: Option<String>,
-}
 
 /// What the signed `state` carries through the provider. The client's PKCE
 /// challenge is not in it: it goes to the provider, which checks the

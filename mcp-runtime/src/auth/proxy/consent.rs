@@ -22,14 +22,13 @@
 //! `Secure` when the issuer is https. The signing key lives in memory: a
 //! restart forgets every approval.
 
-use super::authorize::AuthorizeRequest;
 use super::page::{ConsentView, consent_page};
 use super::respond::{
     bad_request, has_content_type, is_base64url, oauth_error, query_params, read_limited,
     untrusted_error,
 };
 use super::signed::{Purpose, Refusal};
-use super::{OAuthProxy, PROXY_AUTHORIZE_PATH, PROXY_CONSENT_PATH};
+use super::{AuthorizeRequest, OAuthProxy, PROXY_AUTHORIZE_PATH, PROXY_CONSENT_PATH};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};

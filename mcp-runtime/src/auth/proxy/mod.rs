@@ -48,6 +48,7 @@ use dashmap::DashMap;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use rand::RngCore as _;
 use respond::{method_not_allowed, preflight, with_cors};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,6 +86,28 @@ impl Default for ProxySettings {
             consent: true,
         }
     }
+}
+
+/// A checked authorization request: everything needed to forward it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct AuthorizeRequest {
+    /// Dev mode: the registered client the code is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    /// Registered (or allow-listed) when checked.
+    redirect_uri: String,
+    /// The client's own `state`, returned to it unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_state: Option<String>,
+    /// The client's PKCE S256 challenge, checked by the provider.
+    code_challenge: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    /// This server's MCP endpoint, if the client named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resource: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prompt: Option<String>,
 }
 
 /// A registered redirect URI.
@@ -135,8 +158,10 @@ pub(crate) struct OAuthProxy {
 impl OAuthProxy {
     /// The proxy of a server named `resource_name` whose MCP endpoint is
     /// `resource`, or what is missing from the provider's configuration.
+    /// With `dev` (`oauth = dev`), this server issues codes and tokens itself.
     pub(crate) fn new(
         provider: &Provider,
+        dev: Option<&Arc<DevIssuer>>,
         resource: &str,
         resource_name: &str,
         scopes_supported: &[String],
@@ -146,8 +171,14 @@ impl OAuthProxy {
             .map_err(|e| format!("proxy mode: the server URL `{resource}` is not a URL ({e})"))?;
         let issuer = resource_url.origin().ascii_serialization();
         let name = &provider.name;
-        if provider.dev.is_some() {
-            return Self::new_dev(provider, resource, resource_name, scopes_supported, issuer);
+        if let Some(dev) = dev {
+            return Self::new_dev(
+                Arc::clone(dev),
+                resource,
+                resource_name,
+                scopes_supported,
+                issuer,
+            );
         }
         let client_id = provider
             .client_id
@@ -231,16 +262,12 @@ impl OAuthProxy {
     /// The authorization server of `oauth = dev`: it registers clients with
     /// their own ids, and issues codes and tokens itself.
     fn new_dev(
-        provider: &Provider,
+        dev: Arc<DevIssuer>,
         resource: &str,
         resource_name: &str,
         scopes_supported: &[String],
         issuer: String,
     ) -> Result<Self, String> {
-        let dev = provider
-            .dev
-            .clone()
-            .ok_or("the dev authorization server is not configured")?;
         let own = |path: &str| format!("{issuer}{path}");
         let authorization_endpoint = Url::parse(&own(PROXY_AUTHORIZE_PATH))
             .map_err(|e| format!("dev server: `{issuer}` is not a URL ({e})"))?;
@@ -397,6 +424,7 @@ pub(super) mod tests {
             .expect("a proxy-mode provider");
         OAuthProxy::new(
             &provider,
+            None,
             "https://mcp.example.com/mcp",
             "tasks",
             &["tasks:read".to_owned()],
@@ -438,8 +466,9 @@ pub(super) mod tests {
             .build()
             .unwrap();
         let settings = ProxySettings::default();
-        let new =
-            |p: &Provider| OAuthProxy::new(p, "https://mcp.example.com/mcp", "t", &[], &settings);
+        let new = |p: &Provider| {
+            OAuthProxy::new(p, None, "https://mcp.example.com/mcp", "t", &[], &settings)
+        };
         assert!(new(&provider).err().unwrap().contains("client id"));
         provider.client_id = Some("mcp".into());
         assert!(
