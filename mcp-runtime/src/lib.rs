@@ -126,6 +126,7 @@ pub mod providers;
 pub mod resources;
 mod schema;
 pub mod server;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tools;
 pub mod transport;
