@@ -459,7 +459,10 @@ async fn cancelling_the_call_stops_the_wait() {
     assert_eq!(post(&url, &alice, &session, cancel).await, 202);
     let end = call.next().await.expect("the request's end");
     assert_eq!(end["id"], 11);
-    assert_eq!(end["error"]["code"], mcp_runtime::server::REQUEST_CANCELLED);
+    assert_eq!(
+        end["error"]["code"],
+        mcp_runtime::protocol::REQUEST_CANCELLED
+    );
 }
 
 #[actix_web::test]

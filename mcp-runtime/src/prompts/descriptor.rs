@@ -3,47 +3,19 @@
 use crate::access::AccessRule;
 use crate::completion::{Completer, CompletionRequest};
 use crate::context::RequestContext;
-use crate::protocol::{Content, Role};
+use crate::protocol::{Content, HandlerError, Role};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-/// Why a prompt could not be rendered; answered as a JSON-RPC error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PromptError {
-    pub(crate) code: i64,
-    pub(crate) message: String,
-}
-
-impl PromptError {
-    /// An internal error (-32603).
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            code: crate::protocol::jsonrpc::INTERNAL_ERROR,
-            message: message.into(),
-        }
-    }
-
-    /// Invalid arguments (-32602).
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self {
-            code: crate::protocol::jsonrpc::INVALID_PARAMS,
-            message: message.into(),
-        }
-    }
-}
-
-impl<E: Display> From<E> for PromptError {
-    fn from(error: E) -> Self {
-        Self::new(error.to_string())
-    }
-}
+/// Why a prompt could not be rendered: the one error type of prompts and
+/// resources, answered as a JSON-RPC error.
+pub type PromptError = HandlerError;
 
 /// One message of a rendered prompt: text, image, audio or an embedded resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -21,6 +21,8 @@ pub const HEADER_MISMATCH: i64 = -32020;
 pub const MISSING_CLIENT_CAPABILITY: i64 = -32021;
 /// MCP 2026-07-28: the request names a protocol version the server does not speak.
 pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+/// Code answered when the client cancelled the request it is waiting on.
+pub const REQUEST_CANCELLED: i64 = -32800;
 
 /// A JSON-RPC request id: MCP allows strings and integers, never `null`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,6 +50,40 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
     match text.find(" at line ") {
         Some(end) => text[..end].to_owned(),
         None => text,
+    }
+}
+
+/// Why a resource read or a prompt could not be served: answered as a
+/// JSON-RPC error with this code and message. Any error that displays
+/// converts into an internal error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerError {
+    pub(crate) code: i64,
+    pub(crate) message: String,
+}
+
+impl HandlerError {
+    /// An internal error (-32603) with `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            code: INTERNAL_ERROR,
+            message: message.into(),
+        }
+    }
+
+    /// Invalid parameters (-32602), e.g. a missing prompt argument or a
+    /// template parameter that does not parse.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            code: INVALID_PARAMS,
+            message: message.into(),
+        }
+    }
+}
+
+impl<E: fmt::Display> From<E> for HandlerError {
+    fn from(error: E) -> Self {
+        Self::new(error.to_string())
     }
 }
 
@@ -277,11 +313,6 @@ impl Response {
     /// The error, if this is an error response.
     pub fn error_object(&self) -> Option<&ErrorObject> {
         self.error.as_ref()
-    }
-
-    /// The raw result, if this is a success response.
-    pub fn result(&self) -> Option<&RawValue> {
-        self.result.as_deref()
     }
 }
 

@@ -25,7 +25,9 @@ pub struct InitializeParams {
     /// What the client can do.
     #[serde(default)]
     pub capabilities: Value,
-    /// Who the client is.
+    /// Who the client is. Parsed, so a malformed value is refused like any
+    /// other malformed parameter, though nothing reads it yet.
+    #[allow(dead_code)]
     pub client_info: Option<Implementation>,
 }
 
@@ -111,8 +113,9 @@ pub struct StatelessMeta {
     /// What the client can do, for this request.
     #[serde(rename = "io.modelcontextprotocol/clientCapabilities")]
     pub client_capabilities: Option<Value>,
-    /// Who the client is.
+    /// Who the client is (nothing reads it yet).
     #[serde(rename = "io.modelcontextprotocol/clientInfo")]
+    #[allow(dead_code)]
     pub client_info: Option<Value>,
     /// Minimum level of log notifications; none are sent without it.
     #[serde(rename = "io.modelcontextprotocol/logLevel")]
@@ -226,5 +229,6 @@ pub struct CancelledParams {
     pub request_id: super::RequestId,
     /// Why.
     #[serde(default)]
+    #[allow(dead_code)]
     pub reason: Option<String>,
 }

@@ -5,7 +5,7 @@ use super::template::UriTemplate;
 use crate::access::AccessRule;
 use crate::completion::{Completer, CompletionRequest};
 use crate::context::RequestContext;
-use crate::protocol::ResourceContents;
+use crate::protocol::{HandlerError, ResourceContents};
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
@@ -16,36 +16,9 @@ use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
 
-/// Why a resource could not be read; answered as a JSON-RPC error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceError {
-    pub(crate) code: i64,
-    pub(crate) message: String,
-}
-
-impl ResourceError {
-    /// An internal error (-32603) with `message`.
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            code: crate::protocol::jsonrpc::INTERNAL_ERROR,
-            message: message.into(),
-        }
-    }
-
-    /// Invalid parameters (-32602), e.g. a template parameter that does not parse.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self {
-            code: crate::protocol::jsonrpc::INVALID_PARAMS,
-            message: message.into(),
-        }
-    }
-}
-
-impl<E: Display> From<E> for ResourceError {
-    fn from(error: E) -> Self {
-        Self::new(error.to_string())
-    }
-}
+/// Why a resource could not be read: the one error type of resources and
+/// prompts, answered as a JSON-RPC error.
+pub type ResourceError = HandlerError;
 
 /// The contents a read returns.
 pub type ReadOutcome = Result<Vec<ResourceContents>, ResourceError>;

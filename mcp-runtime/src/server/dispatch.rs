@@ -13,7 +13,7 @@ use crate::protocol::messages::{
     CallToolParams, DiscoverResult, InitializeParams, InitializeResult, ListToolsParams,
     LoggingLevel, ProgressToken, SetLevelParams,
 };
-use crate::protocol::{ErrorObject, ProtocolVersion};
+use crate::protocol::{ErrorObject, ProtocolVersion, REQUEST_CANCELLED};
 use crate::server::session::Session;
 use futures_util::FutureExt as _;
 use serde::de::DeserializeOwned;
@@ -23,9 +23,6 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-/// Code answered when the client cancelled the request it is waiting on.
-pub const REQUEST_CANCELLED: i64 = -32800;
 
 /// Where a request came from, as the transport established it.
 pub(crate) struct RequestOrigin {

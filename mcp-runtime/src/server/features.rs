@@ -1,13 +1,14 @@
 //! Answers resources, prompts and completion requests.
 
 use super::ServerCore;
-use super::dispatch::{Invocation, REQUEST_CANCELLED, RequestOrigin, parse_params, to_raw};
+use super::dispatch::{Invocation, RequestOrigin, parse_params, to_raw};
 use crate::access::AccessRule;
 use crate::completion::{CompletionRequest, MAX_COMPLETION_VALUES};
 use crate::context::RequestContext;
 use crate::paging::ListParams;
 use crate::prompts::PromptRegistry;
 use crate::protocol::ErrorObject;
+use crate::protocol::REQUEST_CANCELLED;
 use crate::protocol::jsonrpc::Request;
 use crate::protocol::messages::RequestMeta;
 use crate::resources::{ResourceRegistry, ResourceRequest};

@@ -16,7 +16,6 @@ pub(crate) mod session;
 
 pub use builder::McpServerBuilder;
 pub use config::{HostPolicy, HttpConfig, SessionMode};
-pub use dispatch::REQUEST_CANCELLED;
 pub use error::BuildError;
 
 use crate::auth::{OAuth, ProxySettings, ScopeHierarchy};
