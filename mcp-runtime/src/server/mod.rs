@@ -34,13 +34,11 @@ pub(crate) struct ServerCore {
     pub(crate) capabilities: ServerCapabilities,
     pub(crate) instructions: Option<String>,
     pub(crate) tools: ArcSwap<ToolRegistry>,
-    /// Serialises [`McpServer::add_tool`] and [`McpServer::remove_tool`]
-    /// (readers never take it).
-    pub(crate) tools_writer: Mutex<()>,
     pub(crate) resources: ArcSwap<ResourceRegistry>,
     pub(crate) prompts: ArcSwap<PromptRegistry>,
-    /// Serialises changes to resources and prompts at run time.
-    pub(crate) features_writer: Mutex<()>,
+    /// Serialises every change to the tools, resources and prompts at run
+    /// time (readers never take it).
+    pub(crate) registry_writer: Mutex<()>,
     pub(crate) page_size: usize,
     pub(crate) oauth: OAuth,
     pub(crate) auth_settings: AuthSettings,
@@ -57,6 +55,8 @@ pub(crate) struct InputSettings {
     pub(crate) timeout: Duration,
 }
 
+/// What announces a change to the tools served.
+pub(crate) const TOOLS_CHANGED: &str = "notifications/tools/list_changed";
 /// What announces a change to the resources served.
 pub(crate) const RESOURCES_CHANGED: &str = "notifications/resources/list_changed";
 /// What announces a change to the prompts served.

@@ -2,7 +2,7 @@
 //! change swaps in a new registry under a writer lock (readers never wait)
 //! and is announced on the sessions' GET streams.
 
-use super::{BuildError, McpServer, PROMPTS_CHANGED, RESOURCES_CHANGED};
+use super::{McpServer, PROMPTS_CHANGED, RESOURCES_CHANGED, TOOLS_CHANGED};
 use crate::access::AccessRule;
 use crate::auth::OAuthKind;
 use crate::prompts::IntoPrompt;
@@ -42,18 +42,8 @@ impl McpServer {
         if matches!(self.core.oauth.kind, OAuthKind::None) && tool.access().needs_caller() {
             return Err(RegistryError::Unreachable(tool.name().to_owned()));
         }
-        {
-            let _writer = self
-                .core
-                .tools_writer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let next = self.core.tools.load().with_tool(tool)?;
-            self.core.tools.store(Arc::new(next));
-        }
-        self.sessions
-            .notify_list_changed("notifications/tools/list_changed");
-        Ok(())
+        self.replace(&self.core.tools, TOOLS_CHANGED, |t| Some(t.with_tool(tool)))
+            .map(drop)
     }
 
     /// Removes the tool called `name` while the server runs and, if there
@@ -61,20 +51,10 @@ impl McpServer {
     /// [`add_tool`](Self::add_tool). Calls of it already running finish;
     /// later calls answer "unknown tool". Returns whether it existed.
     pub fn remove_tool(&self, name: &str) -> bool {
-        {
-            let _writer = self
-                .core
-                .tools_writer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let Some(next) = self.core.tools.load().without_tool(name) else {
-                return false;
-            };
-            self.core.tools.store(Arc::new(next));
-        }
-        self.sessions
-            .notify_list_changed("notifications/tools/list_changed");
-        true
+        self.replace(&self.core.tools, TOOLS_CHANGED, |t| {
+            t.without_tool(name).map(Ok)
+        })
+        .unwrap_or(false)
     }
 
     /// Adds a resource while the server runs (validated like those given to
@@ -84,11 +64,11 @@ impl McpServer {
     /// # Errors
     /// When it clashes with a served resource, or declares access rules on a
     /// server that authenticates no one.
-    pub fn add_resource(&self, resource: impl IntoResource) -> Result<(), BuildError> {
+    pub fn add_resource(&self, resource: impl IntoResource) -> Result<(), RegistryError> {
         let resource = resource.into_resource();
         self.refuse_unreachable(resource.access(), &format!("resource `{}`", resource.uri()))?;
         self.replace(&self.core.resources, RESOURCES_CHANGED, |r| {
-            Some(r.with_resource(resource))
+            Some(r.with_resource(resource).map_err(RegistryError::Features))
         })
         .map(drop)
     }
@@ -101,12 +81,12 @@ impl McpServer {
     pub fn add_resource_template(
         &self,
         template: impl IntoResourceTemplate,
-    ) -> Result<(), BuildError> {
+    ) -> Result<(), RegistryError> {
         let template = template.into_resource_template();
         let what = format!("resource template `{}`", template.uri_template());
         self.refuse_unreachable(template.access(), &what)?;
         self.replace(&self.core.resources, RESOURCES_CHANGED, |r| {
-            Some(r.with_template(template))
+            Some(r.with_template(template).map_err(RegistryError::Features))
         })
         .map(drop)
     }
@@ -125,11 +105,11 @@ impl McpServer {
     ///
     /// # Errors
     /// As [`add_resource`](Self::add_resource).
-    pub fn add_prompt(&self, prompt: impl IntoPrompt) -> Result<(), BuildError> {
+    pub fn add_prompt(&self, prompt: impl IntoPrompt) -> Result<(), RegistryError> {
         let prompt = prompt.into_prompt();
         self.refuse_unreachable(prompt.access(), &format!("prompt `{}`", prompt.name()))?;
         self.replace(&self.core.prompts, PROMPTS_CHANGED, |p| {
-            Some(p.with_prompt(prompt))
+            Some(p.with_prompt(prompt).map_err(RegistryError::Features))
         })
         .map(drop)
     }
@@ -143,35 +123,35 @@ impl McpServer {
         .unwrap_or(false)
     }
 
-    /// Swaps `registry` for what `next` makes of it, under the writer lock,
-    /// and announces `notification`. `next` answers `None` when there is
-    /// nothing to change; an invalid result changes nothing. Returns
-    /// whether it changed.
+    /// Swaps `registry` for what `next` makes of it, under the one writer
+    /// lock of all three registries, and announces `notification`. `next`
+    /// answers `None` when there is nothing to change; an invalid result
+    /// changes nothing. Returns whether it changed.
     fn replace<R>(
         &self,
         registry: &ArcSwap<R>,
         notification: &'static str,
-        next: impl FnOnce(&R) -> Option<Result<R, Vec<String>>>,
-    ) -> Result<bool, BuildError> {
+        next: impl FnOnce(&R) -> Option<Result<R, RegistryError>>,
+    ) -> Result<bool, RegistryError> {
         {
             let _writer = self
                 .core
-                .features_writer
+                .registry_writer
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let Some(next) = next(&registry.load()) else {
                 return Ok(false);
             };
-            registry.store(Arc::new(next.map_err(BuildError::Features)?));
+            registry.store(Arc::new(next?));
         }
         self.sessions.notify_list_changed(notification);
         Ok(true)
     }
 
     /// Access rules no caller could ever meet on a server without OAuth.
-    fn refuse_unreachable(&self, access: &AccessRule, what: &str) -> Result<(), BuildError> {
+    fn refuse_unreachable(&self, access: &AccessRule, what: &str) -> Result<(), RegistryError> {
         if matches!(self.core.oauth.kind, OAuthKind::None) && access.needs_caller() {
-            return Err(BuildError::Features(vec![format!(
+            return Err(RegistryError::Features(vec![format!(
                 "{what} declares scopes, roles or permissions, or needs a caller, \
                  but the server authenticates no one; configure `oauth`"
             )]));

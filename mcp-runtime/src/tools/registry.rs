@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
-/// Why a tool could not be registered.
+/// Why a tool, resource, resource template or prompt could not be
+/// registered: the one error of every `McpServer::add_*`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
     /// Two tools share a name.
@@ -33,6 +34,11 @@ pub enum RegistryError {
          authenticates no one; configure `oauth`"
     )]
     Unreachable(String),
+    /// A resource, resource template or prompt added at run time clashes
+    /// with one served, is invalid, or declares access rules on a server
+    /// that authenticates no one; every problem is listed.
+    #[error("invalid resources or prompts:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Features(Vec<String>),
 }
 
 /// Whether `name` follows the MCP tool-name rules.
