@@ -3,7 +3,7 @@
 //! (`JwtVerifier::verify_token`) beside the floor (`jsonwebtoken::decode`
 //! with a `DecodingKey` built once), and the same with the `Authorization`
 //! header parsed, through an in-process actix service: ours with the
-//! `BearerAuth` middleware, the floor with a hand-written handler.
+//! `BearerMiddleware` middleware, the floor with a hand-written handler.
 //!
 //! ```text
 //! cargo bench --bench verify
@@ -22,7 +22,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use futures_util::FutureExt as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use mcp_runtime::auth::{BearerAuth, JwtVerifier, KeySource, SigningKey, StaticKeys};
+use mcp_runtime::auth::{BearerMiddleware, JwtVerifier, KeySource, SigningKey, StaticKeys};
 use serde_json::{Value, json};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -172,7 +172,7 @@ fn bearer(c: &mut Criterion, cases: &[Case]) {
         let ours = system.block_on(test::init_service(
             App::new().service(
                 web::scope("")
-                    .wrap(BearerAuth::new(case.ours.clone()))
+                    .wrap(BearerMiddleware::new(case.ours.clone()))
                     .route("/", web::get().to(|| async { "ok" })),
             ),
         ));

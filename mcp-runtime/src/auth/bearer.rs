@@ -40,7 +40,7 @@ pub(crate) async fn authenticate(
 
 /// Authenticates `req` with `verifier`, judging scopes with `hierarchy`, and
 /// stores the caller in its extensions. The MCP endpoint and
-/// [`BearerAuth`](crate::auth::BearerAuth) on users' own routes both read
+/// [`BearerMiddleware`](crate::auth::BearerMiddleware) on users' own routes both read
 /// the token with [`presented_token`], so the header rules and refusals are
 /// the same everywhere.
 pub(crate) async fn authenticate_with(

@@ -1,7 +1,7 @@
 //! Bearer authentication for your own actix-web routes: the same verifier,
 //! header rules and RFC 6750 refusals as the MCP endpoint.
 //!
-//! [`BearerAuth`] wraps an `App`, a `web::scope` or a resource: it verifies
+//! [`BearerMiddleware`] wraps an `App`, a `web::scope` or a resource: it verifies
 //! the `Authorization: Bearer` token of every request (never one in the URL),
 //! answers refusals exactly as the MCP endpoint does (401 with a
 //! `WWW-Authenticate` challenge, 403 `insufficient_scope`, 503 when the
@@ -37,10 +37,10 @@ use std::sync::Arc;
 /// ```no_run
 /// use actix_web::{App, HttpServer, web};
 /// use mcp_runtime::auth::{
-///     Auth, AuthError, Authenticated, BearerAuth, TokenVerifier, VerifyFuture,
+///     Auth, AuthError, Authenticated, BearerMiddleware, TokenVerifier, VerifyFuture,
 /// };
 ///
-/// /// Your verifier, or a provider's with `BearerAuth::from_provider`.
+/// /// Your verifier, or a provider's with `BearerMiddleware::from_provider`.
 /// struct MyVerifier;
 ///
 /// impl TokenVerifier for MyVerifier {
@@ -63,7 +63,7 @@ use std::sync::Arc;
 ///
 /// #[actix_web::main]
 /// async fn main() -> std::io::Result<()> {
-///     let auth = BearerAuth::new(MyVerifier)
+///     let auth = BearerMiddleware::new(MyVerifier)
 ///         .resource_metadata("https://api.example.com/.well-known/oauth-protected-resource/mcp")
 ///         .require_scopes(["reports:read"]);
 ///     HttpServer::new(move || {
@@ -82,10 +82,10 @@ use std::sync::Arc;
 /// `HttpServer::new` builds the app once per worker: build the middleware
 /// outside the closure and clone it in to share one verifier (and its key
 /// cache) across workers. Wrap CORS around it (register `Cors` after
-/// `BearerAuth`) so browser preflights, which carry no token, are answered first.
+/// `BearerMiddleware`) so browser preflights, which carry no token, are answered first.
 #[derive(Clone)]
 #[must_use]
-pub struct BearerAuth {
+pub struct BearerMiddleware {
     settings: Arc<Settings>,
 }
 
@@ -98,9 +98,9 @@ struct Settings {
     optional: bool,
 }
 
-impl std::fmt::Debug for BearerAuth {
+impl std::fmt::Debug for BearerMiddleware {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BearerAuth")
+        f.debug_struct("BearerMiddleware")
             .field("challenge", &self.settings.challenge)
             .field("required_scopes", &self.settings.required_scopes)
             .field("optional", &self.settings.optional)
@@ -108,7 +108,7 @@ impl std::fmt::Debug for BearerAuth {
     }
 }
 
-impl BearerAuth {
+impl BearerMiddleware {
     /// Checks tokens with `verifier`.
     pub fn new(verifier: impl TokenVerifier) -> Self {
         Self::from_verifier(Arc::new(verifier))
@@ -136,7 +136,7 @@ impl BearerAuth {
         if !provider.checks_signatures() {
             tracing::warn!(
                 provider = provider.name(),
-                "BearerAuth accepts tokens WITHOUT checking their signature: development only"
+                "BearerMiddleware accepts tokens WITHOUT checking their signature: development only"
             );
         }
         let verifier: Arc<dyn TokenVerifier> = match &provider.verification {
@@ -225,32 +225,32 @@ impl Settings {
 #[derive(Clone)]
 struct RouteChallenge(Arc<ChallengeContext>);
 
-impl<S, B> Transform<S, ServiceRequest> for BearerAuth
+impl<S, B> Transform<S, ServiceRequest> for BearerMiddleware
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Transform = BearerAuthService<S>;
+    type Transform = BearerMiddlewareService<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(BearerAuthService {
+        ready(Ok(BearerMiddlewareService {
             service: Rc::new(service),
             settings: Arc::clone(&self.settings),
         }))
     }
 }
 
-/// The service [`BearerAuth`] wraps around a route.
-pub struct BearerAuthService<S> {
+/// The service [`BearerMiddleware`] wraps around a route.
+pub struct BearerMiddlewareService<S> {
     service: Rc<S>,
     settings: Arc<Settings>,
 }
 
-impl<S, B> Service<ServiceRequest> for BearerAuthService<S>
+impl<S, B> Service<ServiceRequest> for BearerMiddlewareService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
@@ -279,10 +279,10 @@ where
     }
 }
 
-/// The caller [`BearerAuth`] admitted, as a handler argument.
+/// The caller [`BearerMiddleware`] admitted, as a handler argument.
 ///
 /// Without a caller (the route is not wrapped, or the middleware is
-/// [`optional`](BearerAuth::optional) and no token came) the request is
+/// [`optional`](BearerMiddleware::optional) and no token came) the request is
 /// refused with 401 and a `Bearer` challenge; take `Option<Authenticated>`
 /// to serve anonymous requests too.
 #[derive(Debug, Clone)]
@@ -434,8 +434,8 @@ mod tests {
         Ok("written".into())
     }
 
-    fn auth() -> BearerAuth {
-        BearerAuth::new(Fake)
+    fn auth() -> BearerMiddleware {
+        BearerMiddleware::new(Fake)
             .resource_metadata(METADATA)
             .scope(["reports:read"])
     }
@@ -652,7 +652,7 @@ mod tests {
         let app = test::init_service(
             App::new().service(
                 web::scope("/api")
-                    .wrap(BearerAuth::from_provider(
+                    .wrap(BearerMiddleware::from_provider(
                         &provider,
                         "https://api.example.com",
                     ))

@@ -28,7 +28,7 @@ pub use dev::{DEV_ALLOW_NON_LOOPBACK_VALUE, DEV_JWKS_PATH, DEV_USER, DevServer};
 pub use discovery::AUTHORIZATION_SERVER_METADATA_PATHS;
 pub(crate) use discovery::AuthorizationServerMetadata;
 pub use jsonwebtoken::Algorithm;
-pub use middleware::{Authenticated, BearerAuth, BearerAuthService, Refused};
+pub use middleware::{Authenticated, BearerMiddleware, BearerMiddlewareService, Refused};
 pub use provider::{CustomProvider, Mode, Provider, Secret};
 pub(crate) use proxy::{
     OAuthProxy, ProxySettings, check_allowed_redirect_uri, configure as configure_proxy,
