@@ -116,7 +116,7 @@ mod access;
 mod access_methods;
 pub mod auth;
 pub mod completion;
-pub mod context;
+mod context;
 mod generated;
 pub mod input;
 mod paging;

@@ -8,5 +8,6 @@ pub use crate::access::{ACCESS_META_KEY, AccessRule};
 pub use crate::protocol::{Content, ContentAnnotations, ResourceContents};
 pub use crate::schema::{HeaderParam, HeaderParamType, SchemaError, object_schema_for};
 pub use descriptor::{IntoTool, NoArgs, Tool, ToolAnnotations, ToolFn, ToolFuture, ToolHandler};
-pub use registry::{RegistryError, ToolRegistry, is_valid_tool_name};
+pub(crate) use registry::ToolRegistry;
+pub use registry::{RegistryError, is_valid_tool_name};
 pub use result::{CallToolResult, IntoToolResult, Json, OutputSchema, ToolError};

@@ -57,7 +57,7 @@ pub(crate) struct RegisteredTool {
 
 /// Tools by name, in registration order.
 #[derive(Clone)]
-pub struct ToolRegistry {
+pub(crate) struct ToolRegistry {
     tools: Vec<Arc<RegisteredTool>>,
     by_name: HashMap<Arc<str>, usize>,
     /// Whether any tool repeats arguments in `Mcp-Param-*` headers, so
@@ -162,16 +162,6 @@ impl ToolRegistry {
     /// The tool called `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&Arc<RegisteredTool>> {
         self.by_name.get(name).map(|&i| &self.tools[i])
-    }
-
-    /// Number of tools.
-    pub fn len(&self) -> usize {
-        self.tools.len()
-    }
-
-    /// Whether there are no tools.
-    pub fn is_empty(&self) -> bool {
-        self.tools.is_empty()
     }
 
     /// Names in registration order.
@@ -289,7 +279,7 @@ mod tests {
         assert_eq!(listed(&added), ["a", "b", "c"]);
         assert_eq!(listed(&added.without_tool("b").unwrap()), ["a", "c"]);
         assert_eq!(added.names().collect::<Vec<_>>(), ["a", "b", "c"]);
-        assert_eq!(registry.len(), 2, "the original is untouched");
+        assert_eq!(registry.names().count(), 2, "the original is untouched");
         assert_eq!(
             registry.with_tool(tool("a")).err(),
             Some(RegistryError::DuplicateName("a".into()))
