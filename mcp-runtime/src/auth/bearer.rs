@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// nothing longer is worth parsing.
 const MAX_AUTHORIZATION_BYTES: usize = 16 * 1024;
 
-/// The verified caller, kept in the request's extensions.
+/// The authenticated caller, kept in the request's extensions.
 #[derive(Clone)]
 pub(crate) struct Caller(pub(crate) Arc<Auth>);
 

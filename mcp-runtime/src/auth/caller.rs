@@ -47,7 +47,8 @@ impl std::fmt::Debug for AccessToken {
     }
 }
 
-/// The caller of a request, from a verified access token.
+/// The authenticated caller of a request: who they are and what their
+/// verified access token allows.
 ///
 /// ```
 /// use mcp_runtime::auth::Auth;

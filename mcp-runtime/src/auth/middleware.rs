@@ -279,7 +279,7 @@ where
     }
 }
 
-/// The caller [`BearerMiddleware`] admitted, as a handler argument.
+/// The authenticated caller [`BearerMiddleware`] admitted, as a handler argument.
 ///
 /// Without a caller (the route is not wrapped, or the middleware is
 /// [`optional`](BearerMiddleware::optional) and no token came) the request is

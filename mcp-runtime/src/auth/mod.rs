@@ -2,7 +2,8 @@
 //!
 //! The HTTP layer authenticates every request with the server's
 //! [`TokenVerifier`]; the dispatcher then checks each tool's declared scopes,
-//! roles and permissions against the [`Auth`] before the tool runs.
+//! roles and permissions against the authenticated caller ([`Auth`]) before
+//! the tool runs.
 
 pub(crate) mod bearer;
 mod caller;
