@@ -32,6 +32,12 @@ pub(crate) struct ResourceServer {
 }
 
 impl ResourceServer {
+    /// Leaves tools the caller cannot use out of `tools/list` when `hide`.
+    pub(crate) fn with_forbidden_tools_hidden(mut self, hide: bool) -> Self {
+        self.hide_forbidden_tools = hide;
+        self
+    }
+
     /// Remembers up to `capacity` verdicts (0: checks every token every time).
     pub(crate) fn with_token_cache(mut self, capacity: usize) -> Self {
         self.verified = match (self.verified.take(), capacity) {
@@ -51,7 +57,6 @@ impl ResourceServer {
         tool_scopes: &[String],
         resource_name: &str,
         hierarchy: Arc<ScopeHierarchy>,
-        hide_forbidden_tools: bool,
         proxy_settings: &ProxySettings,
     ) -> Result<Self, String> {
         let verifier: Arc<dyn TokenVerifier> = match &provider.verification {
@@ -124,7 +129,7 @@ impl ResourceServer {
             url,
             metadata: bytes::Bytes::from(document.to_string()),
             hierarchy,
-            hide_forbidden_tools,
+            hide_forbidden_tools: false,
             authorization_server,
             proxy,
         })

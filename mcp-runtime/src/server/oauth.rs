@@ -138,9 +138,9 @@ impl McpServer {
                 &settings.tool_scopes,
                 name,
                 Arc::clone(&settings.hierarchy),
-                settings.hide_forbidden_tools,
                 &settings.proxy,
             )?
+            .with_forbidden_tools_hidden(settings.hide_forbidden_tools)
             .with_token_cache(
                 settings
                     .verified_token_capacity
