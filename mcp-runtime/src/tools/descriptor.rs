@@ -241,7 +241,7 @@ impl Tool {
     ///
     /// ```
     /// use mcp_runtime::tools::Tool;
-    /// use serde_json::{Map, Value};
+    /// use serde_json::{Map, Value, json};
     /// let tool = Tool::new("lookup", |args: Map<String, Value>| async move { format!("{args:?}") })
     ///     .with_input_schema(json!({
     ///         "$schema": "https://json-schema.org/draft/2020-12/schema",
