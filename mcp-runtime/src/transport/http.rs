@@ -8,7 +8,7 @@ use super::discovery;
 use super::headers::names;
 use super::origin;
 use super::refusal::{method_not_allowed, refuse};
-use super::sse;
+use super::sse::{self, drain_notifications, request_stream, sse_response};
 use super::stateless::{
     check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
     stateless_status,
@@ -29,7 +29,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, StreamExt as _, stream};
+use futures_util::{StreamExt as _, stream};
 use serde_json::json;
 use serde_json::value::RawValue;
 use std::future::Future;
@@ -795,50 +795,4 @@ async fn read_body(
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
-}
-
-/// The notifications already queued when the handler finished, as SSE events:
-/// they must reach the client before its response.
-fn drain_notifications(rx: &mut mpsc::Receiver<OutgoingMessage>) -> BytesMut {
-    let mut events = BytesMut::new();
-    while let Ok(notification) = rx.try_recv() {
-        events.extend_from_slice(&sse::event(&notification));
-    }
-    events
-}
-
-fn sse_response(
-    body: impl Stream<Item = Result<Bytes, actix_web::Error>> + 'static,
-) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(body)
-}
-
-/// The rest of a request's stream: notifications as they come, then the
-/// response, then the end. Dropping the stream (client gone) drops the handler.
-fn request_stream(
-    running: BoxedResponseFuture,
-    rx: mpsc::Receiver<OutgoingMessage>,
-) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
-    enum State {
-        Running(BoxedResponseFuture, mpsc::Receiver<OutgoingMessage>),
-        Done,
-    }
-    stream::unfold(State::Running(running, rx), |state| async move {
-        let State::Running(mut running, mut rx) = state else {
-            return None;
-        };
-        tokio::select! {
-            biased;
-            Some(notification) = rx.recv() => Some((Ok(sse::event(&notification)), State::Running(running, rx))),
-            response = &mut running => {
-                let mut chunk = drain_notifications(&mut rx);
-                chunk.extend_from_slice(&sse::event(&response));
-                Some((Ok(chunk.freeze()), State::Done))
-            }
-        }
-    })
 }

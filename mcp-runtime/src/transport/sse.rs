@@ -1,7 +1,14 @@
-//! Server-Sent Events framing for JSON-RPC messages.
+//! Server-Sent Events: the framing of JSON-RPC messages, and the response
+//! streams that carry a request's notifications and then its response.
 
-use bytes::Bytes;
+use crate::protocol::jsonrpc::OutgoingMessage;
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, stream};
 use serde::Serialize;
+use std::future::Future;
+use tokio::sync::mpsc;
 
 /// One `message` event carrying `message` as JSON.
 pub(crate) fn event<T: Serialize>(message: &T) -> Bytes {
@@ -16,6 +23,56 @@ pub(crate) fn event<T: Serialize>(message: &T) -> Bytes {
 /// A comment line that keeps idle connections open through proxies.
 pub(crate) fn keep_alive() -> Bytes {
     Bytes::from_static(b": keep-alive\n\n")
+}
+
+/// The notifications already queued when the handler finished, as SSE events:
+/// they must reach the client before its response.
+pub(super) fn drain_notifications(rx: &mut mpsc::Receiver<OutgoingMessage>) -> BytesMut {
+    let mut events = BytesMut::new();
+    while let Ok(notification) = rx.try_recv() {
+        events.extend_from_slice(&event(&notification));
+    }
+    events
+}
+
+/// A `text/event-stream` response that proxies must not buffer.
+pub(super) fn sse_response(
+    body: impl Stream<Item = Result<Bytes, actix_web::Error>> + 'static,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body)
+}
+
+/// The rest of a request's stream: notifications as they come, then the
+/// response, then the end. Dropping the stream (client gone) drops the handler.
+pub(super) fn request_stream<F>(
+    running: F,
+    rx: mpsc::Receiver<OutgoingMessage>,
+) -> impl Stream<Item = Result<Bytes, actix_web::Error>>
+where
+    F: Future<Output: Serialize> + Unpin,
+{
+    enum State<F> {
+        Running(F, mpsc::Receiver<OutgoingMessage>),
+        Done,
+    }
+    stream::unfold(State::Running(running, rx), |state| async move {
+        let State::Running(mut running, mut rx) = state else {
+            return None;
+        };
+        tokio::select! {
+            biased;
+            Some(notification) = rx.recv() => Some((Ok(event(&notification)), State::Running(running, rx))),
+            response = &mut running => {
+                let mut chunk = drain_notifications(&mut rx);
+                chunk.extend_from_slice(&event(&response));
+                Some((Ok(chunk.freeze()), State::Done))
+            }
+        }
+    })
 }
 
 #[cfg(test)]
