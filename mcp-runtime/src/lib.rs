@@ -129,7 +129,7 @@ pub mod server;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tools;
-pub mod transport;
+mod transport;
 
 pub use context::RequestContext;
 #[allow(unused_imports)]

@@ -2,8 +2,8 @@
 //!
 //! The builder and its validation are in `builder`, changes to the
 //! registries while the server runs in `registry`, the OAuth settings in
-//! `oauth`; binding and serving are the transport's
-//! ([`crate::transport`]).
+//! `oauth`; binding, serving and mounting ([`McpServer::listen`],
+//! [`McpServer::bind`], [`McpServer::configure`]) are the transport's.
 
 mod builder;
 mod config;

@@ -1,4 +1,7 @@
-//! Streamable HTTP on actix-web: the endpoint, sessions, host and origin checks.
+//! Streamable HTTP on actix-web: the endpoint, binding and serving, host and
+//! origin checks, and discovery. Its settings are
+//! [`HttpConfig`](crate::server::HttpConfig); the sessions it keeps are the
+//! server's.
 
 mod access;
 mod discovery;
@@ -11,7 +14,6 @@ mod serve;
 mod sse;
 mod stateless;
 
-pub use crate::server::{HostPolicy, HttpConfig, SessionMode};
 pub(crate) use access::AuthMode;
 pub use headers::{METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 pub(crate) use origin::LOOPBACK_NAMES;
