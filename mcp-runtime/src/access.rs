@@ -6,7 +6,8 @@ use crate::auth::{AccessDenied, Auth};
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 
-/// Who may call a tool, as data the dispatcher checks before the tool runs.
+/// Who may call a tool, read a resource or get a prompt, as data the
+/// dispatcher checks before the handler runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessRule {
     /// Every one of these scopes is required.
@@ -17,15 +18,16 @@ pub struct AccessRule {
     pub roles: Vec<Cow<'static, str>>,
     /// Every one of these permissions is required.
     pub permissions: Vec<Cow<'static, str>>,
-    /// Client capabilities the tool needs (e.g. `sampling`), checked against
+    /// Client capabilities the handler needs (e.g. `sampling`), checked against
     /// what the client declared.
     pub client_capabilities: Vec<Cow<'static, str>>,
-    /// The tool takes the caller's `&Auth`, so only an authenticated request can run it.
+    /// The handler takes the authenticated caller (`&Auth`), so only an
+    /// authenticated request can run it.
     pub caller: bool,
 }
 
 impl AccessRule {
-    /// Whether only an authenticated caller can run the tool: it declares
+    /// Whether only an authenticated caller can run the handler: it declares
     /// scopes, roles or permissions, or takes the caller.
     pub fn needs_caller(&self) -> bool {
         self.caller
@@ -91,5 +93,6 @@ impl AccessRule {
     }
 }
 
-/// Key of the listing `_meta` entry that publishes a tool's access rule.
+/// Key of the listing `_meta` entry that publishes the access rule of a
+/// tool, resource, resource template or prompt.
 pub const ACCESS_META_KEY: &str = "mcp-runtime/access";
