@@ -101,17 +101,18 @@ pub(crate) enum OAuthKind {
 }
 
 /// A built-in identity provider, configured from the environment when the
-/// server is built: what `#[mcp_server(oauth = auth0)]` names.
+/// server is built: what `#[mcp_server(oauth = auth0)]` names. The
+/// `providers` module configures each of them in code instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BuiltinProvider {
-    /// Auth0 ([`Auth0`](crate::providers::Auth0)).
+    /// Auth0.
     Auth0,
-    /// WorkOS AuthKit ([`WorkOs`](crate::providers::WorkOs)).
+    /// WorkOS AuthKit.
     WorkOs,
-    /// Supabase Auth ([`Supabase`](crate::providers::Supabase)).
+    /// Supabase Auth.
     Supabase,
-    /// Keycloak ([`Keycloak`](crate::providers::Keycloak)).
+    /// Keycloak.
     Keycloak,
     /// The development authorization server ([`DevServer`]).
     Dev,
