@@ -85,7 +85,10 @@ pub fn parse(text: &str) -> Result<Vec<Part>, TemplateError> {
         if let Some(Part::Variable(previous)) = parts.last() {
             return Err(TemplateError::Adjacent(previous.clone(), name.to_owned()));
         }
-        if parts.iter().any(|p| matches!(p, Part::Variable(v) if v == name)) {
+        if parts
+            .iter()
+            .any(|p| matches!(p, Part::Variable(v) if v == name))
+        {
             return Err(TemplateError::Repeated(name.to_owned()));
         }
         parts.push(Part::Variable(name.to_owned()));
@@ -129,7 +132,10 @@ mod tests {
             ("x://}{a}", TemplateError::Unmatched),
             ("x://{}", TemplateError::NotSimple(String::new())),
             ("x://{+a}", TemplateError::NotSimple("+a".into())),
-            ("x://{a}{b}", TemplateError::Adjacent("a".into(), "b".into())),
+            (
+                "x://{a}{b}",
+                TemplateError::Adjacent("a".into(), "b".into()),
+            ),
             ("x://{a}/{a}", TemplateError::Repeated("a".into())),
         ];
         for (text, expected) in cases {
