@@ -557,8 +557,8 @@ pub(crate) const ARG_KEYS: &[&str] = &["description", "rename"];
 pub(crate) struct ParamAttrs {
     pub(crate) docs: Option<String>,
     pub(crate) arg: ArgAttrs,
-    /// Where `#[args]` was written, if it was.
-    pub(crate) whole_args: Option<Span>,
+    /// The `#[args]` attribute, if one was written.
+    pub(crate) whole_args: Option<Attribute>,
     /// The `#[arg(...)]` attribute, if one was written, to point at it whole.
     pub(crate) arg_attr: Option<Attribute>,
 }
@@ -591,7 +591,7 @@ impl ParamAttrs {
                 if result.whole_args.is_some() {
                     cx.error_spanned_by(attr, "duplicate `#[args]`; remove one");
                 }
-                result.whole_args = Some(attr.span());
+                result.whole_args = Some(attr.clone());
                 false
             } else if attr.path().is_ident("serde") || attr.path().is_ident("schemars") {
                 let message = match kind {

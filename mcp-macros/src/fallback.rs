@@ -6,7 +6,7 @@
 //! and IDEs keep resolving those uses. The stubs never run: the crate does
 //! not compile while the error stands.
 
-use crate::ast::{McpFn, ServerImpl};
+use crate::ast::{McpFn, Receiver, ServerImpl};
 use crate::expand::{private, registration_trait, unit_struct_for};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -14,9 +14,11 @@ use quote::quote;
 /// A free function's unit struct, with the function as `call` and a
 /// registration impl that is never run.
 pub(crate) fn free_fn(f: &McpFn, func: syn::ItemFn) -> TokenStream {
-    // A parameter named like the function would become a pattern matching
-    // the unit struct: the error already says so, and a stub would add more.
-    if f.params.iter().any(|p| p.ident() == Some(&f.ident)) {
+    // A method outside a server block sits in an `impl`, where no struct can
+    // be declared; a parameter named like the function would become a
+    // pattern matching the unit struct. The error says so; stubs would add more.
+    let shadowed = f.params.iter().any(|p| p.ident() == Some(&f.ident));
+    if shadowed || !matches!(f.receiver, Receiver::None) {
         return quote!(#func);
     }
     let p = private();

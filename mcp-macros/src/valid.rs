@@ -351,9 +351,9 @@ fn check_params(cx: &mut Ctxt, f: &McpFn) {
         match param.kind {
             ParamKind::Auth { .. } | ParamKind::Context { .. } => {}
             ParamKind::WholeArgs if f.kind != Kind::Tool => {
-                let span = param.attrs.whole_args.unwrap_or_else(|| f.ident.span());
-                cx.error_at(
-                    span,
+                let at = param.attrs.whole_args.as_ref();
+                cx.error_spanned_by(
+                    at,
                     format!(
                         "`#[args]` takes a tool's whole arguments object; each parameter of a \
                          {} is one {}, parsed from a string: remove `#[args]`",
@@ -399,8 +399,14 @@ fn check_params(cx: &mut Ctxt, f: &McpFn) {
                     cx.error_spanned_by(
                         &param.pat,
                         format!(
-                            "name this parameter (`name: Type`): its name becomes the {}'s name",
-                            argument_word(f.kind)
+                            "name this parameter (`name: Type`): its name becomes the {}'s \
+                             name{}",
+                            argument_word(f.kind),
+                            if f.kind == Kind::Tool {
+                                " in the schema"
+                            } else {
+                                ""
+                            }
                         ),
                     );
                 }
@@ -492,8 +498,12 @@ fn check_uri(cx: &mut Ctxt, f: &McpFn) {
         }
     };
     let variables: Vec<&str> = mcp_uri_template::variables(&parts).collect();
+    // An `#[args]` parameter is refused on its own; counted here, it does not
+    // also leave its variable unmatched.
     let parameters: Vec<String> = f
-        .arguments()
+        .params
+        .iter()
+        .filter(|p| matches!(p.kind, ParamKind::Argument | ParamKind::WholeArgs))
         .filter_map(|p| p.property_name())
         .map(|name| name.value())
         .collect();
