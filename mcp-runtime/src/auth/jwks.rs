@@ -206,7 +206,8 @@ impl JwksCache {
         {
             return Err("JWK set too large".into());
         }
-        // Read in chunks: a body without Content-Length is bounded too.
+        // Read in chunks: a body without Content-Length is bounded too
+        // (reqwest has no bounded read of its own).
         let mut response = response;
         let mut body = Vec::new();
         while let Some(chunk) = response

@@ -802,7 +802,7 @@ fn parse_message(body: &[u8]) -> Result<Message, (Option<jsonrpc::RequestId>, Er
 
 async fn read_body(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> Result<Bytes, HttpResponse> {
     let too_large = || {
@@ -812,25 +812,20 @@ async fn read_body(
             format!("request body exceeds {limit} bytes"),
         )
     };
+    // A declared size over the limit is refused before a byte is read.
     let declared = header_str(req, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large());
     }
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit).min(64 * 1024));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                jsonrpc::PARSE_ERROR,
-                "could not read the request body",
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            jsonrpc::PARSE_ERROR,
+            "could not read the request body",
+        )),
+        Err(_) => Err(too_large()),
     }
-    Ok(body.freeze())
 }
 
 /// The notifications already queued when the handler finished, as SSE events:

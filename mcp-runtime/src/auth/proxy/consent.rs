@@ -25,8 +25,7 @@
 use super::authorize::AuthorizeRequest;
 use super::page::{ConsentView, consent_page};
 use super::respond::{
-    bad_request, has_content_type, is_base64url, oauth_error, query_params, read_limited,
-    untrusted_error,
+    bad_request, has_content_type, is_base64url, oauth_error, query_params, untrusted_error,
 };
 use super::signed::{Purpose, Refusal};
 use super::{OAuthProxy, PROXY_AUTHORIZE_PATH, PROXY_CONSENT_PATH};
@@ -163,7 +162,7 @@ impl OAuthProxy {
         if !has_content_type(&req, "application/x-www-form-urlencoded") {
             return bad_request("invalid_request", "a form post is expected");
         }
-        let Ok(body) = read_limited(payload, MAX_FORM_BYTES).await else {
+        let Ok(Ok(body)) = payload.to_bytes_limited(MAX_FORM_BYTES).await else {
             return bad_request("invalid_request", "the form could not be read");
         };
         let Some(form) = std::str::from_utf8(&body).ok().and_then(query_params) else {
