@@ -29,12 +29,11 @@ use super::respond::{
 };
 use super::signed::{Purpose, Refusal};
 use super::{OAuthProxy, PROXY_AUTHORIZE_PATH, PROXY_CONSENT_PATH};
+use crate::random::random_token;
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine as _;
-use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use url::Url;
@@ -114,11 +113,7 @@ impl OAuthProxy {
         // stay valid; else draw one.
         let csrf = match single_cookie(req, CSRF_COOKIE) {
             Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
-            _ => {
-                let mut bytes = [0u8; 32];
-                rand::rng().fill_bytes(&mut bytes);
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-            }
+            _ => random_token::<32>(),
         };
         let Ok(binding) = self.digest(CSRF_LABEL, &csrf) else {
             return fail();
@@ -253,11 +248,7 @@ impl OAuthProxy {
         }
         let value = match single_cookie(req, STATE_COOKIE) {
             Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
-            _ => {
-                let mut bytes = [0u8; 32];
-                rand::rng().fill_bytes(&mut bytes);
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-            }
+            _ => random_token::<32>(),
         };
         Some(self.digest(STATE_LABEL, &value).map(|digest| {
             let cookie = self.cookie(STATE_COOKIE, value, "/", SameSite::Lax, STATE_COOKIE_TTL);

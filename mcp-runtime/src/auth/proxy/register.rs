@@ -79,7 +79,7 @@ impl OAuthProxy {
         // Dev mode: each registration is its own client. Proxy mode: every
         // client shares the server's client id at the provider.
         let client_id = match &self.dev {
-            Some(_) => format!("dev-{}", crate::auth::dev::random_token()),
+            Some(_) => format!("dev-{}", crate::random::random_token::<32>()),
             None => self.client_id.clone(),
         };
         let own_id = self.dev.as_ref().map(|_| client_id.as_str());
