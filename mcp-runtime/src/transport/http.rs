@@ -145,6 +145,11 @@ pub(super) fn method_not_allowed(allow: &'static str) -> HttpResponse {
 }
 
 /// Which response media types the client takes.
+///
+/// Read by hand, not with actix-web's `Accept`: that drops every range it
+/// cannot parse (`application/json;`, whose empty parameter RFC 9110 allows,
+/// or a q-value it does not read) and every line once one is not visible
+/// ASCII, where this endpoint takes such a range by its media type.
 #[derive(Clone, Copy)]
 struct Accepts {
     json: bool,
@@ -872,4 +877,50 @@ fn request_stream(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    /// What a POST's Accept header lets the endpoint answer with.
+    #[test]
+    fn accept_headers_pick_json_or_sse() {
+        // (Accept lines, takes JSON, takes SSE)
+        let table: &[(&[&str], bool, bool)] = &[
+            (&[], true, false),
+            (&["application/json, text/event-stream"], true, true),
+            (&["*/*"], true, true),
+            (&["application/*"], true, false),
+            (&["text/*"], false, true),
+            (&["text/event-stream"], false, true),
+            (&["application/json"], true, false),
+            (&["Application/JSON"], true, false),
+            (&["application/json; charset=utf-8"], true, false),
+            (
+                &["application/json ; q=0.5, text/event-stream;q=1"],
+                true,
+                true,
+            ),
+            (&["application/json;q=0, text/html"], false, false),
+            (&["application/json;q=0.0, text/event-stream"], false, true),
+            (&["*/*;q=0, text/event-stream"], false, true),
+            (&["application/json", "text/event-stream"], true, true),
+            (&["text/html"], false, false),
+            (&["application/vnd.api+json, text/plain"], false, false),
+            (&[""], false, false),
+            // An empty parameter (RFC 9110 allows it; actix-web's `Accept`
+            // would drop the range).
+            (&["application/json;", "text/event-stream; "], true, true),
+        ];
+        for (lines, json, sse) in table {
+            let mut req = TestRequest::post();
+            for line in *lines {
+                req = req.append_header((header::ACCEPT, *line));
+            }
+            let accepts = Accepts::of(req.to_http_request().headers());
+            assert_eq!((accepts.json, accepts.sse), (*json, *sse), "{lines:?}");
+        }
+    }
 }
