@@ -24,7 +24,7 @@ use crate::server::ServerCore;
 use crate::server::dispatch::{RequestOrigin, parse_params};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt as _, stream};
 use serde_json::json;
@@ -304,10 +304,7 @@ impl Endpoint {
                 "Accept must include application/json and text/event-stream",
             );
         }
-        let is_json = header_str(req, header::CONTENT_TYPE)
-            .and_then(|ct| ct.split(';').next())
-            .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
+        if !req.content_type().eq_ignore_ascii_case("application/json") {
             return refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 jsonrpc::INVALID_REQUEST,

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -63,11 +63,7 @@ pub(super) fn valid_error_text(text: &str) -> bool {
 }
 
 pub(super) fn has_content_type(req: &HttpRequest, expected: &str) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
+    req.content_type().eq_ignore_ascii_case(expected)
 }
 
 /// `Cache-Control: no-store` (and `Pragma: no-cache`) on anything carrying
