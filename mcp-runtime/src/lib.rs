@@ -122,6 +122,7 @@ mod paging;
 pub mod prompts;
 pub mod protocol;
 pub mod providers;
+mod random;
 pub mod resources;
 pub mod server;
 pub mod testing;
