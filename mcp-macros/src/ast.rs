@@ -4,8 +4,9 @@
 //! the attribute reader and the checks, and a kind adds only its own keys
 //! and rules. Parameters are classified here, by their types.
 
-use crate::attr::{Docs, ItemAttrs, Kind, ParamAttrs, ServerAttrs, docs_of};
+use crate::attr::{ItemAttrs, Kind, ParamAttrs, ServerAttrs};
 use crate::ctxt::Ctxt;
+use crate::docs::{Docs, docs_of};
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens as _;
 use syn::{FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat, Type};

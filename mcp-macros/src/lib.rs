@@ -10,6 +10,7 @@
 mod ast;
 mod attr;
 mod ctxt;
+mod docs;
 mod expand;
 mod fallback;
 mod valid;
