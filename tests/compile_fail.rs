@@ -1,6 +1,8 @@
-//! Compile tests for `#[mcp_tool]` and `#[mcp_server]`: every misuse in
-//! `tests/ui/fail` must be rejected with the message in its `.stderr`
-//! snapshot, and every case in `tests/ui/pass` must compile.
+//! Compile tests for `#[mcp_tool]`, `#[mcp_resource]`, `#[mcp_prompt]` and
+//! `#[mcp_server]`: every misuse in `tests/ui/fail` must be rejected with the
+//! message in its `.stderr` snapshot (and nothing else: cases whose `main`
+//! uses the broken item pin that one mistake is reported once), and every
+//! case in `tests/ui/pass` must compile.
 //!
 //! The snapshots were made with the toolchain pinned in `rust-toolchain.toml`;
 //! compiler output differs between versions. Regenerate them with

@@ -801,9 +801,15 @@ async fn forwarded_state_and_cookie(
 ) -> (String, String) {
     let params = authorize_params(redirect, client_state, &f.server.url);
     let (_, hop) = approve(f, &params).await;
-    let cookie = hop
-        .cookie(STATE_COOKIE)
+    let line = hop
+        .set_cookie(STATE_COOKIE)
         .expect("the state's browser cookie");
+    let attributes: Vec<&str> = line.split(';').skip(1).map(str::trim).collect();
+    for attribute in ["Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=600"] {
+        assert!(attributes.contains(&attribute), "{attribute} in {line}");
+    }
+    assert!(!line.contains("Secure"), "http loopback: {line}");
+    let cookie = hop.cookie(STATE_COOKIE).unwrap();
     let state = query_of(&hop.location.expect("forwarded"))["state"].clone();
     (state, cookie)
 }

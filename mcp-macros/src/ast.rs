@@ -1,16 +1,24 @@
-//! The typed model of a tool function and of a server `impl` block, built from
-//! syn's syntax tree. Parameters are classified here, by their types.
+//! The typed model of a function marked `#[mcp_tool]`, `#[mcp_resource]` or
+//! `#[mcp_prompt]`, and of a server `impl` block, built from syn's syntax
+//! tree. One model serves the three kinds: they share the parameter model,
+//! the attribute reader and the checks, and a kind adds only its own keys
+//! and rules. Parameters are classified here, by their types.
 
-use crate::attr::{ParamAttrs, ServerAttrs, ToolAttrs, docs_of};
+use crate::attr::{ItemAttrs, Kind, ParamAttrs, ServerAttrs};
 use crate::ctxt::Ctxt;
-use proc_macro2::Span;
-use syn::{FnArg, Ident, ImplItem, ImplItemFn, ItemFn, ItemImpl, LitStr, Pat, Type};
+use crate::docs::{Docs, docs_of};
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens as _;
+use syn::{FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat, Type};
 
-/// A function marked `#[mcp_tool]`.
-pub(crate) struct ToolFn {
-    pub(crate) attrs: ToolAttrs,
+/// A function marked `#[mcp_tool]`, `#[mcp_resource]` or `#[mcp_prompt]`.
+pub(crate) struct McpFn {
+    pub(crate) kind: Kind,
+    pub(crate) attrs: ItemAttrs,
+    /// The attribute as written, to point at when a required key is missing.
+    pub(crate) attr: TokenStream,
     pub(crate) ident: Ident,
-    pub(crate) docs: Option<String>,
+    pub(crate) docs: Option<Docs>,
     pub(crate) receiver: Receiver,
     pub(crate) params: Vec<Param>,
     /// The declared return type; `None` for `()`.
@@ -18,16 +26,16 @@ pub(crate) struct ToolFn {
     /// The `async` token, or the `fn` token's span if it is missing.
     pub(crate) asyncness: Result<Span, Span>,
     pub(crate) generics: Option<syn::Generics>,
-    /// The `unsafe` token, reported: generated code calls the tool safely.
+    /// The `unsafe` token, reported: generated code calls the function safely.
     pub(crate) unsafety: Option<syn::token::Unsafe>,
 }
 
-/// How a tool method takes `self`.
+/// How a method takes `self`.
 pub(crate) enum Receiver {
     /// A free function, or an associated function without `self`.
     None,
     /// `&self`: the server's shared state.
-    Ref,
+    Ref(syn::Receiver),
     /// Anything else (`self`, `&mut self`, `self: Box<Self>`), reported.
     Unsupported(syn::Receiver),
 }
@@ -60,23 +68,25 @@ impl Param {
         }
     }
 
-    /// The property name in the arguments object.
+    /// The name clients use: the property in a tool's arguments object, a
+    /// prompt's argument, a resource template's variable.
     pub(crate) fn property_name(&self) -> Option<LitStr> {
         if let Some(rename) = &self.attrs.arg.rename {
             return Some(rename.clone());
         }
-        self.ident().map(|i| {
-            let text = i.to_string();
-            LitStr::new(text.strip_prefix("r#").unwrap_or(&text), i.span())
-        })
+        self.ident().map(|i| LitStr::new(&unraw(i), i.span()))
     }
 }
 
-impl ToolFn {
-    /// The tool from a free function (`fn_item`) or a method's parts.
+impl McpFn {
+    /// Reads a function's signature, removing our parameter attributes from
+    /// it. `attr` is the attribute as written (empty for a free function,
+    /// where the attribute is the call site).
     pub(crate) fn from_parts(
         cx: &mut Ctxt,
-        attrs: ToolAttrs,
+        kind: Kind,
+        attrs: ItemAttrs,
+        attr: TokenStream,
         fn_attrs: &[syn::Attribute],
         sig: &mut syn::Signature,
     ) -> Self {
@@ -89,13 +99,13 @@ impl ToolFn {
                     let by_shared_ref =
                         r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none();
                     receiver = if by_shared_ref {
-                        Receiver::Ref
+                        Receiver::Ref(r.clone())
                     } else {
                         Receiver::Unsupported(r.clone())
                     };
                 }
                 FnArg::Typed(typed) => {
-                    let attrs = ParamAttrs::take(cx, &mut typed.attrs);
+                    let attrs = ParamAttrs::take(cx, kind, &mut typed.attrs);
                     let kind = classify(&typed.ty, attrs.whole_args.is_some());
                     params.push(Param {
                         pat: typed.pat.clone(),
@@ -112,7 +122,9 @@ impl ToolFn {
         };
         let has_generics = !sig.generics.params.is_empty() || sig.generics.where_clause.is_some();
         Self {
+            kind,
             attrs,
+            attr,
             ident: sig.ident.clone(),
             docs,
             receiver,
@@ -124,22 +136,16 @@ impl ToolFn {
         }
     }
 
-    /// A free function marked `#[mcp_tool]`; its parameter attributes are
-    /// removed from `item` as they are read.
-    pub(crate) fn from_item(cx: &mut Ctxt, attrs: ToolAttrs, item: &mut ItemFn) -> Self {
-        Self::from_parts(cx, attrs, &item.attrs, &mut item.sig)
-    }
-
-    /// The tool's name: the `name` key, else the function's name.
+    /// The name clients see (a tool's or a prompt's): the `name` key, else
+    /// the function's name.
     pub(crate) fn name(&self) -> LitStr {
         if let Some(name) = self.attrs.name.get() {
             return name.clone();
         }
-        let text = self.ident.to_string();
-        LitStr::new(text.strip_prefix("r#").unwrap_or(&text), self.ident.span())
+        LitStr::new(&unraw(&self.ident), self.ident.span())
     }
 
-    /// Where to point at the tool's name: the `name` value or the function's name.
+    /// Where to point at the name: the `name` value or the function's name.
     pub(crate) fn name_span(&self) -> Span {
         self.attrs
             .name
@@ -147,17 +153,66 @@ impl ToolFn {
             .map_or_else(|| self.ident.span(), LitStr::span)
     }
 
-    /// Whether the tool must have an authenticated caller to run at all.
-    pub(crate) fn requires_caller(&self) -> bool {
-        self.params
-            .iter()
-            .any(|p| matches!(p.kind, ParamKind::Auth { optional: false }))
+    /// `tool`, `resource`, `resource template` or `prompt`, for messages.
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Resource if self.is_template() => "resource template",
+            kind => kind.noun(),
+        }
     }
 
-    /// Whether the tool declares scopes, roles or permissions.
+    /// The builder method that registers it.
+    pub(crate) fn builder_method(&self) -> &'static str {
+        match self.kind {
+            Kind::Tool => "tool",
+            Kind::Resource if self.is_template() => "resource_template",
+            Kind::Resource => "resource",
+            Kind::Prompt => "prompt",
+        }
+    }
+
+    /// Whether this is a resource whose URI has `{variables}`.
+    pub(crate) fn is_template(&self) -> bool {
+        self.kind == Kind::Resource
+            && self
+                .attrs
+                .uri
+                .get()
+                .is_some_and(|u| u.value().contains('{'))
+    }
+
+    /// The types of the parameters that take a required `&Auth`.
+    pub(crate) fn required_callers(&self) -> Vec<&Type> {
+        self.params
+            .iter()
+            .filter(|p| matches!(p.kind, ParamKind::Auth { optional: false }))
+            .map(|p| &*p.ty)
+            .collect()
+    }
+
+    /// Whether it must have an authenticated caller to run at all.
+    pub(crate) fn requires_caller(&self) -> bool {
+        !self.required_callers().is_empty()
+    }
+
+    /// Where the first of `scopes`, `any_scope`, `roles`, `permissions` was written.
     pub(crate) fn access_key_span(&self) -> Option<Span> {
         self.attrs.access.first_span()
     }
+
+    /// The ordinary parameters: a tool's arguments, a prompt's arguments, a
+    /// resource template's variables.
+    pub(crate) fn arguments(&self) -> impl Iterator<Item = &Param> {
+        self.params
+            .iter()
+            .filter(|p| matches!(p.kind, ParamKind::Argument))
+    }
+}
+
+/// A name as written, without `r#`.
+pub(crate) fn unraw(ident: &Ident) -> String {
+    let text = ident.to_string();
+    text.strip_prefix("r#").unwrap_or(&text).to_owned()
 }
 
 /// Sorts a parameter by its type. Names are matched by their last path
@@ -223,80 +278,74 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
 pub(crate) struct ServerImpl {
     pub(crate) attrs: ServerAttrs,
     pub(crate) self_ty: Box<Type>,
-    pub(crate) tools: Vec<ToolFn>,
-    /// Generic parameters of the block, reported: tools are built once per type.
+    /// Its methods marked `#[mcp_tool]`, `#[mcp_resource]` or `#[mcp_prompt]`,
+    /// in order.
+    pub(crate) items: Vec<McpFn>,
+    /// Generic parameters of the block, reported: items are built once per type.
     pub(crate) generics: Option<syn::Generics>,
     /// `impl Trait for Type`, reported.
     pub(crate) trait_: Option<syn::Path>,
-    /// The names of every function in the block, tools or not.
+    /// The names of every function in the block, marked or not.
     pub(crate) fn_names: Vec<Ident>,
-    /// Methods marked `#[mcp_resource]` or `#[mcp_prompt]`.
-    pub(crate) features: Vec<crate::feature::FeatureFn>,
 }
 
 impl ServerImpl {
-    /// Reads the block, taking every `#[mcp_tool]` off its methods (they are
+    /// Reads the block, taking our attributes off its methods (they are
     /// parsed here, not expanded on their own).
     pub(crate) fn from_item(cx: &mut Ctxt, attrs: ServerAttrs, item: &mut ItemImpl) -> Self {
-        let mut tools = Vec::new();
+        let mut items = Vec::new();
         let mut fn_names = Vec::new();
-        let mut features = Vec::new();
         for impl_item in &mut item.items {
             if let ImplItem::Fn(method) = impl_item {
                 fn_names.push(method.sig.ident.clone());
-                if let Some(tool) = take_tool(cx, method) {
-                    tools.push(tool);
-                } else if let Some(feature) = crate::feature::take(cx, method) {
-                    features.push(feature);
-                }
+                items.extend(take_marked(cx, method));
             }
         }
         let has_generics = !item.generics.params.is_empty() || item.generics.where_clause.is_some();
         Self {
             attrs,
             self_ty: item.self_ty.clone(),
-            tools,
+            items,
             generics: has_generics.then(|| item.generics.clone()),
             trait_: item.trait_.as_ref().map(|(_, path, _)| path.clone()),
             fn_names,
-            features,
         }
+    }
+
+    /// The marked methods of one kind.
+    pub(crate) fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &McpFn> {
+        self.items.iter().filter(move |f| f.kind == kind)
     }
 }
 
-fn take_tool(cx: &mut Ctxt, method: &mut ImplItemFn) -> Option<ToolFn> {
-    let position = method.attrs.iter().position(|a| {
-        a.path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "mcp_tool")
-    })?;
+/// Takes the first of our attributes off `method`, and reports (and removes)
+/// any further one: left in place, it would expand on its own, as if the
+/// method were outside a server.
+fn take_marked(cx: &mut Ctxt, method: &mut ImplItemFn) -> Option<McpFn> {
+    let position = method
+        .attrs
+        .iter()
+        .position(|a| Kind::of_attr(a).is_some())?;
     let attr = method.attrs.remove(position);
-    // Any further `#[mcp_tool]` is reported and removed: left in place, it
-    // would expand on its own, as if the method were outside a server.
+    let kind = Kind::of_attr(&attr)?;
     method.attrs.retain(|a| {
-        let is_tool = a
-            .path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "mcp_tool");
-        if is_tool {
-            cx.error_spanned_by(a, "duplicate `#[mcp_tool]`; merge them into one");
-        }
-        !is_tool
+        let Some(again) = Kind::of_attr(a) else {
+            return true;
+        };
+        let message = if again == kind {
+            format!("duplicate `#[{}]`; merge them into one", kind.attr())
+        } else {
+            format!("`#[{}]` already marks this method; keep one", kind.attr())
+        };
+        cx.error_spanned_by(a, message);
+        false
     });
-    let tokens = match &attr.meta {
-        syn::Meta::Path(_) => proc_macro2::TokenStream::new(),
-        syn::Meta::List(list) => list.tokens.clone(),
-        syn::Meta::NameValue(nv) => {
-            cx.error_spanned_by(nv, "write `#[mcp_tool(...)]` or `#[mcp_tool]`");
-            proc_macro2::TokenStream::new()
-        }
-    };
-    let attrs = ToolAttrs::parse(cx, tokens);
-    Some(ToolFn::from_parts(
+    let attrs = ItemAttrs::parse_attribute(cx, kind, &attr);
+    Some(McpFn::from_parts(
         cx,
+        kind,
         attrs,
+        attr.to_token_stream(),
         &method.attrs,
         &mut method.sig,
     ))

@@ -1,8 +1,11 @@
-//! Attribute arguments: `#[mcp_tool(...)]`, `#[mcp_server(...)]` and the
-//! parameter attributes `#[arg(...)]` and `#[args]`, parsed into typed slots
-//! that catch duplicate keys.
+//! Attribute arguments, parsed into typed slots that catch duplicate keys:
+//! one reader for `#[mcp_tool(...)]`, `#[mcp_resource(...)]` and
+//! `#[mcp_prompt(...)]` (a key of another kind is refused by name), one for
+//! `#[mcp_server(...)]`, and one for the parameter attributes `#[arg(...)]`
+//! and `#[args]`.
 
 use crate::ctxt::Ctxt;
+use crate::docs::{join_docs, text_line};
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
@@ -91,18 +94,49 @@ pub(crate) struct StrList {
     pub(crate) items: Vec<LitStr>,
 }
 
-/// The arguments of `#[mcp_tool(...)]`.
-pub(crate) struct ToolAttrs {
-    pub(crate) name: Slot<LitStr>,
-    pub(crate) title: Slot<LitStr>,
-    pub(crate) description: Slot<LitStr>,
-    pub(crate) access: AccessAttrs,
-    pub(crate) client_capabilities: Slot<StrList>,
-    pub(crate) read_only: Slot<bool>,
-    pub(crate) destructive: Slot<bool>,
-    pub(crate) idempotent: Slot<bool>,
-    pub(crate) open_world: Slot<bool>,
-    pub(crate) describe_access: Slot<bool>,
+/// Which attribute marks a function: what it becomes, and which keys it takes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Tool,
+    Resource,
+    Prompt,
+}
+
+impl Kind {
+    pub(crate) const ALL: [Kind; 3] = [Kind::Tool, Kind::Resource, Kind::Prompt];
+
+    /// The attribute's name.
+    pub(crate) fn attr(self) -> &'static str {
+        match self {
+            Kind::Tool => "mcp_tool",
+            Kind::Resource => "mcp_resource",
+            Kind::Prompt => "mcp_prompt",
+        }
+    }
+
+    /// The kind an attribute path names, by its last segment.
+    pub(crate) fn of_attr(attr: &Attribute) -> Option<Kind> {
+        let last = attr.path().segments.last()?;
+        Kind::ALL.into_iter().find(|k| last.ident == k.attr())
+    }
+
+    /// The keys its attribute takes.
+    pub(crate) fn keys(self) -> &'static [&'static str] {
+        match self {
+            Kind::Tool => TOOL_KEYS,
+            Kind::Resource => RESOURCE_KEYS,
+            Kind::Prompt => PROMPT_KEYS,
+        }
+    }
+
+    /// `tool`, `resource` or `prompt`, for messages.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Kind::Tool => "tool",
+            Kind::Resource => "resource",
+            Kind::Prompt => "prompt",
+        }
+    }
 }
 
 pub(crate) const TOOL_KEYS: &[&str] = &[
@@ -120,8 +154,63 @@ pub(crate) const TOOL_KEYS: &[&str] = &[
     "open_world",
     "describe_access",
 ];
+pub(crate) const RESOURCE_KEYS: &[&str] = &[
+    "uri",
+    "name",
+    "title",
+    "description",
+    "mime_type",
+    "scopes",
+    "any_scope",
+    "roles",
+    "permissions",
+    "complete",
+];
+pub(crate) const PROMPT_KEYS: &[&str] = &[
+    "name",
+    "title",
+    "description",
+    "scopes",
+    "any_scope",
+    "roles",
+    "permissions",
+    "complete",
+];
 
-impl ToolAttrs {
+/// `<argument> = <function>` inside `complete(...)`.
+pub(crate) struct Completion {
+    /// The argument or template variable completed.
+    pub(crate) name: Ident,
+    /// The completion function's path.
+    pub(crate) function: syn::ExprPath,
+}
+
+/// The arguments of `#[mcp_tool(...)]`, `#[mcp_resource(...)]` or
+/// `#[mcp_prompt(...)]`. A slot another kind owns stays empty: its key is
+/// refused while parsing.
+pub(crate) struct ItemAttrs {
+    pub(crate) name: Slot<LitStr>,
+    pub(crate) title: Slot<LitStr>,
+    pub(crate) description: Slot<LitStr>,
+    pub(crate) access: AccessAttrs,
+    /// Tools.
+    pub(crate) client_capabilities: Slot<StrList>,
+    pub(crate) read_only: Slot<bool>,
+    pub(crate) destructive: Slot<bool>,
+    pub(crate) idempotent: Slot<bool>,
+    pub(crate) open_world: Slot<bool>,
+    pub(crate) describe_access: Slot<bool>,
+    /// Resources.
+    pub(crate) uri: Slot<LitStr>,
+    pub(crate) mime_type: Slot<LitStr>,
+    /// Resources and prompts: every `name = function` of every
+    /// `complete(...)`, in order.
+    pub(crate) complete: Vec<Completion>,
+    /// The first `complete` key, to point at on a resource without variables.
+    pub(crate) complete_key: Option<syn::Path>,
+}
+
+impl ItemAttrs {
     fn empty() -> Self {
         Self {
             name: Slot::new("name"),
@@ -134,47 +223,172 @@ impl ToolAttrs {
             idempotent: Slot::new("idempotent"),
             open_world: Slot::new("open_world"),
             describe_access: Slot::new("describe_access"),
+            uri: Slot::new("uri"),
+            mime_type: Slot::new("mime_type"),
+            complete: Vec::new(),
+            complete_key: None,
         }
     }
 
-    /// Parses the tokens inside `#[mcp_tool(...)]`.
-    pub(crate) fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Self {
+    /// Parses the tokens inside `#[<kind>(...)]`.
+    pub(crate) fn parse(cx: &mut Ctxt, kind: Kind, tokens: TokenStream) -> Self {
         let mut attrs = Self::empty();
-        let parser = syn::meta::parser(|meta| attrs.parse_key(cx, &meta));
+        let parser = syn::meta::parser(|meta| attrs.parse_key(cx, kind, &meta));
         if let Err(error) = parser.parse2(tokens) {
             cx.syn_error(error);
         }
         attrs
     }
 
-    fn parse_key(&mut self, cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    /// The attribute's arguments: `#[mcp_tool]` and `#[mcp_tool(...)]` are
+    /// both fine, `#[mcp_tool = ...]` is reported.
+    pub(crate) fn parse_attribute(cx: &mut Ctxt, kind: Kind, attr: &Attribute) -> Self {
+        let tokens = match &attr.meta {
+            syn::Meta::Path(_) => TokenStream::new(),
+            syn::Meta::List(list) => list.tokens.clone(),
+            syn::Meta::NameValue(nv) => {
+                cx.error_spanned_by(nv, format!("write `#[{0}(...)]` or `#[{0}]`", kind.attr()));
+                TokenStream::new()
+            }
+        };
+        Self::parse(cx, kind, tokens)
+    }
+
+    fn parse_key(
+        &mut self,
+        cx: &mut Ctxt,
+        kind: Kind,
+        meta: &ParseNestedMeta<'_>,
+    ) -> syn::Result<()> {
         let key = key_of(meta);
         let path = &meta.path;
+        if !kind.keys().contains(&key.as_str()) {
+            return refuse_key(cx, kind, meta, &key);
+        }
         match key.as_str() {
             "name" => self.name.set(cx, path, string_value(meta)?),
             "title" => self.title.set(cx, path, string_value(meta)?),
             "description" => self.description.set(cx, path, string_value(meta)?),
-            "scopes" | "any_scope" | "roles" | "permissions" | "client_capabilities" => {
+            "uri" => self.uri.set(cx, path, string_value(meta)?),
+            "mime_type" => self.mime_type.set(cx, path, string_value(meta)?),
+            "client_capabilities" => {
                 let list = list_value(cx, meta)?;
-                let slot = match self.access.slot_mut(&key) {
-                    Some(slot) => slot,
-                    None => &mut self.client_capabilities,
-                };
-                slot.set(cx, path, list);
+                self.client_capabilities.set(cx, path, list);
             }
             "read_only" => self.read_only.set(cx, path, flag_value(meta)?),
             "destructive" => self.destructive.set(cx, path, flag_value(meta)?),
             "idempotent" => self.idempotent.set(cx, path, flag_value(meta)?),
             "open_world" => self.open_world.set(cx, path, flag_value(meta)?),
             "describe_access" => self.describe_access.set(cx, path, flag_value(meta)?),
-            _ => unknown_key(cx, meta, &key, TOOL_KEYS, suggest_tool_key(&key))?,
+            "complete" => self.parse_complete(cx, kind, meta)?,
+            access => {
+                let list = list_value(cx, meta)?;
+                if let Some(slot) = self.access.slot_mut(access) {
+                    slot.set(cx, path, list);
+                }
+            }
         }
         Ok(())
     }
+
+    /// `complete(language = complete_language, level = Self::complete_level)`.
+    fn parse_complete(
+        &mut self,
+        cx: &mut Ctxt,
+        kind: Kind,
+        meta: &ParseNestedMeta<'_>,
+    ) -> syn::Result<()> {
+        let example = match kind {
+            Kind::Resource => "`complete(id = complete_id)`",
+            _ => "`complete(language = complete_language)`",
+        };
+        self.complete_key.get_or_insert_with(|| meta.path.clone());
+        if !meta.input.peek(syn::token::Paren) {
+            if meta.input.peek(syn::Token![=]) {
+                let _: Expr = meta.value()?.parse()?;
+            }
+            cx.error_spanned_by(
+                &meta.path,
+                format!(
+                    "`complete` names the function of each argument: write \
+                     `complete(<argument> = <function>)`, e.g. {example}"
+                ),
+            );
+            return Ok(());
+        }
+        meta.parse_nested_meta(|inner| {
+            let Some(name) = inner.path.get_ident().cloned() else {
+                skip_value(&inner)?;
+                cx.error_spanned_by(
+                    &inner.path,
+                    format!("name one argument, without a path: {example}"),
+                );
+                return Ok(());
+            };
+            if !inner.input.peek(syn::Token![=]) {
+                skip_value(&inner)?;
+                cx.error_spanned_by(
+                    &name,
+                    format!(
+                        "name the function that completes `{name}`: \
+                         `complete({name} = complete_{name})`"
+                    ),
+                );
+                return Ok(());
+            }
+            let function = match inner.value()?.parse::<Expr>()? {
+                Expr::Path(path) if path.qself.is_none() => path,
+                other => {
+                    cx.error_spanned_by(
+                        other,
+                        format!(
+                            "expected the path of a function, like `complete_{name}` or \
+                             `Self::complete_{name}`"
+                        ),
+                    );
+                    return Ok(());
+                }
+            };
+            if self.complete.iter().any(|c| c.name == name) {
+                cx.error_spanned_by(
+                    &name,
+                    format!("`{name}` is completed twice; keep one `{name} = ...`"),
+                );
+            } else {
+                self.complete.push(Completion { name, function });
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Reports a key `kind` does not take: one that belongs to another kind is
+/// named as such, a likely misspelling gets its correction.
+fn refuse_key(cx: &mut Ctxt, kind: Kind, meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<()> {
+    let owners: Vec<String> = Kind::ALL
+        .into_iter()
+        .filter(|k| k.keys().contains(&key))
+        .map(|k| format!("`#[{}]`", k.attr()))
+        .collect();
+    if owners.is_empty() {
+        let hint = suggest_key(key).filter(|s| kind.keys().contains(s));
+        return unknown_key(cx, meta, key, kind.keys(), hint);
+    }
+    skip_value(meta)?;
+    cx.error_spanned_by(
+        &meta.path,
+        format!(
+            "`{key}` is a key of {}, not of `#[{}]`; expected one of {}",
+            owners.join(" and "),
+            kind.attr(),
+            listed(kind.keys())
+        ),
+    );
+    Ok(())
 }
 
 /// A likely intended key for a common misspelling.
-fn suggest_tool_key(key: &str) -> Option<&'static str> {
+fn suggest_key(key: &str) -> Option<&'static str> {
     match key {
         "scope" => Some("scopes"),
         "any_scopes" | "anyScope" => Some("any_scope"),
@@ -182,6 +396,9 @@ fn suggest_tool_key(key: &str) -> Option<&'static str> {
         "permission" => Some("permissions"),
         "readonly" | "readOnly" | "read_only_hint" => Some("read_only"),
         "desc" | "doc" => Some("description"),
+        "mime" | "mimeType" => Some("mime_type"),
+        "template" | "uri_template" => Some("uri"),
+        "completion" | "completions" | "completer" | "complete_with" => Some("complete"),
         _ => None,
     }
 }
@@ -341,8 +558,8 @@ pub(crate) const ARG_KEYS: &[&str] = &["description", "rename"];
 pub(crate) struct ParamAttrs {
     pub(crate) docs: Option<String>,
     pub(crate) arg: ArgAttrs,
-    /// Where `#[args]` was written, if it was.
-    pub(crate) whole_args: Option<Span>,
+    /// The `#[args]` attribute, if one was written.
+    pub(crate) whole_args: Option<Attribute>,
     /// The `#[arg(...)]` attribute, if one was written, to point at it whole.
     pub(crate) arg_attr: Option<Attribute>,
 }
@@ -350,7 +567,7 @@ pub(crate) struct ParamAttrs {
 impl ParamAttrs {
     /// Takes our attributes (`#[arg]`, `#[args]`, doc comments) out of `attrs`,
     /// leaving the rest on the parameter.
-    pub(crate) fn take(cx: &mut Ctxt, attrs: &mut Vec<Attribute>) -> Self {
+    pub(crate) fn take(cx: &mut Ctxt, kind: Kind, attrs: &mut Vec<Attribute>) -> Self {
         let mut result = Self {
             docs: None,
             arg: ArgAttrs::default(),
@@ -360,7 +577,7 @@ impl ParamAttrs {
         let mut doc_lines = Vec::new();
         attrs.retain(|attr| {
             if attr.path().is_ident("doc") {
-                doc_lines.extend(doc_line(attr));
+                doc_lines.extend(text_line(attr));
                 false
             } else if attr.path().is_ident("args") {
                 if attr.meta.require_path_only().is_err() {
@@ -373,15 +590,23 @@ impl ParamAttrs {
                 if result.whole_args.is_some() {
                     cx.error_spanned_by(attr, "duplicate `#[args]`; remove one");
                 }
-                result.whole_args = Some(attr.span());
+                result.whole_args = Some(attr.clone());
                 false
             } else if attr.path().is_ident("serde") || attr.path().is_ident("schemars") {
-                cx.error_spanned_by(
-                    attr,
-                    "serde and schemars attributes do not apply to a tool's parameters: for an \
-                     optional argument take `Option<T>`; for other settings, take a struct with \
-                     `#[args]` and put the attributes on its fields",
-                );
+                let message = match kind {
+                    Kind::Tool => "serde and schemars attributes do not apply to a tool's \
+                                   parameters: for an optional argument take `Option<T>`; for \
+                                   other settings, take a struct with `#[args]` and put the \
+                                   attributes on its fields"
+                        .to_owned(),
+                    _ => format!(
+                        "serde and schemars attributes do not apply to a {}'s parameters: each \
+                         is parsed from a string with `FromStr`; to give one another name, \
+                         write `#[arg(rename = \"...\")]`",
+                        kind.noun()
+                    ),
+                };
+                cx.error_spanned_by(attr, message);
                 false
             } else if attr.path().is_ident("arg") {
                 if result.arg_attr.is_some() {
@@ -423,40 +648,6 @@ fn parse_arg_attr(cx: &mut Ctxt, attr: &Attribute, into: &mut ArgAttrs) {
     if let Err(error) = parsed {
         cx.syn_error(error);
     }
-}
-
-/// The text of one `#[doc = "..."]`, or nothing for other forms.
-fn doc_line(attr: &Attribute) -> Option<String> {
-    match &attr.meta {
-        syn::Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(s), ..
-            }) => Some(s.value()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The doc comments among `attrs`, trimmed and joined; `None` if there are none.
-pub(crate) fn docs_of(attrs: &[Attribute]) -> Option<String> {
-    let lines: Vec<String> = attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc"))
-        .filter_map(doc_line)
-        .collect();
-    join_docs(&lines)
-}
-
-fn join_docs(lines: &[String]) -> Option<String> {
-    let text = lines
-        .iter()
-        .flat_map(|l| l.lines())
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join("\n");
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
 }
 
 pub(crate) fn key_of(meta: &ParseNestedMeta<'_>) -> String {
@@ -517,9 +708,8 @@ pub(crate) fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Resu
     Ok(StrList { span, items })
 }
 
-/// Reports an unknown key, listing the valid ones, and skips its value so the
+/// Skips `= value` or `(...)` after a key that is reported anyway, so the
 /// rest of the attribute is still checked.
-/// Skips `= value` or `(...)` after a key that is reported anyway.
 pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) {
         let _: Expr = meta.value()?.parse()?;
@@ -531,6 +721,7 @@ pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     Ok(())
 }
 
+/// Reports an unknown key, listing the valid ones, and skips its value.
 pub(crate) fn unknown_key(
     cx: &mut Ctxt,
     meta: &ParseNestedMeta<'_>,
@@ -539,15 +730,19 @@ pub(crate) fn unknown_key(
     suggestion: Option<&str>,
 ) -> syn::Result<()> {
     skip_value(meta)?;
-    let listed = valid
-        .iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let listed = listed(valid);
     let message = match suggestion {
         Some(s) => format!("unknown key `{key}`; did you mean `{s}`? expected one of {listed}"),
         None => format!("unknown key `{key}`; expected one of {listed}"),
     };
     cx.error_spanned_by(&meta.path, message);
     Ok(())
+}
+
+/// `a`, `b`, `c` as a message lists keys.
+pub(crate) fn listed(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -32,10 +32,25 @@ impl Ctxt {
     }
 
     /// Every recorded error as `compile_error!` invocations.
-    pub(crate) fn into_compile_errors(self) -> TokenStream {
-        self.errors
+    pub(crate) fn into_compile_errors(mut self) -> TokenStream {
+        std::mem::take(&mut self.errors)
             .into_iter()
             .map(|e| e.to_compile_error())
             .collect()
+    }
+}
+
+/// Recorded errors must reach the output: a path that returns generated
+/// code without checking `has_errors` is a bug in the macro, caught by the
+/// first test that makes that mistake rather than by a user whose error
+/// silently vanished.
+impl Drop for Ctxt {
+    fn drop(&mut self) {
+        if !self.errors.is_empty() && !std::thread::panicking() {
+            panic!(
+                "mcp-macros dropped {} unreported error(s)",
+                self.errors.len()
+            );
+        }
     }
 }

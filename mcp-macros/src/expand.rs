@@ -1,11 +1,13 @@
 //! Code generation. Generated code names the runtime only through
 //! [`private`], and the runtime computes schemas and checks access: the macro
-//! emits data and calls.
+//! emits data and calls. Tools, resources and prompts share the entry point,
+//! the unit struct a free function becomes, and the settings every kind has;
+//! each kind adds its own handler.
 
-use crate::ast::{Param, ParamKind, Receiver, ServerImpl, ToolFn};
-use crate::attr::{AccessAttrs, OAuthChoice, ServerAttrs, ToolAttrs};
+use crate::ast::{McpFn, Param, ParamKind, Receiver, ServerImpl, option_inner};
+use crate::attr::{AccessAttrs, ItemAttrs, Kind, OAuthChoice, ServerAttrs};
 use crate::ctxt::Ctxt;
-use crate::valid;
+use crate::{fallback, valid};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
@@ -16,10 +18,10 @@ pub(crate) fn private() -> TokenStream {
     quote!(::mcp_runtime::__private)
 }
 
-/// `#[mcp_tool]` on a free function.
-pub(crate) fn tool(args: TokenStream, input: TokenStream) -> TokenStream {
+/// `#[mcp_tool]`, `#[mcp_resource]` or `#[mcp_prompt]` on a free function.
+pub(crate) fn free_item(kind: Kind, args: TokenStream, input: TokenStream) -> TokenStream {
     let mut cx = Ctxt::default();
-    let attrs = ToolAttrs::parse(&mut cx, args);
+    let attrs = ItemAttrs::parse(&mut cx, kind, args);
     let item: Item = match syn::parse2(input.clone()) {
         Ok(item) => item,
         Err(error) => return with_errors(input, error.to_compile_error()),
@@ -27,24 +29,25 @@ pub(crate) fn tool(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut func = match item {
         Item::Fn(func) => func,
         other => {
-            misplaced_tool(&mut cx, &other);
+            misplaced(&mut cx, kind, &other);
             return with_errors(input, cx.into_compile_errors());
         }
     };
-    let tool = ToolFn::from_item(&mut cx, attrs, &mut func);
-    if !matches!(tool.receiver, Receiver::None) {
-        cx.error_spanned_by(
-            &func.sig.inputs,
-            "`#[mcp_tool]` on a method needs `#[mcp_server]` on its `impl` block",
-        );
-    }
-    valid::check_tool(&mut cx, &tool);
+    let f = McpFn::from_parts(
+        &mut cx,
+        kind,
+        attrs,
+        TokenStream::new(),
+        &func.attrs,
+        &mut func.sig,
+    );
+    valid::check_fn(&mut cx, &f, false);
     if cx.has_errors() {
         // The function itself, minus our parameter attributes, keeps later
-        // errors about it meaningful.
-        return with_errors(quote!(#func), cx.into_compile_errors());
+        // errors about it meaningful, and the stubs keep its uses compiling.
+        return with_errors(fallback::free_fn(&f, func), cx.into_compile_errors());
     }
-    free_tool(&tool, func)
+    free_fn(&f, func)
 }
 
 /// `#[mcp_server]` on an `impl` block.
@@ -68,7 +71,8 @@ pub(crate) fn server(args: TokenStream, input: TokenStream) -> TokenStream {
     let server = ServerImpl::from_item(&mut cx, attrs, &mut block);
     valid::check_server(&mut cx, &server);
     if cx.has_errors() {
-        return with_errors(quote!(#block), cx.into_compile_errors());
+        let stubs = fallback::server(&server);
+        return with_errors(quote!(#block #stubs), cx.into_compile_errors());
     }
     let api = server_api(&server);
     quote! {
@@ -111,7 +115,8 @@ pub(crate) fn item_head(item: &Item) -> TokenStream {
     }
 }
 
-fn misplaced_tool(cx: &mut Ctxt, item: &Item) {
+fn misplaced(cx: &mut Ctxt, kind: Kind, item: &Item) {
+    let attr = kind.attr();
     // A function without a body (a trait method's declaration) is not an `Item::Fn`.
     if let Item::Verbatim(tokens) = item
         && let Ok(declaration) = syn::parse2::<syn::TraitItemFn>(tokens.clone())
@@ -119,53 +124,71 @@ fn misplaced_tool(cx: &mut Ctxt, item: &Item) {
         let (kw, ident) = (&declaration.sig.fn_token, &declaration.sig.ident);
         cx.error_spanned_by(
             quote!(#kw #ident),
-            "`#[mcp_tool]` needs a function with a body, not a trait method's declaration: put \
-             the tools in an `impl` block marked `#[mcp_server]`",
+            format!(
+                "`#[{attr}]` needs a function with a body, not a trait method's declaration: \
+                 put the {}s in an `impl` block marked `#[mcp_server]`",
+                kind.noun()
+            ),
         );
         return;
     }
     let message = match item {
-        Item::Impl(_) => {
-            "`#[mcp_tool]` goes on an `async fn`; to serve the methods of an `impl` block, put \
-             `#[mcp_server]` on the block and `#[mcp_tool]` on each method"
-        }
-        _ => {
-            "`#[mcp_tool]` goes on an `async fn` (a free function, or a method in an \
+        Item::Impl(_) => format!(
+            "`#[{attr}]` goes on an `async fn`; to serve the methods of an `impl` block, put \
+             `#[mcp_server]` on the block and `#[{attr}]` on each method"
+        ),
+        _ => format!(
+            "`#[{attr}]` goes on an `async fn` (a free function, or a method in an \
              `#[mcp_server]` impl block)"
-        }
+        ),
     };
     cx.error_spanned_by(item_head(item), message);
 }
 
-/// A free function becomes a unit struct of the same name that registers as a
-/// tool (`.tool(my_fn)`); the function lives on as `my_fn::call`.
-fn free_tool(tool: &ToolFn, func: syn::ItemFn) -> TokenStream {
+/// The trait a free function's unit struct implements to register, its
+/// method, and the descriptor that returns.
+pub(crate) fn registration_trait(f: &McpFn) -> (TokenStream, TokenStream, TokenStream) {
+    match f.kind {
+        Kind::Tool => (quote!(IntoTool), quote!(into_tool), quote!(Tool)),
+        Kind::Resource if f.is_template() => (
+            quote!(IntoResourceTemplate),
+            quote!(into_resource_template),
+            quote!(ResourceTemplate),
+        ),
+        Kind::Resource => (
+            quote!(IntoResource),
+            quote!(into_resource),
+            quote!(Resource),
+        ),
+        Kind::Prompt => (quote!(IntoPrompt), quote!(into_prompt), quote!(Prompt)),
+    }
+}
+
+/// A free function becomes a unit struct of the same name that registers
+/// with `.tool(my_fn)`, `.resource(my_fn)`, `.resource_template(my_fn)` or
+/// `.prompt(my_fn)`; the function lives on as `my_fn::call`.
+fn free_fn(f: &McpFn, func: syn::ItemFn) -> TokenStream {
     let p = private();
-    let ident = &tool.ident;
-    let tool_expr = tool_expr(tool, &quote_spanned!(ident.span()=> #ident::call));
+    let ident = &f.ident;
+    let (trait_, convert, descriptor) = registration_trait(f);
+    let body = descriptor_expr(f, &quote_spanned!(ident.span()=> #ident::call));
     let registration = quote! {
-        impl #p::IntoTool for #ident {
-            fn into_tool(self) -> #p::Tool {
-                #tool_expr
+        impl #p::#trait_ for #ident {
+            fn #convert(self) -> #p::#descriptor {
+                #body
             }
         }
     };
-    let what = FreeFn {
-        kind: "tool",
-        name: &tool.name().value(),
-        builder_method: "tool",
-    };
-    unit_struct_for(func, ident, &what, registration)
+    unit_struct_for(func, f, registration)
 }
 
-/// How a free function's unit struct describes itself in its docs.
-pub(crate) struct FreeFn<'a> {
-    /// `tool`, `resource`, `resource template` or `prompt`.
-    pub(crate) kind: &'a str,
-    /// The name clients see.
-    pub(crate) name: &'a str,
-    /// The builder method that registers it.
-    pub(crate) builder_method: &'a str,
+/// The expression building the descriptor of `f`. `callee` is what the
+/// parameters are applied to: `my_fn::call`, `Self::method`, or `__this.method`.
+fn descriptor_expr(f: &McpFn, callee: &TokenStream) -> TokenStream {
+    match f.kind {
+        Kind::Tool => tool_expr(f, callee),
+        Kind::Resource | Kind::Prompt => feature_expr(f, callee),
+    }
 }
 
 /// The unit struct a free function becomes: named like the function, with
@@ -174,10 +197,10 @@ pub(crate) struct FreeFn<'a> {
 /// descriptor.
 pub(crate) fn unit_struct_for(
     mut func: syn::ItemFn,
-    ident: &syn::Ident,
-    what: &FreeFn<'_>,
+    f: &McpFn,
     registration: TokenStream,
 ) -> TokenStream {
+    let ident = &f.ident;
     let vis = func.vis.clone();
     let docs: Vec<syn::Attribute> = func
         .attrs
@@ -185,17 +208,23 @@ pub(crate) fn unit_struct_for(
         .filter(|a| a.path().is_ident("doc"))
         .cloned()
         .collect();
+    let shown_name = match f.kind {
+        Kind::Resource => f.attrs.uri.get().map(LitStr::value).unwrap_or_default(),
+        _ => f.name().value(),
+    };
     let fallback_doc = docs.is_empty().then(|| {
         let text = format!(
             "The MCP {} `{}`. Register it with `.{}({ident})`.",
-            what.kind, what.name, what.builder_method
+            f.kind_name(),
+            shown_name,
+            f.builder_method()
         );
         quote!(#[doc = #text])
     });
     func.sig.ident = format_ident!("call", span = ident.span());
     let call_doc = format!(
         "Runs the {}'s function directly, as `{ident}::call(...)`.",
-        what.kind
+        f.kind_name()
     );
     quote! {
         #(#docs)*
@@ -213,16 +242,11 @@ pub(crate) fn unit_struct_for(
     }
 }
 
-/// The expression building one tool. `callee` is what the parameters are
-/// applied to: `my_fn::call`, `Self::method`, or `__this.method`.
-fn tool_expr(tool: &ToolFn, callee: &TokenStream) -> TokenStream {
+/// The expression building one tool.
+fn tool_expr(tool: &McpFn, callee: &TokenStream) -> TokenStream {
     let p = private();
     let name = tool.name();
-    let arguments: Vec<&Param> = tool
-        .params
-        .iter()
-        .filter(|p| matches!(p.kind, ParamKind::Argument))
-        .collect();
+    let arguments: Vec<&Param> = tool.arguments().collect();
     let whole = tool
         .params
         .iter()
@@ -288,7 +312,7 @@ fn tool_expr(tool: &ToolFn, callee: &TokenStream) -> TokenStream {
     let into_result =
         quote_spanned!(output_span=> <#output as #p::IntoToolResult>::into_tool_result);
     let settings = tool_settings(tool);
-    let capture = matches!(tool.receiver, Receiver::Ref)
+    let capture = matches!(tool.receiver, Receiver::Ref(_))
         .then(|| quote!(let __this = ::std::sync::Arc::clone(&__this);));
     quote! {{
         #args_item
@@ -364,23 +388,35 @@ fn arguments_struct(arguments: &[&Param], generics: &[syn::Ident]) -> TokenStrea
     }
 }
 
-/// The builder calls that carry the tool's description, annotations and access rule.
-fn tool_settings(tool: &ToolFn) -> TokenStream {
-    let p = private();
-    let a = &tool.attrs;
+/// The builder calls every kind takes: title, description (the `description`
+/// key, else the doc comment), access rule, and whether a caller is required.
+fn common_settings(f: &McpFn) -> TokenStream {
+    let a = &f.attrs;
     let mut out = TokenStream::new();
     if let Some(title) = a.title.get() {
         out.extend(quote!(.title(#title)));
     }
-    let description = a
-        .description
-        .get()
-        .map(LitStr::value)
-        .or_else(|| tool.docs.clone());
+    let description = match (a.description.get(), &f.docs) {
+        (Some(description), _) => Some(quote!(#description)),
+        (None, Some(docs)) => Some(docs.to_expr()),
+        (None, None) => None,
+    };
     if let Some(description) = description {
         out.extend(quote!(.description(#description)));
     }
     out.extend(access_calls(&a.access));
+    if f.requires_caller() {
+        out.extend(quote!(.requires_caller()));
+    }
+    out
+}
+
+/// The builder calls that carry a tool's own settings: client capabilities,
+/// annotations, and whether its access rule is described.
+fn tool_settings(tool: &McpFn) -> TokenStream {
+    let p = private();
+    let a = &tool.attrs;
+    let mut out = common_settings(tool);
     if let Some(list) = a.client_capabilities.get() {
         for capability in &list.items {
             out.extend(quote!(.requires_client_capability(#capability)));
@@ -415,19 +451,15 @@ fn tool_settings(tool: &ToolFn) -> TokenStream {
             })
         });
     }
-    if tool.requires_caller() {
-        out.extend(quote!(.requires_caller()));
-    }
     if a.describe_access.get() == Some(&false) {
         out.extend(quote!(.describe_access(false)));
     }
     out
 }
 
-/// The methods `#[mcp_server]` adds: a builder, the built server, and `listen`.
 /// The builder calls for the access lists written: `.scopes([...])`,
 /// `.any_scope([...])`, `.roles([...])`, `.permissions([...])`.
-pub(crate) fn access_calls(access: &AccessAttrs) -> TokenStream {
+fn access_calls(access: &AccessAttrs) -> TokenStream {
     let mut out = TokenStream::new();
     for (key, list) in access.slots() {
         if let Some(list) = list.get() {
@@ -439,6 +471,117 @@ pub(crate) fn access_calls(access: &AccessAttrs) -> TokenStream {
     out
 }
 
+/// The expression building a resource, resource template or prompt: its
+/// handler takes the request, checks the caller, parses each argument or
+/// template variable with `FromStr` under the name clients use, and calls
+/// the function.
+fn feature_expr(f: &McpFn, callee: &TokenStream) -> TokenStream {
+    let p = private();
+    let a = &f.attrs;
+    let (error, request) = match f.kind {
+        Kind::Resource => (quote!(#p::ResourceError), quote!(#p::ResourceRequest)),
+        _ => (quote!(#p::PromptError), quote!(#p::PromptRequest)),
+    };
+    let call_args = f.params.iter().map(|param| match param.kind {
+        ParamKind::Auth { optional: false } => quote!(__auth),
+        ParamKind::Auth { optional: true } => quote!(__req.context().auth()),
+        ParamKind::Context { by_ref: true } => quote!(__req.context()),
+        ParamKind::Context { by_ref: false } => quote!(__req.context().clone()),
+        ParamKind::Argument | ParamKind::WholeArgs => {
+            let ident = param.ident();
+            quote!(#ident)
+        }
+    });
+    let caller = f.requires_caller().then(|| {
+        let refusal = match f.kind {
+            Kind::Resource => quote!(#p::resource_unauthenticated()),
+            _ => quote!(#p::prompt_unauthenticated()),
+        };
+        quote! {
+            let ::core::option::Option::Some(__auth) = __req.context().auth() else {
+                return ::core::result::Result::Err(#refusal);
+            };
+        }
+    });
+    let mut settings = TokenStream::new();
+    let mut extract = Vec::new();
+    for param in f.arguments() {
+        let (Some(ident), Some(key)) = (param.ident(), param.property_name()) else {
+            continue;
+        };
+        let ty = &param.ty;
+        extract.push(match (f.kind, option_inner(ty)) {
+            (Kind::Resource, _) => {
+                quote_spanned!(ty.span()=> let #ident: #ty = __req.param_as::<#ty>(#key)?;)
+            }
+            (_, optional) => {
+                let description = param
+                    .attrs
+                    .arg
+                    .description
+                    .as_ref()
+                    .map(LitStr::value)
+                    .or_else(|| param.attrs.docs.clone())
+                    .unwrap_or_default();
+                match optional {
+                    Some(inner) => {
+                        settings.extend(quote!(.optional_argument(#key, #description)));
+                        quote_spanned!(ty.span()=> let #ident: #ty = #p::prompt_optional::<#inner>(&__req, #key)?;)
+                    }
+                    None => {
+                        settings.extend(quote!(.required_argument(#key, #description)));
+                        quote_spanned!(ty.span()=> let #ident: #ty = #p::prompt_required::<#ty>(&__req, #key)?;)
+                    }
+                }
+            }
+        });
+    }
+    let (constructor, first) = match f.kind {
+        Kind::Resource => {
+            // A resource's name is a setting; a prompt's is the constructor's argument.
+            if let Some(name) = a.name.get() {
+                settings.extend(quote!(.name(#name)));
+            }
+            if let Some(mime_type) = a.mime_type.get() {
+                settings.extend(quote!(.mime_type(#mime_type)));
+            }
+            let uri = a.uri.get().map(LitStr::value).unwrap_or_default();
+            let constructor = if f.is_template() {
+                quote!(#p::ResourceTemplate::new)
+            } else {
+                quote!(#p::Resource::new)
+            };
+            (constructor, quote!(#uri))
+        }
+        _ => {
+            let name = f.name();
+            (quote!(#p::Prompt::new), quote!(#name))
+        }
+    };
+    settings.extend(common_settings(f));
+    for completion in &a.complete {
+        let key = crate::ast::unraw(&completion.name);
+        let function = &completion.function;
+        let checked = quote_spanned!(function.span()=> #p::completion_fn(#function));
+        settings.extend(quote!(.complete(#key, #checked)));
+    }
+    let share = matches!(f.receiver, Receiver::Ref(_))
+        .then(|| quote!(let __this = ::std::sync::Arc::clone(&__this);));
+    quote! {{
+        #share
+        #constructor(#first, move |__req: #request| {
+            #share
+            async move {
+                #caller
+                #(#extract)*
+                ::core::result::Result::Ok::<_, #error>(#callee(#(#call_args),*).await)
+            }
+        })
+        #settings
+    }}
+}
+
+/// The methods `#[mcp_server]` adds: a builder, the built server, and `listen`.
 fn server_api(server: &ServerImpl) -> TokenStream {
     let p = private();
     let self_ty = &server.self_ty;
@@ -466,18 +609,20 @@ fn server_api(server: &ServerImpl) -> TokenStream {
         }
         Some(OAuthChoice::Custom(expr)) => quote_spanned!(expr.span()=> #p::oauth_custom(#expr)),
     };
-    let tools = server.tools.iter().map(|tool| {
-        let ident = &tool.ident;
-        let callee = match tool.receiver {
-            Receiver::Ref => quote_spanned!(ident.span()=> __this.#ident),
-            _ => quote_spanned!(ident.span()=> Self::#ident),
-        };
-        tool_expr(tool, &callee)
-    });
-    let features = server
-        .features
-        .iter()
-        .map(crate::feature::server_registration);
+    // Tools first, then resources and prompts, each in the block's order.
+    let registrations = [Kind::Tool, Kind::Resource, Kind::Prompt]
+        .into_iter()
+        .flat_map(|kind| server.of_kind(kind))
+        .map(|f| {
+            let ident = &f.ident;
+            let callee = match f.receiver {
+                Receiver::Ref(_) => quote_spanned!(ident.span()=> __this.#ident),
+                _ => quote_spanned!(ident.span()=> Self::#ident),
+            };
+            let method = format_ident!("{}", f.builder_method());
+            let descriptor = descriptor_expr(f, &callee);
+            quote!(.#method(#descriptor))
+        });
     let state_check = quote_spanned!(self_ty.span()=> #p::assert_server_state::<Self>(););
     quote! {
         impl #self_ty {
@@ -491,8 +636,7 @@ fn server_api(server: &ServerImpl) -> TokenStream {
                     #title
                     #instructions
                     .oauth(#oauth)
-                    #(.tool(#tools))*
-                    #(#features)*
+                    #(#registrations)*
             }
 
             /// The MCP server made of this value and its tools, ready to

@@ -1,17 +1,21 @@
 //! Attribute macros for `mcp-runtime`. Use them through `mcp_runtime`, which
 //! re-exports them; generated code refers to `::mcp_runtime` by absolute path.
 //!
-//! The pipeline follows serde_derive and thiserror: `attr` and `ast` parse
-//! into a typed model, `valid` checks it, `expand` generates code. Every
-//! error carries a span; on error the user's item is still emitted.
+//! One pipeline for every item kind, as in serde_derive and thiserror: `attr`
+//! and `ast` parse a tool, resource, prompt or server into one typed model,
+//! `valid` checks it, `expand` generates code. Every error carries a span; on
+//! error the user's item is still emitted, with `fallback` stubs of what
+//! would have been generated, so one mistake is reported once.
 
 mod ast;
 mod attr;
 mod ctxt;
+mod docs;
 mod expand;
-mod feature;
+mod fallback;
 mod valid;
 
+use attr::Kind;
 use proc_macro::TokenStream;
 
 /// Turns an `async fn` into an MCP tool.
@@ -27,7 +31,7 @@ use proc_macro::TokenStream;
 /// description. See the `mcp_runtime` crate documentation for parameters.
 #[proc_macro_attribute]
 pub fn mcp_tool(args: TokenStream, input: TokenStream) -> TokenStream {
-    expand::tool(args.into(), input.into()).into()
+    expand::free_item(Kind::Tool, args.into(), input.into()).into()
 }
 
 /// Makes an `impl` block an MCP server: every `#[mcp_tool]` method becomes a
@@ -48,7 +52,8 @@ pub fn mcp_server(args: TokenStream, input: TokenStream) -> TokenStream {
 /// `{variables}`), and stays callable as `my_fn::call(..)`.
 ///
 /// Keys: `uri` (required; `{name}` variables make it a template, each one a
-/// parameter of the function, parsed with `FromStr`), `name`, `title`,
+/// parameter of the function, parsed with `FromStr`; `#[arg(rename = "id")]`
+/// on a parameter names the variable it takes), `name`, `title`,
 /// `description` (default: the doc comment), `mime_type`, the access keys
 /// `scopes`, `any_scope`, `roles`, `permissions`, and for templates
 /// `complete(<variable> = <function>, ...)`, naming a
@@ -62,7 +67,7 @@ pub fn mcp_server(args: TokenStream, input: TokenStream) -> TokenStream {
 /// documentation for an example.
 #[proc_macro_attribute]
 pub fn mcp_resource(args: TokenStream, input: TokenStream) -> TokenStream {
-    feature::standalone(feature::Kind::Resource, args.into(), input.into()).into()
+    expand::free_item(Kind::Resource, args.into(), input.into()).into()
 }
 
 /// Serves an `async fn` as an MCP prompt.
@@ -77,9 +82,10 @@ pub fn mcp_resource(args: TokenStream, input: TokenStream) -> TokenStream {
 /// `fn(&CompletionRequest) -> Vec<String>` that answers
 /// `completion/complete` for that argument. Each parameter is an argument
 /// (`Option<T>` = optional; its doc comment or `#[arg(description = "...")]`
-/// describes it), parsed with `FromStr`, except the caller (`&Auth` or
+/// describes it, `#[arg(rename = "...")]` gives it another name), parsed with
+/// `FromStr`, except the caller (`&Auth` or
 /// `Option<&Auth>`, as on tools) and `&RequestContext`.
 #[proc_macro_attribute]
 pub fn mcp_prompt(args: TokenStream, input: TokenStream) -> TokenStream {
-    feature::standalone(feature::Kind::Prompt, args.into(), input.into()).into()
+    expand::free_item(Kind::Prompt, args.into(), input.into()).into()
 }

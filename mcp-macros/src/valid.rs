@@ -1,63 +1,82 @@
 //! Compile-time rules. One function per rule, each with the reason it exists.
+//! The rules about functions serve tools, resources and prompts alike; a
+//! rule that is one kind's own says so.
 
-use crate::ast::{ParamKind, Receiver, ServerImpl, ToolFn, is_named, option_inner};
-use crate::attr::{OAuthChoice, StrList};
+use crate::ast::{McpFn, ParamKind, Receiver, ServerImpl, is_named, option_inner, unraw};
+use crate::attr::{Kind, OAuthChoice, StrList, listed};
 use crate::ctxt::Ctxt;
 use std::collections::HashMap;
-use syn::Type;
+use syn::{LitStr, Type};
 
-/// Every rule about one tool.
-pub(crate) fn check_tool(cx: &mut Ctxt, tool: &ToolFn) {
-    check_async(cx, tool);
-    check_unsafe(cx, tool);
-    check_output(cx, tool);
-    check_generics(cx, tool);
-    check_receiver(cx, tool);
-    check_name(cx, tool);
-    check_lists(cx, tool);
-    check_flags(cx, tool);
-    check_params(cx, tool);
+/// Every rule about one marked function; `in_server` says whether it is a
+/// method of an `#[mcp_server]` block.
+pub(crate) fn check_fn(cx: &mut Ctxt, f: &McpFn, in_server: bool) {
+    check_async(cx, f);
+    check_unsafe(cx, f);
+    check_generics(cx, f);
+    check_receiver(cx, f, in_server);
+    check_lists(cx, f);
+    check_params(cx, f);
+    if !in_server {
+        check_shadowing(cx, f);
+    }
+    match f.kind {
+        Kind::Tool => {
+            check_output(cx, f);
+            check_name(cx, f);
+            check_flags(cx, f);
+        }
+        Kind::Resource => {
+            check_uri(cx, f);
+            check_complete(cx, f);
+        }
+        Kind::Prompt => check_complete(cx, f),
+    }
 }
 
-/// Every rule about a server block, its tools included.
+/// Every rule about a server block, its marked methods included.
 pub(crate) fn check_server(cx: &mut Ctxt, server: &ServerImpl) {
     check_server_shape(cx, server);
     check_reserved_names(cx, server);
-    for tool in &server.tools {
-        check_tool(cx, tool);
+    for f in &server.items {
+        check_fn(cx, f, true);
     }
     check_duplicate_names(cx, server);
     check_reachable(cx, server);
 }
 
-/// Tools are awaited by the runtime; a blocking body would stall a worker.
-fn check_async(cx: &mut Ctxt, tool: &ToolFn) {
-    if let Err(fn_span) = tool.asyncness {
+/// They are awaited by the runtime; a blocking body would stall a worker.
+fn check_async(cx: &mut Ctxt, f: &McpFn) {
+    if let Err(fn_span) = f.asyncness {
         cx.error_at(
             fn_span,
             format!(
-                "an MCP tool must be an `async fn`; write `async fn {}(...)`",
-                tool.ident
+                "an MCP {} must be an `async fn`; write `async fn {}(...)`",
+                f.kind.noun(),
+                f.ident
             ),
         );
     }
 }
 
-/// Generated code calls the tool from safe code, with arguments a client chose.
-fn check_unsafe(cx: &mut Ctxt, tool: &ToolFn) {
-    if let Some(unsafety) = &tool.unsafety {
+/// Generated code calls the function from safe code, with arguments a client chose.
+fn check_unsafe(cx: &mut Ctxt, f: &McpFn) {
+    if let Some(unsafety) = &f.unsafety {
         cx.error_spanned_by(
             unsafety,
-            "an MCP tool cannot be an `unsafe fn`: clients call it with arguments of their \
-             choosing; remove `unsafe` and put the unsafe code in an `unsafe { ... }` block \
-             inside, where you can check its requirements",
+            format!(
+                "an MCP {} cannot be an `unsafe fn`: clients call it with arguments of their \
+                 choosing; remove `unsafe` and put the unsafe code in an `unsafe {{ ... }}` \
+                 block inside, where you can check its requirements",
+                f.kind.noun()
+            ),
         );
     }
 }
 
 /// The runtime names the return type to publish its output schema, and sends
 /// the result after the call has ended, so it cannot borrow from the call.
-fn check_output(cx: &mut Ctxt, tool: &ToolFn) {
+fn check_output(cx: &mut Ctxt, tool: &McpFn) {
     let Some(output) = &tool.output else { return };
     if contains_impl_trait(output) {
         cx.error_spanned_by(
@@ -90,30 +109,53 @@ fn contains_impl_trait(ty: &Type) -> bool {
     scan(quote::ToTokens::to_token_stream(ty))
 }
 
-/// The argument schema is fixed when the server is built, so no type parameters.
-fn check_generics(cx: &mut Ctxt, tool: &ToolFn) {
-    if let Some(generics) = &tool.generics {
+/// What a client sends is parsed into types fixed when the server is built,
+/// so no type parameters.
+fn check_generics(cx: &mut Ctxt, f: &McpFn) {
+    if let Some(generics) = &f.generics {
+        let fixed = match f.kind {
+            Kind::Tool => "its JSON Schema is fixed",
+            Kind::Resource => "the types its URI variables are parsed into are fixed",
+            Kind::Prompt => "the types its arguments are parsed into are fixed",
+        };
         cx.error_spanned_by(
             generics,
-            "an MCP tool cannot be generic: its JSON Schema is fixed when the server is built; \
-             use concrete types",
+            format!(
+                "an MCP {} cannot be generic: {fixed} when the server is built; use concrete \
+                 types",
+                f.kind.noun()
+            ),
         );
     }
 }
 
-/// Calls run concurrently against one shared server value.
-fn check_receiver(cx: &mut Ctxt, tool: &ToolFn) {
-    if let Receiver::Unsupported(receiver) = &tool.receiver {
-        cx.error_spanned_by(
+/// Calls run concurrently against one shared server value, and only a server
+/// block has a value to call a method on.
+fn check_receiver(cx: &mut Ctxt, f: &McpFn, in_server: bool) {
+    match &f.receiver {
+        Receiver::None => {}
+        Receiver::Ref(receiver) | Receiver::Unsupported(receiver) if !in_server => cx
+            .error_spanned_by(
+                receiver,
+                format!(
+                    "`#[{}]` on a method needs `#[mcp_server]` on its `impl` block",
+                    f.kind.attr()
+                ),
+            ),
+        Receiver::Ref(_) => {}
+        Receiver::Unsupported(receiver) => cx.error_spanned_by(
             receiver,
-            "tools run concurrently on one shared server: take `&self` (keep mutable state \
-             behind a `Mutex` or an atomic)",
-        );
+            format!(
+                "{}s run concurrently on one shared server: take `&self` (keep mutable state \
+                 behind a `Mutex` or an atomic)",
+                f.kind.noun()
+            ),
+        ),
     }
 }
 
 /// MCP tool names are 1-128 characters of `A-Za-z0-9_.-`.
-fn check_name(cx: &mut Ctxt, tool: &ToolFn) {
+fn check_name(cx: &mut Ctxt, tool: &McpFn) {
     let name = tool.name().value();
     let valid = !name.is_empty()
         && name.len() <= 128
@@ -158,8 +200,8 @@ fn check_name(cx: &mut Ctxt, tool: &ToolFn) {
 }
 
 /// Scopes are RFC 6749 scope-tokens; every list names at least one entry, once.
-fn check_lists(cx: &mut Ctxt, tool: &ToolFn) {
-    let a = &tool.attrs;
+fn check_lists(cx: &mut Ctxt, f: &McpFn) {
+    let a = &f.attrs;
     let capabilities = ("client_capabilities", &a.client_capabilities);
     for (key, list) in a.access.slots().into_iter().chain([capabilities]) {
         if let Some(list) = list.get() {
@@ -169,9 +211,9 @@ fn check_lists(cx: &mut Ctxt, tool: &ToolFn) {
 }
 
 /// Tracks the parameters that may appear once: the caller and the request
-/// context, for tools, resources and prompts alike.
+/// context.
 #[derive(Default)]
-pub(crate) struct OnceEach {
+struct OnceEach {
     auth: bool,
     context: bool,
 }
@@ -179,7 +221,7 @@ pub(crate) struct OnceEach {
 impl OnceEach {
     /// Reports a parameter of `kind` and type `ty` if it is a second
     /// caller or a second context.
-    pub(crate) fn note(&mut self, cx: &mut Ctxt, kind: &ParamKind, ty: &Type) {
+    fn note(&mut self, cx: &mut Ctxt, kind: &ParamKind, ty: &Type) {
         let (seen, message) = match kind {
             ParamKind::Auth { .. } => (
                 &mut self.auth,
@@ -199,7 +241,7 @@ impl OnceEach {
 
 /// One list of an access key (`scopes`, `roles`, ...) of a tool, resource
 /// or prompt: scopes are scope-tokens, other entries non-empty names.
-pub(crate) fn check_access_list(cx: &mut Ctxt, key: &str, list: &StrList) {
+fn check_access_list(cx: &mut Ctxt, key: &str, list: &StrList) {
     if matches!(key, "scopes" | "any_scope") {
         check_list(cx, key, list, check_scope_token);
     } else {
@@ -264,7 +306,7 @@ fn check_scope_token(scope: &str) -> Option<String> {
 }
 
 /// A read-only tool changes nothing, so it cannot also be destructive.
-fn check_flags(cx: &mut Ctxt, tool: &ToolFn) {
+fn check_flags(cx: &mut Ctxt, tool: &McpFn) {
     let a = &tool.attrs;
     if a.read_only.get() == Some(&true)
         && a.destructive.get() == Some(&true)
@@ -277,12 +319,13 @@ fn check_flags(cx: &mut Ctxt, tool: &ToolFn) {
     }
 }
 
-/// Parameters are arguments (owned, named), the caller, or the context, each once.
-fn check_params(cx: &mut Ctxt, tool: &ToolFn) {
+/// Parameters are arguments (owned, named), the caller, or the context, each
+/// once; `#[arg(...)]` describes an argument, and `#[args]` is a tool's.
+fn check_params(cx: &mut Ctxt, f: &McpFn) {
     let mut once = OnceEach::default();
     let mut whole_args = None;
-    let mut properties: HashMap<String, ()> = HashMap::new();
-    for param in &tool.params {
+    let mut names: HashMap<String, ()> = HashMap::new();
+    for param in &f.params {
         if let Some(arg_attr) = &param.attrs.arg_attr {
             let message = match param.kind {
                 ParamKind::Argument => None,
@@ -307,6 +350,18 @@ fn check_params(cx: &mut Ctxt, tool: &ToolFn) {
         once.note(cx, &param.kind, &param.ty);
         match param.kind {
             ParamKind::Auth { .. } | ParamKind::Context { .. } => {}
+            ParamKind::WholeArgs if f.kind != Kind::Tool => {
+                let at = param.attrs.whole_args.as_ref();
+                cx.error_spanned_by(
+                    at,
+                    format!(
+                        "`#[args]` takes a tool's whole arguments object; each parameter of a \
+                         {} is one {}, parsed from a string: remove `#[args]`",
+                        f.kind.noun(),
+                        argument_word(f.kind)
+                    ),
+                );
+            }
             ParamKind::WholeArgs => {
                 if whole_args.replace(&param.pat).is_some() {
                     cx.error_spanned_by(
@@ -317,32 +372,54 @@ fn check_params(cx: &mut Ctxt, tool: &ToolFn) {
                 }
             }
             ParamKind::Argument => {
-                check_argument_type(cx, &param.ty);
-                if let Some(rename) = &param.attrs.arg.rename
+                check_argument_type(cx, f.kind, &param.ty);
+                let arg = &param.attrs.arg;
+                if let Some(rename) = &arg.rename
                     && rename.value().trim().is_empty()
                 {
                     cx.error_spanned_by(
                         rename,
-                        "empty argument name; write the name clients send, such as \
-                         `rename = \"userId\"`, or remove `rename`",
+                        format!(
+                            "empty {} name; write the name clients send, such as \
+                             `rename = \"userId\"`, or remove `rename`",
+                            argument_word(f.kind)
+                        ),
+                    );
+                }
+                if f.kind == Kind::Resource
+                    && let Some(description) = &arg.description
+                {
+                    cx.error_spanned_by(
+                        description,
+                        "a resource template's variables carry no description in MCP: remove \
+                         `description` (a doc comment still documents the parameter in Rust)",
                     );
                 }
                 if param.ident().is_none() {
                     cx.error_spanned_by(
                         &param.pat,
-                        "name this parameter (`name: Type`): its name becomes the argument's \
-                         name in the schema",
+                        format!(
+                            "name this parameter (`name: Type`): its name becomes the {}'s \
+                             name{}",
+                            argument_word(f.kind),
+                            if f.kind == Kind::Tool {
+                                " in the schema"
+                            } else {
+                                ""
+                            }
+                        ),
                     );
                 }
-                if let Some(property) = param.property_name()
-                    && properties.insert(property.value(), ()).is_some()
+                if let Some(name) = param.property_name()
+                    && names.insert(name.value(), ()).is_some()
                 {
                     cx.error_spanned_by(
                         &param.pat,
                         format!(
-                            "two arguments are called `{}`; rename one with \
+                            "two {}s are called `{}`; rename one with \
                              `#[arg(rename = \"...\")]`",
-                            property.value()
+                            argument_word(f.kind),
+                            name.value()
                         ),
                     );
                 }
@@ -350,43 +427,179 @@ fn check_params(cx: &mut Ctxt, tool: &ToolFn) {
         }
     }
     if whole_args.is_some() {
-        for param in &tool.params {
-            if matches!(param.kind, ParamKind::Argument) {
-                cx.error_spanned_by(
-                    &param.pat,
-                    "`#[args]` already takes the whole arguments object; move this argument \
-                     into that struct as a field",
-                );
-            }
+        for param in f.arguments() {
+            cx.error_spanned_by(
+                &param.pat,
+                "`#[args]` already takes the whole arguments object; move this argument \
+                 into that struct as a field",
+            );
         }
     }
 }
 
-/// Arguments are deserialized from JSON into owned values.
-fn check_argument_type(cx: &mut Ctxt, ty: &Type) {
+/// What one ordinary parameter is to clients.
+fn argument_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Tool | Kind::Prompt => "argument",
+        Kind::Resource => "URI variable",
+    }
+}
+
+/// Arguments are parsed (from JSON for a tool, from a string otherwise) into
+/// owned values.
+fn check_argument_type(cx: &mut Ctxt, kind: Kind, ty: &Type) {
+    let parsed = match kind {
+        Kind::Tool => "tool arguments are deserialized into owned values",
+        Kind::Resource => "URI variables are parsed from strings into owned values",
+        Kind::Prompt => "prompt arguments are parsed from strings into owned values",
+    };
     match ty {
         Type::Reference(r) => {
             let message = if is_named(&r.elem, "str") {
-                "tool arguments are deserialized into owned values: write `String` instead of `&str`"
-                    .to_owned()
+                format!("{parsed}: write `String` instead of `&str`")
             } else if is_named(&r.elem, "Auth") || is_named(&r.elem, "RequestContext") {
                 "take it by shared reference: remove `mut`".to_owned()
             } else {
-                "tool arguments are deserialized into owned values: drop the `&` and take the \
-                 value"
-                    .to_owned()
+                format!("{parsed}: drop the `&` and take the value")
             };
             cx.error_spanned_by(ty, message);
         }
         _ if contains_impl_trait(ty) => cx.error_spanned_by(
             ty,
-            "`impl Trait` cannot be deserialized: name a concrete type",
+            "`impl Trait` cannot be parsed into: name a concrete type",
         ),
         _ => {
             if let Some(message) = caller_or_context_misuse(ty) {
                 cx.error_spanned_by(ty, message);
             }
         }
+    }
+}
+
+/// A resource needs a URI, parsed here by the parser the runtime matches
+/// with; each template variable names a parameter and each parameter
+/// (besides the caller and the context) a variable.
+fn check_uri(cx: &mut Ctxt, f: &McpFn) {
+    let Some(uri) = f.attrs.uri.get() else {
+        let message =
+            "`#[mcp_resource]` needs a `uri`: `#[mcp_resource(uri = \"app://items/{id}\")]`";
+        if f.attr.is_empty() {
+            cx.error_at(proc_macro2::Span::call_site(), message);
+        } else {
+            cx.error_spanned_by(&f.attr, message);
+        }
+        return;
+    };
+    let parts = match mcp_uri_template::parse(&uri.value()) {
+        Ok(parts) => parts,
+        Err(why) => {
+            cx.error_spanned_by(uri, format!("invalid URI template: {why}"));
+            return;
+        }
+    };
+    let variables: Vec<&str> = mcp_uri_template::variables(&parts).collect();
+    // An `#[args]` parameter is refused on its own; counted here, it does not
+    // also leave its variable unmatched.
+    let parameters: Vec<String> = f
+        .params
+        .iter()
+        .filter(|p| matches!(p.kind, ParamKind::Argument | ParamKind::WholeArgs))
+        .filter_map(|p| p.property_name())
+        .map(|name| name.value())
+        .collect();
+    for variable in &variables {
+        if !parameters.iter().any(|p| p == variable) {
+            cx.error_spanned_by(
+                uri,
+                format!(
+                    "`{{{variable}}}` names no parameter of `{}`; add `{variable}: String` (or \
+                     any `FromStr` type)",
+                    f.ident
+                ),
+            );
+        }
+    }
+    for param in f
+        .arguments()
+        .filter(|p| caller_or_context_misuse(&p.ty).is_none())
+    {
+        let Some(name) = param.property_name() else {
+            continue;
+        };
+        if !variables.contains(&name.value().as_str()) {
+            cx.error_at(
+                name.span(),
+                format!(
+                    "`{}` is not a variable of the URI `{}`; a resource's parameters come from \
+                     its URI template",
+                    name.value(),
+                    uri.value()
+                ),
+            );
+        }
+    }
+}
+
+/// A completion function completes one argument (or template variable) that
+/// exists; a fixed URI has nothing to complete.
+fn check_complete(cx: &mut Ctxt, f: &McpFn) {
+    let Some(key) = &f.attrs.complete_key else {
+        return;
+    };
+    if f.kind == Kind::Resource && f.attrs.uri.get().is_some() && !f.is_template() {
+        cx.error_spanned_by(
+            key,
+            "a resource at a fixed URI has nothing to complete: completion suggests values of \
+             a URI template's `{variables}`, like `uri = \"notes://{id}\"`; remove `complete`",
+        );
+        return;
+    }
+    let names: Vec<String> = f
+        .arguments()
+        .filter_map(|p| p.property_name())
+        .map(|name| name.value())
+        .collect();
+    let listed = listed(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    for completion in &f.attrs.complete {
+        let name = unraw(&completion.name);
+        if names.contains(&name) {
+            continue;
+        }
+        let message = match (f.kind, names.is_empty()) {
+            (Kind::Resource, _) => {
+                let uri = f.attrs.uri.get().map(LitStr::value).unwrap_or_default();
+                format!(
+                    "`{name}` is not a variable of the URI template `{uri}`; its variables are \
+                     {listed}"
+                )
+            }
+            (_, true) => format!(
+                "`{name}` is not an argument of this prompt, which has none; add a parameter \
+                 `{name}: String`, or remove `complete`"
+            ),
+            (_, false) => {
+                format!("`{name}` is not an argument of this prompt; its arguments are {listed}")
+            }
+        };
+        cx.error_spanned_by(&completion.name, message);
+    }
+}
+
+/// A free function becomes a unit struct of its name, and a parameter of the
+/// same name would then be a pattern matching that struct, not a binding.
+fn check_shadowing(cx: &mut Ctxt, f: &McpFn) {
+    for param in f.params.iter().filter(|p| p.ident() == Some(&f.ident)) {
+        cx.error_spanned_by(
+            &param.pat,
+            format!(
+                "this parameter has the function's name, which `#[{}]` gives to a unit struct \
+                 (registered with `.{}({})`); rename the function, e.g. `fn read_{}`",
+                f.kind.attr(),
+                f.builder_method(),
+                f.ident,
+                unraw(&f.ident),
+            ),
+        );
     }
 }
 
@@ -455,21 +668,34 @@ fn check_reserved_names(cx: &mut Ctxt, server: &ServerImpl) {
 /// The methods `#[mcp_server]` generates on the server type.
 const RESERVED_METHODS: &[&str] = &["into_mcp_builder", "into_mcp_server", "listen"];
 
-/// Clients call tools by name; two tools with one name would shadow each other.
+/// Clients call tools and get prompts by name, and read resources by URI; two
+/// with one name or URI would shadow each other.
 fn check_duplicate_names(cx: &mut Ctxt, server: &ServerImpl) {
-    let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
-    for tool in &server.tools {
-        let name = tool.name().value();
-        if let Some(first) = seen.get(&name) {
+    let mut seen: HashMap<(Kind, String), &syn::Ident> = HashMap::new();
+    for f in &server.items {
+        let (key, span, what) = match f.kind {
+            Kind::Resource => match f.attrs.uri.get() {
+                Some(uri) => (uri.value(), uri.span(), "URI"),
+                None => continue,
+            },
+            _ => (f.name().value(), f.name_span(), "name"),
+        };
+        if let Some(first) = seen.get(&(f.kind, key.clone())) {
+            let fix = match f.kind {
+                Kind::Resource => "another `uri = \"...\"`",
+                _ => "another `name = \"...\"`",
+            };
             cx.error_at(
-                tool.name_span(),
+                span,
                 format!(
-                    "duplicate tool name `{name}`: the tool `fn {first}` already has it; give \
-                     one of them another `name = \"...\"`"
+                    "duplicate {} {what} `{key}`: the {} `fn {first}` already has it; give one \
+                     of them {fix}",
+                    f.kind.noun(),
+                    f.kind.noun()
                 ),
             );
         } else {
-            seen.insert(name, &tool.ident);
+            seen.insert((f.kind, key), &f.ident);
         }
     }
 }
@@ -481,21 +707,9 @@ fn check_reachable(cx: &mut Ctxt, server: &ServerImpl) {
     if !unauthenticated {
         return;
     }
-    let tools = server.tools.iter().map(|tool| {
-        let callers = tool
-            .params
-            .iter()
-            .filter(|p| matches!(p.kind, ParamKind::Auth { optional: false }))
-            .map(|p| &*p.ty);
-        ("tool", tool.access_key_span(), callers.collect::<Vec<_>>())
-    });
-    let features = server
-        .features
-        .iter()
-        .map(|f| (f.kind_name(), f.access_key_span(), f.required_callers()));
     let fix = "set a provider on the server, e.g. `#[mcp_server(oauth = auth0)]`";
-    for (what, access_key, callers) in tools.chain(features) {
-        if let Some(span) = access_key {
+    for f in &server.items {
+        if let Some(span) = f.access_key_span() {
             cx.error_at(
                 span,
                 format!(
@@ -503,12 +717,13 @@ fn check_reachable(cx: &mut Ctxt, server: &ServerImpl) {
                 ),
             );
         }
-        for ty in callers {
+        for ty in f.required_callers() {
             cx.error_spanned_by(
                 ty,
                 format!(
-                    "this {what} needs an authenticated caller but the server authenticates \
-                     no one; {fix}, or take `Option<&Auth>`"
+                    "this {} needs an authenticated caller but the server authenticates \
+                     no one; {fix}, or take `Option<&Auth>`",
+                    f.kind_name()
                 ),
             );
         }

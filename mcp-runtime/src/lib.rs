@@ -123,6 +123,7 @@ mod paging;
 pub mod prompts;
 pub mod protocol;
 pub mod providers;
+mod random;
 pub mod resources;
 mod schema;
 pub mod server;

@@ -95,6 +95,8 @@ fn token_in_query(req: &HttpRequest) -> bool {
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<&str, Refusal> {
+    // Read by hand: actix-web has no `Authorization` type (actix-web-httpauth's
+    // is not a dependency).
     let mut values = req.headers().get_all(header::AUTHORIZATION);
     let Some(value) = values.next() else {
         return Err(Refusal::MissingToken);

@@ -71,6 +71,8 @@ impl Refusal {
 
     /// The `WWW-Authenticate` value, or `None` for refusals that carry none.
     pub fn challenge(&self, context: &ChallengeContext) -> Option<String> {
+        // Built by hand: actix-web has no challenge type, and actix-web-httpauth's
+        // `Bearer` (not a dependency) has no `resource_metadata` (RFC 9728 §5.1).
         if matches!(self, Self::Unavailable(_)) {
             return None;
         }

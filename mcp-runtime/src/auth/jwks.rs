@@ -206,7 +206,8 @@ impl JwksCache {
         {
             return Err("JWK set too large".into());
         }
-        // Read in chunks: a body without Content-Length is bounded too.
+        // Read in chunks: a body without Content-Length is bounded too
+        // (reqwest has no bounded read of its own).
         let mut response = response;
         let mut body = Vec::new();
         while let Some(chunk) = response
@@ -338,6 +339,8 @@ fn parse_key_set(body: &[u8]) -> Result<KeySet, String> {
 
 /// `max-age` of a `Cache-Control` header (`no-store`/`no-cache` count as zero).
 fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    // Read by hand: actix-web's `CacheControl` parses actix messages only,
+    // and reqwest has no header types.
     let value = headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
     value.split(',').map(str::trim).find_map(|directive| {
         if directive.eq_ignore_ascii_case("no-store") || directive.eq_ignore_ascii_case("no-cache")

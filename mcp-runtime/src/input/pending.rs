@@ -3,9 +3,7 @@
 
 use super::InputError;
 use crate::protocol::RequestId;
-use base64::Engine as _;
 use dashmap::DashMap;
-use rand::RngCore as _;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -69,13 +67,7 @@ impl PendingRequests {
                 reason: "too many questions to clients are waiting for answers",
             });
         }
-        let mut bytes = [0u8; 18];
-        rand::rng().fill_bytes(&mut bytes);
-        let id: Arc<str> = format!(
-            "mcp-{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        )
-        .into();
+        let id: Arc<str> = format!("mcp-{}", crate::random::random_token::<18>()).into();
         let (reply, answer) = oneshot::channel();
         self.waiting
             .insert(Arc::clone(&id), Waiting { addressee, reply });

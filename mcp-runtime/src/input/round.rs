@@ -9,7 +9,6 @@
 
 use crate::protocol::ErrorObject;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::Mutex;
@@ -32,9 +31,7 @@ impl StateKey {
     /// A key drawn at start-up: states do not survive a restart, nor travel
     /// to another instance.
     pub(crate) fn random() -> Self {
-        let mut secret = [0u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        Self::from_secret(&secret)
+        Self::from_secret(&crate::random::random_bytes::<32>())
     }
 
     /// A key shared by every instance behind one URL.

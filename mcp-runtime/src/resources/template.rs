@@ -1,16 +1,12 @@
 //! RFC 6570 level-1 URI templates (`test://template/{id}/data`): parsing,
 //! matching a URI and extracting its parameters by name.
 
+use mcp_uri_template::Part;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Literal(String),
-    Variable(String),
-}
-
 /// A URI template whose `{name}` variables each match one non-empty path
-/// segment piece (no `/`), percent-decoded.
+/// segment piece (no `/`), percent-decoded. Parsed by `mcp-uri-template`,
+/// the parser `#[mcp_resource]` checks templates with at compile time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UriTemplate {
     text: String,
@@ -18,48 +14,12 @@ pub struct UriTemplate {
 }
 
 impl UriTemplate {
-    /// Parses `text`; variables are `{name}` with a name of letters, digits and `_`.
+    /// Parses `text`; variables are `{name}` with a name of letters, digits
+    /// and `_`, at least one of them, each once, with a literal between two.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut parts = Vec::new();
-        let mut rest = text;
-        while let Some(open) = rest.find('{') {
-            if rest[..open].contains('}') {
-                return Err(format!("URI template `{text}` has an unmatched `}}`"));
-            }
-            if open > 0 {
-                parts.push(Part::Literal(rest[..open].to_owned()));
-            }
-            let after = &rest[open + 1..];
-            let close = after
-                .find('}')
-                .ok_or_else(|| format!("URI template `{text}` has an unclosed `{{`"))?;
-            let name = &after[..close];
-            let valid =
-                !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if !valid {
-                return Err(format!(
-                    "URI template `{text}`: `{{{name}}}` is not a simple variable \
-                     (use letters, digits and `_`)"
-                ));
-            }
-            if matches!(parts.last(), Some(Part::Variable(_))) {
-                return Err(format!(
-                    "URI template `{text}`: two variables need a literal between them"
-                ));
-            }
-            if parts.iter().any(|p| *p == Part::Variable(name.to_owned())) {
-                return Err(format!("URI template `{text}` repeats `{{{name}}}`"));
-            }
-            parts.push(Part::Variable(name.to_owned()));
-            rest = &after[close + 1..];
-        }
-        if rest.contains('}') {
-            return Err(format!("URI template `{text}` has an unmatched `}}`"));
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Literal(rest.to_owned()));
-        }
-        if !parts.iter().any(|p| matches!(p, Part::Variable(_))) {
+        let parts =
+            mcp_uri_template::parse(text).map_err(|e| format!("URI template `{text}`: {e}"))?;
+        if mcp_uri_template::variables(&parts).next().is_none() {
             return Err(format!("URI template `{text}` has no `{{variable}}`"));
         }
         Ok(Self {
@@ -75,10 +35,7 @@ impl UriTemplate {
 
     /// The variable names, in order.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Variable(name) => Some(name.as_str()),
-            Part::Literal(_) => None,
-        })
+        mcp_uri_template::variables(&self.parts)
     }
 
     /// The parameters of `uri` by name, if it matches.
@@ -88,6 +45,9 @@ impl UriTemplate {
     }
 }
 
+// Matching is written here: the URI-template crates expand a template into a
+// URI, and a resource read needs the reverse, the values a URI gives each
+// variable.
 fn match_parts(parts: &[Part], input: &str, found: &mut HashMap<String, String>) -> bool {
     match parts.split_first() {
         None => input.is_empty(),
@@ -107,26 +67,12 @@ fn match_parts(parts: &[Part], input: &str, found: &mut HashMap<String, String>)
     }
 }
 
+/// `%XX` sequences decoded; malformed ones kept as written, and the text
+/// kept whole when the decoded bytes are not UTF-8.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .map_or_else(|_| text.to_owned(), |decoded| decoded.into_owned())
 }
 
 #[cfg(test)]

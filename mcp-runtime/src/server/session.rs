@@ -2,9 +2,7 @@
 
 use crate::protocol::jsonrpc::OutgoingMessage;
 use crate::protocol::{LoggingLevel, ProtocolVersion, RequestId};
-use base64::Engine as _;
 use dashmap::DashMap;
-use rand::RngCore as _;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -243,10 +241,7 @@ impl SessionStore {
                 return Err(SessionsFull);
             }
         }
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        let id: Arc<str> =
-            Arc::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+        let id: Arc<str> = Arc::from(crate::random::random_token::<32>());
         let session = Arc::new(Session {
             id: Arc::clone(&id),
             version,

@@ -27,8 +27,8 @@ use crate::server::session::{Session, SessionStore};
 use crate::server::{HttpConfig, SessionMode};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
-use bytes::{Bytes, BytesMut};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
+use bytes::Bytes;
 use futures_util::{StreamExt as _, stream};
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -109,6 +109,11 @@ fn single_reply(response: &Response, accepts: Accepts) -> HttpResponse {
 }
 
 /// Which response media types the client takes.
+///
+/// Read by hand, not with actix-web's `Accept`: that drops every range it
+/// cannot parse (`application/json;`, whose empty parameter RFC 9110 allows,
+/// or a q-value it does not read) and every line once one is not visible
+/// ASCII, where this endpoint takes such a range by its media type.
 #[derive(Clone, Copy)]
 struct Accepts {
     json: bool,
@@ -263,10 +268,7 @@ impl Endpoint {
                 "Accept must include application/json and text/event-stream",
             );
         }
-        let is_json = header_str(req, header::CONTENT_TYPE)
-            .and_then(|ct| ct.split(';').next())
-            .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
+        if !req.content_type().eq_ignore_ascii_case("application/json") {
             return refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 jsonrpc::INVALID_REQUEST,
@@ -766,7 +768,7 @@ fn parse_message(body: &[u8]) -> Result<Message, (Option<jsonrpc::RequestId>, Er
 
 async fn read_body(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> Result<Bytes, HttpResponse> {
     let too_large = || {
@@ -776,23 +778,64 @@ async fn read_body(
             format!("request body exceeds {limit} bytes"),
         )
     };
+    // A declared size over the limit is refused before a byte is read.
     let declared = header_str(req, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large());
     }
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit).min(64 * 1024));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                jsonrpc::PARSE_ERROR,
-                "could not read the request body",
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            jsonrpc::PARSE_ERROR,
+            "could not read the request body",
+        )),
+        Err(_) => Err(too_large()),
     }
-    Ok(body.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    /// What a POST's Accept header lets the endpoint answer with.
+    #[test]
+    fn accept_headers_pick_json_or_sse() {
+        // (Accept lines, takes JSON, takes SSE)
+        let table: &[(&[&str], bool, bool)] = &[
+            (&[], true, false),
+            (&["application/json, text/event-stream"], true, true),
+            (&["*/*"], true, true),
+            (&["application/*"], true, false),
+            (&["text/*"], false, true),
+            (&["text/event-stream"], false, true),
+            (&["application/json"], true, false),
+            (&["Application/JSON"], true, false),
+            (&["application/json; charset=utf-8"], true, false),
+            (
+                &["application/json ; q=0.5, text/event-stream;q=1"],
+                true,
+                true,
+            ),
+            (&["application/json;q=0, text/html"], false, false),
+            (&["application/json;q=0.0, text/event-stream"], false, true),
+            (&["*/*;q=0, text/event-stream"], false, true),
+            (&["application/json", "text/event-stream"], true, true),
+            (&["text/html"], false, false),
+            (&["application/vnd.api+json, text/plain"], false, false),
+            (&[""], false, false),
+            // An empty parameter (RFC 9110 allows it; actix-web's `Accept`
+            // would drop the range).
+            (&["application/json;", "text/event-stream; "], true, true),
+        ];
+        for (lines, json, sse) in table {
+            let mut req = TestRequest::post();
+            for line in *lines {
+                req = req.append_header((header::ACCEPT, *line));
+            }
+            let accepts = Accepts::of(req.to_http_request().headers());
+            assert_eq!((accepts.json, accepts.sse), (*json, *sse), "{lines:?}");
+        }
+    }
 }

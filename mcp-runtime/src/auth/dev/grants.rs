@@ -2,9 +2,9 @@
 //! refresh tokens, in bounded in-memory stores keyed by the SHA-256 of the
 //! value (the values themselves are never kept).
 
+use crate::random::random_token;
 use base64::Engine as _;
 use dashmap::DashMap;
-use rand::RngCore as _;
 use std::time::Instant;
 
 /// Outstanding codes kept at most.
@@ -43,13 +43,6 @@ pub(crate) struct Grants {
     refresh: DashMap<String, RefreshGrant>,
 }
 
-/// A random opaque value: 32 bytes, base64url.
-pub(crate) fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// The store key of a value.
 fn key(value: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
@@ -77,7 +70,7 @@ impl Grants {
                 return None;
             }
         }
-        let code = random_token();
+        let code = random_token::<32>();
         self.codes.insert(key(&code), grant);
         Some(code)
     }
@@ -97,7 +90,7 @@ impl Grants {
                 return None;
             }
         }
-        let token = random_token();
+        let token = random_token::<32>();
         self.refresh.insert(key(&token), grant);
         Some(token)
     }

@@ -18,7 +18,7 @@
 mod grants;
 mod token;
 
-pub(crate) use grants::{Grants, random_token};
+pub(crate) use grants::Grants;
 pub(crate) use token::TokenError;
 
 use super::provider::{Mode, Provider, Secret, Verification};

@@ -2,8 +2,9 @@
 //! the token endpoint's `authorization_code` (+ PKCE), `refresh_token`
 //! (rotated) and `client_credentials`.
 
-use super::grants::{CodeGrant, Refresh, RefreshGrant, random_token};
+use super::grants::{CodeGrant, Refresh, RefreshGrant};
 use super::{Bound, DEV_USER, DevIssuer};
+use crate::random::random_token;
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -101,7 +102,7 @@ impl DevIssuer {
             "scope": scope,
             "iat": iat,
             "exp": iat.saturating_add(self.settings.access_ttl.as_secs()),
-            "jti": random_token(),
+            "jti": random_token::<32>(),
         });
         self.key.sign("at+jwt", &claims)
     }
@@ -216,7 +217,7 @@ impl DevIssuer {
                     DEV_USER,
                     client_id,
                     &grant.scope,
-                    Some(random_token()),
+                    Some(random_token::<32>()),
                 )
             }
             Some("refresh_token") => {

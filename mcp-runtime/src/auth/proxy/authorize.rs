@@ -3,7 +3,6 @@
 //! single-use `state`. A request from a dynamically registered client is
 //! shown to the user for consent first (see `consent.rs`).
 
-use super::consent::set_cookie;
 use super::respond::{
     is_base64url, is_vschar, oauth_error, query_params, redirect, untrusted_error,
     valid_error_text, valid_scope,
@@ -221,7 +220,7 @@ impl OAuthProxy {
         }
         let mut response = redirect(upstream.as_str());
         if let Some(Ok((cookie, _))) = binding
-            && !set_cookie(&mut response, &cookie)
+            && response.add_cookie(&cookie).is_err()
         {
             return self.forward_failed(request);
         }

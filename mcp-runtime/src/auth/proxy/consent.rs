@@ -24,16 +24,15 @@
 
 use super::page::{ConsentView, consent_page};
 use super::respond::{
-    bad_request, has_content_type, is_base64url, oauth_error, query_params, read_limited,
-    untrusted_error,
+    bad_request, has_content_type, is_base64url, oauth_error, query_params, untrusted_error,
 };
 use super::signed::{Purpose, Refusal};
 use super::{AuthorizeRequest, OAuthProxy, PROXY_AUTHORIZE_PATH, PROXY_CONSENT_PATH};
+use crate::random::random_token;
+use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine as _;
-use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use url::Url;
@@ -113,11 +112,7 @@ impl OAuthProxy {
         // stay valid; else draw one.
         let csrf = match single_cookie(req, CSRF_COOKIE) {
             Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
-            _ => {
-                let mut bytes = [0u8; 32];
-                rand::rng().fill_bytes(&mut bytes);
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-            }
+            _ => random_token::<32>(),
         };
         let Ok(binding) = self.digest(CSRF_LABEL, &csrf) else {
             return fail();
@@ -140,12 +135,12 @@ impl OAuthProxy {
         });
         let cookie = self.cookie(
             CSRF_COOKIE,
-            &csrf,
+            csrf,
             PROXY_CONSENT_PATH,
-            "Strict",
+            SameSite::Strict,
             CONSENT_TTL,
         );
-        if !set_cookie(&mut response, &cookie) {
+        if response.add_cookie(&cookie).is_err() {
             return fail();
         }
         tracing::debug!("proxy: asked the user to approve a registered client");
@@ -161,7 +156,7 @@ impl OAuthProxy {
         if !has_content_type(&req, "application/x-www-form-urlencoded") {
             return bad_request("invalid_request", "a form post is expected");
         }
-        let Ok(body) = read_limited(payload, MAX_FORM_BYTES).await else {
+        let Ok(Ok(body)) = payload.to_bytes_limited(MAX_FORM_BYTES).await else {
             return bad_request("invalid_request", "the form could not be read");
         };
         let Some(form) = std::str::from_utf8(&body).ok().and_then(query_params) else {
@@ -232,34 +227,30 @@ impl OAuthProxy {
         let mut response = self.forward(&req, &request);
         if let Some(cookie) = self.remember_approval(&req, &request.redirect_uri) {
             // Best effort: without it the browser is asked again next time.
-            set_cookie(&mut response, &cookie);
+            let _ = response.add_cookie(&cookie);
         }
         tracing::debug!("proxy: the user approved a registered client");
         response
     }
 
-    /// For a sign-in to a redirect URI that needs consent: the `Set-Cookie`
-    /// value binding its state to this browser (the browser's existing
+    /// For a sign-in to a redirect URI that needs consent: the cookie
+    /// binding its state to this browser (the browser's existing
     /// cookie is reused, so sign-ins in other tabs stay valid), and the
     /// digest the state carries. `None` when no binding is needed.
     pub(super) fn bind_browser(
         &self,
         req: &HttpRequest,
         redirect_uri: &str,
-    ) -> Option<Result<(String, String), ()>> {
+    ) -> Option<Result<(Cookie<'static>, String), ()>> {
         if !self.consent || self.allow_listed(redirect_uri) {
             return None;
         }
         let value = match single_cookie(req, STATE_COOKIE) {
             Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
-            _ => {
-                let mut bytes = [0u8; 32];
-                rand::rng().fill_bytes(&mut bytes);
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-            }
+            _ => random_token::<32>(),
         };
         Some(self.digest(STATE_LABEL, &value).map(|digest| {
-            let cookie = self.cookie(STATE_COOKIE, &value, "/", "Lax", STATE_COOKIE_TTL);
+            let cookie = self.cookie(STATE_COOKIE, value, "/", SameSite::Lax, STATE_COOKIE_TTL);
             (cookie, digest)
         }))
     }
@@ -288,7 +279,7 @@ impl OAuthProxy {
     }
 
     /// The remembered-approvals cookie with `redirect_uri` added.
-    fn remember_approval(&self, req: &HttpRequest, redirect_uri: &str) -> Option<String> {
+    fn remember_approval(&self, req: &HttpRequest, redirect_uri: &str) -> Option<Cookie<'static>> {
         let digest = self.digest(REMEMBER_LABEL, redirect_uri).ok()?;
         let mut remembered = self.remembered(req);
         remembered.uris.retain(|uri| *uri != digest);
@@ -300,31 +291,31 @@ impl OAuthProxy {
             .ok()?;
         Some(self.cookie(
             REMEMBER_COOKIE,
-            &value,
+            value,
             PROXY_AUTHORIZE_PATH,
-            "Lax",
+            SameSite::Lax,
             REMEMBER_TTL,
         ))
     }
 
-    /// A `Set-Cookie` value: `HttpOnly`, and `Secure` on an https issuer.
+    /// A cookie to set: `HttpOnly`, and `Secure` on an https issuer.
     fn cookie(
         &self,
-        name: &str,
-        value: &str,
-        path: &str,
-        same_site: &str,
+        name: &'static str,
+        value: String,
+        path: &'static str,
+        same_site: SameSite,
         max_age: Duration,
-    ) -> String {
-        let secure = if self.issuer.starts_with("https:") {
-            "; Secure"
-        } else {
-            ""
-        };
-        format!(
-            "{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite={same_site}{secure}",
-            max_age.as_secs()
-        )
+    ) -> Cookie<'static> {
+        Cookie::build(name, value)
+            .path(path)
+            .max_age(time::Duration::seconds(
+                i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+            ))
+            .http_only(true)
+            .same_site(same_site)
+            .secure(self.issuer.starts_with("https:"))
+            .finish()
     }
 
     /// Whether the browser says the post came from another origin. Browsers
@@ -343,36 +334,15 @@ impl OAuthProxy {
     }
 }
 
-/// The value of the cookie `name`, if the request carries exactly one.
+/// The value of the cookie `name`, if the request carries exactly one: a
+/// second copy (say, one planted for a parent domain) makes it ambiguous.
+/// Raw, since every value this server sets is base64url or a signed token.
 fn single_cookie(req: &HttpRequest, name: &str) -> Option<String> {
-    let mut found = None;
-    for value in req.headers().get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else {
-            return None;
-        };
-        for pair in value.split(';') {
-            let Some((key, value)) = pair.split_once('=') else {
-                continue;
-            };
-            if key.trim() == name {
-                if found.is_some() {
-                    return None;
-                }
-                found = Some(value.trim().to_owned());
-            }
-        }
-    }
-    found
-}
-
-/// Appends a `Set-Cookie` header; false if the value is not a header value.
-pub(super) fn set_cookie(response: &mut HttpResponse, cookie: &str) -> bool {
-    match HeaderValue::from_str(cookie) {
-        Ok(value) => {
-            response.headers_mut().append(header::SET_COOKIE, value);
-            true
-        }
-        Err(_) => false,
+    let cookies = req.cookies_raw().ok()?;
+    let mut named = cookies.iter().filter(|cookie| cookie.name() == name);
+    match (named.next(), named.next()) {
+        (Some(cookie), None) => Some(cookie.value().to_owned()),
+        _ => None,
     }
 }
 
@@ -402,10 +372,6 @@ mod tests {
         }
     }
 
-    fn cookie_of(set_cookie: &str) -> String {
-        set_cookie.split(';').next().unwrap().to_owned()
-    }
-
     #[test]
     fn approvals_are_remembered_per_redirect_uri_and_bounded() {
         let proxy = new_proxy();
@@ -417,9 +383,12 @@ mod tests {
                 .to_http_request();
             assert!(proxy.needs_consent(&req, &uri(i)));
             let set = proxy.remember_approval(&req, &uri(i)).unwrap();
-            assert!(set.contains("; Path=/authorize; Max-Age=2592000; HttpOnly; SameSite=Lax"));
-            assert!(set.ends_with("; Secure"), "an https issuer: {set}");
-            cookie = cookie_of(&set);
+            assert_eq!(set.path(), Some("/authorize"), "{set}");
+            assert_eq!(set.max_age(), Some(time::Duration::seconds(2_592_000)));
+            assert_eq!(set.http_only(), Some(true), "{set}");
+            assert_eq!(set.same_site(), Some(SameSite::Lax), "{set}");
+            assert_eq!(set.secure(), Some(true), "an https issuer: {set}");
+            cookie = set.stripped().to_string();
             assert!(cookie.len() < 4000);
         }
         let req = TestRequest::default()

@@ -41,12 +41,12 @@ pub(crate) use register::check_allowed_redirect_uri;
 
 use super::provider::{Provider, Secret};
 use super::{DEV_JWKS_PATH, DevIssuer};
+use crate::random::random_bytes;
 use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 use bytes::Bytes;
 use dashmap::DashMap;
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use rand::RngCore as _;
 use respond::{method_not_allowed, preflight, with_cors};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -214,8 +214,7 @@ impl OAuthProxy {
         for uri in &settings.redirect_uris {
             check_allowed_redirect_uri(uri)?;
         }
-        let mut key = [0u8; 32];
-        rand::rng().fill_bytes(&mut key);
+        let key = random_bytes::<32>();
         let http = reqwest::Client::builder()
             .timeout(UPSTREAM_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -271,8 +270,7 @@ impl OAuthProxy {
         let own = |path: &str| format!("{issuer}{path}");
         let authorization_endpoint = Url::parse(&own(PROXY_AUTHORIZE_PATH))
             .map_err(|e| format!("dev server: `{issuer}` is not a URL ({e})"))?;
-        let mut key = [0u8; 32];
-        rand::rng().fill_bytes(&mut key);
+        let key = random_bytes::<32>();
         let mut metadata = json!({
             "issuer": issuer,
             "authorization_endpoint": own(PROXY_AUTHORIZE_PATH),

@@ -2,7 +2,7 @@
 //! no secret; its redirect URIs (and its `client_name`, for the consent page)
 //! are remembered for `/authorize`.
 
-use super::respond::{bad_request, has_content_type, no_store, now, read_limited};
+use super::respond::{bad_request, has_content_type, no_store, now};
 use super::{OAuthProxy, Registration};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
@@ -30,7 +30,7 @@ impl OAuthProxy {
         if !has_content_type(&req, "application/json") {
             return invalid("Content-Type must be application/json");
         }
-        let Ok(body) = read_limited(payload, MAX_REQUEST_BYTES).await else {
+        let Ok(Ok(body)) = payload.to_bytes_limited(MAX_REQUEST_BYTES).await else {
             return invalid("the registration request could not be read (at most 16 KiB)");
         };
         let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(&body) else {
@@ -79,7 +79,7 @@ impl OAuthProxy {
         // Dev mode: each registration is its own client. Proxy mode: every
         // client shares the server's client id at the provider.
         let client_id = match &self.dev {
-            Some(_) => format!("dev-{}", crate::auth::dev::random_token()),
+            Some(_) => format!("dev-{}", crate::random::random_token::<32>()),
             None => self.client_id.clone(),
         };
         let own_id = self.dev.as_ref().map(|_| client_id.as_str());
@@ -291,6 +291,36 @@ mod tests {
         assert_eq!(check_allowed_redirect_uri("com.example.app:/cb"), Ok(()));
         assert!(check_allowed_redirect_uri("javascript:alert(1)").is_err());
         assert!(check_allowed_redirect_uri("http://app.example/cb").is_err());
+    }
+
+    #[actix_web::test]
+    async fn registration_bodies_are_bounded() {
+        use actix_web::test::{self, TestRequest};
+        let proxy = std::sync::Arc::new(new_proxy());
+        let app = test::init_service(
+            actix_web::App::new().configure(|cfg| super::super::configure(cfg, &proxy)),
+        )
+        .await;
+        // A valid registration padded with spaces to `len` bytes.
+        let body = |len: usize| {
+            let json = r#"{"redirect_uris":["https://app.example/cb"]}"#;
+            format!("{json}{}", " ".repeat(len - json.len()))
+        };
+        for (len, status) in [
+            (MAX_REQUEST_BYTES, actix_web::http::StatusCode::CREATED),
+            (
+                MAX_REQUEST_BYTES + 1,
+                actix_web::http::StatusCode::BAD_REQUEST,
+            ),
+        ] {
+            let request = TestRequest::post()
+                .uri(super::super::PROXY_REGISTER_PATH)
+                .insert_header(("content-type", "application/json"))
+                .set_payload(body(len))
+                .to_request();
+            let response = test::call_service(&app, request).await;
+            assert_eq!(response.status(), status, "a body of {len} bytes");
+        }
     }
 
     #[test]

@@ -1,11 +1,9 @@
 //! Small shared pieces of the proxy: parameter parsing, character rules,
-//! bounded body reads, and the responses it sends.
+//! and the responses it sends.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt as _;
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -65,24 +63,7 @@ pub(super) fn valid_error_text(text: &str) -> bool {
 }
 
 pub(super) fn has_content_type(req: &HttpRequest, expected: &str) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
-}
-
-/// The request body, or `Err` if it is unreadable or longer than `limit`.
-pub(super) async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Bytes, ()> {
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ())?;
-        if body.len() + chunk.len() > limit {
-            return Err(());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+    req.content_type().eq_ignore_ascii_case(expected)
 }
 
 /// `Cache-Control: no-store` (and `Pragma: no-cache`) on anything carrying

@@ -6,10 +6,9 @@
 
 use super::OAuthProxy;
 use super::respond::now;
-use base64::Engine as _;
+use crate::random::random_token;
 use dashmap::mapref::entry::Entry;
 use jsonwebtoken::{Algorithm, Header, Validation};
-use rand::RngCore as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -69,12 +68,10 @@ impl OAuthProxy {
         ttl: Duration,
         claims: &T,
     ) -> Result<String, ()> {
-        let mut nonce = [0u8; 16];
-        rand::rng().fill_bytes(&mut nonce);
         let envelope = Envelope {
             purpose,
             exp: now().saturating_add(ttl.as_secs()),
-            jti: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(nonce),
+            jti: random_token::<16>(),
             claims,
         };
         jsonwebtoken::encode(
@@ -154,6 +151,7 @@ impl OAuthProxy {
 mod tests {
     use super::super::tests::new_proxy;
     use super::*;
+    use base64::Engine as _;
 
     #[derive(Debug, Serialize, Deserialize, PartialEq)]
     struct Claims {

@@ -3,8 +3,7 @@
 
 use super::OAuthProxy;
 use super::respond::{
-    bad_request, has_content_type, is_pkce_char, no_store, oauth_error, query_params, read_limited,
-    valid_scope,
+    bad_request, has_content_type, is_pkce_char, no_store, oauth_error, query_params, valid_scope,
 };
 use crate::auth::dev::TokenError;
 use actix_web::http::StatusCode;
@@ -25,7 +24,7 @@ impl OAuthProxy {
                 "Content-Type must be application/x-www-form-urlencoded",
             );
         }
-        let Ok(body) = read_limited(payload, MAX_REQUEST_BYTES).await else {
+        let Ok(Ok(body)) = payload.to_bytes_limited(MAX_REQUEST_BYTES).await else {
             return bad_request("invalid_request", "unreadable request (at most 16 KiB)");
         };
         let Some(params) = std::str::from_utf8(&body).ok().and_then(query_params) else {
@@ -194,6 +193,7 @@ async fn read_upstream(mut response: reqwest::Response) -> Result<Bytes, ()> {
     {
         return Err(());
     }
+    // reqwest has no bounded read (`to_bytes_limited` takes actix bodies only).
     let mut body = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(|_| ())? {
         if body.len() + chunk.len() > MAX_UPSTREAM_BYTES {
