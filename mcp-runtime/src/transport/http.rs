@@ -3,6 +3,7 @@
 // Refusals are returned as ready responses on cold paths; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
+use super::accept::Accepts;
 use super::access::{self, AuthMode};
 use super::discovery;
 use super::headers::names;
@@ -25,7 +26,7 @@ use crate::server::ServerCore;
 use crate::server::dispatch::{RequestOrigin, parse_params};
 use crate::server::session::{Session, SessionStore};
 use crate::server::{HttpConfig, SessionMode};
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use bytes::Bytes;
@@ -105,58 +106,6 @@ fn single_reply(response: &Response, accepts: Accepts) -> HttpResponse {
     } else {
         let event = sse::event(response);
         sse_response(stream::once(std::future::ready(Ok(event))))
-    }
-}
-
-/// Which response media types the client takes.
-///
-/// Read by hand, not with actix-web's `Accept`: that drops every range it
-/// cannot parse (`application/json;`, whose empty parameter RFC 9110 allows,
-/// or a q-value it does not read) and every line once one is not visible
-/// ASCII, where this endpoint takes such a range by its media type.
-#[derive(Clone, Copy)]
-struct Accepts {
-    json: bool,
-    sse: bool,
-}
-
-impl Accepts {
-    fn of(headers: &HeaderMap) -> Self {
-        let mut accepts = Accepts {
-            json: false,
-            sse: false,
-        };
-        let mut any_header = false;
-        for value in headers.get_all(header::ACCEPT) {
-            any_header = true;
-            let Ok(value) = value.to_str() else { continue };
-            for range in value.split(',') {
-                let mut parts = range.split(';');
-                let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-                let refused = parts.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        .is_some_and(|q| q <= 0.0)
-                });
-                if refused {
-                    continue;
-                }
-                match media.as_str() {
-                    "*/*" => {
-                        accepts.json = true;
-                        accepts.sse = true;
-                    }
-                    "application/json" | "application/*" => accepts.json = true,
-                    "text/event-stream" | "text/*" => accepts.sse = true,
-                    _ => {}
-                }
-            }
-        }
-        if !any_header {
-            accepts.json = true;
-        }
-        accepts
     }
 }
 
@@ -791,51 +740,5 @@ async fn read_body(
             "could not read the request body",
         )),
         Err(_) => Err(too_large()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use actix_web::test::TestRequest;
-
-    /// What a POST's Accept header lets the endpoint answer with.
-    #[test]
-    fn accept_headers_pick_json_or_sse() {
-        // (Accept lines, takes JSON, takes SSE)
-        let table: &[(&[&str], bool, bool)] = &[
-            (&[], true, false),
-            (&["application/json, text/event-stream"], true, true),
-            (&["*/*"], true, true),
-            (&["application/*"], true, false),
-            (&["text/*"], false, true),
-            (&["text/event-stream"], false, true),
-            (&["application/json"], true, false),
-            (&["Application/JSON"], true, false),
-            (&["application/json; charset=utf-8"], true, false),
-            (
-                &["application/json ; q=0.5, text/event-stream;q=1"],
-                true,
-                true,
-            ),
-            (&["application/json;q=0, text/html"], false, false),
-            (&["application/json;q=0.0, text/event-stream"], false, true),
-            (&["*/*;q=0, text/event-stream"], false, true),
-            (&["application/json", "text/event-stream"], true, true),
-            (&["text/html"], false, false),
-            (&["application/vnd.api+json, text/plain"], false, false),
-            (&[""], false, false),
-            // An empty parameter (RFC 9110 allows it; actix-web's `Accept`
-            // would drop the range).
-            (&["application/json;", "text/event-stream; "], true, true),
-        ];
-        for (lines, json, sse) in table {
-            let mut req = TestRequest::post();
-            for line in *lines {
-                req = req.append_header((header::ACCEPT, *line));
-            }
-            let accepts = Accepts::of(req.to_http_request().headers());
-            assert_eq!((accepts.json, accepts.sse), (*json, *sse), "{lines:?}");
-        }
     }
 }

@@ -3,6 +3,7 @@
 //! [`HttpConfig`](crate::server::HttpConfig); the sessions it keeps are the
 //! server's.
 
+mod accept;
 mod access;
 mod discovery;
 mod headers;
