@@ -318,7 +318,8 @@ async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
     let other_resource = token(idp, "machine", "tasks:read", "http://127.0.0.1:1/mcp").await;
 
     // An attacker's own RSA key, published nowhere this server trusts.
-    let attacker_pem = attacker_rsa_pem();
+    let attacker_key = support::keys::KeyPair::rsa();
+    let attacker_pem = &attacker_key.pem;
     let attacker = EncodingKey::from_rsa_pem(attacker_pem.as_bytes()).expect("attacker key");
     let sign_attacker =
         |header: Header, c: &Value| jsonwebtoken::encode(&header, c, &attacker).expect("sign");
@@ -493,7 +494,7 @@ async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
             "embedded jwk of the attacker",
             {
                 let mut h = rs_header(None);
-                h.jwk = serde_json::from_value(attacker_public_jwk(&attacker_pem)).ok();
+                h.jwk = serde_json::from_value(attacker_key.jwk.clone()).ok();
                 assert!(h.jwk.is_some(), "the attacker JWK parses");
                 sign_attacker(h, &good)
             },
@@ -643,42 +644,6 @@ async fn credentials_sent_the_wrong_way_are_invalid_requests() {
         );
     }
     assert_eq!(running.runs.load(Ordering::SeqCst), 0);
-}
-
-fn attacker_rsa_pem() -> String {
-    // A 2048-bit key made for these tests; it signs nothing the server trusts.
-    static PEM: OnceLock<String> = OnceLock::new();
-    PEM.get_or_init(|| {
-        let out = std::process::Command::new(support::node())
-            .args([
-                "-e",
-                "const {generateKeyPairSync}=require('crypto');const {privateKey}=generateKeyPairSync('rsa',{modulusLength:2048});process.stdout.write(privateKey.export({type:'pkcs8',format:'pem'}))",
-            ])
-            .output()
-            .expect("node generates a key");
-        assert!(out.status.success(), "key generation failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("PEM is text")
-    })
-    .clone()
-}
-
-fn attacker_public_jwk(pem: &str) -> Value {
-    let script = "const {createPrivateKey,createPublicKey}=require('crypto');let d='';process.stdin.on('data',c=>d+=c).on('end',()=>{const k=createPublicKey(createPrivateKey(d)).export({format:'jwk'});process.stdout.write(JSON.stringify(k))})";
-    let mut child = std::process::Command::new(support::node())
-        .args(["-e", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(pem.as_bytes())
-        .expect("write PEM");
-    let out = child.wait_with_output().expect("node finishes");
-    serde_json::from_slice(&out.stdout).expect("a JWK")
 }
 
 // ---------------------------------------------------------------------------

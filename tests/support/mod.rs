@@ -1,7 +1,12 @@
 //! Shared helpers of the integration tests: start servers on loopback, find
-//! the Node harness.
+//! the Node harness, run identity providers (the Node one, and one shaped
+//! like each built-in provider) and example binaries.
 
 #![allow(dead_code)]
+
+pub mod example;
+pub mod keys;
+pub mod shaped_idp;
 
 use mcp_runtime::McpServer;
 use std::net::TcpListener;
