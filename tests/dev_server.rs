@@ -5,6 +5,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 use mcp_runtime::auth::DevServer;
 use mcp_runtime::prelude::*;
 use reqwest::Url;
@@ -130,12 +132,12 @@ impl Tasks {
     }
 }
 
-fn server() -> support::TestServer {
-    support::start(Tasks.into_mcp_server().expect("valid server"))
+fn server() -> TestServer {
+    TestServer::start(Tasks.into_mcp_server().expect("valid server")).expect("the server starts")
 }
 
-fn base(server: &support::TestServer) -> String {
-    server.url.trim_end_matches("/mcp").to_owned()
+fn base(server: &TestServer) -> String {
+    server.url().trim_end_matches("/mcp").to_owned()
 }
 
 fn http() -> reqwest::Client {
@@ -261,7 +263,7 @@ async fn a_code_becomes_a_token_the_shared_verifier_accepts() {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["scope"], "tasks:read tasks:write");
     let access = body["access_token"].as_str().expect("token");
-    let (status, _, result) = call(&server.url, access, "whoami").await;
+    let (status, _, result) = call(server.url(), access, "whoami").await;
     assert_eq!(status, 200, "{result}");
     assert_eq!(
         result["result"]["content"][0]["text"],
@@ -477,7 +479,7 @@ async fn tokens_are_only_for_this_server() {
         &base,
         &[
             ("grant_type", "client_credentials"),
-            ("resource", &server.url),
+            ("resource", server.url()),
             ("client_id", "ci"),
             ("client_secret", "ci-secret-value"),
         ],
@@ -503,7 +505,7 @@ async fn client_credentials_need_the_configured_secret() {
     assert_eq!(body["scope"], "tasks:read");
     assert!(body.get("refresh_token").is_none());
     let access = body["access_token"].as_str().expect("token");
-    let (status, _, result) = call(&server.url, access, "whoami").await;
+    let (status, _, result) = call(server.url(), access, "whoami").await;
     assert_eq!(status, 200);
     assert_eq!(result["result"]["content"][0]["text"], "ci tasks:read");
     let response = basic("ci-secret-valuf").await.expect("token answers");
@@ -531,14 +533,14 @@ async fn a_missing_scope_is_stepped_up_by_authorizing_again() {
     let code = code(&base, &client_id, "tasks:read").await;
     let (_, body) = exchange(&base, &client_id, &code, VERIFIER).await;
     let narrow = body["access_token"].as_str().expect("token").to_owned();
-    let (status, challenge, _) = call(&server.url, &narrow, "add-task").await;
+    let (status, challenge, _) = call(server.url(), &narrow, "add-task").await;
     assert_eq!(status, 403);
     assert!(challenge.contains("insufficient_scope"), "{challenge}");
     assert!(challenge.contains("tasks:write"), "{challenge}");
     let code = self::code(&base, &client_id, "tasks:read tasks:write").await;
     let (_, body) = exchange(&base, &client_id, &code, VERIFIER).await;
     let wide = body["access_token"].as_str().expect("token");
-    let (status, _, result) = call(&server.url, wide, "add-task").await;
+    let (status, _, result) = call(server.url(), wide, "add-task").await;
     assert_eq!(status, 200);
     assert_eq!(result["result"]["content"][0]["text"], "added");
 }
@@ -562,7 +564,7 @@ fn the_dev_server_refuses_a_public_bind() {
 fn dev_tokens_are_minted_only_once_bound() {
     let server = Tasks.into_mcp_server().expect("valid server");
     assert!(server.dev_token(["tasks:read"]).is_err());
-    let running = support::start(server.clone());
+    let running = TestServer::start(server.clone()).expect("the server starts");
     let token = server
         .dev_token(["tasks:read", "unknown"])
         .expect("a token");
@@ -576,7 +578,7 @@ fn dev_tokens_are_minted_only_once_bound() {
         )
         .expect("JSON")
     };
-    assert_eq!(claims["aud"], running.url);
+    assert_eq!(claims["aud"], running.url());
     assert_eq!(claims["iss"], base(&running));
     assert_eq!(claims["scope"], "tasks:read");
     assert_eq!(claims["sub"], "dev-user");

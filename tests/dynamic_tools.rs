@@ -6,6 +6,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 use mcp_runtime::prelude::*;
 use mcp_runtime::tools::RegistryError;
 use reqwest::StatusCode;
@@ -190,9 +192,9 @@ impl Stream {
 async fn added_and_removed_tools_are_announced_listed_and_callable() {
     let server = server();
     let handle = server.clone();
-    let running = support::start(server);
+    let running = TestServer::start(server).expect("the server starts");
 
-    let (session, initialize) = Session::open(&running.url).await;
+    let (session, initialize) = Session::open(running.url()).await;
     assert_eq!(
         initialize["capabilities"]["tools"]["listChanged"],
         json!(true),
@@ -258,8 +260,8 @@ async fn added_and_removed_tools_are_announced_listed_and_callable() {
 async fn invalid_tools_are_refused_and_nothing_changes() {
     let server = server();
     let handle = server.clone();
-    let running = support::start(server);
-    let (session, _) = Session::open(&running.url).await;
+    let running = TestServer::start(server).expect("the server starts");
+    let (session, _) = Session::open(running.url()).await;
 
     assert_eq!(
         handle.add_tool(Tool::new("fixed", || async { "twin" })),
@@ -289,14 +291,14 @@ fn stateless_servers_do_not_advertise_list_changed_but_still_change() {
         .build()
         .expect("valid server");
     let handle = server.clone();
-    let running = support::start(server);
+    let running = TestServer::start(server).expect("the server starts");
     handle
         .add_tool(Tool::new("late", || async { "late" }))
         .expect("added without any session");
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
         let reply = client()
-            .post(&running.url)
+            .post(running.url())
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .body(
@@ -319,7 +321,7 @@ fn stateless_servers_do_not_advertise_list_changed_but_still_change() {
             "no GET stream, no listChanged: {result}"
         );
         let reply = client()
-            .post(&running.url)
+            .post(running.url())
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", VERSION)
@@ -350,8 +352,8 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         .build()
         .expect("valid server");
     let handle = server.clone();
-    let running = support::start(server);
-    let (session, initialize) = Session::open(&running.url).await;
+    let running = TestServer::start(server).expect("the server starts");
+    let (session, initialize) = Session::open(running.url()).await;
     assert_eq!(
         initialize["capabilities"]["resources"]["listChanged"],
         json!(true),

@@ -4,7 +4,8 @@
 
 mod support;
 
-use support::{StatelessReply as Reply, stateless_tool_call as call};
+use mcp_runtime::testing::RawResponse as Reply;
+use support::stateless_tool_call as call;
 
 use std::io::Read as _;
 use std::net::TcpStream;
@@ -72,21 +73,24 @@ fn stderr_of(child: &mut Child) -> String {
     stderr
 }
 
-fn result_text(reply: &Reply) -> &str {
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
-    reply.body["result"]["content"][0]["text"]
+fn result_text(reply: &Reply) -> String {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = reply.rpc().unwrap_or_default();
+    assert_ne!(body["result"]["isError"], true, "{}", reply.body);
+    body["result"]["content"][0]["text"]
         .as_str()
-        .unwrap_or_else(|| panic!("a text result: {}", reply.text))
+        .unwrap_or_else(|| panic!("a text result: {}", reply.body))
+        .to_owned()
 }
 
 fn challenge_of(reply: &Reply) -> &str {
+    let challenge = reply.header("www-authenticate").unwrap_or_default();
     assert!(
-        !reply.challenge.is_empty(),
+        !challenge.is_empty(),
         "a WWW-Authenticate challenge: {}",
-        reply.text
+        reply.body
     );
-    &reply.challenge
+    challenge
 }
 
 #[tokio::test]
@@ -114,7 +118,7 @@ async fn opaque_tokens_are_introspected() {
     assert!(
         result_text(&reply).contains("tasks of reader"),
         "{}",
-        reply.text
+        reply.body
     );
 
     // Without it: 403 insufficient_scope naming the scope to ask for.
@@ -122,7 +126,7 @@ async fn opaque_tokens_are_introspected() {
         .client_credentials_token("machine", "machine-secret", "tasks:write", &example.url)
         .await;
     let reply = call(&example.url, &writer, "list_tasks").await;
-    assert_eq!(reply.status, 403, "{}", reply.text);
+    assert_eq!(reply.status, 403, "{}", reply.body);
     let challenge = challenge_of(&reply);
     assert!(
         challenge.starts_with("Bearer error=\"insufficient_scope\""),
@@ -143,12 +147,12 @@ async fn opaque_tokens_are_introspected() {
     assert!(
         result_text(&reply).contains("client: machine"),
         "{}",
-        reply.text
+        reply.body
     );
 
     // A token the provider does not know: inactive, 401 invalid_token.
     let reply = call(&example.url, "not-a-real-token", "whoami").await;
-    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_eq!(reply.status, 401, "{}", reply.body);
     let challenge = challenge_of(&reply);
     assert!(
         challenge.starts_with("Bearer error=\"invalid_token\""),
@@ -166,7 +170,7 @@ async fn opaque_tokens_are_introspected() {
         )
         .await;
     let reply = call(&example.url, &elsewhere, "whoami").await;
-    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_eq!(reply.status, 401, "{}", reply.body);
     let challenge = challenge_of(&reply);
     assert!(
         challenge.starts_with("Bearer error=\"invalid_token\""),

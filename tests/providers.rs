@@ -9,6 +9,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 use support::stateless_tool_call as call;
 
 #[path = "../examples/common/mod.rs"]
@@ -107,21 +109,21 @@ const CUSTOM: Layout = Layout {
 /// The structured result of `get-user-info` for `token`.
 async fn user_info(url: &str, token: &str) -> Value {
     let reply = call(url, token, "get-user-info").await;
-    assert_eq!(reply.status, 200, "{} {}", reply.challenge, reply.text);
-    assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
-    reply.body["result"]["structuredContent"].clone()
+    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    assert_eq!(reply.status, 200, "{challenge} {}", reply.body);
+    let body = reply.rpc().unwrap_or_default();
+    assert_ne!(body["result"]["isError"], true, "{}", reply.body);
+    body["result"]["structuredContent"].clone()
 }
 
 /// The text of a successful call of `tool`.
 async fn tool_text(url: &str, token: &str, tool: &str) -> String {
     let reply = call(url, token, tool).await;
-    assert_eq!(
-        reply.status, 200,
-        "{tool}: {} {}",
-        reply.challenge, reply.text
-    );
-    assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
-    reply.body["result"]["content"][0]["text"]
+    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    assert_eq!(reply.status, 200, "{tool}: {challenge} {}", reply.body);
+    let body = reply.rpc().unwrap_or_default();
+    assert_ne!(body["result"]["isError"], true, "{}", reply.body);
+    body["result"]["content"][0]["text"]
         .as_str()
         .unwrap_or_default()
         .to_owned()
@@ -130,18 +132,15 @@ async fn tool_text(url: &str, token: &str, tool: &str) -> String {
 /// `tool` answers 403 insufficient_scope naming `scope`.
 async fn forbidden(url: &str, token: &str, tool: &str, scope: &str) {
     let reply = call(url, token, tool).await;
-    assert_eq!(reply.status, 403, "{tool}: {}", reply.text);
+    assert_eq!(reply.status, 403, "{tool}: {}", reply.body);
+    let challenge = reply.header("www-authenticate").unwrap_or_default();
     assert!(
-        reply
-            .challenge
-            .starts_with("Bearer error=\"insufficient_scope\""),
-        "{tool}: {}",
-        reply.challenge
+        challenge.starts_with("Bearer error=\"insufficient_scope\""),
+        "{tool}: {challenge}"
     );
     assert!(
-        reply.challenge.contains(&format!("scope=\"{scope}\"")),
-        "{tool}: {}",
-        reply.challenge
+        challenge.contains(&format!("scope=\"{scope}\"")),
+        "{tool}: {challenge}"
     );
 }
 
@@ -151,20 +150,17 @@ async fn refused(url: &str, token: &str, why: &str, case: &str) {
     assert_eq!(
         reply.status, 401,
         "{case}: accepted or wrongly refused: {}",
-        reply.text
+        reply.body
+    );
+    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\""),
+        "{case}: {challenge}"
     );
     assert!(
-        reply
-            .challenge
-            .starts_with("Bearer error=\"invalid_token\""),
-        "{case}: {}",
-        reply.challenge
-    );
-    assert!(
-        reply.challenge.contains(why) || reply.text.contains(why),
-        "{case}: refused, but not because {why:?}: {} {}",
-        reply.challenge,
-        reply.text
+        challenge.contains(why) || reply.body.contains(why),
+        "{case}: refused, but not because {why:?}: {challenge} {}",
+        reply.body
     );
 }
 
@@ -201,12 +197,12 @@ async fn discovery_points_at(url: &str, idp: &ShapedIdp) {
 }
 
 /// A server in this process with the example tools and `provider`.
-fn serve_in_process(provider: impl IntoOAuth) -> support::TestServer {
+fn serve_in_process(provider: impl IntoOAuth) -> TestServer {
     let builder = McpServer::builder("providers-test", "1.0.0").oauth(provider);
     let server = common::with_tools(builder)
         .build()
         .expect("the server builds");
-    support::start(server)
+    TestServer::start(server).expect("the server starts")
 }
 
 // ---------------------------------------------------------------------------
@@ -311,8 +307,8 @@ async fn auth0_scenario(url: &str, idp: &ShapedIdp) {
 async fn auth0_configured_in_code() {
     let idp = ShapedIdp::start(&AUTH0);
     let server = serve_in_process(Auth0::new(&idp.base, AUTH0_API).roles_claim(AUTH0_ROLES));
-    auth0_scenario(&server.url, &idp).await;
-    discovery_points_at(&server.url, &idp).await;
+    auth0_scenario(server.url(), &idp).await;
+    discovery_points_at(server.url(), &idp).await;
 }
 
 #[actix_web::test]
@@ -463,12 +459,12 @@ async fn workos_scenario(url: &str, idp: &ShapedIdp, client_id: Option<&str>) {
 async fn workos_configured_in_code() {
     let idp = ShapedIdp::start(&WORKOS);
     let server = serve_in_process(WorkOs::new(idp.base.as_str()));
-    workos_scenario(&server.url, &idp, None).await;
-    discovery_points_at(&server.url, &idp).await;
+    workos_scenario(server.url(), &idp, None).await;
+    discovery_points_at(server.url(), &idp).await;
 
     let server =
         serve_in_process(WorkOs::new(idp.base.as_str()).client(WORKOS_CLIENT, "sk_test_in_code"));
-    workos_scenario(&server.url, &idp, Some(WORKOS_CLIENT)).await;
+    workos_scenario(server.url(), &idp, Some(WORKOS_CLIENT)).await;
 }
 
 #[actix_web::test]
@@ -617,11 +613,11 @@ async fn supabase_secret_scenario(url: &str, idp: &ShapedIdp) {
 async fn supabase_configured_in_code() {
     let idp = ShapedIdp::start(&SUPABASE);
     let server = serve_in_process(Supabase::url(idp.base.as_str()));
-    supabase_jwks_scenario(&server.url, &idp).await;
-    discovery_points_at(&server.url, &idp).await;
+    supabase_jwks_scenario(server.url(), &idp).await;
+    discovery_points_at(server.url(), &idp).await;
 
     let server = serve_in_process(Supabase::url(idp.base.as_str()).jwt_secret(SUPABASE_SECRET));
-    supabase_secret_scenario(&server.url, &idp).await;
+    supabase_secret_scenario(server.url(), &idp).await;
 }
 
 #[actix_web::test]
@@ -751,7 +747,7 @@ async fn keycloak_scenario(url: &str, idp: &ShapedIdp, audience: &str) {
 async fn keycloak_configured_in_code() {
     let idp = ShapedIdp::start(&KEYCLOAK);
     let server = serve_in_process(Keycloak::new(&idp.base, KEYCLOAK_REALM, KEYCLOAK_CLIENT));
-    keycloak_scenario(&server.url, &idp, KEYCLOAK_CLIENT).await;
+    keycloak_scenario(server.url(), &idp, KEYCLOAK_CLIENT).await;
 
     // A configured audience replaces the client id.
     let audience = "https://mcp.example.com/mcp";
@@ -760,13 +756,13 @@ async fn keycloak_configured_in_code() {
             .audience(audience)
             .client_secret("kc-in-code-secret"),
     );
-    keycloak_scenario(&server.url, &idp, audience).await;
+    keycloak_scenario(server.url(), &idp, audience).await;
     let client_only = sign(
         Signer::Rs256,
         &keycloak_claims(&idp, KEYCLOAK_CLIENT, "openid"),
     );
     refused(
-        &server.url,
+        server.url(),
         &client_only,
         WRONG_AUDIENCE,
         "client id, audience configured",
@@ -777,7 +773,7 @@ async fn keycloak_configured_in_code() {
     let server = serve_in_process(
         Keycloak::new(&idp.base, KEYCLOAK_REALM, KEYCLOAK_CLIENT).mode(Mode::Direct),
     );
-    discovery_points_at(&server.url, &idp).await;
+    discovery_points_at(server.url(), &idp).await;
 }
 
 #[actix_web::test]

@@ -9,6 +9,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 #[path = "proxy_mode/consent.rs"]
 mod consent;
 
@@ -83,7 +85,7 @@ fn proxy_provider(idp: &Idp) -> CustomProvider {
 /// must name the server's callback, so the server's port is bound first.
 struct Fixture {
     idp: Idp,
-    server: support::TestServer,
+    server: TestServer,
     /// `http://127.0.0.1:PORT`.
     base: String,
 }
@@ -91,8 +93,8 @@ struct Fixture {
 /// A second server on the same provider, with the consent step turned off
 /// (`oauth_proxy_consent(false)`); its callback is unknown to the provider,
 /// so sign-ins are only followed as far as the provider.
-fn no_consent_server() -> &'static support::TestServer {
-    static SERVER: OnceLock<support::TestServer> = OnceLock::new();
+fn no_consent_server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
     SERVER.get_or_init(|| {
         fixture();
         let server = Tasks
@@ -100,7 +102,7 @@ fn no_consent_server() -> &'static support::TestServer {
             .oauth_proxy_consent(false)
             .build()
             .expect("the proxy-mode server builds");
-        support::start(server)
+        TestServer::start(server).expect("the server starts")
     })
 }
 
@@ -125,7 +127,7 @@ fn fixture() -> &'static Fixture {
             .oauth_redirect_uris([ALLOWED_REDIRECT])
             .build()
             .expect("the proxy-mode server builds");
-        let server = support::start_on(listener, server);
+        let server = TestServer::start_on(listener, server).expect("the server starts");
         Fixture { idp, server, base }
     })
 }
@@ -354,7 +356,7 @@ async fn follow_until(start: &str, stop: &str) -> Url {
 
 /// A full sign-in through the proxy and the provider; returns the code.
 async fn code_for(f: &Fixture, redirect: &str, scope: &str, prompt: Option<&str>) -> String {
-    let mut params = authorize_params(redirect, "client-state-1", &f.server.url);
+    let mut params = authorize_params(redirect, "client-state-1", f.server.url());
     params.retain(|(k, _)| *k != "scope");
     params.push(("scope", scope));
     if let Some(prompt) = prompt {
@@ -448,7 +450,7 @@ async fn discovery_names_this_server_as_the_authorization_server() {
             .json()
             .await
             .expect("JSON");
-        assert_eq!(prm["resource"], f.server.url);
+        assert_eq!(prm["resource"], f.server.url());
         assert_eq!(prm["authorization_servers"], json!([f.base]), "{path}");
     }
     for path in [
@@ -499,7 +501,7 @@ async fn discovery_names_this_server_as_the_authorization_server() {
     }
     // The 401 points clients at our resource metadata.
     let refused = http()
-        .post(&f.server.url)
+        .post(f.server.url())
         .header("accept", "application/json, text/event-stream")
         .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
         .send()
@@ -527,7 +529,7 @@ fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
     let run = |tool: &str, sign_ins: u32| {
         let output = std::process::Command::new(support::node())
             .arg(support::node_harness().join("oauth-client.mjs"))
-            .args([f.server.url.as_str(), redirect.as_str(), tool, "{}"])
+            .args([f.server.url(), redirect.as_str(), tool, "{}"])
             .env("MCP_CLIENT_SIGN_INS", sign_ins.to_string())
             .output()
             .expect("node runs");
@@ -674,7 +676,7 @@ async fn registration_returns_the_shared_client_id_and_never_a_secret() {
 async fn authorize_forwards_to_the_provider_with_a_signed_state() {
     let f = fixture();
     let redirect = registered_redirect(&f.base).await;
-    let params = authorize_params(&redirect, "client-state", &f.server.url);
+    let params = authorize_params(&redirect, "client-state", f.server.url());
     let (_, hop) = approve(f, &params).await;
     assert_eq!(hop.status, 302, "{}", hop.body);
     assert_eq!(hop.headers["cache-control"], "no-store");
@@ -696,12 +698,12 @@ async fn authorize_forwards_to_the_provider_with_a_signed_state() {
     assert_eq!(query["code_challenge"], CHALLENGE, "PKCE end to end");
     assert_eq!(query["code_challenge_method"], "S256");
     assert_eq!(query["scope"], "tasks:read");
-    assert_eq!(query["resource"], f.server.url);
+    assert_eq!(query["resource"], f.server.url());
     assert_ne!(query["state"], "client-state", "the state is ours, signed");
     assert!(!upstream.as_str().contains(CLIENT_SECRET));
 
     // An allow-listed redirect URI needs no registration.
-    let params = authorize_params(ALLOWED_REDIRECT, "s", &f.server.url);
+    let params = authorize_params(ALLOWED_REDIRECT, "s", f.server.url());
     let hop = get(&authorize_url(&f.base, &params)).await;
     assert_eq!(hop.status, 302, "{}", hop.body);
     assert!(
@@ -716,7 +718,7 @@ async fn authorize_forwards_to_the_provider_with_a_signed_state() {
 async fn unknown_clients_and_unregistered_redirects_are_answered_here_never_redirected() {
     let f = fixture();
     let redirect = registered_redirect(&f.base).await;
-    let resource = f.server.url.clone();
+    let resource = f.server.url().to_owned();
     let base = authorize_params(&redirect, "s", &resource);
     for (change, why) in [
         (
@@ -749,7 +751,7 @@ async fn unknown_clients_and_unregistered_redirects_are_answered_here_never_redi
 async fn pkce_s256_is_required() {
     let f = fixture();
     let redirect = registered_redirect(&f.base).await;
-    let resource = f.server.url.clone();
+    let resource = f.server.url().to_owned();
     let base = authorize_params(&redirect, "st", &resource);
     for (change, why) in [
         (vec![("code_challenge", "")], "no challenge"),
@@ -799,7 +801,7 @@ async fn forwarded_state_and_cookie(
     redirect: &str,
     client_state: &str,
 ) -> (String, String) {
-    let params = authorize_params(redirect, client_state, &f.server.url);
+    let params = authorize_params(redirect, client_state, f.server.url());
     let (_, hop) = approve(f, &params).await;
     let cookie = hop
         .cookie(STATE_COOKIE)
@@ -957,7 +959,7 @@ async fn the_token_endpoint_relays_the_providers_answer() {
             ("code_verifier", &wrong),
             ("redirect_uri", &redirect),
             ("client_id", CLIENT_ID),
-            ("resource", &f.server.url),
+            ("resource", f.server.url()),
         ],
     )
     .await;
@@ -981,7 +983,7 @@ async fn the_token_endpoint_relays_the_providers_answer() {
             ("code_verifier", VERIFIER),
             ("redirect_uri", &redirect),
             ("client_id", CLIENT_ID),
-            ("resource", &f.server.url),
+            ("resource", f.server.url()),
         ],
     )
     .await;
@@ -995,9 +997,9 @@ async fn the_token_endpoint_relays_the_providers_answer() {
     );
     let token = body["access_token"].as_str().expect("an access token");
     let (_, claims) = support::jwt_parts(token);
-    assert_eq!(claims["aud"], f.server.url);
+    assert_eq!(claims["aud"], f.server.url());
     assert_eq!(claims["client_id"], CLIENT_ID);
-    let result = call_tool(&f.server.url, token, "list-tasks").await;
+    let result = call_tool(f.server.url(), token, "list-tasks").await;
     assert_eq!(result["content"][0]["text"], "task 1, task 2", "{result}");
 
     // Refresh goes through the proxy too.
@@ -1008,13 +1010,13 @@ async fn the_token_endpoint_relays_the_providers_answer() {
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh),
             ("client_id", CLIENT_ID),
-            ("resource", &f.server.url),
+            ("resource", f.server.url()),
         ],
     )
     .await;
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().expect("a refreshed token");
-    let result = call_tool(&f.server.url, token, "list-tasks").await;
+    let result = call_tool(f.server.url(), token, "list-tasks").await;
     assert_eq!(result["content"][0]["text"], "task 1, task 2", "{result}");
 
     // The same code twice: the provider's refusal, passed back.

@@ -6,6 +6,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mcp_runtime::auth::{CustomProvider, JwksSettings, OAuth, ScopeHierarchy};
@@ -86,7 +88,7 @@ impl Tasks {
 }
 
 struct Running {
-    server: support::TestServer,
+    server: TestServer,
     runs: Arc<AtomicUsize>,
 }
 
@@ -98,7 +100,7 @@ fn start_with(configure: impl FnOnce(McpServerBuilder) -> McpServerBuilder) -> R
     .into_mcp_builder();
     let server = configure(builder).build().expect("the tasks server builds");
     Running {
-        server: support::start(server),
+        server: TestServer::start(server).expect("the server starts"),
         runs,
     }
 }
@@ -255,7 +257,7 @@ fn assemble(header: &Value, claims: &Value, signature: &str) -> String {
 #[actix_web::test]
 async fn tokens_from_the_provider_reach_tools_with_their_caller() {
     let running = start_stateless();
-    let url = &running.server.url;
+    let url = running.server.url();
     let token = token(idp(), "machine", "tasks:read", url).await;
     let reply = Call::new(url)
         .token(&token)
@@ -281,7 +283,7 @@ async fn tokens_from_the_provider_reach_tools_with_their_caller() {
 async fn es256_tokens_are_accepted_too() {
     let es = support::start_idp("ES256", &[]);
     let running = start_with(|b| b.stateless(true).oauth(provider_for(&es)));
-    let url = &running.server.url;
+    let url = running.server.url();
     let token = token(&es, "machine", "tasks:read", url).await;
     let reply = Call::new(url)
         .token(&token)
@@ -298,7 +300,7 @@ async fn es256_tokens_are_accepted_too() {
 #[actix_web::test]
 async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
     let running = start_stateless();
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let idp = idp();
     let kid = idp.kid.as_str();
     let good = claims(idp, &url);
@@ -573,7 +575,7 @@ async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
 #[actix_web::test]
 async fn credentials_sent_the_wrong_way_are_invalid_requests() {
     let running = start_stateless();
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let real = token(idp(), "machine", "tasks:read", &url).await;
 
     let reply = Call::new(&url).call_tool("whoami", json!({})).await;
@@ -653,7 +655,7 @@ async fn credentials_sent_the_wrong_way_are_invalid_requests() {
 #[actix_web::test]
 async fn each_guard_kind_answers_403_with_what_the_call_needs() {
     let running = start_stateless();
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let idp = idp();
     let reader = token(idp, "reader", "tasks:read", &url).await;
     let call = Call::new(&url);
@@ -753,7 +755,7 @@ async fn a_scope_hierarchy_lets_broad_scopes_imply_narrow_ones() {
         b.stateless(true)
             .scope_hierarchy(ScopeHierarchy::new().implies("admin", ["*"]))
     });
-    let url = &running.server.url;
+    let url = running.server.url();
     let admin = token(idp(), "machine", "admin", url).await;
     let reply = Call::new(url)
         .token(&admin)
@@ -765,7 +767,7 @@ async fn a_scope_hierarchy_lets_broad_scopes_imply_narrow_ones() {
 #[actix_web::test]
 async fn tools_the_caller_cannot_use_can_be_hidden_from_the_list() {
     let running = start_with(|b| b.stateless(true).hide_unauthorized_tools(true));
-    let url = &running.server.url;
+    let url = running.server.url();
     let reader = token(idp(), "reader", "tasks:read", url).await;
     let reply = Call::new(url)
         .token(&reader)
@@ -778,8 +780,8 @@ async fn tools_the_caller_cannot_use_can_be_hidden_from_the_list() {
     assert_eq!(names, ["whoami", "list-tasks"], "{}", reply.text);
 
     let shown = start_stateless();
-    let reply = Call::new(&shown.server.url)
-        .token(&token(idp(), "reader", "tasks:read", &shown.server.url).await)
+    let reply = Call::new(shown.server.url())
+        .token(&token(idp(), "reader", "tasks:read", shown.server.url()).await)
         .send("tools/list", json!({}))
         .await;
     let listed = reply.body["result"]["tools"].as_array().map_or(0, Vec::len);
@@ -789,7 +791,7 @@ async fn tools_the_caller_cannot_use_can_be_hidden_from_the_list() {
 #[actix_web::test]
 async fn a_session_belongs_to_the_user_who_opened_it() {
     let running = start_with(|b| b);
-    let url = &running.server.url;
+    let url = running.server.url();
     let machine = token(idp(), "machine", "tasks:read", url).await;
     let reader = token(idp(), "reader", "tasks:read", url).await;
     let init = Call::new(url)
@@ -832,7 +834,7 @@ async fn a_session_belongs_to_the_user_who_opened_it() {
 #[actix_web::test]
 async fn protected_resource_metadata_is_published() {
     let running = start_stateless();
-    let base = running.server.url.trim_end_matches("/mcp").to_owned();
+    let base = running.server.url().trim_end_matches("/mcp").to_owned();
     for path in [
         "/.well-known/oauth-protected-resource/mcp",
         "/.well-known/oauth-protected-resource",
@@ -853,7 +855,7 @@ async fn protected_resource_metadata_is_published() {
             "readable from browsers"
         );
         let document: Value = response.json().await.expect("JSON");
-        assert_eq!(document["resource"], running.server.url);
+        assert_eq!(document["resource"], running.server.url());
         assert_eq!(document["authorization_servers"], json!([idp().issuer]));
         assert_eq!(document["bearer_methods_supported"], json!(["header"]));
         assert_eq!(document["resource_name"], "tasks");
@@ -871,7 +873,7 @@ async fn protected_resource_metadata_is_published() {
 #[test]
 fn the_typescript_sdk_client_calls_a_scoped_tool_with_a_provider_token() {
     let running = start_with(|b| b);
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let token = runtime.block_on(token(idp(), "machine", "tasks:read", &url));
     support::node_harness();
@@ -984,7 +986,7 @@ async fn cached_keys_outlive_a_provider_outage_and_kid_floods_are_bounded() {
         b.stateless(true)
             .oauth(mirrored_provider(idp, &mirror.url, settings))
     });
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let good = token(idp, "machine", "tasks:read", &url).await;
     let reply = Call::new(&url)
         .token(&good)
@@ -1046,7 +1048,7 @@ async fn rotated_keys_are_picked_up_and_old_ones_dropped() {
             ..JwksSettings::default()
         });
     let running = start_with(|b| b.stateless(true).oauth(provider));
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let old = token(&first, "machine", "tasks:read", &url).await;
     let reply = Call::new(&url)
         .token(&old)

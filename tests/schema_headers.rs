@@ -6,6 +6,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 use mcp_runtime::prelude::*;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -53,7 +55,7 @@ struct Deploy {
     replicas: u32,
 }
 
-fn server() -> support::TestServer {
+fn server() -> TestServer {
     let echo = |args: Args| async move { Value::Object(args).to_string() };
     let server = McpServer::builder("schema-headers", "0.0.1")
         .stateless(true)
@@ -85,7 +87,7 @@ fn server() -> support::TestServer {
         .tool(Tool::new("derived", |d: Deploy| async move { d.zone }).description("Deploys."))
         .build()
         .expect("valid fixture server");
-    support::start(server)
+    TestServer::start(server).expect("the server starts")
 }
 
 fn client() -> reqwest::Client {
@@ -207,7 +209,7 @@ async fn list_tools(url: &str, version: &str) -> Vec<Value> {
 async fn raw_schemas_are_listed_verbatim() {
     let server = server();
     for version in [V2026, V2025_11] {
-        let tools = list_tools(&server.url, version).await;
+        let tools = list_tools(server.url(), version).await;
         let raw = tools
             .iter()
             .find(|t| t["name"] == "raw")
@@ -295,7 +297,7 @@ fn non_object_and_malformed_schemas_are_refused_at_build() {
 #[tokio::test]
 async fn matching_headers_are_accepted() {
     let server = server();
-    let url = &server.url;
+    let url = server.url();
     let args = json!({ "region": "us-west1", "priority": 42, "verbose": false, "query": "q" });
     let headers: [(&str, &[u8]); 3] = [
         ("Mcp-Param-Region", b"us-west1"),
@@ -399,7 +401,7 @@ async fn matching_headers_are_accepted() {
 #[tokio::test]
 async fn missing_mismatched_or_malformed_headers_are_refused() {
     let server = server();
-    let url = &server.url;
+    let url = server.url();
     let hello = || json!({ "region": "Hello" });
     let refused = |id: i64,
                    tool: &'static str,
@@ -543,7 +545,7 @@ async fn the_2025_wire_ignores_parameter_headers() {
     ] {
         let body = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
             "params": { "name": "routed", "arguments": { "region": "Hello" } } });
-        let reply = post(&server.url, &body, V2025_11, &headers).await;
+        let reply = post(server.url(), &body, V2025_11, &headers).await;
         assert_accepted(&reply, &format!("2025-11-25 with {headers:?}"));
     }
 }

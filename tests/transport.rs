@@ -3,6 +3,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 use mcp_runtime::prelude::*;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -118,12 +120,12 @@ fn builder() -> McpServerBuilder {
 }
 
 /// The default (stateful, loopback-only) fixture server.
-fn start_default() -> support::TestServer {
-    support::start(builder().build().expect("valid fixture server"))
+fn start_default() -> TestServer {
+    TestServer::start(builder().build().expect("valid fixture server")).expect("the server starts")
 }
 
-fn start_with(builder: McpServerBuilder) -> support::TestServer {
-    support::start(builder.build().expect("valid fixture server"))
+fn start_with(builder: McpServerBuilder) -> TestServer {
+    TestServer::start(builder.build().expect("valid fixture server")).expect("the server starts")
 }
 
 // ---------------------------------------------------------------------------
@@ -483,7 +485,7 @@ async fn initialize_negotiates_versions_and_mints_session_ids() {
     ];
     let mut ids = Vec::new();
     for (requested, expected) in cases {
-        let reply = initialize_reply(&server.url, requested).await;
+        let reply = initialize_reply(server.url(), requested).await;
         assert!(
             reply.is_json(),
             "initialize({requested}) answers JSON: {reply:?}"
@@ -526,9 +528,9 @@ async fn initialize_negotiates_versions_and_mints_session_ids() {
 #[tokio::test]
 async fn notifications_and_client_responses_are_accepted_with_202() {
     let server = start_default();
-    let reply = initialize_reply(&server.url, V2025_11).await;
+    let reply = initialize_reply(server.url(), V2025_11).await;
     let session = Session {
-        url: server.url.clone(),
+        url: server.url().to_owned(),
         id: reply
             .header("mcp-session-id")
             .expect("session id")
@@ -565,11 +567,11 @@ async fn notifications_and_client_responses_are_accepted_with_202() {
 #[tokio::test]
 async fn sessions_are_required_checked_and_deletable() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let list = rpc_request(2, "tools/list", Value::Null).to_string();
 
     let reply = post(
-        &server.url,
+        server.url(),
         list.clone(),
         &post_headers().set("mcp-protocol-version", V2025_11),
     )
@@ -583,17 +585,17 @@ async fn sessions_are_required_checked_and_deletable() {
     let unknown = session
         .headers()
         .set("mcp-session-id", "no-such-session-0123456789abcdef");
-    let reply = post(&server.url, list.clone(), &unknown).await;
+    let reply = post(server.url(), list.clone(), &unknown).await;
     assert_eq!(
         reply.status,
         StatusCode::NOT_FOUND,
         "unknown session: {reply:?}"
     );
 
-    let reply = post(&server.url, list.clone(), &session.headers()).await;
+    let reply = post(server.url(), list.clone(), &session.headers()).await;
     assert_eq!(reply.status, StatusCode::OK, "live session: {reply:?}");
 
-    let reply = delete(&server.url, &Headers::none()).await;
+    let reply = delete(server.url(), &Headers::none()).await;
     assert_eq!(
         reply.status,
         StatusCode::BAD_REQUEST,
@@ -601,16 +603,16 @@ async fn sessions_are_required_checked_and_deletable() {
     );
 
     let by_id = Headers::none().set("mcp-session-id", &session.id);
-    let reply = delete(&server.url, &by_id).await;
+    let reply = delete(server.url(), &by_id).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "DELETE: {reply:?}");
 
-    let reply = post(&server.url, list, &session.headers()).await;
+    let reply = post(server.url(), list, &session.headers()).await;
     assert_eq!(
         reply.status,
         StatusCode::NOT_FOUND,
         "POST on a deleted session: {reply:?}"
     );
-    let reply = delete(&server.url, &by_id).await;
+    let reply = delete(server.url(), &by_id).await;
     assert_eq!(
         reply.status,
         StatusCode::NOT_FOUND,
@@ -625,7 +627,7 @@ async fn sessions_are_required_checked_and_deletable() {
 #[tokio::test]
 async fn get_opens_one_sse_stream_per_session() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let sse_headers = Headers::none()
         .set("accept", "text/event-stream")
         .set("mcp-session-id", &session.id)
@@ -634,7 +636,7 @@ async fn get_opens_one_sse_stream_per_session() {
     // Read only the head of the first stream and keep it open.
     let http = client();
     let stream = http
-        .get(&server.url)
+        .get(server.url())
         .headers(sse_headers.to_map())
         .send()
         .await
@@ -653,7 +655,7 @@ async fn get_opens_one_sse_stream_per_session() {
     // A second GET for the session replaces the first, which then ends: a
     // client that reconnects must not be locked out by its own dead stream.
     let second = http
-        .get(&server.url)
+        .get(server.url())
         .headers(sse_headers.to_map())
         .send()
         .await
@@ -670,7 +672,7 @@ async fn get_opens_one_sse_stream_per_session() {
     drop(second);
 
     let reply = get(
-        &server.url,
+        server.url(),
         &sse_headers.clone().set("accept", "application/json"),
     )
     .await;
@@ -682,7 +684,7 @@ async fn get_opens_one_sse_stream_per_session() {
 
     let stateless = start_with(builder().stateless(true));
     let reply = get(
-        &stateless.url,
+        stateless.url(),
         &Headers::none().set("accept", "text/event-stream"),
     )
     .await;
@@ -696,7 +698,7 @@ async fn get_opens_one_sse_stream_per_session() {
     assert!(!allow.contains("GET"), "Allow `{allow}` must not list GET");
 
     let reply = delete(
-        &stateless.url,
+        stateless.url(),
         &Headers::none().set("mcp-session-id", "anything"),
     )
     .await;
@@ -716,16 +718,17 @@ async fn get_stream_can_be_reopened_after_the_client_disconnects() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     // Open the stream on a raw socket, read its head, then close the socket.
-    let mut socket = tokio::net::TcpStream::connect(&server.authority)
+    let mut socket = tokio::net::TcpStream::connect(server.addr())
         .await
         .expect("connect");
     let head = format!(
         "GET /mcp HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\
          Mcp-Session-Id: {}\r\nMCP-Protocol-Version: {V2025_11}\r\n\r\n",
-        server.authority, session.id
+        server.addr(),
+        session.id
     );
     socket.write_all(head.as_bytes()).await.expect("send GET");
     let mut buf = vec![0u8; 2048];
@@ -746,7 +749,7 @@ async fn get_stream_can_be_reopened_after_the_client_disconnects() {
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let again = client()
-            .get(&server.url)
+            .get(server.url())
             .headers(headers.to_map())
             .send()
             .await
@@ -770,7 +773,7 @@ async fn get_stream_can_be_reopened_after_the_client_disconnects() {
 #[tokio::test]
 async fn stateless_mode_needs_no_session() {
     let server = start_with(builder().stateless(true));
-    let reply = initialize_reply(&server.url, V2025_11).await;
+    let reply = initialize_reply(server.url(), V2025_11).await;
     let result = expect_result(&reply, json!(1), "stateless initialize");
     assert_eq!(result["protocolVersion"], V2025_11);
     assert!(
@@ -780,7 +783,7 @@ async fn stateless_mode_needs_no_session() {
 
     let headers = post_headers().set("mcp-protocol-version", V2025_11);
     let reply = post(
-        &server.url,
+        server.url(),
         rpc_request(2, "tools/list", Value::Null).to_string(),
         &headers,
     )
@@ -795,7 +798,7 @@ async fn stateless_mode_needs_no_session() {
     assert!(names.contains(&"add"), "tools/list names {names:?}");
 
     let reply = post(
-        &server.url,
+        server.url(),
         rpc_request(
             3,
             "tools/call",
@@ -816,7 +819,7 @@ async fn stateless_mode_needs_no_session() {
 #[tokio::test]
 async fn unsupported_protocol_version_header_is_refused() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     for bad in ["1999-01-01", "2024-11-05", "latest"] {
         let reply = session
             .send(
@@ -857,7 +860,7 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
     let init = initialize_body(1, V2025_11).to_string();
 
     let reply = post(
-        &server.url,
+        server.url(),
         init.clone(),
         &post_headers().set("host", "evil.example.com"),
     )
@@ -869,7 +872,7 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
     );
 
     let reply = post(
-        &server.url,
+        server.url(),
         init.clone(),
         &post_headers().set("origin", "http://evil.example.com"),
     )
@@ -882,7 +885,7 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
 
     let inspector = "http://localhost:6274";
     let reply = post(
-        &server.url,
+        server.url(),
         init.clone(),
         &post_headers().set("origin", inspector),
     )
@@ -904,7 +907,7 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
 
     let preflight = send(
         Method::OPTIONS,
-        &server.url,
+        server.url(),
         None,
         &Headers::none()
             .set("origin", inspector)
@@ -943,19 +946,15 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
 
     let named = start_with(builder().allowed_hosts(["mcp.example.com"]));
     let reply = post(
-        &named.url,
+        named.url(),
         init.clone(),
         &post_headers().set("host", "mcp.example.com"),
     )
     .await;
     expect_result(&reply, json!(1), "initialize with an allowed Host");
-    let port = named
-        .authority
-        .rsplit_once(':')
-        .expect("authority has a port")
-        .1;
+    let port = named.addr().port();
     let reply = post(
-        &named.url,
+        named.url(),
         init,
         &post_headers().set("host", &format!("localhost:{port}")),
     )
@@ -974,7 +973,7 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
 #[tokio::test]
 async fn request_framing_is_validated() {
     let server = start_with(builder().max_body_bytes(1024));
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     let padding = "x".repeat(2048);
     let big = rpc_request(2, "ping", json!({ "_meta": { "padding": padding } }));
@@ -1006,7 +1005,7 @@ async fn request_framing_is_validated() {
     );
 
     let reply = post(
-        &server.url,
+        server.url(),
         "{\"jsonrpc\": \"2.0\", \"id\": 4,",
         &session.headers(),
     )
@@ -1014,7 +1013,7 @@ async fn request_framing_is_validated() {
     assert_rpc_error(&reply, 400, PARSE_ERROR, Value::Null, "truncated JSON");
 
     let reply = post(
-        &server.url,
+        server.url(),
         json!({ "jsonrpc": "1.0", "id": 5, "method": "ping" }).to_string(),
         &session.headers(),
     )
@@ -1048,7 +1047,7 @@ async fn tools_list_paginates_in_registration_order() {
             .tools(names.map(|name| Tool::new(name, || async { "ok" })))
             .page_size(2),
     );
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     let mut seen = Vec::new();
     let mut page_sizes = Vec::new();
@@ -1092,7 +1091,7 @@ async fn tools_list_renders_schemas_and_annotations_per_revision() {
             .unwrap_or_else(|| panic!("tool `{name}` not listed"))
     };
 
-    let latest = initialize(&server.url, V2025_11).await;
+    let latest = initialize(server.url(), V2025_11).await;
     let tools = latest.list_tools(2).await;
 
     let add = find(&tools, "add");
@@ -1122,7 +1121,7 @@ async fn tools_list_renders_schemas_and_annotations_per_revision() {
     );
 
     for version in [V2025_06, V2025_11] {
-        let session = initialize(&server.url, version).await;
+        let session = initialize(server.url(), version).await;
         let stats = find(&session.list_tools(2).await, "stats");
         let output = &stats["outputSchema"];
         assert_eq!(
@@ -1132,7 +1131,7 @@ async fn tools_list_renders_schemas_and_annotations_per_revision() {
         assert!(output["properties"]["count"].is_object(), "{output}");
         assert!(output["properties"]["label"].is_object(), "{output}");
     }
-    let old = initialize(&server.url, V2025_03).await;
+    let old = initialize(server.url(), V2025_03).await;
     let stats = find(&old.list_tools(2).await, "stats");
     assert!(
         stats.get("outputSchema").is_none(),
@@ -1165,7 +1164,7 @@ async fn tools_list_renders_schemas_and_annotations_per_revision() {
 #[tokio::test]
 async fn tools_call_results_and_errors() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     let reply = session.call(2, "add", json!({ "a": 2, "b": 3 })).await;
     let result = expect_result(&reply, json!(2), "add");
@@ -1226,7 +1225,7 @@ async fn tools_call_results_and_errors() {
 #[tokio::test]
 async fn progress_notifications_stream_before_the_response() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let call = rpc_request(
         11,
         "tools/call",
@@ -1271,7 +1270,7 @@ async fn progress_notifications_stream_before_the_response() {
 #[tokio::test]
 async fn log_notifications_follow_the_session_level() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     let reply = session.call(2, "chatty", json!({})).await;
     assert!(
@@ -1314,13 +1313,14 @@ async fn log_notifications_follow_the_session_level() {
 #[tokio::test]
 async fn cancelled_notification_ends_a_running_call() {
     let started = Arc::new(Notify::new());
-    let server = support::start(
+    let server = TestServer::start(
         McpServer::builder(SERVER_NAME, SERVER_VERSION)
             .tools(tools(Arc::clone(&started)))
             .build()
             .expect("valid server"),
-    );
-    let session = initialize(&server.url, V2025_11).await;
+    )
+    .expect("the server starts");
+    let session = initialize(server.url(), V2025_11).await;
 
     let caller = session.clone();
     let call = tokio::spawn(async move {
@@ -1365,7 +1365,7 @@ async fn stateless_2026_requests_work_without_a_session() {
         "tools/call",
         json!({ "name": "add", "arguments": { "a": 20, "b": 22 } }),
     );
-    let reply = post_2026(&server.url, &call).await;
+    let reply = post_2026(server.url(), &call).await;
     let result = expect_result(&reply, json!(1), "2026 tools/call");
     assert_eq!(first_text(&result), "42");
     assert_eq!(result["resultType"], "complete", "{result}");
@@ -1375,7 +1375,7 @@ async fn stateless_2026_requests_work_without_a_session() {
     );
 
     let list = request_2026(2, "tools/list", Value::Null);
-    let reply = post_2026(&server.url, &list).await;
+    let reply = post_2026(server.url(), &list).await;
     let result = expect_result(&reply, json!(2), "2026 tools/list");
     assert!(result["ttlMs"].is_u64(), "ttlMs is a number: {result}");
     assert!(result["cacheScope"].is_string(), "cacheScope: {result}");
@@ -1387,7 +1387,7 @@ async fn stateless_2026_requests_work_without_a_session() {
     );
 
     let reply = post(
-        &server.url,
+        server.url(),
         call.to_string(),
         &headers_2026(&call).set("mcp-name", "  add\t"),
     )
@@ -1396,7 +1396,7 @@ async fn stateless_2026_requests_work_without_a_session() {
     assert_eq!(first_text(&result), "42");
 
     let discover = request_2026(3, "server/discover", Value::Null);
-    let reply = post_2026(&server.url, &discover).await;
+    let reply = post_2026(server.url(), &discover).await;
     let result = expect_result(&reply, json!(3), "server/discover");
     let versions: Vec<&str> = result["supportedVersions"]
         .as_array()
@@ -1427,7 +1427,7 @@ async fn stateless_2026_headers_and_meta_are_validated() {
     let body = call.to_string();
 
     let reply = post(
-        &server.url,
+        server.url(),
         body.clone(),
         &headers_2026(&call).set("mcp-method", "tools/list"),
     )
@@ -1441,7 +1441,7 @@ async fn stateless_2026_headers_and_meta_are_validated() {
     );
 
     let reply = post(
-        &server.url,
+        server.url(),
         body.clone(),
         &headers_2026(&call).set("mcp-name", "wipe"),
     )
@@ -1449,7 +1449,7 @@ async fn stateless_2026_headers_and_meta_are_validated() {
     assert_rpc_error(&reply, 400, HEADER_MISMATCH, json!(5), "Mcp-Name mismatch");
 
     let reply = post(
-        &server.url,
+        server.url(),
         body.clone(),
         &headers_2026(&call).remove("mcp-method"),
     )
@@ -1461,12 +1461,12 @@ async fn stateless_2026_headers_and_meta_are_validated() {
         .as_object_mut()
         .expect("params")
         .remove("_meta");
-    let reply = post_2026(&server.url, &no_meta).await;
+    let reply = post_2026(server.url(), &no_meta).await;
     assert_rpc_error(&reply, 400, INVALID_PARAMS, json!(5), "missing _meta");
 
     let mut other_version = call.clone();
     other_version["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!(V2025_11);
-    let reply = post_2026(&server.url, &other_version).await;
+    let reply = post_2026(server.url(), &other_version).await;
     assert_rpc_error(
         &reply,
         400,
@@ -1476,7 +1476,7 @@ async fn stateless_2026_headers_and_meta_are_validated() {
     );
 
     let reply = post(
-        &server.url,
+        server.url(),
         body,
         &headers_2026(&call).remove("mcp-protocol-version"),
     )
@@ -1500,20 +1500,20 @@ async fn stateless_2026_removed_methods_streams_and_capabilities() {
         } else {
             Value::Null
         };
-        let reply = post_2026(&server.url, &request_2026(id, method, params)).await;
+        let reply = post_2026(server.url(), &request_2026(id, method, params)).await;
         assert_rpc_error(&reply, 404, METHOD_NOT_FOUND, json!(id), method);
     }
 
     let headers = Headers::none()
         .set("accept", "text/event-stream")
         .set("mcp-protocol-version", V2026);
-    let reply = get(&server.url, &headers).await;
+    let reply = get(server.url(), &headers).await;
     assert_eq!(
         reply.status,
         StatusCode::METHOD_NOT_ALLOWED,
         "GET at 2026-07-28: {reply:?}"
     );
-    let reply = delete(&server.url, &headers).await;
+    let reply = delete(server.url(), &headers).await;
     assert_eq!(
         reply.status,
         StatusCode::METHOD_NOT_ALLOWED,
@@ -1525,7 +1525,7 @@ async fn stateless_2026_removed_methods_streams_and_capabilities() {
         "tools/call",
         json!({ "name": "needs_sampling", "arguments": {} }),
     );
-    let reply = post_2026(&server.url, &call).await;
+    let reply = post_2026(server.url(), &call).await;
     assert_rpc_error(
         &reply,
         400,
@@ -1542,7 +1542,7 @@ async fn stateless_2026_removed_methods_streams_and_capabilities() {
     let mut with_sampling = call.clone();
     with_sampling["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] =
         json!({ "sampling": {} });
-    let reply = post_2026(&server.url, &with_sampling).await;
+    let reply = post_2026(server.url(), &with_sampling).await;
     let result = expect_result(&reply, json!(3), "tool needing sampling, declared");
     assert_eq!(first_text(&result), "sampled");
 }
@@ -1560,7 +1560,7 @@ async fn batches_are_answered_only_at_2025_03_26() {
         rpc_notification("notifications/initialized", Value::Null),
     ]);
 
-    let old = initialize(&server.url, V2025_03).await;
+    let old = initialize(server.url(), V2025_03).await;
     let reply = old.send(&batch, &old.headers()).await;
     assert_eq!(
         reply.status,
@@ -1588,7 +1588,7 @@ async fn batches_are_answered_only_at_2025_03_26() {
         "tools/list in a batch: {responses:?}"
     );
 
-    let latest = initialize(&server.url, V2025_11).await;
+    let latest = initialize(server.url(), V2025_11).await;
     let reply = latest.send(&batch, &latest.headers()).await;
     assert_rpc_error(
         &reply,
@@ -1604,7 +1604,7 @@ async fn batches_are_answered_only_at_2025_03_26() {
 #[tokio::test]
 async fn accept_header_picks_the_response_media_type() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let body = rpc_request(70, "tools/list", json!({})).to_string();
 
     let reply = post(
@@ -1645,7 +1645,7 @@ async fn accept_header_picks_the_response_media_type() {
 #[tokio::test]
 async fn a_panic_before_the_first_await_is_an_error_result() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let reply = session.call(80, "boom_sync", json!({})).await;
     let result = expect_result(&reply, json!(80), "synchronously panicking tool");
     assert_eq!(result["isError"], true, "{result}");
@@ -1657,7 +1657,7 @@ async fn a_panic_before_the_first_await_is_an_error_result() {
 #[tokio::test]
 async fn oversized_batches_and_chunked_bodies_are_refused() {
     let server = start_with(builder().max_body_bytes(64 * 1024));
-    let session = initialize(&server.url, V2025_03).await;
+    let session = initialize(server.url(), V2025_03).await;
     let batch: Vec<Value> = (0..65).map(|i| rpc_request(i, "ping", json!({}))).collect();
     let reply = session.send(&Value::Array(batch), &session.headers()).await;
     assert_rpc_error(
@@ -1671,7 +1671,7 @@ async fn oversized_batches_and_chunked_bodies_are_refused() {
     let chunks: Vec<Result<String, std::io::Error>> =
         (0..100).map(|_| Ok(" ".repeat(1024))).collect();
     let response = client()
-        .post(&server.url)
+        .post(server.url())
         .headers(session.headers().to_map())
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
             chunks,
@@ -1690,9 +1690,9 @@ async fn oversized_batches_and_chunked_bodies_are_refused() {
 #[tokio::test]
 async fn delete_with_a_bad_version_keeps_the_session() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let reply = delete(
-        &server.url,
+        server.url(),
         &Headers::none()
             .set("mcp-session-id", &session.id)
             .set("mcp-protocol-version", "banana"),
@@ -1763,7 +1763,7 @@ async fn malformed_stateless_meta_is_named() {
     let server = start_default();
     let mut body = request_2026(95, "tools/list", json!({}));
     body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!("verbose");
-    let reply = post_2026(&server.url, &body).await;
+    let reply = post_2026(server.url(), &body).await;
     assert_rpc_error(&reply, 400, INVALID_PARAMS, json!(95), "a bad logLevel");
     let message = reply.json()["error"]["message"]
         .as_str()
@@ -1783,6 +1783,6 @@ async fn the_worker_count_is_a_setting() {
         .expect_err("no workers is refused");
     assert!(error.to_string().contains("at least 1 worker"), "{error}");
     let server = start_with(builder().workers(1));
-    let session = initialize(&server.url, "2025-11-25").await;
+    let session = initialize(server.url(), "2025-11-25").await;
     assert!(!session.id.is_empty());
 }

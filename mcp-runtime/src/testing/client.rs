@@ -1,5 +1,6 @@
 //! [`TestClient`]: MCP over Streamable HTTP, as a real client speaks it.
 
+use super::RawRequest;
 use crate::protocol::ErrorObject;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -449,6 +450,14 @@ impl TestClient {
         self.request("ping", json!({})).await.map(|_| ())
     }
 
+    /// An HTTP `method` request (`"POST"`, `"GET"`, `"DELETE"`, ...) to the
+    /// endpoint with exactly the headers and body the test gives it, and this
+    /// client's token: for refusals a well-behaved client never provokes.
+    /// See [`RawRequest`].
+    pub fn raw(&self, method: &str) -> RawRequest {
+        RawRequest::new(self.http.clone(), method, &self.url, self.token.as_deref())
+    }
+
     /// Sends any JSON-RPC request and returns its `result`.
     pub async fn rpc(&self, method: &str, params: Value) -> Result<Value, ClientError> {
         self.request(method, params).await.map(|(result, _)| result)
@@ -720,7 +729,7 @@ impl Reply {
 }
 
 /// The `data` of each event of an SSE body (multi-line data joined with `\n`).
-fn sse_data(text: &str) -> Vec<String> {
+pub(super) fn sse_data(text: &str) -> Vec<String> {
     let mut events = Vec::new();
     let mut data: Vec<&str> = Vec::new();
     for line in text.lines().chain(std::iter::once("")) {
@@ -738,7 +747,7 @@ fn sse_data(text: &str) -> Vec<String> {
 }
 
 /// The `key=value` parameters of a `Bearer` challenge, values unquoted.
-fn challenge_params(challenge: &str) -> Vec<(String, String)> {
+pub(super) fn challenge_params(challenge: &str) -> Vec<(String, String)> {
     let trimmed = challenge.trim_start();
     let mut rest = match trimmed.get(..6) {
         Some(scheme) if scheme.eq_ignore_ascii_case("bearer") => &trimmed[6..],
