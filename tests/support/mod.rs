@@ -6,6 +6,7 @@
 
 pub mod example;
 pub mod keys;
+pub mod oauth;
 pub mod shaped_idp;
 
 use mcp_runtime::testing::{RawResponse, TestClient};
