@@ -227,86 +227,98 @@ async fn redirect_uris_match_exactly_and_pkce_is_required() {
         }
         p
     };
-    // Another redirect URI is answered here, never redirected to.
-    for other in [
-        "http://127.0.0.1:9/callback/",
-        "http://127.0.0.1:10/callback",
-    ] {
-        let (status, query) = oauth::authorize(&base, &params(other, true)).await;
-        assert_eq!(status, 400, "{other}");
-        assert!(query.is_empty());
-    }
-    // An unknown client too.
-    let (status, _) = oauth::authorize(
-        &base,
-        &[("client_id", "dev-unknown"), ("redirect_uri", REDIRECT)],
-    )
-    .await;
-    assert_eq!(status, 400);
-    // No PKCE, or plain: an error sent back to the client.
-    let (status, query) = oauth::authorize(&base, &params(REDIRECT, false)).await;
-    assert_eq!(status, 302);
-    assert_eq!(
-        query.get("error").map(String::as_str),
-        Some("invalid_request")
-    );
     let mut plain = params(REDIRECT, false);
     plain.extend([
         ("code_challenge", CHALLENGE),
         ("code_challenge_method", "plain"),
     ]);
-    let (_, query) = oauth::authorize(&base, &plain).await;
-    assert_eq!(
-        query.get("error").map(String::as_str),
-        Some("invalid_request")
-    );
-    // A wrong or missing verifier, or another redirect URI, at the token endpoint.
-    let code = code(&base, &client_id, "tasks:read").await;
-    let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl";
-    let (status, body) = exchange(&base, &client_id, &code, wrong).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    let code = self::code(&base, &client_id, "tasks:read").await;
-    let (status, _, body) = oauth::token_request(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &client_id),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
-    let code = self::code(&base, &client_id, "tasks:read").await;
-    let (status, _, body) = oauth::token_request(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &client_id),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("redirect_uri", "http://127.0.0.1:9/other"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    // Another client's code.
+    // (case, request, status, error sent back to the client: None when the
+    // refusal is answered here, never redirected to).
+    let refusals: [(&str, Vec<(&str, &str)>, u16, Option<&str>); 5] = [
+        (
+            "a redirect URI with another path",
+            params("http://127.0.0.1:9/callback/", true),
+            400,
+            None,
+        ),
+        (
+            "a redirect URI on another port",
+            params("http://127.0.0.1:10/callback", true),
+            400,
+            None,
+        ),
+        (
+            "an unknown client",
+            vec![("client_id", "dev-unknown"), ("redirect_uri", REDIRECT)],
+            400,
+            None,
+        ),
+        (
+            "no PKCE",
+            params(REDIRECT, false),
+            302,
+            Some("invalid_request"),
+        ),
+        ("plain PKCE", plain, 302, Some("invalid_request")),
+    ];
+    for (case, request, status, error) in refusals {
+        let (got, query) = oauth::authorize(&base, &request).await;
+        assert_eq!(got, status, "{case}");
+        match error {
+            Some(error) => assert_eq!(
+                query.get("error").map(String::as_str),
+                Some(error),
+                "{case}"
+            ),
+            None => assert!(query.is_empty(), "{case}: redirected with {query:?}"),
+        }
+    }
+
+    // At the token endpoint: a wrong or missing verifier, another redirect
+    // URI, another client's code; each with a fresh code of `client_id`.
     let other = register(&base, "http://127.0.0.1:11/cb").await;
-    let code = self::code(&base, &client_id, "tasks:read").await;
-    let (status, body) = exchange(&base, &other, &code, VERIFIER).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl";
+    // (case, client_id, code_verifier, redirect_uri, error)
+    let refusals = [
+        (
+            "a wrong verifier",
+            client_id.as_str(),
+            Some(wrong),
+            REDIRECT,
+            "invalid_grant",
+        ),
+        ("no verifier", &client_id, None, REDIRECT, "invalid_request"),
+        (
+            "another redirect URI",
+            &client_id,
+            Some(VERIFIER),
+            "http://127.0.0.1:9/other",
+            "invalid_grant",
+        ),
+        (
+            "another client's code",
+            &other,
+            Some(VERIFIER),
+            REDIRECT,
+            "invalid_grant",
+        ),
+    ];
+    for (case, client, verifier, redirect, error) in refusals {
+        let code = self::code(&base, &client_id, "tasks:read").await;
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", client),
+            ("code", &code),
+        ];
+        form.extend(verifier.map(|verifier| ("code_verifier", verifier)));
+        form.push(("redirect_uri", redirect));
+        let (status, _, body) = oauth::token_request(&base, &form).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some(error)),
+            "{case}: {body}"
+        );
+    }
 }
 
 #[actix_web::test]
