@@ -3,11 +3,11 @@
 
 mod support;
 
-use mcp_runtime::testing::TestServer;
+use mcp_runtime::testing::{RawResponse as Reply, TestClient, TestServer};
 
 use mcp_runtime::prelude::*;
+use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -179,94 +179,26 @@ fn post_headers() -> Headers {
         .set("accept", ACCEPT_BOTH)
 }
 
-/// A fully read HTTP response.
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn content_type(&self) -> &str {
-        self.header("content-type").unwrap_or("")
-    }
-
-    fn is_sse(&self) -> bool {
-        self.content_type().starts_with("text/event-stream")
-    }
-
-    fn is_json(&self) -> bool {
-        self.content_type().starts_with("application/json")
-    }
-
-    /// The body as JSON; panics (showing the reply) if it is not.
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): status {}, content-type `{}`, body `{}`",
-                self.status,
-                self.content_type(),
-                self.body
-            )
-        })
-    }
-
-    /// The JSON of every `data:` line of an SSE body.
-    fn sse(&self) -> Vec<Value> {
-        assert!(self.is_sse(), "expected an SSE reply, got {self:?}");
-        self.body
-            .lines()
-            .filter_map(|line| line.strip_prefix("data:"))
-            .map(|data| {
-                serde_json::from_str(data.trim())
-                    .unwrap_or_else(|e| panic!("SSE data is not JSON ({e}): `{data}`"))
-            })
-            .collect()
-    }
-
-    /// The JSON-RPC response: the JSON body, or the last SSE message.
-    fn rpc(&self) -> Value {
-        if self.is_sse() {
-            self.sse()
-                .pop()
-                .expect("an SSE reply with at least one message")
-        } else {
-            self.json()
-        }
-    }
-}
-
-async fn send(method: Method, url: &str, body: Option<String>, headers: &Headers) -> Reply {
-    let mut request = client().request(method, url).headers(headers.to_map());
+/// Sends `method` to `url` with exactly `headers` and `body`, through the
+/// testing kit's raw request.
+async fn send(method: &str, url: &str, body: Option<String>, headers: &Headers) -> Reply {
+    let mut request = TestClient::new(url).raw(method).headers(headers.0.clone());
     if let Some(body) = body {
         request = request.body(body);
     }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.text().await.expect("read the response body");
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    request.send().await.expect("the server answers")
 }
 
 async fn post(url: &str, body: impl Into<String>, headers: &Headers) -> Reply {
-    send(Method::POST, url, Some(body.into()), headers).await
+    send("POST", url, Some(body.into()), headers).await
 }
 
 async fn get(url: &str, headers: &Headers) -> Reply {
-    send(Method::GET, url, None, headers).await
+    send("GET", url, None, headers).await
 }
 
 async fn delete(url: &str, headers: &Headers) -> Reply {
-    send(Method::DELETE, url, None, headers).await
+    send("DELETE", url, None, headers).await
 }
 
 // ---------------------------------------------------------------------------
@@ -305,12 +237,11 @@ fn initialize_body(id: i64, version: &str) -> Value {
 #[track_caller]
 fn assert_rpc_error(reply: &Reply, status: u16, code: i64, id: Value, what: &str) {
     assert_eq!(
-        reply.status.as_u16(),
-        status,
+        reply.status, status,
         "{what}: HTTP status; body `{}`",
         reply.body
     );
-    let body = reply.rpc();
+    let body = reply.rpc().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         body["error"]["code"], code,
         "{what}: JSON-RPC error code; body {body}"
@@ -332,7 +263,7 @@ fn expect_result(reply: &Reply, id: Value, what: &str) -> Value {
         "{what}: HTTP status; body `{}`",
         reply.body
     );
-    let body = reply.rpc();
+    let body = reply.rpc().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(body["id"], id, "{what}: response id; body {body}");
     assert!(
         body.get("error").is_none(),
@@ -834,7 +765,8 @@ async fn unsupported_protocol_version_header_is_refused() {
             json!(42),
             &format!("MCP-Protocol-Version: {bad}"),
         );
-        let supported = reply.json()["error"]["data"]["supported"].clone();
+        let supported =
+            reply.json().unwrap_or_else(|e| panic!("{e}"))["error"]["data"]["supported"].clone();
         let supported: Vec<&str> = supported
             .as_array()
             .unwrap_or_else(|| panic!("error.data.supported is a list: {}", reply.body))
@@ -906,7 +838,7 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
     );
 
     let preflight = send(
-        Method::OPTIONS,
+        "OPTIONS",
         server.url(),
         None,
         &Headers::none()
@@ -1024,7 +956,7 @@ async fn request_framing_is_validated() {
         "jsonrpc 1.0: {reply:?}"
     );
     assert_eq!(
-        reply.json()["error"]["code"],
+        reply.json().unwrap_or_else(|e| panic!("{e}"))["error"]["code"],
         INVALID_REQUEST,
         "jsonrpc 1.0: {}",
         reply.body
@@ -1235,7 +1167,7 @@ async fn progress_notifications_stream_before_the_response() {
     let reply = session.send(&call, &session.headers()).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.is_sse(), "progress switches to SSE: {reply:?}");
-    let messages = reply.sse();
+    let messages = reply.sse().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         messages.len(),
         4,
@@ -1277,7 +1209,7 @@ async fn log_notifications_follow_the_session_level() {
         reply.is_sse(),
         "info logs stream at the default level: {reply:?}"
     );
-    let messages = reply.sse();
+    let messages = reply.sse().unwrap_or_else(|e| panic!("{e}"));
     let logs: Vec<&Value> = messages
         .iter()
         .filter(|m| m["method"] == "notifications/message")
@@ -1533,7 +1465,7 @@ async fn stateless_2026_removed_methods_streams_and_capabilities() {
         json!(3),
         "tool needing sampling",
     );
-    let data = &reply.json()["error"]["data"];
+    let data = &reply.json().unwrap_or_else(|e| panic!("{e}"))["error"]["data"];
     assert!(
         data["requiredCapabilities"]["sampling"].is_object(),
         "data.requiredCapabilities.sampling: {data}"
@@ -1567,7 +1499,7 @@ async fn batches_are_answered_only_at_2025_03_26() {
         StatusCode::OK,
         "batch at 2025-03-26: {reply:?}"
     );
-    let responses = reply.json();
+    let responses = reply.json().unwrap_or_else(|e| panic!("{e}"));
     let responses = responses
         .as_array()
         .unwrap_or_else(|| panic!("a batch answers an array: {}", reply.body));
@@ -1615,8 +1547,11 @@ async fn accept_header_picks_the_response_media_type() {
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     assert!(reply.is_sse(), "an SSE-only client gets SSE: {reply:?}");
-    assert_eq!(reply.rpc()["id"], 70);
-    assert!(reply.rpc()["result"]["tools"].is_array(), "{reply:?}");
+    assert_eq!(reply.rpc().unwrap_or_else(|e| panic!("{e}"))["id"], 70);
+    assert!(
+        reply.rpc().unwrap_or_else(|e| panic!("{e}"))["result"]["tools"].is_array(),
+        "{reply:?}"
+    );
 
     let reply = post(
         &session.url,
@@ -1736,7 +1671,7 @@ fn configure_mounts_next_to_user_routes_with_shared_sessions() {
         for id in 0..12 {
             // A fresh client per request: a new connection, landing on any worker.
             let reply = send(
-                Method::POST,
+                "POST",
                 &url,
                 Some(rpc_request(id, "ping", json!({})).to_string()),
                 &session.headers(),
@@ -1765,7 +1700,7 @@ async fn malformed_stateless_meta_is_named() {
     body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!("verbose");
     let reply = post_2026(server.url(), &body).await;
     assert_rpc_error(&reply, 400, INVALID_PARAMS, json!(95), "a bad logLevel");
-    let message = reply.json()["error"]["message"]
+    let message = reply.json().unwrap_or_else(|e| panic!("{e}"))["error"]["message"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
