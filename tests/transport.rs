@@ -500,55 +500,47 @@ async fn sessions_are_required_checked_and_deletable() {
     let server = start_default();
     let session = initialize(server.url(), V2025_11).await;
     let list = rpc_request(2, "tools/list", Value::Null).to_string();
-
-    let reply = post(
-        server.url(),
-        list.clone(),
-        &post_headers().set("mcp-protocol-version", V2025_11),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::BAD_REQUEST,
-        "no Mcp-Session-Id: {reply:?}"
-    );
-
     let unknown = session
         .headers()
         .set("mcp-session-id", "no-such-session-0123456789abcdef");
-    let reply = post(server.url(), list.clone(), &unknown).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::NOT_FOUND,
-        "unknown session: {reply:?}"
-    );
-
-    let reply = post(server.url(), list.clone(), &session.headers()).await;
-    assert_eq!(reply.status, StatusCode::OK, "live session: {reply:?}");
-
-    let reply = delete(server.url(), &Headers::none()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::BAD_REQUEST,
-        "DELETE without Mcp-Session-Id: {reply:?}"
-    );
-
     let by_id = Headers::none().set("mcp-session-id", &session.id);
-    let reply = delete(server.url(), &by_id).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "DELETE: {reply:?}");
 
-    let reply = post(server.url(), list, &session.headers()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::NOT_FOUND,
-        "POST on a deleted session: {reply:?}"
-    );
-    let reply = delete(server.url(), &by_id).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::NOT_FOUND,
-        "DELETE of a deleted session: {reply:?}"
-    );
+    // (case, method, headers, status), in order: the DELETE ends the session
+    // for the rows after it.
+    let steps = [
+        (
+            "no Mcp-Session-Id",
+            "POST",
+            post_headers().set("mcp-protocol-version", V2025_11),
+            StatusCode::BAD_REQUEST,
+        ),
+        ("unknown session", "POST", unknown, StatusCode::NOT_FOUND),
+        ("live session", "POST", session.headers(), StatusCode::OK),
+        (
+            "DELETE without Mcp-Session-Id",
+            "DELETE",
+            Headers::none(),
+            StatusCode::BAD_REQUEST,
+        ),
+        ("DELETE", "DELETE", by_id.clone(), StatusCode::NO_CONTENT),
+        (
+            "POST on a deleted session",
+            "POST",
+            session.headers(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "DELETE of a deleted session",
+            "DELETE",
+            by_id,
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (case, method, headers, status) in steps {
+        let body = (method == "POST").then(|| list.clone());
+        let reply = send(method, server.url(), body, &headers).await;
+        assert_eq!(reply.status, status, "{case}: {reply:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -791,29 +783,18 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
     let server = start_default();
     let init = initialize_body(1, V2025_11).to_string();
 
-    let reply = post(
-        server.url(),
-        init.clone(),
-        &post_headers().set("host", "evil.example.com"),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::FORBIDDEN,
-        "foreign Host: {reply:?}"
-    );
-
-    let reply = post(
-        server.url(),
-        init.clone(),
-        &post_headers().set("origin", "http://evil.example.com"),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::FORBIDDEN,
-        "foreign Origin: {reply:?}"
-    );
+    for (case, header, value) in [
+        ("foreign Host", "host", "evil.example.com"),
+        ("foreign Origin", "origin", "http://evil.example.com"),
+    ] {
+        let reply = post(
+            server.url(),
+            init.clone(),
+            &post_headers().set(header, value),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{case}: {reply:?}");
+    }
 
     let inspector = "http://localhost:6274";
     let reply = post(
@@ -908,59 +889,56 @@ async fn request_framing_is_validated() {
     let session = initialize(server.url(), V2025_11).await;
 
     let padding = "x".repeat(2048);
-    let big = rpc_request(2, "ping", json!({ "_meta": { "padding": padding } }));
-    let reply = session.send(&big, &session.headers()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "2 KiB body over a 1 KiB limit: status {}",
-        reply.status
-    );
-
-    let ping = rpc_request(3, "ping", Value::Null);
-    let reply = session
-        .send(&ping, &session.headers().set("content-type", "text/plain"))
-        .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "text/plain body: {reply:?}"
-    );
-
-    let reply = session
-        .send(&ping, &session.headers().set("accept", "text/html"))
-        .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::NOT_ACCEPTABLE,
-        "Accept: text/html: {reply:?}"
-    );
-
-    let reply = post(
-        server.url(),
-        "{\"jsonrpc\": \"2.0\", \"id\": 4,",
-        &session.headers(),
-    )
-    .await;
-    assert_rpc_error(&reply, 400, PARSE_ERROR, Value::Null, "truncated JSON");
-
-    let reply = post(
-        server.url(),
-        json!({ "jsonrpc": "1.0", "id": 5, "method": "ping" }).to_string(),
-        &session.headers(),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::BAD_REQUEST,
-        "jsonrpc 1.0: {reply:?}"
-    );
-    assert_eq!(
-        reply.json().unwrap_or_else(|e| panic!("{e}"))["error"]["code"],
-        INVALID_REQUEST,
-        "jsonrpc 1.0: {}",
-        reply.body
-    );
+    let big = rpc_request(2, "ping", json!({ "_meta": { "padding": padding } })).to_string();
+    let ping = rpc_request(3, "ping", Value::Null).to_string();
+    let truncated = "{\"jsonrpc\": \"2.0\", \"id\": 4,".to_owned();
+    let old_jsonrpc = json!({ "jsonrpc": "1.0", "id": 5, "method": "ping" }).to_string();
+    // (case, body, headers, status, JSON-RPC error code and id, when the
+    // refusal is a JSON-RPC error).
+    let refusals = [
+        (
+            "2 KiB body over a 1 KiB limit",
+            big,
+            session.headers(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+        ),
+        (
+            "text/plain body",
+            ping.clone(),
+            session.headers().set("content-type", "text/plain"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
+        (
+            "Accept: text/html",
+            ping,
+            session.headers().set("accept", "text/html"),
+            StatusCode::NOT_ACCEPTABLE,
+            None,
+        ),
+        (
+            "truncated JSON",
+            truncated,
+            session.headers(),
+            StatusCode::BAD_REQUEST,
+            Some((PARSE_ERROR, Value::Null)),
+        ),
+        (
+            "jsonrpc 1.0",
+            old_jsonrpc,
+            session.headers(),
+            StatusCode::BAD_REQUEST,
+            Some((INVALID_REQUEST, json!(5))),
+        ),
+    ];
+    for (case, body, headers, status, error) in refusals {
+        let reply = post(server.url(), body, &headers).await;
+        match error {
+            Some((code, id)) => assert_rpc_error(&reply, status.as_u16(), code, id, case),
+            None => assert_eq!(reply.status, status, "{case}: {reply:?}"),
+        }
+    }
 
     // The session still works after all of that.
     let reply = session.request(6, "ping", Value::Null).await;
@@ -1356,70 +1334,57 @@ async fn stateless_2026_headers_and_meta_are_validated() {
         "tools/call",
         json!({ "name": "add", "arguments": { "a": 1, "b": 2 } }),
     );
-    let body = call.to_string();
-
-    let reply = post(
-        server.url(),
-        body.clone(),
-        &headers_2026(&call).set("mcp-method", "tools/list"),
-    )
-    .await;
-    assert_rpc_error(
-        &reply,
-        400,
-        HEADER_MISMATCH,
-        json!(5),
-        "Mcp-Method mismatch",
-    );
-
-    let reply = post(
-        server.url(),
-        body.clone(),
-        &headers_2026(&call).set("mcp-name", "wipe"),
-    )
-    .await;
-    assert_rpc_error(&reply, 400, HEADER_MISMATCH, json!(5), "Mcp-Name mismatch");
-
-    let reply = post(
-        server.url(),
-        body.clone(),
-        &headers_2026(&call).remove("mcp-method"),
-    )
-    .await;
-    assert_rpc_error(&reply, 400, HEADER_MISMATCH, json!(5), "missing Mcp-Method");
-
     let mut no_meta = call.clone();
     no_meta["params"]
         .as_object_mut()
         .expect("params")
         .remove("_meta");
-    let reply = post_2026(server.url(), &no_meta).await;
-    assert_rpc_error(&reply, 400, INVALID_PARAMS, json!(5), "missing _meta");
-
     let mut other_version = call.clone();
     other_version["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!(V2025_11);
-    let reply = post_2026(server.url(), &other_version).await;
-    assert_rpc_error(
-        &reply,
-        400,
-        HEADER_MISMATCH,
-        json!(5),
-        "_meta protocolVersion differs from the header",
-    );
 
-    let reply = post(
-        server.url(),
-        body,
-        &headers_2026(&call).remove("mcp-protocol-version"),
-    )
-    .await;
-    assert_rpc_error(
-        &reply,
-        400,
-        HEADER_MISMATCH,
-        json!(5),
-        "_meta protocolVersion without the MCP-Protocol-Version header",
-    );
+    // (case, body, headers, JSON-RPC error code); each is a 400 answering id 5.
+    let refusals = [
+        (
+            "Mcp-Method mismatch",
+            &call,
+            headers_2026(&call).set("mcp-method", "tools/list"),
+            HEADER_MISMATCH,
+        ),
+        (
+            "Mcp-Name mismatch",
+            &call,
+            headers_2026(&call).set("mcp-name", "wipe"),
+            HEADER_MISMATCH,
+        ),
+        (
+            "missing Mcp-Method",
+            &call,
+            headers_2026(&call).remove("mcp-method"),
+            HEADER_MISMATCH,
+        ),
+        (
+            "missing _meta",
+            &no_meta,
+            headers_2026(&no_meta),
+            INVALID_PARAMS,
+        ),
+        (
+            "_meta protocolVersion differs from the header",
+            &other_version,
+            headers_2026(&other_version),
+            HEADER_MISMATCH,
+        ),
+        (
+            "_meta protocolVersion without the MCP-Protocol-Version header",
+            &call,
+            headers_2026(&call).remove("mcp-protocol-version"),
+            HEADER_MISMATCH,
+        ),
+    ];
+    for (case, body, headers, code) in refusals {
+        let reply = post(server.url(), body.to_string(), &headers).await;
+        assert_rpc_error(&reply, 400, code, json!(5), case);
+    }
 }
 
 #[tokio::test]
