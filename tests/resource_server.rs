@@ -6,7 +6,7 @@
 
 mod support;
 
-use mcp_runtime::testing::TestServer;
+use mcp_runtime::testing::{RawResponse as Reply, TestClient, TestServer};
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -113,14 +113,6 @@ fn start_stateless() -> Running {
 // HTTP helpers
 // ---------------------------------------------------------------------------
 
-struct Reply {
-    status: u16,
-    challenge: String,
-    body: Value,
-    text: String,
-    session: Option<String>,
-}
-
 struct Call<'a> {
     url: &'a str,
     authorization: Option<String>,
@@ -158,8 +150,8 @@ impl<'a> Call<'a> {
     }
 
     async fn send_to(&self, url: &str, method: &str, params: Value) -> Reply {
-        let mut request = reqwest::Client::new()
-            .post(url)
+        let mut request = TestClient::new(url)
+            .raw("POST")
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
             .header("mcp-protocol-version", self.version)
@@ -172,26 +164,7 @@ impl<'a> Call<'a> {
         if let Some(session) = self.session {
             request = request.header("mcp-session-id", session);
         }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let challenge = header("www-authenticate").unwrap_or_default();
-        let session = header("mcp-session-id");
-        let text = response.text().await.expect("a body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            challenge,
-            body,
-            text,
-            session,
-        }
+        request.send().await.expect("the server answers")
     }
 
     async fn call_tool(&self, name: &str, arguments: Value) -> Reply {
@@ -200,10 +173,11 @@ impl<'a> Call<'a> {
     }
 }
 
-fn text_of(reply: &Reply) -> &str {
-    reply.body["result"]["content"][0]["text"]
+fn text_of(reply: &Reply) -> String {
+    reply.json().unwrap_or_default()["result"]["content"][0]["text"]
         .as_str()
         .unwrap_or_default()
+        .to_owned()
 }
 
 async fn token(idp: &Idp, client: &str, scope: &str, resource: &str) -> String {
@@ -263,19 +237,19 @@ async fn tokens_from_the_provider_reach_tools_with_their_caller() {
         .token(&token)
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(text_of(&reply), "machine via machine");
     let reply = Call::new(url)
         .token(&token)
         .call_tool("list-tasks", json!({}))
         .await;
-    assert_eq!(text_of(&reply), "task 1, task 2", "{}", reply.text);
+    assert_eq!(text_of(&reply), "task 1, task 2", "{}", reply.body);
     // The scheme is case-insensitive (RFC 6750 / RFC 9110).
     let reply = Call::new(url)
         .authorization(&format!("bearer {token}"))
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(running.runs.load(Ordering::SeqCst), 3);
 }
 
@@ -289,7 +263,7 @@ async fn es256_tokens_are_accepted_too() {
         .token(&token)
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(text_of(&reply), "machine via machine");
 }
 
@@ -553,14 +527,22 @@ async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
             .await;
         let expected = format!("Bearer error=\"{code}\"");
         let ok = reply.status == 401
-            && reply.challenge.starts_with(&expected)
-            && reply.challenge.contains("resource_metadata=\"")
-            && reply.body["error"] == *code
-            && !reply.text.contains(token.as_str());
+            && reply
+                .header("www-authenticate")
+                .unwrap_or_default()
+                .starts_with(&expected)
+            && reply
+                .header("www-authenticate")
+                .unwrap_or_default()
+                .contains("resource_metadata=\"")
+            && reply.json().unwrap_or_default()["error"] == *code
+            && !reply.body.contains(token.as_str());
         if !ok {
             failures.push(format!(
                 "{name}: {} {} {}",
-                reply.status, reply.challenge, reply.text
+                reply.status,
+                reply.header("www-authenticate").unwrap_or_default(),
+                reply.body
             ));
         }
     }
@@ -582,13 +564,14 @@ async fn credentials_sent_the_wrong_way_are_invalid_requests() {
     assert_eq!(reply.status, 401);
     assert!(
         reply
-            .challenge
+            .header("www-authenticate")
+            .unwrap_or_default()
             .starts_with("Bearer scope=\"tasks:read tasks:write admin\", resource_metadata=\""),
         "a missing token gets a bare challenge with the metadata: {}",
-        reply.challenge
+        reply.header("www-authenticate").unwrap_or_default()
     );
     assert!(
-        reply.body["error_description"]
+        reply.json().unwrap_or_default()["error_description"]
             .as_str()
             .unwrap_or_default()
             .contains("Authorization: Bearer")
@@ -601,28 +584,30 @@ async fn credentials_sent_the_wrong_way_are_invalid_requests() {
         let reply = Call::new(&url)
             .send_to(&in_query, "tools/list", json!({}))
             .await;
-        assert_eq!(reply.status, 401, "{in_query}: {}", reply.text);
+        assert_eq!(reply.status, 401, "{in_query}: {}", reply.body);
         assert!(
             reply
-                .challenge
+                .header("www-authenticate")
+                .unwrap_or_default()
                 .starts_with("Bearer error=\"invalid_request\""),
             "{}",
-            reply.challenge
+            reply.header("www-authenticate").unwrap_or_default()
         );
     }
     let in_query = format!("{url}?access_token={real}");
     let reply = Call::new(&url)
         .send_to(&in_query, "tools/list", json!({}))
         .await;
-    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_eq!(reply.status, 401, "{}", reply.body);
     assert!(
         reply
-            .challenge
+            .header("www-authenticate")
+            .unwrap_or_default()
             .starts_with("Bearer error=\"invalid_request\""),
         "{}",
-        reply.challenge
+        reply.header("www-authenticate").unwrap_or_default()
     );
-    assert!(!reply.text.contains(&real));
+    assert!(!reply.body.contains(&real));
 
     for value in [
         format!("Bearer {}", "x".repeat(20_000)),
@@ -636,13 +621,14 @@ async fn credentials_sent_the_wrong_way_are_invalid_requests() {
             .authorization(&value)
             .call_tool("whoami", json!({}))
             .await;
-        assert_eq!(reply.status, 401, "{value:?}: {}", reply.text);
+        assert_eq!(reply.status, 401, "{value:?}: {}", reply.body);
         assert!(
             reply
-                .challenge
+                .header("www-authenticate")
+                .unwrap_or_default()
                 .starts_with("Bearer error=\"invalid_request\""),
             "{value:?}: {}",
-            reply.challenge
+            reply.header("www-authenticate").unwrap_or_default()
         );
     }
     assert_eq!(running.runs.load(Ordering::SeqCst), 0);
@@ -664,47 +650,61 @@ async fn each_guard_kind_answers_403_with_what_the_call_needs() {
         .clone_with(&reader)
         .call_tool("delete-task", json!({"id": 3}))
         .await;
-    assert_eq!(reply.status, 403, "{}", reply.text);
+    assert_eq!(reply.status, 403, "{}", reply.body);
     assert!(
         reply
-            .challenge
+            .header("www-authenticate")
+            .unwrap_or_default()
             .starts_with("Bearer error=\"insufficient_scope\""),
         "{}",
-        reply.challenge
+        reply.header("www-authenticate").unwrap_or_default()
     );
     assert!(
-        reply.challenge.contains("scope=\"tasks:read tasks:write\""),
+        reply
+            .header("www-authenticate")
+            .unwrap_or_default()
+            .contains("scope=\"tasks:read tasks:write\""),
         "all scopes the call needs: {}",
-        reply.challenge
+        reply.header("www-authenticate").unwrap_or_default()
     );
     assert!(
-        reply.challenge.contains("resource_metadata=\""),
+        reply
+            .header("www-authenticate")
+            .unwrap_or_default()
+            .contains("resource_metadata=\""),
         "{}",
-        reply.challenge
+        reply.header("www-authenticate").unwrap_or_default()
     );
 
     let reply = call.clone_with(&reader).call_tool("purge", json!({})).await;
     assert_eq!(reply.status, 403);
     assert!(
-        reply.challenge.contains("scope=\"admin\""),
+        reply
+            .header("www-authenticate")
+            .unwrap_or_default()
+            .contains("scope=\"admin\""),
         "one of the alternatives: {}",
-        reply.challenge
+        reply.header("www-authenticate").unwrap_or_default()
     );
 
     // Roles and permissions come from the token's claims.
     let plain = sign_trusted(idp, &claims(idp, &url), Some(&idp.kid));
     for tool in ["deploy", "invoices"] {
         let reply = call.clone_with(&plain).call_tool(tool, json!({})).await;
-        assert_eq!(reply.status, 403, "{tool}: {}", reply.text);
+        assert_eq!(reply.status, 403, "{tool}: {}", reply.body);
         assert!(
             reply
-                .challenge
+                .header("www-authenticate")
+                .unwrap_or_default()
                 .starts_with("Bearer error=\"insufficient_scope\"")
         );
         assert!(
-            !reply.challenge.contains("scope=\"tasks"),
+            !reply
+                .header("www-authenticate")
+                .unwrap_or_default()
+                .contains("scope=\"tasks"),
             "scopes would not help: {}",
-            reply.challenge
+            reply.header("www-authenticate").unwrap_or_default()
         );
     }
     assert_eq!(
@@ -719,9 +719,9 @@ async fn each_guard_kind_answers_403_with_what_the_call_needs() {
         .clone_with(&writer)
         .call_tool("delete-task", json!({"id": 3}))
         .await;
-    assert_eq!(text_of(&reply), "deleted 3", "{}", reply.text);
+    assert_eq!(text_of(&reply), "deleted 3", "{}", reply.body);
     let reply = call.clone_with(&writer).call_tool("purge", json!({})).await;
-    assert_eq!(text_of(&reply), "purged", "{}", reply.text);
+    assert_eq!(text_of(&reply), "purged", "{}", reply.body);
     let mut privileged = claims(idp, &url);
     privileged["roles"] = json!(["ops"]);
     privileged["permissions"] = json!(["billing:read"]);
@@ -730,12 +730,12 @@ async fn each_guard_kind_answers_403_with_what_the_call_needs() {
         .clone_with(&privileged)
         .call_tool("deploy", json!({}))
         .await;
-    assert_eq!(text_of(&reply), "deployed", "{}", reply.text);
+    assert_eq!(text_of(&reply), "deployed", "{}", reply.body);
     let reply = call
         .clone_with(&privileged)
         .call_tool("invoices", json!({}))
         .await;
-    assert_eq!(text_of(&reply), "no invoices", "{}", reply.text);
+    assert_eq!(text_of(&reply), "no invoices", "{}", reply.body);
 }
 
 impl Call<'_> {
@@ -761,7 +761,7 @@ async fn a_scope_hierarchy_lets_broad_scopes_imply_narrow_ones() {
         .token(&admin)
         .call_tool("delete-task", json!({"id": 9}))
         .await;
-    assert_eq!(text_of(&reply), "deleted 9", "{}", reply.text);
+    assert_eq!(text_of(&reply), "deleted 9", "{}", reply.body);
 }
 
 #[actix_web::test]
@@ -773,19 +773,22 @@ async fn tools_the_caller_cannot_use_can_be_hidden_from_the_list() {
         .token(&reader)
         .send("tools/list", json!({}))
         .await;
-    let names: Vec<&str> = reply.body["result"]["tools"]
+    let listing = reply.json().unwrap_or_default();
+    let names: Vec<&str> = listing["result"]["tools"]
         .as_array()
         .map(|tools| tools.iter().filter_map(|t| t["name"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(names, ["whoami", "list-tasks"], "{}", reply.text);
+    assert_eq!(names, ["whoami", "list-tasks"], "{}", reply.body);
 
     let shown = start_stateless();
     let reply = Call::new(shown.server.url())
         .token(&token(idp(), "reader", "tasks:read", shown.server.url()).await)
         .send("tools/list", json!({}))
         .await;
-    let listed = reply.body["result"]["tools"].as_array().map_or(0, Vec::len);
-    assert_eq!(listed, 6, "by default every tool is listed: {}", reply.text);
+    let listed = reply.json().unwrap_or_default()["result"]["tools"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(listed, 6, "by default every tool is listed: {}", reply.body);
 }
 
 #[actix_web::test]
@@ -801,15 +804,18 @@ async fn a_session_belongs_to_the_user_who_opened_it() {
             json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
         )
         .await;
-    assert_eq!(init.status, 200, "{}", init.text);
-    let session = init.session.expect("a session id");
+    assert_eq!(init.status, 200, "{}", init.body);
+    let session = init
+        .header("mcp-session-id")
+        .expect("a session id")
+        .to_owned();
 
     let own = Call::new(url)
         .token(&machine)
         .session(&session)
         .send("tools/list", json!({}))
         .await;
-    assert_eq!(own.status, 200, "{}", own.text);
+    assert_eq!(own.status, 200, "{}", own.body);
     let stolen = Call::new(url)
         .token(&reader)
         .session(&session)
@@ -818,7 +824,7 @@ async fn a_session_belongs_to_the_user_who_opened_it() {
     assert_eq!(
         stolen.status, 403,
         "another user's token on the session: {}",
-        stolen.text
+        stolen.body
     );
     let bare = Call::new(url)
         .session(&session)
@@ -992,7 +998,7 @@ async fn cached_keys_outlive_a_provider_outage_and_kid_floods_are_bounded() {
         .token(&good)
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         mirror.hits.load(Ordering::SeqCst),
         1,
@@ -1032,7 +1038,7 @@ async fn cached_keys_outlive_a_provider_outage_and_kid_floods_are_bounded() {
     assert_eq!(
         reply.status, 200,
         "stale keys serve while the provider is down: {}",
-        reply.text
+        reply.body
     );
     let _ = &mirror.document;
 }
@@ -1054,7 +1060,7 @@ async fn rotated_keys_are_picked_up_and_old_ones_dropped() {
         .token(&old)
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
 
     // The provider restarts with a new key on the same address.
     let old_kid = first.kid.clone();
@@ -1070,7 +1076,7 @@ async fn rotated_keys_are_picked_up_and_old_ones_dropped() {
     assert_eq!(
         reply.status, 200,
         "a token signed with the new key: {}",
-        reply.text
+        reply.body
     );
     let reply = Call::new(&url)
         .token(&old)
@@ -1079,7 +1085,7 @@ async fn rotated_keys_are_picked_up_and_old_ones_dropped() {
     assert_eq!(
         reply.status, 401,
         "the old key left the JWK set: {}",
-        reply.text
+        reply.body
     );
 }
 
