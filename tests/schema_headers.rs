@@ -6,13 +6,11 @@
 
 mod support;
 
-use mcp_runtime::testing::TestServer;
+use mcp_runtime::testing::{TestClient, TestServer};
 
 use mcp_runtime::prelude::*;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
-use std::time::Duration;
 
 const V2026: &str = "2026-07-28";
 const V2025_11: &str = "2025-11-25";
@@ -90,14 +88,6 @@ fn server() -> TestServer {
     TestServer::start(server).expect("the server starts")
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("build the HTTP client")
-}
-
 /// A 2026-07-28 request with its `_meta`, and the headers a client derives
 /// from it (version, `Mcp-Method`, `Mcp-Name`), plus `extra`.
 fn request_2026(id: i64, method: &str, mut params: Value) -> Value {
@@ -114,41 +104,30 @@ async fn post(
     version: &str,
     extra: &[(&str, &[u8])],
 ) -> (StatusCode, Value) {
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    headers.insert(
-        "accept",
-        HeaderValue::from_static("application/json, text/event-stream"),
-    );
-    headers.insert(
-        "mcp-protocol-version",
-        HeaderValue::from_str(version).expect("version"),
-    );
+    let mut request = TestClient::new(url)
+        .raw("POST")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", version);
     if version == V2026 {
-        let method = body["method"].as_str().expect("a method");
-        headers.insert("mcp-method", HeaderValue::from_str(method).expect("method"));
+        request = request.header("mcp-method", body["method"].as_str().expect("a method"));
         if let Some(name) = body["params"]["name"].as_str() {
-            headers.insert("mcp-name", HeaderValue::from_str(name).expect("name"));
+            request = request.header("mcp-name", name);
         }
     }
     for (name, value) in extra {
-        headers.append(
-            HeaderName::from_bytes(name.as_bytes()).expect("header name"),
-            HeaderValue::from_bytes(value).expect("header value"),
-        );
+        let value = std::str::from_utf8(value).expect("a text header value");
+        request = request.header(*name, value);
     }
-    let response = client()
-        .post(url)
-        .headers(headers)
+    let reply = request
         .body(body.to_string())
         .send()
         .await
         .expect("the server answers");
-    let status = response.status();
-    let text = response.text().await.expect("a body");
-    let json =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {status} {text}"));
-    (status, json)
+    let json = reply
+        .json()
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", reply.status, reply.body));
+    (StatusCode::from_u16(reply.status).expect("a status"), json)
 }
 
 async fn call(
