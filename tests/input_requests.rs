@@ -343,19 +343,18 @@ impl OpenCall {
 
 /// POSTs `message` on `session` with `token`; returns the status.
 async fn post(url: &str, token: &str, session: &str, message: Value) -> u16 {
-    reqwest::Client::new()
-        .post(url)
+    TestClient::new(url)
+        .with_token(token)
+        .raw("POST")
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")
         .header("mcp-protocol-version", "2025-11-25")
         .header("mcp-session-id", session)
-        .bearer_auth(token)
         .body(message.to_string())
         .send()
         .await
         .expect("the server answers")
-        .status()
-        .as_u16()
+        .status
 }
 
 /// A session of `subject` whose client declared every capability.
