@@ -84,7 +84,7 @@ fn result_text(reply: &Reply) -> String {
 }
 
 fn challenge_of(reply: &Reply) -> &str {
-    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    let challenge = reply.www_authenticate();
     assert!(
         !challenge.is_empty(),
         "a WWW-Authenticate challenge: {}",

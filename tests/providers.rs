@@ -109,7 +109,7 @@ const CUSTOM: Layout = Layout {
 /// The structured result of `get-user-info` for `token`.
 async fn user_info(url: &str, token: &str) -> Value {
     let reply = call(url, token, "get-user-info").await;
-    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    let challenge = reply.www_authenticate();
     assert_eq!(reply.status, 200, "{challenge} {}", reply.body);
     let body = reply.rpc().unwrap_or_default();
     assert_ne!(body["result"]["isError"], true, "{}", reply.body);
@@ -119,7 +119,7 @@ async fn user_info(url: &str, token: &str) -> Value {
 /// The text of a successful call of `tool`.
 async fn tool_text(url: &str, token: &str, tool: &str) -> String {
     let reply = call(url, token, tool).await;
-    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    let challenge = reply.www_authenticate();
     assert_eq!(reply.status, 200, "{tool}: {challenge} {}", reply.body);
     let body = reply.rpc().unwrap_or_default();
     assert_ne!(body["result"]["isError"], true, "{}", reply.body);
@@ -133,7 +133,7 @@ async fn tool_text(url: &str, token: &str, tool: &str) -> String {
 async fn forbidden(url: &str, token: &str, tool: &str, scope: &str) {
     let reply = call(url, token, tool).await;
     assert_eq!(reply.status, 403, "{tool}: {}", reply.body);
-    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    let challenge = reply.www_authenticate();
     assert!(
         challenge.starts_with("Bearer error=\"insufficient_scope\""),
         "{tool}: {challenge}"
@@ -152,7 +152,7 @@ async fn refused(url: &str, token: &str, why: &str, case: &str) {
         "{case}: accepted or wrongly refused: {}",
         reply.body
     );
-    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    let challenge = reply.www_authenticate();
     assert!(
         challenge.starts_with("Bearer error=\"invalid_token\""),
         "{case}: {challenge}"

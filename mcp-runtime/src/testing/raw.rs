@@ -221,6 +221,11 @@ impl RawResponse {
         }
     }
 
+    /// The `WWW-Authenticate` header as received, or empty without one.
+    pub fn www_authenticate(&self) -> &str {
+        self.challenge.as_ref().map_or("", Challenge::as_str)
+    }
+
     /// A parameter of the `WWW-Authenticate` challenge, if there is one.
     pub fn challenge_param(&self, name: &str) -> Option<&str> {
         self.challenge.as_ref()?.param(name)
