@@ -234,7 +234,7 @@ async fn redirect_uris_match_exactly_and_pkce_is_required() {
     ]);
     // (case, request, status, error sent back to the client: None when the
     // refusal is answered here, never redirected to).
-    let refusals: [(&str, Vec<(&str, &str)>, u16, Option<&str>); 5] = [
+    let refusals = [
         (
             "a redirect URI with another path",
             params("http://127.0.0.1:9/callback/", true),
