@@ -147,6 +147,15 @@ async fn register(base: &str, redirect: &str) -> String {
     body["client_id"].as_str().expect("client_id").to_owned()
 }
 
+/// A dev server, its base URL, and a client registered there for
+/// [`REDIRECT`].
+async fn with_client() -> (TestServer, String, String) {
+    let server = server();
+    let base = server.base_url();
+    let client_id = register(&base, REDIRECT).await;
+    (server, base, client_id)
+}
+
 /// A code for `client_id` with `scope`.
 async fn code(base: &str, client_id: &str, scope: &str) -> String {
     let (status, query) = oauth::authorize(
@@ -184,9 +193,7 @@ async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> (u
 
 #[actix_web::test]
 async fn a_code_becomes_a_token_the_shared_verifier_accepts() {
-    let server = server();
-    let base = server.base_url();
-    let client_id = register(&base, REDIRECT).await;
+    let (server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read tasks:write other").await;
     let (status, body) = exchange(&base, &client_id, &code, VERIFIER).await;
     assert_eq!(status, 200, "{body}");
@@ -210,9 +217,7 @@ async fn a_code_becomes_a_token_the_shared_verifier_accepts() {
 
 #[actix_web::test]
 async fn redirect_uris_match_exactly_and_pkce_is_required() {
-    let server = server();
-    let base = server.base_url();
-    let client_id = register(&base, REDIRECT).await;
+    let (_server, base, client_id) = with_client().await;
     let params = |redirect: &'static str, pkce: bool| {
         let mut p = vec![
             ("response_type", "code"),
@@ -323,9 +328,7 @@ async fn redirect_uris_match_exactly_and_pkce_is_required() {
 
 #[actix_web::test]
 async fn codes_expire() {
-    let server = server();
-    let base = server.base_url();
-    let client_id = register(&base, REDIRECT).await;
+    let (_server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (status, body) = exchange(&base, &client_id, &code, VERIFIER).await;
@@ -337,9 +340,7 @@ async fn codes_expire() {
 
 #[actix_web::test]
 async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
-    let server = server();
-    let base = server.base_url();
-    let client_id = register(&base, REDIRECT).await;
+    let (_server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read").await;
     let (_, first) = exchange(&base, &client_id, &code, VERIFIER).await;
     let first = first["refresh_token"].as_str().expect("refresh").to_owned();
@@ -382,9 +383,7 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
 
 #[actix_web::test]
 async fn tokens_are_only_for_this_server() {
-    let server = server();
-    let base = server.base_url();
-    let client_id = register(&base, REDIRECT).await;
+    let (server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read").await;
     let (status, _, body) = oauth::token_request(
         &base,
@@ -475,9 +474,7 @@ async fn client_credentials_need_the_configured_secret() {
 
 #[actix_web::test]
 async fn a_missing_scope_is_stepped_up_by_authorizing_again() {
-    let server = server();
-    let base = server.base_url();
-    let client_id = register(&base, REDIRECT).await;
+    let (server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read").await;
     let (_, body) = exchange(&base, &client_id, &code, VERIFIER).await;
     let narrow = body["access_token"].as_str().expect("token").to_owned();
