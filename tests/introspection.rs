@@ -7,70 +7,20 @@ mod support;
 use mcp_runtime::testing::RawResponse as Reply;
 use support::stateless_tool_call as call;
 
-use std::io::Read as _;
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// The example binary, killed on drop.
-struct Example {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::process::{Command, Stdio};
+use support::example::Example;
 
 /// Starts the example against `idp` and waits until it listens.
 fn start_example(idp: &support::Idp) -> Example {
-    let port = support::free_port();
-    let mut command = Command::new(support::built_example("introspection"));
-    command
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .env("RUST_LOG", "warn")
-        .env_remove("MCP_URL")
-        .env("OAUTH_ISSUER", &idp.issuer)
-        .env("INTROSPECTION_URL", &idp.introspection_endpoint)
-        .env("INTROSPECTION_CLIENT_ID", "machine")
-        .env("INTROSPECTION_CLIENT_SECRET", "machine-secret")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("start the introspection example");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "the introspection example exited with {status} before listening:\n{}",
-                stderr_of(&mut child)
-            );
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the introspection example did not listen on port {port} within 20 s:\n{}",
-                stderr_of(&mut child)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Example {
-        child,
-        url: format!("http://127.0.0.1:{port}/mcp"),
-    }
-}
-
-fn stderr_of(child: &mut Child) -> String {
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        let _ = pipe.read_to_string(&mut stderr);
-    }
-    stderr
+    Example::start(
+        "introspection",
+        &[
+            ("OAUTH_ISSUER", &idp.issuer),
+            ("INTROSPECTION_URL", &idp.introspection_endpoint),
+            ("INTROSPECTION_CLIENT_ID", "machine"),
+            ("INTROSPECTION_CLIENT_SECRET", "machine-secret"),
+        ],
+    )
 }
 
 fn result_text(reply: &Reply) -> String {
