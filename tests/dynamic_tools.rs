@@ -274,7 +274,7 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         .expect("resources/list");
     assert_eq!(uris(&listed), ["notes://index", "notes://late"]);
     let read = session
-        .rpc("resources/read", json!({"uri": "notes://late"}))
+        .read_resource("notes://late")
         .await
         .expect("resources/read");
     assert_eq!(read["contents"][0]["text"], "late", "{read}");
@@ -289,7 +289,7 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         "notifications/resources/list_changed"
     );
     let read = session
-        .rpc("resources/read", json!({"uri": "notes://7/text"}))
+        .read_resource("notes://7/text")
         .await
         .expect("resources/read");
     assert_eq!(read["contents"][0]["text"], "note 7", "{read}");
@@ -301,10 +301,7 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         stream.next_message().await["method"],
         "notifications/prompts/list_changed"
     );
-    let got = session
-        .rpc("prompts/get", json!({"name": "bye"}))
-        .await
-        .expect("prompts/get");
+    let got = session.get_prompt("bye", ()).await.expect("prompts/get");
     assert_eq!(got["messages"][0]["content"]["text"], "Bye!", "{got}");
 
     // A clash changes nothing and announces nothing.

@@ -445,6 +445,34 @@ impl TestClient {
         self.call_tool(name, args).await?.structured()
     }
 
+    /// Reads the resource at `uri` (`resources/read`) and returns the
+    /// result: `{"contents": [...]}`.
+    pub async fn read_resource(&self, uri: &str) -> Result<Value, ClientError> {
+        self.rpc("resources/read", json!({ "uri": uri })).await
+    }
+
+    /// Gets prompt `name` (`prompts/get`) with `arguments` (a struct, a
+    /// `json!({..})` object, or `()` to send none) and returns the result:
+    /// `{"messages": [...]}`.
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: impl Serialize,
+    ) -> Result<Value, ClientError> {
+        let mut params = json!({ "name": name });
+        match serde_json::to_value(arguments) {
+            Ok(Value::Null) => {}
+            Ok(object @ Value::Object(_)) => params["arguments"] = object,
+            Ok(other) => {
+                return Err(ClientError::Arguments(format!(
+                    "prompt arguments must be a JSON object, not {other}"
+                )));
+            }
+            Err(e) => return Err(ClientError::Arguments(e.to_string())),
+        }
+        self.rpc("prompts/get", params).await
+    }
+
     /// Sends `ping`.
     pub async fn ping(&self) -> Result<(), ClientError> {
         self.request("ping", json!({})).await.map(|_| ())

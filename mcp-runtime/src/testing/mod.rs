@@ -12,7 +12,9 @@
 //!   [`TestServer::start_with`] also makes its URL the tokens' audience.
 //! - [`TestClient`] speaks MCP Streamable HTTP: [`call_tool`](TestClient::call_tool),
 //!   [`call_tool_as`](TestClient::call_tool_as) for typed structured output,
-//!   [`list_tools`](TestClient::list_tools); refusals come back as
+//!   [`list_tools`](TestClient::list_tools),
+//!   [`read_resource`](TestClient::read_resource),
+//!   [`get_prompt`](TestClient::get_prompt); refusals come back as
 //!   [`ClientError`]s that keep the status and the `WWW-Authenticate` challenge.
 //!   [`TestClient::raw`] sends a request with exactly the headers and body a
 //!   test chooses ([`RawRequest`]) and returns the whole answer
