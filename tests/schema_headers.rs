@@ -377,129 +377,118 @@ async fn matching_headers_are_accepted() {
     );
 }
 
+/// Extra request headers, `(name, value)`.
+type Extra = Vec<(&'static str, &'static [u8])>;
+
 #[tokio::test]
 async fn missing_mismatched_or_malformed_headers_are_refused() {
     let server = server();
     let url = server.url();
     let hello = || json!({ "region": "Hello" });
-    let refused = |id: i64,
-                   tool: &'static str,
-                   args: Value,
-                   sent: Vec<(&'static str, &'static [u8])>,
-                   header: &'static str,
-                   what: &'static str| async move {
-        assert_mismatch(&call(url, id, tool, args, &sent).await, id, header, what);
-    };
     let region = "Mcp-Param-Region";
-    refused(20, "routed", hello(), vec![], region, "missing header").await;
-    refused(
-        21,
-        "routed",
-        hello(),
-        vec![(region, b"Goodbye")],
-        region,
-        "mismatch",
-    )
-    .await;
-    refused(
-        22,
-        "routed",
-        hello(),
-        vec![(region, b"hello")],
-        region,
-        "values are case-sensitive",
-    )
-    .await;
-    refused(
-        23,
-        "routed",
-        hello(),
-        vec![(region, b"=?base64?SGVsbG8?=")],
-        region,
-        "bad padding",
-    )
-    .await;
-    refused(
-        24,
-        "routed",
-        hello(),
-        vec![(region, b"=?base64?SGVs!!!bG8=?=")],
-        region,
-        "bad characters",
-    )
-    .await;
-    refused(
-        25,
-        "routed",
-        hello(),
-        vec![(region, b"=?base64?SGVsbG8gV29ybGQ=?=")],
-        region,
-        "decoded mismatch",
-    )
-    .await;
-    refused(
-        26,
-        "routed",
-        json!({ "region": "R\u{e9}gion" }),
-        vec![(region, "R\u{e9}gion".as_bytes())],
-        region,
-        "non-ASCII value",
-    )
-    .await;
-    refused(
-        27,
-        "routed",
-        hello(),
-        vec![(region, b"Hello"), (region, b"Hello")],
-        region,
-        "repeated header",
-    )
-    .await;
-    refused(
-        28,
-        "routed",
-        json!({ "region": "r", "priority": 42 }),
-        vec![(region, b"r"), ("Mcp-Param-Priority", b"41")],
-        "Mcp-Param-Priority",
-        "integer mismatch",
-    )
-    .await;
-    refused(
-        29,
-        "routed",
-        json!({ "region": "r", "verbose": true }),
-        vec![(region, b"r"), ("Mcp-Param-Verbose", b"TRUE")],
-        "Mcp-Param-Verbose",
-        "boolean mismatch",
-    )
-    .await;
-    refused(
-        30,
-        "routed",
-        json!({ "region": "r" }),
-        vec![(region, b"r"), ("Mcp-Param-Verbose", b"true")],
-        "Mcp-Param-Verbose",
-        "header without argument",
-    )
-    .await;
-    refused(
-        31,
-        "routed",
-        json!({ "region": "r", "target": { "rack": "r7" } }),
-        vec![(region, b"r")],
-        "Mcp-Param-Rack",
-        "nested argument without header",
-    )
-    .await;
-    refused(
-        32,
-        "derived",
-        json!({ "zone": "z1", "replicas": 2 }),
-        vec![("Mcp-Param-Zone", b"z2")],
-        "Mcp-Param-Zone",
-        "derived mismatch",
-    )
-    .await;
+    // (id, tool, arguments, headers sent, header named in the refusal, case)
+    let refusals: Vec<(_, _, _, Extra, _, _)> = vec![
+        (20, "routed", hello(), vec![], region, "missing header"),
+        (
+            21,
+            "routed",
+            hello(),
+            vec![(region, b"Goodbye")],
+            region,
+            "mismatch",
+        ),
+        (
+            22,
+            "routed",
+            hello(),
+            vec![(region, b"hello")],
+            region,
+            "values are case-sensitive",
+        ),
+        (
+            23,
+            "routed",
+            hello(),
+            vec![(region, b"=?base64?SGVsbG8?=")],
+            region,
+            "bad padding",
+        ),
+        (
+            24,
+            "routed",
+            hello(),
+            vec![(region, b"=?base64?SGVs!!!bG8=?=")],
+            region,
+            "bad characters",
+        ),
+        (
+            25,
+            "routed",
+            hello(),
+            vec![(region, b"=?base64?SGVsbG8gV29ybGQ=?=")],
+            region,
+            "decoded mismatch",
+        ),
+        (
+            26,
+            "routed",
+            json!({ "region": "R\u{e9}gion" }),
+            vec![(region, "R\u{e9}gion".as_bytes())],
+            region,
+            "non-ASCII value",
+        ),
+        (
+            27,
+            "routed",
+            hello(),
+            vec![(region, b"Hello"), (region, b"Hello")],
+            region,
+            "repeated header",
+        ),
+        (
+            28,
+            "routed",
+            json!({ "region": "r", "priority": 42 }),
+            vec![(region, b"r"), ("Mcp-Param-Priority", b"41")],
+            "Mcp-Param-Priority",
+            "integer mismatch",
+        ),
+        (
+            29,
+            "routed",
+            json!({ "region": "r", "verbose": true }),
+            vec![(region, b"r"), ("Mcp-Param-Verbose", b"TRUE")],
+            "Mcp-Param-Verbose",
+            "boolean mismatch",
+        ),
+        (
+            30,
+            "routed",
+            json!({ "region": "r" }),
+            vec![(region, b"r"), ("Mcp-Param-Verbose", b"true")],
+            "Mcp-Param-Verbose",
+            "header without argument",
+        ),
+        (
+            31,
+            "routed",
+            json!({ "region": "r", "target": { "rack": "r7" } }),
+            vec![(region, b"r")],
+            "Mcp-Param-Rack",
+            "nested argument without header",
+        ),
+        (
+            32,
+            "derived",
+            json!({ "zone": "z1", "replicas": 2 }),
+            vec![("Mcp-Param-Zone", b"z2")],
+            "Mcp-Param-Zone",
+            "derived mismatch",
+        ),
+    ];
+    for (id, tool, args, sent, header, what) in refusals {
+        assert_mismatch(&call(url, id, tool, args, &sent).await, id, header, what);
+    }
     // A string id is echoed too.
     let body = json!({ "jsonrpc": "2.0", "id": "abc", "method": "tools/call", "params": {
         "name": "routed", "arguments": { "region": "x" },
