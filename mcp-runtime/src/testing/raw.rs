@@ -20,10 +20,11 @@ use serde_json::Value;
 /// let reply = client
 ///     .raw("POST")
 ///     .header("content-type", "application/json")
+///     .header("accept", "text/html")
 ///     .body(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
 ///     .send()
 ///     .await?;
-/// // Without `Accept: application/json, text/event-stream` the server refuses.
+/// // A client that accepts neither JSON nor SSE is refused.
 /// assert_eq!(reply.status, 406);
 /// # Ok(())
 /// # }
