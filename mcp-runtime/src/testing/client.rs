@@ -400,16 +400,7 @@ impl TestClient {
         name: &str,
         args: impl Serialize,
     ) -> Result<ToolResult, ClientError> {
-        let arguments = match serde_json::to_value(args) {
-            Ok(Value::Null) => Value::Object(Map::new()),
-            Ok(object @ Value::Object(_)) => object,
-            Ok(other) => {
-                return Err(ClientError::Arguments(format!(
-                    "tool arguments must be a JSON object, not {other}"
-                )));
-            }
-            Err(e) => return Err(ClientError::Arguments(e.to_string())),
-        };
+        let arguments = arguments_object(args, "tool")?.unwrap_or_default();
         let mut params = json!({ "name": name, "arguments": arguments });
         if self.progress {
             params["_meta"] =
@@ -460,15 +451,8 @@ impl TestClient {
         arguments: impl Serialize,
     ) -> Result<Value, ClientError> {
         let mut params = json!({ "name": name });
-        match serde_json::to_value(arguments) {
-            Ok(Value::Null) => {}
-            Ok(object @ Value::Object(_)) => params["arguments"] = object,
-            Ok(other) => {
-                return Err(ClientError::Arguments(format!(
-                    "prompt arguments must be a JSON object, not {other}"
-                )));
-            }
-            Err(e) => return Err(ClientError::Arguments(e.to_string())),
+        if let Some(arguments) = arguments_object(arguments, "prompt")? {
+            params["arguments"] = Value::Object(arguments);
         }
         self.rpc("prompts/get", params).await
     }
@@ -753,6 +737,22 @@ impl Reply {
             "no response to request {id} in the answer: {}",
             self.text
         )))
+    }
+}
+
+/// `args` as a JSON object, `None` for `()` (or anything that serializes as
+/// `null`); `kind` names whose arguments they are in the error.
+fn arguments_object(
+    args: impl Serialize,
+    kind: &str,
+) -> Result<Option<Map<String, Value>>, ClientError> {
+    match serde_json::to_value(args) {
+        Ok(Value::Null) => Ok(None),
+        Ok(Value::Object(object)) => Ok(Some(object)),
+        Ok(other) => Err(ClientError::Arguments(format!(
+            "{kind} arguments must be a JSON object, not {other}"
+        ))),
+        Err(e) => Err(ClientError::Arguments(e.to_string())),
     }
 }
 
