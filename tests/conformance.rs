@@ -10,57 +10,12 @@
 
 mod support;
 
-use std::io::Read as _;
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Fixture {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_fixture() -> Fixture {
-    let port = support::free_port();
-    let mut child = Command::new(support::built_example("conformance"))
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the conformance example");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut stderr = String::new();
-            if let Some(mut pipe) = child.stderr.take() {
-                let _ = pipe.read_to_string(&mut stderr);
-            }
-            panic!("the conformance example exited with {status} before listening:\n{stderr}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the conformance example did not listen on port {port} within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Fixture {
-        child,
-        url: format!("http://127.0.0.1:{port}/mcp"),
-    }
-}
+use std::process::Command;
+use support::example::Example;
 
 fn run_suite(package_dir: &str, args: &[&str], baseline: &str) {
     let harness = support::node_harness();
-    let fixture = start_fixture();
+    let fixture = Example::start("conformance", &[("RUST_LOG", "warn")]);
     let baseline = support::root().join("tests/conformance").join(baseline);
     let entry = harness
         .join("node_modules")

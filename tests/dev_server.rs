@@ -5,11 +5,13 @@
 
 mod support;
 
+use support::oauth;
+
+use mcp_runtime::testing::TestServer;
+
 use mcp_runtime::auth::DevServer;
 use mcp_runtime::prelude::*;
-use reqwest::Url;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::time::Duration;
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -130,52 +132,33 @@ impl Tasks {
     }
 }
 
-fn server() -> support::TestServer {
-    support::start(Tasks.into_mcp_server().expect("valid server"))
+fn server() -> TestServer {
+    TestServer::start(Tasks.into_mcp_server().expect("valid server")).expect("the server starts")
 }
 
-fn base(server: &support::TestServer) -> String {
-    server.url.trim_end_matches("/mcp").to_owned()
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
+/// Registers a client redirecting to `redirect`; its `client_id`.
 async fn register(base: &str, redirect: &str) -> String {
-    let response = http()
-        .post(format!("{base}/register"))
-        .json(&json!({"redirect_uris": [redirect], "client_name": "test"}))
-        .send()
-        .await
-        .expect("register answers");
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.expect("JSON");
+    let (status, body) = oauth::register(
+        base,
+        json!({"redirect_uris": [redirect], "client_name": "test"}),
+    )
+    .await;
+    assert_eq!(status, 201);
     body["client_id"].as_str().expect("client_id").to_owned()
 }
 
-/// `GET /authorize`: the status and the redirect's query.
-async fn authorize(base: &str, params: &[(&str, &str)]) -> (u16, HashMap<String, String>) {
-    let mut url = Url::parse(&format!("{base}/authorize")).expect("URL");
-    url.query_pairs_mut().extend_pairs(params);
-    let response = http().get(url).send().await.expect("authorize answers");
-    let status = response.status().as_u16();
-    let query = response
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .and_then(|l| Url::parse(l).ok())
-        .map(|l| l.query_pairs().into_owned().collect())
-        .unwrap_or_default();
-    (status, query)
+/// A dev server, its base URL, and a client registered there for
+/// [`REDIRECT`].
+async fn with_client() -> (TestServer, String, String) {
+    let server = server();
+    let base = server.base_url();
+    let client_id = register(&base, REDIRECT).await;
+    (server, base, client_id)
 }
 
 /// A code for `client_id` with `scope`.
 async fn code(base: &str, client_id: &str, scope: &str) -> String {
-    let (status, query) = authorize(
+    let (status, query) = oauth::authorize(
         base,
         &[
             ("response_type", "code"),
@@ -193,19 +176,8 @@ async fn code(base: &str, client_id: &str, scope: &str) -> String {
     query.get("code").cloned().expect("a code")
 }
 
-async fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let response = http()
-        .post(format!("{base}/token"))
-        .form(form)
-        .send()
-        .await
-        .expect("token answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> (u16, Value) {
-    token(
+    let (status, _, body) = oauth::token_request(
         base,
         &[
             ("grant_type", "authorization_code"),
@@ -215,58 +187,26 @@ async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> (u
             ("redirect_uri", REDIRECT),
         ],
     )
-    .await
-}
-
-/// `tools/call` with `token`: the status, `WWW-Authenticate` and the body.
-async fn call(url: &str, token: &str, tool: &str) -> (u16, String, Value) {
-    let response = http()
-        .post(url)
-        .bearer_auth(token)
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", tool)
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-            "name": tool, "arguments": {}, "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {}}}}),
-        )
-        .send()
-        .await
-        .expect("tools/call answers");
-    let status = response.status().as_u16();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (
-        status,
-        challenge,
-        response.json().await.unwrap_or(Value::Null),
-    )
+    .await;
+    (status, body)
 }
 
 #[actix_web::test]
 async fn a_code_becomes_a_token_the_shared_verifier_accepts() {
-    let server = server();
-    let base = base(&server);
-    let client_id = register(&base, REDIRECT).await;
+    let (server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read tasks:write other").await;
     let (status, body) = exchange(&base, &client_id, &code, VERIFIER).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["scope"], "tasks:read tasks:write");
     let access = body["access_token"].as_str().expect("token");
-    let (status, _, result) = call(&server.url, access, "whoami").await;
-    assert_eq!(status, 200, "{result}");
-    assert_eq!(
-        result["result"]["content"][0]["text"],
-        "dev-user tasks:read,tasks:write"
-    );
+    let result = server
+        .client()
+        .with_token(access)
+        .call_tool("whoami", ())
+        .await
+        .expect("the dev token calls whoami");
+    assert_eq!(result.content[0]["text"], "dev-user tasks:read,tasks:write");
     // The reused code is refused.
     let (status, body) = exchange(&base, &client_id, &code, VERIFIER).await;
     assert_eq!(
@@ -277,9 +217,7 @@ async fn a_code_becomes_a_token_the_shared_verifier_accepts() {
 
 #[actix_web::test]
 async fn redirect_uris_match_exactly_and_pkce_is_required() {
-    let server = server();
-    let base = base(&server);
-    let client_id = register(&base, REDIRECT).await;
+    let (_server, base, client_id) = with_client().await;
     let params = |redirect: &'static str, pkce: bool| {
         let mut p = vec![
             ("response_type", "code"),
@@ -294,93 +232,103 @@ async fn redirect_uris_match_exactly_and_pkce_is_required() {
         }
         p
     };
-    // Another redirect URI is answered here, never redirected to.
-    for other in [
-        "http://127.0.0.1:9/callback/",
-        "http://127.0.0.1:10/callback",
-    ] {
-        let (status, query) = authorize(&base, &params(other, true)).await;
-        assert_eq!(status, 400, "{other}");
-        assert!(query.is_empty());
-    }
-    // An unknown client too.
-    let (status, _) = authorize(
-        &base,
-        &[("client_id", "dev-unknown"), ("redirect_uri", REDIRECT)],
-    )
-    .await;
-    assert_eq!(status, 400);
-    // No PKCE, or plain: an error sent back to the client.
-    let (status, query) = authorize(&base, &params(REDIRECT, false)).await;
-    assert_eq!(status, 302);
-    assert_eq!(
-        query.get("error").map(String::as_str),
-        Some("invalid_request")
-    );
     let mut plain = params(REDIRECT, false);
     plain.extend([
         ("code_challenge", CHALLENGE),
         ("code_challenge_method", "plain"),
     ]);
-    let (_, query) = authorize(&base, &plain).await;
-    assert_eq!(
-        query.get("error").map(String::as_str),
-        Some("invalid_request")
-    );
-    // A wrong or missing verifier, or another redirect URI, at the token endpoint.
-    let code = code(&base, &client_id, "tasks:read").await;
-    let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl";
-    let (status, body) = exchange(&base, &client_id, &code, wrong).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    let code = self::code(&base, &client_id, "tasks:read").await;
-    let (status, body) = token(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &client_id),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
-    let code = self::code(&base, &client_id, "tasks:read").await;
-    let (status, body) = token(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &client_id),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("redirect_uri", "http://127.0.0.1:9/other"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    // Another client's code.
+    // (case, request, status, error sent back to the client: None when the
+    // refusal is answered here, never redirected to).
+    let refusals = [
+        (
+            "a redirect URI with another path",
+            params("http://127.0.0.1:9/callback/", true),
+            400,
+            None,
+        ),
+        (
+            "a redirect URI on another port",
+            params("http://127.0.0.1:10/callback", true),
+            400,
+            None,
+        ),
+        (
+            "an unknown client",
+            vec![("client_id", "dev-unknown"), ("redirect_uri", REDIRECT)],
+            400,
+            None,
+        ),
+        (
+            "no PKCE",
+            params(REDIRECT, false),
+            302,
+            Some("invalid_request"),
+        ),
+        ("plain PKCE", plain, 302, Some("invalid_request")),
+    ];
+    for (case, request, status, error) in refusals {
+        let (got, query) = oauth::authorize(&base, &request).await;
+        assert_eq!(got, status, "{case}");
+        match error {
+            Some(error) => assert_eq!(
+                query.get("error").map(String::as_str),
+                Some(error),
+                "{case}"
+            ),
+            None => assert!(query.is_empty(), "{case}: redirected with {query:?}"),
+        }
+    }
+
+    // At the token endpoint: a wrong or missing verifier, another redirect
+    // URI, another client's code; each with a fresh code of `client_id`.
     let other = register(&base, "http://127.0.0.1:11/cb").await;
-    let code = self::code(&base, &client_id, "tasks:read").await;
-    let (status, body) = exchange(&base, &other, &code, VERIFIER).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl";
+    // (case, client_id, code_verifier, redirect_uri, error)
+    let refusals = [
+        (
+            "a wrong verifier",
+            client_id.as_str(),
+            Some(wrong),
+            REDIRECT,
+            "invalid_grant",
+        ),
+        ("no verifier", &client_id, None, REDIRECT, "invalid_request"),
+        (
+            "another redirect URI",
+            &client_id,
+            Some(VERIFIER),
+            "http://127.0.0.1:9/other",
+            "invalid_grant",
+        ),
+        (
+            "another client's code",
+            &other,
+            Some(VERIFIER),
+            REDIRECT,
+            "invalid_grant",
+        ),
+    ];
+    for (case, client, verifier, redirect, error) in refusals {
+        let code = self::code(&base, &client_id, "tasks:read").await;
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", client),
+            ("code", &code),
+        ];
+        form.extend(verifier.map(|verifier| ("code_verifier", verifier)));
+        form.push(("redirect_uri", redirect));
+        let (status, _, body) = oauth::token_request(&base, &form).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some(error)),
+            "{case}: {body}"
+        );
+    }
 }
 
 #[actix_web::test]
 async fn codes_expire() {
-    let server = server();
-    let base = base(&server);
-    let client_id = register(&base, REDIRECT).await;
+    let (_server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (status, body) = exchange(&base, &client_id, &code, VERIFIER).await;
@@ -392,9 +340,7 @@ async fn codes_expire() {
 
 #[actix_web::test]
 async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
-    let server = server();
-    let base = base(&server);
-    let client_id = register(&base, REDIRECT).await;
+    let (_server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read").await;
     let (_, first) = exchange(&base, &client_id, &code, VERIFIER).await;
     let first = first["refresh_token"].as_str().expect("refresh").to_owned();
@@ -402,7 +348,7 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
         let base = base.clone();
         let client_id = client_id.clone();
         async move {
-            self::token(
+            let (status, _, body) = oauth::token_request(
                 &base,
                 &[
                     ("grant_type", "refresh_token"),
@@ -410,7 +356,8 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
                     ("refresh_token", &token),
                 ],
             )
-            .await
+            .await;
+            (status, body)
         }
     };
     let (status, second) = refresh(first.clone()).await;
@@ -436,11 +383,9 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
 
 #[actix_web::test]
 async fn tokens_are_only_for_this_server() {
-    let server = server();
-    let base = base(&server);
-    let client_id = register(&base, REDIRECT).await;
+    let (server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read").await;
-    let (status, body) = token(
+    let (status, _, body) = oauth::token_request(
         &base,
         &[
             ("grant_type", "authorization_code"),
@@ -456,7 +401,7 @@ async fn tokens_are_only_for_this_server() {
         (status, body["error"].as_str()),
         (400, Some("invalid_target"))
     );
-    let (_, query) = authorize(
+    let (_, query) = oauth::authorize(
         &base,
         &[
             ("response_type", "code"),
@@ -473,11 +418,11 @@ async fn tokens_are_only_for_this_server() {
         Some("invalid_target")
     );
     // Naming this server is fine.
-    let (status, body) = token(
+    let (status, _, body) = oauth::token_request(
         &base,
         &[
             ("grant_type", "client_credentials"),
-            ("resource", &server.url),
+            ("resource", server.url()),
             ("client_id", "ci"),
             ("client_secret", "ci-secret-value"),
         ],
@@ -489,9 +434,9 @@ async fn tokens_are_only_for_this_server() {
 #[actix_web::test]
 async fn client_credentials_need_the_configured_secret() {
     let server = server();
-    let base = base(&server);
+    let base = server.base_url();
     let basic = |secret: &str| {
-        http()
+        oauth::http()
             .post(format!("{base}/token"))
             .basic_auth("ci", Some(secret))
             .form(&[("grant_type", "client_credentials")])
@@ -503,12 +448,16 @@ async fn client_credentials_need_the_configured_secret() {
     assert_eq!(body["scope"], "tasks:read");
     assert!(body.get("refresh_token").is_none());
     let access = body["access_token"].as_str().expect("token");
-    let (status, _, result) = call(&server.url, access, "whoami").await;
-    assert_eq!(status, 200);
-    assert_eq!(result["result"]["content"][0]["text"], "ci tasks:read");
+    let result = server
+        .client()
+        .with_token(access)
+        .call_tool("whoami", ())
+        .await
+        .expect("the dev token calls whoami");
+    assert_eq!(result.content[0]["text"], "ci tasks:read");
     let response = basic("ci-secret-valuf").await.expect("token answers");
     assert_eq!(response.status(), 401);
-    let (status, body) = token(
+    let (status, _, body) = oauth::token_request(
         &base,
         &[
             ("grant_type", "client_credentials"),
@@ -525,22 +474,30 @@ async fn client_credentials_need_the_configured_secret() {
 
 #[actix_web::test]
 async fn a_missing_scope_is_stepped_up_by_authorizing_again() {
-    let server = server();
-    let base = base(&server);
-    let client_id = register(&base, REDIRECT).await;
+    let (server, base, client_id) = with_client().await;
     let code = code(&base, &client_id, "tasks:read").await;
     let (_, body) = exchange(&base, &client_id, &code, VERIFIER).await;
     let narrow = body["access_token"].as_str().expect("token").to_owned();
-    let (status, challenge, _) = call(&server.url, &narrow, "add-task").await;
-    assert_eq!(status, 403);
+    let refused = server
+        .client()
+        .with_token(narrow)
+        .call_tool("add-task", ())
+        .await
+        .expect_err("add-task needs tasks:write");
+    assert_eq!(refused.status(), Some(403));
+    let challenge = refused.challenge().unwrap_or_default();
     assert!(challenge.contains("insufficient_scope"), "{challenge}");
     assert!(challenge.contains("tasks:write"), "{challenge}");
     let code = self::code(&base, &client_id, "tasks:read tasks:write").await;
     let (_, body) = exchange(&base, &client_id, &code, VERIFIER).await;
     let wide = body["access_token"].as_str().expect("token");
-    let (status, _, result) = call(&server.url, wide, "add-task").await;
-    assert_eq!(status, 200);
-    assert_eq!(result["result"]["content"][0]["text"], "added");
+    let result = server
+        .client()
+        .with_token(wide)
+        .call_tool("add-task", ())
+        .await
+        .expect("the dev token calls add-task");
+    assert_eq!(result.content[0]["text"], "added");
 }
 
 #[test]
@@ -562,7 +519,7 @@ fn the_dev_server_refuses_a_public_bind() {
 fn dev_tokens_are_minted_only_once_bound() {
     let server = Tasks.into_mcp_server().expect("valid server");
     assert!(server.dev_token(["tasks:read"]).is_err());
-    let running = support::start(server.clone());
+    let running = TestServer::start(server.clone()).expect("the server starts");
     let token = server
         .dev_token(["tasks:read", "unknown"])
         .expect("a token");
@@ -576,8 +533,8 @@ fn dev_tokens_are_minted_only_once_bound() {
         )
         .expect("JSON")
     };
-    assert_eq!(claims["aud"], running.url);
-    assert_eq!(claims["iss"], base(&running));
+    assert_eq!(claims["aud"], running.url());
+    assert_eq!(claims["iss"], running.base_url());
     assert_eq!(claims["scope"], "tasks:read");
     assert_eq!(claims["sub"], "dev-user");
 }

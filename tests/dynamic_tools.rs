@@ -6,6 +6,8 @@
 
 mod support;
 
+use mcp_runtime::testing::{ClientError, TestClient, TestServer};
+
 use mcp_runtime::prelude::*;
 use mcp_runtime::tools::RegistryError;
 use reqwest::StatusCode;
@@ -21,14 +23,6 @@ struct EchoArgs {
     text: String,
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("build the HTTP client")
-}
-
 fn server() -> McpServer {
     McpServer::builder("dynamic-test", "1.0.0")
         .tool(Tool::new("fixed", || async { "fixed" }))
@@ -36,117 +30,36 @@ fn server() -> McpServer {
         .expect("valid server")
 }
 
-/// A session on a running server.
-struct Session {
-    http: reqwest::Client,
-    url: String,
-    id: String,
+/// The names of the tools `client` is offered.
+async fn tool_names(client: &TestClient) -> Vec<String> {
+    let tools = client.list_tools().await.expect("tools/list answers");
+    tools.into_iter().map(|tool| tool.name).collect()
 }
 
-impl Session {
-    /// Runs the handshake; returns the session and the `initialize` result.
-    async fn open(url: &str) -> (Self, Value) {
-        let http = client();
-        let reply = http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .body(
-                json!({
-                    "jsonrpc": "2.0", "id": 1, "method": "initialize",
-                    "params": {
-                        "protocolVersion": VERSION,
-                        "capabilities": {},
-                        "clientInfo": { "name": "dynamic-test-client", "version": "1" }
-                    }
-                })
-                .to_string(),
-            )
-            .send()
-            .await
-            .expect("initialize answers");
-        assert_eq!(reply.status(), StatusCode::OK, "initialize status");
-        let id = reply
-            .headers()
-            .get("mcp-session-id")
-            .and_then(|v| v.to_str().ok())
-            .expect("a session id")
-            .to_owned();
-        let body = reply.text().await.expect("initialize body");
-        let initialize = rpc_of(&body);
-        let session = Self {
-            http,
-            url: url.to_owned(),
-            id,
-        };
-        let ack = session
-            .post(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
-            .await;
-        assert_eq!(ack.0, StatusCode::ACCEPTED, "initialized: {}", ack.1);
-        (session, initialize["result"].clone())
-    }
-
-    async fn post(&self, body: Value) -> (StatusCode, String) {
-        let reply = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-session-id", &self.id)
-            .header("mcp-protocol-version", VERSION)
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("the server answers");
-        let status = reply.status();
-        (status, reply.text().await.expect("read the body"))
-    }
-
-    async fn request(&self, id: i64, method: &str, params: Value) -> Value {
-        let (status, body) = self
-            .post(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{method}: {body}");
-        rpc_of(&body)
-    }
-
-    async fn tool_names(&self, id: i64) -> Vec<String> {
-        let reply = self.request(id, "tools/list", json!({})).await;
-        reply["result"]["tools"]
-            .as_array()
-            .unwrap_or_else(|| panic!("tools/list: {reply}"))
-            .iter()
-            .map(|t| t["name"].as_str().expect("a tool name").to_owned())
-            .collect()
-    }
-
-    /// Opens the session's GET stream.
-    async fn open_stream(&self) -> Stream {
-        let response = self
-            .http
-            .get(&self.url)
-            .header("accept", "text/event-stream")
-            .header("mcp-session-id", &self.id)
-            .header("mcp-protocol-version", VERSION)
-            .send()
-            .await
-            .expect("GET answers");
-        assert_eq!(response.status(), StatusCode::OK, "GET stream status");
-        Stream {
-            response,
-            buffer: String::new(),
-        }
+/// The JSON-RPC error code `client`'s `method` request is refused with.
+async fn rpc_error(client: &TestClient, method: &str, params: Value) -> i64 {
+    match client.rpc(method, params).await {
+        Err(ClientError::Rpc { code, .. }) => code,
+        other => panic!("{method}: expected a JSON-RPC error, got {other:?}"),
     }
 }
 
-/// A JSON-RPC message from a JSON or SSE body.
-fn rpc_of(body: &str) -> Value {
-    let data = body
-        .lines()
-        .filter_map(|line| line.strip_prefix("data:"))
-        .next_back()
-        .unwrap_or(body);
-    serde_json::from_str(data.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): `{body}`"))
+/// Opens the GET stream of `client`'s session (after its handshake).
+async fn open_stream(client: &TestClient) -> Stream {
+    let session = client.session_id().await.expect("a session id");
+    let response = reqwest::Client::new()
+        .get(client.url())
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", VERSION)
+        .send()
+        .await
+        .expect("GET answers");
+    assert_eq!(response.status(), StatusCode::OK, "GET stream status");
+    Stream {
+        response,
+        buffer: String::new(),
+    }
 }
 
 /// An open GET stream, read message by message.
@@ -190,16 +103,17 @@ impl Stream {
 async fn added_and_removed_tools_are_announced_listed_and_callable() {
     let server = server();
     let handle = server.clone();
-    let running = support::start(server);
+    let running = TestServer::start(server).expect("the server starts");
 
-    let (session, initialize) = Session::open(&running.url).await;
+    let session = running.client();
+    let initialize = session.initialize().await.expect("initialize").capabilities;
     assert_eq!(
-        initialize["capabilities"]["tools"]["listChanged"],
+        initialize["tools"]["listChanged"],
         json!(true),
         "capabilities: {initialize}"
     );
-    let mut stream = session.open_stream().await;
-    assert_eq!(session.tool_names(2).await, ["fixed"]);
+    let mut stream = open_stream(&session).await;
+    assert_eq!(tool_names(&session).await, ["fixed"]);
 
     handle
         .add_tool(Tool::new("echo", |args: EchoArgs| async move { args.text }))
@@ -207,34 +121,30 @@ async fn added_and_removed_tools_are_announced_listed_and_callable() {
     let message = stream.next_message().await;
     assert_eq!(message["method"], "notifications/tools/list_changed");
     assert!(message.get("id").is_none(), "a notification: {message}");
-    assert_eq!(session.tool_names(3).await, ["fixed", "echo"]);
+    assert_eq!(tool_names(&session).await, ["fixed", "echo"]);
     assert_eq!(handle.tool_names(), ["fixed", "echo"]);
     let reply = session
-        .request(
-            4,
-            "tools/call",
-            json!({ "name": "echo", "arguments": { "text": "hi" } }),
-        )
-        .await;
+        .call_tool("echo", json!({ "text": "hi" }))
+        .await
+        .expect("echo runs");
     assert_eq!(
-        reply["result"]["content"],
+        json!(reply.content),
         json!([{ "type": "text", "text": "hi" }]),
-        "{reply}"
+        "{reply:?}"
     );
 
     assert!(handle.remove_tool("echo"), "echo was there");
     let message = stream.next_message().await;
     assert_eq!(message["method"], "notifications/tools/list_changed");
-    assert_eq!(session.tool_names(5).await, ["fixed"]);
-    let reply = session
-        .request(
-            6,
-            "tools/call",
-            json!({ "name": "echo", "arguments": { "text": "hi" } }),
-        )
-        .await;
-    assert_eq!(reply["error"]["code"], INVALID_PARAMS, "{reply}");
-    assert_eq!(reply["id"], 6);
+    assert_eq!(tool_names(&session).await, ["fixed"]);
+    // The client takes only the answer to its own request id.
+    let code = rpc_error(
+        &session,
+        "tools/call",
+        json!({ "name": "echo", "arguments": { "text": "hi" } }),
+    )
+    .await;
+    assert_eq!(code, INVALID_PARAMS);
 
     // Nothing removed, nothing announced: the next message is the next change.
     assert!(!handle.remove_tool("echo"), "echo is gone");
@@ -243,14 +153,12 @@ async fn added_and_removed_tools_are_announced_listed_and_callable() {
         .expect("a valid tool is added");
     let message = stream.next_message().await;
     assert_eq!(message["method"], "notifications/tools/list_changed");
-    assert_eq!(session.tool_names(7).await, ["fixed", "again"]);
-    let reply = session
-        .request(8, "tools/call", json!({ "name": "fixed", "arguments": {} }))
-        .await;
+    assert_eq!(tool_names(&session).await, ["fixed", "again"]);
+    let reply = session.call_tool("fixed", ()).await.expect("fixed runs");
     assert_eq!(
-        reply["result"]["content"],
+        json!(reply.content),
         json!([{ "type": "text", "text": "fixed" }]),
-        "{reply}"
+        "{reply:?}"
     );
 }
 
@@ -258,8 +166,8 @@ async fn added_and_removed_tools_are_announced_listed_and_callable() {
 async fn invalid_tools_are_refused_and_nothing_changes() {
     let server = server();
     let handle = server.clone();
-    let running = support::start(server);
-    let (session, _) = Session::open(&running.url).await;
+    let running = TestServer::start(server).expect("the server starts");
+    let session = running.client();
 
     assert_eq!(
         handle.add_tool(Tool::new("fixed", || async { "twin" })),
@@ -279,7 +187,7 @@ async fn invalid_tools_are_refused_and_nothing_changes() {
         Err(RegistryError::Unreachable("secret".into()))
     );
     assert_eq!(handle.tool_names(), ["fixed"]);
-    assert_eq!(session.tool_names(2).await, ["fixed"]);
+    assert_eq!(tool_names(&session).await, ["fixed"]);
 }
 
 #[test]
@@ -289,55 +197,33 @@ fn stateless_servers_do_not_advertise_list_changed_but_still_change() {
         .build()
         .expect("valid server");
     let handle = server.clone();
-    let running = support::start(server);
+    let running = TestServer::start(server).expect("the server starts");
     handle
         .add_tool(Tool::new("late", || async { "late" }))
         .expect("added without any session");
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
-        let reply = client()
-            .post(&running.url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .body(
+        let client = running.client().stateless();
+        let result = client
+            .rpc(
+                "initialize",
                 json!({
-                    "jsonrpc": "2.0", "id": 1, "method": "initialize",
-                    "params": {
-                        "protocolVersion": VERSION,
-                        "capabilities": {},
-                        "clientInfo": { "name": "c", "version": "1" }
-                    }
-                })
-                .to_string(),
+                    "protocolVersion": VERSION,
+                    "capabilities": {},
+                    "clientInfo": { "name": "c", "version": "1" }
+                }),
             )
-            .send()
             .await
             .expect("initialize answers");
-        let result = rpc_of(&reply.text().await.expect("body"))["result"].clone();
         assert!(
             result["capabilities"]["tools"].get("listChanged").is_none(),
             "no GET stream, no listChanged: {result}"
         );
-        let reply = client()
-            .post(&running.url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", VERSION)
-            .body(
-                json!({
-                    "jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                    "params": { "name": "late", "arguments": {} }
-                })
-                .to_string(),
-            )
-            .send()
-            .await
-            .expect("tools/call answers");
-        let reply = rpc_of(&reply.text().await.expect("body"));
+        let reply = client.call_tool("late", ()).await.expect("late runs");
         assert_eq!(
-            reply["result"]["content"],
+            json!(reply.content),
             json!([{ "type": "text", "text": "late" }]),
-            "{reply}"
+            "{reply:?}"
         );
     });
 }
@@ -350,21 +236,22 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         .build()
         .expect("valid server");
     let handle = server.clone();
-    let running = support::start(server);
-    let (session, initialize) = Session::open(&running.url).await;
+    let running = TestServer::start(server).expect("the server starts");
+    let session = running.client();
+    let initialize = session.initialize().await.expect("initialize").capabilities;
     assert_eq!(
-        initialize["capabilities"]["resources"]["listChanged"],
+        initialize["resources"]["listChanged"],
         json!(true),
         "{initialize}"
     );
     assert_eq!(
-        initialize["capabilities"]["prompts"]["listChanged"],
+        initialize["prompts"]["listChanged"],
         json!(true),
         "{initialize}"
     );
-    let mut stream = session.open_stream().await;
+    let mut stream = open_stream(&session).await;
     let uris = |reply: &Value| -> Vec<String> {
-        reply["result"]["resources"]
+        reply["resources"]
             .as_array()
             .map(|r| {
                 r.iter()
@@ -381,12 +268,16 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         stream.next_message().await["method"],
         "notifications/resources/list_changed"
     );
-    let listed = session.request(2, "resources/list", json!({})).await;
+    let listed = session
+        .rpc("resources/list", json!({}))
+        .await
+        .expect("resources/list");
     assert_eq!(uris(&listed), ["notes://index", "notes://late"]);
     let read = session
-        .request(3, "resources/read", json!({"uri": "notes://late"}))
-        .await;
-    assert_eq!(read["result"]["contents"][0]["text"], "late", "{read}");
+        .read_resource("notes://late")
+        .await
+        .expect("resources/read");
+    assert_eq!(read["contents"][0]["text"], "late", "{read}");
 
     handle
         .add_resource_template(ResourceTemplate::new("notes://{id}/text", |r: ResourceRequest| async move {
@@ -398,9 +289,10 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         "notifications/resources/list_changed"
     );
     let read = session
-        .request(4, "resources/read", json!({"uri": "notes://7/text"}))
-        .await;
-    assert_eq!(read["result"]["contents"][0]["text"], "note 7", "{read}");
+        .read_resource("notes://7/text")
+        .await
+        .expect("resources/read");
+    assert_eq!(read["contents"][0]["text"], "note 7", "{read}");
 
     handle
         .add_prompt(Prompt::new("bye", |_| async { "Bye!" }))
@@ -409,13 +301,8 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         stream.next_message().await["method"],
         "notifications/prompts/list_changed"
     );
-    let got = session
-        .request(5, "prompts/get", json!({"name": "bye"}))
-        .await;
-    assert_eq!(
-        got["result"]["messages"][0]["content"]["text"], "Bye!",
-        "{got}"
-    );
+    let got = session.get_prompt("bye", ()).await.expect("prompts/get");
+    assert_eq!(got["messages"][0]["content"]["text"], "Bye!", "{got}");
 
     // A clash changes nothing and announces nothing.
     assert!(
@@ -446,10 +333,11 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         "notifications/prompts/list_changed"
     );
     assert!(!handle.remove_prompt("bye"), "already gone");
-    let listed = session.request(6, "resources/list", json!({})).await;
+    let listed = session
+        .rpc("resources/list", json!({}))
+        .await
+        .expect("resources/list");
     assert_eq!(uris(&listed), ["notes://index"]);
-    let gone = session
-        .request(7, "prompts/get", json!({"name": "bye"}))
-        .await;
-    assert_eq!(gone["error"]["code"], INVALID_PARAMS, "{gone}");
+    let gone = rpc_error(&session, "prompts/get", json!({"name": "bye"})).await;
+    assert_eq!(gone, INVALID_PARAMS);
 }

@@ -343,19 +343,18 @@ impl OpenCall {
 
 /// POSTs `message` on `session` with `token`; returns the status.
 async fn post(url: &str, token: &str, session: &str, message: Value) -> u16 {
-    reqwest::Client::new()
-        .post(url)
+    TestClient::new(url)
+        .with_token(token)
+        .raw("POST")
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")
         .header("mcp-protocol-version", "2025-11-25")
         .header("mcp-session-id", session)
-        .bearer_auth(token)
         .body(message.to_string())
         .send()
         .await
         .expect("the server answers")
-        .status()
-        .as_u16()
+        .status
 }
 
 /// A session of `subject` whose client declared every capability.
@@ -494,8 +493,9 @@ async fn request_states_are_bound_to_the_caller_and_the_tool() {
     };
 
     let first = call(alice.clone(), "ask_name", json!({"arguments": {}})).await;
-    assert_eq!(first.status, 200, "{}", first.text);
-    let result = &first.body["result"];
+    assert_eq!(first.status, 200, "{}", first.body);
+    let first_rpc = first.rpc().unwrap_or_default();
+    let result = &first_rpc["result"];
     assert_eq!(result["resultType"], "input_required");
     assert_eq!(
         result["inputRequests"]["name"]["method"],
@@ -510,26 +510,41 @@ async fn request_states_are_bound_to_the_caller_and_the_tool() {
 
     // Another caller, or another tool, cannot use Alice's state.
     let stolen = call(mallory, "ask_name", retry.clone()).await;
-    assert_eq!(stolen.body["error"]["code"], -32602, "{}", stolen.text);
+    assert_eq!(
+        stolen.rpc().unwrap_or_default()["error"]["code"],
+        -32602,
+        "{}",
+        stolen.body
+    );
     let elsewhere = call(alice.clone(), "both", retry.clone()).await;
     assert_eq!(
-        elsewhere.body["error"]["code"], -32602,
+        elsewhere.rpc().unwrap_or_default()["error"]["code"],
+        -32602,
         "{}",
-        elsewhere.text
+        elsewhere.body
     );
     let mut tampered = retry.clone();
     tampered["requestState"] = json!(format!("{state}x"));
     let tampered = call(alice.clone(), "ask_name", tampered).await;
-    assert_eq!(tampered.body["error"]["code"], -32602, "{}", tampered.text);
+    assert_eq!(
+        tampered.rpc().unwrap_or_default()["error"]["code"],
+        -32602,
+        "{}",
+        tampered.body
+    );
 
     // Alice's retry completes.
     let done = call(alice.clone(), "ask_name", retry).await;
     assert_eq!(
-        done.body["result"]["resultType"], "complete",
+        done.rpc().unwrap_or_default()["result"]["resultType"],
+        "complete",
         "{}",
-        done.text
+        done.body
     );
-    assert_eq!(done.body["result"]["content"][0]["text"], "Hello, Ada!");
+    assert_eq!(
+        done.rpc().unwrap_or_default()["result"]["content"][0]["text"],
+        "Hello, Ada!"
+    );
 
     // A malformed answer fails the request, whatever the tool does with it.
     let malformed = call(
@@ -539,8 +554,9 @@ async fn request_states_are_bound_to_the_caller_and_the_tool() {
     )
     .await;
     assert_eq!(
-        malformed.body["error"]["code"], -32602,
+        malformed.rpc().unwrap_or_default()["error"]["code"],
+        -32602,
         "{}",
-        malformed.text
+        malformed.body
     );
 }

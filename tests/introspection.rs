@@ -4,89 +4,43 @@
 
 mod support;
 
-use support::{StatelessReply as Reply, stateless_tool_call as call};
+use mcp_runtime::testing::RawResponse as Reply;
+use support::stateless_tool_call as call;
 
-use std::io::Read as _;
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// The example binary, killed on drop.
-struct Example {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::process::{Command, Stdio};
+use support::example::Example;
 
 /// Starts the example against `idp` and waits until it listens.
 fn start_example(idp: &support::Idp) -> Example {
-    let port = support::free_port();
-    let mut command = Command::new(support::built_example("introspection"));
-    command
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .env("RUST_LOG", "warn")
-        .env_remove("MCP_URL")
-        .env("OAUTH_ISSUER", &idp.issuer)
-        .env("INTROSPECTION_URL", &idp.introspection_endpoint)
-        .env("INTROSPECTION_CLIENT_ID", "machine")
-        .env("INTROSPECTION_CLIENT_SECRET", "machine-secret")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("start the introspection example");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "the introspection example exited with {status} before listening:\n{}",
-                stderr_of(&mut child)
-            );
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the introspection example did not listen on port {port} within 20 s:\n{}",
-                stderr_of(&mut child)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Example {
-        child,
-        url: format!("http://127.0.0.1:{port}/mcp"),
-    }
+    Example::start(
+        "introspection",
+        &[
+            ("OAUTH_ISSUER", &idp.issuer),
+            ("INTROSPECTION_URL", &idp.introspection_endpoint),
+            ("INTROSPECTION_CLIENT_ID", "machine"),
+            ("INTROSPECTION_CLIENT_SECRET", "machine-secret"),
+        ],
+    )
 }
 
-fn stderr_of(child: &mut Child) -> String {
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        let _ = pipe.read_to_string(&mut stderr);
-    }
-    stderr
-}
-
-fn result_text(reply: &Reply) -> &str {
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
-    reply.body["result"]["content"][0]["text"]
+fn result_text(reply: &Reply) -> String {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = reply.rpc().unwrap_or_default();
+    assert_ne!(body["result"]["isError"], true, "{}", reply.body);
+    body["result"]["content"][0]["text"]
         .as_str()
-        .unwrap_or_else(|| panic!("a text result: {}", reply.text))
+        .unwrap_or_else(|| panic!("a text result: {}", reply.body))
+        .to_owned()
 }
 
 fn challenge_of(reply: &Reply) -> &str {
+    let challenge = reply.www_authenticate();
     assert!(
-        !reply.challenge.is_empty(),
+        !challenge.is_empty(),
         "a WWW-Authenticate challenge: {}",
-        reply.text
+        reply.body
     );
-    &reply.challenge
+    challenge
 }
 
 #[tokio::test]
@@ -114,7 +68,7 @@ async fn opaque_tokens_are_introspected() {
     assert!(
         result_text(&reply).contains("tasks of reader"),
         "{}",
-        reply.text
+        reply.body
     );
 
     // Without it: 403 insufficient_scope naming the scope to ask for.
@@ -122,7 +76,7 @@ async fn opaque_tokens_are_introspected() {
         .client_credentials_token("machine", "machine-secret", "tasks:write", &example.url)
         .await;
     let reply = call(&example.url, &writer, "list_tasks").await;
-    assert_eq!(reply.status, 403, "{}", reply.text);
+    assert_eq!(reply.status, 403, "{}", reply.body);
     let challenge = challenge_of(&reply);
     assert!(
         challenge.starts_with("Bearer error=\"insufficient_scope\""),
@@ -143,12 +97,12 @@ async fn opaque_tokens_are_introspected() {
     assert!(
         result_text(&reply).contains("client: machine"),
         "{}",
-        reply.text
+        reply.body
     );
 
     // A token the provider does not know: inactive, 401 invalid_token.
     let reply = call(&example.url, "not-a-real-token", "whoami").await;
-    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_eq!(reply.status, 401, "{}", reply.body);
     let challenge = challenge_of(&reply);
     assert!(
         challenge.starts_with("Bearer error=\"invalid_token\""),
@@ -166,7 +120,7 @@ async fn opaque_tokens_are_introspected() {
         )
         .await;
     let reply = call(&example.url, &elsewhere, "whoami").await;
-    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_eq!(reply.status, 401, "{}", reply.body);
     let challenge = challenge_of(&reply);
     assert!(
         challenge.starts_with("Bearer error=\"invalid_token\""),

@@ -9,164 +9,24 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 use support::stateless_tool_call as call;
 
 #[path = "../examples/common/mod.rs"]
 #[allow(dead_code)]
 mod common;
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mcp_runtime::auth::{IntoOAuth, Mode};
 use mcp_runtime::prelude::*;
 use mcp_runtime::providers::{Auth0, Keycloak, Supabase, WorkOs};
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::io::Read as _;
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use support::example::{Example, Vars, run_to_exit};
+use support::shaped_idp::{Layout, ShapedIdp, Signer, now, patch, sign};
 
 // ---------------------------------------------------------------------------
-// Keys, made by Node once per run
+// Where each provider publishes its keys and metadata
 // ---------------------------------------------------------------------------
-
-/// A private key (PKCS#8 PEM) and its public JWK.
-struct KeyPair {
-    pem: String,
-    jwk: Value,
-}
-
-struct Keys {
-    rsa: KeyPair,
-    ec: KeyPair,
-    /// An RSA key no identity provider publishes.
-    stranger: KeyPair,
-}
-
-fn keys() -> &'static Keys {
-    static KEYS: OnceLock<Keys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let script = "const {generateKeyPairSync}=require('crypto');\
-            const pair=(type,options)=>{const {privateKey,publicKey}=generateKeyPairSync(type,options);\
-            return {pem:privateKey.export({type:'pkcs8',format:'pem'}),jwk:publicKey.export({format:'jwk'})}};\
-            process.stdout.write(JSON.stringify({rsa:pair('rsa',{modulusLength:2048}),\
-            ec:pair('ec',{namedCurve:'P-256'}),stranger:pair('rsa',{modulusLength:2048})}))";
-        let out = Command::new(support::node())
-            .args(["-e", script])
-            .output()
-            .expect("node generates keys");
-        assert!(
-            out.status.success(),
-            "key generation failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let all: Value = serde_json::from_slice(&out.stdout).expect("keys as JSON");
-        let pair = |name: &str| KeyPair {
-            pem: all[name]["pem"].as_str().expect("a PEM").to_owned(),
-            jwk: all[name]["jwk"].clone(),
-        };
-        Keys {
-            rsa: pair("rsa"),
-            ec: pair("ec"),
-            stranger: pair("stranger"),
-        }
-    })
-}
-
-/// How a token is signed.
-#[derive(Debug, Clone, Copy)]
-enum Signer {
-    /// RS256 with the published RSA key.
-    Rs256,
-    /// ES256 with the published P-256 key.
-    Es256,
-    /// RS256 with a key nobody publishes, under the published RSA key's `kid`.
-    Stranger,
-    /// HS256 with this shared secret.
-    Hs256(&'static str),
-}
-
-const RSA_KID: &str = "rsa-key-1";
-const EC_KID: &str = "ec-key-1";
-
-fn sign(signer: Signer, claims: &Value) -> String {
-    let keys = keys();
-    let (alg, kid, key) = match signer {
-        Signer::Rs256 => (
-            Algorithm::RS256,
-            Some(RSA_KID),
-            EncodingKey::from_rsa_pem(keys.rsa.pem.as_bytes()),
-        ),
-        Signer::Es256 => (
-            Algorithm::ES256,
-            Some(EC_KID),
-            EncodingKey::from_ec_pem(keys.ec.pem.as_bytes()),
-        ),
-        Signer::Stranger => (
-            Algorithm::RS256,
-            Some(RSA_KID),
-            EncodingKey::from_rsa_pem(keys.stranger.pem.as_bytes()),
-        ),
-        Signer::Hs256(secret) => (
-            Algorithm::HS256,
-            None,
-            Ok(EncodingKey::from_secret(secret.as_bytes())),
-        ),
-    };
-    let mut header = Header::new(alg);
-    header.kid = kid.map(str::to_owned);
-    jsonwebtoken::encode(&header, claims, &key.expect("a signing key")).expect("signing works")
-}
-
-/// The public JWK of `signer`'s key, as a provider publishes it.
-fn public_jwk(signer: Signer) -> Value {
-    let (pair, kid, alg) = match signer {
-        Signer::Rs256 => (&keys().rsa, RSA_KID, "RS256"),
-        Signer::Es256 => (&keys().ec, EC_KID, "ES256"),
-        other => panic!("{other:?} is never published"),
-    };
-    let mut jwk = pair.jwk.clone();
-    jwk["kid"] = json!(kid);
-    jwk["alg"] = json!(alg);
-    jwk["use"] = json!("sig");
-    jwk
-}
-
-fn now() -> u64 {
-    jsonwebtoken::get_current_timestamp()
-}
-
-/// `claims` with the fields of `patch` replaced (`null` removes one).
-fn patch(claims: &Value, patch: Value) -> Value {
-    let mut claims = claims.clone();
-    for (key, value) in patch.as_object().cloned().unwrap_or_default() {
-        match (value.is_null(), claims.as_object_mut()) {
-            (true, Some(map)) => {
-                map.remove(&key);
-            }
-            _ => claims[key] = value,
-        }
-    }
-    claims
-}
-
-// ---------------------------------------------------------------------------
-// The shaped identity provider
-// ---------------------------------------------------------------------------
-
-/// Where a provider publishes things, relative to its base URL.
-struct Layout {
-    /// The issuer is `{base}{issuer_path}`.
-    issuer_path: &'static str,
-    jwks_path: &'static str,
-    /// Paths serving the metadata document.
-    metadata_paths: &'static [&'static str],
-    /// `(metadata field, path)` of the provider's endpoints.
-    endpoints: &'static [(&'static str, &'static str)],
-    /// Keys in the JWK set.
-    keys: &'static [Signer],
-}
 
 const AUTH0: Layout = Layout {
     issuer_path: "/",
@@ -242,92 +102,6 @@ const CUSTOM: Layout = Layout {
     keys: &[Signer::Rs256, Signer::Es256],
 };
 
-/// A loopback identity provider serving a JWK set and a metadata document
-/// at a provider's real paths. Stopped on drop.
-struct ShapedIdp {
-    /// `http://127.0.0.1:PORT`: what the provider is configured with.
-    base: String,
-    /// What its tokens name in `iss`.
-    issuer: String,
-    /// Its metadata document.
-    metadata: Value,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl ShapedIdp {
-    fn start(layout: &Layout) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let issuer = format!("{base}{}", layout.issuer_path);
-        let mut metadata = json!({
-            "issuer": issuer,
-            "jwks_uri": format!("{base}{}", layout.jwks_path),
-            "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
-            "code_challenge_methods_supported": ["S256"],
-        });
-        for (field, path) in layout.endpoints {
-            metadata[*field] = json!(format!("{base}{path}"));
-        }
-        let jwks = json!({"keys": layout.keys.iter().map(|s| public_jwk(*s)).collect::<Vec<_>>()});
-        let mut documents = HashMap::new();
-        documents.insert(layout.jwks_path.to_owned(), jwks.to_string());
-        for path in layout.metadata_paths {
-            documents.insert((*path).to_owned(), metadata.to_string());
-        }
-        let documents = Arc::new(documents);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = actix_web::HttpServer::new(move || {
-                    let documents = Arc::clone(&documents);
-                    actix_web::App::new().default_service(actix_web::web::to(
-                        move |req: actix_web::HttpRequest| {
-                            let found = documents.get(req.path()).cloned();
-                            async move {
-                                match found {
-                                    Some(body) => actix_web::HttpResponse::Ok()
-                                        .content_type("application/json")
-                                        .body(body),
-                                    None => actix_web::HttpResponse::NotFound().finish(),
-                                }
-                            }
-                        },
-                    ))
-                })
-                .workers(1)
-                .listen(listener)
-                .expect("listen")
-                .run();
-                tx.send(server.handle()).expect("report the handle");
-                server.await
-            })
-        });
-        let handle = rx.recv().expect("identity provider thread started");
-        Self {
-            base,
-            issuer,
-            metadata,
-            handle,
-        }
-    }
-
-    /// `claims` as this provider issues them: `iss`, `iat` and `exp` added.
-    fn claims(&self, claims: Value) -> Value {
-        patch(
-            &json!({"iss": self.issuer, "iat": now(), "exp": now() + 300}),
-            claims,
-        )
-    }
-}
-
-impl Drop for ShapedIdp {
-    fn drop(&mut self) {
-        let handle = self.handle.clone();
-        std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false)));
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Talking to the MCP server
 // ---------------------------------------------------------------------------
@@ -335,21 +109,21 @@ impl Drop for ShapedIdp {
 /// The structured result of `get-user-info` for `token`.
 async fn user_info(url: &str, token: &str) -> Value {
     let reply = call(url, token, "get-user-info").await;
-    assert_eq!(reply.status, 200, "{} {}", reply.challenge, reply.text);
-    assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
-    reply.body["result"]["structuredContent"].clone()
+    let challenge = reply.www_authenticate();
+    assert_eq!(reply.status, 200, "{challenge} {}", reply.body);
+    let body = reply.rpc().unwrap_or_default();
+    assert_ne!(body["result"]["isError"], true, "{}", reply.body);
+    body["result"]["structuredContent"].clone()
 }
 
 /// The text of a successful call of `tool`.
 async fn tool_text(url: &str, token: &str, tool: &str) -> String {
     let reply = call(url, token, tool).await;
-    assert_eq!(
-        reply.status, 200,
-        "{tool}: {} {}",
-        reply.challenge, reply.text
-    );
-    assert_ne!(reply.body["result"]["isError"], true, "{}", reply.text);
-    reply.body["result"]["content"][0]["text"]
+    let challenge = reply.www_authenticate();
+    assert_eq!(reply.status, 200, "{tool}: {challenge} {}", reply.body);
+    let body = reply.rpc().unwrap_or_default();
+    assert_ne!(body["result"]["isError"], true, "{}", reply.body);
+    body["result"]["content"][0]["text"]
         .as_str()
         .unwrap_or_default()
         .to_owned()
@@ -358,18 +132,15 @@ async fn tool_text(url: &str, token: &str, tool: &str) -> String {
 /// `tool` answers 403 insufficient_scope naming `scope`.
 async fn forbidden(url: &str, token: &str, tool: &str, scope: &str) {
     let reply = call(url, token, tool).await;
-    assert_eq!(reply.status, 403, "{tool}: {}", reply.text);
+    assert_eq!(reply.status, 403, "{tool}: {}", reply.body);
+    let challenge = reply.www_authenticate();
     assert!(
-        reply
-            .challenge
-            .starts_with("Bearer error=\"insufficient_scope\""),
-        "{tool}: {}",
-        reply.challenge
+        challenge.starts_with("Bearer error=\"insufficient_scope\""),
+        "{tool}: {challenge}"
     );
     assert!(
-        reply.challenge.contains(&format!("scope=\"{scope}\"")),
-        "{tool}: {}",
-        reply.challenge
+        challenge.contains(&format!("scope=\"{scope}\"")),
+        "{tool}: {challenge}"
     );
 }
 
@@ -379,20 +150,17 @@ async fn refused(url: &str, token: &str, why: &str, case: &str) {
     assert_eq!(
         reply.status, 401,
         "{case}: accepted or wrongly refused: {}",
-        reply.text
+        reply.body
+    );
+    let challenge = reply.www_authenticate();
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\""),
+        "{case}: {challenge}"
     );
     assert!(
-        reply
-            .challenge
-            .starts_with("Bearer error=\"invalid_token\""),
-        "{case}: {}",
-        reply.challenge
-    );
-    assert!(
-        reply.challenge.contains(why) || reply.text.contains(why),
-        "{case}: refused, but not because {why:?}: {} {}",
-        reply.challenge,
-        reply.text
+        challenge.contains(why) || reply.body.contains(why),
+        "{case}: refused, but not because {why:?}: {challenge} {}",
+        reply.body
     );
 }
 
@@ -429,174 +197,12 @@ async fn discovery_points_at(url: &str, idp: &ShapedIdp) {
 }
 
 /// A server in this process with the example tools and `provider`.
-fn serve_in_process(provider: impl IntoOAuth) -> support::TestServer {
+fn serve_in_process(provider: impl IntoOAuth) -> TestServer {
     let builder = McpServer::builder("providers-test", "1.0.0").oauth(provider);
     let server = common::with_tools(builder)
         .build()
         .expect("the server builds");
-    support::start(server)
-}
-
-// ---------------------------------------------------------------------------
-// Example binaries configured from the environment
-// ---------------------------------------------------------------------------
-
-/// Environment variables for an example: `(name, value)`.
-type Vars<'a> = &'a [(&'a str, &'a str)];
-
-/// Variables a child must not inherit: only what a test sets configures it.
-fn clean_environment(command: &mut Command) {
-    for (name, _) in std::env::vars_os() {
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with("MCP_USE_OAUTH_")
-            || name.starts_with("OAUTH_")
-            || matches!(name, "MCP_URL" | "HOST" | "PORT" | "MCP_ALLOWED_HOSTS")
-        {
-            command.env_remove(name);
-        }
-    }
-}
-
-fn example_command(name: &str, vars: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(support::built_example(name));
-    clean_environment(&mut command);
-    command.env("RUST_LOG", "info").envs(vars.iter().copied());
-    command
-}
-
-/// An example binary serving on a loopback port. Killed on drop.
-struct Example {
-    child: Child,
-    url: String,
-    /// Everything it printed, stdout and stderr.
-    output: Arc<Mutex<String>>,
-}
-
-impl Example {
-    fn start(name: &str, vars: &[(&str, &str)]) -> Self {
-        let port = support::free_port();
-        let mut child = example_command(name, vars)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the {name} example: {e}"));
-        let output = Arc::new(Mutex::new(String::new()));
-        let readers = [
-            drain(child.stdout.take(), &output),
-            drain(child.stderr.take(), &output),
-        ];
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                for reader in readers {
-                    let _ = reader.join();
-                }
-                panic!(
-                    "the {name} example exited with {status} before listening:\n{}",
-                    output.lock().unwrap_or_else(|e| e.into_inner())
-                );
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "the {name} example did not listen on port {port} within 20 s:\n{}",
-                    output.lock().unwrap_or_else(|e| e.into_inner())
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{port}/mcp"),
-            output,
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// It printed where it listens, the variables it read, and never `secret`.
-    fn printed_settings(&self, read: &[&str], secret: Option<&str>) {
-        let output = self.output();
-        assert!(
-            output.contains(&format!("listening on {}", self.url)),
-            "{output}"
-        );
-        for name in read {
-            assert!(output.contains(name), "{name} is not reported:\n{output}");
-        }
-        if let Some(secret) = secret {
-            assert!(!output.contains(secret), "a secret was printed:\n{output}");
-            assert!(output.contains("<set, not shown>"), "{output}");
-        }
-    }
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Appends everything `pipe` yields to `into`, on a thread of its own.
-fn drain(
-    pipe: Option<impl std::io::Read + Send + 'static>,
-    into: &Arc<Mutex<String>>,
-) -> std::thread::JoinHandle<()> {
-    let into = Arc::clone(into);
-    std::thread::spawn(move || {
-        let Some(mut pipe) = pipe else { return };
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            into.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    })
-}
-
-/// Runs the example `name` with `vars` until it exits (it must, with a
-/// configuration error): its status, stdout and stderr.
-fn run_to_exit(name: &str, vars: &[(&str, &str)]) -> (Option<i32>, String, String) {
-    let mut child = example_command(name, vars)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", support::free_port().to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start the {name} example: {e}"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the {name} example started with {vars:?}; it must refuse that configuration");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stdout.take() {
-        let _ = pipe.read_to_string(&mut stdout);
-    }
-    if let Some(mut pipe) = child.stderr.take() {
-        let _ = pipe.read_to_string(&mut stderr);
-    }
-    (status.code(), stdout, stderr)
+    TestServer::start(server).expect("the server starts")
 }
 
 // ---------------------------------------------------------------------------
@@ -701,8 +307,8 @@ async fn auth0_scenario(url: &str, idp: &ShapedIdp) {
 async fn auth0_configured_in_code() {
     let idp = ShapedIdp::start(&AUTH0);
     let server = serve_in_process(Auth0::new(&idp.base, AUTH0_API).roles_claim(AUTH0_ROLES));
-    auth0_scenario(&server.url, &idp).await;
-    discovery_points_at(&server.url, &idp).await;
+    auth0_scenario(server.url(), &idp).await;
+    discovery_points_at(server.url(), &idp).await;
 }
 
 #[actix_web::test]
@@ -853,12 +459,12 @@ async fn workos_scenario(url: &str, idp: &ShapedIdp, client_id: Option<&str>) {
 async fn workos_configured_in_code() {
     let idp = ShapedIdp::start(&WORKOS);
     let server = serve_in_process(WorkOs::new(idp.base.as_str()));
-    workos_scenario(&server.url, &idp, None).await;
-    discovery_points_at(&server.url, &idp).await;
+    workos_scenario(server.url(), &idp, None).await;
+    discovery_points_at(server.url(), &idp).await;
 
     let server =
         serve_in_process(WorkOs::new(idp.base.as_str()).client(WORKOS_CLIENT, "sk_test_in_code"));
-    workos_scenario(&server.url, &idp, Some(WORKOS_CLIENT)).await;
+    workos_scenario(server.url(), &idp, Some(WORKOS_CLIENT)).await;
 }
 
 #[actix_web::test]
@@ -1007,11 +613,11 @@ async fn supabase_secret_scenario(url: &str, idp: &ShapedIdp) {
 async fn supabase_configured_in_code() {
     let idp = ShapedIdp::start(&SUPABASE);
     let server = serve_in_process(Supabase::url(idp.base.as_str()));
-    supabase_jwks_scenario(&server.url, &idp).await;
-    discovery_points_at(&server.url, &idp).await;
+    supabase_jwks_scenario(server.url(), &idp).await;
+    discovery_points_at(server.url(), &idp).await;
 
     let server = serve_in_process(Supabase::url(idp.base.as_str()).jwt_secret(SUPABASE_SECRET));
-    supabase_secret_scenario(&server.url, &idp).await;
+    supabase_secret_scenario(server.url(), &idp).await;
 }
 
 #[actix_web::test]
@@ -1141,7 +747,7 @@ async fn keycloak_scenario(url: &str, idp: &ShapedIdp, audience: &str) {
 async fn keycloak_configured_in_code() {
     let idp = ShapedIdp::start(&KEYCLOAK);
     let server = serve_in_process(Keycloak::new(&idp.base, KEYCLOAK_REALM, KEYCLOAK_CLIENT));
-    keycloak_scenario(&server.url, &idp, KEYCLOAK_CLIENT).await;
+    keycloak_scenario(server.url(), &idp, KEYCLOAK_CLIENT).await;
 
     // A configured audience replaces the client id.
     let audience = "https://mcp.example.com/mcp";
@@ -1150,13 +756,13 @@ async fn keycloak_configured_in_code() {
             .audience(audience)
             .client_secret("kc-in-code-secret"),
     );
-    keycloak_scenario(&server.url, &idp, audience).await;
+    keycloak_scenario(server.url(), &idp, audience).await;
     let client_only = sign(
         Signer::Rs256,
         &keycloak_claims(&idp, KEYCLOAK_CLIENT, "openid"),
     );
     refused(
-        &server.url,
+        server.url(),
         &client_only,
         WRONG_AUDIENCE,
         "client id, audience configured",
@@ -1167,7 +773,7 @@ async fn keycloak_configured_in_code() {
     let server = serve_in_process(
         Keycloak::new(&idp.base, KEYCLOAK_REALM, KEYCLOAK_CLIENT).mode(Mode::Direct),
     );
-    discovery_points_at(&server.url, &idp).await;
+    discovery_points_at(server.url(), &idp).await;
 }
 
 #[actix_web::test]

@@ -9,6 +9,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 #[path = "proxy_mode/consent.rs"]
 mod consent;
 
@@ -16,10 +18,13 @@ use mcp_runtime::auth::{CustomProvider, Mode, PROXY_CALLBACK_PATH, PROXY_CONSENT
 use mcp_runtime::prelude::*;
 use reqwest::Url;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::OnceLock;
 use support::Idp;
+use support::oauth::{
+    CSRF_COOKIE, Hop, authorize_url, follow_until, get, get_with_cookie, http, post_consent,
+    query_of, register, token_request,
+};
 
 const CLIENT_ID: &str = "mcp-proxy";
 const CLIENT_SECRET: &str = "mcp-proxy-secret-4f1c";
@@ -28,8 +33,6 @@ const ALLOWED_REDIRECT: &str = "https://allowed.example/oauth/done";
 /// A PKCE pair: the challenge is BASE64URL(SHA-256(verifier)).
 const VERIFIER: &str = "dBjftJeZ4CVP-mJ0zoqWbCBjtJ4PyP0H8D8kwV1L-rE";
 const CHALLENGE: &str = "6XFZQEG7MKHoyj-2k07NDQbNwLyUajzFnyVtXHz1w1Q";
-/// The cookie the consent page sets and its form must come back with.
-const CSRF_COOKIE: &str = "mcp_consent_csrf";
 /// The cookie remembering a browser's approvals.
 const REMEMBER_COOKIE: &str = "mcp_consent";
 /// The cookie binding a sign-in's state to the browser it started in.
@@ -83,7 +86,7 @@ fn proxy_provider(idp: &Idp) -> CustomProvider {
 /// must name the server's callback, so the server's port is bound first.
 struct Fixture {
     idp: Idp,
-    server: support::TestServer,
+    server: TestServer,
     /// `http://127.0.0.1:PORT`.
     base: String,
 }
@@ -91,8 +94,8 @@ struct Fixture {
 /// A second server on the same provider, with the consent step turned off
 /// (`oauth_proxy_consent(false)`); its callback is unknown to the provider,
 /// so sign-ins are only followed as far as the provider.
-fn no_consent_server() -> &'static support::TestServer {
-    static SERVER: OnceLock<support::TestServer> = OnceLock::new();
+fn no_consent_server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
     SERVER.get_or_init(|| {
         fixture();
         let server = Tasks
@@ -100,7 +103,7 @@ fn no_consent_server() -> &'static support::TestServer {
             .oauth_proxy_consent(false)
             .build()
             .expect("the proxy-mode server builds");
-        support::start(server)
+        TestServer::start(server).expect("the server starts")
     })
 }
 
@@ -125,7 +128,7 @@ fn fixture() -> &'static Fixture {
             .oauth_redirect_uris([ALLOWED_REDIRECT])
             .build()
             .expect("the proxy-mode server builds");
-        let server = support::start_on(listener, server);
+        let server = TestServer::start_on(listener, server).expect("the server starts");
         Fixture { idp, server, base }
     })
 }
@@ -134,37 +137,12 @@ fn fixture() -> &'static Fixture {
 // HTTP helpers
 // ---------------------------------------------------------------------------
 
-/// A client that never follows redirects: each hop is checked by hand.
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client")
-}
-
-async fn register(base: &str, body: Value) -> (u16, Value) {
-    let response = http()
-        .post(format!("{base}/register"))
-        .json(&body)
-        .send()
-        .await
-        .expect("register answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// A loopback redirect URI nobody listens on, registered at the proxy.
 async fn registered_redirect(base: &str) -> String {
     let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
     let (status, _) = register(base, json!({"redirect_uris": [redirect]})).await;
     assert_eq!(status, 201);
     redirect
-}
-
-fn authorize_url(base: &str, params: &[(&str, &str)]) -> String {
-    let mut url = Url::parse(&format!("{base}/authorize")).expect("URL");
-    url.query_pairs_mut().extend_pairs(params);
-    url.to_string()
 }
 
 /// The usual authorization request of a registered client, with overrides.
@@ -200,94 +178,6 @@ fn with(params: &[(&'static str, &'static str)], base: Vec<(&str, &str)>) -> Vec
     out
 }
 
-struct Hop {
-    status: u16,
-    location: Option<Url>,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Hop {
-    async fn of(url: &str, response: reqwest::Response) -> Hop {
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let location = headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(|l| Url::parse(url).and_then(|u| u.join(l)).expect("a URL"));
-        let body = response.text().await.unwrap_or_default();
-        Hop {
-            status,
-            location,
-            headers,
-            body,
-        }
-    }
-
-    /// The `Set-Cookie` line of cookie `name`, if set.
-    fn set_cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|line| line.starts_with(&format!("{name}=")))
-            .map(str::to_owned)
-    }
-
-    /// `name=value` of cookie `name`, to send back.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.set_cookie(name)
-            .and_then(|line| line.split(';').next().map(str::to_owned))
-    }
-
-    /// Whether this hop is the proxy's consent page.
-    fn is_consent_page(&self) -> bool {
-        self.status == 200 && self.body.contains(r#"<form id="mcp-consent""#)
-    }
-
-    /// The consent token of a consent page.
-    fn consent_token(&self) -> String {
-        let marker = r#"<input type="hidden" name="consent_token" value=""#;
-        let start = self
-            .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("no consent token in {}", self.body))
-            + marker.len();
-        let end = self.body[start..].find('"').expect("a closing quote") + start;
-        self.body[start..end].to_owned()
-    }
-}
-
-async fn get(url: &str) -> Hop {
-    get_with_cookie(url, None).await
-}
-
-async fn get_with_cookie(url: &str, cookie: Option<&str>) -> Hop {
-    let mut request = http().get(url);
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    Hop::of(url, request.send().await.expect("answers")).await
-}
-
-/// Posts `form` to the consent endpoint with `cookie` and extra `headers`.
-async fn post_consent(
-    base: &str,
-    form: &[(&str, &str)],
-    cookie: Option<&str>,
-    headers: &[(&str, &str)],
-) -> Hop {
-    let url = format!("{base}{PROXY_CONSENT_PATH}");
-    let mut request = http().post(&url).form(form);
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    Hop::of(&url, request.send().await.expect("answers")).await
-}
-
 /// What a browser does for a registered client: opens `/authorize`, gets
 /// the consent page, approves it. Returns the consent page and the answer
 /// to the approval (the redirect to the provider).
@@ -306,55 +196,9 @@ async fn approve(f: &Fixture, params: &[(&str, &str)]) -> (Hop, Hop) {
     (page, answer)
 }
 
-fn query_of(url: &Url) -> HashMap<String, String> {
-    url.query_pairs().into_owned().collect()
-}
-
-/// Follows redirects (keeping cookies, approving the consent page) until
-/// one leaves for `stop` (the client's redirect URI, never fetched);
-/// returns that URL.
-async fn follow_until(start: &str, stop: &str) -> Url {
-    let mut jar: HashMap<String, HashMap<String, String>> = HashMap::new();
-    let mut current = Url::parse(start).expect("a URL");
-    for _ in 0..20 {
-        let origin = current.origin().ascii_serialization();
-        let cookies = jar.get(&origin).map(|cookies| {
-            let pairs: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            pairs.join("; ")
-        });
-        let mut hop = get_with_cookie(current.as_str(), cookies.as_deref()).await;
-        if hop.is_consent_page() {
-            let csrf = hop.cookie(CSRF_COOKIE).expect("the consent cookie");
-            let form = [
-                ("consent_token", hop.consent_token()),
-                ("decision", "approve".to_owned()),
-            ];
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            hop = post_consent(&origin, &form, Some(&csrf), &[]).await;
-        }
-        for value in hop.headers.get_all("set-cookie") {
-            let text = value.to_str().unwrap_or_default();
-            let pair = text.split(';').next().unwrap_or_default();
-            if let Some((name, value)) = pair.split_once('=') {
-                jar.entry(origin.clone())
-                    .or_default()
-                    .insert(name.trim().to_owned(), value.trim().to_owned());
-            }
-        }
-        let Some(next) = hop.location.filter(|_| (300..400).contains(&hop.status)) else {
-            panic!("sign-in stopped at {current}: {} {}", hop.status, hop.body);
-        };
-        if next.as_str().starts_with(stop) {
-            return next;
-        }
-        current = next;
-    }
-    panic!("too many redirects from {start}");
-}
-
 /// A full sign-in through the proxy and the provider; returns the code.
 async fn code_for(f: &Fixture, redirect: &str, scope: &str, prompt: Option<&str>) -> String {
-    let mut params = authorize_params(redirect, "client-state-1", &f.server.url);
+    let mut params = authorize_params(redirect, "client-state-1", f.server.url());
     params.retain(|(k, _)| *k != "scope");
     params.push(("scope", scope));
     if let Some(prompt) = prompt {
@@ -371,64 +215,6 @@ async fn code_for(f: &Fixture, redirect: &str, scope: &str, prompt: Option<&str>
         .get("code")
         .cloned()
         .unwrap_or_else(|| panic!("no code in {landed}"))
-}
-
-async fn token_request(
-    base: &str,
-    form: &[(&str, &str)],
-) -> (u16, reqwest::header::HeaderMap, Value) {
-    let response = http()
-        .post(format!("{base}/token"))
-        .form(form)
-        .send()
-        .await
-        .expect("token answers");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    (
-        status,
-        headers,
-        response.json().await.unwrap_or(Value::Null),
-    )
-}
-
-/// Initializes a session with `token` and calls `tool`; returns the result.
-async fn call_tool(url: &str, token: &str, tool: &str) -> Value {
-    let post = |body: Value, session: Option<String>| {
-        let mut request = http()
-            .post(url)
-            .bearer_auth(token)
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-11-25")
-            .json(&body);
-        if let Some(session) = session {
-            request = request.header("mcp-session-id", session);
-        }
-        request.send()
-    };
-    let init = post(
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"}}}),
-        None,
-    )
-    .await
-    .expect("initialize answers");
-    assert_eq!(init.status(), 200, "initialize with the proxied token");
-    let session = init
-        .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let called = post(
-        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-               "params": {"name": tool, "arguments": {}}}),
-        session,
-    )
-    .await
-    .expect("tools/call answers");
-    assert_eq!(called.status(), 200);
-    called.json::<Value>().await.expect("JSON")["result"].clone()
 }
 
 // ---------------------------------------------------------------------------
@@ -448,7 +234,7 @@ async fn discovery_names_this_server_as_the_authorization_server() {
             .json()
             .await
             .expect("JSON");
-        assert_eq!(prm["resource"], f.server.url);
+        assert_eq!(prm["resource"], f.server.url());
         assert_eq!(prm["authorization_servers"], json!([f.base]), "{path}");
     }
     for path in [
@@ -499,7 +285,7 @@ async fn discovery_names_this_server_as_the_authorization_server() {
     }
     // The 401 points clients at our resource metadata.
     let refused = http()
-        .post(&f.server.url)
+        .post(f.server.url())
         .header("accept", "application/json, text/event-stream")
         .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
         .send()
@@ -527,7 +313,7 @@ fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
     let run = |tool: &str, sign_ins: u32| {
         let output = std::process::Command::new(support::node())
             .arg(support::node_harness().join("oauth-client.mjs"))
-            .args([f.server.url.as_str(), redirect.as_str(), tool, "{}"])
+            .args([f.server.url(), redirect.as_str(), tool, "{}"])
             .env("MCP_CLIENT_SIGN_INS", sign_ins.to_string())
             .output()
             .expect("node runs");
@@ -674,7 +460,7 @@ async fn registration_returns_the_shared_client_id_and_never_a_secret() {
 async fn authorize_forwards_to_the_provider_with_a_signed_state() {
     let f = fixture();
     let redirect = registered_redirect(&f.base).await;
-    let params = authorize_params(&redirect, "client-state", &f.server.url);
+    let params = authorize_params(&redirect, "client-state", f.server.url());
     let (_, hop) = approve(f, &params).await;
     assert_eq!(hop.status, 302, "{}", hop.body);
     assert_eq!(hop.headers["cache-control"], "no-store");
@@ -696,12 +482,12 @@ async fn authorize_forwards_to_the_provider_with_a_signed_state() {
     assert_eq!(query["code_challenge"], CHALLENGE, "PKCE end to end");
     assert_eq!(query["code_challenge_method"], "S256");
     assert_eq!(query["scope"], "tasks:read");
-    assert_eq!(query["resource"], f.server.url);
+    assert_eq!(query["resource"], f.server.url());
     assert_ne!(query["state"], "client-state", "the state is ours, signed");
     assert!(!upstream.as_str().contains(CLIENT_SECRET));
 
     // An allow-listed redirect URI needs no registration.
-    let params = authorize_params(ALLOWED_REDIRECT, "s", &f.server.url);
+    let params = authorize_params(ALLOWED_REDIRECT, "s", f.server.url());
     let hop = get(&authorize_url(&f.base, &params)).await;
     assert_eq!(hop.status, 302, "{}", hop.body);
     assert!(
@@ -716,7 +502,7 @@ async fn authorize_forwards_to_the_provider_with_a_signed_state() {
 async fn unknown_clients_and_unregistered_redirects_are_answered_here_never_redirected() {
     let f = fixture();
     let redirect = registered_redirect(&f.base).await;
-    let resource = f.server.url.clone();
+    let resource = f.server.url().to_owned();
     let base = authorize_params(&redirect, "s", &resource);
     for (change, why) in [
         (
@@ -749,7 +535,7 @@ async fn unknown_clients_and_unregistered_redirects_are_answered_here_never_redi
 async fn pkce_s256_is_required() {
     let f = fixture();
     let redirect = registered_redirect(&f.base).await;
-    let resource = f.server.url.clone();
+    let resource = f.server.url().to_owned();
     let base = authorize_params(&redirect, "st", &resource);
     for (change, why) in [
         (vec![("code_challenge", "")], "no challenge"),
@@ -799,7 +585,7 @@ async fn forwarded_state_and_cookie(
     redirect: &str,
     client_state: &str,
 ) -> (String, String) {
-    let params = authorize_params(redirect, client_state, &f.server.url);
+    let params = authorize_params(redirect, client_state, f.server.url());
     let (_, hop) = approve(f, &params).await;
     let line = hop
         .set_cookie(STATE_COOKIE)
@@ -963,7 +749,7 @@ async fn the_token_endpoint_relays_the_providers_answer() {
             ("code_verifier", &wrong),
             ("redirect_uri", &redirect),
             ("client_id", CLIENT_ID),
-            ("resource", &f.server.url),
+            ("resource", f.server.url()),
         ],
     )
     .await;
@@ -987,7 +773,7 @@ async fn the_token_endpoint_relays_the_providers_answer() {
             ("code_verifier", VERIFIER),
             ("redirect_uri", &redirect),
             ("client_id", CLIENT_ID),
-            ("resource", &f.server.url),
+            ("resource", f.server.url()),
         ],
     )
     .await;
@@ -1001,10 +787,16 @@ async fn the_token_endpoint_relays_the_providers_answer() {
     );
     let token = body["access_token"].as_str().expect("an access token");
     let (_, claims) = support::jwt_parts(token);
-    assert_eq!(claims["aud"], f.server.url);
+    assert_eq!(claims["aud"], f.server.url());
     assert_eq!(claims["client_id"], CLIENT_ID);
-    let result = call_tool(&f.server.url, token, "list-tasks").await;
-    assert_eq!(result["content"][0]["text"], "task 1, task 2", "{result}");
+    let result = f
+        .server
+        .client()
+        .with_token(token)
+        .call_tool("list-tasks", ())
+        .await
+        .expect("the proxied token calls a tool");
+    assert_eq!(result.content[0]["text"], "task 1, task 2", "{result:?}");
 
     // Refresh goes through the proxy too.
     let refresh = body["refresh_token"].as_str().expect("a refresh token");
@@ -1014,14 +806,20 @@ async fn the_token_endpoint_relays_the_providers_answer() {
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh),
             ("client_id", CLIENT_ID),
-            ("resource", &f.server.url),
+            ("resource", f.server.url()),
         ],
     )
     .await;
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().expect("a refreshed token");
-    let result = call_tool(&f.server.url, token, "list-tasks").await;
-    assert_eq!(result["content"][0]["text"], "task 1, task 2", "{result}");
+    let result = f
+        .server
+        .client()
+        .with_token(token)
+        .call_tool("list-tasks", ())
+        .await
+        .expect("the proxied token calls a tool");
+    assert_eq!(result.content[0]["text"], "task 1, task 2", "{result:?}");
 
     // The same code twice: the provider's refusal, passed back.
     let (status, _, body) = token_request(

@@ -3,6 +3,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 use mcp_runtime::prelude::*;
 use serde_json::{Value, json};
 use std::process::Command;
@@ -60,8 +62,8 @@ fn sdk_client(url: &str, tool: &str, args: Value) -> Value {
 
 #[test]
 fn sdk_client_initializes_lists_and_calls_with_a_session() {
-    let running = support::start(server(false));
-    let out = sdk_client(&running.url, "add", json!({"a": 2, "b": 40}));
+    let running = TestServer::start(server(false)).expect("the server starts");
+    let out = sdk_client(running.url(), "add", json!({"a": 2, "b": 40}));
     assert_eq!(out["serverInfo"]["name"], "sdk-peer-test");
     assert_eq!(out["serverInfo"]["version"], "0.3.1");
     assert_eq!(out["protocolVersion"], "2025-11-25");
@@ -73,15 +75,15 @@ fn sdk_client_initializes_lists_and_calls_with_a_session() {
 
 #[test]
 fn sdk_client_sees_tool_errors_as_error_results() {
-    let running = support::start(server(false));
-    let out = sdk_client(&running.url, "fail", json!({}));
+    let running = TestServer::start(server(false)).expect("the server starts");
+    let out = sdk_client(running.url(), "fail", json!({}));
     assert_eq!(out["result"]["isError"], true);
     assert_eq!(out["result"]["content"][0]["text"], "deliberate failure");
 }
 
 #[test]
 fn sdk_client_works_against_a_stateless_server() {
-    let running = support::start(server(true));
-    let out = sdk_client(&running.url, "add", json!({"a": 1, "b": 1}));
+    let running = TestServer::start(server(true)).expect("the server starts");
+    let out = sdk_client(running.url(), "add", json!({"a": 1, "b": 1}));
     assert_eq!(out["result"]["structuredContent"], json!({"total": 2}));
 }

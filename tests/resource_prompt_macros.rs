@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 /// The text of the first content `client` reads at `uri`.
 async fn read_text(client: &TestClient, uri: &str) -> Value {
     let read = client
-        .rpc("resources/read", json!({"uri": uri}))
+        .read_resource(uri)
         .await
         .unwrap_or_else(|e| panic!("read {uri}: {e:?}"));
     read["contents"][0]["text"].clone()
@@ -21,7 +21,7 @@ async fn read_text(client: &TestClient, uri: &str) -> Value {
 /// The text of the first message of prompt `name` with `arguments`.
 async fn prompt_text(client: &TestClient, name: &str, arguments: Value) -> Value {
     let got = client
-        .rpc("prompts/get", json!({"name": name, "arguments": arguments}))
+        .get_prompt(name, arguments)
         .await
         .unwrap_or_else(|e| panic!("prompt {name}: {e:?}"));
     got["messages"][0]["content"]["text"].clone()
@@ -91,10 +91,7 @@ async fn macro_resources_and_prompts_are_served() {
     let listed = client.rpc("resources/list", json!({})).await.expect("list");
     assert_eq!(listed["resources"][0]["name"], "greeting");
     assert_eq!(listed["resources"][0]["description"], "The greeting.");
-    let text = client
-        .rpc("resources/read", json!({"uri": "lib://greeting"}))
-        .await
-        .expect("read");
+    let text = client.read_resource("lib://greeting").await.expect("read");
     assert_eq!(text["contents"][0]["text"], "Hello.");
     assert_eq!(text["contents"][0]["mimeType"], "text/plain");
     let templates = client
@@ -110,10 +107,7 @@ async fn macro_resources_and_prompts_are_served() {
         "dune, page 3"
     );
     let bad = client
-        .rpc(
-            "resources/read",
-            json!({"uri": "lib://books/dune/pages/three"}),
-        )
+        .read_resource("lib://books/dune/pages/three")
         .await
         .expect_err("not a number");
     assert!(
@@ -141,10 +135,7 @@ async fn macro_resources_and_prompts_are_served() {
         "Hello. Summarize Dune in 12 words."
     );
     let bad = client
-        .rpc(
-            "prompts/get",
-            json!({"name": "summarize", "arguments": {"book": "Dune", "words": "many"}}),
-        )
+        .get_prompt("summarize", json!({"book": "Dune", "words": "many"}))
         .await
         .expect_err("not a number");
     assert!(

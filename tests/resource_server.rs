@@ -6,6 +6,8 @@
 
 mod support;
 
+use mcp_runtime::testing::{RawResponse as Reply, TestClient, TestServer};
+
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mcp_runtime::auth::{CustomProvider, JwksSettings, OAuth, ScopeHierarchy};
@@ -86,7 +88,7 @@ impl Tasks {
 }
 
 struct Running {
-    server: support::TestServer,
+    server: TestServer,
     runs: Arc<AtomicUsize>,
 }
 
@@ -98,7 +100,7 @@ fn start_with(configure: impl FnOnce(McpServerBuilder) -> McpServerBuilder) -> R
     .into_mcp_builder();
     let server = configure(builder).build().expect("the tasks server builds");
     Running {
-        server: support::start(server),
+        server: TestServer::start(server).expect("the server starts"),
         runs,
     }
 }
@@ -110,14 +112,6 @@ fn start_stateless() -> Running {
 // ---------------------------------------------------------------------------
 // HTTP helpers
 // ---------------------------------------------------------------------------
-
-struct Reply {
-    status: u16,
-    challenge: String,
-    body: Value,
-    text: String,
-    session: Option<String>,
-}
 
 struct Call<'a> {
     url: &'a str,
@@ -156,8 +150,8 @@ impl<'a> Call<'a> {
     }
 
     async fn send_to(&self, url: &str, method: &str, params: Value) -> Reply {
-        let mut request = reqwest::Client::new()
-            .post(url)
+        let mut request = TestClient::new(url)
+            .raw("POST")
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
             .header("mcp-protocol-version", self.version)
@@ -170,26 +164,7 @@ impl<'a> Call<'a> {
         if let Some(session) = self.session {
             request = request.header("mcp-session-id", session);
         }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let challenge = header("www-authenticate").unwrap_or_default();
-        let session = header("mcp-session-id");
-        let text = response.text().await.expect("a body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            challenge,
-            body,
-            text,
-            session,
-        }
+        request.send().await.expect("the server answers")
     }
 
     async fn call_tool(&self, name: &str, arguments: Value) -> Reply {
@@ -198,10 +173,11 @@ impl<'a> Call<'a> {
     }
 }
 
-fn text_of(reply: &Reply) -> &str {
-    reply.body["result"]["content"][0]["text"]
+fn text_of(reply: &Reply) -> String {
+    reply.json().unwrap_or_default()["result"]["content"][0]["text"]
         .as_str()
         .unwrap_or_default()
+        .to_owned()
 }
 
 async fn token(idp: &Idp, client: &str, scope: &str, resource: &str) -> String {
@@ -255,25 +231,25 @@ fn assemble(header: &Value, claims: &Value, signature: &str) -> String {
 #[actix_web::test]
 async fn tokens_from_the_provider_reach_tools_with_their_caller() {
     let running = start_stateless();
-    let url = &running.server.url;
+    let url = running.server.url();
     let token = token(idp(), "machine", "tasks:read", url).await;
     let reply = Call::new(url)
         .token(&token)
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(text_of(&reply), "machine via machine");
     let reply = Call::new(url)
         .token(&token)
         .call_tool("list-tasks", json!({}))
         .await;
-    assert_eq!(text_of(&reply), "task 1, task 2", "{}", reply.text);
+    assert_eq!(text_of(&reply), "task 1, task 2", "{}", reply.body);
     // The scheme is case-insensitive (RFC 6750 / RFC 9110).
     let reply = Call::new(url)
         .authorization(&format!("bearer {token}"))
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(running.runs.load(Ordering::SeqCst), 3);
 }
 
@@ -281,13 +257,13 @@ async fn tokens_from_the_provider_reach_tools_with_their_caller() {
 async fn es256_tokens_are_accepted_too() {
     let es = support::start_idp("ES256", &[]);
     let running = start_with(|b| b.stateless(true).oauth(provider_for(&es)));
-    let url = &running.server.url;
+    let url = running.server.url();
     let token = token(&es, "machine", "tasks:read", url).await;
     let reply = Call::new(url)
         .token(&token)
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(text_of(&reply), "machine via machine");
 }
 
@@ -298,7 +274,7 @@ async fn es256_tokens_are_accepted_too() {
 #[actix_web::test]
 async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
     let running = start_stateless();
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let idp = idp();
     let kid = idp.kid.as_str();
     let good = claims(idp, &url);
@@ -318,7 +294,8 @@ async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
     let other_resource = token(idp, "machine", "tasks:read", "http://127.0.0.1:1/mcp").await;
 
     // An attacker's own RSA key, published nowhere this server trusts.
-    let attacker_pem = attacker_rsa_pem();
+    let attacker_key = support::keys::KeyPair::rsa();
+    let attacker_pem = &attacker_key.pem;
     let attacker = EncodingKey::from_rsa_pem(attacker_pem.as_bytes()).expect("attacker key");
     let sign_attacker =
         |header: Header, c: &Value| jsonwebtoken::encode(&header, c, &attacker).expect("sign");
@@ -493,7 +470,7 @@ async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
             "embedded jwk of the attacker",
             {
                 let mut h = rs_header(None);
-                h.jwk = serde_json::from_value(attacker_public_jwk(&attacker_pem)).ok();
+                h.jwk = serde_json::from_value(attacker_key.jwk.clone()).ok();
                 assert!(h.jwk.is_some(), "the attacker JWK parses");
                 sign_attacker(h, &good)
             },
@@ -550,14 +527,16 @@ async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
             .await;
         let expected = format!("Bearer error=\"{code}\"");
         let ok = reply.status == 401
-            && reply.challenge.starts_with(&expected)
-            && reply.challenge.contains("resource_metadata=\"")
-            && reply.body["error"] == *code
-            && !reply.text.contains(token.as_str());
+            && reply.www_authenticate().starts_with(&expected)
+            && reply.www_authenticate().contains("resource_metadata=\"")
+            && reply.json().unwrap_or_default()["error"] == *code
+            && !reply.body.contains(token.as_str());
         if !ok {
             failures.push(format!(
                 "{name}: {} {} {}",
-                reply.status, reply.challenge, reply.text
+                reply.status,
+                reply.www_authenticate(),
+                reply.body
             ));
         }
     }
@@ -572,55 +551,36 @@ async fn forged_and_misdirected_tokens_are_refused_before_any_tool_runs() {
 #[actix_web::test]
 async fn credentials_sent_the_wrong_way_are_invalid_requests() {
     let running = start_stateless();
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let real = token(idp(), "machine", "tasks:read", &url).await;
 
     let reply = Call::new(&url).call_tool("whoami", json!({})).await;
     assert_eq!(reply.status, 401);
     assert!(
         reply
-            .challenge
+            .www_authenticate()
             .starts_with("Bearer scope=\"tasks:read tasks:write admin\", resource_metadata=\""),
         "a missing token gets a bare challenge with the metadata: {}",
-        reply.challenge
+        reply.www_authenticate()
     );
     assert!(
-        reply.body["error_description"]
+        reply.json().unwrap_or_default()["error_description"]
             .as_str()
             .unwrap_or_default()
             .contains("Authorization: Bearer")
     );
 
+    // (where the credentials go, request URL, Authorization header, method):
+    // each is refused with 401 invalid_request, and the token is not echoed.
+    let tools_list = ("tools/list", json!({}));
+    let whoami = ("tools/call", json!({"name": "whoami", "arguments": {}}));
+    let mut refusals = Vec::new();
     for in_query in [
         format!("{url}?access_token={real}"),
         format!("{url}?x=1&access%5Ftoken={real}"),
     ] {
-        let reply = Call::new(&url)
-            .send_to(&in_query, "tools/list", json!({}))
-            .await;
-        assert_eq!(reply.status, 401, "{in_query}: {}", reply.text);
-        assert!(
-            reply
-                .challenge
-                .starts_with("Bearer error=\"invalid_request\""),
-            "{}",
-            reply.challenge
-        );
+        refusals.push((in_query.clone(), in_query, None, tools_list.clone()));
     }
-    let in_query = format!("{url}?access_token={real}");
-    let reply = Call::new(&url)
-        .send_to(&in_query, "tools/list", json!({}))
-        .await;
-    assert_eq!(reply.status, 401, "{}", reply.text);
-    assert!(
-        reply
-            .challenge
-            .starts_with("Bearer error=\"invalid_request\""),
-        "{}",
-        reply.challenge
-    );
-    assert!(!reply.text.contains(&real));
-
     for value in [
         format!("Bearer {}", "x".repeat(20_000)),
         format!("Basic {real}"),
@@ -629,56 +589,30 @@ async fn credentials_sent_the_wrong_way_are_invalid_requests() {
         format!("Bearer {real} extra"),
         format!("Token {real}"),
     ] {
-        let reply = Call::new(&url)
-            .authorization(&value)
-            .call_tool("whoami", json!({}))
-            .await;
-        assert_eq!(reply.status, 401, "{value:?}: {}", reply.text);
+        refusals.push((
+            format!("{value:?}"),
+            url.clone(),
+            Some(value),
+            whoami.clone(),
+        ));
+    }
+    for (case, to, authorization, (method, params)) in refusals {
+        let mut call = Call::new(&url);
+        if let Some(value) = &authorization {
+            call = call.authorization(value);
+        }
+        let reply = call.send_to(&to, method, params).await;
+        assert_eq!(reply.status, 401, "{case}: {}", reply.body);
         assert!(
             reply
-                .challenge
+                .www_authenticate()
                 .starts_with("Bearer error=\"invalid_request\""),
-            "{value:?}: {}",
-            reply.challenge
+            "{case}: {}",
+            reply.www_authenticate()
         );
+        assert!(!reply.body.contains(&real), "{case}: {}", reply.body);
     }
     assert_eq!(running.runs.load(Ordering::SeqCst), 0);
-}
-
-fn attacker_rsa_pem() -> String {
-    // A 2048-bit key made for these tests; it signs nothing the server trusts.
-    static PEM: OnceLock<String> = OnceLock::new();
-    PEM.get_or_init(|| {
-        let out = std::process::Command::new(support::node())
-            .args([
-                "-e",
-                "const {generateKeyPairSync}=require('crypto');const {privateKey}=generateKeyPairSync('rsa',{modulusLength:2048});process.stdout.write(privateKey.export({type:'pkcs8',format:'pem'}))",
-            ])
-            .output()
-            .expect("node generates a key");
-        assert!(out.status.success(), "key generation failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("PEM is text")
-    })
-    .clone()
-}
-
-fn attacker_public_jwk(pem: &str) -> Value {
-    let script = "const {createPrivateKey,createPublicKey}=require('crypto');let d='';process.stdin.on('data',c=>d+=c).on('end',()=>{const k=createPublicKey(createPrivateKey(d)).export({format:'jwk'});process.stdout.write(JSON.stringify(k))})";
-    let mut child = std::process::Command::new(support::node())
-        .args(["-e", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(pem.as_bytes())
-        .expect("write PEM");
-    let out = child.wait_with_output().expect("node finishes");
-    serde_json::from_slice(&out.stdout).expect("a JWK")
 }
 
 // ---------------------------------------------------------------------------
@@ -688,7 +622,7 @@ fn attacker_public_jwk(pem: &str) -> Value {
 #[actix_web::test]
 async fn each_guard_kind_answers_403_with_what_the_call_needs() {
     let running = start_stateless();
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let idp = idp();
     let reader = token(idp, "reader", "tasks:read", &url).await;
     let call = Call::new(&url);
@@ -697,47 +631,49 @@ async fn each_guard_kind_answers_403_with_what_the_call_needs() {
         .clone_with(&reader)
         .call_tool("delete-task", json!({"id": 3}))
         .await;
-    assert_eq!(reply.status, 403, "{}", reply.text);
+    assert_eq!(reply.status, 403, "{}", reply.body);
     assert!(
         reply
-            .challenge
+            .www_authenticate()
             .starts_with("Bearer error=\"insufficient_scope\""),
         "{}",
-        reply.challenge
+        reply.www_authenticate()
     );
     assert!(
-        reply.challenge.contains("scope=\"tasks:read tasks:write\""),
+        reply
+            .www_authenticate()
+            .contains("scope=\"tasks:read tasks:write\""),
         "all scopes the call needs: {}",
-        reply.challenge
+        reply.www_authenticate()
     );
     assert!(
-        reply.challenge.contains("resource_metadata=\""),
+        reply.www_authenticate().contains("resource_metadata=\""),
         "{}",
-        reply.challenge
+        reply.www_authenticate()
     );
 
     let reply = call.clone_with(&reader).call_tool("purge", json!({})).await;
     assert_eq!(reply.status, 403);
     assert!(
-        reply.challenge.contains("scope=\"admin\""),
+        reply.www_authenticate().contains("scope=\"admin\""),
         "one of the alternatives: {}",
-        reply.challenge
+        reply.www_authenticate()
     );
 
     // Roles and permissions come from the token's claims.
     let plain = sign_trusted(idp, &claims(idp, &url), Some(&idp.kid));
     for tool in ["deploy", "invoices"] {
         let reply = call.clone_with(&plain).call_tool(tool, json!({})).await;
-        assert_eq!(reply.status, 403, "{tool}: {}", reply.text);
+        assert_eq!(reply.status, 403, "{tool}: {}", reply.body);
         assert!(
             reply
-                .challenge
+                .www_authenticate()
                 .starts_with("Bearer error=\"insufficient_scope\"")
         );
         assert!(
-            !reply.challenge.contains("scope=\"tasks"),
+            !reply.www_authenticate().contains("scope=\"tasks"),
             "scopes would not help: {}",
-            reply.challenge
+            reply.www_authenticate()
         );
     }
     assert_eq!(
@@ -748,27 +684,26 @@ async fn each_guard_kind_answers_403_with_what_the_call_needs() {
 
     // With the scope, role or permission, the same calls succeed.
     let writer = token(idp, "machine", "tasks:read tasks:write admin", &url).await;
-    let reply = call
-        .clone_with(&writer)
-        .call_tool("delete-task", json!({"id": 3}))
-        .await;
-    assert_eq!(text_of(&reply), "deleted 3", "{}", reply.text);
-    let reply = call.clone_with(&writer).call_tool("purge", json!({})).await;
-    assert_eq!(text_of(&reply), "purged", "{}", reply.text);
     let mut privileged = claims(idp, &url);
     privileged["roles"] = json!(["ops"]);
     privileged["permissions"] = json!(["billing:read"]);
     let privileged = sign_trusted(idp, &privileged, Some(&idp.kid));
-    let reply = call
-        .clone_with(&privileged)
-        .call_tool("deploy", json!({}))
-        .await;
-    assert_eq!(text_of(&reply), "deployed", "{}", reply.text);
-    let reply = call
-        .clone_with(&privileged)
-        .call_tool("invoices", json!({}))
-        .await;
-    assert_eq!(text_of(&reply), "no invoices", "{}", reply.text);
+    for (token, tool, arguments, text) in [
+        (&writer, "delete-task", json!({"id": 3}), "deleted 3"),
+        (&writer, "purge", json!({}), "purged"),
+        (&privileged, "deploy", json!({}), "deployed"),
+        (&privileged, "invoices", json!({}), "no invoices"),
+    ] {
+        let result = running
+            .server
+            .client()
+            .stateless()
+            .with_token(token.as_str())
+            .call_tool(tool, arguments)
+            .await
+            .unwrap_or_else(|e| panic!("{tool}: {e}"));
+        assert_eq!(result.text(), text, "{tool}");
+    }
 }
 
 impl Call<'_> {
@@ -788,43 +723,46 @@ async fn a_scope_hierarchy_lets_broad_scopes_imply_narrow_ones() {
         b.stateless(true)
             .scope_hierarchy(ScopeHierarchy::new().implies("admin", ["*"]))
     });
-    let url = &running.server.url;
+    let url = running.server.url();
     let admin = token(idp(), "machine", "admin", url).await;
     let reply = Call::new(url)
         .token(&admin)
         .call_tool("delete-task", json!({"id": 9}))
         .await;
-    assert_eq!(text_of(&reply), "deleted 9", "{}", reply.text);
+    assert_eq!(text_of(&reply), "deleted 9", "{}", reply.body);
 }
 
 #[actix_web::test]
 async fn tools_the_caller_cannot_use_can_be_hidden_from_the_list() {
     let running = start_with(|b| b.stateless(true).hide_unauthorized_tools(true));
-    let url = &running.server.url;
+    let url = running.server.url();
     let reader = token(idp(), "reader", "tasks:read", url).await;
     let reply = Call::new(url)
         .token(&reader)
         .send("tools/list", json!({}))
         .await;
-    let names: Vec<&str> = reply.body["result"]["tools"]
+    let listing = reply.json().unwrap_or_default();
+    let names: Vec<&str> = listing["result"]["tools"]
         .as_array()
         .map(|tools| tools.iter().filter_map(|t| t["name"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(names, ["whoami", "list-tasks"], "{}", reply.text);
+    assert_eq!(names, ["whoami", "list-tasks"], "{}", reply.body);
 
     let shown = start_stateless();
-    let reply = Call::new(&shown.server.url)
-        .token(&token(idp(), "reader", "tasks:read", &shown.server.url).await)
+    let reply = Call::new(shown.server.url())
+        .token(&token(idp(), "reader", "tasks:read", shown.server.url()).await)
         .send("tools/list", json!({}))
         .await;
-    let listed = reply.body["result"]["tools"].as_array().map_or(0, Vec::len);
-    assert_eq!(listed, 6, "by default every tool is listed: {}", reply.text);
+    let listed = reply.json().unwrap_or_default()["result"]["tools"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(listed, 6, "by default every tool is listed: {}", reply.body);
 }
 
 #[actix_web::test]
 async fn a_session_belongs_to_the_user_who_opened_it() {
     let running = start_with(|b| b);
-    let url = &running.server.url;
+    let url = running.server.url();
     let machine = token(idp(), "machine", "tasks:read", url).await;
     let reader = token(idp(), "reader", "tasks:read", url).await;
     let init = Call::new(url)
@@ -834,15 +772,18 @@ async fn a_session_belongs_to_the_user_who_opened_it() {
             json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
         )
         .await;
-    assert_eq!(init.status, 200, "{}", init.text);
-    let session = init.session.expect("a session id");
+    assert_eq!(init.status, 200, "{}", init.body);
+    let session = init
+        .header("mcp-session-id")
+        .expect("a session id")
+        .to_owned();
 
     let own = Call::new(url)
         .token(&machine)
         .session(&session)
         .send("tools/list", json!({}))
         .await;
-    assert_eq!(own.status, 200, "{}", own.text);
+    assert_eq!(own.status, 200, "{}", own.body);
     let stolen = Call::new(url)
         .token(&reader)
         .session(&session)
@@ -851,7 +792,7 @@ async fn a_session_belongs_to_the_user_who_opened_it() {
     assert_eq!(
         stolen.status, 403,
         "another user's token on the session: {}",
-        stolen.text
+        stolen.body
     );
     let bare = Call::new(url)
         .session(&session)
@@ -867,7 +808,7 @@ async fn a_session_belongs_to_the_user_who_opened_it() {
 #[actix_web::test]
 async fn protected_resource_metadata_is_published() {
     let running = start_stateless();
-    let base = running.server.url.trim_end_matches("/mcp").to_owned();
+    let base = running.server.url().trim_end_matches("/mcp").to_owned();
     for path in [
         "/.well-known/oauth-protected-resource/mcp",
         "/.well-known/oauth-protected-resource",
@@ -888,7 +829,7 @@ async fn protected_resource_metadata_is_published() {
             "readable from browsers"
         );
         let document: Value = response.json().await.expect("JSON");
-        assert_eq!(document["resource"], running.server.url);
+        assert_eq!(document["resource"], running.server.url());
         assert_eq!(document["authorization_servers"], json!([idp().issuer]));
         assert_eq!(document["bearer_methods_supported"], json!(["header"]));
         assert_eq!(document["resource_name"], "tasks");
@@ -906,7 +847,7 @@ async fn protected_resource_metadata_is_published() {
 #[test]
 fn the_typescript_sdk_client_calls_a_scoped_tool_with_a_provider_token() {
     let running = start_with(|b| b);
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let token = runtime.block_on(token(idp(), "machine", "tasks:read", &url));
     support::node_harness();
@@ -1019,13 +960,13 @@ async fn cached_keys_outlive_a_provider_outage_and_kid_floods_are_bounded() {
         b.stateless(true)
             .oauth(mirrored_provider(idp, &mirror.url, settings))
     });
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let good = token(idp, "machine", "tasks:read", &url).await;
     let reply = Call::new(&url)
         .token(&good)
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         mirror.hits.load(Ordering::SeqCst),
         1,
@@ -1065,7 +1006,7 @@ async fn cached_keys_outlive_a_provider_outage_and_kid_floods_are_bounded() {
     assert_eq!(
         reply.status, 200,
         "stale keys serve while the provider is down: {}",
-        reply.text
+        reply.body
     );
     let _ = &mirror.document;
 }
@@ -1081,13 +1022,13 @@ async fn rotated_keys_are_picked_up_and_old_ones_dropped() {
             ..JwksSettings::default()
         });
     let running = start_with(|b| b.stateless(true).oauth(provider));
-    let url = running.server.url.clone();
+    let url = running.server.url().to_owned();
     let old = token(&first, "machine", "tasks:read", &url).await;
     let reply = Call::new(&url)
         .token(&old)
         .call_tool("whoami", json!({}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.status, 200, "{}", reply.body);
 
     // The provider restarts with a new key on the same address.
     let old_kid = first.kid.clone();
@@ -1103,7 +1044,7 @@ async fn rotated_keys_are_picked_up_and_old_ones_dropped() {
     assert_eq!(
         reply.status, 200,
         "a token signed with the new key: {}",
-        reply.text
+        reply.body
     );
     let reply = Call::new(&url)
         .token(&old)
@@ -1112,7 +1053,7 @@ async fn rotated_keys_are_picked_up_and_old_ones_dropped() {
     assert_eq!(
         reply.status, 401,
         "the old key left the JWK set: {}",
-        reply.text
+        reply.body
     );
 }
 

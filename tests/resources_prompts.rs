@@ -122,7 +122,7 @@ async fn lists_and_reads_resources() {
     assert_eq!(listed["resources"][0]["name"], "readme");
 
     let text = client
-        .rpc("resources/read", json!({"uri": "docs://readme"}))
+        .read_resource("docs://readme")
         .await
         .expect("read text");
     assert_eq!(
@@ -130,7 +130,7 @@ async fn lists_and_reads_resources() {
         json!([{"uri": "docs://readme", "mimeType": "text/plain", "text": "Read me."}])
     );
     let blob = client
-        .rpc("resources/read", json!({"uri": "docs://logo"}))
+        .read_resource("docs://logo")
         .await
         .expect("read blob");
     assert_eq!(blob["contents"][0]["blob"], "AAEC/w==");
@@ -145,20 +145,14 @@ async fn lists_and_reads_resources() {
         "docs://books/{id}/pages/{page}"
     );
     let page = client
-        .rpc(
-            "resources/read",
-            json!({"uri": "docs://books/dune/pages/7"}),
-        )
+        .read_resource("docs://books/dune/pages/7")
         .await
         .expect("read template");
     assert_eq!(page["contents"][0]["text"], "book dune page 7");
     assert_eq!(page["contents"][0]["uri"], "docs://books/dune/pages/7");
 
     let bad = client
-        .rpc(
-            "resources/read",
-            json!({"uri": "docs://books/dune/pages/x"}),
-        )
+        .read_resource("docs://books/dune/pages/x")
         .await
         .expect_err("a page that is not a number");
     assert!(
@@ -166,7 +160,7 @@ async fn lists_and_reads_resources() {
         "{bad:?}"
     );
     let missing = client
-        .rpc("resources/read", json!({"uri": "docs://nothing"}))
+        .read_resource("docs://nothing")
         .await
         .expect_err("no such resource");
     match missing {
@@ -199,9 +193,9 @@ async fn gets_prompts_and_completes() {
         ])
     );
     let got = client
-        .rpc(
-            "prompts/get",
-            json!({"name": "summarize", "arguments": {"uri": "docs://readme", "style": "long"}}),
+        .get_prompt(
+            "summarize",
+            json!({"uri": "docs://readme", "style": "long"}),
         )
         .await
         .expect("get");
@@ -214,7 +208,7 @@ async fn gets_prompts_and_completes() {
         json!({"type": "text", "text": "Summarize it, long."})
     );
     let missing = client
-        .rpc("prompts/get", json!({"name": "summarize"}))
+        .get_prompt("summarize", ())
         .await
         .expect_err("uri is required");
     assert!(
@@ -278,12 +272,12 @@ async fn scoped_resources_and_prompts_answer_403_before_running() {
 
     let allowed = setup.client(&["docs:secret"]);
     let read = allowed
-        .rpc("resources/read", json!({"uri": "docs://secret"}))
+        .read_resource("docs://secret")
         .await
         .expect("read with the scope");
     assert_eq!(read["contents"][0]["text"], "classified");
     let got = allowed
-        .rpc("prompts/get", json!({"name": "vault"}))
+        .get_prompt("vault", ())
         .await
         .expect("get with the scope");
     assert_eq!(got["messages"][0]["content"]["text"], "the vault");

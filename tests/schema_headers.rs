@@ -6,11 +6,11 @@
 
 mod support;
 
+use mcp_runtime::testing::{TestClient, TestServer};
+
 use mcp_runtime::prelude::*;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
-use std::time::Duration;
 
 const V2026: &str = "2026-07-28";
 const V2025_11: &str = "2025-11-25";
@@ -53,7 +53,7 @@ struct Deploy {
     replicas: u32,
 }
 
-fn server() -> support::TestServer {
+fn server() -> TestServer {
     let echo = |args: Args| async move { Value::Object(args).to_string() };
     let server = McpServer::builder("schema-headers", "0.0.1")
         .stateless(true)
@@ -85,15 +85,7 @@ fn server() -> support::TestServer {
         .tool(Tool::new("derived", |d: Deploy| async move { d.zone }).description("Deploys."))
         .build()
         .expect("valid fixture server");
-    support::start(server)
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("build the HTTP client")
+    TestServer::start(server).expect("the server starts")
 }
 
 /// A 2026-07-28 request with its `_meta`, and the headers a client derives
@@ -112,41 +104,30 @@ async fn post(
     version: &str,
     extra: &[(&str, &[u8])],
 ) -> (StatusCode, Value) {
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    headers.insert(
-        "accept",
-        HeaderValue::from_static("application/json, text/event-stream"),
-    );
-    headers.insert(
-        "mcp-protocol-version",
-        HeaderValue::from_str(version).expect("version"),
-    );
+    let mut request = TestClient::new(url)
+        .raw("POST")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", version);
     if version == V2026 {
-        let method = body["method"].as_str().expect("a method");
-        headers.insert("mcp-method", HeaderValue::from_str(method).expect("method"));
+        request = request.header("mcp-method", body["method"].as_str().expect("a method"));
         if let Some(name) = body["params"]["name"].as_str() {
-            headers.insert("mcp-name", HeaderValue::from_str(name).expect("name"));
+            request = request.header("mcp-name", name);
         }
     }
     for (name, value) in extra {
-        headers.append(
-            HeaderName::from_bytes(name.as_bytes()).expect("header name"),
-            HeaderValue::from_bytes(value).expect("header value"),
-        );
+        let value = std::str::from_utf8(value).expect("a text header value");
+        request = request.header(*name, value);
     }
-    let response = client()
-        .post(url)
-        .headers(headers)
+    let reply = request
         .body(body.to_string())
         .send()
         .await
         .expect("the server answers");
-    let status = response.status();
-    let text = response.text().await.expect("a body");
-    let json =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {status} {text}"));
-    (status, json)
+    let json = reply
+        .json()
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", reply.status, reply.body));
+    (StatusCode::from_u16(reply.status).expect("a status"), json)
 }
 
 async fn call(
@@ -207,7 +188,7 @@ async fn list_tools(url: &str, version: &str) -> Vec<Value> {
 async fn raw_schemas_are_listed_verbatim() {
     let server = server();
     for version in [V2026, V2025_11] {
-        let tools = list_tools(&server.url, version).await;
+        let tools = list_tools(server.url(), version).await;
         let raw = tools
             .iter()
             .find(|t| t["name"] == "raw")
@@ -295,7 +276,7 @@ fn non_object_and_malformed_schemas_are_refused_at_build() {
 #[tokio::test]
 async fn matching_headers_are_accepted() {
     let server = server();
-    let url = &server.url;
+    let url = server.url();
     let args = json!({ "region": "us-west1", "priority": 42, "verbose": false, "query": "q" });
     let headers: [(&str, &[u8]); 3] = [
         ("Mcp-Param-Region", b"us-west1"),
@@ -396,129 +377,118 @@ async fn matching_headers_are_accepted() {
     );
 }
 
+/// Extra request headers, `(name, value)`.
+type Extra = Vec<(&'static str, &'static [u8])>;
+
 #[tokio::test]
 async fn missing_mismatched_or_malformed_headers_are_refused() {
     let server = server();
-    let url = &server.url;
+    let url = server.url();
     let hello = || json!({ "region": "Hello" });
-    let refused = |id: i64,
-                   tool: &'static str,
-                   args: Value,
-                   sent: Vec<(&'static str, &'static [u8])>,
-                   header: &'static str,
-                   what: &'static str| async move {
-        assert_mismatch(&call(url, id, tool, args, &sent).await, id, header, what);
-    };
     let region = "Mcp-Param-Region";
-    refused(20, "routed", hello(), vec![], region, "missing header").await;
-    refused(
-        21,
-        "routed",
-        hello(),
-        vec![(region, b"Goodbye")],
-        region,
-        "mismatch",
-    )
-    .await;
-    refused(
-        22,
-        "routed",
-        hello(),
-        vec![(region, b"hello")],
-        region,
-        "values are case-sensitive",
-    )
-    .await;
-    refused(
-        23,
-        "routed",
-        hello(),
-        vec![(region, b"=?base64?SGVsbG8?=")],
-        region,
-        "bad padding",
-    )
-    .await;
-    refused(
-        24,
-        "routed",
-        hello(),
-        vec![(region, b"=?base64?SGVs!!!bG8=?=")],
-        region,
-        "bad characters",
-    )
-    .await;
-    refused(
-        25,
-        "routed",
-        hello(),
-        vec![(region, b"=?base64?SGVsbG8gV29ybGQ=?=")],
-        region,
-        "decoded mismatch",
-    )
-    .await;
-    refused(
-        26,
-        "routed",
-        json!({ "region": "R\u{e9}gion" }),
-        vec![(region, "R\u{e9}gion".as_bytes())],
-        region,
-        "non-ASCII value",
-    )
-    .await;
-    refused(
-        27,
-        "routed",
-        hello(),
-        vec![(region, b"Hello"), (region, b"Hello")],
-        region,
-        "repeated header",
-    )
-    .await;
-    refused(
-        28,
-        "routed",
-        json!({ "region": "r", "priority": 42 }),
-        vec![(region, b"r"), ("Mcp-Param-Priority", b"41")],
-        "Mcp-Param-Priority",
-        "integer mismatch",
-    )
-    .await;
-    refused(
-        29,
-        "routed",
-        json!({ "region": "r", "verbose": true }),
-        vec![(region, b"r"), ("Mcp-Param-Verbose", b"TRUE")],
-        "Mcp-Param-Verbose",
-        "boolean mismatch",
-    )
-    .await;
-    refused(
-        30,
-        "routed",
-        json!({ "region": "r" }),
-        vec![(region, b"r"), ("Mcp-Param-Verbose", b"true")],
-        "Mcp-Param-Verbose",
-        "header without argument",
-    )
-    .await;
-    refused(
-        31,
-        "routed",
-        json!({ "region": "r", "target": { "rack": "r7" } }),
-        vec![(region, b"r")],
-        "Mcp-Param-Rack",
-        "nested argument without header",
-    )
-    .await;
-    refused(
-        32,
-        "derived",
-        json!({ "zone": "z1", "replicas": 2 }),
-        vec![("Mcp-Param-Zone", b"z2")],
-        "Mcp-Param-Zone",
-        "derived mismatch",
-    )
-    .await;
+    // (id, tool, arguments, headers sent, header named in the refusal, case)
+    let refusals: Vec<(_, _, _, Extra, _, _)> = vec![
+        (20, "routed", hello(), vec![], region, "missing header"),
+        (
+            21,
+            "routed",
+            hello(),
+            vec![(region, b"Goodbye")],
+            region,
+            "mismatch",
+        ),
+        (
+            22,
+            "routed",
+            hello(),
+            vec![(region, b"hello")],
+            region,
+            "values are case-sensitive",
+        ),
+        (
+            23,
+            "routed",
+            hello(),
+            vec![(region, b"=?base64?SGVsbG8?=")],
+            region,
+            "bad padding",
+        ),
+        (
+            24,
+            "routed",
+            hello(),
+            vec![(region, b"=?base64?SGVs!!!bG8=?=")],
+            region,
+            "bad characters",
+        ),
+        (
+            25,
+            "routed",
+            hello(),
+            vec![(region, b"=?base64?SGVsbG8gV29ybGQ=?=")],
+            region,
+            "decoded mismatch",
+        ),
+        (
+            26,
+            "routed",
+            json!({ "region": "R\u{e9}gion" }),
+            vec![(region, "R\u{e9}gion".as_bytes())],
+            region,
+            "non-ASCII value",
+        ),
+        (
+            27,
+            "routed",
+            hello(),
+            vec![(region, b"Hello"), (region, b"Hello")],
+            region,
+            "repeated header",
+        ),
+        (
+            28,
+            "routed",
+            json!({ "region": "r", "priority": 42 }),
+            vec![(region, b"r"), ("Mcp-Param-Priority", b"41")],
+            "Mcp-Param-Priority",
+            "integer mismatch",
+        ),
+        (
+            29,
+            "routed",
+            json!({ "region": "r", "verbose": true }),
+            vec![(region, b"r"), ("Mcp-Param-Verbose", b"TRUE")],
+            "Mcp-Param-Verbose",
+            "boolean mismatch",
+        ),
+        (
+            30,
+            "routed",
+            json!({ "region": "r" }),
+            vec![(region, b"r"), ("Mcp-Param-Verbose", b"true")],
+            "Mcp-Param-Verbose",
+            "header without argument",
+        ),
+        (
+            31,
+            "routed",
+            json!({ "region": "r", "target": { "rack": "r7" } }),
+            vec![(region, b"r")],
+            "Mcp-Param-Rack",
+            "nested argument without header",
+        ),
+        (
+            32,
+            "derived",
+            json!({ "zone": "z1", "replicas": 2 }),
+            vec![("Mcp-Param-Zone", b"z2")],
+            "Mcp-Param-Zone",
+            "derived mismatch",
+        ),
+    ];
+    for (id, tool, args, sent, header, what) in refusals {
+        assert_mismatch(&call(url, id, tool, args, &sent).await, id, header, what);
+    }
     // A string id is echoed too.
     let body = json!({ "jsonrpc": "2.0", "id": "abc", "method": "tools/call", "params": {
         "name": "routed", "arguments": { "region": "x" },
@@ -543,7 +513,7 @@ async fn the_2025_wire_ignores_parameter_headers() {
     ] {
         let body = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call",
             "params": { "name": "routed", "arguments": { "region": "Hello" } } });
-        let reply = post(&server.url, &body, V2025_11, &headers).await;
+        let reply = post(server.url(), &body, V2025_11, &headers).await;
         assert_accepted(&reply, &format!("2025-11-25 with {headers:?}"));
     }
 }

@@ -2,15 +2,14 @@
 //! schemas for nested structs, enums, options, vectors and maps, with the
 //! descriptions that doc comments and `#[arg]` give.
 //!
-//! A changed schema fails the test and shows the difference. After checking
-//! that the change is intended, regenerate with
-//! `UPDATE_SNAPSHOTS=1 cargo test --test schemas`.
+//! A changed schema fails the test and shows the difference (with `CI` set,
+//! nothing is written). After checking that the change is intended, accept it
+//! with `cargo insta review`, or `INSTA_UPDATE=always cargo test --test schemas`.
 
 use mcp_runtime::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// A postal address.
 #[derive(Deserialize, Serialize, JsonSchema)]
@@ -129,34 +128,17 @@ async fn ping() -> &'static str {
     "pong"
 }
 
-fn snapshot_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots/schemas")
-        .join(format!("{name}.json"))
-}
-
+/// The listing of `tool` matches `tests/snapshots/schemas/<tool name>.snap`.
 fn check_snapshot(tool: impl IntoTool) {
     let tool = tool.into_tool();
-    let listing = tool.to_listing();
-    let actual = serde_json::to_string_pretty(&listing).expect("listing serializes") + "\n";
-    let path = snapshot_path(tool.name());
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create snapshot dir");
-        std::fs::write(&path, &actual).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "no snapshot at {} ({e}); create it with UPDATE_SNAPSHOTS=1 cargo test --test schemas",
-            path.display()
-        )
+    let listing = serde_json::to_string_pretty(&tool.to_listing()).expect("listing serializes");
+    insta::with_settings!({
+        snapshot_path => "snapshots/schemas",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(tool.name(), listing);
     });
-    assert!(
-        expected == actual,
-        "the listing of `{}` changed.\n--- expected ({})\n{expected}\n--- actual\n{actual}",
-        tool.name(),
-        path.display()
-    );
 }
 
 #[test]

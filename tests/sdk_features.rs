@@ -10,6 +10,8 @@
 
 mod support;
 
+use mcp_runtime::testing::TestServer;
+
 use mcp_runtime::auth::CustomProvider;
 use mcp_runtime::prelude::*;
 use serde_json::{Value, json};
@@ -113,7 +115,7 @@ impl Notes {
 }
 
 struct Running {
-    server: support::TestServer,
+    server: TestServer,
     /// A clone of the served server, to notify its sessions.
     handle: McpServer,
     guarded_runs: Arc<AtomicUsize>,
@@ -129,7 +131,7 @@ fn start() -> Running {
     .expect("the notes server builds");
     let handle = server.clone();
     Running {
-        server: support::start(server),
+        server: TestServer::start(server).expect("the server starts"),
         handle,
         guarded_runs,
     }
@@ -179,7 +181,7 @@ fn run_client(url: &str, token: &str, scenario: &str, input: Value) -> Value {
 #[test]
 fn the_sdk_client_lists_and_reads_static_and_templated_resources() {
     let running = start();
-    let url = &running.server.url;
+    let url = running.server.url();
     let printed = run_client(
         url,
         &token("notes:read", url),
@@ -230,7 +232,7 @@ fn the_sdk_client_lists_and_reads_static_and_templated_resources() {
 #[test]
 fn the_sdk_client_lists_prompts_and_gets_one_with_arguments() {
     let running = start();
-    let url = &running.server.url;
+    let url = running.server.url();
     let printed = run_client(
         url,
         &token("notes:write", url),
@@ -270,7 +272,7 @@ fn the_sdk_client_lists_prompts_and_gets_one_with_arguments() {
 #[test]
 fn the_sdk_client_sees_every_progress_notification_in_order_before_the_result() {
     let running = start();
-    let url = &running.server.url;
+    let url = running.server.url();
     let printed = run_client(
         url,
         &token("notes:write", url),
@@ -297,13 +299,13 @@ fn the_sdk_client_sees_every_progress_notification_in_order_before_the_result() 
 #[test]
 fn scoped_resources_and_prompts_need_their_scope() {
     let running = start();
-    let url = &running.server.url;
+    let url = running.server.url();
     let input = json!({"uri": "notes://journal", "prompt": "confess"});
 
     let refused = run_client(url, &token("notes:write", url), "scoped", input.clone());
     let metadata = format!(
-        "http://{}/.well-known/oauth-protected-resource/mcp",
-        running.server.authority
+        "{}/.well-known/oauth-protected-resource/mcp",
+        running.server.base_url()
     );
     for step in ["read", "prompt", "subscribe"] {
         let error = &refused[step]["error"];
@@ -423,7 +425,7 @@ impl Drop for LiveClient {
 #[test]
 fn subscribed_sessions_get_resource_updates_on_their_get_stream() {
     let running = start();
-    let url = &running.server.url;
+    let url = running.server.url();
     let (watched, other, sentinel) = (
         "notes://notes/alpha/v/1",
         "notes://notes/beta/v/1",

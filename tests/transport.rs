@@ -3,9 +3,11 @@
 
 mod support;
 
+use mcp_runtime::testing::{RawResponse as Reply, TestClient, TestServer};
+
 use mcp_runtime::prelude::*;
+use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -118,12 +120,12 @@ fn builder() -> McpServerBuilder {
 }
 
 /// The default (stateful, loopback-only) fixture server.
-fn start_default() -> support::TestServer {
-    support::start(builder().build().expect("valid fixture server"))
+fn start_default() -> TestServer {
+    TestServer::start(builder().build().expect("valid fixture server")).expect("the server starts")
 }
 
-fn start_with(builder: McpServerBuilder) -> support::TestServer {
-    support::start(builder.build().expect("valid fixture server"))
+fn start_with(builder: McpServerBuilder) -> TestServer {
+    TestServer::start(builder.build().expect("valid fixture server")).expect("the server starts")
 }
 
 // ---------------------------------------------------------------------------
@@ -177,94 +179,26 @@ fn post_headers() -> Headers {
         .set("accept", ACCEPT_BOTH)
 }
 
-/// A fully read HTTP response.
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn content_type(&self) -> &str {
-        self.header("content-type").unwrap_or("")
-    }
-
-    fn is_sse(&self) -> bool {
-        self.content_type().starts_with("text/event-stream")
-    }
-
-    fn is_json(&self) -> bool {
-        self.content_type().starts_with("application/json")
-    }
-
-    /// The body as JSON; panics (showing the reply) if it is not.
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): status {}, content-type `{}`, body `{}`",
-                self.status,
-                self.content_type(),
-                self.body
-            )
-        })
-    }
-
-    /// The JSON of every `data:` line of an SSE body.
-    fn sse(&self) -> Vec<Value> {
-        assert!(self.is_sse(), "expected an SSE reply, got {self:?}");
-        self.body
-            .lines()
-            .filter_map(|line| line.strip_prefix("data:"))
-            .map(|data| {
-                serde_json::from_str(data.trim())
-                    .unwrap_or_else(|e| panic!("SSE data is not JSON ({e}): `{data}`"))
-            })
-            .collect()
-    }
-
-    /// The JSON-RPC response: the JSON body, or the last SSE message.
-    fn rpc(&self) -> Value {
-        if self.is_sse() {
-            self.sse()
-                .pop()
-                .expect("an SSE reply with at least one message")
-        } else {
-            self.json()
-        }
-    }
-}
-
-async fn send(method: Method, url: &str, body: Option<String>, headers: &Headers) -> Reply {
-    let mut request = client().request(method, url).headers(headers.to_map());
+/// Sends `method` to `url` with exactly `headers` and `body`, through the
+/// testing kit's raw request.
+async fn send(method: &str, url: &str, body: Option<String>, headers: &Headers) -> Reply {
+    let mut request = TestClient::new(url).raw(method).headers(headers.0.clone());
     if let Some(body) = body {
         request = request.body(body);
     }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.text().await.expect("read the response body");
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    request.send().await.expect("the server answers")
 }
 
 async fn post(url: &str, body: impl Into<String>, headers: &Headers) -> Reply {
-    send(Method::POST, url, Some(body.into()), headers).await
+    send("POST", url, Some(body.into()), headers).await
 }
 
 async fn get(url: &str, headers: &Headers) -> Reply {
-    send(Method::GET, url, None, headers).await
+    send("GET", url, None, headers).await
 }
 
 async fn delete(url: &str, headers: &Headers) -> Reply {
-    send(Method::DELETE, url, None, headers).await
+    send("DELETE", url, None, headers).await
 }
 
 // ---------------------------------------------------------------------------
@@ -303,12 +237,11 @@ fn initialize_body(id: i64, version: &str) -> Value {
 #[track_caller]
 fn assert_rpc_error(reply: &Reply, status: u16, code: i64, id: Value, what: &str) {
     assert_eq!(
-        reply.status.as_u16(),
-        status,
+        reply.status, status,
         "{what}: HTTP status; body `{}`",
         reply.body
     );
-    let body = reply.rpc();
+    let body = reply.rpc().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         body["error"]["code"], code,
         "{what}: JSON-RPC error code; body {body}"
@@ -330,7 +263,7 @@ fn expect_result(reply: &Reply, id: Value, what: &str) -> Value {
         "{what}: HTTP status; body `{}`",
         reply.body
     );
-    let body = reply.rpc();
+    let body = reply.rpc().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(body["id"], id, "{what}: response id; body {body}");
     assert!(
         body.get("error").is_none(),
@@ -483,7 +416,7 @@ async fn initialize_negotiates_versions_and_mints_session_ids() {
     ];
     let mut ids = Vec::new();
     for (requested, expected) in cases {
-        let reply = initialize_reply(&server.url, requested).await;
+        let reply = initialize_reply(server.url(), requested).await;
         assert!(
             reply.is_json(),
             "initialize({requested}) answers JSON: {reply:?}"
@@ -526,9 +459,9 @@ async fn initialize_negotiates_versions_and_mints_session_ids() {
 #[tokio::test]
 async fn notifications_and_client_responses_are_accepted_with_202() {
     let server = start_default();
-    let reply = initialize_reply(&server.url, V2025_11).await;
+    let reply = initialize_reply(server.url(), V2025_11).await;
     let session = Session {
-        url: server.url.clone(),
+        url: server.url().to_owned(),
         id: reply
             .header("mcp-session-id")
             .expect("session id")
@@ -565,57 +498,49 @@ async fn notifications_and_client_responses_are_accepted_with_202() {
 #[tokio::test]
 async fn sessions_are_required_checked_and_deletable() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let list = rpc_request(2, "tools/list", Value::Null).to_string();
-
-    let reply = post(
-        &server.url,
-        list.clone(),
-        &post_headers().set("mcp-protocol-version", V2025_11),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::BAD_REQUEST,
-        "no Mcp-Session-Id: {reply:?}"
-    );
-
     let unknown = session
         .headers()
         .set("mcp-session-id", "no-such-session-0123456789abcdef");
-    let reply = post(&server.url, list.clone(), &unknown).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::NOT_FOUND,
-        "unknown session: {reply:?}"
-    );
-
-    let reply = post(&server.url, list.clone(), &session.headers()).await;
-    assert_eq!(reply.status, StatusCode::OK, "live session: {reply:?}");
-
-    let reply = delete(&server.url, &Headers::none()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::BAD_REQUEST,
-        "DELETE without Mcp-Session-Id: {reply:?}"
-    );
-
     let by_id = Headers::none().set("mcp-session-id", &session.id);
-    let reply = delete(&server.url, &by_id).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "DELETE: {reply:?}");
 
-    let reply = post(&server.url, list, &session.headers()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::NOT_FOUND,
-        "POST on a deleted session: {reply:?}"
-    );
-    let reply = delete(&server.url, &by_id).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::NOT_FOUND,
-        "DELETE of a deleted session: {reply:?}"
-    );
+    // (case, method, headers, status), in order: the DELETE ends the session
+    // for the rows after it.
+    let steps = [
+        (
+            "no Mcp-Session-Id",
+            "POST",
+            post_headers().set("mcp-protocol-version", V2025_11),
+            StatusCode::BAD_REQUEST,
+        ),
+        ("unknown session", "POST", unknown, StatusCode::NOT_FOUND),
+        ("live session", "POST", session.headers(), StatusCode::OK),
+        (
+            "DELETE without Mcp-Session-Id",
+            "DELETE",
+            Headers::none(),
+            StatusCode::BAD_REQUEST,
+        ),
+        ("DELETE", "DELETE", by_id.clone(), StatusCode::NO_CONTENT),
+        (
+            "POST on a deleted session",
+            "POST",
+            session.headers(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "DELETE of a deleted session",
+            "DELETE",
+            by_id,
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (case, method, headers, status) in steps {
+        let body = (method == "POST").then(|| list.clone());
+        let reply = send(method, server.url(), body, &headers).await;
+        assert_eq!(reply.status, status, "{case}: {reply:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -625,7 +550,7 @@ async fn sessions_are_required_checked_and_deletable() {
 #[tokio::test]
 async fn get_opens_one_sse_stream_per_session() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let sse_headers = Headers::none()
         .set("accept", "text/event-stream")
         .set("mcp-session-id", &session.id)
@@ -634,7 +559,7 @@ async fn get_opens_one_sse_stream_per_session() {
     // Read only the head of the first stream and keep it open.
     let http = client();
     let stream = http
-        .get(&server.url)
+        .get(server.url())
         .headers(sse_headers.to_map())
         .send()
         .await
@@ -653,7 +578,7 @@ async fn get_opens_one_sse_stream_per_session() {
     // A second GET for the session replaces the first, which then ends: a
     // client that reconnects must not be locked out by its own dead stream.
     let second = http
-        .get(&server.url)
+        .get(server.url())
         .headers(sse_headers.to_map())
         .send()
         .await
@@ -670,7 +595,7 @@ async fn get_opens_one_sse_stream_per_session() {
     drop(second);
 
     let reply = get(
-        &server.url,
+        server.url(),
         &sse_headers.clone().set("accept", "application/json"),
     )
     .await;
@@ -682,7 +607,7 @@ async fn get_opens_one_sse_stream_per_session() {
 
     let stateless = start_with(builder().stateless(true));
     let reply = get(
-        &stateless.url,
+        stateless.url(),
         &Headers::none().set("accept", "text/event-stream"),
     )
     .await;
@@ -696,7 +621,7 @@ async fn get_opens_one_sse_stream_per_session() {
     assert!(!allow.contains("GET"), "Allow `{allow}` must not list GET");
 
     let reply = delete(
-        &stateless.url,
+        stateless.url(),
         &Headers::none().set("mcp-session-id", "anything"),
     )
     .await;
@@ -716,16 +641,17 @@ async fn get_stream_can_be_reopened_after_the_client_disconnects() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     // Open the stream on a raw socket, read its head, then close the socket.
-    let mut socket = tokio::net::TcpStream::connect(&server.authority)
+    let mut socket = tokio::net::TcpStream::connect(server.addr())
         .await
         .expect("connect");
     let head = format!(
         "GET /mcp HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\
          Mcp-Session-Id: {}\r\nMCP-Protocol-Version: {V2025_11}\r\n\r\n",
-        server.authority, session.id
+        server.addr(),
+        session.id
     );
     socket.write_all(head.as_bytes()).await.expect("send GET");
     let mut buf = vec![0u8; 2048];
@@ -746,7 +672,7 @@ async fn get_stream_can_be_reopened_after_the_client_disconnects() {
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let again = client()
-            .get(&server.url)
+            .get(server.url())
             .headers(headers.to_map())
             .send()
             .await
@@ -770,7 +696,7 @@ async fn get_stream_can_be_reopened_after_the_client_disconnects() {
 #[tokio::test]
 async fn stateless_mode_needs_no_session() {
     let server = start_with(builder().stateless(true));
-    let reply = initialize_reply(&server.url, V2025_11).await;
+    let reply = initialize_reply(server.url(), V2025_11).await;
     let result = expect_result(&reply, json!(1), "stateless initialize");
     assert_eq!(result["protocolVersion"], V2025_11);
     assert!(
@@ -780,7 +706,7 @@ async fn stateless_mode_needs_no_session() {
 
     let headers = post_headers().set("mcp-protocol-version", V2025_11);
     let reply = post(
-        &server.url,
+        server.url(),
         rpc_request(2, "tools/list", Value::Null).to_string(),
         &headers,
     )
@@ -795,7 +721,7 @@ async fn stateless_mode_needs_no_session() {
     assert!(names.contains(&"add"), "tools/list names {names:?}");
 
     let reply = post(
-        &server.url,
+        server.url(),
         rpc_request(
             3,
             "tools/call",
@@ -816,7 +742,7 @@ async fn stateless_mode_needs_no_session() {
 #[tokio::test]
 async fn unsupported_protocol_version_header_is_refused() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     for bad in ["1999-01-01", "2024-11-05", "latest"] {
         let reply = session
             .send(
@@ -831,7 +757,8 @@ async fn unsupported_protocol_version_header_is_refused() {
             json!(42),
             &format!("MCP-Protocol-Version: {bad}"),
         );
-        let supported = reply.json()["error"]["data"]["supported"].clone();
+        let supported =
+            reply.json().unwrap_or_else(|e| panic!("{e}"))["error"]["data"]["supported"].clone();
         let supported: Vec<&str> = supported
             .as_array()
             .unwrap_or_else(|| panic!("error.data.supported is a list: {}", reply.body))
@@ -856,33 +783,22 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
     let server = start_default();
     let init = initialize_body(1, V2025_11).to_string();
 
-    let reply = post(
-        &server.url,
-        init.clone(),
-        &post_headers().set("host", "evil.example.com"),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::FORBIDDEN,
-        "foreign Host: {reply:?}"
-    );
-
-    let reply = post(
-        &server.url,
-        init.clone(),
-        &post_headers().set("origin", "http://evil.example.com"),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::FORBIDDEN,
-        "foreign Origin: {reply:?}"
-    );
+    for (case, header, value) in [
+        ("foreign Host", "host", "evil.example.com"),
+        ("foreign Origin", "origin", "http://evil.example.com"),
+    ] {
+        let reply = post(
+            server.url(),
+            init.clone(),
+            &post_headers().set(header, value),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{case}: {reply:?}");
+    }
 
     let inspector = "http://localhost:6274";
     let reply = post(
-        &server.url,
+        server.url(),
         init.clone(),
         &post_headers().set("origin", inspector),
     )
@@ -903,8 +819,8 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
     );
 
     let preflight = send(
-        Method::OPTIONS,
-        &server.url,
+        "OPTIONS",
+        server.url(),
         None,
         &Headers::none()
             .set("origin", inspector)
@@ -943,19 +859,15 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
 
     let named = start_with(builder().allowed_hosts(["mcp.example.com"]));
     let reply = post(
-        &named.url,
+        named.url(),
         init.clone(),
         &post_headers().set("host", "mcp.example.com"),
     )
     .await;
     expect_result(&reply, json!(1), "initialize with an allowed Host");
-    let port = named
-        .authority
-        .rsplit_once(':')
-        .expect("authority has a port")
-        .1;
+    let port = named.addr().port();
     let reply = post(
-        &named.url,
+        named.url(),
         init,
         &post_headers().set("host", &format!("localhost:{port}")),
     )
@@ -974,62 +886,59 @@ async fn host_and_origin_are_checked_and_cors_is_answered() {
 #[tokio::test]
 async fn request_framing_is_validated() {
     let server = start_with(builder().max_body_bytes(1024));
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     let padding = "x".repeat(2048);
-    let big = rpc_request(2, "ping", json!({ "_meta": { "padding": padding } }));
-    let reply = session.send(&big, &session.headers()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "2 KiB body over a 1 KiB limit: status {}",
-        reply.status
-    );
-
-    let ping = rpc_request(3, "ping", Value::Null);
-    let reply = session
-        .send(&ping, &session.headers().set("content-type", "text/plain"))
-        .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "text/plain body: {reply:?}"
-    );
-
-    let reply = session
-        .send(&ping, &session.headers().set("accept", "text/html"))
-        .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::NOT_ACCEPTABLE,
-        "Accept: text/html: {reply:?}"
-    );
-
-    let reply = post(
-        &server.url,
-        "{\"jsonrpc\": \"2.0\", \"id\": 4,",
-        &session.headers(),
-    )
-    .await;
-    assert_rpc_error(&reply, 400, PARSE_ERROR, Value::Null, "truncated JSON");
-
-    let reply = post(
-        &server.url,
-        json!({ "jsonrpc": "1.0", "id": 5, "method": "ping" }).to_string(),
-        &session.headers(),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::BAD_REQUEST,
-        "jsonrpc 1.0: {reply:?}"
-    );
-    assert_eq!(
-        reply.json()["error"]["code"],
-        INVALID_REQUEST,
-        "jsonrpc 1.0: {}",
-        reply.body
-    );
+    let big = rpc_request(2, "ping", json!({ "_meta": { "padding": padding } })).to_string();
+    let ping = rpc_request(3, "ping", Value::Null).to_string();
+    let truncated = "{\"jsonrpc\": \"2.0\", \"id\": 4,".to_owned();
+    let old_jsonrpc = json!({ "jsonrpc": "1.0", "id": 5, "method": "ping" }).to_string();
+    // (case, body, headers, status, JSON-RPC error code and id, when the
+    // refusal is a JSON-RPC error).
+    let refusals = [
+        (
+            "2 KiB body over a 1 KiB limit",
+            big,
+            session.headers(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+        ),
+        (
+            "text/plain body",
+            ping.clone(),
+            session.headers().set("content-type", "text/plain"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
+        (
+            "Accept: text/html",
+            ping,
+            session.headers().set("accept", "text/html"),
+            StatusCode::NOT_ACCEPTABLE,
+            None,
+        ),
+        (
+            "truncated JSON",
+            truncated,
+            session.headers(),
+            StatusCode::BAD_REQUEST,
+            Some((PARSE_ERROR, Value::Null)),
+        ),
+        (
+            "jsonrpc 1.0",
+            old_jsonrpc,
+            session.headers(),
+            StatusCode::BAD_REQUEST,
+            Some((INVALID_REQUEST, json!(5))),
+        ),
+    ];
+    for (case, body, headers, status, error) in refusals {
+        let reply = post(server.url(), body, &headers).await;
+        match error {
+            Some((code, id)) => assert_rpc_error(&reply, status.as_u16(), code, id, case),
+            None => assert_eq!(reply.status, status, "{case}: {reply:?}"),
+        }
+    }
 
     // The session still works after all of that.
     let reply = session.request(6, "ping", Value::Null).await;
@@ -1048,7 +957,7 @@ async fn tools_list_paginates_in_registration_order() {
             .tools(names.map(|name| Tool::new(name, || async { "ok" })))
             .page_size(2),
     );
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     let mut seen = Vec::new();
     let mut page_sizes = Vec::new();
@@ -1092,7 +1001,7 @@ async fn tools_list_renders_schemas_and_annotations_per_revision() {
             .unwrap_or_else(|| panic!("tool `{name}` not listed"))
     };
 
-    let latest = initialize(&server.url, V2025_11).await;
+    let latest = initialize(server.url(), V2025_11).await;
     let tools = latest.list_tools(2).await;
 
     let add = find(&tools, "add");
@@ -1122,7 +1031,7 @@ async fn tools_list_renders_schemas_and_annotations_per_revision() {
     );
 
     for version in [V2025_06, V2025_11] {
-        let session = initialize(&server.url, version).await;
+        let session = initialize(server.url(), version).await;
         let stats = find(&session.list_tools(2).await, "stats");
         let output = &stats["outputSchema"];
         assert_eq!(
@@ -1132,7 +1041,7 @@ async fn tools_list_renders_schemas_and_annotations_per_revision() {
         assert!(output["properties"]["count"].is_object(), "{output}");
         assert!(output["properties"]["label"].is_object(), "{output}");
     }
-    let old = initialize(&server.url, V2025_03).await;
+    let old = initialize(server.url(), V2025_03).await;
     let stats = find(&old.list_tools(2).await, "stats");
     assert!(
         stats.get("outputSchema").is_none(),
@@ -1165,7 +1074,7 @@ async fn tools_list_renders_schemas_and_annotations_per_revision() {
 #[tokio::test]
 async fn tools_call_results_and_errors() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     let reply = session.call(2, "add", json!({ "a": 2, "b": 3 })).await;
     let result = expect_result(&reply, json!(2), "add");
@@ -1226,7 +1135,7 @@ async fn tools_call_results_and_errors() {
 #[tokio::test]
 async fn progress_notifications_stream_before_the_response() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let call = rpc_request(
         11,
         "tools/call",
@@ -1236,7 +1145,7 @@ async fn progress_notifications_stream_before_the_response() {
     let reply = session.send(&call, &session.headers()).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.is_sse(), "progress switches to SSE: {reply:?}");
-    let messages = reply.sse();
+    let messages = reply.sse().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         messages.len(),
         4,
@@ -1271,14 +1180,14 @@ async fn progress_notifications_stream_before_the_response() {
 #[tokio::test]
 async fn log_notifications_follow_the_session_level() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
 
     let reply = session.call(2, "chatty", json!({})).await;
     assert!(
         reply.is_sse(),
         "info logs stream at the default level: {reply:?}"
     );
-    let messages = reply.sse();
+    let messages = reply.sse().unwrap_or_else(|e| panic!("{e}"));
     let logs: Vec<&Value> = messages
         .iter()
         .filter(|m| m["method"] == "notifications/message")
@@ -1314,13 +1223,14 @@ async fn log_notifications_follow_the_session_level() {
 #[tokio::test]
 async fn cancelled_notification_ends_a_running_call() {
     let started = Arc::new(Notify::new());
-    let server = support::start(
+    let server = TestServer::start(
         McpServer::builder(SERVER_NAME, SERVER_VERSION)
             .tools(tools(Arc::clone(&started)))
             .build()
             .expect("valid server"),
-    );
-    let session = initialize(&server.url, V2025_11).await;
+    )
+    .expect("the server starts");
+    let session = initialize(server.url(), V2025_11).await;
 
     let caller = session.clone();
     let call = tokio::spawn(async move {
@@ -1365,7 +1275,7 @@ async fn stateless_2026_requests_work_without_a_session() {
         "tools/call",
         json!({ "name": "add", "arguments": { "a": 20, "b": 22 } }),
     );
-    let reply = post_2026(&server.url, &call).await;
+    let reply = post_2026(server.url(), &call).await;
     let result = expect_result(&reply, json!(1), "2026 tools/call");
     assert_eq!(first_text(&result), "42");
     assert_eq!(result["resultType"], "complete", "{result}");
@@ -1375,7 +1285,7 @@ async fn stateless_2026_requests_work_without_a_session() {
     );
 
     let list = request_2026(2, "tools/list", Value::Null);
-    let reply = post_2026(&server.url, &list).await;
+    let reply = post_2026(server.url(), &list).await;
     let result = expect_result(&reply, json!(2), "2026 tools/list");
     assert!(result["ttlMs"].is_u64(), "ttlMs is a number: {result}");
     assert!(result["cacheScope"].is_string(), "cacheScope: {result}");
@@ -1387,7 +1297,7 @@ async fn stateless_2026_requests_work_without_a_session() {
     );
 
     let reply = post(
-        &server.url,
+        server.url(),
         call.to_string(),
         &headers_2026(&call).set("mcp-name", "  add\t"),
     )
@@ -1396,7 +1306,7 @@ async fn stateless_2026_requests_work_without_a_session() {
     assert_eq!(first_text(&result), "42");
 
     let discover = request_2026(3, "server/discover", Value::Null);
-    let reply = post_2026(&server.url, &discover).await;
+    let reply = post_2026(server.url(), &discover).await;
     let result = expect_result(&reply, json!(3), "server/discover");
     let versions: Vec<&str> = result["supportedVersions"]
         .as_array()
@@ -1424,70 +1334,57 @@ async fn stateless_2026_headers_and_meta_are_validated() {
         "tools/call",
         json!({ "name": "add", "arguments": { "a": 1, "b": 2 } }),
     );
-    let body = call.to_string();
-
-    let reply = post(
-        &server.url,
-        body.clone(),
-        &headers_2026(&call).set("mcp-method", "tools/list"),
-    )
-    .await;
-    assert_rpc_error(
-        &reply,
-        400,
-        HEADER_MISMATCH,
-        json!(5),
-        "Mcp-Method mismatch",
-    );
-
-    let reply = post(
-        &server.url,
-        body.clone(),
-        &headers_2026(&call).set("mcp-name", "wipe"),
-    )
-    .await;
-    assert_rpc_error(&reply, 400, HEADER_MISMATCH, json!(5), "Mcp-Name mismatch");
-
-    let reply = post(
-        &server.url,
-        body.clone(),
-        &headers_2026(&call).remove("mcp-method"),
-    )
-    .await;
-    assert_rpc_error(&reply, 400, HEADER_MISMATCH, json!(5), "missing Mcp-Method");
-
     let mut no_meta = call.clone();
     no_meta["params"]
         .as_object_mut()
         .expect("params")
         .remove("_meta");
-    let reply = post_2026(&server.url, &no_meta).await;
-    assert_rpc_error(&reply, 400, INVALID_PARAMS, json!(5), "missing _meta");
-
     let mut other_version = call.clone();
     other_version["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!(V2025_11);
-    let reply = post_2026(&server.url, &other_version).await;
-    assert_rpc_error(
-        &reply,
-        400,
-        HEADER_MISMATCH,
-        json!(5),
-        "_meta protocolVersion differs from the header",
-    );
 
-    let reply = post(
-        &server.url,
-        body,
-        &headers_2026(&call).remove("mcp-protocol-version"),
-    )
-    .await;
-    assert_rpc_error(
-        &reply,
-        400,
-        HEADER_MISMATCH,
-        json!(5),
-        "_meta protocolVersion without the MCP-Protocol-Version header",
-    );
+    // (case, body, headers, JSON-RPC error code); each is a 400 answering id 5.
+    let refusals = [
+        (
+            "Mcp-Method mismatch",
+            &call,
+            headers_2026(&call).set("mcp-method", "tools/list"),
+            HEADER_MISMATCH,
+        ),
+        (
+            "Mcp-Name mismatch",
+            &call,
+            headers_2026(&call).set("mcp-name", "wipe"),
+            HEADER_MISMATCH,
+        ),
+        (
+            "missing Mcp-Method",
+            &call,
+            headers_2026(&call).remove("mcp-method"),
+            HEADER_MISMATCH,
+        ),
+        (
+            "missing _meta",
+            &no_meta,
+            headers_2026(&no_meta),
+            INVALID_PARAMS,
+        ),
+        (
+            "_meta protocolVersion differs from the header",
+            &other_version,
+            headers_2026(&other_version),
+            HEADER_MISMATCH,
+        ),
+        (
+            "_meta protocolVersion without the MCP-Protocol-Version header",
+            &call,
+            headers_2026(&call).remove("mcp-protocol-version"),
+            HEADER_MISMATCH,
+        ),
+    ];
+    for (case, body, headers, code) in refusals {
+        let reply = post(server.url(), body.to_string(), &headers).await;
+        assert_rpc_error(&reply, 400, code, json!(5), case);
+    }
 }
 
 #[tokio::test]
@@ -1500,20 +1397,20 @@ async fn stateless_2026_removed_methods_streams_and_capabilities() {
         } else {
             Value::Null
         };
-        let reply = post_2026(&server.url, &request_2026(id, method, params)).await;
+        let reply = post_2026(server.url(), &request_2026(id, method, params)).await;
         assert_rpc_error(&reply, 404, METHOD_NOT_FOUND, json!(id), method);
     }
 
     let headers = Headers::none()
         .set("accept", "text/event-stream")
         .set("mcp-protocol-version", V2026);
-    let reply = get(&server.url, &headers).await;
+    let reply = get(server.url(), &headers).await;
     assert_eq!(
         reply.status,
         StatusCode::METHOD_NOT_ALLOWED,
         "GET at 2026-07-28: {reply:?}"
     );
-    let reply = delete(&server.url, &headers).await;
+    let reply = delete(server.url(), &headers).await;
     assert_eq!(
         reply.status,
         StatusCode::METHOD_NOT_ALLOWED,
@@ -1525,7 +1422,7 @@ async fn stateless_2026_removed_methods_streams_and_capabilities() {
         "tools/call",
         json!({ "name": "needs_sampling", "arguments": {} }),
     );
-    let reply = post_2026(&server.url, &call).await;
+    let reply = post_2026(server.url(), &call).await;
     assert_rpc_error(
         &reply,
         400,
@@ -1533,7 +1430,7 @@ async fn stateless_2026_removed_methods_streams_and_capabilities() {
         json!(3),
         "tool needing sampling",
     );
-    let data = &reply.json()["error"]["data"];
+    let data = &reply.json().unwrap_or_else(|e| panic!("{e}"))["error"]["data"];
     assert!(
         data["requiredCapabilities"]["sampling"].is_object(),
         "data.requiredCapabilities.sampling: {data}"
@@ -1542,7 +1439,7 @@ async fn stateless_2026_removed_methods_streams_and_capabilities() {
     let mut with_sampling = call.clone();
     with_sampling["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] =
         json!({ "sampling": {} });
-    let reply = post_2026(&server.url, &with_sampling).await;
+    let reply = post_2026(server.url(), &with_sampling).await;
     let result = expect_result(&reply, json!(3), "tool needing sampling, declared");
     assert_eq!(first_text(&result), "sampled");
 }
@@ -1560,14 +1457,14 @@ async fn batches_are_answered_only_at_2025_03_26() {
         rpc_notification("notifications/initialized", Value::Null),
     ]);
 
-    let old = initialize(&server.url, V2025_03).await;
+    let old = initialize(server.url(), V2025_03).await;
     let reply = old.send(&batch, &old.headers()).await;
     assert_eq!(
         reply.status,
         StatusCode::OK,
         "batch at 2025-03-26: {reply:?}"
     );
-    let responses = reply.json();
+    let responses = reply.json().unwrap_or_else(|e| panic!("{e}"));
     let responses = responses
         .as_array()
         .unwrap_or_else(|| panic!("a batch answers an array: {}", reply.body));
@@ -1588,7 +1485,7 @@ async fn batches_are_answered_only_at_2025_03_26() {
         "tools/list in a batch: {responses:?}"
     );
 
-    let latest = initialize(&server.url, V2025_11).await;
+    let latest = initialize(server.url(), V2025_11).await;
     let reply = latest.send(&batch, &latest.headers()).await;
     assert_rpc_error(
         &reply,
@@ -1604,7 +1501,7 @@ async fn batches_are_answered_only_at_2025_03_26() {
 #[tokio::test]
 async fn accept_header_picks_the_response_media_type() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let body = rpc_request(70, "tools/list", json!({})).to_string();
 
     let reply = post(
@@ -1615,8 +1512,11 @@ async fn accept_header_picks_the_response_media_type() {
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     assert!(reply.is_sse(), "an SSE-only client gets SSE: {reply:?}");
-    assert_eq!(reply.rpc()["id"], 70);
-    assert!(reply.rpc()["result"]["tools"].is_array(), "{reply:?}");
+    assert_eq!(reply.rpc().unwrap_or_else(|e| panic!("{e}"))["id"], 70);
+    assert!(
+        reply.rpc().unwrap_or_else(|e| panic!("{e}"))["result"]["tools"].is_array(),
+        "{reply:?}"
+    );
 
     let reply = post(
         &session.url,
@@ -1645,7 +1545,7 @@ async fn accept_header_picks_the_response_media_type() {
 #[tokio::test]
 async fn a_panic_before_the_first_await_is_an_error_result() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let reply = session.call(80, "boom_sync", json!({})).await;
     let result = expect_result(&reply, json!(80), "synchronously panicking tool");
     assert_eq!(result["isError"], true, "{result}");
@@ -1657,7 +1557,7 @@ async fn a_panic_before_the_first_await_is_an_error_result() {
 #[tokio::test]
 async fn oversized_batches_and_chunked_bodies_are_refused() {
     let server = start_with(builder().max_body_bytes(64 * 1024));
-    let session = initialize(&server.url, V2025_03).await;
+    let session = initialize(server.url(), V2025_03).await;
     let batch: Vec<Value> = (0..65).map(|i| rpc_request(i, "ping", json!({}))).collect();
     let reply = session.send(&Value::Array(batch), &session.headers()).await;
     assert_rpc_error(
@@ -1671,7 +1571,7 @@ async fn oversized_batches_and_chunked_bodies_are_refused() {
     let chunks: Vec<Result<String, std::io::Error>> =
         (0..100).map(|_| Ok(" ".repeat(1024))).collect();
     let response = client()
-        .post(&server.url)
+        .post(server.url())
         .headers(session.headers().to_map())
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
             chunks,
@@ -1690,9 +1590,9 @@ async fn oversized_batches_and_chunked_bodies_are_refused() {
 #[tokio::test]
 async fn delete_with_a_bad_version_keeps_the_session() {
     let server = start_default();
-    let session = initialize(&server.url, V2025_11).await;
+    let session = initialize(server.url(), V2025_11).await;
     let reply = delete(
-        &server.url,
+        server.url(),
         &Headers::none()
             .set("mcp-session-id", &session.id)
             .set("mcp-protocol-version", "banana"),
@@ -1736,7 +1636,7 @@ fn configure_mounts_next_to_user_routes_with_shared_sessions() {
         for id in 0..12 {
             // A fresh client per request: a new connection, landing on any worker.
             let reply = send(
-                Method::POST,
+                "POST",
                 &url,
                 Some(rpc_request(id, "ping", json!({})).to_string()),
                 &session.headers(),
@@ -1763,9 +1663,9 @@ async fn malformed_stateless_meta_is_named() {
     let server = start_default();
     let mut body = request_2026(95, "tools/list", json!({}));
     body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!("verbose");
-    let reply = post_2026(&server.url, &body).await;
+    let reply = post_2026(server.url(), &body).await;
     assert_rpc_error(&reply, 400, INVALID_PARAMS, json!(95), "a bad logLevel");
-    let message = reply.json()["error"]["message"]
+    let message = reply.json().unwrap_or_else(|e| panic!("{e}"))["error"]["message"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
@@ -1783,6 +1683,6 @@ async fn the_worker_count_is_a_setting() {
         .expect_err("no workers is refused");
     assert!(error.to_string().contains("at least 1 worker"), "{error}");
     let server = start_with(builder().workers(1));
-    let session = initialize(&server.url, "2025-11-25").await;
+    let session = initialize(server.url(), "2025-11-25").await;
     assert!(!session.id.is_empty());
 }

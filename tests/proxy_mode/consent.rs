@@ -29,7 +29,7 @@ fn to_provider(f: &Fixture, hop: &Hop) -> bool {
 async fn the_consent_page_shows_the_client_escaped_and_cannot_be_framed() {
     let f = fixture();
     let redirect = registered_as(&f.base, "<script>alert(1)</script>").await;
-    let mut params = authorize_params(&redirect, "s", &f.server.url);
+    let mut params = authorize_params(&redirect, "s", f.server.url());
     params.retain(|(k, _)| *k != "scope");
     params.push(("scope", "tasks:read <i>x</i>"));
     let page = get(&authorize_url(&f.base, &params)).await;
@@ -104,7 +104,7 @@ async fn the_consent_page_shows_the_client_escaped_and_cannot_be_framed() {
     let redirect = registered_redirect(&f.base).await;
     let page = get(&authorize_url(
         &f.base,
-        &authorize_params(&redirect, "s", &f.server.url),
+        &authorize_params(&redirect, "s", f.server.url()),
     ))
     .await;
     assert!(
@@ -118,7 +118,7 @@ async fn the_consent_page_shows_the_client_escaped_and_cannot_be_framed() {
 async fn consent_is_remembered_per_browser_and_redirect_uri() {
     let f = fixture();
     let first = registered_as(&f.base, "first app").await;
-    let params = authorize_params(&first, "s1", &f.server.url);
+    let params = authorize_params(&first, "s1", f.server.url());
     let (_, approved) = approve(f, &params).await;
     assert_eq!(approved.status, 302, "{}", approved.body);
     assert!(to_provider(f, &approved), "{:?}", approved.location);
@@ -144,7 +144,7 @@ async fn consent_is_remembered_per_browser_and_redirect_uri() {
     assert!(hop.is_consent_page(), "{}", hop.status);
     // Another redirect URI is asked, even in the same browser.
     let second = registered_as(&f.base, "second app").await;
-    let params2 = authorize_params(&second, "s2", &f.server.url);
+    let params2 = authorize_params(&second, "s2", f.server.url());
     let page = get_with_cookie(&authorize_url(&f.base, &params2), Some(&jar)).await;
     assert!(page.is_consent_page(), "{} {}", page.status, page.body);
     assert!(page.body.contains("second app"));
@@ -180,7 +180,7 @@ async fn consent_is_remembered_per_browser_and_redirect_uri() {
 async fn deny_sends_access_denied_to_the_client_and_nothing_to_the_provider() {
     let f = fixture();
     let redirect = registered_as(&f.base, "an app").await;
-    let params = authorize_params(&redirect, "deny-state", &f.server.url);
+    let params = authorize_params(&redirect, "deny-state", f.server.url());
     let page = get(&authorize_url(&f.base, &params)).await;
     let csrf = page.cookie(CSRF_COOKIE).expect("the consent cookie");
     let token = page.consent_token();
@@ -218,7 +218,7 @@ async fn deny_sends_access_denied_to_the_client_and_nothing_to_the_provider() {
 async fn forged_tampered_and_replayed_consent_posts_are_refused() {
     let f = fixture();
     let redirect = registered_as(&f.base, "an app").await;
-    let params = authorize_params(&redirect, "s", &f.server.url);
+    let params = authorize_params(&redirect, "s", f.server.url());
     let page = get(&authorize_url(&f.base, &params)).await;
     let csrf = page.cookie(CSRF_COOKIE).expect("the consent cookie");
     let token = page.consent_token();
@@ -320,7 +320,7 @@ async fn forged_tampered_and_replayed_consent_posts_are_refused() {
 async fn allow_listed_redirects_and_servers_without_consent_skip_it() {
     let f = fixture();
     // The operator's own redirect URI needs no consent.
-    let params = authorize_params(ALLOWED_REDIRECT, "s", &f.server.url);
+    let params = authorize_params(ALLOWED_REDIRECT, "s", f.server.url());
     let hop = get(&authorize_url(&f.base, &params)).await;
     assert_eq!(hop.status, 302, "{}", hop.body);
     assert!(to_provider(f, &hop));
@@ -329,9 +329,9 @@ async fn allow_listed_redirects_and_servers_without_consent_skip_it() {
     // A server with `oauth_proxy_consent(false)` forwards registered clients
     // straight away, after the same checks.
     let server = no_consent_server();
-    let base = format!("http://{}", server.authority);
+    let base = server.base_url();
     let redirect = registered_as(&base, "an app").await;
-    let params = authorize_params(&redirect, "s", &server.url);
+    let params = authorize_params(&redirect, "s", server.url());
     let hop = get(&authorize_url(&base, &params)).await;
     assert_eq!(hop.status, 302, "{}", hop.body);
     assert!(to_provider(f, &hop), "{:?}", hop.location);

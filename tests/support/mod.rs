@@ -1,38 +1,19 @@
 //! Shared helpers of the integration tests: start servers on loopback, find
-//! the Node harness.
+//! the Node harness, run identity providers (the Node one, and one shaped
+//! like each built-in provider) and example binaries.
 
 #![allow(dead_code)]
 
-use mcp_runtime::McpServer;
+pub mod example;
+pub mod keys;
+pub mod oauth;
+pub mod shaped_idp;
+
+use mcp_runtime::testing::{RawResponse, TestClient};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-
-/// A server running on a loopback port in its own actix system.
-pub struct TestServer {
-    /// `http://127.0.0.1:PORT/mcp`.
-    pub url: String,
-    /// `127.0.0.1:PORT`.
-    pub authority: String,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        // Stopping is best effort: the process ends with the test anyway.
-        let handle = self.handle.clone();
-        std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false)));
-    }
-}
-
-/// Serves `server` on a free loopback port.
-pub fn start(server: McpServer) -> TestServer {
-    start_on(
-        TcpListener::bind("127.0.0.1:0").expect("bind a loopback port"),
-        server,
-    )
-}
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
@@ -362,30 +343,6 @@ pub fn built_example(name: &str) -> PathBuf {
     example_binary(name)
 }
 
-// ---------------------------------------------------------------------------
-// Servers on a listener bound beforehand (proxy mode: the identity provider
-// must know the server's callback URL, so its port, before the server starts).
-
-/// Serves `server` on `listener`, bound by the caller.
-pub fn start_on(listener: TcpListener, server: McpServer) -> TestServer {
-    let authority = listener.local_addr().expect("local address").to_string();
-    let path = server.http_config().path.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let running = server.bind_listener(listener).expect("serve the listener");
-            tx.send(running.handle()).expect("report the handle");
-            running.await
-        })
-    });
-    let handle = rx.recv().expect("server thread started");
-    TestServer {
-        url: format!("http://{authority}{path}"),
-        authority,
-        handle,
-    }
-}
-
 impl Idp {
     /// `{issuer}/auth`: the provider's authorization endpoint (code flow;
     /// clients from `--code-client id:secret:redirect_uri`).
@@ -397,74 +354,41 @@ impl Idp {
 // Requests on the 2026-07-28 wire: no session, routing headers, `_meta` on
 // every request.
 
-/// What a 2026-07-28 request got back.
-#[allow(dead_code)]
-pub struct StatelessReply {
-    pub status: u16,
-    /// The `WWW-Authenticate` header, or empty.
-    pub challenge: String,
-    /// The JSON-RPC response (the last one of an SSE answer).
-    pub body: serde_json::Value,
-    pub text: String,
-}
-
 /// A 2026-07-28 `method` request on `target` (a tool or prompt name, or a
 /// resource URI) with `params` (merged with the `_meta` the revision needs)
-/// and an optional bearer `token`.
-#[allow(dead_code)]
+/// and an optional bearer `token`. Panics if the server does not answer.
 pub async fn stateless_request(
     url: &str,
     token: Option<&str>,
     method: &str,
     target: &str,
     params: serde_json::Value,
-) -> StatelessReply {
+) -> RawResponse {
     let mut params = params;
     params["_meta"] = serde_json::json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}, "sampling": {}, "roots": {}}
     });
     let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-    let mut request = reqwest::Client::new()
-        .post(url)
+    let client = match token {
+        Some(token) => TestClient::new(url).with_token(token),
+        None => TestClient::new(url),
+    };
+    client
+        .raw("POST")
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")
         .header("mcp-protocol-version", "2026-07-28")
         .header("mcp-method", method)
         .header("mcp-name", target)
-        .body(body.to_string());
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let text = response.text().await.expect("a body");
-    let json_text = if text.starts_with("event:") || text.starts_with("data:") {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("data: "))
-            .rfind(|d| d.contains("\"id\""))
-            .unwrap_or_default()
-    } else {
-        &text
-    };
-    let body = serde_json::from_str(json_text).unwrap_or(serde_json::Value::Null);
-    StatelessReply {
-        status,
-        challenge,
-        body,
-        text,
-    }
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the server answers")
 }
 
 /// A 2026-07-28 `tools/call` of `tool` without arguments, with `token`.
-#[allow(dead_code)]
-pub async fn stateless_tool_call(url: &str, token: &str, tool: &str) -> StatelessReply {
+pub async fn stateless_tool_call(url: &str, token: &str, tool: &str) -> RawResponse {
     let params = serde_json::json!({ "name": tool, "arguments": {} });
     stateless_request(url, Some(token), "tools/call", tool, params).await
 }

@@ -1,5 +1,6 @@
 //! [`TestClient`]: MCP over Streamable HTTP, as a real client speaks it.
 
+use super::RawRequest;
 use crate::protocol::ErrorObject;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -399,16 +400,7 @@ impl TestClient {
         name: &str,
         args: impl Serialize,
     ) -> Result<ToolResult, ClientError> {
-        let arguments = match serde_json::to_value(args) {
-            Ok(Value::Null) => Value::Object(Map::new()),
-            Ok(object @ Value::Object(_)) => object,
-            Ok(other) => {
-                return Err(ClientError::Arguments(format!(
-                    "tool arguments must be a JSON object, not {other}"
-                )));
-            }
-            Err(e) => return Err(ClientError::Arguments(e.to_string())),
-        };
+        let arguments = arguments_object(args, "tool")?.unwrap_or_default();
         let mut params = json!({ "name": name, "arguments": arguments });
         if self.progress {
             params["_meta"] =
@@ -444,9 +436,38 @@ impl TestClient {
         self.call_tool(name, args).await?.structured()
     }
 
+    /// Reads the resource at `uri` (`resources/read`) and returns the
+    /// result: `{"contents": [...]}`.
+    pub async fn read_resource(&self, uri: &str) -> Result<Value, ClientError> {
+        self.rpc("resources/read", json!({ "uri": uri })).await
+    }
+
+    /// Gets prompt `name` (`prompts/get`) with `arguments` (a struct, a
+    /// `json!({..})` object, or `()` to send none) and returns the result:
+    /// `{"messages": [...]}`.
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: impl Serialize,
+    ) -> Result<Value, ClientError> {
+        let mut params = json!({ "name": name });
+        if let Some(arguments) = arguments_object(arguments, "prompt")? {
+            params["arguments"] = Value::Object(arguments);
+        }
+        self.rpc("prompts/get", params).await
+    }
+
     /// Sends `ping`.
     pub async fn ping(&self) -> Result<(), ClientError> {
         self.request("ping", json!({})).await.map(|_| ())
+    }
+
+    /// An HTTP `method` request (`"POST"`, `"GET"`, `"DELETE"`, ...) to the
+    /// endpoint with exactly the headers and body the test gives it, and this
+    /// client's token: for refusals a well-behaved client never provokes.
+    /// See [`RawRequest`].
+    pub fn raw(&self, method: &str) -> RawRequest {
+        RawRequest::new(self.http.clone(), method, &self.url, self.token.as_deref())
     }
 
     /// Sends any JSON-RPC request and returns its `result`.
@@ -719,8 +740,24 @@ impl Reply {
     }
 }
 
+/// `args` as a JSON object, `None` for `()` (or anything that serializes as
+/// `null`); `kind` names whose arguments they are in the error.
+fn arguments_object(
+    args: impl Serialize,
+    kind: &str,
+) -> Result<Option<Map<String, Value>>, ClientError> {
+    match serde_json::to_value(args) {
+        Ok(Value::Null) => Ok(None),
+        Ok(Value::Object(object)) => Ok(Some(object)),
+        Ok(other) => Err(ClientError::Arguments(format!(
+            "{kind} arguments must be a JSON object, not {other}"
+        ))),
+        Err(e) => Err(ClientError::Arguments(e.to_string())),
+    }
+}
+
 /// The `data` of each event of an SSE body (multi-line data joined with `\n`).
-fn sse_data(text: &str) -> Vec<String> {
+pub(super) fn sse_data(text: &str) -> Vec<String> {
     let mut events = Vec::new();
     let mut data: Vec<&str> = Vec::new();
     for line in text.lines().chain(std::iter::once("")) {
@@ -738,7 +775,7 @@ fn sse_data(text: &str) -> Vec<String> {
 }
 
 /// The `key=value` parameters of a `Bearer` challenge, values unquoted.
-fn challenge_params(challenge: &str) -> Vec<(String, String)> {
+pub(super) fn challenge_params(challenge: &str) -> Vec<(String, String)> {
     let trimmed = challenge.trim_start();
     let mut rest = match trimmed.get(..6) {
         Some(scheme) if scheme.eq_ignore_ascii_case("bearer") => &trimmed[6..],

@@ -12,8 +12,13 @@
 //!   [`TestServer::start_with`] also makes its URL the tokens' audience.
 //! - [`TestClient`] speaks MCP Streamable HTTP: [`call_tool`](TestClient::call_tool),
 //!   [`call_tool_as`](TestClient::call_tool_as) for typed structured output,
-//!   [`list_tools`](TestClient::list_tools); refusals come back as
+//!   [`list_tools`](TestClient::list_tools),
+//!   [`read_resource`](TestClient::read_resource),
+//!   [`get_prompt`](TestClient::get_prompt); refusals come back as
 //!   [`ClientError`]s that keep the status and the `WWW-Authenticate` challenge.
+//!   [`TestClient::raw`] sends a request with exactly the headers and body a
+//!   test chooses ([`RawRequest`]) and returns the whole answer
+//!   ([`RawResponse`]: status, headers, body, parsed [`Challenge`]).
 //!
 //! Copy this into `tests/` (with `tokio = { version = "1", features =
 //! ["macros", "rt"] }` in your dev-dependencies), and mark the function
@@ -78,12 +83,14 @@
 
 mod client;
 mod issuer;
+mod raw;
 mod server;
 
 pub use client::{
     CLIENT_PROTOCOL_VERSION, ClientError, ServerInfo, TestClient, ToolInfo, ToolResult,
 };
 pub use issuer::{DEFAULT_TEST_ISSUER, TestIssuer, TokenBuilder};
+pub use raw::{Challenge, RawRequest, RawResponse};
 pub use server::TestServer;
 
 /// Why the testing kit could not set up an issuer, a token or a server.
