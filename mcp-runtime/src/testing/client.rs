@@ -1,6 +1,5 @@
 //! [`TestClient`]: MCP over Streamable HTTP, as a real client speaks it.
 
-use super::RawRequest;
 use crate::protocol::ErrorObject;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -221,9 +220,9 @@ struct Handshake {
 /// is [`stateless`](Self::stateless). Clones share the session.
 #[derive(Debug, Clone)]
 pub struct TestClient {
-    url: String,
-    http: reqwest::Client,
-    token: Option<String>,
+    pub(super) url: String,
+    pub(super) http: reqwest::Client,
+    pub(super) token: Option<String>,
     handshake: bool,
     progress: bool,
     state: Arc<tokio::sync::Mutex<Option<Handshake>>>,
@@ -460,14 +459,6 @@ impl TestClient {
     /// Sends `ping`.
     pub async fn ping(&self) -> Result<(), ClientError> {
         self.request("ping", json!({})).await.map(|_| ())
-    }
-
-    /// An HTTP `method` request (`"POST"`, `"GET"`, `"DELETE"`, ...) to the
-    /// endpoint with exactly the headers and body the test gives it, and this
-    /// client's token: for refusals a well-behaved client never provokes.
-    /// See [`RawRequest`].
-    pub fn raw(&self, method: &str) -> RawRequest {
-        RawRequest::new(self.http.clone(), method, &self.url, self.token.as_deref())
     }
 
     /// Sends any JSON-RPC request and returns its `result`.

@@ -2,9 +2,21 @@
 //! chooses, for what a well-behaved client never sends (a missing `Accept`,
 //! a wrong protocol version, a malformed body, another user's session).
 
-use super::ClientError;
 use super::client::{challenge_params, sse_data};
+use super::{ClientError, TestClient};
 use serde_json::Value;
+
+// Here rather than in `client.rs`, so the client does not depend on the
+// raw requests that depend on it.
+impl TestClient {
+    /// An HTTP `method` request (`"POST"`, `"GET"`, `"DELETE"`, ...) to the
+    /// endpoint with exactly the headers and body the test gives it, and this
+    /// client's token: for refusals a well-behaved client never provokes.
+    /// See [`RawRequest`].
+    pub fn raw(&self, method: &str) -> RawRequest {
+        RawRequest::new(self.http.clone(), method, &self.url, self.token.as_deref())
+    }
+}
 
 /// An HTTP request to a server under test, made with
 /// [`TestClient::raw`](super::TestClient::raw): the headers and body are the
