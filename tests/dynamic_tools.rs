@@ -277,7 +277,7 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         .read_resource("notes://late")
         .await
         .expect("resources/read");
-    assert_eq!(read["contents"][0]["text"], "late", "{read}");
+    assert_eq!(read.contents[0]["text"], "late", "{read:?}");
 
     handle
         .add_resource_template(ResourceTemplate::new("notes://{id}/text", |r: ResourceRequest| async move {
@@ -292,7 +292,7 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         .read_resource("notes://7/text")
         .await
         .expect("resources/read");
-    assert_eq!(read["contents"][0]["text"], "note 7", "{read}");
+    assert_eq!(read.contents[0]["text"], "note 7", "{read:?}");
 
     handle
         .add_prompt(Prompt::new("bye", |_| async { "Bye!" }))
@@ -302,7 +302,7 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
         "notifications/prompts/list_changed"
     );
     let got = session.get_prompt("bye", ()).await.expect("prompts/get");
-    assert_eq!(got["messages"][0]["content"]["text"], "Bye!", "{got}");
+    assert_eq!(got.messages[0]["content"]["text"], "Bye!", "{got:?}");
 
     // A clash changes nothing and announces nothing.
     assert!(

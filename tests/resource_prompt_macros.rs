@@ -15,7 +15,7 @@ async fn read_text(client: &TestClient, uri: &str) -> Value {
         .read_resource(uri)
         .await
         .unwrap_or_else(|e| panic!("read {uri}: {e:?}"));
-    read["contents"][0]["text"].clone()
+    read.contents[0]["text"].clone()
 }
 
 /// The text of the first message of prompt `name` with `arguments`.
@@ -24,7 +24,7 @@ async fn prompt_text(client: &TestClient, name: &str, arguments: Value) -> Value
         .get_prompt(name, arguments)
         .await
         .unwrap_or_else(|e| panic!("prompt {name}: {e:?}"));
-    got["messages"][0]["content"]["text"].clone()
+    got.messages[0]["content"]["text"].clone()
 }
 
 struct Library {
@@ -92,8 +92,8 @@ async fn macro_resources_and_prompts_are_served() {
     assert_eq!(listed["resources"][0]["name"], "greeting");
     assert_eq!(listed["resources"][0]["description"], "The greeting.");
     let text = client.read_resource("lib://greeting").await.expect("read");
-    assert_eq!(text["contents"][0]["text"], "Hello.");
-    assert_eq!(text["contents"][0]["mimeType"], "text/plain");
+    assert_eq!(text.contents[0]["text"], "Hello.");
+    assert_eq!(text.mime_type(), Some("text/plain"));
     let templates = client
         .rpc("resources/templates/list", json!({}))
         .await

@@ -126,15 +126,15 @@ async fn lists_and_reads_resources() {
         .await
         .expect("read text");
     assert_eq!(
-        text["contents"],
+        json!(text.contents),
         json!([{"uri": "docs://readme", "mimeType": "text/plain", "text": "Read me."}])
     );
     let blob = client
         .read_resource("docs://logo")
         .await
         .expect("read blob");
-    assert_eq!(blob["contents"][0]["blob"], "AAEC/w==");
-    assert_eq!(blob["contents"][0]["mimeType"], "image/png");
+    assert_eq!(blob.contents[0]["blob"], "AAEC/w==");
+    assert_eq!(blob.contents[0]["mimeType"], "image/png");
 
     let templates = client
         .rpc("resources/templates/list", json!({}))
@@ -148,8 +148,8 @@ async fn lists_and_reads_resources() {
         .read_resource("docs://books/dune/pages/7")
         .await
         .expect("read template");
-    assert_eq!(page["contents"][0]["text"], "book dune page 7");
-    assert_eq!(page["contents"][0]["uri"], "docs://books/dune/pages/7");
+    assert_eq!(page.contents[0]["text"], "book dune page 7");
+    assert_eq!(page.contents[0]["uri"], "docs://books/dune/pages/7");
 
     let bad = client
         .read_resource("docs://books/dune/pages/x")
@@ -199,7 +199,7 @@ async fn gets_prompts_and_completes() {
         )
         .await
         .expect("get");
-    let messages = got["messages"].as_array().expect("messages");
+    let messages = &got.messages;
     assert_eq!(messages[0]["role"], "user");
     assert_eq!(messages[0]["content"]["type"], "resource");
     assert_eq!(messages[0]["content"]["resource"]["uri"], "docs://readme");
@@ -275,12 +275,12 @@ async fn scoped_resources_and_prompts_answer_403_before_running() {
         .read_resource("docs://secret")
         .await
         .expect("read with the scope");
-    assert_eq!(read["contents"][0]["text"], "classified");
+    assert_eq!(read.contents[0]["text"], "classified");
     let got = allowed
         .get_prompt("vault", ())
         .await
         .expect("get with the scope");
-    assert_eq!(got["messages"][0]["content"]["text"], "the vault");
+    assert_eq!(got.messages[0]["content"]["text"], "the vault");
     assert_eq!(setup.secret_reads.load(Ordering::SeqCst), 1);
     assert_eq!(setup.secret_prompts.load(Ordering::SeqCst), 1);
 }

@@ -4,7 +4,7 @@
 //! typed, whether the server answers with JSON or an SSE stream.
 
 use mcp_runtime::prelude::*;
-use mcp_runtime::testing::{ClientError, TestClient, TestIssuer, TestServer};
+use mcp_runtime::testing::{ClientError, CompletionRef, TestClient, TestIssuer, TestServer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
@@ -407,4 +407,129 @@ fn tokens_need_an_audience_and_say_how_to_set_one() {
     assert!(claims["exp"].as_u64() > claims["iat"].as_u64());
     let expired = issuer.token().expired().claims().expect("claims");
     assert!(expired["exp"].as_u64() < expired["iat"].as_u64().map(|iat| iat + 7200));
+}
+
+/// Completes a shelf name.
+fn complete_shelf(request: &CompletionRequest) -> Vec<String> {
+    mcp_runtime::completion::prefix_matches(["fiction", "fantasy", "history"], request)
+}
+
+struct Library;
+
+#[mcp_server(name = "library", version = "1.0.0", oauth = auth0)]
+impl Library {
+    /// The opening hours.
+    #[mcp_resource(uri = "library://hours", mime_type = "text/plain")]
+    async fn hours() -> String {
+        "9 to 5".into()
+    }
+
+    /// The staff rota.
+    #[mcp_resource(uri = "library://rota", scopes = "staff")]
+    async fn rota() -> String {
+        "Ann, Bo".into()
+    }
+
+    /// A shelf's books.
+    #[mcp_resource(uri = "library://shelves/{shelf}", complete(shelf = complete_shelf))]
+    async fn shelf(shelf: String) -> String {
+        format!("books on {shelf}")
+    }
+
+    /// Recommends a book.
+    #[mcp_prompt(complete(shelf = complete_shelf))]
+    async fn recommend(
+        /// Which shelf.
+        shelf: String,
+        /// For whom.
+        reader: Option<String>,
+    ) -> String {
+        format!(
+            "A book from {shelf} for {}",
+            reader.as_deref().unwrap_or("you")
+        )
+    }
+}
+
+#[actix_web::test]
+async fn resources_prompts_and_completions_come_back_typed() {
+    let issuer = TestIssuer::new().expect("issuer");
+    let server = Library
+        .into_mcp_builder()
+        .oauth(issuer.provider())
+        .build()
+        .expect("builds");
+    let server = TestServer::start_with(server, &issuer).expect("starts");
+    let client = server
+        .client()
+        .with_token(issuer.token().subject("reader").sign().expect("token"));
+
+    let resources = client.list_resources().await.expect("resources/list");
+    let uris: Vec<&str> = resources.iter().map(|r| r.uri.as_str()).collect();
+    assert_eq!(uris, ["library://hours", "library://rota"]);
+    assert_eq!(resources[0].mime_type.as_deref(), Some("text/plain"));
+    assert_eq!(
+        resources[0].description.as_deref(),
+        Some("The opening hours.")
+    );
+    let templates = client
+        .list_resource_templates()
+        .await
+        .expect("resources/templates/list");
+    assert_eq!(templates[0].uri_template, "library://shelves/{shelf}");
+
+    let hours = client.read_resource("library://hours").await.expect("read");
+    assert_eq!(hours.text(), "9 to 5");
+    assert_eq!(hours.mime_type(), Some("text/plain"));
+    let shelf = client
+        .read_resource("library://shelves/fantasy")
+        .await
+        .expect("read a template");
+    assert_eq!(shelf.text(), "books on fantasy");
+
+    let prompts = client.list_prompts().await.expect("prompts/list");
+    assert_eq!(prompts[0].name, "recommend");
+    let arguments: Vec<(&str, bool)> = prompts[0]
+        .arguments
+        .iter()
+        .map(|a| (a.name.as_str(), a.required))
+        .collect();
+    assert_eq!(arguments, [("shelf", true), ("reader", false)]);
+    assert_eq!(
+        prompts[0].arguments[1].description.as_deref(),
+        Some("For whom.")
+    );
+    let got = client
+        .get_prompt("recommend", json!({"shelf": "history", "reader": "Bo"}))
+        .await
+        .expect("prompts/get");
+    assert_eq!(got.text(), "A book from history for Bo");
+
+    let by_prompt = client
+        .complete(CompletionRef::prompt("recommend"), "shelf", "f")
+        .await
+        .expect("complete a prompt argument");
+    assert_eq!(by_prompt.values, ["fiction", "fantasy"]);
+    let by_template = client
+        .complete(
+            CompletionRef::resource_template("library://shelves/{shelf}"),
+            "shelf",
+            "h",
+        )
+        .await
+        .expect("complete a template variable");
+    assert_eq!(by_template.values, ["history"]);
+
+    client
+        .subscribe("library://hours")
+        .await
+        .expect("subscribe");
+    client
+        .unsubscribe("library://hours")
+        .await
+        .expect("unsubscribe");
+    match client.subscribe("library://rota").await {
+        Err(ClientError::Forbidden { scopes, .. }) => assert_eq!(scopes, ["staff"]),
+        other => panic!("a subscription needs the resource's scope: {other:?}"),
+    }
 }

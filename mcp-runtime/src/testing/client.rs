@@ -373,22 +373,7 @@ impl TestClient {
 
     /// Every tool the server lists for this caller, all pages.
     pub async fn list_tools(&self) -> Result<Vec<ToolInfo>, ClientError> {
-        let mut tools = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let params = match &cursor {
-                Some(cursor) => json!({ "cursor": cursor }),
-                None => json!({}),
-            };
-            let (result, _) = self.request("tools/list", params).await?;
-            let page: Vec<ToolInfo> = serde_json::from_value(result["tools"].clone())
-                .map_err(|e| ClientError::Decode(format!("tools/list: {e}: {result}")))?;
-            tools.extend(page);
-            match result["nextCursor"].as_str() {
-                Some(next) if !next.is_empty() => cursor = Some(next.to_owned()),
-                _ => return Ok(tools),
-            }
-        }
+        self.list_all("tools/list", "tools").await
     }
 
     /// Calls tool `name` with `args` (a struct, a `json!({..})` object, or
@@ -433,27 +418,6 @@ impl TestClient {
         args: impl Serialize,
     ) -> Result<T, ClientError> {
         self.call_tool(name, args).await?.structured()
-    }
-
-    /// Reads the resource at `uri` (`resources/read`) and returns the
-    /// result: `{"contents": [...]}`.
-    pub async fn read_resource(&self, uri: &str) -> Result<Value, ClientError> {
-        self.rpc("resources/read", json!({ "uri": uri })).await
-    }
-
-    /// Gets prompt `name` (`prompts/get`) with `arguments` (a struct, a
-    /// `json!({..})` object, or `()` to send none) and returns the result:
-    /// `{"messages": [...]}`.
-    pub async fn get_prompt(
-        &self,
-        name: &str,
-        arguments: impl Serialize,
-    ) -> Result<Value, ClientError> {
-        let mut params = json!({ "name": name });
-        if let Some(arguments) = arguments_object(arguments, "prompt")? {
-            params["arguments"] = Value::Object(arguments);
-        }
-        self.rpc("prompts/get", params).await
     }
 
     /// Sends `ping`.
@@ -733,7 +697,7 @@ impl Reply {
 
 /// `args` as a JSON object, `None` for `()` (or anything that serializes as
 /// `null`); `kind` names whose arguments they are in the error.
-fn arguments_object(
+pub(super) fn arguments_object(
     args: impl Serialize,
     kind: &str,
 ) -> Result<Option<Map<String, Value>>, ClientError> {

@@ -13,8 +13,12 @@
 //! - [`TestClient`] speaks MCP Streamable HTTP: [`call_tool`](TestClient::call_tool),
 //!   [`call_tool_as`](TestClient::call_tool_as) for typed structured output,
 //!   [`list_tools`](TestClient::list_tools),
+//!   [`list_resources`](TestClient::list_resources),
 //!   [`read_resource`](TestClient::read_resource),
-//!   [`get_prompt`](TestClient::get_prompt); refusals come back as
+//!   [`list_prompts`](TestClient::list_prompts),
+//!   [`get_prompt`](TestClient::get_prompt),
+//!   [`complete`](TestClient::complete),
+//!   [`subscribe`](TestClient::subscribe); refusals come back as
 //!   [`ClientError`]s that keep the status and the `WWW-Authenticate` challenge.
 //!   [`TestClient::raw`] sends a request with exactly the headers and body a
 //!   test chooses ([`RawRequest`]) and returns the whole answer
@@ -82,12 +86,17 @@
 //! with [`TestIssuer::set_audience`] or [`TokenBuilder::audience`].
 
 mod client;
+mod features;
 mod issuer;
 mod raw;
 mod server;
 
 pub use client::{
     CLIENT_PROTOCOL_VERSION, ClientError, ServerInfo, TestClient, ToolInfo, ToolResult,
+};
+pub use features::{
+    Completion, CompletionRef, PromptArgumentInfo, PromptInfo, PromptResult, ResourceInfo,
+    ResourceRead, ResourceTemplateInfo,
 };
 pub use issuer::{DEFAULT_TEST_ISSUER, TestIssuer, TokenBuilder};
 pub use raw::{Challenge, RawRequest, RawResponse};
