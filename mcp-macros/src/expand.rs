@@ -24,7 +24,11 @@ pub(crate) fn free_item(kind: Kind, args: TokenStream, input: TokenStream) -> To
     let attrs = ItemAttrs::parse(&mut cx, kind, args);
     let item: Item = match syn::parse2(input.clone()) {
         Ok(item) => item,
-        Err(error) => return with_errors(input, error.to_compile_error()),
+        Err(error) => {
+            // Reported with any mistake already found in the attribute.
+            cx.syn_error(error);
+            return with_errors(input, cx.into_compile_errors());
+        }
     };
     let mut func = match item {
         Item::Fn(func) => func,
@@ -56,7 +60,11 @@ pub(crate) fn server(args: TokenStream, input: TokenStream) -> TokenStream {
     let attrs = ServerAttrs::parse(&mut cx, args);
     let item: Item = match syn::parse2(input.clone()) {
         Ok(item) => item,
-        Err(error) => return with_errors(input, error.to_compile_error()),
+        Err(error) => {
+            // Reported with any mistake already found in the attribute.
+            cx.syn_error(error);
+            return with_errors(input, cx.into_compile_errors());
+        }
     };
     let mut block = match item {
         Item::Impl(block) => block,
@@ -651,5 +659,23 @@ fn server_api(server: &ServerImpl) -> TokenStream {
                 #p::listen(self.into_mcp_server()).await
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An attribute mistake and an item syn cannot read are both reported,
+    /// and the error context is emptied rather than dropped full.
+    #[test]
+    fn attribute_and_item_errors_are_reported_together() {
+        for kind in [Kind::Tool, Kind::Resource, Kind::Prompt] {
+            let out =
+                free_item(kind, quote!(scope = "admin"), quote!(fn broken() -> {})).to_string();
+            assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        }
+        let out = server(quote!(oauth = "dev"), quote!(impl {})).to_string();
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
     }
 }
