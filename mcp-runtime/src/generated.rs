@@ -69,19 +69,19 @@ pub fn unauthenticated() -> CallToolResult {
 /// The error of a resource that needs a caller, read without one. The
 /// endpoint refuses such reads first; this keeps the resource closed regardless.
 pub fn resource_unauthenticated() -> crate::resources::ResourceError {
-    crate::resources::ResourceError {
-        code: crate::protocol::jsonrpc::INVALID_REQUEST,
-        message: AccessDenied::Unauthenticated.to_string(),
-    }
+    crate::resources::ResourceError::with_code(
+        crate::protocol::jsonrpc::INVALID_REQUEST,
+        AccessDenied::Unauthenticated.to_string(),
+    )
 }
 
 /// The error of a prompt that needs a caller, asked for without one (see
 /// [`resource_unauthenticated`]).
 pub fn prompt_unauthenticated() -> crate::prompts::PromptError {
-    crate::prompts::PromptError {
-        code: crate::protocol::jsonrpc::INVALID_REQUEST,
-        message: AccessDenied::Unauthenticated.to_string(),
-    }
+    crate::prompts::PromptError::with_code(
+        crate::protocol::jsonrpc::INVALID_REQUEST,
+        AccessDenied::Unauthenticated.to_string(),
+    )
 }
 
 /// A function named in `complete(<argument> = <function>)`.
