@@ -2,15 +2,15 @@
 //!
 //! Serves MCP at http://127.0.0.1:3000/mcp (`HOST`/`PORT` override), signed
 //! in with OAuth against the built-in development authorization server
-//! (`oauth = dev`): no account needed. It prints a ready bearer token for
-//! curl; MCP clients such as the Inspector register and sign in by
-//! themselves (a consent page asks you to approve them).
+//! (`oauth = dev`): no account needed. `listen` prints the URL, how to sign
+//! in with the MCP Inspector (it registers and signs in by itself; a consent
+//! page asks you to approve it) and a ready bearer token for curl.
 //!
-//! Env: `MCP_DEV_OAUTH_KEY_FILE=dev-key.pem` keeps tokens valid across
-//! restarts; `MCP_DEV_OAUTH_AUTO_APPROVE=1` skips the consent page.
+//! Env: `RUST_LOG=info` shows the logs; `MCP_DEV_OAUTH_KEY_FILE=dev-key.pem`
+//! keeps tokens valid across restarts; `MCP_DEV_OAUTH_AUTO_APPROVE=1` skips
+//! the consent page.
 
 use mcp_runtime::prelude::*;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -102,44 +102,12 @@ impl Quickstart {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-
-    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
-    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
-    let ip: IpAddr = if host == "localhost" {
-        IpAddr::from([127, 0, 0, 1])
-    } else {
-        host.parse()
-            .map_err(|_| invalid(format!("HOST must be an IP address, got `{host}`")))?
-    };
-    let port: u16 = port
-        .parse()
-        .map_err(|_| invalid(format!("PORT must be a port number, got `{port}`")))?;
-
-    let server = Quickstart::default()
-        .into_mcp_server()
-        .map_err(|e| invalid(e.to_string()))?;
-    let running = server.clone().bind(SocketAddr::new(ip, port))?;
-    let token = server
-        .dev_token(["tasks:write"])
-        .map_err(|e| invalid(e.to_string()))?;
-    let url = format!("http://{host}:{port}/mcp");
-    println!(
-        "\nMCP endpoint: {url}\n\
-         \nSign in with the MCP Inspector (it registers, opens the consent page, and gets a token):\n\
-         \n  npx @modelcontextprotocol/inspector\n\
-         \nOr call a tool with this development token (valid 1 h, scope tasks:write):\n\
-         \n  TOKEN={token}\n\
-         \n  curl -s {url} -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n\
-         \x20   -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2026-07-28' \\\n\
-         \x20   -H 'Mcp-Method: tools/call' -H 'Mcp-Name: whoami' \\\n\
-         \x20   -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"whoami\",\"arguments\":{{}},\
-         \"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}}}}}'\n"
-    );
-    running.await
+    // Logs only when asked for: without a subscriber, `listen` still prints
+    // where it listens, how to sign in, and a token.
+    if std::env::var_os("RUST_LOG").is_some_and(|filter| !filter.is_empty()) {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
+    Quickstart::default().listen().await
 }

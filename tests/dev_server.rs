@@ -5,9 +5,10 @@
 
 mod support;
 
+use support::example::Example;
 use support::oauth;
 
-use mcp_runtime::testing::TestServer;
+use mcp_runtime::testing::{TestClient, TestServer};
 
 use mcp_runtime::auth::DevServer;
 use mcp_runtime::prelude::*;
@@ -101,6 +102,142 @@ fn the_typescript_sdk_signs_in_to_the_quickstart_through_the_consent_page() {
         printed["result"]["content"][0]["text"], "1 task(s) to do",
         "{printed}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// What `listen` prints for the developer
+// ---------------------------------------------------------------------------
+
+/// The example's output once it printed `needle` (within 10 s).
+fn printed(example: &Example, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let output = example.output();
+        if output.contains(needle) {
+            return output;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`{needle}` was not printed:\n{output}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The shell command of `output` whose first line starts with `start`
+/// (after indentation), with its `\`-continued lines.
+fn shell_command(output: &str, start: &str) -> String {
+    let mut lines = output
+        .lines()
+        .skip_while(|line| !line.trim_start().starts_with(start));
+    let mut command = String::new();
+    for line in lines.by_ref() {
+        command.push_str(line);
+        command.push('\n');
+        if !line.ends_with('\\') {
+            break;
+        }
+    }
+    assert!(!command.is_empty(), "no `{start}` command in:\n{output}");
+    command
+}
+
+/// The JSON-RPC message of an MCP answer, JSON or a one-event SSE stream.
+fn message(body: &str) -> Value {
+    let json = body
+        .lines()
+        .find_map(|line| line.strip_prefix("data:"))
+        .unwrap_or(body);
+    serde_json::from_str(json.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[tokio::test]
+async fn listen_on_a_dev_server_prints_the_url_the_inspector_sign_in_and_a_token_it_accepts() {
+    // No tracing subscriber, as a server written from the README has none.
+    let client_vars = [
+        ("MCP_DEV_OAUTH_CLIENT_ID", "cli"),
+        ("MCP_DEV_OAUTH_CLIENT_SECRET", "cli-secret-value"),
+    ];
+    let mut vars = vec![("RUST_LOG", "")];
+    vars.extend(client_vars);
+    let quickstart = Example::start("quickstart", &vars);
+    let output = printed(&quickstart, "Fewer scopes");
+    let url = &quickstart.url;
+    assert!(
+        output.contains(&format!("MCP server `quickstart`: {url}")),
+        "{output}"
+    );
+    assert!(
+        output.contains("npx @modelcontextprotocol/inspector"),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("\"Streamable HTTP\", enter the URL {url}")),
+        "{output}"
+    );
+    assert!(output.contains("scopes: tasks:write"), "{output}");
+    let token = output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("TOKEN="))
+        .unwrap_or_else(|| panic!("no token printed:\n{output}"));
+
+    // The printed curl command, run as printed with the printed token.
+    let curl = shell_command(&output, "curl -s http");
+    let ran = std::process::Command::new("sh")
+        .args(["-c", &curl])
+        .env("TOKEN", token)
+        .output()
+        .expect("sh runs curl");
+    let body = String::from_utf8_lossy(&ran.stdout);
+    assert!(ran.status.success(), "{curl}\n{body}");
+    let tools = message(&body)["result"]["tools"].clone();
+    assert!(
+        tools
+            .as_array()
+            .is_some_and(|tools| tools.iter().any(|t| t["name"] == "add-task")),
+        "{body}"
+    );
+
+    // The printed way to fewer scopes, run as printed.
+    let fewer = shell_command(&output, "curl -s -u");
+    let ran = std::process::Command::new("sh")
+        .args(["-c", &fewer])
+        .envs(client_vars)
+        .output()
+        .expect("sh runs curl");
+    let body = String::from_utf8_lossy(&ran.stdout);
+    let granted: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(granted["scope"], "tasks:write", "{fewer}\n{body}");
+    assert!(granted["access_token"].is_string(), "{body}");
+
+    // The token holds every scope the server declares: the scoped tool runs.
+    let client = TestClient::new(url.as_str()).with_token(token);
+    let added = client
+        .call_tool("add-task", json!({"title": "ship it"}))
+        .await
+        .expect("the token holds tasks:write");
+    assert_eq!(added.text(), "1 task(s) to do");
+}
+
+#[test]
+fn without_a_tracing_subscriber_a_server_says_once_on_stderr_where_it_listens() {
+    let quickstart = Example::start("quickstart", &[("RUST_LOG", "")]);
+    let output = printed(&quickstart, "Fewer scopes");
+    let listening = format!("MCP server `quickstart` listening on {}", quickstart.url);
+    assert_eq!(output.matches(&listening).count(), 1, "{output}");
+}
+
+#[test]
+fn with_a_tracing_subscriber_the_address_is_logged_once_and_the_sign_in_still_printed() {
+    let quickstart = Example::start("quickstart", &[("RUST_LOG", "info")]);
+    let output = printed(&quickstart, "Fewer scopes");
+    let listening = format!("listening on {}", quickstart.url);
+    assert_eq!(output.matches(&listening).count(), 1, "{output}");
+    let logged = output
+        .lines()
+        .find(|line| line.contains(&listening))
+        .unwrap_or_default();
+    assert!(logged.contains("INFO"), "{output}");
 }
 
 // ---------------------------------------------------------------------------

@@ -165,4 +165,13 @@ impl McpServer {
         let scopes: Vec<String> = scopes.into_iter().map(|s| s.as_ref().to_owned()).collect();
         dev.mint(&scopes)
     }
+
+    /// With `oauth = dev`, once bound: what `listen` prints for the developer
+    /// (the URL, the Inspector sign-in and, on loopback, a ready token).
+    pub(crate) fn dev_banner(&self) -> Option<String> {
+        let OAuthKind::Provider(_, Some(dev)) = &self.core.oauth.kind else {
+            return None;
+        };
+        dev.banner(&self.core.info.name)
+    }
 }

@@ -59,8 +59,18 @@ impl McpServer {
     }
 
     /// Serves on `addr` until Ctrl-C or SIGTERM.
+    ///
+    /// With `oauth = dev` it first prints on stderr the MCP URL, how to sign
+    /// in with the MCP Inspector and, on loopback, a ready development token
+    /// with every scope the server declares (see
+    /// [`dev_token`](Self::dev_token) for fewer).
     pub async fn listen_on(self, addr: SocketAddr) -> std::io::Result<()> {
+        let banner = self.clone();
         let server = self.bind(addr)?;
+        if let Some(text) = banner.dev_banner() {
+            // One write, so the text reaches a pipe in one piece.
+            let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
+        }
         server.await
     }
 
@@ -146,11 +156,20 @@ impl McpServer {
         } else {
             local
         };
-        tracing::info!(
+        let listening = format!(
             "MCP server `{}` listening on http://{shown}{}",
-            self.core.info.name,
-            self.http.path
+            self.core.info.name, self.http.path
         );
+        // Without a subscriber the log line goes nowhere; the address is the
+        // one thing a new user must see.
+        let subscribed = tracing::dispatcher::get_default(|dispatch| {
+            !dispatch.is::<tracing::subscriber::NoSubscriber>()
+        });
+        if subscribed {
+            tracing::info!("{listening}");
+        } else {
+            eprintln!("{listening}");
+        }
         Ok(server)
     }
 }

@@ -15,6 +15,7 @@
 //! mode's (`auth/proxy`): the dev server is a proxy whose "provider" issues
 //! codes itself.
 
+mod banner;
 mod grants;
 mod token;
 
@@ -261,6 +262,8 @@ pub(crate) struct Bound {
     pub(crate) issuer: String,
     pub(crate) resource: String,
     pub(crate) scopes: Vec<String>,
+    /// Whether it serves on loopback only.
+    pub(crate) loopback: bool,
 }
 
 /// The running dev authorization server's key, settings and grants.
@@ -335,6 +338,7 @@ impl DevIssuer {
             issuer,
             resource: url.endpoint.clone(),
             scopes,
+            loopback,
         })));
         Ok(served)
     }
