@@ -1,3 +1,5 @@
+//! A greeter: one tool anyone signed in may call, one that needs `admin`.
+
 use mcp_runtime::prelude::*;
 
 struct Greeter;
