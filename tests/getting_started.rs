@@ -104,7 +104,7 @@ fn the_getting_started_page_runs_as_written() {
                 let script = block.text.replace("127.0.0.1:3000", address);
                 let done = Command::new("bash")
                     .args(["-e", "-c", &script])
-                    .current_dir(&node)
+                    .current_dir(node)
                     .env("TOKEN", printed_token(server))
                     .env("PATH", &path)
                     .env("HOME", &home)
