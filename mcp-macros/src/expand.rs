@@ -288,6 +288,7 @@ fn tool_expr(tool: &McpFn, callee: &TokenStream) -> TokenStream {
             _ => None,
         }
     });
+    let args_hint = args_hint(&arguments);
     let call_args = tool.params.iter().map(|param| match param.kind {
         ParamKind::Auth { optional: false } => quote!(__auth),
         ParamKind::Auth { optional: true } => quote!(__ctx.auth()),
@@ -341,6 +342,7 @@ fn tool_expr(tool: &McpFn, callee: &TokenStream) -> TokenStream {
             #p::Tool::new(name, handler)
         }
         #(#checks)*
+        #args_hint
         #capture
         __mcp_tool::<#(#checked,)* _, _>(#name, move |__args, __ctx| {
             #capture
@@ -353,6 +355,56 @@ fn tool_expr(tool: &McpFn, callee: &TokenStream) -> TokenStream {
         .#output_schema()
         #settings
     }}
+}
+
+/// A warning when a tool's only argument looks like a struct of the user's,
+/// undescribed: `note: NewNote` makes one argument `note` holding the
+/// struct, where `#[args] note: NewNote` was most likely meant. Stable Rust
+/// lets a macro warn only through a lint, so the warning is the use of a
+/// deprecated constant, at the parameter's type; describing the argument (a
+/// doc comment or `#[arg(...)]`) says it is meant, and silences it.
+fn args_hint(arguments: &[&Param]) -> Option<TokenStream> {
+    let [param] = arguments else { return None };
+    let undescribed = param.attrs.docs.is_none() && param.attrs.arg_attr.is_none();
+    if !undescribed || !looks_like_own_struct(&param.ty) {
+        return None;
+    }
+    let ty = &param.ty;
+    let name = param.property_name()?.value();
+    let shown = quote!(#ty).to_string().replace(' ', "");
+    let note = format!(
+        "`{name}: {shown}` is one argument `{name}` holding a `{shown}`; to take `{shown}`'s \
+         fields as the tool's arguments, write `#[args] {name}: {shown}`; if one argument \
+         is meant, describe it (a doc comment, or `#[arg(description = \"...\")]`)"
+    );
+    Some(quote_spanned! {ty.span()=>
+        {
+            #[deprecated(note = #note)]
+            #[allow(non_upper_case_globals)]
+            const did_you_mean_args: () = ();
+            let () = did_you_mean_args;
+        }
+    })
+}
+
+/// A plain path to a type whose name is not one of the standard library's
+/// or serde_json's: most likely a struct the user wrote.
+fn looks_like_own_struct(ty: &syn::Type) -> bool {
+    const STANDARD: &[&str] = &[
+        "String", "Vec", "Option", "Box", "HashMap", "BTreeMap", "HashSet", "BTreeSet", "VecDeque",
+        "Value", "Map", "Cow", "Arc", "Rc", "PathBuf", "Duration",
+    ];
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let name = last.ident.to_string();
+    path.qself.is_none()
+        && last.arguments.is_none()
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && !STANDARD.contains(&name.as_str())
 }
 
 /// The generated arguments object: one field per ordinary parameter, each of
