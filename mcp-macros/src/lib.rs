@@ -63,8 +63,10 @@ pub fn mcp_server(args: TokenStream, input: TokenStream) -> TokenStream {
 /// The function may also take the caller, `&Auth` (required: a request
 /// without one is refused before it runs) or `Option<&Auth>` (anonymous
 /// allowed), and `&RequestContext`. It returns text, `Blob`,
-/// `ResourceContents` or a `Result` of those. See the `mcp_runtime` crate
-/// documentation for an example.
+/// `ResourceContents` or a `Result` of those with `ResourceError` (in the
+/// prelude): `ResourceError::not_found(uri)` for a resource that does not
+/// exist, and any other error through `?`, answered as an internal error
+/// with its message. See the `mcp_runtime` crate documentation for an example.
 #[proc_macro_attribute]
 pub fn mcp_resource(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::free_item(Kind::Resource, args.into(), input.into()).into()
@@ -84,7 +86,9 @@ pub fn mcp_resource(args: TokenStream, input: TokenStream) -> TokenStream {
 /// (`Option<T>` = optional; its doc comment or `#[arg(description = "...")]`
 /// describes it, `#[arg(rename = "...")]` gives it another name), parsed with
 /// `FromStr`, except the caller (`&Auth` or
-/// `Option<&Auth>`, as on tools) and `&RequestContext`.
+/// `Option<&Auth>`, as on tools) and `&RequestContext`. It returns text,
+/// messages, or a `Result` of those with `PromptError` (in the prelude; any
+/// error converts into it through `?`, answered as an internal error).
 #[proc_macro_attribute]
 pub fn mcp_prompt(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::free_item(Kind::Prompt, args.into(), input.into()).into()

@@ -28,9 +28,13 @@ pub fn assert_send<F: SendFuture>(future: F) -> F {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be an MCP tool argument",
     label = "arguments must implement `serde::Deserialize` and `schemars::JsonSchema`",
-    note = "derive them: `#[derive(serde::Deserialize, schemars::JsonSchema)]` (the type must also be `Send + 'static`)"
+    note = "derive them: `#[derive(serde::Deserialize, schemars::JsonSchema)]` (the type must also be `Send + 'static`)",
+    note = "mcp-runtime uses schemars 1 and serde 1: a `JsonSchema` derived with schemars 0.8 is another trait and does not count (`cargo tree -i schemars` shows which versions you have)"
 )]
 pub trait ToolArgument: DeserializeOwned + JsonSchema + Send + 'static {}
+// Not recommended, so that a type missing a derive is reported with the
+// message above instead of the list of every type that has one.
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned + JsonSchema + Send + 'static> ToolArgument for T {}
 
 /// Checks one argument's type at its span.
@@ -40,9 +44,11 @@ pub fn assert_argument<T: ToolArgument>() {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the arguments object of an MCP tool",
     label = "`#[args]` needs a struct implementing `serde::Deserialize` and `schemars::JsonSchema`",
-    note = "derive them: `#[derive(serde::Deserialize, schemars::JsonSchema)]` on a struct with named fields"
+    note = "derive them: `#[derive(serde::Deserialize, schemars::JsonSchema)]` on a struct with named fields",
+    note = "mcp-runtime uses schemars 1 and serde 1: a `JsonSchema` derived with schemars 0.8 is another trait and does not count (`cargo tree -i schemars` shows which versions you have)"
 )]
 pub trait ToolArguments: DeserializeOwned + JsonSchema + Send + 'static {}
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned + JsonSchema + Send + 'static> ToolArguments for T {}
 
 /// Checks a `#[args]` parameter's type at its span.
@@ -69,19 +75,19 @@ pub fn unauthenticated() -> CallToolResult {
 /// The error of a resource that needs a caller, read without one. The
 /// endpoint refuses such reads first; this keeps the resource closed regardless.
 pub fn resource_unauthenticated() -> crate::resources::ResourceError {
-    crate::resources::ResourceError {
-        code: crate::protocol::jsonrpc::INVALID_REQUEST,
-        message: AccessDenied::Unauthenticated.to_string(),
-    }
+    crate::resources::ResourceError::with_code(
+        crate::protocol::jsonrpc::INVALID_REQUEST,
+        AccessDenied::Unauthenticated.to_string(),
+    )
 }
 
 /// The error of a prompt that needs a caller, asked for without one (see
 /// [`resource_unauthenticated`]).
 pub fn prompt_unauthenticated() -> crate::prompts::PromptError {
-    crate::prompts::PromptError {
-        code: crate::protocol::jsonrpc::INVALID_REQUEST,
-        message: AccessDenied::Unauthenticated.to_string(),
-    }
+    crate::prompts::PromptError::with_code(
+        crate::protocol::jsonrpc::INVALID_REQUEST,
+        AccessDenied::Unauthenticated.to_string(),
+    )
 }
 
 /// A function named in `complete(<argument> = <function>)`.

@@ -144,10 +144,11 @@ pub mod prelude {
     pub use crate::completion::CompletionRequest;
     pub use crate::context::RequestContext;
     pub use crate::input::{Elicitation, InputError, SamplingRequest};
-    pub use crate::prompts::{IntoPrompt, Prompt, PromptMessage, PromptRequest};
+    pub use crate::prompts::{IntoPrompt, Prompt, PromptError, PromptMessage, PromptRequest};
     pub use crate::protocol::LoggingLevel;
     pub use crate::resources::{
-        Blob, IntoResource, IntoResourceTemplate, Resource, ResourceRequest, ResourceTemplate,
+        Blob, IntoResource, IntoResourceTemplate, Resource, ResourceError, ResourceRequest,
+        ResourceTemplate,
     };
     pub use crate::server::{McpServer, McpServerBuilder};
     pub use crate::tools::{CallToolResult, Content, IntoTool, Json, NoArgs, Tool, ToolError};

@@ -53,30 +53,70 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
     }
 }
 
-/// Why a resource read or a prompt could not be served: answered as a
-/// JSON-RPC error with this code and message. Any error that displays
-/// converts into an internal error.
+/// Why a resource read or a prompt could not be served, answered as a
+/// JSON-RPC error (HTTP 200, on every revision): [`not_found`](Self::not_found)
+/// for a resource that does not exist, [`invalid`](Self::invalid) for
+/// arguments that do not fit, and any other error, through `?`, as an
+/// internal error carrying its message. Named `ResourceError` and
+/// `PromptError` where it is used.
+///
+/// ```
+/// use mcp_runtime::prelude::*;
+///
+/// #[mcp_resource(uri = "notes://{id}")]
+/// async fn note(id: u32) -> Result<String, ResourceError> {
+///     if id > 100 {
+///         return Err(ResourceError::not_found(format!("notes://{id}")));
+///     }
+///     let text = std::fs::read_to_string(format!("/tmp/note-{id}"))?; // an internal error
+///     Ok(text)
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlerError {
     pub(crate) code: i64,
     pub(crate) message: String,
+    pub(crate) data: Option<Value>,
 }
 
 impl HandlerError {
     /// An internal error (-32603) with `message`.
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            code: INTERNAL_ERROR,
-            message: message.into(),
-        }
+        Self::with_code(INTERNAL_ERROR, message)
     }
 
     /// Invalid parameters (-32602), e.g. a missing prompt argument or a
     /// template parameter that does not parse.
     pub fn invalid(message: impl Into<String>) -> Self {
+        Self::with_code(INVALID_PARAMS, message)
+    }
+
+    /// No resource at `uri`: answered exactly as a read of a URI the server
+    /// does not serve at all, invalid parameters (-32602) with the URI in
+    /// `data`, the code MCP settled on for a missing resource (SEP-2164).
+    pub fn not_found(uri: impl Into<String>) -> Self {
+        let uri = uri.into();
         Self {
             code: INVALID_PARAMS,
+            message: format!("resource not found: {uri}"),
+            data: Some(serde_json::json!({ "uri": uri })),
+        }
+    }
+
+    pub(crate) fn with_code(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
             message: message.into(),
+            data: None,
+        }
+    }
+
+    /// The JSON-RPC error answered for it.
+    pub(crate) fn into_error_object(self) -> ErrorObject {
+        ErrorObject {
+            code: self.code,
+            message: self.message,
+            data: self.data,
         }
     }
 }

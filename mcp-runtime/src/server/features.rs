@@ -7,10 +7,10 @@ use crate::completion::{CompletionRequest, MAX_COMPLETION_VALUES};
 use crate::context::RequestContext;
 use crate::paging::ListParams;
 use crate::prompts::PromptRegistry;
-use crate::protocol::ErrorObject;
 use crate::protocol::REQUEST_CANCELLED;
 use crate::protocol::jsonrpc::Request;
 use crate::protocol::messages::RequestMeta;
+use crate::protocol::{ErrorObject, HandlerError};
 use crate::resources::{ResourceRegistry, ResourceRequest};
 use futures_util::FutureExt as _;
 use serde::Deserialize;
@@ -186,7 +186,7 @@ impl ServerCore {
         if let Some(concluded) = self.conclude(&prepared) {
             return concluded;
         }
-        let contents = outcome.map_err(|e| ErrorObject::new(e.code, e.message))?;
+        let contents = outcome.map_err(HandlerError::into_error_object)?;
         to_raw(&json!({ "contents": contents }))
     }
 
@@ -241,7 +241,7 @@ impl ServerCore {
         if let Some(concluded) = self.conclude(&prepared) {
             return concluded;
         }
-        let result = outcome.map_err(|e| ErrorObject::new(e.code, e.message))?;
+        let result = outcome.map_err(HandlerError::into_error_object)?;
         to_raw(&result)
     }
 }

@@ -49,12 +49,15 @@ pub(super) fn stateless_meta(params: Option<&RawValue>) -> Result<Option<Statele
         .map_err(|e| format!("invalid _meta: {}", describe_json_error(&e)))
 }
 
-/// The HTTP status of a 2026-07-28 JSON answer, from its error code.
+/// The HTTP status of a 2026-07-28 JSON answer, from its error code: 404
+/// for an unknown method and 400 for a request the transport cannot take,
+/// as the revision's transport asks. A handler's failure, internal errors
+/// included, is an answer like any other (HTTP 200): a 5xx would tell the
+/// client and every proxy on the way that the server itself is broken.
 pub(super) fn stateless_status(response: &Response) -> StatusCode {
     match response.error_object().map(|e| e.code) {
         None => StatusCode::OK,
         Some(jsonrpc::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
-        Some(jsonrpc::INTERNAL_ERROR) => StatusCode::INTERNAL_SERVER_ERROR,
         Some(
             jsonrpc::PARSE_ERROR
             | jsonrpc::INVALID_REQUEST
