@@ -108,17 +108,18 @@ fn the_typescript_sdk_signs_in_to_the_quickstart_through_the_consent_page() {
 // What `listen` prints for the developer
 // ---------------------------------------------------------------------------
 
-/// The example's output once it printed `needle` (within 10 s).
-fn printed(example: &Example, needle: &str) -> String {
+/// What the example printed on stderr, once that holds `needle` (within 10 s).
+fn on_stderr(example: &Example, needle: &str) -> String {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let output = example.output();
-        if output.contains(needle) {
-            return output;
+        let stderr = example.stderr();
+        if stderr.contains(needle) {
+            return stderr;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "`{needle}` was not printed:\n{output}"
+            "`{needle}` was not printed on stderr:\n{}",
+            example.output()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -161,7 +162,7 @@ async fn listen_on_a_dev_server_prints_the_url_the_inspector_sign_in_and_a_token
     let mut vars = vec![("RUST_LOG", "")];
     vars.extend(client_vars);
     let quickstart = Example::start("quickstart", &vars);
-    let output = printed(&quickstart, "Fewer scopes");
+    let output = on_stderr(&quickstart, "Fewer scopes");
     let url = &quickstart.url;
     assert!(
         output.contains(&format!("MCP server `quickstart`: {url}")),
@@ -222,15 +223,18 @@ async fn listen_on_a_dev_server_prints_the_url_the_inspector_sign_in_and_a_token
 #[test]
 fn without_a_tracing_subscriber_a_server_says_once_on_stderr_where_it_listens() {
     let quickstart = Example::start("quickstart", &[("RUST_LOG", "")]);
-    let output = printed(&quickstart, "Fewer scopes");
+    let stderr = on_stderr(&quickstart, "Fewer scopes");
     let listening = format!("MCP server `quickstart` listening on {}", quickstart.url);
+    assert_eq!(stderr.matches(&listening).count(), 1, "{stderr}");
+    let output = quickstart.output();
     assert_eq!(output.matches(&listening).count(), 1, "{output}");
 }
 
 #[test]
 fn with_a_tracing_subscriber_the_address_is_logged_once_and_the_sign_in_still_printed() {
     let quickstart = Example::start("quickstart", &[("RUST_LOG", "info")]);
-    let output = printed(&quickstart, "Fewer scopes");
+    on_stderr(&quickstart, "Fewer scopes");
+    let output = quickstart.output();
     let listening = format!("listening on {}", quickstart.url);
     assert_eq!(output.matches(&listening).count(), 1, "{output}");
     let logged = output
@@ -641,7 +645,7 @@ async fn a_missing_scope_is_stepped_up_by_authorizing_again() {
 fn the_dev_server_refuses_a_public_bind() {
     let server = Tasks.into_mcp_server().expect("valid server");
     let refused = server
-        .bind("0.0.0.0:0".parse().expect("addr"))
+        .bind("0.0.0.0:0")
         .err()
         .expect("refused off loopback");
     assert!(

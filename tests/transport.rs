@@ -543,6 +543,56 @@ async fn sessions_are_required_checked_and_deletable() {
     }
 }
 
+#[tokio::test]
+async fn a_request_without_session_or_version_is_told_to_initialize_or_send_2026_headers() {
+    let server = start_default();
+    let list = rpc_request(2, "tools/list", Value::Null).to_string();
+    let reply = post(server.url(), list, &post_headers()).await;
+    assert_rpc_error(
+        &reply,
+        400,
+        INVALID_REQUEST,
+        Value::Null,
+        "no session, no MCP-Protocol-Version",
+    );
+    let message = reply.rpc().unwrap_or_else(|e| panic!("{e}"))["error"]["message"].clone();
+    let message = message.as_str().unwrap_or_default();
+    for hint in [
+        "send `initialize` first",
+        "2025-11-25",
+        "2026-07-28",
+        "params._meta",
+    ] {
+        assert!(message.contains(hint), "`{hint}` in {message}");
+    }
+}
+
+/// `bind` takes what actix's `HttpServer::bind` takes: a `"host:port"`
+/// string or a `(host, port)` pair, not only a `SocketAddr`.
+#[actix_web::test]
+async fn bind_takes_any_socket_address() {
+    let by_string = support::free_port();
+    let by_pair = support::free_port();
+    let servers = [
+        builder()
+            .build()
+            .expect("valid fixture server")
+            .bind(format!("127.0.0.1:{by_string}")),
+        builder()
+            .build()
+            .expect("valid fixture server")
+            .bind(("127.0.0.1", by_pair)),
+    ];
+    for (server, port) in servers.into_iter().zip([by_string, by_pair]) {
+        let server = server.expect("binds");
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        let url = format!("http://127.0.0.1:{port}/mcp");
+        expect_result(&initialize_reply(&url, V2025_11).await, json!(1), &url);
+        handle.stop(true).await;
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 4. GET streams
 // ---------------------------------------------------------------------------

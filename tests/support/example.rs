@@ -37,6 +37,8 @@ pub struct Example {
     pub url: String,
     /// Everything it printed, stdout and stderr.
     output: Arc<Mutex<String>>,
+    /// What it printed on stderr alone.
+    stderr: Arc<Mutex<String>>,
 }
 
 impl Example {
@@ -53,9 +55,10 @@ impl Example {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start the {name} example: {e}"));
         let output = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
         let readers = [
-            drain(child.stdout.take(), &output),
-            drain(child.stderr.take(), &output),
+            drain(child.stdout.take(), &[&output]),
+            drain(child.stderr.take(), &[&output, &stderr]),
         ];
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -82,12 +85,21 @@ impl Example {
             child,
             url: format!("http://127.0.0.1:{port}/mcp"),
             output,
+            stderr,
         }
     }
 
     /// Everything it printed so far.
     pub fn output(&self) -> String {
         self.output
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// What it printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -117,12 +129,12 @@ impl Drop for Example {
     }
 }
 
-/// Appends everything `pipe` yields to `into`, on a thread of its own.
+/// Appends everything `pipe` yields to each of `into`, on a thread of its own.
 fn drain(
     pipe: Option<impl std::io::Read + Send + 'static>,
-    into: &Arc<Mutex<String>>,
+    into: &[&Arc<Mutex<String>>],
 ) -> std::thread::JoinHandle<()> {
-    let into = Arc::clone(into);
+    let into: Vec<Arc<Mutex<String>>> = into.iter().map(|sink| Arc::clone(sink)).collect();
     std::thread::spawn(move || {
         let Some(mut pipe) = pipe else { return };
         let mut buf = [0u8; 4096];
@@ -130,9 +142,12 @@ fn drain(
             if n == 0 {
                 break;
             }
-            into.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
+            let text = String::from_utf8_lossy(&buf[..n]);
+            for sink in &into {
+                sink.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push_str(&text);
+            }
         }
     })
 }

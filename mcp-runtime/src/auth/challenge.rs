@@ -12,9 +12,14 @@ use serde_json::json;
 pub enum Refusal {
     /// No credentials: 401 with a bare challenge (RFC 6750 section 3.1).
     MissingToken,
-    /// Credentials sent the wrong way (`invalid_request`): 401.
+    /// Credentials sent the wrong way (`invalid_request`): 401. An empty
+    /// token (`Authorization: Bearer ` with nothing after it), another scheme
+    /// than `Bearer`, more than one word, two `Authorization` headers, an
+    /// oversized header, or a token in the URL.
     InvalidRequest(String),
-    /// The token is malformed, expired, or not for this server: 401.
+    /// The token is malformed, expired, or not for this server
+    /// (`invalid_token`): 401. A token the verifier refuses; an empty one is
+    /// [`InvalidRequest`](Self::InvalidRequest), never read by a verifier.
     InvalidToken(String),
     /// The caller lacks what the call needs: 403. `scopes` are the scopes to
     /// ask for (step-up); empty when scopes would not help (roles, permissions).

@@ -58,7 +58,11 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     /// No usable `Authorization: Bearer` header (RFC 6750 `invalid_request`,
-    /// or no error code at all when the header is simply absent).
+    /// or no error code at all when the header is simply absent). The
+    /// endpoint answers this itself, before any verifier runs, for an empty
+    /// token (`Authorization: Bearer ` with nothing after it), another scheme,
+    /// two headers, or a token in the URL; all are 401 like
+    /// [`InvalidToken`](Self::InvalidToken).
     #[error("{0}")]
     InvalidRequest(String),
     /// The token is malformed, expired, or not for this server (`invalid_token`).

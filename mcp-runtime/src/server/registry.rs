@@ -25,7 +25,7 @@ impl McpServer {
     /// # use mcp_runtime::prelude::*;
     /// # async fn run(server: McpServer) -> std::io::Result<()> {
     /// let handle = server.clone();
-    /// let running = server.bind("127.0.0.1:3000".parse().unwrap())?;
+    /// let running = server.bind("127.0.0.1:3000")?;
     /// handle
     ///     .add_tool(Tool::new("late", || async { "added at run time" }))
     ///     .expect("valid tool");

@@ -425,6 +425,19 @@ impl Endpoint {
                 client_capabilities: Arc::new(serde_json::Value::Null),
             });
         }
+        if header_version.is_none() && req.headers().get(names::SESSION).is_none() {
+            // Neither a session nor a revision: a client that skipped the
+            // handshake, told both ways in.
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                jsonrpc::INVALID_REQUEST,
+                "no session and no MCP-Protocol-Version header: send `initialize` first, then \
+                 its Mcp-Session-Id header (protocol revision 2025-11-25), or send this request \
+                 with the 2026-07-28 headers (MCP-Protocol-Version: 2026-07-28, Mcp-Method) and \
+                 params._meta (io.modelcontextprotocol/protocolVersion, clientCapabilities), \
+                 which need no session",
+            ));
+        }
         let session = self.session_of(req)?;
         let caller = bearer::caller_of(req);
         // The negotiated revision governs the session; a different (but spoken)

@@ -5,7 +5,7 @@
 use super::AuthMode;
 use super::http::{Endpoint, configure};
 use crate::server::{HostPolicy, McpServer};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
 impl McpServer {
@@ -75,12 +75,12 @@ impl McpServer {
     }
 
     /// Binds `addr` and returns the running actix server (await it to serve;
-    /// its handle stops it). Port 0 picks a free port: see the log line or
-    /// use [`McpServer::bind_listener`].
-    pub fn bind(mut self, addr: SocketAddr) -> std::io::Result<actix_web::dev::Server> {
-        let listener = std::net::TcpListener::bind(addr)?;
-        self.adjust_hosts_for(addr.ip());
-        self.serve_listener(listener)
+    /// its handle stops it). Like actix's `HttpServer::bind`, `addr` is
+    /// anything [`ToSocketAddrs`]: `"127.0.0.1:3000"`, `("127.0.0.1", 3000)`,
+    /// a [`SocketAddr`]; the first address that binds is served. Port 0 picks
+    /// a free port: see the log line or use [`McpServer::bind_listener`].
+    pub fn bind(self, addr: impl ToSocketAddrs) -> std::io::Result<actix_web::dev::Server> {
+        self.bind_listener(std::net::TcpListener::bind(addr)?)
     }
 
     /// Serves on an already bound listener.

@@ -101,6 +101,37 @@ fn lifetime(ttl: Duration) -> String {
 mod tests {
     use super::*;
 
+    /// The banner of a dev server declaring `tasks:write`, bound to `ip`.
+    fn banner_at(ip: [u8; 4], loopback: bool) -> String {
+        let dev = super::super::DevServer::new().allow_non_loopback_i_understand_this_is_insecure();
+        let (provider, issuer) = dev.build().expect("a dev server");
+        let addr = std::net::SocketAddr::from((ip, 3000));
+        let url = crate::auth::ResourceUrl::resolve(None, Some(addr), "/mcp").expect("a URL");
+        issuer
+            .provider_at(&provider, &url, loopback, &["tasks:write".to_owned()])
+            .expect("served");
+        issuer.banner("tasks").expect("bound")
+    }
+
+    #[test]
+    fn a_token_is_printed_only_on_the_terminal_of_a_loopback_server() {
+        let local = banner_at([127, 0, 0, 1], true);
+        assert!(local.contains("http://127.0.0.1:3000/mcp"), "{local}");
+        assert!(
+            local.contains("npx @modelcontextprotocol/inspector"),
+            "{local}"
+        );
+        assert!(local.contains("\n  TOKEN=ey"), "{local}");
+        assert!(local.contains("scopes: tasks:write"), "{local}");
+        let public = banner_at([192, 0, 2, 1], false);
+        assert!(public.contains("http://192.0.2.1:3000/mcp"), "{public}");
+        assert!(
+            public.contains("npx @modelcontextprotocol/inspector"),
+            "{public}"
+        );
+        assert!(!public.contains(TOKEN_LINE_PREFIX), "{public}");
+    }
+
     #[test]
     fn lifetimes_read_as_people_say_them() {
         assert_eq!(lifetime(Duration::from_secs(3600)), "1 h");
