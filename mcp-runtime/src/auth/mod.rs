@@ -13,6 +13,7 @@ mod discovery;
 mod jwks;
 mod jws;
 mod middleware;
+mod paths;
 mod provider;
 mod proxy;
 mod resource;
@@ -30,13 +31,13 @@ pub use discovery::AUTHORIZATION_SERVER_METADATA_PATHS;
 pub(crate) use discovery::AuthorizationServerMetadata;
 pub use jsonwebtoken::Algorithm;
 pub use middleware::{Authenticated, BearerMiddleware, BearerMiddlewareService, Refused};
+pub use paths::{
+    PROXY_AUTHORIZE_PATH, PROXY_CALLBACK_PATH, PROXY_CONSENT_PATH, PROXY_REGISTER_PATH,
+    PROXY_TOKEN_PATH,
+};
 pub use provider::{CustomProvider, Mode, Provider, Secret};
 pub(crate) use proxy::{
     OAuthProxy, ProxySettings, check_allowed_redirect_uri, configure as configure_proxy,
-};
-pub use proxy::{
-    PROXY_AUTHORIZE_PATH, PROXY_CALLBACK_PATH, PROXY_CONSENT_PATH, PROXY_REGISTER_PATH,
-    PROXY_TOKEN_PATH,
 };
 pub use scopes::ScopeHierarchy;
 pub use signing::SigningKey;

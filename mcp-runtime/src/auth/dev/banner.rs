@@ -4,7 +4,7 @@
 //! subscriber to show logs.
 
 use super::{Bound, DEV_USER, DevIssuer, ENV_AUTO_APPROVE, ENV_CLIENT_ID, ENV_CLIENT_SECRET};
-use crate::auth::PROXY_TOKEN_PATH;
+use crate::auth::paths::PROXY_TOKEN_PATH;
 use std::fmt::Write as _;
 use std::time::Duration;
 
