@@ -217,7 +217,7 @@ pub(crate) fn unraw(ident: &Ident) -> String {
 
 /// Sorts a parameter by its type. Names are matched by their last path
 /// segment, so `mcp_runtime::auth::Auth` and an imported `Auth` both work.
-pub(crate) fn classify(ty: &Type, whole_args: bool) -> ParamKind {
+fn classify(ty: &Type, whole_args: bool) -> ParamKind {
     if whole_args {
         return ParamKind::WholeArgs;
     }

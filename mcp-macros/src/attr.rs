@@ -139,7 +139,7 @@ impl Kind {
     }
 }
 
-pub(crate) const TOOL_KEYS: &[&str] = &[
+const TOOL_KEYS: &[&str] = &[
     "name",
     "title",
     "description",
@@ -154,7 +154,7 @@ pub(crate) const TOOL_KEYS: &[&str] = &[
     "open_world",
     "describe_access",
 ];
-pub(crate) const RESOURCE_KEYS: &[&str] = &[
+const RESOURCE_KEYS: &[&str] = &[
     "uri",
     "name",
     "title",
@@ -166,7 +166,7 @@ pub(crate) const RESOURCE_KEYS: &[&str] = &[
     "permissions",
     "complete",
 ];
-pub(crate) const PROMPT_KEYS: &[&str] = &[
+const PROMPT_KEYS: &[&str] = &[
     "name",
     "title",
     "description",
@@ -412,7 +412,7 @@ pub(crate) enum OAuthChoice {
     Custom(Box<Expr>),
 }
 
-pub(crate) const PROVIDERS: &[&str] = &[
+const PROVIDERS: &[&str] = &[
     "auth0",
     "workos",
     "supabase",
@@ -431,7 +431,7 @@ pub(crate) struct ServerAttrs {
     pub(crate) oauth: Slot<OAuthChoice>,
 }
 
-pub(crate) const SERVER_KEYS: &[&str] = &["name", "version", "title", "instructions", "oauth"];
+const SERVER_KEYS: &[&str] = &["name", "version", "title", "instructions", "oauth"];
 
 impl ServerAttrs {
     /// Parses the tokens inside `#[mcp_server(...)]`.
@@ -552,7 +552,7 @@ pub(crate) struct ArgAttrs {
     pub(crate) rename: Option<LitStr>,
 }
 
-pub(crate) const ARG_KEYS: &[&str] = &["description", "rename"];
+const ARG_KEYS: &[&str] = &["description", "rename"];
 
 /// What the attributes on one parameter say, after our own are removed.
 pub(crate) struct ParamAttrs {
@@ -650,14 +650,14 @@ fn parse_arg_attr(cx: &mut Ctxt, attr: &Attribute, into: &mut ArgAttrs) {
     }
 }
 
-pub(crate) fn key_of(meta: &ParseNestedMeta<'_>) -> String {
+fn key_of(meta: &ParseNestedMeta<'_>) -> String {
     meta.path
         .get_ident()
         .map(Ident::to_string)
         .unwrap_or_else(|| meta.path.to_token_stream().to_string().replace(' ', ""))
 }
 
-pub(crate) fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     let expr: Expr = meta.value()?.parse()?;
     match expr {
         Expr::Lit(ExprLit {
@@ -686,7 +686,7 @@ fn flag_value(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
 }
 
 /// `"a"` or `["a", "b"]`. Non-string items are reported and skipped.
-pub(crate) fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<StrList> {
+fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<StrList> {
     let expr: Expr = meta.value()?.parse()?;
     let span = expr.span();
     let elems: Vec<Expr> = match expr {
@@ -710,7 +710,7 @@ pub(crate) fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Resu
 
 /// Skips `= value` or `(...)` after a key that is reported anyway, so the
 /// rest of the attribute is still checked.
-pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) {
         let _: Expr = meta.value()?.parse()?;
     } else if meta.input.peek(syn::token::Paren) {
@@ -722,7 +722,7 @@ pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 }
 
 /// Reports an unknown key, listing the valid ones, and skips its value.
-pub(crate) fn unknown_key(
+fn unknown_key(
     cx: &mut Ctxt,
     meta: &ParseNestedMeta<'_>,
     key: &str,

@@ -97,7 +97,7 @@ fn with_errors(item: TokenStream, errors: TokenStream) -> TokenStream {
 }
 
 /// The keyword and name of an item, for pointing at it without underlining its body.
-pub(crate) fn item_head(item: &Item) -> TokenStream {
+fn item_head(item: &Item) -> TokenStream {
     match item {
         Item::Struct(s) => {
             let (kw, ident) = (&s.struct_token, &s.ident);

@@ -605,7 +605,7 @@ fn check_shadowing(cx: &mut Ctxt, f: &McpFn) {
 
 /// What is wrong with `ty` if it is a misspelt way to take the caller or the
 /// request context (`Auth` by value, `Option<Auth>`, `Option<RequestContext>`).
-pub(crate) fn caller_or_context_misuse(ty: &Type) -> Option<&'static str> {
+fn caller_or_context_misuse(ty: &Type) -> Option<&'static str> {
     if let Type::Reference(r) = ty
         && r.mutability.is_some()
         && (is_named(&r.elem, "Auth") || is_named(&r.elem, "RequestContext"))
