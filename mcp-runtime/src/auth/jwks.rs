@@ -268,15 +268,13 @@ impl std::fmt::Debug for StaticKeys {
 fn find(set: &KeySet, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerificationKey>> {
     match kid {
         Some(kid) => set.by_kid.get(kid).filter(|k| k.accepts(alg)).cloned(),
-        // Without a kid, only an unambiguous key will do.
+        // Without a kid, only a set of exactly one key will do (OpenID
+        // Connect Core §10.1): beside others, a key that alone fits the
+        // token's `alg` is still a guess the issuer did not make.
         None => {
-            let mut candidates = set
-                .unnamed
-                .iter()
-                .chain(set.by_kid.values())
-                .filter(|k| k.accepts(alg));
-            let first = candidates.next()?;
-            candidates.next().is_none().then(|| Arc::clone(first))
+            let mut keys = set.unnamed.iter().chain(set.by_kid.values());
+            let only = keys.next()?;
+            (keys.next().is_none() && only.accepts(alg)).then(|| Arc::clone(only))
         }
     }
 }
@@ -402,6 +400,32 @@ mod tests {
         );
         assert!(set.by_kid["e1"].accepts(Algorithm::ES256));
         assert!(parse_key_set(b"[]").is_err());
+    }
+
+    #[test]
+    fn a_token_without_kid_matches_only_a_set_of_one_key() {
+        let rsa = serde_json::json!({"kty": "RSA", "kid": "r1", "alg": "RS256",
+            "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw",
+            "e": "AQAB"});
+        let ec = serde_json::json!({"kty": "EC", "kid": "e1", "crv": "P-256",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"});
+        let set_of = |keys: Vec<serde_json::Value>| {
+            parse_key_set(serde_json::json!({ "keys": keys }).to_string().as_bytes())
+                .expect("a key set")
+        };
+        let one = set_of(vec![rsa.clone()]);
+        assert!(find(&one, None, Algorithm::RS256).is_some(), "one key: it");
+        assert!(
+            find(&one, None, Algorithm::ES256).is_none(),
+            "not for another alg"
+        );
+        let two = set_of(vec![rsa, ec]);
+        assert!(
+            find(&two, None, Algorithm::RS256).is_none(),
+            "the only RS256 key beside an ES256 key is still a guess"
+        );
+        assert!(find(&two, Some("r1"), Algorithm::RS256).is_some());
     }
 
     #[test]
