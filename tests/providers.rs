@@ -175,6 +175,7 @@ const WRONG_ISSUER: &str = "untrusted issuer";
 const WRONG_AUDIENCE: &str = "not issued for this server";
 const BAD_SIGNATURE: &str = "signature is invalid";
 const WRONG_ALGORITHM: &str = "algorithm this server does not accept";
+const NOT_ACCESS_TOKEN: &str = "not an access token";
 
 /// In direct mode the protected resource names the provider, and its
 /// metadata is served at this server's origin as the provider publishes it.
@@ -738,6 +739,10 @@ async fn keycloak_scenario(url: &str, idp: &ShapedIdp, audience: &str) {
                 WRONG_ISSUER,
             ),
             ("another key", sign(Signer::Stranger, &good), BAD_SIGNATURE),
+            // Keycloak's ID token: same key, issuer and audience; only its
+            // payload `typ` says what it is.
+            ("an ID token", rs(json!({"typ": "ID"})), NOT_ACCESS_TOKEN),
+            ("no payload typ", rs(json!({"typ": null})), NOT_ACCESS_TOKEN),
         ],
     )
     .await;

@@ -30,6 +30,9 @@ pub(crate) struct ProtectedHeader {
     pub(crate) alg: Algorithm,
     #[serde(default)]
     pub(crate) kid: Option<String>,
+    /// The media type of the whole token, if it says (RFC 7515 §4.1.9).
+    #[serde(default)]
+    pub(crate) typ: Option<String>,
     /// Whether the token names extensions that must be understood. None
     /// are, so any `crit` at all refuses the token (RFC 7515 §4.1.11).
     #[serde(default, deserialize_with = "present")]

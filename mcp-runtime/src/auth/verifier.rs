@@ -61,6 +61,9 @@ pub struct JwtVerifier {
     keys: KeySource,
     claims_hook: Option<ClaimsHook>,
     check_signature: bool,
+    /// The payload `typ` claim an access token must carry, for providers that
+    /// sign ID tokens with the same key and audience (Keycloak's `Bearer`).
+    payload_type: Option<String>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -95,7 +98,17 @@ impl JwtVerifier {
             keys,
             claims_hook: None,
             check_signature: true,
+            payload_type: None,
         }
+    }
+
+    /// Refuses tokens whose payload `typ` claim is not `typ`: for providers
+    /// whose ID tokens share the access tokens' key, issuer and audience
+    /// and differ only there (Keycloak marks access tokens `Bearer`, ID
+    /// tokens `ID`).
+    pub fn payload_type(mut self, typ: impl Into<String>) -> Self {
+        self.payload_type = Some(typ.into());
+        self
     }
 
     /// Accepts tokens whose `aud` holds one of these (RFC 8707: the MCP
@@ -228,6 +241,16 @@ impl JwtVerifier {
                 "the token is signed with an algorithm this server does not accept",
             ));
         }
+        if jws
+            .header
+            .typ
+            .as_deref()
+            .is_some_and(|typ| !is_access_token_type(typ))
+        {
+            return Err(invalid(
+                "the token is not an access token (its `typ` is not `at+jwt` or `JWT`)",
+            ));
+        }
         if !self.check_signature {
             let claims = jws
                 .claims()
@@ -321,6 +344,13 @@ impl JwtVerifier {
                 "the token was not issued for this server (`aud` does not name it)",
             ));
         }
+        if let Some(expected) = &self.payload_type
+            && claims.get("typ").and_then(Value::as_str) != Some(expected.as_str())
+        {
+            return Err(invalid(
+                "the token is not an access token (its `typ` claim is not the provider's)",
+            ));
+        }
         Ok(())
     }
 
@@ -367,6 +397,18 @@ fn invalid(message: &str) -> AuthError {
     AuthError::InvalidToken(message.to_owned())
 }
 
+/// Whether a JOSE `typ` names an access token, or a JWT that does not say
+/// which kind (RFC 9068 §2.1, RFC 8725 §3.11): `at+jwt` or `JWT`, with or
+/// without the `application/` prefix, in any case (RFC 7515 §4.1.9). An ID
+/// token or a logout token names another type.
+fn is_access_token_type(typ: &str) -> bool {
+    let bare = match typ.get(..12) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
+        _ => typ,
+    };
+    bare.eq_ignore_ascii_case("at+jwt") || bare.eq_ignore_ascii_case("jwt")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +426,70 @@ mod tests {
         JwtVerifier::new(ISSUER, KeySource::shared_secret("s3cret"))
             .audiences([AUDIENCE])
             .extra_audiences(["https://other.example"])
+    }
+
+    fn hs256_typed(typ: Option<&str>, claims: &Value) -> String {
+        let mut header = jsonwebtoken::Header::new(Algorithm::HS256);
+        header.typ = typ.map(str::to_owned);
+        let key = jsonwebtoken::EncodingKey::from_secret(b"s3cret");
+        jsonwebtoken::encode(&header, claims, &key).expect("sign")
+    }
+
+    /// An ID token (or any JWT that says it is something else) never passes
+    /// as an access token, whatever its audience (RFC 9068 §2.1, RFC 8725
+    /// §3.11); a provider that marks the difference in the payload has it
+    /// checked there too.
+    #[tokio::test]
+    async fn only_access_tokens_pass() {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = serde_json::json!({
+            "iss": ISSUER, "aud": AUDIENCE, "sub": "u", "exp": now + 60, "typ": "ID",
+        });
+        let verifier = verifier();
+        for typ in [
+            None,
+            Some("JWT"),
+            Some("jwt"),
+            Some("at+jwt"),
+            Some("application/at+JWT"),
+        ] {
+            let token = hs256_typed(typ, &claims);
+            assert!(verifier.verify_token(&token).await.is_ok(), "{typ:?}");
+        }
+        for typ in [
+            "id_token+jwt",
+            "logout+jwt",
+            "JOSE",
+            "dpop+jwt",
+            "application/",
+            "",
+        ] {
+            let token = hs256_typed(Some(typ), &claims);
+            let refused = verifier.verify_token(&token).await.unwrap_err();
+            assert!(
+                refused.to_string().contains("not an access token"),
+                "{typ}: {refused}"
+            );
+        }
+        let keycloak_like = verifier.payload_type("Bearer");
+        let id_token = hs256_typed(Some("JWT"), &claims);
+        assert!(keycloak_like.verify_token(&id_token).await.is_err());
+        let mut untyped = claims.clone();
+        untyped.as_object_mut().map(|c| c.remove("typ"));
+        assert!(
+            keycloak_like
+                .verify_token(&hs256_typed(None, &untyped))
+                .await
+                .is_err()
+        );
+        let mut access = claims;
+        access["typ"] = "Bearer".into();
+        assert!(
+            keycloak_like
+                .verify_token(&hs256_typed(Some("JWT"), &access))
+                .await
+                .is_ok()
+        );
     }
 
     /// Each claim rule, on tokens whose signature holds.

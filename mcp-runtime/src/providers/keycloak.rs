@@ -116,6 +116,8 @@ impl Keycloak {
         let client = self.client_id.clone();
         let verifier = JwtVerifier::new(&issuer, KeySource::jwks(format!("{oidc}/certs")))
             .audiences([self.audience.unwrap_or_else(|| self.client_id.clone())])
+            // Keycloak's ID tokens carry the client id as `aud` too.
+            .payload_type("Bearer")
             .claims_hook(move |auth| {
                 let realm_roles = auth
                     .payload
