@@ -141,7 +141,7 @@ impl ServerCore {
             }),
             "prompts/get" => self.get_prompt(&prompts, &request, origin).await,
             "completion/complete" => {
-                parse_params(params).and_then(|p| complete(&resources, &prompts, p))
+                parse_params(params).and_then(|p| complete(&resources, &prompts, p, &origin, &keep))
             }
             _ => return None,
         })
@@ -247,22 +247,38 @@ impl ServerCore {
 }
 
 /// Answers `completion/complete` from the completer the prompt or template names.
+/// Answers `completion/complete` under the access rule of the prompt or
+/// resource template it completes: an item the caller may not see is
+/// unknown, one it may see but not use is refused, as `prompts/get` is.
 fn complete(
     resources: &ResourceRegistry,
     prompts: &PromptRegistry,
     params: CompleteParams,
+    origin: &RequestOrigin,
+    keep: &dyn Fn(&AccessRule) -> bool,
 ) -> Answer {
     let completer = match &params.reference {
         CompletionRef::Prompt { name } => {
-            let prompt = prompts
-                .get(name)
-                .ok_or_else(|| ErrorObject::invalid_params(format!("unknown prompt: {name}")))?;
+            let unknown = || ErrorObject::invalid_params(format!("unknown prompt: {name}"));
+            let prompt = prompts.get(name).ok_or_else(unknown)?;
+            if !keep(prompt.access()) {
+                return Err(unknown());
+            }
+            guard(prompt.access(), origin, &format!("prompt `{name}`"))?;
             prompt.completers.get(&params.argument.name)
         }
         CompletionRef::Resource { uri } => {
-            let template = resources.template(uri).ok_or_else(|| {
-                ErrorObject::invalid_params(format!("unknown resource template: {uri}"))
-            })?;
+            let unknown =
+                || ErrorObject::invalid_params(format!("unknown resource template: {uri}"));
+            let template = resources.template(uri).ok_or_else(unknown)?;
+            if !keep(template.access()) {
+                return Err(unknown());
+            }
+            guard(
+                template.access(),
+                origin,
+                &format!("resource template `{uri}`"),
+            )?;
             template.completers.get(&params.argument.name)
         }
     };

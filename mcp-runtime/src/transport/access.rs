@@ -54,16 +54,31 @@ pub(crate) fn refusal_for(denied: &AccessDenied, rule: &AccessRule) -> Refusal {
     }
 }
 
-/// Refuses a `tools/call`, `prompts/get`, `resources/read` or
-/// `resources/subscribe` the caller may not make, before it runs. Other
-/// requests, and unknown names or URIs (the dispatcher answers those), pass.
+/// Refuses a `tools/call`, `prompts/get`, `resources/read`,
+/// `resources/subscribe` or `completion/complete` the caller may not make,
+/// before it runs: a completer answers under its prompt's or template's
+/// access rule, as `prompts/get` and `resources/read` do. Where the server
+/// hides what the caller may not use, a completion of a hidden item passes,
+/// for the dispatcher to answer that it knows no such item. Other requests,
+/// and unknown names or URIs (the dispatcher answers those), pass.
 pub(crate) fn check_call(
     core: &ServerCore,
     request: &Request,
     caller: Option<&Auth>,
+    hides_forbidden: bool,
 ) -> Result<(), Refusal> {
     #[derive(Deserialize)]
     struct Target<'a> {
+        #[serde(borrow, default)]
+        name: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        uri: Option<Cow<'a, str>>,
+        /// `completion/complete`'s prompt or resource template.
+        #[serde(borrow, default, rename = "ref")]
+        reference: Option<CompletionTarget<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct CompletionTarget<'a> {
         #[serde(borrow, default)]
         name: Option<Cow<'a, str>>,
         #[serde(borrow, default)]
@@ -72,7 +87,11 @@ pub(crate) fn check_call(
     let method = request.method.as_str();
     if !matches!(
         method,
-        "tools/call" | "prompts/get" | "resources/read" | "resources/subscribe"
+        "tools/call"
+            | "prompts/get"
+            | "resources/read"
+            | "resources/subscribe"
+            | "completion/complete"
     ) {
         return Ok(());
     }
@@ -87,6 +106,24 @@ pub(crate) fn check_call(
         rule.check(caller)
             .map_err(|denied| refusal_for(&denied, rule))
     };
+    if method == "completion/complete" {
+        let Some(reference) = target.reference else {
+            return Ok(());
+        };
+        let rule = match (reference.name, reference.uri) {
+            (Some(name), _) => core.prompts.load().get(&name).map(|p| p.access().clone()),
+            (None, Some(uri)) => core
+                .resources
+                .load()
+                .template(&uri)
+                .map(|t| t.access().clone()),
+            (None, None) => None,
+        };
+        return match rule {
+            Some(rule) if !hides_forbidden => check(&rule),
+            _ => Ok(()),
+        };
+    }
     match (method, target.name, target.uri) {
         ("tools/call", Some(name), _) => {
             let registry = core.tools.load();

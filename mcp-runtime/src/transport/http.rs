@@ -552,7 +552,14 @@ impl Endpoint {
             }
             http
         };
-        if let Err(refusal) = access::check_call(&self.core, &request, route.caller.as_deref()) {
+        let hides_forbidden =
+            matches!(&self.auth, AuthMode::Protected(server) if server.hide_forbidden_tools);
+        if let Err(refusal) = access::check_call(
+            &self.core,
+            &request,
+            route.caller.as_deref(),
+            hides_forbidden,
+        ) {
             return access::refuse(&refusal, &self.auth);
         }
         if !accepts.sse {
