@@ -33,6 +33,7 @@ impl AuthorizationServerMetadata {
     pub(crate) fn upstream(url: String) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
+            .redirect(super::same_origin_redirects())
             .build()
             .unwrap_or_default();
         Self::Upstream {

@@ -94,7 +94,7 @@ pub struct JwksCache {
 impl std::fmt::Debug for JwksCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwksCache")
-            .field("url", &self.url)
+            .field("url", &super::loggable_url(&self.url))
             .finish_non_exhaustive()
     }
 }
@@ -104,7 +104,7 @@ impl JwksCache {
     pub fn new(url: impl Into<String>, settings: JwksSettings) -> Self {
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(super::same_origin_redirects())
             .build()
             .unwrap_or_default();
         Self {
@@ -174,7 +174,7 @@ impl JwksCache {
         if last.is_none_or(|t| t.elapsed() >= interval)
             && let Err(why) = self.fetch_locked(&mut last).await
         {
-            tracing::warn!(url = %self.url, "fetching the JWK set failed: {why}");
+            tracing::warn!(url = %super::loggable_url(&self.url), "fetching the JWK set failed: {why}");
         }
         drop(last);
         let keys = self.keys.load_full();
@@ -221,7 +221,7 @@ impl JwksCache {
             body.extend_from_slice(&chunk);
         }
         let set = parse_key_set(&body)?;
-        tracing::debug!(url = %self.url, keys = set.by_kid.len() + set.unnamed.len(), "fetched JWK set");
+        tracing::debug!(url = %super::loggable_url(&self.url), keys = set.by_kid.len() + set.unnamed.len(), "fetched JWK set");
         let generation = self.keys.load().generation.wrapping_add(1);
         self.keys.store(Arc::new(KeySet {
             fresh_until: Some(Instant::now() + ttl),
@@ -471,6 +471,88 @@ mod tests {
         let started = Instant::now();
         assert_eq!(cache.prefetch().await, Err("JWK set too large".to_owned()));
         assert!(started.elapsed() < Duration::from_secs(4));
+    }
+
+    /// A loopback HTTP server answering every request from `respond(path)`
+    /// (the whole response), counting the requests; its port.
+    async fn serve(
+        respond: impl Fn(&str) -> String + Send + Sync + 'static,
+        count: Arc<std::sync::atomic::AtomicUsize>,
+    ) -> u16 {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let respond = Arc::new(respond);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let respond = Arc::clone(&respond);
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    let n = socket.read(&mut request).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&request[..n]);
+                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    let _ = socket.write_all(respond(&path).as_bytes()).await;
+                });
+            }
+        });
+        port
+    }
+
+    /// Redirects are followed within the origin asked for only: never to
+    /// another host or port, never from https down to http.
+    #[tokio::test]
+    async fn key_fetches_follow_redirects_within_their_origin_only() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let jwks = r#"{"keys":[{"kty":"EC","kid":"e1","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+        let ok = move |_: &str| {
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{jwks}",
+                jwks.len()
+            )
+        };
+        let elsewhere_hits = Arc::new(AtomicUsize::new(0));
+        let elsewhere = serve(ok, Arc::clone(&elsewhere_hits)).await;
+        let redirect = |to: String| {
+            format!(
+                "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+        };
+        let origin_hits = Arc::new(AtomicUsize::new(0));
+        let origin = serve(
+            move |path| match path {
+                "/moved" => redirect("/jwks".to_owned()),
+                "/away" => redirect(format!("http://127.0.0.1:{elsewhere}/jwks")),
+                _ => ok(path),
+            },
+            Arc::clone(&origin_hits),
+        )
+        .await;
+        let cache = |path: &str| {
+            JwksCache::new(
+                format!("http://127.0.0.1:{origin}{path}"),
+                JwksSettings::default(),
+            )
+        };
+        assert_eq!(
+            cache("/moved").prefetch().await,
+            Ok(()),
+            "same origin: followed"
+        );
+        assert!(
+            cache("/away").prefetch().await.is_err(),
+            "another origin: not followed"
+        );
+        assert_eq!(elsewhere_hits.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn logged_urls_carry_no_credentials() {
+        assert_eq!(
+            super::super::loggable_url("https://user:pw@id.example/jwks?key=secret#x"),
+            "https://id.example/jwks"
+        );
+        assert_eq!(super::super::loggable_url("not a url"), "<not a URL>");
     }
 
     #[tokio::test]

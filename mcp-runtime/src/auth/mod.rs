@@ -241,3 +241,33 @@ impl From<CustomProvider> for OAuth {
         provider.into_oauth()
     }
 }
+
+/// The redirects a fetch of a provider's keys or metadata follows: at most
+/// three, and only within the origin asked for (same scheme, host and
+/// port), so a redirect can neither take the fetch to another host nor
+/// down from https to http.
+pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().map(reqwest::Url::origin);
+        if attempt.previous().len() > 3 || first != Some(attempt.url().origin()) {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// A URL as it may be logged: without the user name, password and query
+/// that some deployments put credentials in.
+pub(crate) fn loggable_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.to_string()
+        }
+        Err(_) => "<not a URL>".to_owned(),
+    }
+}
