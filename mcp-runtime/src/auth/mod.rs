@@ -35,6 +35,7 @@ pub use paths::{
     PROXY_AUTHORIZE_PATH, PROXY_CALLBACK_PATH, PROXY_CONSENT_PATH, PROXY_REGISTER_PATH,
     PROXY_TOKEN_PATH,
 };
+pub(crate) use provider::check_hmac_secret;
 pub use provider::{CustomProvider, Mode, Provider, Secret};
 pub(crate) use proxy::{
     OAuthProxy, ProxySettings, check_allowed_redirect_uri, configure as configure_proxy,

@@ -217,7 +217,9 @@ impl CustomProvider {
         self
     }
 
-    /// Verify HS256 tokens with a secret shared with the issuer, instead of a JWK set.
+    /// Verify HS256 tokens with a secret shared with the issuer, instead of a
+    /// JWK set. It must be at least 32 bytes (RFC 7518 §3.2); `build` refuses
+    /// a shorter one.
     pub fn shared_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.shared_secret = Some(secret.as_ref().to_vec());
         self
@@ -330,10 +332,13 @@ impl CustomProvider {
                 &self.issuer,
                 KeySource::Jwks(Arc::new(JwksCache::new(url, self.jwks_settings))),
             )),
-            (None, None, Some(secret)) => Verification::Jwt(JwtVerifier::new(
-                &self.issuer,
-                KeySource::shared_secret(secret),
-            )),
+            (None, None, Some(secret)) => {
+                check_hmac_secret(secret.len()).map_err(|why| format!("custom provider: {why}"))?;
+                Verification::Jwt(JwtVerifier::new(
+                    &self.issuer,
+                    KeySource::shared_secret(secret),
+                ))
+            }
             (None, Some(_), Some(_)) => {
                 return Err(
                     "custom provider: set either `jwks_url` or `shared_secret`, not both".into(),
@@ -404,5 +409,57 @@ impl CustomProvider {
         provider.client_secret = self.client_secret;
         provider.authorize_params = self.authorize_params;
         Ok(provider)
+    }
+}
+
+/// Shortest HS256 secret accepted: RFC 7518 §3.2 requires a key at least as
+/// long as the hash, 256 bits; a shorter one can be guessed offline from
+/// any token it signed.
+pub(crate) const MIN_HMAC_SECRET_BYTES: usize = 32;
+
+/// Refuses an HS256 secret shorter than [`MIN_HMAC_SECRET_BYTES`], saying why
+/// without showing it.
+pub(crate) fn check_hmac_secret(len: usize) -> Result<(), String> {
+    if len < MIN_HMAC_SECRET_BYTES {
+        return Err(format!(
+            "the shared secret is {len} bytes; HS256 needs at least {MIN_HMAC_SECRET_BYTES} \
+             (RFC 7518 §3.2): use the full secret your provider shows"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::Supabase;
+
+    /// A secret shorter than the hash can be guessed offline from any token
+    /// it signed: refused at build, by every provider that takes one.
+    #[test]
+    fn short_hmac_secrets_are_refused() {
+        let custom = |secret: &str| {
+            CustomProvider::new("https://id.example.com")
+                .shared_secret(secret)
+                .build()
+        };
+        for short in ["", "s3cret", &"x".repeat(31)] {
+            let refused = custom(short).unwrap_err();
+            assert!(refused.contains("needs at least 32"), "{refused}");
+            assert!(short.is_empty() || !refused.contains(short), "{refused}");
+        }
+        assert!(custom(&"x".repeat(32)).is_ok());
+        let supabase = |secret: &str| {
+            Supabase::url("https://abc.supabase.co")
+                .jwt_secret(secret)
+                .build()
+        };
+        let refused = supabase("too-short").unwrap_err().to_string();
+        assert!(
+            refused.contains("MCP_USE_OAUTH_SUPABASE_JWT_SECRET")
+                && refused.contains("at least 32"),
+            "{refused}"
+        );
+        assert!(supabase(&"y".repeat(40)).is_ok());
     }
 }

@@ -94,7 +94,11 @@ impl Supabase {
         let base = text(&URL.url_from(&self.url)?);
         let issuer = format!("{base}/auth/v1");
         let verifier = match self.jwt_secret {
-            Some(secret) => JwtVerifier::new(&issuer, KeySource::shared_secret(secret.expose())),
+            Some(secret) => {
+                crate::auth::check_hmac_secret(secret.expose().len())
+                    .map_err(|why| ConfigError::new(format!("{}: {why}", JWT_SECRET.name)))?;
+                JwtVerifier::new(&issuer, KeySource::shared_secret(secret.expose()))
+            }
             None => JwtVerifier::new(
                 &issuer,
                 KeySource::jwks(format!("{issuer}/.well-known/jwks.json")),
