@@ -310,6 +310,12 @@ impl JwtVerifier {
         if numeric_date(claims, "iat")?.is_some_and(|iat| iat > now.saturating_add(leeway)) {
             return Err(invalid("the token was issued in the future"));
         }
+        // The caller's identity, and the owner of every session it opens:
+        // tokens without one would all be the same user (RFC 9068 §2.2).
+        match claims.get("sub") {
+            Some(Value::String(sub)) if !sub.is_empty() => {}
+            _ => return Err(invalid("the token has no `sub` claim naming its subject")),
+        }
         match claims.get("iss") {
             None => return Err(invalid("the token has no `iss` claim")),
             Some(Value::String(iss)) if *iss == self.issuer => {}
@@ -550,6 +556,9 @@ mod tests {
                 "`nbf` claim is not a date",
             ),
             (serde_json::json!({"iat": now + 31}), "issued in the future"),
+            (serde_json::json!({"sub": null}), "no `sub` claim"),
+            (serde_json::json!({"sub": ""}), "no `sub` claim"),
+            (serde_json::json!({"sub": 42}), "no `sub` claim"),
             (serde_json::json!({"iat": [1]}), "`iat` claim is not a date"),
             (
                 serde_json::json!({"iss": "https://evil.example"}),
@@ -650,7 +659,8 @@ mod tests {
             .skip_signature_check();
         assert!(unchecked.verify_token(&token).await.is_ok());
         let huge = serde_json::json!({
-            "iss": ISSUER, "aud": AUDIENCE, "exp": u64::MAX, "nbf": u64::MAX, "iat": u64::MAX,
+            "iss": ISSUER, "aud": AUDIENCE, "sub": "u",
+            "exp": u64::MAX, "nbf": u64::MAX, "iat": u64::MAX,
         });
         let lenient = verifier().leeway(Duration::MAX);
         assert!(lenient.verify_token(&hs256(&huge)).await.is_ok());
