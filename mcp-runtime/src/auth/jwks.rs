@@ -48,6 +48,12 @@ pub(crate) struct VerificationKey {
     pub(crate) key: SignatureKey,
     /// The `alg` the JWK pins, if it names one.
     pub(crate) alg: Option<Algorithm>,
+    /// The JWK's public parameters, to tell a key republished unchanged
+    /// from another key under the same `kid`.
+    material: String,
+    /// The generation of the key set in which this key, as it is, was
+    /// first published: a verdict made since then still stands.
+    since: u64,
 }
 
 impl VerificationKey {
@@ -126,9 +132,14 @@ impl JwksCache {
         self.keys.load().generation
     }
 
-    /// Whether the current keys still include the one named `kid`.
-    pub(crate) fn publishes(&self, kid: &str) -> bool {
-        self.keys.load().by_kid.contains_key(kid)
+    /// Whether the key named `kid` is still published exactly as it was in
+    /// key-set generation `generation`, so a verdict made with it then stands.
+    pub(crate) fn unchanged_since(&self, kid: &str, generation: u64) -> bool {
+        self.keys
+            .load()
+            .by_kid
+            .get(kid)
+            .is_some_and(|key| key.since <= generation)
     }
 
     /// Fetches the keys now (e.g. at start), so the first request does not wait.
@@ -220,9 +231,20 @@ impl JwksCache {
             }
             body.extend_from_slice(&chunk);
         }
-        let set = parse_key_set(&body)?;
+        let previous = self.keys.load_full();
+        let generation = previous.generation.wrapping_add(1);
+        let mut set = parse_key_set(&body, generation)?;
         tracing::debug!(url = %super::loggable_url(&self.url), keys = set.by_kid.len() + set.unnamed.len(), "fetched JWK set");
-        let generation = self.keys.load().generation.wrapping_add(1);
+        // A key republished as it was keeps its identity, and with it the
+        // verdicts made with it; one replaced under the same kid does not.
+        for (kid, key) in set.by_kid.iter_mut() {
+            if let Some(old) = previous.by_kid.get(kid)
+                && old.material == key.material
+                && old.alg == key.alg
+            {
+                *key = Arc::clone(old);
+            }
+        }
         self.keys.store(Arc::new(KeySet {
             fresh_until: Some(Instant::now() + ttl),
             generation,
@@ -241,7 +263,7 @@ pub struct StaticKeys {
 impl StaticKeys {
     /// The signing keys of a JWK set document (`{"keys": [...]}`).
     pub fn from_jwk_set(document: &serde_json::Value) -> Result<Self, String> {
-        let keys = parse_key_set(document.to_string().as_bytes())?;
+        let keys = parse_key_set(document.to_string().as_bytes(), 0)?;
         if keys.by_kid.is_empty() && keys.unnamed.is_empty() {
             return Err("the JWK set holds no usable signing key".into());
         }
@@ -279,9 +301,10 @@ fn find(set: &KeySet, kid: Option<&str>, alg: Algorithm) -> Option<Arc<Verificat
     }
 }
 
-/// Reads the signing keys of a JWK set, skipping keys it cannot use
-/// (encryption keys, unknown types, private or malformed members).
-fn parse_key_set(body: &[u8]) -> Result<KeySet, String> {
+/// Reads the signing keys of a JWK set published in key-set generation
+/// `generation`, skipping keys it cannot use (encryption keys, unknown
+/// types, private or malformed members).
+fn parse_key_set(body: &[u8], generation: u64) -> Result<KeySet, String> {
     #[derive(serde::Deserialize)]
     struct RawSet {
         keys: Vec<Value>,
@@ -324,6 +347,8 @@ fn parse_key_set(body: &[u8]) -> Result<KeySet, String> {
         let key = Arc::new(VerificationKey {
             key: SignatureKey::new(key),
             alg,
+            material: serde_json::to_string(&jwk.algorithm).unwrap_or_default(),
+            since: generation,
         });
         match jwk.common.key_id {
             Some(kid) => {
@@ -387,7 +412,7 @@ mod tests {
             {"kty": "EC", "kid": "e1", "crv": "P-256",
              "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}
         ]});
-        let set = parse_key_set(body.to_string().as_bytes()).expect("a key set");
+        let set = parse_key_set(body.to_string().as_bytes(), 0).expect("a key set");
         let mut kids: Vec<&str> = set.by_kid.keys().map(String::as_str).collect();
         kids.sort_unstable();
         assert_eq!(kids, ["e1", "r1", "v"]);
@@ -399,7 +424,7 @@ mod tests {
             "an RSA key never checks an HMAC"
         );
         assert!(set.by_kid["e1"].accepts(Algorithm::ES256));
-        assert!(parse_key_set(b"[]").is_err());
+        assert!(parse_key_set(b"[]", 0).is_err());
     }
 
     #[test]
@@ -411,8 +436,11 @@ mod tests {
             "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
             "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"});
         let set_of = |keys: Vec<serde_json::Value>| {
-            parse_key_set(serde_json::json!({ "keys": keys }).to_string().as_bytes())
-                .expect("a key set")
+            parse_key_set(
+                serde_json::json!({ "keys": keys }).to_string().as_bytes(),
+                0,
+            )
+            .expect("a key set")
         };
         let one = set_of(vec![rsa.clone()]);
         assert!(find(&one, None, Algorithm::RS256).is_some(), "one key: it");
@@ -544,6 +572,67 @@ mod tests {
             "another origin: not followed"
         );
         assert_eq!(elsewhere_hits.load(Ordering::SeqCst), 0);
+    }
+
+    /// A verdict stands while its key is published as it was: across
+    /// refetches of the same key, but not once another key takes its `kid`.
+    #[tokio::test]
+    async fn a_key_replaced_under_its_kid_is_a_new_key() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let ec = |x: &str, y: &str| {
+            format!(r#"{{"keys":[{{"kty":"EC","kid":"k1","crv":"P-256","x":"{x}","y":"{y}"}}]}}"#)
+        };
+        let first = ec(
+            "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        );
+        // Another P-256 public key (RFC 7517 appendix A.1).
+        let second = ec(
+            "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        )
+        .replace(
+            "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",
+        )
+        .replace(
+            "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+            "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM",
+        );
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        let port = serve(
+            move |_| {
+                // The first two fetches publish the first key, then another.
+                let body = if counter.load(Ordering::SeqCst) <= 2 { &first } else { &second };
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            },
+            Arc::clone(&hits),
+        )
+        .await;
+        let cache = JwksCache::new(
+            format!("http://127.0.0.1:{port}/jwks"),
+            JwksSettings::default(),
+        );
+        cache.prefetch().await.expect("first fetch");
+        let verdict_made_at = cache.generation();
+        assert!(cache.unchanged_since("k1", verdict_made_at));
+        cache.prefetch().await.expect("the same key again");
+        assert!(cache.generation() > verdict_made_at);
+        assert!(
+            cache.unchanged_since("k1", verdict_made_at),
+            "republished as it was"
+        );
+        cache.prefetch().await.expect("another key under k1");
+        assert!(
+            !cache.unchanged_since("k1", verdict_made_at),
+            "replaced: the verdict goes"
+        );
+        assert!(cache.unchanged_since("k1", cache.generation()));
+        assert!(!cache.unchanged_since("other", cache.generation()));
     }
 
     #[test]

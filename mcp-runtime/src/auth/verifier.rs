@@ -206,11 +206,12 @@ impl JwtVerifier {
 
     /// Whether a verdict made with key set `generation`, on a token signed
     /// by the key `kid`, still stands: the keys are the same, or they changed
-    /// and still include that key.
+    /// and still include that very key, not merely one under its `kid`.
     pub(crate) fn still_trusts(&self, kid: Option<&str>, generation: u64) -> bool {
         match &self.keys {
             KeySource::Jwks(cache) => {
-                cache.generation() == generation || kid.is_some_and(|kid| cache.publishes(kid))
+                cache.generation() == generation
+                    || kid.is_some_and(|kid| cache.unchanged_since(kid, generation))
             }
             KeySource::SharedSecret(_) | KeySource::Static(_) => true,
         }
