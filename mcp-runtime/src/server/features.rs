@@ -130,7 +130,12 @@ impl ServerCore {
                         guard(rule, &origin, &format!("resource `{uri}`"))?;
                     }
                     if let Some(session) = &origin.session {
-                        session.subscribe(&uri, subscribe);
+                        session.subscribe(&uri, subscribe).map_err(|most| {
+                            ErrorObject::invalid_request(format!(
+                                "this session already follows {most} resources, the most it \
+                                 may; unsubscribe from one first"
+                            ))
+                        })?;
                     }
                     to_raw(&json!({}))
                 })

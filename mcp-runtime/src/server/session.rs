@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// Most resources one session may follow with `resources/subscribe`.
+pub(crate) const MAX_SUBSCRIPTIONS_PER_SESSION: usize = 1024;
+
 /// How long a session may wait for `notifications/initialized`.
 const UNINITIALIZED_LIFETIME_SECS: u64 = 60;
 
@@ -42,15 +45,23 @@ impl Session {
     }
 
     /// Records a `resources/subscribe` (or, with `false`, an unsubscribe).
-    pub(crate) fn subscribe(&self, uri: &str, on: bool) {
+    ///
+    /// A session follows at most [`MAX_SUBSCRIPTIONS_PER_SESSION`] resources:
+    /// `Err` with that number for one more, so one client cannot grow the
+    /// server's memory without end.
+    pub(crate) fn subscribe(&self, uri: &str, on: bool) -> Result<(), usize> {
         let Ok(mut subscriptions) = self.subscriptions.lock() else {
-            return;
+            return Ok(());
         };
-        if on {
-            subscriptions.insert(uri.to_owned());
-        } else {
+        if !on {
             subscriptions.remove(uri);
+        } else if !subscriptions.contains(uri) {
+            if subscriptions.len() >= MAX_SUBSCRIPTIONS_PER_SESSION {
+                return Err(MAX_SUBSCRIPTIONS_PER_SESSION);
+            }
+            subscriptions.insert(uri.to_owned());
         }
+        Ok(())
     }
 
     /// Whether the client subscribed to `uri`.

@@ -1,0 +1,44 @@
+//! One session follows at most 1024 resources: the next subscription is
+//! refused with a JSON-RPC error that says what to do, re-subscribing to a
+//! followed resource costs nothing, and an unsubscription frees a place.
+
+use mcp_runtime::prelude::*;
+use mcp_runtime::testing::{ClientError, TestServer};
+
+#[actix_web::test]
+async fn a_session_follows_a_bounded_number_of_resources() {
+    let server = McpServer::builder("notes", "1.0.0")
+        .resource_template(ResourceTemplate::new(
+            "notes://{id}",
+            |r: ResourceRequest| async move { r.param("id").unwrap_or_default().to_owned() },
+        ))
+        .build()
+        .expect("builds");
+    let server = TestServer::start(server).expect("starts");
+    let client = server.client();
+    for id in 0..1024 {
+        client
+            .subscribe(&format!("notes://{id}"))
+            .await
+            .unwrap_or_else(|e| panic!("subscription {id}: {e:?}"));
+    }
+    match client.subscribe("notes://1024").await {
+        Err(ClientError::Rpc { code, message, .. }) => {
+            assert_eq!(code, -32600);
+            assert!(
+                message.contains("already follows 1024 resources"),
+                "{message}"
+            );
+        }
+        other => panic!("the 1025th subscription: {other:?}"),
+    }
+    client
+        .subscribe("notes://7")
+        .await
+        .expect("already followed: no new place");
+    client.unsubscribe("notes://7").await.expect("unsubscribe");
+    client
+        .subscribe("notes://1024")
+        .await
+        .expect("a freed place");
+}
