@@ -74,16 +74,59 @@ impl AuthorizationServerMetadata {
                 response.status()
             ));
         }
-        let body = response
-            .bytes()
+        // Bounded while it is read: a provider (or whatever answers in its
+        // place) cannot make every unauthenticated request buffer an endless body.
+        let body = super::read_bounded(response, MAX_METADATA_BYTES)
             .await
-            .map_err(|_| "the identity provider's metadata could not be read".to_owned())?;
-        if body.len() > MAX_METADATA_BYTES
-            || serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body).is_err()
-        {
+            .map_err(|e| match e {
+                super::ReadError::TooLarge => {
+                    "the identity provider's metadata is too large".to_owned()
+                }
+                super::ReadError::Failed(_) => {
+                    "the identity provider's metadata could not be read".to_owned()
+                }
+            })?;
+        if serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body).is_err() {
             return Err("the identity provider's metadata is not a JSON object".into());
         }
         cached.store(Some(std::sync::Arc::new(body.clone())));
         Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An endless metadata body is cut off at the limit while it is read,
+    /// not buffered whole first.
+    #[tokio::test]
+    async fn an_endless_metadata_document_is_cut_off() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                        transfer-encoding: chunked\r\n\r\n";
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = format!("{:x}\r\n{}\r\n", 1024, " ".repeat(1024));
+            while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+        });
+        let metadata = AuthorizationServerMetadata::upstream(format!(
+            "http://127.0.0.1:{port}/.well-known/oauth-authorization-server"
+        ));
+        let started = std::time::Instant::now();
+        assert_eq!(
+            metadata.document().await,
+            Err("the identity provider's metadata is too large".to_owned())
+        );
+        assert!(started.elapsed() < Duration::from_secs(4));
     }
 }

@@ -211,26 +211,12 @@ impl JwksCache {
         let ttl = max_age(response.headers())
             .map(|age| age.clamp(self.settings.min_ttl, self.settings.max_ttl))
             .unwrap_or(self.settings.default_ttl);
-        if response
-            .content_length()
-            .is_some_and(|n| n > self.settings.max_bytes as u64)
-        {
-            return Err("JWK set too large".into());
-        }
-        // Read in chunks: a body without Content-Length is bounded too
-        // (reqwest has no bounded read of its own).
-        let mut response = response;
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        let body = super::read_bounded(response, self.settings.max_bytes)
             .await
-            .map_err(|e| format!("reading the body failed: {}", without_url(&e)))?
-        {
-            if body.len() + chunk.len() > self.settings.max_bytes {
-                return Err("JWK set too large".into());
-            }
-            body.extend_from_slice(&chunk);
-        }
+            .map_err(|e| match e {
+                super::ReadError::TooLarge => "JWK set too large".to_owned(),
+                super::ReadError::Failed(why) => format!("reading the body failed: {why}"),
+            })?;
         let previous = self.keys.load_full();
         let generation = previous.generation.wrapping_add(1);
         let mut set = parse_key_set(&body, generation)?;

@@ -272,3 +272,37 @@ pub(crate) fn loggable_url(url: &str) -> String {
         Err(_) => "<not a URL>".to_owned(),
     }
 }
+
+/// Why a bounded read of an upstream answer stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    /// The body is longer than the limit (declared or as it came).
+    TooLarge,
+    /// The body could not be read; the reason, without the URL.
+    Failed(String),
+}
+
+/// The body of an upstream answer (a JWK set, metadata, a token response),
+/// refused as soon as it passes `max` bytes, declared or not: reqwest has no
+/// bounded read of its own (`to_bytes_limited` reads actix bodies only), and
+/// an endless body must cost no more than `max`.
+pub(crate) async fn read_bounded(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<bytes::Bytes, ReadError> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| ReadError::Failed(e.without_url().to_string()))?
+    {
+        if body.len() + chunk.len() > max {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

@@ -9,7 +9,7 @@ use crate::auth::dev::TokenError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 /// Largest token request.
 const MAX_REQUEST_BYTES: usize = 16 * 1024;
@@ -186,20 +186,8 @@ fn unavailable(description: &str) -> HttpResponse {
     )
 }
 
-async fn read_upstream(mut response: reqwest::Response) -> Result<Bytes, ()> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > MAX_UPSTREAM_BYTES as u64)
-    {
-        return Err(());
-    }
-    // reqwest has no bounded read (`to_bytes_limited` takes actix bodies only).
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(|_| ())? {
-        if body.len() + chunk.len() > MAX_UPSTREAM_BYTES {
-            return Err(());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+async fn read_upstream(response: reqwest::Response) -> Result<Bytes, ()> {
+    crate::auth::read_bounded(response, MAX_UPSTREAM_BYTES)
+        .await
+        .map_err(|_| ())
 }
