@@ -4,7 +4,7 @@
 
 use arc_swap::ArcSwapOption;
 use bytes::Bytes;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 /// Paths the authorization server metadata is served at.
@@ -16,6 +16,11 @@ pub const AUTHORIZATION_SERVER_METADATA_PATHS: [&str; 2] = [
 /// Largest metadata document accepted from a provider.
 const MAX_METADATA_BYTES: usize = 256 * 1024;
 
+/// How long a failed fetch answers for the provider: anyone can ask for the
+/// metadata without a token, and each ask must not become a request to a
+/// provider that is down.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
+
 /// Where the metadata document comes from.
 pub(crate) enum AuthorizationServerMetadata {
     /// The provider's, fetched on first use and kept.
@@ -23,7 +28,8 @@ pub(crate) enum AuthorizationServerMetadata {
         url: String,
         http: reqwest::Client,
         cached: ArcSwapOption<Bytes>,
-        fetching: Mutex<()>,
+        /// Held while fetching; holds the last failure and when it came.
+        fetching: Mutex<Option<(Instant, String)>>,
     },
     /// This server's own (proxy mode).
     Own(Bytes),
@@ -40,7 +46,7 @@ impl AuthorizationServerMetadata {
             url,
             http,
             cached: ArcSwapOption::empty(),
-            fetching: Mutex::new(()),
+            fetching: Mutex::new(None),
         }
     }
 
@@ -58,45 +64,95 @@ impl AuthorizationServerMetadata {
         if let Some(document) = cached.load_full() {
             return Ok((*document).clone());
         }
-        let _one_fetch = fetching.lock().await;
+        let mut last_failure = fetching.lock().await;
         if let Some(document) = cached.load_full() {
             return Ok((*document).clone());
         }
-        let response = http
-            .get(url)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|_| "the identity provider's metadata could not be fetched".to_owned())?;
-        if !response.status().is_success() {
-            return Err(format!(
-                "the identity provider answered {} for its metadata",
-                response.status()
-            ));
+        if let Some((at, why)) = last_failure.as_ref()
+            && at.elapsed() < RETRY_AFTER_FAILURE
+        {
+            return Err(why.clone());
         }
-        // Bounded while it is read: a provider (or whatever answers in its
-        // place) cannot make every unauthenticated request buffer an endless body.
-        let body = super::read_bounded(response, MAX_METADATA_BYTES)
-            .await
-            .map_err(|e| match e {
-                super::ReadError::TooLarge => {
-                    "the identity provider's metadata is too large".to_owned()
-                }
-                super::ReadError::Failed(_) => {
-                    "the identity provider's metadata could not be read".to_owned()
-                }
-            })?;
-        if serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body).is_err() {
-            return Err("the identity provider's metadata is not a JSON object".into());
-        }
+        let fetched = fetch(http, url).await;
+        let body = match fetched {
+            Ok(body) => body,
+            Err(why) => {
+                *last_failure = Some((Instant::now(), why.clone()));
+                return Err(why);
+            }
+        };
+        *last_failure = None;
         cached.store(Some(std::sync::Arc::new(body.clone())));
         Ok(body)
     }
 }
 
+/// One fetch of the provider's metadata: a JSON object of at most
+/// [`MAX_METADATA_BYTES`].
+async fn fetch(http: &reqwest::Client, url: &str) -> Result<Bytes, String> {
+    let response = http
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|_| "the identity provider's metadata could not be fetched".to_owned())?;
+    if !response.status().is_success() {
+        return Err(format!(
+            "the identity provider answered {} for its metadata",
+            response.status()
+        ));
+    }
+    // Bounded while it is read: a provider (or whatever answers in its
+    // place) cannot make every unauthenticated request buffer an endless body.
+    let body = super::read_bounded(response, MAX_METADATA_BYTES)
+        .await
+        .map_err(|e| match e {
+            super::ReadError::TooLarge => {
+                "the identity provider's metadata is too large".to_owned()
+            }
+            super::ReadError::Failed(_) => {
+                "the identity provider's metadata could not be read".to_owned()
+            }
+        })?;
+    if serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body).is_err() {
+        return Err("the identity provider's metadata is not a JSON object".into());
+    }
+    Ok(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider that fails is asked again only after a pause, however
+    /// many requests ask for its metadata meanwhile.
+    #[tokio::test]
+    async fn a_failed_fetch_is_remembered_for_a_while() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let asked = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&asked);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        let metadata = AuthorizationServerMetadata::upstream(format!(
+            "http://127.0.0.1:{port}/.well-known/oauth-authorization-server"
+        ));
+        for _ in 0..5 {
+            let refused = metadata.document().await.unwrap_err();
+            assert!(refused.contains("503"), "{refused}");
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "one fetch for five asks");
+    }
 
     /// An endless metadata body is cut off at the limit while it is read,
     /// not buffered whole first.
