@@ -35,6 +35,8 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mJ0zoqWbCBjtJ4PyP0H8D8kwV1L-rE";
 const CHALLENGE: &str = "6XFZQEG7MKHoyj-2k07NDQbNwLyUajzFnyVtXHz1w1Q";
 /// The cookie remembering a browser's approvals.
 const REMEMBER_COOKIE: &str = "mcp_consent";
+/// This browser's own secret, which remembered approvals are bound to.
+const BROWSER_COOKIE: &str = "mcp_browser";
 /// The cookie binding a sign-in's state to the browser it started in.
 const STATE_COOKIE: &str = "mcp_oauth_browser";
 

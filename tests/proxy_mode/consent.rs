@@ -133,14 +133,21 @@ async fn consent_is_remembered_per_browser_and_redirect_uri() {
     ] {
         assert!(remember.contains(attribute), "{attribute} in {remember}");
     }
-    let jar = approved.cookie(REMEMBER_COOKIE).unwrap();
+    // The browser keeps its secret and the approvals bound to it.
+    let secret = approved
+        .cookie(BROWSER_COOKIE)
+        .expect("the browser's secret");
+    let jar = format!("{secret}; {}", approved.cookie(REMEMBER_COOKIE).unwrap());
 
     // The same browser, the same client: straight on to the provider.
     let hop = get_with_cookie(&authorize_url(&f.base, &params), Some(&jar)).await;
     assert_eq!(hop.status, 302, "{}", hop.body);
     assert!(to_provider(f, &hop), "{:?}", hop.location);
-    // Another browser is asked.
+    // Another browser is asked, even with the approvals cookie planted in it.
     let hop = get(&authorize_url(&f.base, &params)).await;
+    assert!(hop.is_consent_page(), "{}", hop.status);
+    let planted = approved.cookie(REMEMBER_COOKIE).unwrap();
+    let hop = get_with_cookie(&authorize_url(&f.base, &params), Some(&planted)).await;
     assert!(hop.is_consent_page(), "{}", hop.status);
     // Another redirect URI is asked, even in the same browser.
     let second = registered_as(&f.base, "second app").await;
@@ -162,7 +169,10 @@ async fn consent_is_remembered_per_browser_and_redirect_uri() {
     )
     .await;
     assert!(to_provider(f, &hop), "{} {}", hop.status, hop.body);
-    let jar = hop.cookie(REMEMBER_COOKIE).expect("an updated list");
+    let jar = format!(
+        "{secret}; {}",
+        hop.cookie(REMEMBER_COOKIE).expect("an updated list")
+    );
     for params in [&params, &params2] {
         let hop = get_with_cookie(&authorize_url(&f.base, params), Some(&jar)).await;
         assert!(to_provider(f, &hop), "{} {}", hop.status, hop.body);

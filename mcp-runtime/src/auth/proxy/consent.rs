@@ -49,6 +49,10 @@ const CSRF_COOKIE: &str = "mcp_consent_csrf";
 const REMEMBER_COOKIE: &str = "mcp_consent";
 /// The cookie binding a sign-in's state to the browser it started in.
 const STATE_COOKIE: &str = "mcp_oauth_browser";
+/// The cookie holding this browser's own secret, which remembered approvals
+/// are bound to: an approval cookie planted in another browser names
+/// another secret, and counts for nothing there.
+const BROWSER_COOKIE: &str = "mcp_browser";
 /// How long the state cookie lasts (the state's own lifetime).
 const STATE_COOKIE_TTL: Duration = Duration::from_secs(600);
 /// Longest consent token accepted (the client's state, scope and redirect
@@ -62,6 +66,7 @@ const MAX_REMEMBER_BYTES: usize = 4096;
 const CSRF_LABEL: &str = "consent-csrf";
 const REMEMBER_LABEL: &str = "consent-remember";
 const STATE_LABEL: &str = "state-browser";
+const BROWSER_LABEL: &str = "remember-browser";
 
 /// What the consent token carries: the checked request, and the digest of
 /// the cookie it was issued with.
@@ -75,6 +80,9 @@ struct ConsentClaims {
 /// What the remembered-approvals cookie carries.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Remembered {
+    /// The digest of the browser secret the approvals were given in.
+    #[serde(default)]
+    browser: String,
     /// Digests of approved redirect URIs, oldest first.
     uris: Vec<String>,
 }
@@ -110,7 +118,7 @@ impl OAuthProxy {
         };
         // Reuse this browser's cookie so consent pages open in other tabs
         // stay valid; else draw one.
-        let csrf = match single_cookie(req, CSRF_COOKIE) {
+        let csrf = match single_cookie(req, &self.cookie_name(CSRF_COOKIE)) {
             Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
             _ => random_token::<32>(),
         };
@@ -183,7 +191,7 @@ impl OAuthProxy {
             };
         // Checked before the token is used up: a forged post must not spend
         // the user's own token.
-        let bound = single_cookie(&req, CSRF_COOKIE)
+        let bound = single_cookie(&req, &self.cookie_name(CSRF_COOKIE))
             .and_then(|cookie| self.digest(CSRF_LABEL, &cookie).ok())
             .is_some_and(|digest| digest == verified.claims.csrf);
         if !bound {
@@ -225,9 +233,11 @@ impl OAuthProxy {
             );
         }
         let mut response = self.forward(&req, &request);
-        if let Some(cookie) = self.remember_approval(&req, &request.redirect_uri) {
-            // Best effort: without it the browser is asked again next time.
-            let _ = response.add_cookie(&cookie);
+        if let Some(cookies) = self.remember_approval(&req, &request.redirect_uri) {
+            // Best effort: without them the browser is asked again next time.
+            for cookie in &cookies {
+                let _ = response.add_cookie(cookie);
+            }
         }
         tracing::debug!("proxy: the user approved a registered client");
         response
@@ -245,7 +255,7 @@ impl OAuthProxy {
         if !self.consent || self.allow_listed(redirect_uri) {
             return None;
         }
-        let value = match single_cookie(req, STATE_COOKIE) {
+        let value = match single_cookie(req, &self.cookie_name(STATE_COOKIE)) {
             Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
             _ => random_token::<32>(),
         };
@@ -261,27 +271,49 @@ impl OAuthProxy {
         let Some(binding) = binding else {
             return true;
         };
-        single_cookie(req, STATE_COOKIE)
+        single_cookie(req, &self.cookie_name(STATE_COOKIE))
             .and_then(|cookie| self.digest(STATE_LABEL, &cookie).ok())
             .is_some_and(|digest| digest == binding)
     }
 
     /// The approvals this browser's cookie lists (none if it is absent,
     /// repeated, not ours or expired).
+    /// The approvals this browser's cookie lists: none if it is absent,
+    /// repeated, not ours, expired, or given in another browser.
     fn remembered(&self, req: &HttpRequest) -> Remembered {
-        single_cookie(req, REMEMBER_COOKIE)
+        let Some(browser) = self.browser_secret(req) else {
+            return Remembered::default();
+        };
+        let Ok(browser) = self.digest(BROWSER_LABEL, &browser) else {
+            return Remembered::default();
+        };
+        single_cookie(req, &self.cookie_name(REMEMBER_COOKIE))
             .and_then(|cookie| {
                 self.verify::<Remembered>(Purpose::Remember, &cookie, MAX_REMEMBER_BYTES)
                     .ok()
             })
             .map(|verified| verified.claims)
+            .filter(|remembered| remembered.browser == browser)
             .unwrap_or_default()
     }
 
-    /// The remembered-approvals cookie with `redirect_uri` added.
-    fn remember_approval(&self, req: &HttpRequest, redirect_uri: &str) -> Option<Cookie<'static>> {
+    /// This browser's secret, if it sent exactly one well-formed.
+    fn browser_secret(&self, req: &HttpRequest) -> Option<String> {
+        single_cookie(req, &self.cookie_name(BROWSER_COOKIE))
+            .filter(|value| value.len() == 43 && value.bytes().all(is_base64url))
+    }
+
+    /// The cookies remembering `redirect_uri` as approved in this browser:
+    /// its secret (drawn now if it has none) and the approvals bound to it.
+    fn remember_approval(
+        &self,
+        req: &HttpRequest,
+        redirect_uri: &str,
+    ) -> Option<[Cookie<'static>; 2]> {
         let digest = self.digest(REMEMBER_LABEL, redirect_uri).ok()?;
+        let secret = self.browser_secret(req).unwrap_or_else(random_token::<32>);
         let mut remembered = self.remembered(req);
+        remembered.browser = self.digest(BROWSER_LABEL, &secret).ok()?;
         remembered.uris.retain(|uri| *uri != digest);
         remembered.uris.push(digest);
         let excess = remembered.uris.len().saturating_sub(MAX_REMEMBERED);
@@ -289,16 +321,31 @@ impl OAuthProxy {
         let value = self
             .sign(Purpose::Remember, REMEMBER_TTL, &remembered)
             .ok()?;
-        Some(self.cookie(
-            REMEMBER_COOKIE,
-            value,
-            PROXY_AUTHORIZE_PATH,
-            SameSite::Lax,
-            REMEMBER_TTL,
-        ))
+        Some([
+            self.cookie(BROWSER_COOKIE, secret, "/", SameSite::Lax, REMEMBER_TTL),
+            self.cookie(
+                REMEMBER_COOKIE,
+                value,
+                PROXY_AUTHORIZE_PATH,
+                SameSite::Lax,
+                REMEMBER_TTL,
+            ),
+        ])
     }
 
-    /// A cookie to set: `HttpOnly`, and `Secure` on an https issuer.
+    /// A cookie's name: on an https issuer with the `__Host-` prefix, which
+    /// browsers accept only from this very host, over https, for the path
+    /// `/`, so no sibling subdomain or plain-http page can plant it.
+    fn cookie_name(&self, base: &'static str) -> std::borrow::Cow<'static, str> {
+        if self.issuer.starts_with("https:") {
+            format!("__Host-{base}").into()
+        } else {
+            base.into()
+        }
+    }
+
+    /// A cookie to set: `HttpOnly`; on an https issuer `Secure`, with the
+    /// `__Host-` prefix and so the path `/` the prefix requires.
     fn cookie(
         &self,
         name: &'static str,
@@ -307,8 +354,9 @@ impl OAuthProxy {
         same_site: SameSite,
         max_age: Duration,
     ) -> Cookie<'static> {
-        Cookie::build(name, value)
-            .path(path)
+        let https = self.issuer.starts_with("https:");
+        Cookie::build(self.cookie_name(name), value)
+            .path(if https { "/" } else { path })
             .max_age(time::Duration::seconds(
                 i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
             ))
@@ -383,13 +431,17 @@ mod tests {
                 .to_http_request();
             assert!(proxy.needs_consent(&req, &uri(i)));
             let set = proxy.remember_approval(&req, &uri(i)).unwrap();
-            assert_eq!(set.path(), Some("/authorize"), "{set}");
-            assert_eq!(set.max_age(), Some(time::Duration::seconds(2_592_000)));
-            assert_eq!(set.http_only(), Some(true), "{set}");
-            assert_eq!(set.same_site(), Some(SameSite::Lax), "{set}");
-            assert_eq!(set.secure(), Some(true), "an https issuer: {set}");
-            cookie = set.stripped().to_string();
-            assert!(cookie.len() < 4000);
+            for (set, name) in set.iter().zip(["__Host-mcp_browser", "__Host-mcp_consent"]) {
+                // An https issuer: `__Host-`, so `Secure` and the path `/`.
+                assert_eq!(set.name(), name, "{set}");
+                assert_eq!(set.path(), Some("/"), "{set}");
+                assert_eq!(set.max_age(), Some(time::Duration::seconds(2_592_000)));
+                assert_eq!(set.http_only(), Some(true), "{set}");
+                assert_eq!(set.same_site(), Some(SameSite::Lax), "{set}");
+                assert_eq!(set.secure(), Some(true), "{set}");
+            }
+            cookie = format!("{}; {}", set[0].stripped(), set[1].stripped());
+            assert!(cookie.len() < 4100);
         }
         let req = TestRequest::default()
             .insert_header(("cookie", cookie.clone()))
@@ -410,6 +462,23 @@ mod tests {
             .insert_header(("cookie", format!("{cookie}; {cookie}")))
             .to_http_request();
         assert!(proxy.needs_consent(&twice, &uri(10)));
+        // Nor does the approvals cookie in another browser: planted without
+        // this browser's secret, or beside another one.
+        let approvals = cookie.split("; ").nth(1).unwrap().to_owned();
+        for planted in [
+            approvals.clone(),
+            format!("__Host-mcp_browser={}; {approvals}", "A".repeat(43)),
+        ] {
+            let elsewhere = TestRequest::default()
+                .insert_header(("cookie", planted))
+                .to_http_request();
+            assert!(proxy.needs_consent(&elsewhere, &uri(10)));
+        }
+        // Nor one set without the prefix, as a sibling subdomain could.
+        let unprefixed = TestRequest::default()
+            .insert_header(("cookie", cookie.replace("__Host-", "")))
+            .to_http_request();
+        assert!(proxy.needs_consent(&unprefixed, &uri(10)));
     }
 
     #[test]
@@ -456,7 +525,10 @@ mod tests {
         let post = |token: String| {
             TestRequest::post()
                 .uri(PROXY_CONSENT_PATH)
-                .insert_header(("cookie", format!("{CSRF_COOKIE}=cookie-value")))
+                .insert_header((
+                    "cookie",
+                    format!("{}=cookie-value", proxy.cookie_name(CSRF_COOKIE)),
+                ))
                 .set_form([("consent_token", token.as_str()), ("decision", "approve")])
                 .to_request()
         };
