@@ -539,6 +539,15 @@ async fn pkce_s256_is_required() {
     let redirect = registered_redirect(&f.base).await;
     let resource = f.server.url().to_owned();
     let base = authorize_params(&redirect, "st", &resource);
+    // A browser that approved the client: its errors go back to the client.
+    let (_, approved) = approve(f, &base).await;
+    let jar = format!(
+        "{}; {}",
+        approved
+            .cookie(BROWSER_COOKIE)
+            .expect("the browser's secret"),
+        approved.cookie(REMEMBER_COOKIE).expect("the approval")
+    );
     for (change, why) in [
         (vec![("code_challenge", "")], "no challenge"),
         (vec![("code_challenge_method", "")], "no method"),
@@ -553,7 +562,7 @@ async fn pkce_s256_is_required() {
         let params = with(&change, base.clone());
         let mut url = Url::parse(&format!("{}/authorize", f.base)).unwrap();
         url.query_pairs_mut().extend_pairs(&params);
-        let hop = get(url.as_str()).await;
+        let hop = get_with_cookie(url.as_str(), Some(&jar)).await;
         assert_eq!(hop.status, 302, "{why}: {}", hop.body);
         let location = hop.location.expect("a Location");
         assert!(
@@ -565,6 +574,15 @@ async fn pkce_s256_is_required() {
         assert!(!query.contains_key("code"), "{why}");
         assert_eq!(query.get("state").map(String::as_str), Some("st"), "{why}");
         assert_eq!(query.get("iss"), Some(&f.base), "{why}");
+        // A browser that has not approved it: the error is shown here, so a
+        // registered redirect URI is no open redirect (RFC 9700 4.11.2).
+        let hop = get(url.as_str()).await;
+        assert_eq!(hop.status, 400, "{why}: {}", hop.body);
+        assert!(
+            hop.location.is_none(),
+            "{why}: redirected to {:?}",
+            hop.location
+        );
     }
 }
 

@@ -4,7 +4,7 @@
 //! shown to the user for consent first (see `consent.rs`).
 
 use super::respond::{
-    is_base64url, is_vschar, oauth_error, query_params, redirect, untrusted_error,
+    bad_request, is_base64url, is_vschar, oauth_error, query_params, redirect, untrusted_error,
     valid_error_text, valid_scope,
 };
 use super::signed::{Purpose, Refusal};
@@ -67,16 +67,17 @@ impl OAuthProxy {
         };
         if self.needs_consent(req, &request.redirect_uri) {
             // `prompt=none` asks for no user interaction (OpenID Connect).
+            // The answer is shown here, not sent to a redirect URI the user
+            // has not approved: that would make this server an open
+            // redirector for anyone who registered one (RFC 9700 §4.11.2).
             if request
                 .prompt
                 .as_deref()
                 .is_some_and(|p| p.split(' ').any(|p| p == "none"))
             {
-                return self.redirect_error(
-                    &request.redirect_uri,
+                return bad_request(
                     "consent_required",
-                    Some("this client needs the user's consent"),
-                    request.client_state.as_deref(),
+                    "this client needs the user's consent: sign in without prompt=none",
                 );
             }
             return self.ask_consent(req, &request);
@@ -119,15 +120,18 @@ impl OAuthProxy {
                 "redirect_uri is not registered; register it at the registration endpoint",
             );
         }
-        // From here on errors go back to the client's verified redirect URI.
+        // From here on errors go back to the client's verified redirect URI,
+        // once the user approved it in this browser; before that they are
+        // shown here, so a registered URI is no open redirect (RFC 9700
+        // §4.11.2).
         let client_state = get("state").filter(|s| s.len() <= MAX_STATE_BYTES);
+        let approved = !self.needs_consent(req, redirect_uri);
         let refuse = |error: &str, description: &str| {
-            Err(Box::new(self.redirect_error(
-                redirect_uri,
-                error,
-                Some(description),
-                client_state,
-            )))
+            Err(Box::new(if approved {
+                self.redirect_error(redirect_uri, error, Some(description), client_state)
+            } else {
+                bad_request(error, description)
+            }))
         };
         if get("state").is_some_and(|s| s.len() > MAX_STATE_BYTES) {
             return refuse("invalid_request", "state is too long");
