@@ -68,6 +68,16 @@ async fn completion_needs_the_items_scope() {
             other => panic!("{target:?}: expected 403, got {other:?}"),
         }
     }
+    // A reference naming a prompt beside its template is read by its type,
+    // by the endpoint's check as by the completer.
+    let mixed = serde_json::json!({
+        "ref": {"type": "ref/resource", "uri": "vault://{name}", "name": "no_such_prompt"},
+        "argument": {"name": "name", "value": "g"},
+    });
+    match teller.rpc("completion/complete", mixed).await {
+        Err(ClientError::Forbidden { scopes, .. }) => assert_eq!(scopes, ["vault"]),
+        other => panic!("a mixed reference: expected 403, got {other:?}"),
+    }
     assert_eq!(COMPLETED.load(Ordering::SeqCst), before, "no completer ran");
     for target in targets() {
         let done = manager

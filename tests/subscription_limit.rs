@@ -1,6 +1,7 @@
 //! One session follows at most 1024 resources: the next subscription is
 //! refused with a JSON-RPC error that says what to do, re-subscribing to a
-//! followed resource costs nothing, and an unsubscription frees a place.
+//! followed resource costs nothing, and an unsubscription frees a place; a
+//! subscribed URI is at most 2 KiB, so what a session holds is bounded.
 
 use mcp_runtime::prelude::*;
 use mcp_runtime::testing::{ClientError, TestServer};
@@ -41,4 +42,17 @@ async fn a_session_follows_a_bounded_number_of_resources() {
         .subscribe("notes://1024")
         .await
         .expect("a freed place");
+    // And each URI is bounded too, so the places are.
+    client
+        .unsubscribe("notes://1024")
+        .await
+        .expect("unsubscribe");
+    let long = format!("notes://{}", "x".repeat(2048));
+    match client.subscribe(&long).await {
+        Err(ClientError::Rpc { code, message, .. }) => {
+            assert_eq!(code, -32602);
+            assert!(message.contains("at most 2048 bytes"), "{message}");
+        }
+        other => panic!("a 2 KiB URI: {other:?}"),
+    }
 }

@@ -129,6 +129,12 @@ impl ServerCore {
                     if let Some(rule) = resources.access_for(&uri) {
                         guard(rule, &origin, &format!("resource `{uri}`"))?;
                     }
+                    if subscribe && uri.len() > super::session::MAX_SUBSCRIBED_URI_BYTES {
+                        return Err(ErrorObject::invalid_params(format!(
+                            "a subscribed URI is at most {} bytes",
+                            super::session::MAX_SUBSCRIBED_URI_BYTES
+                        )));
+                    }
                     if let Some(session) = &origin.session {
                         session.subscribe(&uri, subscribe).map_err(|most| {
                             ErrorObject::invalid_request(format!(

@@ -12,6 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Most resources one session may follow with `resources/subscribe`.
 pub(crate) const MAX_SUBSCRIPTIONS_PER_SESSION: usize = 1024;
+/// Longest URI a session may subscribe to: with the count, it bounds what
+/// one session's subscriptions hold (2 MiB at most).
+pub(crate) const MAX_SUBSCRIBED_URI_BYTES: usize = 2048;
 
 /// How long a session may wait for `notifications/initialized`.
 const UNINITIALIZED_LIFETIME_SECS: u64 = 60;

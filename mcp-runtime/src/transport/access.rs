@@ -77,12 +77,21 @@ pub(crate) fn check_call(
         #[serde(borrow, default, rename = "ref")]
         reference: Option<CompletionTarget<'a>>,
     }
+    /// Read as the dispatcher reads it, by its `type`, so the check and
+    /// the completer always concern the same item.
     #[derive(Deserialize)]
-    struct CompletionTarget<'a> {
-        #[serde(borrow, default)]
-        name: Option<Cow<'a, str>>,
-        #[serde(borrow, default)]
-        uri: Option<Cow<'a, str>>,
+    #[serde(tag = "type")]
+    enum CompletionTarget<'a> {
+        #[serde(rename = "ref/prompt")]
+        Prompt {
+            #[serde(borrow)]
+            name: Cow<'a, str>,
+        },
+        #[serde(rename = "ref/resource")]
+        Resource {
+            #[serde(borrow)]
+            uri: Cow<'a, str>,
+        },
     }
     let method = request.method.as_str();
     if !matches!(
@@ -110,14 +119,15 @@ pub(crate) fn check_call(
         let Some(reference) = target.reference else {
             return Ok(());
         };
-        let rule = match (reference.name, reference.uri) {
-            (Some(name), _) => core.prompts.load().get(&name).map(|p| p.access().clone()),
-            (None, Some(uri)) => core
+        let rule = match reference {
+            CompletionTarget::Prompt { name } => {
+                core.prompts.load().get(&name).map(|p| p.access().clone())
+            }
+            CompletionTarget::Resource { uri } => core
                 .resources
                 .load()
                 .template(&uri)
                 .map(|t| t.access().clone()),
-            (None, None) => None,
         };
         return match rule {
             Some(rule) if !hides_forbidden => check(&rule),
