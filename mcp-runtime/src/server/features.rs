@@ -268,31 +268,24 @@ fn complete(
     origin: &RequestOrigin,
     keep: &dyn Fn(&AccessRule) -> bool,
 ) -> Answer {
-    let completer = match &params.reference {
-        CompletionRef::Prompt { name } => {
-            let unknown = || ErrorObject::invalid_params(format!("unknown prompt: {name}"));
-            let prompt = prompts.get(name).ok_or_else(unknown)?;
-            if !keep(prompt.access()) {
-                return Err(unknown());
-            }
-            guard(prompt.access(), origin, &format!("prompt `{name}`"))?;
-            prompt.completers.get(&params.argument.name)
-        }
-        CompletionRef::Resource { uri } => {
-            let unknown =
-                || ErrorObject::invalid_params(format!("unknown resource template: {uri}"));
-            let template = resources.template(uri).ok_or_else(unknown)?;
-            if !keep(template.access()) {
-                return Err(unknown());
-            }
-            guard(
-                template.access(),
-                origin,
-                &format!("resource template `{uri}`"),
-            )?;
-            template.completers.get(&params.argument.name)
-        }
+    let (what, unknown, found) = match &params.reference {
+        CompletionRef::Prompt { name } => (
+            format!("prompt `{name}`"),
+            format!("unknown prompt: {name}"),
+            prompts.get(name).map(|p| (p.access(), &p.completers)),
+        ),
+        CompletionRef::Resource { uri } => (
+            format!("resource template `{uri}`"),
+            format!("unknown resource template: {uri}"),
+            resources.template(uri).map(|t| (t.access(), &t.completers)),
+        ),
     };
+    // A hidden item is as unknown as a missing one.
+    let Some((access, completers)) = found.filter(|(access, _)| keep(access)) else {
+        return Err(ErrorObject::invalid_params(unknown));
+    };
+    guard(access, origin, &what)?;
+    let completer = completers.get(&params.argument.name);
     let request = CompletionRequest {
         argument: params.argument.name,
         value: params.argument.value,

@@ -119,19 +119,21 @@ pub(crate) fn check_call(
         let Some(reference) = target.reference else {
             return Ok(());
         };
-        let rule = match reference {
-            CompletionTarget::Prompt { name } => {
-                core.prompts.load().get(&name).map(|p| p.access().clone())
-            }
+        if hides_forbidden {
+            return Ok(());
+        }
+        // Checked where the rule lives, as for the other methods below.
+        return match reference {
+            CompletionTarget::Prompt { name } => core
+                .prompts
+                .load()
+                .get(&name)
+                .map_or(Ok(()), |p| check(p.access())),
             CompletionTarget::Resource { uri } => core
                 .resources
                 .load()
                 .template(&uri)
-                .map(|t| t.access().clone()),
-        };
-        return match rule {
-            Some(rule) if !hides_forbidden => check(&rule),
-            _ => Ok(()),
+                .map_or(Ok(()), |t| check(t.access())),
         };
     }
     match (method, target.name, target.uri) {

@@ -118,10 +118,9 @@ impl OAuthProxy {
         };
         // Reuse this browser's cookie so consent pages open in other tabs
         // stay valid; else draw one.
-        let csrf = match single_cookie(req, &self.cookie_name(CSRF_COOKIE)) {
-            Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
-            _ => random_token::<32>(),
-        };
+        let csrf = self
+            .token_cookie(req, CSRF_COOKIE)
+            .unwrap_or_else(random_token::<32>);
         let Ok(binding) = self.digest(CSRF_LABEL, &csrf) else {
             return fail();
         };
@@ -255,10 +254,9 @@ impl OAuthProxy {
         if !self.consent || self.allow_listed(redirect_uri) {
             return None;
         }
-        let value = match single_cookie(req, &self.cookie_name(STATE_COOKIE)) {
-            Some(value) if value.len() == 43 && value.bytes().all(is_base64url) => value,
-            _ => random_token::<32>(),
-        };
+        let value = self
+            .token_cookie(req, STATE_COOKIE)
+            .unwrap_or_else(random_token::<32>);
         Some(self.digest(STATE_LABEL, &value).map(|digest| {
             let cookie = self.cookie(STATE_COOKIE, value, "/", SameSite::Lax, STATE_COOKIE_TTL);
             (cookie, digest)
@@ -299,7 +297,14 @@ impl OAuthProxy {
 
     /// This browser's secret, if it sent exactly one well-formed.
     fn browser_secret(&self, req: &HttpRequest) -> Option<String> {
-        single_cookie(req, &self.cookie_name(BROWSER_COOKIE))
+        self.token_cookie(req, BROWSER_COOKIE)
+    }
+
+    /// The cookie `base` if the browser sent exactly one and it has the
+    /// shape of a token this server draws (32 bytes, base64url): the CSRF,
+    /// state and browser cookies are reused only then.
+    fn token_cookie(&self, req: &HttpRequest, base: &'static str) -> Option<String> {
+        single_cookie(req, &self.cookie_name(base))
             .filter(|value| value.len() == 43 && value.bytes().all(is_base64url))
     }
 
