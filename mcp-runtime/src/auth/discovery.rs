@@ -129,21 +129,15 @@ mod tests {
     #[tokio::test]
     async fn a_failed_fetch_is_remembered_for_a_while() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
         let asked = std::sync::Arc::new(AtomicUsize::new(0));
-        let counter = std::sync::Arc::clone(&asked);
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                counter.fetch_add(1, Ordering::SeqCst);
-                let mut request = [0u8; 4096];
-                let _ = socket.read(&mut request).await;
-                let _ = socket
-                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                    .await;
-            }
-        });
+        let port = super::super::test_http::serve(
+            |_| {
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    .to_owned()
+            },
+            std::sync::Arc::clone(&asked),
+        )
+        .await;
         let metadata = AuthorizationServerMetadata::upstream(format!(
             "http://127.0.0.1:{port}/.well-known/oauth-authorization-server"
         ));
@@ -158,23 +152,7 @@ mod tests {
     /// not buffered whole first.
     #[tokio::test]
     async fn an_endless_metadata_document_is_cut_off() {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let mut request = [0u8; 4096];
-            let _ = socket.read(&mut request).await;
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
-                        transfer-encoding: chunked\r\n\r\n";
-            if socket.write_all(head.as_bytes()).await.is_err() {
-                return;
-            }
-            let chunk = format!("{:x}\r\n{}\r\n", 1024, " ".repeat(1024));
-            while socket.write_all(chunk.as_bytes()).await.is_ok() {}
-        });
+        let port = super::super::test_http::endless_body().await;
         let metadata = AuthorizationServerMetadata::upstream(format!(
             "http://127.0.0.1:{port}/.well-known/oauth-authorization-server"
         ));

@@ -457,23 +457,7 @@ mod tests {
     /// `max_bytes`, not read until the timeout.
     #[tokio::test]
     async fn an_endless_key_set_is_cut_off_at_its_limit() {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let mut request = [0u8; 4096];
-            let _ = socket.read(&mut request).await;
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
-                        transfer-encoding: chunked\r\n\r\n";
-            if socket.write_all(head.as_bytes()).await.is_err() {
-                return;
-            }
-            let chunk = format!("{:x}\r\n{}\r\n", 1024, " ".repeat(1024));
-            while socket.write_all(chunk.as_bytes()).await.is_ok() {}
-        });
+        let port = super::super::test_http::endless_body().await;
         let cache = JwksCache::new(
             format!("http://127.0.0.1:{port}/jwks"),
             JwksSettings {
@@ -485,32 +469,6 @@ mod tests {
         let started = Instant::now();
         assert_eq!(cache.prefetch().await, Err("JWK set too large".to_owned()));
         assert!(started.elapsed() < Duration::from_secs(4));
-    }
-
-    /// A loopback HTTP server answering every request from `respond(path)`
-    /// (the whole response), counting the requests; its port.
-    async fn serve(
-        respond: impl Fn(&str) -> String + Send + Sync + 'static,
-        count: Arc<std::sync::atomic::AtomicUsize>,
-    ) -> u16 {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let respond = Arc::new(respond);
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let respond = Arc::clone(&respond);
-                tokio::spawn(async move {
-                    let mut request = [0u8; 4096];
-                    let n = socket.read(&mut request).await.unwrap_or(0);
-                    let head = String::from_utf8_lossy(&request[..n]);
-                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                    let _ = socket.write_all(respond(&path).as_bytes()).await;
-                });
-            }
-        });
-        port
     }
 
     /// Redirects are followed within the origin asked for only: never to
@@ -526,14 +484,14 @@ mod tests {
             )
         };
         let elsewhere_hits = Arc::new(AtomicUsize::new(0));
-        let elsewhere = serve(ok, Arc::clone(&elsewhere_hits)).await;
+        let elsewhere = super::super::test_http::serve(ok, Arc::clone(&elsewhere_hits)).await;
         let redirect = |to: String| {
             format!(
                 "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
             )
         };
         let origin_hits = Arc::new(AtomicUsize::new(0));
-        let origin = serve(
+        let origin = super::super::test_http::serve(
             move |path| match path {
                 "/moved" => redirect("/jwks".to_owned()),
                 "/away" => redirect(format!("http://127.0.0.1:{elsewhere}/jwks")),
@@ -587,7 +545,7 @@ mod tests {
         );
         let hits = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&hits);
-        let port = serve(
+        let port = super::super::test_http::serve(
             move |_| {
                 // The first two fetches publish the first key, then another.
                 let body = if counter.load(Ordering::SeqCst) <= 2 { &first } else { &second };

@@ -20,6 +20,8 @@ mod resource;
 mod resource_url;
 mod scopes;
 mod signing;
+#[cfg(test)]
+mod test_http;
 mod token_cache;
 mod verifier;
 
