@@ -68,6 +68,17 @@ impl Param {
         }
     }
 
+    /// What describes it to clients: `#[arg(description = "...")]`, else
+    /// its doc comment.
+    pub(crate) fn description(&self) -> Option<String> {
+        self.attrs
+            .arg
+            .description
+            .as_ref()
+            .map(LitStr::value)
+            .or_else(|| self.attrs.docs.clone())
+    }
+
     /// The name clients use: the property in a tool's arguments object, a
     /// prompt's argument, a resource template's variable.
     pub(crate) fn property_name(&self) -> Option<LitStr> {

@@ -418,14 +418,7 @@ fn arguments_struct(arguments: &[&Param], generics: &[syn::Ident]) -> TokenStrea
     );
     let fields = arguments.iter().zip(generics).map(|(param, ty)| {
         let ident = param.ident();
-        let description = param
-            .attrs
-            .arg
-            .description
-            .as_ref()
-            .map(LitStr::value)
-            .or_else(|| param.attrs.docs.clone())
-            .map(|d| quote!(#[doc = #d]));
+        let description = param.description().map(|d| quote!(#[doc = #d]));
         let rename = param
             .attrs
             .arg
@@ -575,14 +568,7 @@ fn feature_expr(f: &McpFn, callee: &TokenStream) -> TokenStream {
                 quote_spanned!(ty.span()=> let #ident: #ty = __req.param_as::<#ty>(#key)?;)
             }
             (_, optional) => {
-                let description = param
-                    .attrs
-                    .arg
-                    .description
-                    .as_ref()
-                    .map(LitStr::value)
-                    .or_else(|| param.attrs.docs.clone())
-                    .unwrap_or_default();
+                let description = param.description().unwrap_or_default();
                 match optional {
                     Some(inner) => {
                         settings.extend(quote!(.optional_argument(#key, #description)));
