@@ -127,6 +127,7 @@ mod random;
 pub mod resources;
 mod schema;
 pub mod server;
+mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tools;

@@ -1,0 +1,346 @@
+//! What replicas of one server share, behind one small interface with two
+//! backends: in memory (the default: one process, nothing to configure) and
+//! Redis (`redis` feature; `MCP_REDIS_URL` or
+//! [`McpServerBuilder::redis`](crate::McpServerBuilder::redis)).
+//!
+//! Four parts, each a trait the code above uses without knowing the backend:
+//!
+//! - [`SessionRecords`]: a session's shared facts (negotiated revision,
+//!   client capabilities, owner, log level, subscriptions) with a sliding
+//!   idle expiry;
+//! - [`Markers`]: single-use markers with a lifetime (spent state nonces and
+//!   codes): the first claim wins, on every replica;
+//! - [`Records`]: keyed values with a lifetime (registrations);
+//! - [`Bus`]: messages every replica hears (a change to announce on the
+//!   sessions' streams, a cancellation, a client's answer, a session ended).
+//!
+//! What each replica keeps for itself (the request futures, the open SSE
+//! streams, the JWKS and verified-token caches) is not here: it cannot
+//! move between processes, and the bus reaches it where it lives.
+//!
+//! Every operation may fail with [`Unavailable`] when the backend cannot be
+//! reached; callers then refuse the request (503 with `Retry-After`) rather
+//! than answer from a guess.
+
+pub(crate) mod memory;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
+
+use crate::protocol::{ProtocolVersion, RequestId};
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The shared state could not be reached (or answered nonsense): the
+/// request that needed it must be refused, never answered from a guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the shared session store is unavailable")]
+pub(crate) struct Unavailable;
+
+/// What a backend operation resolves to.
+pub(crate) type StateResult<T> = Result<T, Unavailable>;
+
+/// A backend operation in flight.
+pub(crate) type StateFuture<'a, T> = BoxFuture<'a, StateResult<T>>;
+
+/// Seconds the clients of a refused request are told to wait
+/// (`Retry-After`): long enough for a reconnect, short enough to notice.
+pub(crate) const RETRY_AFTER_SECS: u64 = 2;
+
+/// Most resources one session may follow with `resources/subscribe`.
+pub(crate) const MAX_SUBSCRIPTIONS_PER_SESSION: usize = 1024;
+/// Longest URI a session may subscribe to: with the count, it bounds what
+/// one session's subscriptions hold (2 MiB at most).
+pub(crate) const MAX_SUBSCRIBED_URI_BYTES: usize = 2048;
+/// How long a session may wait for `notifications/initialized`.
+pub(crate) const UNINITIALIZED_LIFETIME: Duration = Duration::from_secs(60);
+
+/// A session's shared facts. The local half (requests running here, the GET
+/// stream held here) lives with the replica that serves it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SessionRecord {
+    /// The negotiated protocol revision.
+    #[serde(with = "version_text")]
+    pub(crate) version: ProtocolVersion,
+    /// What the client declared at `initialize`.
+    pub(crate) capabilities: Arc<serde_json::Value>,
+    /// The user who opened it (issuer and subject), on servers that
+    /// authenticate: only they may use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) owner: Option<Arc<str>>,
+    /// `logging/setLevel`, as an index into `LoggingLevel::ALL`.
+    pub(crate) log_level: u8,
+    /// Whether `notifications/initialized` arrived.
+    pub(crate) initialized: bool,
+}
+
+mod version_text {
+    use crate::protocol::ProtocolVersion;
+    use serde::{Deserialize as _, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &ProtocolVersion, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.as_str())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<ProtocolVersion, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        ProtocolVersion::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom("unknown protocol revision"))
+    }
+}
+
+/// Why a session could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CreateError {
+    /// The store holds its most live sessions.
+    Full,
+    /// The backend cannot be reached.
+    Unavailable,
+}
+
+impl From<Unavailable> for CreateError {
+    fn from(_: Unavailable) -> Self {
+        Self::Unavailable
+    }
+}
+
+/// Sessions' shared facts, by id, each expiring after `idle` without use.
+pub(crate) trait SessionRecords: Send + Sync {
+    /// Stores a new session's record; `Full` past the store's limit.
+    fn create<'a>(
+        &'a self,
+        id: &'a str,
+        record: &'a SessionRecord,
+    ) -> BoxFuture<'a, Result<(), CreateError>>;
+
+    /// The live record of `id`, restarting its idle clock; `None` once it was
+    /// removed or expired.
+    fn load<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<SessionRecord>>;
+
+    /// Restarts `id`'s idle clock (an open stream or a finished request
+    /// counts as use); `false` if the session is gone.
+    fn touch<'a>(&'a self, id: &'a str) -> StateFuture<'a, bool>;
+
+    /// Replaces the record of a live session, restarting its idle clock;
+    /// `false` if the session is gone.
+    fn update<'a>(&'a self, id: &'a str, record: &'a SessionRecord) -> StateFuture<'a, bool>;
+
+    /// Ends a session and forgets its subscriptions; `false` if it was gone.
+    fn remove<'a>(&'a self, id: &'a str) -> StateFuture<'a, bool>;
+
+    /// Adds (`on`) or drops a subscription of `id` to `uri`. `Ok(Err(max))`
+    /// when the session already follows `max` resources.
+    fn subscribe<'a>(
+        &'a self,
+        id: &'a str,
+        uri: &'a str,
+        on: bool,
+    ) -> StateFuture<'a, Result<(), usize>>;
+
+    /// For each of `ids`, whether it follows `uri`.
+    fn subscribed<'a>(&'a self, ids: &'a [Arc<str>], uri: &'a str) -> StateFuture<'a, Vec<bool>>;
+}
+
+/// Single-use markers: a state nonce or an authorization code is good once,
+/// on whichever replica it arrives.
+pub(crate) trait Markers: Send + Sync {
+    /// Marks `key` used for `ttl`; `true` for the first claim only.
+    fn claim<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool>;
+}
+
+/// Keyed values, each kept for its own lifetime.
+pub(crate) trait Records: Send + Sync {
+    /// Stores `value` under `key` for `ttl`, replacing what was there.
+    fn put<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> StateFuture<'a, ()>;
+
+    /// The value under `key`, unless it expired.
+    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<Vec<u8>>>;
+}
+
+/// A client's answer to a question the server sent, on its way to the
+/// replica whose handler waits for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ClientAnswer {
+    /// The id of the server's request.
+    pub(crate) id: RequestId,
+    /// Who answered: the caller (issuer and subject) and session.
+    pub(crate) owner: Option<Arc<str>>,
+    pub(crate) session: Option<Arc<str>>,
+    /// The client's `result`, else its `error`.
+    pub(crate) result: Option<Box<RawValue>>,
+    pub(crate) error: Option<Box<RawValue>>,
+}
+
+/// What one replica tells every other.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum BusMessage {
+    /// Send `method` (`notifications/tools/list_changed`, ...) on every
+    /// initialized session's GET stream.
+    ListChanged { method: String },
+    /// Send `notifications/resources/updated` to the sessions following `uri`.
+    ResourceUpdated { uri: String },
+    /// `notifications/cancelled`: stop `request` of `session` wherever it runs.
+    Cancel {
+        session: Arc<str>,
+        request: RequestId,
+    },
+    /// The session was deleted: stop its requests and close its stream.
+    SessionEnded { session: Arc<str> },
+    /// A client's answer for the handler waiting for it.
+    Answer(ClientAnswer),
+}
+
+/// What a replica's bus listener hears.
+#[derive(Debug, Clone)]
+pub(crate) enum BusEvent {
+    /// A message from a replica (this one included).
+    Message(BusMessage),
+    /// The bus connection was lost: messages may have been missed until it
+    /// is back, so streams that rely on it should end (their clients
+    /// reconnect and are answered, or refused, from the shared state).
+    Disconnected,
+}
+
+/// Receives every bus event.
+pub(crate) type BusListener = Arc<dyn Fn(BusEvent) + Send + Sync>;
+
+/// Messages every replica hears.
+pub(crate) trait Bus: Send + Sync {
+    /// Sends `message` to every replica (this one included).
+    fn publish(&self, message: BusMessage) -> StateFuture<'_, ()>;
+
+    /// Hands every message from now on to `listener`. Set once, when the
+    /// server starts serving.
+    fn listen(&self, listener: BusListener);
+}
+
+/// Which backend holds the shared state.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    /// This process alone.
+    Memory,
+    /// A Redis server, at this URL (which may hold a password: never logged
+    /// as such, see [`redacted_url`]).
+    #[cfg(feature = "redis")]
+    Redis(String),
+}
+
+/// One server's shared state: the four parts, from one backend.
+#[derive(Clone)]
+pub(crate) struct SharedState {
+    pub(crate) sessions: Arc<dyn SessionRecords>,
+    pub(crate) markers: Arc<dyn Markers>,
+    pub(crate) records: Arc<dyn Records>,
+    pub(crate) bus: Arc<dyn Bus>,
+    /// Connects and starts listening; a no-op in memory.
+    connector: Arc<dyn Connect>,
+}
+
+/// Starting a backend's connections.
+pub(crate) trait Connect: Send + Sync {
+    /// Connects (once; later calls return the first outcome) and checks the
+    /// backend answers: the error names where it looked, without a password.
+    fn connect(&self) -> BoxFuture<'_, Result<(), String>>;
+}
+
+impl SharedState {
+    /// The in-memory state of one process.
+    pub(crate) fn memory(idle: Duration, max_sessions: usize) -> Self {
+        let store = Arc::new(memory::MemoryState::new(idle, max_sessions));
+        Self {
+            sessions: store.clone(),
+            markers: store.clone(),
+            records: store.clone(),
+            bus: store.clone(),
+            connector: store,
+        }
+    }
+
+    /// The state of `backend`, for sessions idle at most `idle`; `namespace`
+    /// keeps servers sharing one Redis apart.
+    pub(crate) fn new(
+        backend: &Backend,
+        namespace: &str,
+        idle: Duration,
+        max_sessions: usize,
+    ) -> Result<Self, String> {
+        let _ = namespace;
+        match backend {
+            Backend::Memory => Ok(Self::memory(idle, max_sessions)),
+            #[cfg(feature = "redis")]
+            Backend::Redis(url) => {
+                let store = Arc::new(redis::RedisState::new(url, namespace, idle)?);
+                Ok(Self {
+                    sessions: store.clone(),
+                    markers: store.clone(),
+                    records: store.clone(),
+                    bus: store.clone(),
+                    connector: store,
+                })
+            }
+        }
+    }
+
+    /// Connects the backend and checks it answers (see [`Connect`]).
+    pub(crate) async fn connect(&self) -> Result<(), String> {
+        self.connector.connect().await
+    }
+}
+
+/// `url` without its user name or password, for logs and errors.
+pub(crate) fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            if !parsed.username().is_empty() {
+                let _ = parsed.set_username("***");
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(an unparsable URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_credentials() {
+        let shown = redacted_url("redis://user:hunter2@cache.internal:6379/0");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("user"),
+            "{shown}"
+        );
+        assert!(shown.contains("cache.internal:6379"), "{shown}");
+        let shown = redacted_url("redis://:hunter2@127.0.0.1:6379");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("127.0.0.1:6379"),
+            "{shown}"
+        );
+        assert!(!redacted_url("not a url hunter2").contains("hunter2"));
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let record = SessionRecord {
+            version: ProtocolVersion::V2025_11_25,
+            capabilities: Arc::new(serde_json::json!({"elicitation": {}})),
+            owner: Some("https://issuer\nalice".into()),
+            log_level: 3,
+            initialized: true,
+        };
+        let text = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            serde_json::from_str::<SessionRecord>(&text).unwrap(),
+            record
+        );
+    }
+}
