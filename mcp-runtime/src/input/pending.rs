@@ -93,6 +93,11 @@ impl PendingRequests {
         waiting.reply.send(outcome).is_ok()
     }
 
+    /// Whether a handler of this process waits for `id` (from anyone).
+    pub(crate) fn waits_here(&self, id: &RequestId) -> bool {
+        matches!(id, RequestId::String(id) if self.waiting.contains_key(id.as_str()))
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.waiting.len()

@@ -15,6 +15,7 @@ use crate::protocol::messages::{
 use crate::resources::{
     IntoResource, IntoResourceTemplate, Resource, ResourceRegistry, ResourceTemplate,
 };
+use crate::state::{Backend, SharedState};
 use crate::tools::{IntoTool, Tool, ToolRegistry};
 use arc_swap::ArcSwap;
 use serde_json::Map;
@@ -37,6 +38,8 @@ pub struct McpServerBuilder {
     auth_settings: AuthSettings,
     input_timeout: Duration,
     request_state_secret: Option<Vec<u8>>,
+    redis_url: Option<String>,
+    state_secret: Option<Vec<u8>>,
 }
 
 impl McpServerBuilder {
@@ -54,6 +57,28 @@ impl McpServerBuilder {
     /// behind one URL the same secret, so a retry may reach any of them.
     pub fn request_state_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
         self.request_state_secret = Some(secret.into());
+        self
+    }
+
+    /// Shares sessions, the proxy's sign-in state and the bus between every
+    /// replica of this server through the Redis at `url`
+    /// (`redis://[:password@]host:6379[/db]`, or `rediss://` for TLS).
+    /// Default: `MCP_REDIS_URL`, else everything lives in this process. Needs
+    /// [`state_secret`](Self::state_secret) too, the same on every replica.
+    /// See "Running several replicas" in the README.
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
+        self
+    }
+
+    /// The secret (at least 32 bytes) every replica of this server signs
+    /// and checks its shared values with: proxy-mode states and consent
+    /// cookies, and the 2026-07-28 `requestState` unless
+    /// [`request_state_secret`](Self::request_state_secret) is set. Default:
+    /// `MCP_STATE_SECRET`, else a random key drawn at start, which is right
+    /// for one process only; a server with Redis refuses to start without it.
+    pub fn state_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.state_secret = Some(secret.into());
         self
     }
 
@@ -280,6 +305,7 @@ impl McpServerBuilder {
                 "the request state secret must be at least 32 bytes".into(),
             ));
         }
+        let shared = shared_state_settings(self.redis_url.take(), self.state_secret.take())?;
         self.oauth = oauth::resolve(self.oauth)?;
         let resources = ResourceRegistry::new(self.resources, self.templates);
         let prompts = PromptRegistry::new(self.prompts);
@@ -326,19 +352,34 @@ impl McpServerBuilder {
             auth_settings,
             input: InputSettings {
                 pending: Arc::default(),
-                state_key: match &self.request_state_secret {
+                state_key: match self
+                    .request_state_secret
+                    .as_deref()
+                    .or(shared.secret.as_deref())
+                {
                     Some(secret) => crate::input::round::StateKey::from_secret(secret),
                     None => crate::input::round::StateKey::random(),
                 },
                 timeout: self.input_timeout,
             },
         };
+        let state = SharedState::new(
+            &shared.backend,
+            &core.info.name,
+            self.http.session_idle_timeout,
+            self.http.max_sessions,
+        )
+        .map_err(BuildError::Config)?;
+        let sessions = Arc::new(SessionStore::new(
+            state.clone(),
+            self.http.session_idle_timeout,
+        ));
+        sessions.listen(Arc::clone(&core.input.pending));
         Ok(McpServer {
             core: Arc::new(core),
-            sessions: Arc::new(SessionStore::new(
-                self.http.session_idle_timeout,
-                self.http.max_sessions,
-            )),
+            sessions,
+            state,
+            state_secret: shared.secret.map(Arc::from),
             http: self.http,
             hosts_set: self.hosts_set,
         })
@@ -365,6 +406,60 @@ impl McpServer {
             auth_settings: AuthSettings::default(),
             input_timeout: DEFAULT_INPUT_TIMEOUT,
             request_state_secret: None,
+            redis_url: None,
+            state_secret: None,
         }
     }
+}
+
+/// Where shared state lives, and the secret replicas sign it with.
+struct SharedSettings {
+    backend: Backend,
+    secret: Option<Vec<u8>>,
+}
+
+/// Settles the backend and the shared secret: code first, then
+/// `MCP_REDIS_URL` and `MCP_STATE_SECRET`. Several replicas must sign with
+/// one secret, or a state signed on one fails on the next: with Redis, a
+/// missing secret is an error, not a random key.
+fn shared_state_settings(
+    redis_url: Option<String>,
+    secret: Option<Vec<u8>>,
+) -> Result<SharedSettings, BuildError> {
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let redis_url = redis_url.or_else(|| from_env("MCP_REDIS_URL"));
+    let secret = secret.or_else(|| from_env("MCP_STATE_SECRET").map(String::into_bytes));
+    if let Some(secret) = &secret
+        && secret.len() < 32
+    {
+        return Err(BuildError::Config(format!(
+            "the state secret (MCP_STATE_SECRET) must be at least 32 bytes, got {}; \
+             generate one with `openssl rand -base64 48`",
+            secret.len()
+        )));
+    }
+    let backend = match redis_url {
+        None => Backend::Memory,
+        #[cfg(feature = "redis")]
+        Some(url) => {
+            if secret.is_none() {
+                return Err(BuildError::Config(format!(
+                    "shared state on Redis ({}) needs MCP_STATE_SECRET (or \
+                     `state_secret(..)`): at least 32 bytes, the same on every replica, so \
+                     that what one replica signs the others accept",
+                    crate::state::redacted_url(&url)
+                )));
+            }
+            Backend::Redis(url)
+        }
+        #[cfg(not(feature = "redis"))]
+        Some(_) => {
+            return Err(BuildError::Config(
+                "MCP_REDIS_URL (or `redis(..)`) is set, but mcp-runtime was built without its \
+                 `redis` feature"
+                    .into(),
+            ));
+        }
+    };
+    Ok(SharedSettings { backend, secret })
 }

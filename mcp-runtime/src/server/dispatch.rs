@@ -133,7 +133,10 @@ impl ServerCore {
             "logging/setLevel" => {
                 let SetLevelParams { level } = parse_params(params)?;
                 if let Some(session) = &origin.session {
-                    session.set_log_level(level);
+                    session
+                        .set_log_level(level)
+                        .await
+                        .map_err(|_| super::session::store_unavailable())?;
                 }
                 Ok(empty_object())
             }

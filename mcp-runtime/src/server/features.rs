@@ -2,6 +2,7 @@
 
 use super::ServerCore;
 use super::dispatch::{Invocation, RequestOrigin, parse_params, to_raw};
+use super::session::{MAX_SUBSCRIBED_URI_BYTES, store_unavailable};
 use crate::access::AccessRule;
 use crate::completion::{CompletionRequest, MAX_COMPLETION_VALUES};
 use crate::context::RequestContext;
@@ -124,27 +125,8 @@ impl ServerCore {
             }),
             "resources/read" => self.read_resource(&resources, &request, origin).await,
             "resources/subscribe" | "resources/unsubscribe" => {
-                let subscribe = method == "resources/subscribe";
-                parse_params::<UriParams>(params).and_then(|UriParams { uri }| {
-                    if let Some(rule) = resources.access_for(&uri) {
-                        guard(rule, &origin, &format!("resource `{uri}`"))?;
-                    }
-                    if subscribe && uri.len() > super::session::MAX_SUBSCRIBED_URI_BYTES {
-                        return Err(ErrorObject::invalid_params(format!(
-                            "a subscribed URI is at most {} bytes",
-                            super::session::MAX_SUBSCRIBED_URI_BYTES
-                        )));
-                    }
-                    if let Some(session) = &origin.session {
-                        session.subscribe(&uri, subscribe).map_err(|most| {
-                            ErrorObject::invalid_request(format!(
-                                "this session already follows {most} resources, the most it \
-                                 may; unsubscribe from one first"
-                            ))
-                        })?;
-                    }
-                    to_raw(&json!({}))
-                })
+                self.subscribe(&resources, params, method == "resources/subscribe", &origin)
+                    .await
             }
             "prompts/list" => parse_params::<ListParams>(params).and_then(|p| {
                 let page = prompts.list_page(p.cursor.as_deref(), self.page_size, keep)?;
@@ -156,6 +138,39 @@ impl ServerCore {
             }
             _ => return None,
         })
+    }
+
+    /// `resources/subscribe` (or, with `on` false, `unsubscribe`), recorded
+    /// in the session's shared state.
+    async fn subscribe(
+        &self,
+        resources: &ResourceRegistry,
+        params: Option<&RawValue>,
+        on: bool,
+        origin: &RequestOrigin,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let UriParams { uri } = parse_params::<UriParams>(params)?;
+        if let Some(rule) = resources.access_for(&uri) {
+            guard(rule, origin, &format!("resource `{uri}`"))?;
+        }
+        if on && uri.len() > MAX_SUBSCRIBED_URI_BYTES {
+            return Err(ErrorObject::invalid_params(format!(
+                "a subscribed URI is at most {MAX_SUBSCRIBED_URI_BYTES} bytes"
+            )));
+        }
+        if let Some(session) = &origin.session {
+            match session.subscribe(&uri, on).await {
+                Ok(Ok(())) => {}
+                Ok(Err(most)) => {
+                    return Err(ErrorObject::invalid_request(format!(
+                        "this session already follows {most} resources, the most it \
+                         may; unsubscribe from one first"
+                    )));
+                }
+                Err(_) => return Err(store_unavailable()),
+            }
+        }
+        to_raw(&json!({}))
     }
 
     async fn read_resource(

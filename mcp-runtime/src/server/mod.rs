@@ -103,6 +103,10 @@ pub(crate) struct AuthSettings {
 pub struct McpServer {
     pub(crate) core: Arc<ServerCore>,
     pub(crate) sessions: Arc<SessionStore>,
+    /// What replicas share (in memory for one process).
+    pub(crate) state: crate::state::SharedState,
+    /// The secret replicas sign shared values with, if configured.
+    pub(crate) state_secret: Option<Arc<[u8]>>,
     pub(crate) http: HttpConfig,
     /// Whether the `Host` allow-list was set in code (it then wins over the
     /// environment and the bind address).

@@ -1,45 +1,54 @@
 //! Sessions of the session-based revisions (2025-03-26 to 2025-11-25).
+//!
+//! A session has two halves. Its shared facts (revision, capabilities,
+//! owner, log level, subscriptions, idle expiry) live in the shared state,
+//! so any replica can serve its next request. What cannot leave a process
+//! (the requests running here, the GET stream held here) is the local
+//! [`Session`], made on the replica a request lands on; the bus carries
+//! cancellations, answers and notifications to whichever replica holds the
+//! part they are for.
 
+use crate::input::pending::{Addressee, ClientOutcome, PendingRequests};
 use crate::protocol::jsonrpc::OutgoingMessage;
 use crate::protocol::{LoggingLevel, ProtocolVersion, RequestId};
+use crate::state::{
+    BusEvent, BusMessage, ClientAnswer, CreateError, SessionRecord, SessionRecords, SharedState,
+    StateResult,
+};
 use dashmap::DashMap;
-use std::collections::{HashMap, HashSet};
+use futures_util::FutureExt as _;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// Most resources one session may follow with `resources/subscribe`.
-pub(crate) const MAX_SUBSCRIPTIONS_PER_SESSION: usize = 1024;
-/// Longest URI a session may subscribe to: with the count, it bounds what
-/// one session's subscriptions hold (2 MiB at most).
-pub(crate) const MAX_SUBSCRIBED_URI_BYTES: usize = 2048;
+pub(crate) use crate::state::MAX_SUBSCRIBED_URI_BYTES;
 
-/// How long a session may wait for `notifications/initialized`.
-const UNINITIALIZED_LIFETIME_SECS: u64 = 60;
-
-/// One client's session.
+/// This replica's half of one client's session.
 pub(crate) struct Session {
     pub(crate) id: Arc<str>,
     pub(crate) version: ProtocolVersion,
     /// What the client declared at `initialize`.
     pub(crate) client_capabilities: Arc<serde_json::Value>,
-    pub(crate) initialized: AtomicBool,
+    /// The user who opened the session (issuer and subject), on servers that
+    /// authenticate: only they may use it.
+    pub(crate) owner: Option<Arc<str>>,
+    /// As of the last time the shared record was read or written here.
+    initialized: AtomicBool,
     log_level: AtomicU8,
-    last_seen: AtomicU64,
+    /// Milliseconds since the store's epoch when a request last used it here.
+    last_used: AtomicU64,
     /// Running requests by id, each with the ticket of the request that
     /// registered it. One client's requests rarely contend, and a sharded
     /// map would cost every idle session its shards.
     in_flight: Mutex<HashMap<RequestId, (u64, CancellationToken)>>,
     next_ticket: AtomicU64,
-    /// The GET stream's sender, if one is open.
+    /// The GET stream's sender, if one is open here.
     pub(crate) standalone: Mutex<Option<mpsc::Sender<OutgoingMessage>>>,
-    /// The user who opened the session (issuer and subject), on servers that
-    /// authenticate: only they may use it.
-    pub(crate) owner: std::sync::OnceLock<Arc<str>>,
-    /// Resource URIs the client subscribed to.
-    subscriptions: Mutex<HashSet<String>>,
+    /// Where the shared facts live.
+    records: Arc<dyn SessionRecords>,
 }
 
 impl Session {
@@ -47,35 +56,53 @@ impl Session {
         LoggingLevel::from_index(self.log_level.load(Ordering::Relaxed))
     }
 
+    pub(crate) fn is_initialized(&self) -> bool {
+        self.initialized.load(Ordering::Relaxed)
+    }
+
+    fn record(&self) -> SessionRecord {
+        SessionRecord {
+            version: self.version,
+            capabilities: Arc::clone(&self.client_capabilities),
+            owner: self.owner.clone(),
+            log_level: self.log_level.load(Ordering::Relaxed),
+            initialized: self.is_initialized(),
+        }
+    }
+
+    /// Takes the shared facts that may have changed on another replica.
+    fn refresh(&self, record: &SessionRecord) {
+        self.log_level.store(record.log_level, Ordering::Relaxed);
+        self.initialized
+            .store(record.initialized, Ordering::Relaxed);
+    }
+
+    /// `logging/setLevel`, for every replica.
+    pub(crate) async fn set_log_level(&self, level: LoggingLevel) -> StateResult<()> {
+        self.log_level.store(level.index(), Ordering::Relaxed);
+        self.records
+            .update(&self.id, &self.record())
+            .await
+            .map(drop)
+    }
+
+    /// `notifications/initialized`, for every replica.
+    pub(crate) async fn mark_initialized(&self) -> StateResult<()> {
+        self.initialized.store(true, Ordering::Relaxed);
+        self.records
+            .update(&self.id, &self.record())
+            .await
+            .map(drop)
+    }
+
     /// Records a `resources/subscribe` (or, with `false`, an unsubscribe).
     ///
-    /// A session follows at most [`MAX_SUBSCRIPTIONS_PER_SESSION`] resources:
-    /// `Err` with that number for one more, so one client cannot grow the
+    /// A session follows at most
+    /// [`MAX_SUBSCRIPTIONS_PER_SESSION`](crate::state::MAX_SUBSCRIPTIONS_PER_SESSION)
+    /// resources: `Ok(Err(max))` for one more, so one client cannot grow the
     /// server's memory without end.
-    pub(crate) fn subscribe(&self, uri: &str, on: bool) -> Result<(), usize> {
-        let Ok(mut subscriptions) = self.subscriptions.lock() else {
-            return Ok(());
-        };
-        if !on {
-            subscriptions.remove(uri);
-        } else if !subscriptions.contains(uri) {
-            if subscriptions.len() >= MAX_SUBSCRIPTIONS_PER_SESSION {
-                return Err(MAX_SUBSCRIPTIONS_PER_SESSION);
-            }
-            subscriptions.insert(uri.to_owned());
-        }
-        Ok(())
-    }
-
-    /// Whether the client subscribed to `uri`.
-    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
-        self.subscriptions
-            .lock()
-            .is_ok_and(|subscriptions| subscriptions.contains(uri))
-    }
-
-    pub(crate) fn set_log_level(&self, level: LoggingLevel) {
-        self.log_level.store(level.index(), Ordering::Relaxed);
+    pub(crate) async fn subscribe(&self, uri: &str, on: bool) -> StateResult<Result<(), usize>> {
+        self.records.subscribe(&self.id, uri, on).await
     }
 
     /// Registers a request so `notifications/cancelled` can reach it.
@@ -95,15 +122,20 @@ impl Session {
         }
     }
 
-    pub(crate) fn cancel(&self, id: &RequestId) {
+    /// Cancels `id` if it runs here; whether it did.
+    fn cancel_here(&self, id: &RequestId) -> bool {
         let removed = self.in_flight.lock().ok().and_then(|mut f| f.remove(id));
-        if let Some((_, token)) = removed {
-            token.cancel();
+        match removed {
+            Some((_, token)) => {
+                token.cancel();
+                true
+            }
+            None => false,
         }
     }
 
-    /// Ends every request still running in the session.
-    fn cancel_all(&self) {
+    /// Ends every request still running here, and the GET stream.
+    fn end_here(&self) {
         let running = self
             .in_flight
             .lock()
@@ -112,6 +144,23 @@ impl Session {
         for (_, token) in running.into_values() {
             token.cancel();
         }
+        if let Ok(mut stream) = self.standalone.lock() {
+            stream.take();
+        }
+    }
+
+    /// Nothing of it runs here: the local half may be dropped.
+    fn is_idle_here(&self) -> bool {
+        self.in_flight.lock().is_ok_and(|f| f.is_empty())
+            && self
+                .standalone
+                .lock()
+                .is_ok_and(|s| s.as_ref().is_none_or(mpsc::Sender::is_closed))
+    }
+
+    /// The open GET stream, if any.
+    fn stream(&self) -> Option<mpsc::Sender<OutgoingMessage>> {
+        self.standalone.lock().ok().and_then(|s| s.clone())
     }
 }
 
@@ -135,306 +184,371 @@ impl Drop for InFlightGuard {
     }
 }
 
-/// Why a session could not be created.
-#[derive(Debug, thiserror::Error)]
-#[error("too many live sessions")]
-pub(crate) struct SessionsFull;
-
-/// All live sessions, shared by every worker.
+/// Sessions as this replica sees them: the shared records, and the local
+/// halves of those it serves.
 pub(crate) struct SessionStore {
-    sessions: DashMap<Arc<str>, Arc<Session>>,
+    state: SharedState,
+    local: DashMap<Arc<str>, Arc<Session>>,
     epoch: Instant,
     last_sweep: AtomicU64,
-    idle_timeout: Duration,
-    max_sessions: usize,
+    /// How long an unused local half is kept.
+    idle: Duration,
 }
 
 impl SessionStore {
-    /// Sends `notifications/resources/updated` for `uri` on the GET stream
-    /// of every session subscribed to it; returns how many were notified.
-    pub(crate) fn notify_resource_updated(&self, uri: &str) -> usize {
-        self.broadcast(
-            |session| session.is_subscribed(uri),
-            &OutgoingMessage::notification(
-                "notifications/resources/updated",
-                serde_json::json!({ "uri": uri }),
-            ),
-        )
+    pub(crate) fn new(state: SharedState, idle: Duration) -> Self {
+        Self {
+            state,
+            local: DashMap::new(),
+            epoch: Instant::now(),
+            last_sweep: AtomicU64::new(0),
+            idle,
+        }
     }
 
-    /// Sends `method` (`notifications/tools/list_changed` and the like) on
-    /// the GET stream of every initialized session that has one open;
-    /// returns how many were told.
-    pub(crate) fn notify_list_changed(&self, method: &'static str) -> usize {
-        self.broadcast(
-            |session| session.initialized.load(Ordering::Relaxed),
-            &OutgoingMessage::notification(method, serde_json::json!({})),
-        )
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Queues `message` on the open GET stream of every session `wanted`
-    /// picks. A stream whose client stopped reading drops it rather than
-    /// holding the caller up, and the drop is logged.
-    fn broadcast(&self, wanted: impl Fn(&Session) -> bool, message: &OutgoingMessage) -> usize {
+    /// Starts hearing the bus: what other replicas send reaches this one's
+    /// sessions, and answers reach `pending`.
+    pub(crate) fn listen(self: &Arc<Self>, pending: Arc<PendingRequests>) {
+        let store = Arc::downgrade(self);
+        self.state.bus.listen(Arc::new(move |event| {
+            if let Some(store) = store.upgrade() {
+                store.on_bus_event(event, &pending);
+            }
+        }));
+    }
+
+    fn on_bus_event(self: &Arc<Self>, event: BusEvent, pending: &PendingRequests) {
+        match event {
+            BusEvent::Message(message) => self.deliver_here(message, pending),
+            BusEvent::Disconnected => {
+                // Notifications from other replicas may be lost until the bus
+                // is back: end the streams, so clients reconnect and learn
+                // (from the shared state) whether their session still stands.
+                for entry in &self.local {
+                    if let Ok(mut stream) = entry.value().standalone.lock() {
+                        stream.take();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Acts on a bus message for the sessions held here.
+    fn deliver_here(self: &Arc<Self>, message: BusMessage, pending: &PendingRequests) {
+        match message {
+            BusMessage::ListChanged { method } => {
+                if let Some(method) = list_changed_method(&method) {
+                    self.send_here(
+                        |s| s.is_initialized(),
+                        &OutgoingMessage::notification(method, serde_json::json!({})),
+                    );
+                }
+            }
+            BusMessage::ResourceUpdated { uri } => {
+                let store = Arc::clone(self);
+                let delivery = async move { store.resource_updated_here(&uri).await };
+                spawn_or_run(delivery);
+            }
+            BusMessage::Cancel { session, request } => {
+                if let Some(local) = self.local.get(&session) {
+                    local.cancel_here(&request);
+                }
+            }
+            BusMessage::SessionEnded { session } => {
+                if let Some((_, local)) = self.local.remove(&session) {
+                    local.end_here();
+                }
+            }
+            BusMessage::Answer(answer) => {
+                let outcome = match (answer.result, answer.error) {
+                    (Some(result), _) => Ok(result),
+                    (None, Some(error)) => Err(error),
+                    (None, None) => return,
+                };
+                let from = Addressee {
+                    owner: answer.owner,
+                    session: answer.session,
+                };
+                pending.resolve(&answer.id, &from, outcome);
+            }
+        }
+    }
+
+    /// Queues `message` on the open GET stream of every session held here
+    /// that `wanted` picks. A stream whose client stopped reading drops it
+    /// rather than holding the caller up, and the drop is logged.
+    fn send_here(&self, wanted: impl Fn(&Session) -> bool, message: &OutgoingMessage) -> usize {
         let mut sent = 0;
-        for entry in &self.sessions {
+        for entry in &self.local {
             let session = entry.value();
             if !wanted(session) {
                 continue;
             }
-            let Some(stream) = session.standalone.lock().ok().and_then(|s| s.clone()) else {
+            let Some(stream) = session.stream() else {
                 continue;
             };
-            match stream.try_send(message.clone()) {
-                Ok(()) => sent += 1,
-                Err(mpsc::error::TrySendError::Full(_)) => tracing::warn!(
-                    method = message.method,
-                    "a session's GET stream is not being read; dropped a notification"
-                ),
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
-            }
+            sent += usize::from(offer(&stream, message.clone()));
         }
         sent
     }
 
-    pub(crate) fn new(idle_timeout: Duration, max_sessions: usize) -> Self {
-        Self {
-            sessions: DashMap::new(),
-            epoch: Instant::now(),
-            last_sweep: AtomicU64::new(0),
-            idle_timeout,
-            max_sessions,
+    /// `notifications/resources/updated` to the sessions held here that
+    /// follow `uri`; how many were told.
+    async fn resource_updated_here(&self, uri: &str) -> usize {
+        let held: Vec<(Arc<str>, mpsc::Sender<OutgoingMessage>)> = self
+            .local
+            .iter()
+            .filter_map(|e| e.value().stream().map(|s| (Arc::clone(e.key()), s)))
+            .collect();
+        if held.is_empty() {
+            return 0;
         }
-    }
-
-    fn now(&self) -> u64 {
-        self.epoch.elapsed().as_secs()
-    }
-
-    /// Idle too long, and not serving anything. A session that never finished
-    /// its handshake gets a minute: it costs a slot and may be a flood.
-    fn is_expired(&self, session: &Session, now: u64) -> bool {
-        let limit = if session.initialized.load(Ordering::Relaxed) {
-            self.idle_timeout.as_secs()
-        } else {
-            UNINITIALIZED_LIFETIME_SECS.min(self.idle_timeout.as_secs())
+        let ids: Vec<Arc<str>> = held.iter().map(|(id, _)| Arc::clone(id)).collect();
+        let Ok(following) = self.state.sessions.subscribed(&ids, uri).await else {
+            tracing::warn!("shared state unavailable: a resource update was not delivered");
+            return 0;
         };
-        if now.saturating_sub(session.last_seen.load(Ordering::Relaxed)) <= limit {
-            return false;
-        }
-        // Only an idle session pays for looking at its running work.
-        let busy = session.in_flight.lock().is_ok_and(|f| !f.is_empty())
-            || session
-                .standalone
-                .lock()
-                .is_ok_and(|s| s.as_ref().is_some_and(|tx| !tx.is_closed()));
-        !busy
+        let message = OutgoingMessage::notification(
+            "notifications/resources/updated",
+            serde_json::json!({ "uri": uri }),
+        );
+        held.iter()
+            .zip(following)
+            .filter(|(_, follows)| *follows)
+            .map(|((_, stream), _)| usize::from(offer(stream, message.clone())))
+            .sum()
     }
 
-    /// Mints a session with an unguessable id (256 bits from the OS CSPRNG).
-    pub(crate) fn create(
+    /// Sends `notifications/resources/updated` for `uri` to every session
+    /// subscribed to it, on every replica. Returns how many sessions on this
+    /// replica were told before returning (with Redis, other replicas' are
+    /// told through the bus and not counted).
+    pub(crate) fn notify_resource_updated(self: &Arc<Self>, uri: &str) -> usize {
+        self.publish(BusMessage::ResourceUpdated {
+            uri: uri.to_owned(),
+        });
+        let store = Arc::clone(self);
+        let uri = uri.to_owned();
+        spawn_or_run(async move { store.resource_updated_here(&uri).await }).unwrap_or(0)
+    }
+
+    /// Sends `method` (`notifications/tools/list_changed` and the like) on
+    /// the GET stream of every initialized session, on every replica;
+    /// returns how many on this replica were told.
+    pub(crate) fn notify_list_changed(&self, method: &'static str) -> usize {
+        self.publish(BusMessage::ListChanged {
+            method: method.to_owned(),
+        });
+        self.send_here(
+            |s| s.is_initialized(),
+            &OutgoingMessage::notification(method, serde_json::json!({})),
+        )
+    }
+
+    /// Tells the other replicas, without waiting for it.
+    fn publish(&self, message: BusMessage) {
+        let bus = Arc::clone(&self.state.bus);
+        spawn_or_run(async move {
+            if bus.publish(message).await.is_err() {
+                tracing::warn!("shared state unavailable: a message to other replicas was lost");
+            }
+        });
+    }
+
+    /// Opens a session with an unguessable id (256 bits from the OS CSPRNG).
+    pub(crate) async fn create(
         &self,
         version: ProtocolVersion,
         client_capabilities: Arc<serde_json::Value>,
-    ) -> Result<Arc<Session>, SessionsFull> {
-        // Sweeping here, at most once a minute, keeps idle sessions bounded
-        // without a background task tied to one runtime.
-        let now = self.now();
-        let last = self.last_sweep.load(Ordering::Relaxed);
-        if now.saturating_sub(last) >= 60
-            && self
-                .last_sweep
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            self.sweep();
-        }
-        if self.sessions.len() >= self.max_sessions {
-            self.sweep();
-            if self.sessions.len() >= self.max_sessions {
-                return Err(SessionsFull);
-            }
-        }
+        owner: Option<Arc<str>>,
+    ) -> Result<Arc<Session>, CreateError> {
+        self.sweep_local();
         let id: Arc<str> = Arc::from(crate::random::random_token::<32>());
-        let session = Arc::new(Session {
-            id: Arc::clone(&id),
-            version,
-            client_capabilities,
-            initialized: AtomicBool::new(false),
-            log_level: AtomicU8::new(LoggingLevel::Debug.index()),
-            last_seen: AtomicU64::new(self.now()),
-            in_flight: Mutex::default(),
-            next_ticket: AtomicU64::new(0),
-            standalone: Mutex::new(None),
-            owner: std::sync::OnceLock::new(),
-            subscriptions: Mutex::default(),
-        });
-        self.sessions.insert(id, Arc::clone(&session));
+        let session = self.local_half(
+            &id,
+            &SessionRecord {
+                version,
+                capabilities: client_capabilities,
+                owner,
+                log_level: LoggingLevel::Debug.index(),
+                initialized: false,
+            },
+        );
+        self.state.sessions.create(&id, &session.record()).await?;
+        self.local.insert(id, Arc::clone(&session));
         Ok(session)
     }
 
-    /// The live session with this id, refreshing its idle clock.
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
-        let now = self.now();
-        let session = self.sessions.get(id).map(|s| Arc::clone(&s))?;
-        if self.is_expired(&session, now) {
-            self.remove(id);
-            return None;
-        }
-        session.last_seen.store(now, Ordering::Relaxed);
-        Some(session)
+    fn local_half(&self, id: &Arc<str>, record: &SessionRecord) -> Arc<Session> {
+        Arc::new(Session {
+            id: Arc::clone(id),
+            version: record.version,
+            client_capabilities: Arc::clone(&record.capabilities),
+            owner: record.owner.clone(),
+            initialized: AtomicBool::new(record.initialized),
+            log_level: AtomicU8::new(record.log_level),
+            last_used: AtomicU64::new(self.now_ms()),
+            in_flight: Mutex::default(),
+            next_ticket: AtomicU64::new(0),
+            standalone: Mutex::new(None),
+            records: Arc::clone(&self.state.sessions),
+        })
     }
 
-    /// Ends a session; `false` if there was none.
-    pub(crate) fn remove(&self, id: &str) -> bool {
-        match self.sessions.remove(id) {
-            Some((_, session)) => {
-                session.cancel_all();
-                if let Ok(mut stream) = session.standalone.lock() {
-                    stream.take();
-                }
-                true
+    /// The live session with this id, restarting its idle clock: always
+    /// read from the shared state, so a session deleted or expired anywhere
+    /// is refused here too.
+    pub(crate) async fn get(&self, id: &str) -> StateResult<Option<Arc<Session>>> {
+        let Some(record) = self.state.sessions.load(id).await? else {
+            if let Some((_, local)) = self.local.remove(id) {
+                local.end_here();
             }
-            None => false,
+            return Ok(None);
+        };
+        let now = self.now_ms();
+        if let Some(local) = self.local.get(id) {
+            local.refresh(&record);
+            local.last_used.store(now, Ordering::Relaxed);
+            return Ok(Some(Arc::clone(local.value())));
+        }
+        self.sweep_local();
+        let id: Arc<str> = id.into();
+        let session = self.local_half(&id, &record);
+        Ok(Some(Arc::clone(
+            self.local.entry(id).or_insert(session).value(),
+        )))
+    }
+
+    /// Keeps a session alive while its GET stream is open here; `false`
+    /// once it is gone.
+    pub(crate) async fn touch(&self, id: &str) -> StateResult<bool> {
+        self.state.sessions.touch(id).await
+    }
+
+    /// Ends a session on every replica; `false` if there was none.
+    pub(crate) async fn remove(&self, id: &str) -> StateResult<bool> {
+        let removed = self.state.sessions.remove(id).await?;
+        if let Some((_, local)) = self.local.remove(id) {
+            local.end_here();
+        }
+        self.publish(BusMessage::SessionEnded { session: id.into() });
+        Ok(removed)
+    }
+
+    /// `notifications/cancelled` for `request` of `session`: stopped here
+    /// if it runs here, else wherever it runs.
+    pub(crate) fn cancel(&self, session: &Session, request: &RequestId) {
+        if !session.cancel_here(request) {
+            self.publish(BusMessage::Cancel {
+                session: Arc::clone(&session.id),
+                request: request.clone(),
+            });
         }
     }
 
-    /// Forgets idle sessions.
-    pub(crate) fn sweep(&self) {
-        let now = self.now();
-        let expired: Vec<Arc<str>> = self
-            .sessions
-            .iter()
-            .filter(|s| self.is_expired(s.value(), now))
-            .map(|s| Arc::clone(s.key()))
-            .collect();
-        for id in expired {
-            self.remove(&id);
+    /// A client's answer: to the handler waiting here, else to the replica
+    /// where it waits.
+    pub(crate) fn answer(
+        &self,
+        pending: &PendingRequests,
+        id: &RequestId,
+        from: Addressee,
+        outcome: ClientOutcome,
+    ) {
+        if pending.waits_here(id) {
+            if !pending.resolve(id, &from, outcome) {
+                tracing::debug!("dropped a client answer from someone it was not asked of");
+            }
+            return;
         }
+        let (result, error) = match outcome {
+            Ok(result) => (Some(result), None),
+            Err(error) => (None, Some(error)),
+        };
+        self.publish(BusMessage::Answer(ClientAnswer {
+            id: id.clone(),
+            owner: from.owner,
+            session: from.session,
+            result,
+            error,
+        }));
+    }
+
+    /// Drops local halves nothing runs on, at most once a minute: the
+    /// shared record stays, and the next request makes the half again.
+    fn sweep_local(&self) {
+        let now = self.now_ms();
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < 60_000
+            || self
+                .last_sweep
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let idle_ms = u64::try_from(self.idle.as_millis()).unwrap_or(u64::MAX);
+        self.local.retain(|_, session| {
+            now.saturating_sub(session.last_used.load(Ordering::Relaxed)) <= idle_ms
+                || !session.is_idle_here()
+        });
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The JSON-RPC error of a request whose session's shared state could not
+/// be written: refused, never half done in silence.
+pub(crate) fn store_unavailable() -> crate::protocol::ErrorObject {
+    crate::protocol::ErrorObject::new(
+        crate::protocol::jsonrpc::INTERNAL_ERROR,
+        "the session store is unavailable; retry shortly",
+    )
+}
 
-    #[test]
-    fn ids_are_unique_visible_ascii() {
-        let store = SessionStore::new(Duration::from_secs(60), 10);
-        let a = store
-            .create(
-                ProtocolVersion::V2025_11_25,
-                Arc::new(serde_json::Value::Null),
-            )
-            .unwrap();
-        let b = store
-            .create(
-                ProtocolVersion::V2025_11_25,
-                Arc::new(serde_json::Value::Null),
-            )
-            .unwrap();
-        assert_ne!(a.id, b.id);
-        assert!(a.id.bytes().all(|c| (0x21..=0x7e).contains(&c)));
-        assert!(a.id.len() >= 43);
-        assert!(store.remove(&a.id));
-        assert!(store.get(&a.id).is_none());
-        assert!(store.get(&b.id).is_some());
+/// The announcement a bus message names, if it is one this server sends.
+fn list_changed_method(method: &str) -> Option<&'static str> {
+    [
+        super::TOOLS_CHANGED,
+        super::RESOURCES_CHANGED,
+        super::PROMPTS_CHANGED,
+    ]
+    .into_iter()
+    .find(|known| *known == method)
+}
+
+/// Queues `message` on `stream` without waiting; whether it was queued.
+fn offer(stream: &mpsc::Sender<OutgoingMessage>, message: OutgoingMessage) -> bool {
+    match stream.try_send(message) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(message)) => {
+            tracing::warn!(
+                method = message.method,
+                "a session's GET stream is not being read; dropped a notification"
+            );
+            false
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
     }
+}
 
-    #[test]
-    fn refuses_past_the_limit() {
-        let store = SessionStore::new(Duration::from_secs(60), 1);
-        store
-            .create(
-                ProtocolVersion::V2025_11_25,
-                Arc::new(serde_json::Value::Null),
-            )
-            .unwrap();
-        assert!(
-            store
-                .create(
-                    ProtocolVersion::V2025_11_25,
-                    Arc::new(serde_json::Value::Null)
-                )
-                .is_err()
-        );
+/// Runs `work` at once if it finishes without waiting (the in-memory
+/// backend always does) and returns its output; otherwise finishes it on
+/// the runtime in the background and returns `None`.
+fn spawn_or_run<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    let mut work = Box::pin(work);
+    if let Some(done) = (&mut work).now_or_never() {
+        return Some(done);
     }
-
-    #[test]
-    fn cancels_tracked_requests() {
-        let store = SessionStore::new(Duration::from_secs(60), 1);
-        let s = store
-            .create(
-                ProtocolVersion::V2025_11_25,
-                Arc::new(serde_json::Value::Null),
-            )
-            .unwrap();
-        let token = CancellationToken::new();
-        let guard = s.track(RequestId::Number(1), token.clone());
-        s.cancel(&RequestId::Number(1));
-        assert!(token.is_cancelled());
-        drop(guard);
-        assert!(s.in_flight.lock().unwrap().is_empty());
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn(work);
+        }
+        Err(_) => tracing::warn!("no async runtime: a message to other replicas was not sent"),
     }
-
-    /// A store whose clock reads one hour, so sessions can be aged by hand.
-    fn aged_store(idle: Duration, max: usize) -> SessionStore {
-        let mut store = SessionStore::new(idle, max);
-        store.epoch = Instant::now()
-            .checked_sub(Duration::from_secs(3600))
-            .expect("an hour after boot");
-        store
-    }
-
-    fn open(store: &SessionStore, initialized: bool, idle_secs: u64) -> Arc<Session> {
-        let session = store
-            .create(
-                ProtocolVersion::V2025_11_25,
-                Arc::new(serde_json::Value::Null),
-            )
-            .unwrap();
-        session.initialized.store(initialized, Ordering::Relaxed);
-        session
-            .last_seen
-            .store(store.now() - idle_secs, Ordering::Relaxed);
-        session
-    }
-
-    #[test]
-    fn idle_sessions_expire_and_free_their_slots() {
-        let store = aged_store(Duration::from_secs(600), 3);
-        let fresh = open(&store, true, 10);
-        let idle = open(&store, true, 601);
-        // A handshake never finished gets a minute, whatever the idle timeout.
-        let half_open = open(&store, false, 61);
-        assert!(store.get(&fresh.id).is_some());
-        assert!(store.get(&idle.id).is_none(), "idle past the timeout");
-        assert!(store.get(&half_open.id).is_none(), "never initialized");
-
-        // A full store sweeps before refusing: the idle one makes room.
-        let store = aged_store(Duration::from_secs(600), 2);
-        let _fresh = open(&store, true, 10);
-        let idle = open(&store, true, 601);
-        assert!(
-            store
-                .create(
-                    ProtocolVersion::V2025_11_25,
-                    Arc::new(serde_json::Value::Null)
-                )
-                .is_ok()
-        );
-        assert!(store.get(&idle.id).is_none());
-    }
-
-    #[test]
-    fn a_busy_session_does_not_expire() {
-        let store = aged_store(Duration::from_secs(600), 2);
-        let working = open(&store, true, 601);
-        let _guard = working.track(RequestId::Number(1), CancellationToken::new());
-        store.sweep();
-        assert!(
-            store.get(&working.id).is_some(),
-            "a request is still running"
-        );
-    }
+    None
 }

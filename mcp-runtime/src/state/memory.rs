@@ -9,7 +9,7 @@ use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Most single-use markers remembered at once; past it (after dropping the
@@ -30,7 +30,6 @@ pub(crate) struct MemoryState {
     sessions: DashMap<Arc<str>, SessionEntry>,
     markers: DashMap<String, Instant>,
     records: DashMap<String, (Vec<u8>, Instant)>,
-    listener: OnceLock<BusListener>,
     epoch: Instant,
     last_sweep: AtomicU64,
     idle: Duration,
@@ -43,7 +42,6 @@ impl MemoryState {
             sessions: DashMap::new(),
             markers: DashMap::new(),
             records: DashMap::new(),
-            listener: OnceLock::new(),
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
             idle,
@@ -264,17 +262,14 @@ impl Records for MemoryState {
     }
 }
 
+/// One process has no other replica to tell: the caller has already
+/// acted on its own.
 impl Bus for MemoryState {
-    fn publish(&self, message: BusMessage) -> StateFuture<'_, ()> {
-        if let Some(listener) = self.listener.get() {
-            listener(super::BusEvent::Message(message));
-        }
+    fn publish(&self, _: BusMessage) -> StateFuture<'_, ()> {
         done(())
     }
 
-    fn listen(&self, listener: BusListener) {
-        let _ = self.listener.set(listener);
-    }
+    fn listen(&self, _: BusListener) {}
 }
 
 impl Connect for MemoryState {

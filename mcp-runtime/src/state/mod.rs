@@ -198,7 +198,7 @@ pub(crate) enum BusMessage {
 /// What a replica's bus listener hears.
 #[derive(Debug, Clone)]
 pub(crate) enum BusEvent {
-    /// A message from a replica (this one included).
+    /// A message from another replica.
     Message(BusMessage),
     /// The bus connection was lost: messages may have been missed until it
     /// is back, so streams that rely on it should end (their clients
@@ -209,9 +209,11 @@ pub(crate) enum BusEvent {
 /// Receives every bus event.
 pub(crate) type BusListener = Arc<dyn Fn(BusEvent) + Send + Sync>;
 
-/// Messages every replica hears.
+/// Messages between replicas.
 pub(crate) trait Bus: Send + Sync {
-    /// Sends `message` to every replica (this one included).
+    /// Sends `message` to every other replica. The sender acts on it for
+    /// itself first, so no replica needs to hear its own messages (the
+    /// Redis backend drops them).
     fn publish(&self, message: BusMessage) -> StateFuture<'_, ()>;
 
     /// Hands every message from now on to `listener`. Set once, when the

@@ -8,7 +8,7 @@ use super::access::{self, AuthMode};
 use super::discovery;
 use super::headers::names;
 use super::origin;
-use super::refusal::{method_not_allowed, refuse};
+use super::refusal::{method_not_allowed, refuse, store_unavailable};
 use super::sse::{self, drain_notifications, request_stream, sse_response};
 use super::stateless::{
     check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
@@ -26,6 +26,7 @@ use crate::server::ServerCore;
 use crate::server::dispatch::{RequestOrigin, parse_params};
 use crate::server::session::{Session, SessionStore};
 use crate::server::{HttpConfig, SessionMode};
+use crate::state::CreateError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
@@ -195,8 +196,8 @@ impl Endpoint {
         }
         let mut response = match *req.method() {
             Method::POST => self.post(&req, payload).await,
-            Method::GET => self.get(&req),
-            Method::DELETE => self.delete(&req),
+            Method::GET => self.get(&req).await,
+            Method::DELETE => self.delete(&req).await,
             Method::OPTIONS => {
                 let mut response = HttpResponse::NoContent().finish();
                 origin::add_preflight_headers(response.headers_mut());
@@ -270,21 +271,23 @@ impl Endpoint {
         };
         let message = match message {
             Message::Request(request) if request.method == "initialize" => {
-                return self.initialize(req, request, accepts);
+                return self.initialize(req, request, accepts).await;
             }
             other => other,
         };
         if let Err(response) = check_routing_headers(req, &message, false) {
             return response;
         }
-        let route = match self.route(req, header_version) {
+        let route = match self.route(req, header_version).await {
             Ok(route) => route,
             Err(response) => return response,
         };
         match message {
             Message::Request(request) => self.respond(request, route, accepts, false).await,
             Message::Notification(notification) => {
-                self.on_notification(notification, &route);
+                if self.on_notification(notification, &route).await.is_err() {
+                    return store_unavailable();
+                }
                 HttpResponse::Accepted().finish()
             }
             Message::Response { id, outcome } => {
@@ -306,9 +309,10 @@ impl Endpoint {
             owner: route.caller.as_ref().map(|c| c.owner_key().into()),
             session: route.session.as_ref().map(|s| Arc::clone(&s.id)),
         };
-        if !self.core.input.pending.resolve(id, &from, outcome) {
-            tracing::debug!("dropped a client answer nobody waits for");
-        }
+        // Stream answers come back in a new POST, which a load balancer may
+        // send to any replica: the store forwards it to the one that asked.
+        self.sessions
+            .answer(&self.core.input.pending, id, from, outcome);
     }
 
     /// A 2026-07-28 message: no session; `_meta` and routing headers checked.
@@ -378,7 +382,12 @@ impl Endpoint {
         self.respond(request, route, accepts, true).await
     }
 
-    fn initialize(&self, req: &HttpRequest, request: Request, accepts: Accepts) -> HttpResponse {
+    async fn initialize(
+        &self,
+        req: &HttpRequest,
+        request: Request,
+        accepts: Accepts,
+    ) -> HttpResponse {
         let params = match parse_params::<crate::protocol::messages::InitializeParams>(
             request.params.as_deref(),
         ) {
@@ -389,20 +398,23 @@ impl Endpoint {
         let body = Response::success_value(request.id, &self.core.initialize_body(version));
         let mut response = single_reply(&body, accepts);
         if self.config.session_mode == SessionMode::Stateful {
-            let session = match self.sessions.create(version, Arc::new(params.capabilities)) {
+            let owner = bearer::caller_of(req).map(|caller| caller.owner_key().into());
+            let created = self
+                .sessions
+                .create(version, Arc::new(params.capabilities), owner)
+                .await;
+            let session = match created {
                 Ok(session) => session,
-                Err(full) => {
-                    tracing::warn!("refused initialize: {full}");
+                Err(CreateError::Full) => {
+                    tracing::warn!("refused initialize: too many live sessions");
                     return refuse(
                         StatusCode::SERVICE_UNAVAILABLE,
                         jsonrpc::INTERNAL_ERROR,
                         "too many sessions; try again later",
                     );
                 }
+                Err(CreateError::Unavailable) => return store_unavailable(),
             };
-            if let Some(caller) = bearer::caller_of(req) {
-                let _ = session.owner.set(caller.owner_key().into());
-            }
             if let Ok(value) = HeaderValue::from_str(&session.id) {
                 response.headers_mut().insert(names::SESSION, value);
             }
@@ -411,7 +423,7 @@ impl Endpoint {
     }
 
     /// Finds the revision and session of a non-initialize message.
-    fn route(
+    async fn route(
         &self,
         req: &HttpRequest,
         header_version: Option<ProtocolVersion>,
@@ -438,7 +450,7 @@ impl Endpoint {
                  which need no session",
             ));
         }
-        let session = self.session_of(req)?;
+        let session = self.session_of(req).await?;
         let caller = bearer::caller_of(req);
         // The negotiated revision governs the session; a different (but spoken)
         // header value is tolerated, as deployed clients send one.
@@ -456,7 +468,7 @@ impl Endpoint {
         })
     }
 
-    fn session_of(&self, req: &HttpRequest) -> Result<Arc<Session>, HttpResponse> {
+    async fn session_of(&self, req: &HttpRequest) -> Result<Arc<Session>, HttpResponse> {
         let Some(id) = req.headers().get(names::SESSION) else {
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
@@ -464,19 +476,23 @@ impl Endpoint {
                 "Mcp-Session-Id header is required",
             ));
         };
-        let session = id
-            .to_str()
-            .ok()
-            .and_then(|id| self.sessions.get(id))
-            .ok_or_else(|| {
-                refuse(
-                    StatusCode::NOT_FOUND,
-                    jsonrpc::INVALID_REQUEST,
-                    "session not found",
-                )
-            })?;
+        let not_found = || {
+            refuse(
+                StatusCode::NOT_FOUND,
+                jsonrpc::INVALID_REQUEST,
+                "session not found",
+            )
+        };
+        let Ok(id) = id.to_str() else {
+            return Err(not_found());
+        };
+        let session = match self.sessions.get(id).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return Err(not_found()),
+            Err(_) => return Err(store_unavailable()),
+        };
         // A session is its opener's: another user's token does not unlock it.
-        let same_owner = match (session.owner.get(), bearer::caller_of(req)) {
+        let same_owner = match (session.owner.as_deref(), bearer::caller_of(req)) {
             (Some(owner), Some(caller)) => caller.is_owner(owner),
             (None, None) => true,
             _ => false,
@@ -492,13 +508,19 @@ impl Endpoint {
         Ok(session)
     }
 
-    fn on_notification(&self, notification: Notification, route: &Route) {
+    /// Acts on a client's notification; `Err` if the shared state it must
+    /// change cannot be reached.
+    async fn on_notification(
+        &self,
+        notification: Notification,
+        route: &Route,
+    ) -> crate::state::StateResult<()> {
         match notification.method.as_str() {
             "notifications/initialized" => {
-                if let Some(session) = &route.session {
-                    session
-                        .initialized
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                if let Some(session) = &route.session
+                    && !session.is_initialized()
+                {
+                    session.mark_initialized().await?;
                 }
             }
             "notifications/cancelled" => {
@@ -506,11 +528,12 @@ impl Endpoint {
                     &route.session,
                     parse_params::<CancelledParams>(notification.params.as_deref()),
                 ) {
-                    session.cancel(&params.request_id);
+                    self.sessions.cancel(session, &params.request_id);
                 }
             }
             other => tracing::trace!(method = other, "notification ignored"),
         }
+        Ok(())
     }
 
     fn dispatch(
@@ -599,7 +622,7 @@ impl Endpoint {
                 ));
             }
         };
-        let route = match self.route(req, header_version) {
+        let route = match self.route(req, header_version).await {
             Ok(route) => route,
             Err(response) => return response,
         };
@@ -630,7 +653,9 @@ impl Endpoint {
                     responses.push(self.dispatch(request, route.clone(), None).await);
                 }
                 Ok(Message::Notification(notification)) => {
-                    self.on_notification(notification, &route)
+                    if self.on_notification(notification, &route).await.is_err() {
+                        return store_unavailable();
+                    }
                 }
                 Ok(Message::Response { id, outcome }) => {
                     self.on_client_answer(&id, outcome, &route)
@@ -660,7 +685,7 @@ impl Endpoint {
         }
     }
 
-    fn get(&self, req: &HttpRequest) -> HttpResponse {
+    async fn get(&self, req: &HttpRequest) -> HttpResponse {
         if let Some(refusal) = self.refuse_sessionless(req) {
             return refusal;
         }
@@ -671,7 +696,7 @@ impl Endpoint {
                 "Accept must include text/event-stream",
             );
         }
-        let session = match self.session_of(req) {
+        let session = match self.session_of(req).await {
             Ok(session) => session,
             Err(response) => return response,
         };
@@ -690,31 +715,50 @@ impl Endpoint {
             *slot = Some(tx);
         }
         let keep_alive = self.config.sse_keep_alive;
+        let sessions = Arc::clone(&self.sessions);
+        let id = Arc::clone(&session.id);
         let stream = stream::unfold(
             (rx, tokio::time::interval(keep_alive)),
-            |(mut rx, mut tick)| async move {
-                tokio::select! {
-                    message = rx.recv() => message.map(|m| (Ok(sse::event(&m)), (rx, tick))),
-                    _ = tick.tick() => Some((Ok(sse::keep_alive()), (rx, tick))),
+            move |(mut rx, mut tick)| {
+                let sessions = Arc::clone(&sessions);
+                let id = Arc::clone(&id);
+                async move {
+                    tokio::select! {
+                        message = rx.recv() => message.map(|m| (Ok(sse::event(&m)), (rx, tick))),
+                        _ = tick.tick() => {
+                            // An open stream is use: it keeps the session
+                            // alive. Once the session is gone (deleted or
+                            // expired anywhere), or the store cannot say,
+                            // the stream ends.
+                            match sessions.touch(&id).await {
+                                Ok(true) => Some((Ok(sse::keep_alive()), (rx, tick))),
+                                Ok(false) | Err(_) => None,
+                            }
+                        }
+                    }
                 }
             },
         );
         sse_response(stream)
     }
 
-    fn delete(&self, req: &HttpRequest) -> HttpResponse {
+    async fn delete(&self, req: &HttpRequest) -> HttpResponse {
         if let Some(refusal) = self.refuse_sessionless(req) {
             return refusal;
         }
         // Only the session's owner may end it; `session_of` checks that.
-        match self.session_of(req) {
-            Ok(session) if self.sessions.remove(&session.id) => HttpResponse::NoContent().finish(),
-            Ok(_) => refuse(
+        let session = match self.session_of(req).await {
+            Ok(session) => session,
+            Err(response) => return response,
+        };
+        match self.sessions.remove(&session.id).await {
+            Ok(true) => HttpResponse::NoContent().finish(),
+            Ok(false) => refuse(
                 StatusCode::NOT_FOUND,
                 jsonrpc::INVALID_REQUEST,
                 "session not found",
             ),
-            Err(response) => response,
+            Err(_) => store_unavailable(),
         }
     }
 }

@@ -24,3 +24,18 @@ pub(super) fn method_not_allowed(allow: &'static str) -> HttpResponse {
         .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
 }
+
+/// 503 with `Retry-After`: the shared session store cannot be reached, so
+/// the request is refused rather than answered from a guess.
+pub(super) fn store_unavailable() -> HttpResponse {
+    let mut response = refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        jsonrpc::INTERNAL_ERROR,
+        "the session store is unavailable; retry shortly",
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(crate::state::RETRY_AFTER_SECS),
+    );
+    response
+}

@@ -65,6 +65,7 @@ impl McpServer {
     /// with every scope the server declares (see
     /// [`dev_token`](Self::dev_token) for fewer).
     pub async fn listen_on(self, addr: SocketAddr) -> std::io::Result<()> {
+        self.connect().await?;
         let banner = self.clone();
         let server = self.bind(addr)?;
         if let Some(text) = banner.dev_banner() {
@@ -72,6 +73,18 @@ impl McpServer {
             let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
         }
         server.await
+    }
+
+    /// Connects the shared state (Redis, when configured) and checks it
+    /// answers; the error names the URL, never its password. `listen` and
+    /// `listen_on` do this first, so a replica that cannot reach Redis does
+    /// not start; call it yourself before [`bind`](Self::bind) or
+    /// [`configure`](Self::configure). Without Redis it does nothing.
+    pub async fn connect(&self) -> std::io::Result<()> {
+        self.state
+            .connect()
+            .await
+            .map_err(|why| std::io::Error::new(std::io::ErrorKind::ConnectionRefused, why))
     }
 
     /// Binds `addr` and returns the running actix server (await it to serve;
