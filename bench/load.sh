@@ -28,7 +28,15 @@
 # BENCH_OUTAGE (1; 0 skips), BENCH_PERF (1; 0 skips), BENCH_PAIRED (1: a
 # floor run between each two of ours; 0: first and last only), BENCH_PORT (3101),
 # BENCH_JWKS_PORT (3199), BENCH_OUT (default target/bench-load/<time>).
+# BENCH_REDIS (1; 0 skips the Redis-backed session scenarios),
+# BENCH_REDIS_PORT (3198), BENCH_SCENARIOS (space-separated names of ours
+# to run; default all).
 # A quick shake-out: BENCH_WARMUP=2 BENCH_DURATION=3 bench/load.sh
+#
+# The Redis-backed scenarios run a redis-server (Debian's, installed if
+# missing) pinned to the load CPU, so the server's CPU figure is its own;
+# they also report Redis commands and Redis CPU per request (INFO
+# commandstats and INFO cpu around the measured run).
 
 set -euo pipefail
 
@@ -46,6 +54,9 @@ OUTAGE=${BENCH_OUTAGE:-1}
 PERF=${BENCH_PERF:-1}
 PAIRED=${BENCH_PAIRED:-1}
 PORT=${BENCH_PORT:-3101}
+REDIS=${BENCH_REDIS:-1}
+REDIS_PORT=${BENCH_REDIS_PORT:-3198}
+ONLY=${BENCH_SCENARIOS:-}
 JWKS_PORT=${BENCH_JWKS_PORT:-3199}
 OUT=${BENCH_OUT:-$ROOT/target/bench-load/$(date +%Y%m%d-%H%M%S)}
 
@@ -71,6 +82,10 @@ if ! command -v wrk >/dev/null; then
     say "installing wrk"
     apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
+if [ "$REDIS" != 0 ] && ! command -v redis-server >/dev/null; then
+    say "installing redis-server"
+    apt-get install -y redis-server >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y redis-server >/dev/null; }
+fi
 for tool in wrk curl python3 taskset; do
     command -v "$tool" >/dev/null || fail "$tool is required"
 done
@@ -92,10 +107,12 @@ UNKNOWN_KID=$(cat "$OUT/kit/unknown_kid.jwt")
 
 JWKS_PID=""
 SERVER_PID=""
+REDIS_PID=""
 
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
     [ -n "$JWKS_PID" ] && kill "$JWKS_PID" 2>/dev/null || true
+    [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -114,6 +131,36 @@ stop_jwks() {
     kill "$JWKS_PID" 2>/dev/null || true
     wait "$JWKS_PID" 2>/dev/null || true
     JWKS_PID=""
+}
+
+# A Redis for the Redis-backed scenarios, on the load CPU, persisting nothing.
+start_redis() {
+    taskset -c "$LOAD_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+        --appendonly no >"$OUT/redis.log" 2>&1 &
+    REDIS_PID=$!
+    for _ in $(seq 50); do
+        [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] && return 0
+        sleep 0.1
+    done
+    fail "redis-server did not start (see $OUT/redis.log)"
+}
+
+stop_redis() {
+    kill "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+    REDIS_PID=""
+}
+
+# Redis's command count and CPU seconds so far: "calls cpu".
+redis_totals() {
+    redis-cli -p "$REDIS_PORT" info commandstats | awk -F'[:=,]' '/^cmdstat_/ { n += $3 } END { printf "%d ", n }'
+    redis-cli -p "$REDIS_PORT" info cpu | awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { printf "%.6f\n", s }'
+}
+
+# Redis commands per request by name, over the measured run, e.g. "getex=1.00 pexpire=1.00".
+redis_command_mix() {
+    redis-cli -p "$REDIS_PORT" info commandstats | awk -F'[:=,]' -v n="$1" '
+        /^cmdstat_/ { name = substr($1, 9); if ($3 / n >= 0.01) printf "%s%s=%.2f", sep, name, $3 / n; sep = " " }'
 }
 
 # start_server NAME BINARY [VAR=VALUE...]: one process pinned to SERVER_CPU.
@@ -235,12 +282,26 @@ wrk_run() {
 # measure NAME: warm-up, then the measured run; appends a row to
 # $MEASURE_TO (default RESULTS):
 # name rps p50_us p99_us cpu_us_per_request peak_rss_kib requests.
+# With a Redis running, also a row to $OUT/redis.tsv: name, Redis commands
+# per request, Redis CPU µs per request, the command mix.
 measure() {
-    local name=$1 t0 t1 log
+    local name=$1 t0 t1 log r0="" r1=""
     wrk_run "$name.warmup" "$WARMUP" >/dev/null
+    if [ -n "$REDIS_PID" ]; then
+        redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
+        r0=$(redis_totals)
+    fi
     t0=$(cpu_ticks)
     log=$(wrk_run "$name" "$DURATION")
     t1=$(cpu_ticks)
+    if [ -n "$REDIS_PID" ]; then
+        r1=$(redis_totals)
+        local requests mix
+        requests=$(echo "$log" | awk '$1 == "BENCH" && $2 == "requests" { print $3 }')
+        mix=$(redis_command_mix "$requests")
+        echo "$r0 $r1" | awk -v name="$name" -v n="$requests" -v mix="$mix" '
+            { printf "%s\t%.2f\t%.1f\t%s\n", name, ($3 - $1) / n, ($4 - $2) * 1e6 / n, mix }' >>"$OUT/redis.tsv"
+    fi
     local hwm
     hwm=$(proc_kib VmHWM)
     echo "$log" | awk -v name="$name" -v t0="$t0" -v t1="$t1" -v tck="$CLK_TCK" -v hwm="$hwm" '
@@ -252,12 +313,18 @@ measure() {
         }' | tee -a "${MEASURE_TO:-$RESULTS}" >&2
 }
 
-# scenario NAME BINARY STATELESS CACHE TOOL WIRE
-#   STATELESS 1|0, CACHE on|off, TOOL echo|echo_scoped, WIRE 2025|2026.
+# scenario NAME BINARY STATELESS CACHE TOOL WIRE [BACKEND]
+#   STATELESS 1|0, CACHE on|off, TOOL echo|echo_scoped, WIRE 2025|2026,
+#   BACKEND memory (default) | redis (sessions in Redis).
 scenario() {
-    local name=$1 binary=$2 stateless=$3 cache=$4 tool=$5 wire=$6
+    local name=$1 binary=$2 stateless=$3 cache=$4 tool=$5 wire=$6 backend=${7:-memory}
     say "scenario $name"
-    start_server "$name" "$binary" BENCH_STATELESS="$stateless" BENCH_CACHE="$cache"
+    local shared=()
+    if [ "$backend" = redis ]; then
+        start_redis
+        shared=(MCP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" MCP_STATE_SECRET=bench-state-secret-of-at-least-32-bytes)
+    fi
+    start_server "$name" "$binary" BENCH_STATELESS="$stateless" BENCH_CACHE="$cache" "${shared[@]}"
     BENCH_SESSION=""
     BENCH_MCP_METHOD=""
     BENCH_MCP_NAME=""
@@ -283,6 +350,8 @@ scenario() {
     fi
     measure "$name"
     stop_server
+    [ -n "$REDIS_PID" ] && stop_redis
+    return 0
 }
 
 # --- the scenarios -----------------------------------------------------------
@@ -314,10 +383,24 @@ OURS=(
     "scoped-session-nocache 0 off echo_scoped 2025"
     "scoped-2026wire-cache 1 on echo_scoped 2026"
 )
+if [ "$REDIS" != 0 ]; then
+    OURS+=(
+        "open-session-cache-redis 0 on echo 2025 redis"
+        "scoped-session-cache-redis 0 on echo_scoped 2025 redis"
+    )
+fi
+if [ -n "$ONLY" ]; then
+    kept=()
+    for entry in "${OURS[@]}"; do
+        case " $ONLY " in *" ${entry%% *} "*) kept+=("$entry") ;; esac
+    done
+    [ "${#kept[@]}" -gt 0 ] || fail "BENCH_SCENARIOS names none of ours: $ONLY"
+    OURS=("${kept[@]}")
+fi
 scenario floor bench_floor 1 on echo_scoped 2025
 for i in "${!OURS[@]}"; do
-    read -r name stateless cache tool wire <<<"${OURS[$i]}"
-    scenario "$name" bench_server "$stateless" "$cache" "$tool" "$wire"
+    read -r name stateless cache tool wire backend <<<"${OURS[$i]}"
+    scenario "$name" bench_server "$stateless" "$cache" "$tool" "$wire" "${backend:-memory}"
     if [ "$PAIRED" = 1 ] && [ "$i" -lt $((${#OURS[@]} - 1)) ]; then
         scenario "floor-$((i + 2))" bench_floor 1 on echo_scoped 2025
     fi
@@ -375,6 +458,28 @@ report() {
     echo
     report
 } >>"$OUT/summary.md"
+
+# The Redis-backed session scenarios against their in-memory twins.
+if [ -s "$OUT/redis.tsv" ]; then
+    {
+        echo
+        echo "## Sessions in Redis"
+        echo
+        echo "Each Redis-backed scenario beside the same scenario with sessions in memory (same run). Redis ran on the load CPU; its commands and CPU per request are from INFO commandstats and INFO cpu around the measured run. A request's session load is one pipeline (GETEX of the record, PEXPIRE of its subscriptions): two commands, one round trip."
+        echo
+        echo "| scenario | server CPU µs/req | in memory | ×memory (≤ 2) | p99 ms (< 5) | Redis commands/req | Redis CPU µs/req | command mix |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        awk -F'\t' '
+            FILENAME == ARGV[1] { cpu[$1] = $5; p99[$1] = $4; next }
+            {
+                twin = $1; sub(/-redis$/, "", twin)
+                if (!(twin in cpu)) next
+                ratio = cpu[$1] / cpu[twin]
+                printf "| %s | %.1f | %.1f | %.2f %s | %.2f %s | %.2f | %.1f | %s |\n", $1, cpu[$1], cpu[twin],
+                    ratio, (ratio <= 2 ? "yes" : "**no**"), p99[$1] / 1000, (p99[$1] < 5000 ? "yes" : "**no**"), $2, $3, $4
+            }' "$RESULTS" "$OUT/redis.tsv"
+    } >>"$OUT/summary.md"
+fi
 
 # --- 10,000 idle sessions and the session cap --------------------------------
 

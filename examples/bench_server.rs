@@ -103,6 +103,8 @@ async fn main() -> std::io::Result<()> {
         );
     }
     let server = builder.build().map_err(|e| invalid(e.to_string()))?;
+    // With MCP_REDIS_URL, sessions live in Redis: reach it before serving.
+    server.connect().await?;
     // `McpServer::listen` has no worker-count setting; mounting it lets the
     // benchmark pin the worker count like the floor's, whatever the CPU mask.
     let configure = server.configure();
