@@ -25,9 +25,17 @@
 //!
 //! PKCE runs end to end: the provider checks the client's verifier against
 //! the client's challenge, so a code is useless to anyone but the client that
-//! started the flow. Registrations and the state key live in memory: a restart
-//! forgets registrations (clients must register again) and invalidates
-//! sign-ins in progress; replicas behind a load balancer need sticky sessions.
+//! started the flow.
+//!
+//! Any replica may answer any step of a sign-in: registrations are records of
+//! the shared state (`proxy:client:{redirect URI}`), a used state or consent
+//! token is a single-use marker there (`proxy:nonce:{jti}`), and the key that
+//! signs states, consent tokens and remembered-consent cookies is derived
+//! from the shared secret (`MCP_STATE_SECRET`). Without a secret the key is
+//! drawn at start: right for one process, and a restart invalidates sign-ins
+//! in progress and remembered approvals. When the shared state cannot be
+//! reached, the step is refused with 503 and `Retry-After`, never answered
+//! from a guess.
 
 mod authorize;
 mod consent;
@@ -42,10 +50,10 @@ pub(crate) use register::check_allowed_redirect_uri;
 use super::provider::{Provider, Secret};
 use super::{DEV_JWKS_PATH, DevIssuer};
 use crate::random::random_bytes;
+use crate::state::SharedState;
 use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 use bytes::Bytes;
-use dashmap::DashMap;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use respond::{method_not_allowed, preflight, with_cors};
 use serde::{Deserialize, Serialize};
@@ -102,15 +110,46 @@ struct AuthorizeRequest {
     prompt: Option<String>,
 }
 
-/// A registered redirect URI.
-#[derive(Debug, Clone)]
+/// A registered redirect URI, as kept in the shared records (JSON) until
+/// it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Registration {
-    /// Unix seconds.
-    expires: u64,
     /// The `client_name` it was registered with, shown on the consent page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     client_name: Option<String>,
     /// Dev mode: the client id issued with it (the only client it serves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     client_id: Option<String>,
+}
+
+/// What a proxy is built with: its settings, and what every replica of the
+/// server shares with it (where sign-ins in progress are kept, and the
+/// secret their tokens are signed with).
+#[derive(Clone, Copy)]
+pub(crate) struct ProxyContext<'a> {
+    pub(crate) settings: &'a ProxySettings,
+    pub(crate) state: &'a SharedState,
+    /// The shared secret (`MCP_STATE_SECRET`), if configured; else the
+    /// signing key is drawn at start.
+    pub(crate) secret: Option<&'a [u8]>,
+}
+
+/// What the signing key is derived for: the shared secret also signs the
+/// 2026-07-28 request state, and is never used raw here.
+const KEY_LABEL: &[u8] = b"mcp proxy state key";
+
+/// The key signing states, consent tokens and remembered-consent cookies:
+/// HMAC-SHA-256(secret, [`KEY_LABEL`]) with a shared secret, so every replica
+/// holds the same; else random, for this process alone.
+fn signing_key(secret: Option<&[u8]>) -> [u8; 32] {
+    use aws_lc_rs::hmac;
+    let Some(secret) = secret else {
+        return random_bytes::<32>();
+    };
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), KEY_LABEL);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(tag.as_ref());
+    key
 }
 
 /// The authorization server this server plays in proxy mode.
@@ -134,10 +173,9 @@ pub(crate) struct OAuthProxy {
     allowed_redirect_uris: Vec<String>,
     /// Whether a registered client's request needs the user's consent.
     consent: bool,
-    /// Registered redirect URI -> its registration.
-    registered: DashMap<String, Registration>,
-    /// Nonce (`jti`) of each used state or consent token -> its expiry.
-    used_nonces: DashMap<String, u64>,
+    /// Registrations (records) and used nonces (markers), shared by every
+    /// replica.
+    state: SharedState,
     encoding_key: EncodingKey,
     decoding_key: DecodingKey,
     http: reqwest::Client,
@@ -151,14 +189,17 @@ impl OAuthProxy {
     /// The proxy of a server named `resource_name` whose MCP endpoint is
     /// `resource`, or what is missing from the provider's configuration.
     /// With `dev` (`oauth = dev`), this server issues codes and tokens itself.
+    /// Sign-ins in progress live in `context.state`, so any replica may
+    /// answer any step of one.
     pub(crate) fn new(
         provider: &Provider,
         dev: Option<&Arc<DevIssuer>>,
         resource: &str,
         resource_name: &str,
         scopes_supported: &[String],
-        settings: &ProxySettings,
+        context: ProxyContext<'_>,
     ) -> Result<Self, String> {
+        let settings = context.settings;
         let resource_url = Url::parse(resource)
             .map_err(|e| format!("proxy mode: the server URL `{resource}` is not a URL ({e})"))?;
         let issuer = resource_url.origin().ascii_serialization();
@@ -170,6 +211,7 @@ impl OAuthProxy {
                 resource_name,
                 scopes_supported,
                 issuer,
+                context,
             );
         }
         let client_id = provider
@@ -206,7 +248,7 @@ impl OAuthProxy {
         for uri in &settings.redirect_uris {
             check_allowed_redirect_uri(uri)?;
         }
-        let key = random_bytes::<32>();
+        let key = signing_key(context.secret);
         let http = reqwest::Client::builder()
             .timeout(UPSTREAM_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -240,8 +282,7 @@ impl OAuthProxy {
             authorize_params: provider.authorize_params.clone(),
             allowed_redirect_uris: settings.redirect_uris.clone(),
             consent: settings.consent,
-            registered: DashMap::new(),
-            used_nonces: DashMap::new(),
+            state: context.state.clone(),
             encoding_key: EncodingKey::from_secret(&key),
             decoding_key: DecodingKey::from_secret(&key),
             http,
@@ -258,11 +299,12 @@ impl OAuthProxy {
         resource_name: &str,
         scopes_supported: &[String],
         issuer: String,
+        context: ProxyContext<'_>,
     ) -> Result<Self, String> {
         let own = |path: &str| format!("{issuer}{path}");
         let authorization_endpoint = Url::parse(&own(PROXY_AUTHORIZE_PATH))
             .map_err(|e| format!("dev server: `{issuer}` is not a URL ({e})"))?;
-        let key = random_bytes::<32>();
+        let key = signing_key(context.secret);
         let mut metadata = json!({
             "issuer": issuer,
             "authorization_endpoint": own(PROXY_AUTHORIZE_PATH),
@@ -294,8 +336,7 @@ impl OAuthProxy {
             authorize_params: Vec::new(),
             allowed_redirect_uris: Vec::new(),
             consent: dev.consent(),
-            registered: DashMap::new(),
-            used_nonces: DashMap::new(),
+            state: context.state.clone(),
             encoding_key: EncodingKey::from_secret(&key),
             decoding_key: DecodingKey::from_secret(&key),
             http: reqwest::Client::new(),
@@ -336,7 +377,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
             let p = Arc::clone(&p);
             async move {
                 match *req.method() {
-                    Method::GET => p.authorize(&req),
+                    Method::GET => p.authorize(&req).await,
                     _ => method_not_allowed("GET"),
                 }
             }
@@ -360,7 +401,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
             let p = Arc::clone(&p);
             async move {
                 match *req.method() {
-                    Method::GET => p.callback(&req),
+                    Method::GET => p.callback(&req).await,
                     _ => method_not_allowed("GET"),
                 }
             }
@@ -404,7 +445,14 @@ pub(super) mod tests {
     use crate::auth::CustomProvider;
     use serde_json::Value;
 
+    /// A proxy over a state of its own, with a key of its own: one process.
     pub(in crate::auth::proxy) fn new_proxy() -> OAuthProxy {
+        proxy_over(&SharedState::memory(Duration::from_secs(60), 10), None)
+    }
+
+    /// A proxy over `state`, signing with a key derived from `secret`: two
+    /// over the same state and secret are two replicas of one server.
+    fn proxy_over(state: &SharedState, secret: Option<&[u8]>) -> OAuthProxy {
         let provider = CustomProvider::new("https://id.example.com")
             .jwks_url("https://id.example.com/jwks")
             .authorization_endpoint("https://id.example.com/authorize")
@@ -418,9 +466,13 @@ pub(super) mod tests {
             "https://mcp.example.com/mcp",
             "tasks",
             &["tasks:read".to_owned()],
-            &ProxySettings {
-                redirect_uris: vec!["com.example.app:/cb".to_owned()],
-                consent: true,
+            ProxyContext {
+                settings: &ProxySettings {
+                    redirect_uris: vec!["com.example.app:/cb".to_owned()],
+                    consent: true,
+                },
+                state,
+                secret,
             },
         )
         .expect("a proxy")
@@ -456,8 +508,14 @@ pub(super) mod tests {
             .build()
             .unwrap();
         let settings = ProxySettings::default();
+        let state = SharedState::memory(Duration::from_secs(60), 10);
+        let context = ProxyContext {
+            settings: &settings,
+            state: &state,
+            secret: None,
+        };
         let new = |p: &Provider| {
-            OAuthProxy::new(p, None, "https://mcp.example.com/mcp", "t", &[], &settings)
+            OAuthProxy::new(p, None, "https://mcp.example.com/mcp", "t", &[], context)
         };
         assert!(new(&provider).err().unwrap().contains("client id"));
         provider.client_id = Some("mcp".into());
