@@ -443,6 +443,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
 pub(super) mod tests {
     use super::*;
     use crate::auth::CustomProvider;
+    use crate::state::{Markers, Records, StateFuture, Unavailable};
+    use actix_web::http::{StatusCode, header};
+    use actix_web::test::{self, TestRequest};
+    use futures_util::FutureExt as _;
     use serde_json::Value;
 
     /// A proxy over a state of its own, with a key of its own: one process.
@@ -531,5 +535,248 @@ pub(super) mod tests {
         assert!(new(&provider).err().unwrap().contains("token endpoint"));
         provider.token_endpoint = Some("https://id.example.com/token".into());
         assert!(new(&provider).is_ok());
+    }
+
+    const REDIRECT: &str = "https://app.example/cb";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    /// A backend that cannot be reached.
+    struct Down;
+
+    impl Markers for Down {
+        fn claim<'a>(&'a self, _: &'a str, _: Duration) -> StateFuture<'a, bool> {
+            futures_util::future::ready(Err(Unavailable)).boxed()
+        }
+    }
+
+    impl Records for Down {
+        fn put<'a>(&'a self, _: &'a str, _: &'a [u8], _: Duration) -> StateFuture<'a, ()> {
+            futures_util::future::ready(Err(Unavailable)).boxed()
+        }
+
+        fn get<'a>(&'a self, _: &'a str) -> StateFuture<'a, Option<Vec<u8>>> {
+            futures_util::future::ready(Err(Unavailable)).boxed()
+        }
+    }
+
+    fn register_request() -> TestRequest {
+        TestRequest::post()
+            .uri(PROXY_REGISTER_PATH)
+            .insert_header(("content-type", "application/json"))
+            .set_payload(format!(
+                r#"{{"redirect_uris":["{REDIRECT}"],"client_name":"Shared app"}}"#
+            ))
+    }
+
+    fn authorize_request(cookies: &str) -> TestRequest {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", "mcp")
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("state", "st")
+            .append_pair("code_challenge", CHALLENGE)
+            .append_pair("code_challenge_method", "S256")
+            .finish();
+        TestRequest::get()
+            .uri(&format!("{PROXY_AUTHORIZE_PATH}?{query}"))
+            .insert_header(("cookie", cookies))
+    }
+
+    fn consent_request(token: &str, cookies: &str) -> TestRequest {
+        TestRequest::post()
+            .uri(PROXY_CONSENT_PATH)
+            .insert_header(("cookie", cookies))
+            .insert_header(("sec-fetch-site", "same-origin"))
+            .set_form([("consent_token", token), ("decision", "approve")])
+    }
+
+    fn callback_request(state: &str, cookies: &str) -> TestRequest {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("code", "the-code")
+            .append_pair("state", state)
+            .append_pair("iss", "https://id.example.com")
+            .finish();
+        TestRequest::get()
+            .uri(&format!("{PROXY_CALLBACK_PATH}?{query}"))
+            .insert_header(("cookie", cookies))
+    }
+
+    /// The cookies a response sets, as a `Cookie` header would send them.
+    fn cookies_set<B>(response: &actix_web::dev::ServiceResponse<B>) -> Vec<String> {
+        response
+            .response()
+            .cookies()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect()
+    }
+
+    fn location<B>(response: &actix_web::dev::ServiceResponse<B>) -> Url {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .expect("a redirect");
+        Url::parse(location.to_str().unwrap()).unwrap()
+    }
+
+    fn param(url: &Url, name: &str) -> Option<String> {
+        url.query_pairs()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The consent token of a consent page.
+    fn consent_token(page: &[u8]) -> String {
+        let page = String::from_utf8_lossy(page);
+        let marker = r#"name="consent_token" value=""#;
+        let start = page.find(marker).expect("a consent form") + marker.len();
+        let end = start + page[start..].find('"').unwrap();
+        page[start..end].to_owned()
+    }
+
+    /// Asserts a 503 with `Retry-After` and no redirect: refused, not guessed.
+    async fn assert_unavailable<B: actix_web::body::MessageBody>(
+        response: actix_web::dev::ServiceResponse<B>,
+        step: &str,
+    ) {
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{step}");
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER).unwrap(),
+            &crate::state::RETRY_AFTER_SECS.to_string(),
+            "{step}"
+        );
+        assert!(response.headers().get(header::LOCATION).is_none(), "{step}");
+        let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable", "{step}");
+    }
+
+    #[test]
+    fn the_signing_key_is_derived_from_the_shared_secret() {
+        let secret = [7u8; 48];
+        assert_eq!(signing_key(Some(&secret)), signing_key(Some(&secret)));
+        assert_ne!(signing_key(Some(&secret))[..], secret[..32], "never raw");
+        assert_ne!(signing_key(Some(&secret)), signing_key(Some(&[8u8; 48])));
+        assert_ne!(signing_key(None), signing_key(None));
+    }
+
+    #[actix_web::test]
+    async fn two_proxies_over_one_state_and_secret_are_replicas() {
+        let state = SharedState::memory(Duration::from_secs(60), 10);
+        let secret = [7u8; 32];
+        let a = Arc::new(proxy_over(&state, Some(&secret)));
+        let b = Arc::new(proxy_over(&state, Some(&secret)));
+        let a_app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &a))).await;
+        let b_app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &b))).await;
+
+        // A client registered through A is known to B, name and all.
+        let response = test::call_service(&a_app, register_request().to_request()).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let registration = b.registration(REDIRECT).await.unwrap().unwrap();
+        assert_eq!(registration.client_name.as_deref(), Some("Shared app"));
+        let response = test::call_service(&b_app, authorize_request("").to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK, "B asks for consent");
+        let csrf = cookies_set(&response).join("; ");
+        let page = test::read_body(response).await;
+        assert!(String::from_utf8_lossy(&page).contains("Shared app"));
+
+        // B's consent form, posted to A, goes to the provider with A's state.
+        let response = test::call_service(
+            &a_app,
+            consent_request(&consent_token(&page), &csrf).to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let upstream = location(&response);
+        assert!(
+            upstream
+                .as_str()
+                .starts_with("https://id.example.com/authorize?")
+        );
+        let state_token = param(&upstream, "state").unwrap();
+        let browser = cookies_set(&response).join("; ");
+
+        // A state signed by A is accepted by B, then refused as replayed on
+        // A: used once, on every replica.
+        let response = test::call_service(
+            &b_app,
+            callback_request(&state_token, &browser).to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let back = location(&response);
+        assert!(back.as_str().starts_with(REDIRECT), "{back}");
+        assert_eq!(param(&back, "code").as_deref(), Some("the-code"));
+        assert_eq!(param(&back, "state").as_deref(), Some("st"));
+        let response = test::call_service(
+            &a_app,
+            callback_request(&state_token, &browser).to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(header::LOCATION).is_none());
+        let body = test::read_body(response).await;
+        assert!(String::from_utf8_lossy(&body).contains("already used"));
+
+        // The approval remembered by A counts on B: no consent page again.
+        let response = test::call_service(&b_app, authorize_request(&browser).to_request()).await;
+        assert_eq!(response.status(), StatusCode::FOUND, "approved on A");
+        assert!(
+            location(&response)
+                .as_str()
+                .starts_with("https://id.example.com/authorize?")
+        );
+
+        // The same, without HTTP: signed on one, used once on either.
+        let state_token = a.sign_state(REDIRECT, None, None).unwrap();
+        assert!(b.redeem_state(&state_token).await.is_ok());
+        assert_eq!(
+            a.redeem_state(&state_token).await.unwrap_err(),
+            signed::Refusal::Replayed
+        );
+        // Another secret is another server: its states are refused.
+        let other = proxy_over(&state, Some(&[8u8; 32]));
+        let state_token = other.sign_state(REDIRECT, None, None).unwrap();
+        assert_eq!(
+            a.redeem_state(&state_token).await.unwrap_err(),
+            signed::Refusal::Invalid
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_unreachable_state_is_a_503_never_a_success() {
+        // Markers down: the consent post and the callback cannot spend their
+        // single-use tokens, so neither goes on.
+        let mut state = SharedState::memory(Duration::from_secs(60), 10);
+        state.markers = Arc::new(Down);
+        let proxy = Arc::new(proxy_over(&state, None));
+        let app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let response = test::call_service(&app, register_request().to_request()).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let response = test::call_service(&app, authorize_request("").to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let csrf = cookies_set(&response).join("; ");
+        let page = test::read_body(response).await;
+        let response = test::call_service(
+            &app,
+            consent_request(&consent_token(&page), &csrf).to_request(),
+        )
+        .await;
+        assert_unavailable(response, "consent post").await;
+        let state_token = proxy.sign_state(REDIRECT, Some("st"), None).unwrap();
+        let response =
+            test::call_service(&app, callback_request(&state_token, "").to_request()).await;
+        assert_unavailable(response, "callback").await;
+
+        // Records down too: no registration is stored or read.
+        state.records = Arc::new(Down);
+        let proxy = Arc::new(proxy_over(&state, None));
+        let app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let response = test::call_service(&app, register_request().to_request()).await;
+        assert_unavailable(response, "registration").await;
+        let response = test::call_service(&app, authorize_request("").to_request()).await;
+        assert_unavailable(response, "authorization").await;
     }
 }
