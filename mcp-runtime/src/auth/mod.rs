@@ -40,7 +40,8 @@ pub use paths::{
 pub(crate) use provider::check_hmac_secret;
 pub use provider::{CustomProvider, Mode, Provider, Secret};
 pub(crate) use proxy::{
-    OAuthProxy, ProxySettings, check_allowed_redirect_uri, configure as configure_proxy,
+    OAuthProxy, ProxyContext, ProxySettings, check_allowed_redirect_uri,
+    configure as configure_proxy,
 };
 pub use scopes::ScopeHierarchy;
 pub use signing::SigningKey;

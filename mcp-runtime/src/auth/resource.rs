@@ -6,7 +6,7 @@ use super::provider::{Mode, Provider, Verification};
 use super::resource_url::ResourceUrl;
 use super::token_cache::{DEFAULT_VERIFIED_TOKEN_CAPACITY, VerifiedTokens};
 use super::{
-    AuthorizationServerMetadata, ChallengeContext, OAuthProxy, ProxySettings, ScopeHierarchy,
+    AuthorizationServerMetadata, ChallengeContext, OAuthProxy, ProxyContext, ScopeHierarchy,
     TokenVerifier,
 };
 use serde_json::json;
@@ -49,7 +49,8 @@ impl ResourceServer {
 
     /// The resource server of `provider` at `url` (with `dev`, the
     /// development authorization server it plays), or why proxy mode cannot
-    /// run with `proxy_settings`.
+    /// run in `proxy` (its settings, and the state and secret every replica
+    /// of the server shares).
     pub(crate) fn new(
         provider: &Provider,
         dev: Option<&Arc<DevIssuer>>,
@@ -57,7 +58,7 @@ impl ResourceServer {
         tool_scopes: &[String],
         resource_name: &str,
         hierarchy: Arc<ScopeHierarchy>,
-        proxy_settings: &ProxySettings,
+        proxy: ProxyContext<'_>,
     ) -> Result<Self, String> {
         let verifier: Arc<dyn TokenVerifier> = match &provider.verification {
             Verification::Jwt(jwt) if !jwt.has_audience() => {
@@ -84,7 +85,7 @@ impl ResourceServer {
                 &url.endpoint,
                 resource_name,
                 &scopes,
-                proxy_settings,
+                proxy,
             )?)),
             Mode::Direct => None,
         };

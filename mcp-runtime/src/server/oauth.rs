@@ -3,7 +3,7 @@
 
 use super::{AuthSettings, BuildError, HostPolicy, McpServer};
 use crate::access::AccessRule;
-use crate::auth::{OAuth, OAuthKind, ResourceServer, ResourceUrl};
+use crate::auth::{OAuth, OAuthKind, ProxyContext, ResourceServer, ResourceUrl};
 use crate::tools::Tool;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -138,7 +138,11 @@ impl McpServer {
                 &settings.tool_scopes,
                 name,
                 Arc::clone(&settings.hierarchy),
-                &settings.proxy,
+                ProxyContext {
+                    settings: &settings.proxy,
+                    state: &self.state,
+                    secret: self.state_secret.as_deref(),
+                },
             )?
             .with_forbidden_tools_hidden(settings.hide_forbidden_tools)
             .with_token_cache(

@@ -36,7 +36,9 @@ pub(crate) struct RefreshGrant {
     pub(crate) rotated: bool,
 }
 
-/// The stores.
+/// The stores, in this process only: dev mode is one process by design
+/// (loopback, no replicas), so its codes and refresh tokens stay out of the
+/// shared state.
 #[derive(Debug, Default)]
 pub(crate) struct Grants {
     codes: DashMap<String, CodeGrant>,

@@ -267,6 +267,8 @@ pub(crate) struct Bound {
 }
 
 /// The running dev authorization server's key, settings and grants.
+/// Dev mode is one process: its key and grants live in memory, never in the
+/// shared state (its registrations and sign-in states are the proxy's).
 pub(crate) struct DevIssuer {
     pub(crate) key: SigningKey,
     pub(crate) settings: DevServer,

@@ -4,14 +4,12 @@
 //! shown to the user for consent first (see `consent.rs`).
 
 use super::respond::{
-    bad_request, is_base64url, is_vschar, oauth_error, query_params, redirect, untrusted_error,
-    valid_error_text, valid_scope,
+    bad_request, is_base64url, is_vschar, query_params, redirect, state_unavailable,
+    untrusted_error, valid_error_text, valid_scope,
 };
 use super::signed::{Purpose, Refusal};
-use super::{AuthorizeRequest, OAuthProxy};
+use super::{AuthorizeRequest, OAuthProxy, Registration};
 use crate::auth::DevIssuer;
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -60,9 +58,9 @@ pub(super) struct StateClaims {
 }
 
 impl OAuthProxy {
-    pub(super) fn authorize(&self, req: &HttpRequest) -> HttpResponse {
-        let request = match self.check_authorize(req) {
-            Ok(request) => request,
+    pub(super) async fn authorize(&self, req: &HttpRequest) -> HttpResponse {
+        let (request, registration) = match self.check_authorize(req).await {
+            Ok(checked) => checked,
             Err(refused) => return *refused,
         };
         if self.needs_consent(req, &request.redirect_uri) {
@@ -80,29 +78,39 @@ impl OAuthProxy {
                     "this client needs the user's consent: sign in without prompt=none",
                 );
             }
-            return self.ask_consent(req, &request);
+            let client_name = registration.as_ref().and_then(|r| r.client_name.as_deref());
+            return self.ask_consent(req, &request, client_name);
         }
         self.forward(req, &request)
     }
 
-    /// Checks an authorization request: unknown clients and unregistered
-    /// redirect URIs are answered here; other errors go back to the client.
-    fn check_authorize(&self, req: &HttpRequest) -> Result<AuthorizeRequest, Box<HttpResponse>> {
+    /// Checks an authorization request, and finds the registration of its
+    /// redirect URI (`None` for an allow-listed one): unknown clients and
+    /// unregistered redirect URIs are answered here, and so is an
+    /// unreachable shared state (503); other errors go back to the client.
+    async fn check_authorize(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<(AuthorizeRequest, Option<Registration>), Box<HttpResponse>> {
         let untrusted = |description: &str| Err(Box::new(untrusted_error(description)));
         let Some(params) = query_params(req.query_string()) else {
             return untrusted("parameters must not be repeated");
         };
         let get = |name: &str| params.get(name).map(String::as_str);
+        let unavailable = || {
+            tracing::warn!("proxy: the shared state is unavailable; refused an authorization");
+            Err(Box::new(state_unavailable()))
+        };
         let client_id = get("client_id");
-        let known = match &self.dev {
+        let known = match (&self.dev, client_id) {
             // Dev mode: each client has its own id; its redirect URI must
             // be one it registered, exactly.
-            Some(_) => client_id.is_some_and(|id| {
-                self.registered
-                    .iter()
-                    .any(|r| r.value().client_id.as_deref() == Some(id))
-            }),
-            None => client_id == Some(self.client_id.as_str()),
+            (Some(_), Some(id)) => match self.dev_client_known(id).await {
+                Ok(known) => known,
+                Err(_) => return unavailable(),
+            },
+            (Some(_), None) => false,
+            (None, id) => id == Some(self.client_id.as_str()),
         };
         if !known {
             return untrusted("unknown client_id; register at the registration endpoint");
@@ -110,11 +118,20 @@ impl OAuthProxy {
         let Some(redirect_uri) = get("redirect_uri") else {
             return untrusted("redirect_uri is required");
         };
+        let allow_listed = self.allow_listed(redirect_uri);
+        let registration = if allow_listed {
+            None
+        } else {
+            match self.registration(redirect_uri).await {
+                Ok(registration) => registration,
+                Err(_) => return unavailable(),
+            }
+        };
         let registered_to_client = self.dev.is_none()
-            || self
-                .registration(redirect_uri)
+            || registration
+                .as_ref()
                 .is_some_and(|r| r.client_id.as_deref() == client_id);
-        if !registered_to_client || !self.redirect_allowed(redirect_uri) {
+        if !registered_to_client || !(allow_listed || registration.is_some()) {
             tracing::debug!("proxy: refused an authorization request to an unregistered URI");
             return untrusted(
                 "redirect_uri is not registered; register it at the registration endpoint",
@@ -162,7 +179,7 @@ impl OAuthProxy {
             return refuse("invalid_target", "tokens are issued only for this server");
         }
         let prompt = get("prompt").filter(|p| p.len() <= 64 && valid_scope(p));
-        Ok(AuthorizeRequest {
+        let request = AuthorizeRequest {
             client_id: self.dev.as_ref().and(client_id).map(str::to_owned),
             redirect_uri: redirect_uri.to_owned(),
             client_state: client_state.map(str::to_owned),
@@ -170,7 +187,8 @@ impl OAuthProxy {
             scope: scope.map(str::to_owned),
             resource: resource.map(str::to_owned),
             prompt: prompt.map(str::to_owned),
-        })
+        };
+        Ok((request, registration))
     }
 
     /// A 302 to the provider for a checked (and, if needed, approved)
@@ -326,11 +344,12 @@ impl OAuthProxy {
 
     /// Checks a returned state's signature and expiry, and uses it up.
     #[cfg(test)]
-    pub(super) fn redeem_state(&self, state: &str) -> Result<StateClaims, Refusal> {
+    pub(super) async fn redeem_state(&self, state: &str) -> Result<StateClaims, Refusal> {
         self.redeem(Purpose::State, state, MAX_SIGNED_STATE_BYTES)
+            .await
     }
 
-    pub(super) fn callback(&self, req: &HttpRequest) -> HttpResponse {
+    pub(super) async fn callback(&self, req: &HttpRequest) -> HttpResponse {
         let Some(params) = query_params(req.query_string()) else {
             return untrusted_error("parameters must not be repeated");
         };
@@ -355,7 +374,11 @@ impl OAuthProxy {
                 }
                 Err(refusal) => Err(refusal),
             };
-        let claims = match verified.and_then(|verified| self.use_up(verified)) {
+        let used = match verified {
+            Ok(verified) => self.use_up(verified).await,
+            Err(refusal) => Err(refusal),
+        };
+        let claims = match used {
             Ok(claims) => claims,
             Err(Refusal::Invalid) => {
                 tracing::debug!("proxy: refused a callback with an invalid or expired state");
@@ -365,17 +388,9 @@ impl OAuthProxy {
                 tracing::warn!("proxy: refused a replayed authorization response");
                 return untrusted_error("this authorization response was already used");
             }
-            Err(Refusal::Busy) => {
-                tracing::warn!("proxy: too many sign-ins in progress; refused a callback");
-                let mut response = oauth_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    "too many sign-ins in progress; try again later",
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-                return response;
+            Err(Refusal::Unavailable) => {
+                tracing::warn!("proxy: the shared state is unavailable; refused a callback");
+                return state_unavailable();
             }
         };
         let client_state = claims.client_state.as_deref();
@@ -431,20 +446,26 @@ mod tests {
     use super::super::tests::new_proxy;
     use super::*;
 
-    #[test]
-    fn states_are_signed_and_single_use() {
+    #[tokio::test]
+    async fn states_are_signed_and_single_use() {
         let proxy = new_proxy();
         let state = proxy
             .sign_state("https://app.example/cb", Some("xyz"), None)
             .expect("signed");
-        let claims = proxy.redeem_state(&state).expect("valid");
+        let claims = proxy.redeem_state(&state).await.expect("valid");
         assert_eq!(claims.redirect_uri, "https://app.example/cb");
         assert_eq!(claims.client_state.as_deref(), Some("xyz"));
-        assert_eq!(proxy.redeem_state(&state).unwrap_err(), Refusal::Replayed);
+        assert_eq!(
+            proxy.redeem_state(&state).await.unwrap_err(),
+            Refusal::Replayed
+        );
         // Another process's key is refused.
         let other = new_proxy()
             .sign_state("https://app.example/cb", None, None)
             .unwrap();
-        assert_eq!(proxy.redeem_state(&other).unwrap_err(), Refusal::Invalid);
+        assert_eq!(
+            proxy.redeem_state(&other).await.unwrap_err(),
+            Refusal::Invalid
+        );
     }
 }

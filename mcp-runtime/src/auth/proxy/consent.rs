@@ -19,19 +19,21 @@
 //!
 //! Allow-listed redirect URIs are the operator's and never need consent.
 //! Cookies are not `__Host-` (the server may run on http loopback) and are
-//! `Secure` when the issuer is https. The signing key lives in memory: a
-//! restart forgets every approval.
+//! `Secure` when the issuer is https. The signing key comes from the shared
+//! secret when one is configured, so every replica honours an approval (and
+//! a restart keeps them); else it is drawn at start, and a restart forgets
+//! every approval.
 
 use super::page::{ConsentView, consent_page};
 use super::respond::{
-    bad_request, has_content_type, is_base64url, oauth_error, query_params, untrusted_error,
+    bad_request, has_content_type, is_base64url, oauth_error, query_params, state_unavailable,
+    untrusted_error,
 };
 use super::signed::{Purpose, Refusal};
 use super::{AuthorizeRequest, OAuthProxy, PROXY_AUTHORIZE_PATH, PROXY_CONSENT_PATH};
 use crate::random::random_token;
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -99,11 +101,13 @@ impl OAuthProxy {
         !self.remembered(req).uris.contains(&digest)
     }
 
-    /// The consent page for a checked request.
+    /// The consent page for a checked request from the client registered as
+    /// `client_name`.
     pub(super) fn ask_consent(
         &self,
         req: &HttpRequest,
         request: &AuthorizeRequest,
+        client_name: Option<&str>,
     ) -> HttpResponse {
         let fail = || {
             self.redirect_error(
@@ -131,9 +135,8 @@ impl OAuthProxy {
         let Ok(token) = self.sign(Purpose::Consent, CONSENT_TTL, &claims) else {
             return fail();
         };
-        let registration = self.registration(&request.redirect_uri);
         let mut response = consent_page(&ConsentView {
-            client_name: registration.as_ref().and_then(|r| r.client_name.as_deref()),
+            client_name,
             redirect_uri: &redirect_uri,
             scope: request.scope.as_deref(),
             server_name: &self.resource_name,
@@ -197,30 +200,32 @@ impl OAuthProxy {
             tracing::warn!("proxy: refused a consent post without its cookie");
             return forbidden("the consent form was not posted by the browser it was shown to");
         }
-        let request = match self.use_up(verified) {
-            Ok(claims) => claims.request,
-            Err(Refusal::Busy) => {
-                let mut response = oauth_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    "too many sign-ins in progress; try again later",
+        let unavailable = || {
+            tracing::warn!("proxy: the shared state is unavailable; refused a consent post");
+            state_unavailable()
+        };
+        // The registration may have expired since the page was shown. Read
+        // before the token is spent, so an unreachable store leaves it good.
+        match self
+            .redirect_allowed(&verified.claims.request.redirect_uri)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                return untrusted_error(
+                    "redirect_uri is not registered; register it at the registration endpoint",
                 );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-                return response;
             }
+            Err(_) => return unavailable(),
+        }
+        let request = match self.use_up(verified).await {
+            Ok(claims) => claims.request,
+            Err(Refusal::Unavailable) => return unavailable(),
             Err(_) => {
                 tracing::warn!("proxy: refused a replayed consent post");
                 return bad_request("invalid_request", "this consent form was already used");
             }
         };
-        // The registration may have expired since the page was shown.
-        if !self.redirect_allowed(&request.redirect_uri) {
-            return untrusted_error(
-                "redirect_uri is not registered; register it at the registration endpoint",
-            );
-        }
         let client_state = request.client_state.as_deref();
         if !approve {
             tracing::debug!("proxy: the user denied a registered client");
@@ -408,6 +413,7 @@ mod tests {
     use super::super::configure;
     use super::super::tests::new_proxy;
     use super::*;
+    use actix_web::http::header;
     use actix_web::test::{self, TestRequest};
     use std::sync::Arc;
 
@@ -512,12 +518,10 @@ mod tests {
     #[actix_web::test]
     async fn expired_consent_tokens_are_refused() {
         let proxy = Arc::new(new_proxy());
-        proxy.remember(
-            &[REDIRECT.to_owned()],
-            None,
-            None,
-            super::super::respond::now(),
-        );
+        proxy
+            .remember(&[REDIRECT.to_owned()], None, None)
+            .await
+            .unwrap();
         let app =
             test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
         let sign = |ttl: Duration| {
@@ -555,12 +559,10 @@ mod tests {
     #[actix_web::test]
     async fn silent_requests_get_consent_required() {
         let proxy = Arc::new(new_proxy());
-        proxy.remember(
-            &[REDIRECT.to_owned()],
-            None,
-            None,
-            super::super::respond::now(),
-        );
+        proxy
+            .remember(&[REDIRECT.to_owned()], None, None)
+            .await
+            .unwrap();
         let app =
             test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
         let mut url = Url::parse("https://mcp.example.com/authorize").unwrap();

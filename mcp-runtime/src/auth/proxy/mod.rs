@@ -25,9 +25,17 @@
 //!
 //! PKCE runs end to end: the provider checks the client's verifier against
 //! the client's challenge, so a code is useless to anyone but the client that
-//! started the flow. Registrations and the state key live in memory: a restart
-//! forgets registrations (clients must register again) and invalidates
-//! sign-ins in progress; replicas behind a load balancer need sticky sessions.
+//! started the flow.
+//!
+//! Any replica may answer any step of a sign-in: registrations are records of
+//! the shared state (`proxy:client:{redirect URI}`), a used state or consent
+//! token is a single-use marker there (`proxy:nonce:{jti}`), and the key that
+//! signs states, consent tokens and remembered-consent cookies is derived
+//! from the shared secret (`MCP_STATE_SECRET`). Without a secret the key is
+//! drawn at start: right for one process, and a restart invalidates sign-ins
+//! in progress and remembered approvals. When the shared state cannot be
+//! reached, the step is refused with 503 and `Retry-After`, never answered
+//! from a guess.
 
 mod authorize;
 mod consent;
@@ -42,10 +50,10 @@ pub(crate) use register::check_allowed_redirect_uri;
 use super::provider::{Provider, Secret};
 use super::{DEV_JWKS_PATH, DevIssuer};
 use crate::random::random_bytes;
+use crate::state::SharedState;
 use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 use bytes::Bytes;
-use dashmap::DashMap;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use respond::{method_not_allowed, preflight, with_cors};
 use serde::{Deserialize, Serialize};
@@ -102,15 +110,46 @@ struct AuthorizeRequest {
     prompt: Option<String>,
 }
 
-/// A registered redirect URI.
-#[derive(Debug, Clone)]
+/// A registered redirect URI, as kept in the shared records (JSON) until
+/// it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Registration {
-    /// Unix seconds.
-    expires: u64,
     /// The `client_name` it was registered with, shown on the consent page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     client_name: Option<String>,
     /// Dev mode: the client id issued with it (the only client it serves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     client_id: Option<String>,
+}
+
+/// What a proxy is built with: its settings, and what every replica of the
+/// server shares with it (where sign-ins in progress are kept, and the
+/// secret their tokens are signed with).
+#[derive(Clone, Copy)]
+pub(crate) struct ProxyContext<'a> {
+    pub(crate) settings: &'a ProxySettings,
+    pub(crate) state: &'a SharedState,
+    /// The shared secret (`MCP_STATE_SECRET`), if configured; else the
+    /// signing key is drawn at start.
+    pub(crate) secret: Option<&'a [u8]>,
+}
+
+/// What the signing key is derived for: the shared secret also signs the
+/// 2026-07-28 request state, and is never used raw here.
+const KEY_LABEL: &[u8] = b"mcp proxy state key";
+
+/// The key signing states, consent tokens and remembered-consent cookies:
+/// HMAC-SHA-256(secret, [`KEY_LABEL`]) with a shared secret, so every replica
+/// holds the same; else random, for this process alone.
+fn signing_key(secret: Option<&[u8]>) -> [u8; 32] {
+    use aws_lc_rs::hmac;
+    let Some(secret) = secret else {
+        return random_bytes::<32>();
+    };
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), KEY_LABEL);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(tag.as_ref());
+    key
 }
 
 /// The authorization server this server plays in proxy mode.
@@ -134,10 +173,9 @@ pub(crate) struct OAuthProxy {
     allowed_redirect_uris: Vec<String>,
     /// Whether a registered client's request needs the user's consent.
     consent: bool,
-    /// Registered redirect URI -> its registration.
-    registered: DashMap<String, Registration>,
-    /// Nonce (`jti`) of each used state or consent token -> its expiry.
-    used_nonces: DashMap<String, u64>,
+    /// Registrations (records) and used nonces (markers), shared by every
+    /// replica.
+    state: SharedState,
     encoding_key: EncodingKey,
     decoding_key: DecodingKey,
     http: reqwest::Client,
@@ -151,14 +189,17 @@ impl OAuthProxy {
     /// The proxy of a server named `resource_name` whose MCP endpoint is
     /// `resource`, or what is missing from the provider's configuration.
     /// With `dev` (`oauth = dev`), this server issues codes and tokens itself.
+    /// Sign-ins in progress live in `context.state`, so any replica may
+    /// answer any step of one.
     pub(crate) fn new(
         provider: &Provider,
         dev: Option<&Arc<DevIssuer>>,
         resource: &str,
         resource_name: &str,
         scopes_supported: &[String],
-        settings: &ProxySettings,
+        context: ProxyContext<'_>,
     ) -> Result<Self, String> {
+        let settings = context.settings;
         let resource_url = Url::parse(resource)
             .map_err(|e| format!("proxy mode: the server URL `{resource}` is not a URL ({e})"))?;
         let issuer = resource_url.origin().ascii_serialization();
@@ -170,6 +211,7 @@ impl OAuthProxy {
                 resource_name,
                 scopes_supported,
                 issuer,
+                context,
             );
         }
         let client_id = provider
@@ -206,7 +248,7 @@ impl OAuthProxy {
         for uri in &settings.redirect_uris {
             check_allowed_redirect_uri(uri)?;
         }
-        let key = random_bytes::<32>();
+        let key = signing_key(context.secret);
         let http = reqwest::Client::builder()
             .timeout(UPSTREAM_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -240,8 +282,7 @@ impl OAuthProxy {
             authorize_params: provider.authorize_params.clone(),
             allowed_redirect_uris: settings.redirect_uris.clone(),
             consent: settings.consent,
-            registered: DashMap::new(),
-            used_nonces: DashMap::new(),
+            state: context.state.clone(),
             encoding_key: EncodingKey::from_secret(&key),
             decoding_key: DecodingKey::from_secret(&key),
             http,
@@ -258,11 +299,12 @@ impl OAuthProxy {
         resource_name: &str,
         scopes_supported: &[String],
         issuer: String,
+        context: ProxyContext<'_>,
     ) -> Result<Self, String> {
         let own = |path: &str| format!("{issuer}{path}");
         let authorization_endpoint = Url::parse(&own(PROXY_AUTHORIZE_PATH))
             .map_err(|e| format!("dev server: `{issuer}` is not a URL ({e})"))?;
-        let key = random_bytes::<32>();
+        let key = signing_key(context.secret);
         let mut metadata = json!({
             "issuer": issuer,
             "authorization_endpoint": own(PROXY_AUTHORIZE_PATH),
@@ -294,8 +336,7 @@ impl OAuthProxy {
             authorize_params: Vec::new(),
             allowed_redirect_uris: Vec::new(),
             consent: dev.consent(),
-            registered: DashMap::new(),
-            used_nonces: DashMap::new(),
+            state: context.state.clone(),
             encoding_key: EncodingKey::from_secret(&key),
             decoding_key: DecodingKey::from_secret(&key),
             http: reqwest::Client::new(),
@@ -336,7 +377,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
             let p = Arc::clone(&p);
             async move {
                 match *req.method() {
-                    Method::GET => p.authorize(&req),
+                    Method::GET => p.authorize(&req).await,
                     _ => method_not_allowed("GET"),
                 }
             }
@@ -360,7 +401,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
             let p = Arc::clone(&p);
             async move {
                 match *req.method() {
-                    Method::GET => p.callback(&req),
+                    Method::GET => p.callback(&req).await,
                     _ => method_not_allowed("GET"),
                 }
             }
@@ -402,9 +443,20 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
 pub(super) mod tests {
     use super::*;
     use crate::auth::CustomProvider;
+    use crate::state::{Markers, Records, StateFuture, Unavailable};
+    use actix_web::http::{StatusCode, header};
+    use actix_web::test::{self, TestRequest};
+    use futures_util::FutureExt as _;
     use serde_json::Value;
 
+    /// A proxy over a state of its own, with a key of its own: one process.
     pub(in crate::auth::proxy) fn new_proxy() -> OAuthProxy {
+        proxy_over(&SharedState::memory(Duration::from_secs(60), 10), None)
+    }
+
+    /// A proxy over `state`, signing with a key derived from `secret`: two
+    /// over the same state and secret are two replicas of one server.
+    fn proxy_over(state: &SharedState, secret: Option<&[u8]>) -> OAuthProxy {
         let provider = CustomProvider::new("https://id.example.com")
             .jwks_url("https://id.example.com/jwks")
             .authorization_endpoint("https://id.example.com/authorize")
@@ -418,9 +470,13 @@ pub(super) mod tests {
             "https://mcp.example.com/mcp",
             "tasks",
             &["tasks:read".to_owned()],
-            &ProxySettings {
-                redirect_uris: vec!["com.example.app:/cb".to_owned()],
-                consent: true,
+            ProxyContext {
+                settings: &ProxySettings {
+                    redirect_uris: vec!["com.example.app:/cb".to_owned()],
+                    consent: true,
+                },
+                state,
+                secret,
             },
         )
         .expect("a proxy")
@@ -456,8 +512,14 @@ pub(super) mod tests {
             .build()
             .unwrap();
         let settings = ProxySettings::default();
+        let state = SharedState::memory(Duration::from_secs(60), 10);
+        let context = ProxyContext {
+            settings: &settings,
+            state: &state,
+            secret: None,
+        };
         let new = |p: &Provider| {
-            OAuthProxy::new(p, None, "https://mcp.example.com/mcp", "t", &[], &settings)
+            OAuthProxy::new(p, None, "https://mcp.example.com/mcp", "t", &[], context)
         };
         assert!(new(&provider).err().unwrap().contains("client id"));
         provider.client_id = Some("mcp".into());
@@ -473,5 +535,248 @@ pub(super) mod tests {
         assert!(new(&provider).err().unwrap().contains("token endpoint"));
         provider.token_endpoint = Some("https://id.example.com/token".into());
         assert!(new(&provider).is_ok());
+    }
+
+    const REDIRECT: &str = "https://app.example/cb";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    /// A backend that cannot be reached.
+    struct Down;
+
+    impl Markers for Down {
+        fn claim<'a>(&'a self, _: &'a str, _: Duration) -> StateFuture<'a, bool> {
+            futures_util::future::ready(Err(Unavailable)).boxed()
+        }
+    }
+
+    impl Records for Down {
+        fn put<'a>(&'a self, _: &'a str, _: &'a [u8], _: Duration) -> StateFuture<'a, ()> {
+            futures_util::future::ready(Err(Unavailable)).boxed()
+        }
+
+        fn get<'a>(&'a self, _: &'a str) -> StateFuture<'a, Option<Vec<u8>>> {
+            futures_util::future::ready(Err(Unavailable)).boxed()
+        }
+    }
+
+    fn register_request() -> TestRequest {
+        TestRequest::post()
+            .uri(PROXY_REGISTER_PATH)
+            .insert_header(("content-type", "application/json"))
+            .set_payload(format!(
+                r#"{{"redirect_uris":["{REDIRECT}"],"client_name":"Shared app"}}"#
+            ))
+    }
+
+    fn authorize_request(cookies: &str) -> TestRequest {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", "mcp")
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("state", "st")
+            .append_pair("code_challenge", CHALLENGE)
+            .append_pair("code_challenge_method", "S256")
+            .finish();
+        TestRequest::get()
+            .uri(&format!("{PROXY_AUTHORIZE_PATH}?{query}"))
+            .insert_header(("cookie", cookies))
+    }
+
+    fn consent_request(token: &str, cookies: &str) -> TestRequest {
+        TestRequest::post()
+            .uri(PROXY_CONSENT_PATH)
+            .insert_header(("cookie", cookies))
+            .insert_header(("sec-fetch-site", "same-origin"))
+            .set_form([("consent_token", token), ("decision", "approve")])
+    }
+
+    fn callback_request(state: &str, cookies: &str) -> TestRequest {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("code", "the-code")
+            .append_pair("state", state)
+            .append_pair("iss", "https://id.example.com")
+            .finish();
+        TestRequest::get()
+            .uri(&format!("{PROXY_CALLBACK_PATH}?{query}"))
+            .insert_header(("cookie", cookies))
+    }
+
+    /// The cookies a response sets, as a `Cookie` header would send them.
+    fn cookies_set<B>(response: &actix_web::dev::ServiceResponse<B>) -> Vec<String> {
+        response
+            .response()
+            .cookies()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect()
+    }
+
+    fn location<B>(response: &actix_web::dev::ServiceResponse<B>) -> Url {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .expect("a redirect");
+        Url::parse(location.to_str().unwrap()).unwrap()
+    }
+
+    fn param(url: &Url, name: &str) -> Option<String> {
+        url.query_pairs()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The consent token of a consent page.
+    fn consent_token(page: &[u8]) -> String {
+        let page = String::from_utf8_lossy(page);
+        let marker = r#"name="consent_token" value=""#;
+        let start = page.find(marker).expect("a consent form") + marker.len();
+        let end = start + page[start..].find('"').unwrap();
+        page[start..end].to_owned()
+    }
+
+    /// Asserts a 503 with `Retry-After` and no redirect: refused, not guessed.
+    async fn assert_unavailable<B: actix_web::body::MessageBody>(
+        response: actix_web::dev::ServiceResponse<B>,
+        step: &str,
+    ) {
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{step}");
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER).unwrap(),
+            &crate::state::RETRY_AFTER_SECS.to_string(),
+            "{step}"
+        );
+        assert!(response.headers().get(header::LOCATION).is_none(), "{step}");
+        let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable", "{step}");
+    }
+
+    #[test]
+    fn the_signing_key_is_derived_from_the_shared_secret() {
+        let secret = [7u8; 48];
+        assert_eq!(signing_key(Some(&secret)), signing_key(Some(&secret)));
+        assert_ne!(signing_key(Some(&secret))[..], secret[..32], "never raw");
+        assert_ne!(signing_key(Some(&secret)), signing_key(Some(&[8u8; 48])));
+        assert_ne!(signing_key(None), signing_key(None));
+    }
+
+    #[actix_web::test]
+    async fn two_proxies_over_one_state_and_secret_are_replicas() {
+        let state = SharedState::memory(Duration::from_secs(60), 10);
+        let secret = [7u8; 32];
+        let a = Arc::new(proxy_over(&state, Some(&secret)));
+        let b = Arc::new(proxy_over(&state, Some(&secret)));
+        let a_app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &a))).await;
+        let b_app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &b))).await;
+
+        // A client registered through A is known to B, name and all.
+        let response = test::call_service(&a_app, register_request().to_request()).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let registration = b.registration(REDIRECT).await.unwrap().unwrap();
+        assert_eq!(registration.client_name.as_deref(), Some("Shared app"));
+        let response = test::call_service(&b_app, authorize_request("").to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK, "B asks for consent");
+        let csrf = cookies_set(&response).join("; ");
+        let page = test::read_body(response).await;
+        assert!(String::from_utf8_lossy(&page).contains("Shared app"));
+
+        // B's consent form, posted to A, goes to the provider with A's state.
+        let response = test::call_service(
+            &a_app,
+            consent_request(&consent_token(&page), &csrf).to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let upstream = location(&response);
+        assert!(
+            upstream
+                .as_str()
+                .starts_with("https://id.example.com/authorize?")
+        );
+        let state_token = param(&upstream, "state").unwrap();
+        let browser = cookies_set(&response).join("; ");
+
+        // A state signed by A is accepted by B, then refused as replayed on
+        // A: used once, on every replica.
+        let response = test::call_service(
+            &b_app,
+            callback_request(&state_token, &browser).to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let back = location(&response);
+        assert!(back.as_str().starts_with(REDIRECT), "{back}");
+        assert_eq!(param(&back, "code").as_deref(), Some("the-code"));
+        assert_eq!(param(&back, "state").as_deref(), Some("st"));
+        let response = test::call_service(
+            &a_app,
+            callback_request(&state_token, &browser).to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(header::LOCATION).is_none());
+        let body = test::read_body(response).await;
+        assert!(String::from_utf8_lossy(&body).contains("already used"));
+
+        // The approval remembered by A counts on B: no consent page again.
+        let response = test::call_service(&b_app, authorize_request(&browser).to_request()).await;
+        assert_eq!(response.status(), StatusCode::FOUND, "approved on A");
+        assert!(
+            location(&response)
+                .as_str()
+                .starts_with("https://id.example.com/authorize?")
+        );
+
+        // The same, without HTTP: signed on one, used once on either.
+        let state_token = a.sign_state(REDIRECT, None, None).unwrap();
+        assert!(b.redeem_state(&state_token).await.is_ok());
+        assert_eq!(
+            a.redeem_state(&state_token).await.unwrap_err(),
+            signed::Refusal::Replayed
+        );
+        // Another secret is another server: its states are refused.
+        let other = proxy_over(&state, Some(&[8u8; 32]));
+        let state_token = other.sign_state(REDIRECT, None, None).unwrap();
+        assert_eq!(
+            a.redeem_state(&state_token).await.unwrap_err(),
+            signed::Refusal::Invalid
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_unreachable_state_is_a_503_never_a_success() {
+        // Markers down: the consent post and the callback cannot spend their
+        // single-use tokens, so neither goes on.
+        let mut state = SharedState::memory(Duration::from_secs(60), 10);
+        state.markers = Arc::new(Down);
+        let proxy = Arc::new(proxy_over(&state, None));
+        let app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let response = test::call_service(&app, register_request().to_request()).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let response = test::call_service(&app, authorize_request("").to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let csrf = cookies_set(&response).join("; ");
+        let page = test::read_body(response).await;
+        let response = test::call_service(
+            &app,
+            consent_request(&consent_token(&page), &csrf).to_request(),
+        )
+        .await;
+        assert_unavailable(response, "consent post").await;
+        let state_token = proxy.sign_state(REDIRECT, Some("st"), None).unwrap();
+        let response =
+            test::call_service(&app, callback_request(&state_token, "").to_request()).await;
+        assert_unavailable(response, "callback").await;
+
+        // Records down too: no registration is stored or read.
+        state.records = Arc::new(Down);
+        let proxy = Arc::new(proxy_over(&state, None));
+        let app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let response = test::call_service(&app, register_request().to_request()).await;
+        assert_unavailable(response, "registration").await;
+        let response = test::call_service(&app, authorize_request("").to_request()).await;
+        assert_unavailable(response, "authorization").await;
     }
 }

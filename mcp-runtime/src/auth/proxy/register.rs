@@ -1,9 +1,11 @@
 //! `POST /register` (RFC 7591): every client gets the server's client id and
 //! no secret; its redirect URIs (and its `client_name`, for the consent page)
-//! are remembered for `/authorize`.
+//! are remembered for `/authorize`, as records of the shared state that
+//! every replica reads.
 
-use super::respond::{bad_request, has_content_type, no_store, now};
+use super::respond::{bad_request, has_content_type, no_store, now, state_unavailable};
 use super::{OAuthProxy, Registration};
+use crate::state::{StateResult, Unavailable};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -11,8 +13,6 @@ use url::{Host, Url};
 
 /// How long a registered redirect URI is remembered (re-registering renews it).
 const REGISTRATION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
-/// Registered redirect URIs kept; the oldest go first beyond this.
-pub(super) const MAX_REGISTERED: usize = 10_000;
 /// Redirect URIs per registration.
 const MAX_REDIRECT_URIS: usize = 10;
 /// Longest redirect URI accepted.
@@ -83,7 +83,14 @@ impl OAuthProxy {
             None => self.client_id.clone(),
         };
         let own_id = self.dev.as_ref().map(|_| client_id.as_str());
-        self.remember(&redirect_uris, client_name.as_deref(), own_id, now);
+        if self
+            .remember(&redirect_uris, client_name.as_deref(), own_id)
+            .await
+            .is_err()
+        {
+            tracing::warn!("proxy: the shared state is unavailable; refused a registration");
+            return state_unavailable();
+        }
         // A public client: PKCE protects its codes, and the server's own
         // secret never leaves the server.
         let mut answer = json!({
@@ -113,41 +120,34 @@ impl OAuthProxy {
         response
     }
 
-    /// Remembers registered redirect URIs and the client's name (the latest
-    /// registration of a URI wins), dropping expired and then the oldest
-    /// entries when the store is full.
-    pub(super) fn remember(
+    /// Remembers registered redirect URIs and the client's name in the
+    /// shared records, for [`REGISTRATION_TTL`]: the latest registration of a
+    /// URI wins (in dev mode, it rebinds the URI to the newest client id, as
+    /// it always has). The store bounds itself.
+    pub(super) async fn remember(
         &self,
         uris: &[String],
         client_name: Option<&str>,
         client_id: Option<&str>,
-        now: u64,
-    ) {
-        if self.registered.len() + uris.len() > MAX_REGISTERED {
-            self.registered.retain(|_, r| r.expires > now);
+    ) -> StateResult<()> {
+        if let Some(id) = client_id {
+            self.state
+                .records
+                .put(&dev_client_key(id), b"{}", REGISTRATION_TTL)
+                .await?;
         }
-        let overflow = (self.registered.len() + uris.len()).saturating_sub(MAX_REGISTERED);
-        if overflow > 0 {
-            // Evict a tenth at once so a flood does not rescan on every request.
-            let mut entries: Vec<(u64, String)> = self
-                .registered
-                .iter()
-                .map(|e| (e.value().expires, e.key().clone()))
-                .collect();
-            entries.sort_unstable();
-            for (_, uri) in entries.into_iter().take(overflow + MAX_REGISTERED / 10) {
-                self.registered.remove(&uri);
-            }
-        }
-        let expires = now.saturating_add(REGISTRATION_TTL.as_secs());
+        let registration = Registration {
+            client_name: client_name.map(str::to_owned),
+            client_id: client_id.map(str::to_owned),
+        };
+        let value = serde_json::to_vec(&registration).map_err(|_| Unavailable)?;
         for uri in uris {
-            let registration = Registration {
-                expires,
-                client_name: client_name.map(str::to_owned),
-                client_id: client_id.map(str::to_owned),
-            };
-            self.registered.insert(uri.clone(), registration);
+            self.state
+                .records
+                .put(&registration_key(uri), &value, REGISTRATION_TTL)
+                .await?;
         }
+        Ok(())
     }
 
     /// Whether `uri` is on the operator's allow-list.
@@ -155,18 +155,46 @@ impl OAuthProxy {
         self.dev.is_none() && self.allowed_redirect_uris.iter().any(|u| u == uri)
     }
 
-    /// `uri`'s registration, unless it expired.
-    pub(super) fn registration(&self, uri: &str) -> Option<Registration> {
-        self.registered
-            .get(uri)
-            .filter(|r| r.expires > now())
-            .map(|r| r.value().clone())
+    /// `uri`'s registration, unless it expired. A record that does not
+    /// parse counts as an unavailable store, never as a guess.
+    pub(super) async fn registration(&self, uri: &str) -> StateResult<Option<Registration>> {
+        if uri.len() > MAX_URI_BYTES {
+            // Never registered: no need to ask the store.
+            return Ok(None);
+        }
+        match self.state.records.get(&registration_key(uri)).await? {
+            None => Ok(None),
+            Some(value) => serde_json::from_slice(&value)
+                .map(Some)
+                .map_err(|_| Unavailable),
+        }
+    }
+
+    /// Dev mode: whether `client_id` was issued by a registration that has
+    /// not expired.
+    pub(super) async fn dev_client_known(&self, client_id: &str) -> StateResult<bool> {
+        // Ids issued here are `dev-` and 43 characters.
+        if !client_id.starts_with("dev-") || client_id.len() > 64 {
+            return Ok(false);
+        }
+        let key = dev_client_key(client_id);
+        Ok(self.state.records.get(&key).await?.is_some())
     }
 
     /// Whether `uri` may receive codes: allowed, or registered and not expired.
-    pub(super) fn redirect_allowed(&self, uri: &str) -> bool {
-        self.allow_listed(uri) || self.registration(uri).is_some()
+    pub(super) async fn redirect_allowed(&self, uri: &str) -> StateResult<bool> {
+        Ok(self.allow_listed(uri) || self.registration(uri).await?.is_some())
     }
+}
+
+/// The shared record of a registered redirect URI.
+fn registration_key(uri: &str) -> String {
+    format!("proxy:client:{uri}")
+}
+
+/// Dev mode: the shared record of an issued client id.
+fn dev_client_key(client_id: &str) -> String {
+    format!("proxy:dev-client:{client_id}")
 }
 
 /// An array of strings drawn from `allowed`; absent means all of `allowed`.
@@ -323,34 +351,65 @@ mod tests {
         }
     }
 
-    #[test]
-    fn registrations_are_bounded_and_the_allow_list_needs_none() {
+    #[tokio::test]
+    async fn registrations_are_shared_records_and_the_allow_list_needs_none() {
         let proxy = new_proxy();
-        let now = now();
-        for i in 0..MAX_REGISTERED + 5 {
-            proxy.remember(
-                &[format!("https://app{i}.example/cb")],
-                None,
-                None,
-                now + i as u64,
-            );
-        }
-        assert!(proxy.registered.len() <= MAX_REGISTERED);
-        let newest = format!("https://app{}.example/cb", MAX_REGISTERED + 4);
-        assert!(proxy.redirect_allowed(&newest));
+        proxy
+            .remember(&["https://named.example/cb".into()], Some("Named"), None)
+            .await
+            .unwrap();
         assert!(
-            !proxy.redirect_allowed("https://app0.example/cb"),
-            "evicted"
+            proxy
+                .redirect_allowed("https://named.example/cb")
+                .await
+                .unwrap()
         );
-        assert!(proxy.redirect_allowed("com.example.app:/cb"));
-        assert!(!proxy.redirect_allowed("https://never.example/cb"));
-        proxy.remember(
-            &["https://named.example/cb".into()],
-            Some("Named"),
-            None,
-            now,
-        );
-        let registration = proxy.registration("https://named.example/cb").unwrap();
+        let registration = proxy
+            .registration("https://named.example/cb")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(registration.client_name.as_deref(), Some("Named"));
+        // Kept as JSON under the URI, with the registration's lifetime.
+        let record = proxy
+            .state
+            .records
+            .get("proxy:client:https://named.example/cb")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Registration>(&record).unwrap(),
+            registration
+        );
+        // The latest registration of a URI wins.
+        proxy
+            .remember(&["https://named.example/cb".into()], None, None)
+            .await
+            .unwrap();
+        let registration = proxy.registration("https://named.example/cb").await;
+        assert_eq!(registration.unwrap().unwrap().client_name, None);
+        assert!(proxy.redirect_allowed("com.example.app:/cb").await.unwrap());
+        assert!(
+            !proxy
+                .redirect_allowed("https://never.example/cb")
+                .await
+                .unwrap()
+        );
+        // A record that does not parse is no registration to guess from.
+        proxy
+            .state
+            .records
+            .put(
+                "proxy:client:https://garbled.example/cb",
+                b"not json",
+                Duration::from_secs(60),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            proxy.redirect_allowed("https://garbled.example/cb").await,
+            Err(Unavailable)
+        );
     }
 }

@@ -88,6 +88,22 @@ pub(super) fn oauth_error(
     response
 }
 
+/// 503 with `Retry-After`: the shared state (registrations, used nonces)
+/// cannot be reached, so this step of the sign-in is refused rather than
+/// answered from a guess; the user or client tries again shortly.
+pub(super) fn state_unavailable() -> HttpResponse {
+    let mut response = oauth_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the sign-in service is temporarily unavailable; try again in a moment",
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(crate::state::RETRY_AFTER_SECS),
+    );
+    response
+}
+
 /// A 400 OAuth error.
 pub(super) fn bad_request(error: &str, description: impl Into<String>) -> HttpResponse {
     oauth_error(StatusCode::BAD_REQUEST, error, description)

@@ -1,21 +1,23 @@
 //! Signed, expiring tokens the proxy hands out and takes back: the `state`
 //! it sends through the provider, the token of the consent form, and the
-//! cookie that remembers consent. All are HS256 JWTs under a key drawn at
-//! start-up; each names its purpose, and one kind is never accepted as
-//! another. Single-use tokens have their nonce remembered until they expire.
+//! cookie that remembers consent. All are HS256 JWTs under one key, derived
+//! from the shared secret when one is configured (so every replica signs and
+//! checks alike), else drawn at start-up; each names its purpose, and one
+//! kind is never accepted as another. A single-use token's nonce is a
+//! marker of the shared state until the token expires, so it is good once
+//! on whichever replica it arrives.
 
 use super::OAuthProxy;
 use super::respond::now;
 use crate::random::random_token;
-use dashmap::mapref::entry::Entry;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// Used nonces remembered until they expire; single-use tokens are refused
-/// beyond this.
-pub(super) const MAX_USED_NONCES: usize = 100_000;
+/// How long a used nonce is kept past its token's expiry: replicas' clocks
+/// may disagree by this much on when the token expired.
+const CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// What a signed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +58,9 @@ pub(super) enum Refusal {
     Invalid,
     /// Already used.
     Replayed,
-    /// Too many single-use tokens outstanding to remember another.
-    Busy,
+    /// The shared state could not be reached (or is full) to mark the token
+    /// used: refused, for now, rather than risk a second use.
+    Unavailable,
 }
 
 impl OAuthProxy {
@@ -108,33 +111,27 @@ impl OAuthProxy {
         })
     }
 
-    /// Uses a verified single-use token up: `Replayed` the second time.
-    pub(super) fn use_up<T>(&self, token: Verified<T>) -> Result<T, Refusal> {
-        let now = now();
-        if self.used_nonces.len() >= MAX_USED_NONCES {
-            self.used_nonces.retain(|_, expires| *expires > now);
-            if self.used_nonces.len() >= MAX_USED_NONCES {
-                return Err(Refusal::Busy);
-            }
-        }
-        match self.used_nonces.entry(token.jti) {
-            Entry::Occupied(_) => Err(Refusal::Replayed),
-            Entry::Vacant(slot) => {
-                slot.insert(token.exp);
-                Ok(token.claims)
-            }
+    /// Uses a verified single-use token up, on every replica: `Replayed`
+    /// the second time.
+    pub(super) async fn use_up<T>(&self, token: Verified<T>) -> Result<T, Refusal> {
+        let key = format!("proxy:nonce:{}", token.jti);
+        let ttl = Duration::from_secs(token.exp.saturating_sub(now())) + CLOCK_SKEW;
+        match self.state.markers.claim(&key, ttl).await {
+            Ok(true) => Ok(token.claims),
+            Ok(false) => Err(Refusal::Replayed),
+            Err(crate::state::Unavailable) => Err(Refusal::Unavailable),
         }
     }
 
     /// Checks a single-use token and uses it up.
     #[cfg(test)]
-    pub(super) fn redeem<T: DeserializeOwned>(
+    pub(super) async fn redeem<T: DeserializeOwned>(
         &self,
         purpose: Purpose,
         token: &str,
         max_len: usize,
     ) -> Result<T, Refusal> {
-        self.use_up(self.verify(purpose, token, max_len)?)
+        self.use_up(self.verify(purpose, token, max_len)?).await
     }
 
     /// A keyed digest of `value` (HMAC-SHA-256 under the signing key, with
@@ -162,8 +159,8 @@ mod tests {
         Claims { value: "v".into() }
     }
 
-    #[test]
-    fn tokens_are_signed_expiring_single_use_and_kept_to_their_purpose() {
+    #[tokio::test]
+    async fn tokens_are_signed_expiring_single_use_and_kept_to_their_purpose() {
         let proxy = new_proxy();
         let ttl = Duration::from_secs(60);
         let token = proxy.sign(Purpose::Consent, ttl, &claims()).unwrap();
@@ -182,11 +179,11 @@ mod tests {
             "too long"
         );
         assert_eq!(
-            proxy.redeem::<Claims>(Purpose::Consent, &token, 4096),
+            proxy.redeem::<Claims>(Purpose::Consent, &token, 4096).await,
             Ok(claims())
         );
         assert_eq!(
-            proxy.redeem::<Claims>(Purpose::Consent, &token, 4096),
+            proxy.redeem::<Claims>(Purpose::Consent, &token, 4096).await,
             Err(Refusal::Replayed)
         );
         // Verifying alone does not use a token up.
@@ -201,7 +198,7 @@ mod tests {
         // Another process's key is refused.
         let other = new_proxy().sign(Purpose::State, ttl, &claims()).unwrap();
         assert_eq!(
-            proxy.redeem::<Claims>(Purpose::State, &other, 4096),
+            proxy.redeem::<Claims>(Purpose::State, &other, 4096).await,
             Err(Refusal::Invalid)
         );
         // Expired (exp is now: no leeway).
@@ -209,7 +206,7 @@ mod tests {
             .sign(Purpose::State, Duration::ZERO, &claims())
             .unwrap();
         assert_eq!(
-            proxy.redeem::<Claims>(Purpose::State, &expired, 4096),
+            proxy.redeem::<Claims>(Purpose::State, &expired, 4096).await,
             Err(Refusal::Invalid)
         );
         // An unsigned ("alg": "none") token is refused.
@@ -220,7 +217,9 @@ mod tests {
             token.split('.').nth(1).unwrap()
         );
         assert_eq!(
-            proxy.redeem::<Claims>(Purpose::State, &unsigned, 4096),
+            proxy
+                .redeem::<Claims>(Purpose::State, &unsigned, 4096)
+                .await,
             Err(Refusal::Invalid)
         );
     }
