@@ -51,8 +51,8 @@ const RECONNECT_RETRIES: usize = 2;
 const BUS_RETRY_MIN: Duration = Duration::from_millis(100);
 /// The bus's longest wait between resubscriptions.
 const BUS_RETRY_MAX: Duration = Duration::from_secs(5);
-/// Idle seconds before TCP probes a connection: a peer gone without a word
-/// (a partition, a host lost) is noticed instead of waited for forever.
+/// Silence before TCP probes a connection, and between probes: a peer gone
+/// without a word (a partition, a host lost) is noticed, not awaited forever.
 const KEEPALIVE: Duration = Duration::from_secs(10);
 /// Longest lifetime given to a key (about 100 years): Redis refuses
 /// expiries that overflow its clock.
@@ -83,11 +83,13 @@ return 1
 
 /// Shared state on one Redis server, for every replica that names it.
 pub(crate) struct RedisState {
+    /// Where Redis is (parsed, credentials included), for every connection.
     client: Client,
     /// The URL without credentials, for errors.
     shown: String,
     /// `mcp:{encoded namespace}:`, before every key.
     prefix: String,
+    /// How long an initialized session lives without use.
     idle: Duration,
     /// The connection once [`Connect::connect`] ran: its outcome, kept.
     manager: OnceCell<Result<ConnectionManager, String>>,
@@ -95,6 +97,7 @@ pub(crate) struct RedisState {
     listener: Arc<OnceLock<BusListener>>,
     /// The bus task, stopped when the state is dropped.
     bus_task: OnceLock<AbortHandle>,
+    /// [`SUBSCRIBE_LUA`], sent by its hash once Redis has it.
     subscribe_script: Script,
 }
 
@@ -271,14 +274,15 @@ fn keepalive() -> TcpKeepalive {
     probe
 }
 
-/// Why Redis failed, from the error's kind: never the URL or a password
-/// (server errors are named by their code, not their text).
+/// Why Redis failed, from the error's kind: never the URL or a password.
+/// I/O and URL errors are fixed texts; a server's error is named by its
+/// code, not its text.
 fn reason(e: &RedisError) -> String {
     if e.is_timeout() {
         return "no answer in time".to_owned();
     }
     match (e.kind(), e.code()) {
-        (ErrorKind::Io, _) => e.to_string(),
+        (ErrorKind::Io | ErrorKind::InvalidClientConfig, _) => e.to_string(),
         (_, Some(code)) => format!("{} ({code})", e.category()),
         _ => e.category().to_owned(),
     }
@@ -354,7 +358,7 @@ impl SessionRecords for RedisState {
             let set = Cmd::set_options(self.key("s", id), encode(record)?, if_(NX, ttl));
             let created: Option<String> = self.command("create session", &set).await?;
             if created.is_none() {
-                tracing::warn!("a new session's id is already in use");
+                tracing::warn!(operation = "create session", "the new id is in use");
                 return Err(CreateError::Unavailable);
             }
             Ok(())
@@ -540,6 +544,8 @@ mod tests {
     use std::time::Instant;
     use tokio::sync::mpsc;
 
+    const MINUTE: Duration = Duration::from_secs(60);
+
     /// A `redis-server` of its own for one test, on a loopback port, killed
     /// on drop. Never skipped: a test that cannot run Redis fails.
     struct Server {
@@ -549,13 +555,14 @@ mod tests {
 
     impl Server {
         fn start() -> Self {
-            Self::on(free_port())
+            Self::on(free_port(), &[])
         }
 
-        fn on(port: u16) -> Self {
+        fn on(port: u16, options: &[&str]) -> Self {
             let child = Command::new("redis-server")
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no"])
+                .args(options)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -564,7 +571,7 @@ mod tests {
                 });
             let server = Self { child, port };
             let deadline = Instant::now() + Duration::from_secs(10);
-            while !answers_ping(port) {
+            while !answers(port) {
                 assert!(
                     Instant::now() < deadline,
                     "redis-server does not answer on port {port}: install Debian's redis-server"
@@ -579,11 +586,8 @@ mod tests {
         }
 
         async fn admin(&self) -> MultiplexedConnection {
-            Client::open(self.url())
-                .unwrap()
-                .get_multiplexed_async_connection()
-                .await
-                .unwrap()
+            let client = Client::open(self.url()).unwrap();
+            client.get_multiplexed_async_connection().await.unwrap()
         }
     }
 
@@ -599,14 +603,23 @@ mod tests {
         socket.local_addr().unwrap().port()
     }
 
-    fn answers_ping(port: u16) -> bool {
+    /// Whether a Redis listens on `port` (its answer to `PING`, or the
+    /// refusal of a server with a password).
+    fn answers(port: u16) -> bool {
         let Ok(mut socket) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
             return false;
         };
         let mut reply = [0; 5];
         socket.write_all(b"PING\r\n").is_ok()
             && socket.read_exact(&mut reply).is_ok()
-            && &reply == b"+PONG"
+            && (&reply == b"+PONG" || &reply == b"-NOAU")
+    }
+
+    /// One command on the test's own connection.
+    async fn ask<T: FromRedisValue>(admin: &mut MultiplexedConnection, args: &[&str]) -> T {
+        let mut cmd = redis::cmd(args[0]);
+        cmd.arg(&args[1..]);
+        cmd.query_async(admin).await.unwrap()
     }
 
     async fn connected(server: &Server, idle: Duration) -> RedisState {
@@ -625,6 +638,10 @@ mod tests {
         }
     }
 
+    async fn follow(store: &RedisState, id: &str, uri: &str, on: bool) -> Result<(), usize> {
+        store.subscribe(id, uri, on).await.unwrap()
+    }
+
     /// Hands each bus event to the returned receiver.
     fn listening(state: &RedisState) -> mpsc::UnboundedReceiver<BusEvent> {
         let (sender, receiver) = mpsc::unbounded_channel();
@@ -634,30 +651,15 @@ mod tests {
         receiver
     }
 
-    async fn next_event(
-        events: &mut mpsc::UnboundedReceiver<BusEvent>,
-        wait: Duration,
-    ) -> BusEvent {
-        tokio::time::timeout(wait, events.recv())
-            .await
-            .expect("a bus event in time")
-            .expect("the bus task runs")
+    async fn next_event(events: &mut mpsc::UnboundedReceiver<BusEvent>) -> BusEvent {
+        let wait = Duration::from_secs(5);
+        let event = tokio::time::timeout(wait, events.recv()).await;
+        event.expect("a bus event in time").expect("a bus task")
     }
 
-    async fn info(admin: &mut MultiplexedConnection, section: &str) -> String {
-        redis::cmd("INFO")
-            .arg(section)
-            .query_async(admin)
-            .await
-            .unwrap()
-    }
-
-    async fn pttl(admin: &mut MultiplexedConnection, key: &str) -> i64 {
-        redis::cmd("PTTL")
-            .arg(key)
-            .query_async(admin)
-            .await
-            .unwrap()
+    fn list_changed() -> BusMessage {
+        let method = "notifications/tools/list_changed".to_owned();
+        BusMessage::ListChanged { method }
     }
 
     #[test]
@@ -676,51 +678,38 @@ mod tests {
         store.create("used", &record(true)).await.unwrap();
         store.create("idle", &record(true)).await.unwrap();
         store.create("half-open", &record(false)).await.unwrap();
-        store
-            .subscribe("idle", "file:///x", true)
-            .await
-            .unwrap()
-            .unwrap();
+        follow(&store, "idle", "file:///x", true).await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(store.touch("used").await.unwrap());
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(store.load("used").await.unwrap(), Some(record(true)));
-        assert_eq!(
-            store.load("idle").await.unwrap(),
-            None,
-            "idle past the timeout"
-        );
+        assert_eq!(store.load("idle").await.unwrap(), None, "idle too long");
         assert_eq!(store.load("half-open").await.unwrap(), None);
         assert!(!store.touch("idle").await.unwrap());
         let ids: Vec<Arc<str>> = vec!["idle".into()];
         assert_eq!(store.subscribed(&ids, "file:///x").await.unwrap(), [false]);
         let mut admin = server.admin().await;
-        let keys: (usize, bool) = redis::pipe()
-            .cmd("DBSIZE")
-            .exists("mcp:test:s:used")
-            .query_async(&mut admin)
-            .await
-            .unwrap();
-        assert_eq!(keys, (1, true), "the rest expired by itself");
+        assert_eq!(ask::<usize>(&mut admin, &["DBSIZE"]).await, 1, "expired");
+        assert!(ask::<bool>(&mut admin, &["EXISTS", "mcp:test:s:used"]).await);
     }
 
     #[tokio::test]
     async fn a_handshake_gets_a_minute_at_most() {
         let server = Server::start();
-        let store = connected(&server, Duration::from_secs(600)).await;
+        let store = connected(&server, 10 * MINUTE).await;
         let mut admin = server.admin().await;
         store.create("s", &record(false)).await.unwrap();
-        let ttl = pttl(&mut admin, "mcp:test:s:s").await;
+        let ttl: i64 = ask(&mut admin, &["PTTL", "mcp:test:s:s"]).await;
         assert!((59_000..=60_000).contains(&ttl), "{ttl}");
         assert!(store.update("s", &record(true)).await.unwrap());
-        let ttl = pttl(&mut admin, "mcp:test:s:s").await;
+        let ttl: i64 = ask(&mut admin, &["PTTL", "mcp:test:s:s"]).await;
         assert!((599_000..=600_000).contains(&ttl), "{ttl}");
     }
 
     #[tokio::test]
     async fn a_touched_session_stays_and_a_removed_one_is_gone() {
         let server = Server::start();
-        let store = connected(&server, Duration::from_secs(60)).await;
+        let store = connected(&server, MINUTE).await;
         store.create("s", &record(true)).await.unwrap();
         assert_eq!(
             store.create("s", &record(true)).await,
@@ -742,117 +731,66 @@ mod tests {
     #[tokio::test]
     async fn subscriptions_are_per_session_and_bounded() {
         let server = Server::start();
-        let store = connected(&server, Duration::from_secs(60)).await;
+        let store = connected(&server, MINUTE).await;
+        let mut admin = server.admin().await;
         store.create("a", &record(true)).await.unwrap();
         store.create("b", &record(true)).await.unwrap();
-        store
-            .subscribe("a", "file:///x", true)
-            .await
-            .unwrap()
-            .unwrap();
+        follow(&store, "a", "file:///x", true).await.unwrap();
         let ids: Vec<Arc<str>> = vec!["a".into(), "b".into(), "gone".into()];
-        assert_eq!(
-            store.subscribed(&ids, "file:///x").await.unwrap(),
-            [true, false, false]
-        );
+        let found = store.subscribed(&ids, "file:///x").await.unwrap();
+        assert_eq!(found, [true, false, false]);
         assert!(store.subscribed(&[], "file:///x").await.unwrap().is_empty());
-        // A gone session gains nothing.
-        store
-            .subscribe("gone", "file:///x", true)
-            .await
-            .unwrap()
-            .unwrap();
-        let mut admin = server.admin().await;
-        let exists: bool = redis::cmd("EXISTS")
-            .arg("mcp:test:sub:gone")
-            .query_async(&mut admin)
-            .await
-            .unwrap();
-        assert!(!exists);
-        // The set lives exactly as long as its session.
-        let (session, set) = (
-            pttl(&mut admin, "mcp:test:s:a").await,
-            pttl(&mut admin, "mcp:test:sub:a").await,
-        );
+        follow(&store, "gone", "file:///x", true).await.unwrap();
+        let exists: bool = ask(&mut admin, &["EXISTS", "mcp:test:sub:gone"]).await;
+        assert!(!exists, "a gone session gains nothing");
+        let session: i64 = ask(&mut admin, &["PTTL", "mcp:test:s:a"]).await;
+        let set: i64 = ask(&mut admin, &["PTTL", "mcp:test:sub:a"]).await;
         assert!(set > 0 && session - set < 1000, "{session} {set}");
+
         for n in 1..MAX_SUBSCRIPTIONS_PER_SESSION {
-            store
-                .subscribe("a", &format!("file:///{n}"), true)
-                .await
-                .unwrap()
-                .unwrap();
+            let uri = format!("file:///{n}");
+            follow(&store, "a", &uri, true).await.unwrap();
         }
-        assert_eq!(
-            store.subscribe("a", "file:///over", true).await.unwrap(),
-            Err(MAX_SUBSCRIPTIONS_PER_SESSION)
-        );
-        store
-            .subscribe("a", "file:///x", true)
-            .await
-            .unwrap()
-            .unwrap();
-        store
-            .subscribe("a", "file:///x", false)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            store.subscribed(&ids, "file:///x").await.unwrap(),
-            [false, false, false]
-        );
-        store
-            .subscribe("a", "file:///over", true)
-            .await
-            .unwrap()
-            .unwrap();
+        let over = follow(&store, "a", "file:///over", true).await;
+        assert_eq!(over, Err(MAX_SUBSCRIPTIONS_PER_SESSION));
+        follow(&store, "a", "file:///x", true).await.unwrap();
+        follow(&store, "a", "file:///x", false).await.unwrap();
+        let found = store.subscribed(&ids, "file:///x").await.unwrap();
+        assert_eq!(found, [false, false, false]);
+        follow(&store, "a", "file:///over", true).await.unwrap();
         assert!(store.remove("a").await.unwrap());
-        let exists: bool = redis::cmd("EXISTS")
-            .arg("mcp:test:sub:a")
-            .query_async(&mut admin)
-            .await
-            .unwrap();
+        let exists: bool = ask(&mut admin, &["EXISTS", "mcp:test:sub:a"]).await;
         assert!(!exists, "removed with its session");
     }
 
     #[tokio::test]
     async fn a_marker_is_claimed_once_on_any_replica_until_it_expires() {
         let server = Server::start();
-        let one = connected(&server, Duration::from_secs(60)).await;
-        let two = connected(&server, Duration::from_secs(60)).await;
-        assert!(one.claim("n1", Duration::from_secs(60)).await.unwrap());
-        assert!(!two.claim("n1", Duration::from_secs(60)).await.unwrap());
-        assert!(!one.claim("n1", Duration::from_secs(60)).await.unwrap());
+        let one = connected(&server, MINUTE).await;
+        let two = connected(&server, MINUTE).await;
+        assert!(one.claim("n1", MINUTE).await.unwrap());
+        assert!(!two.claim("n1", MINUTE).await.unwrap());
+        assert!(!one.claim("n1", MINUTE).await.unwrap());
         assert!(one.claim("n2", Duration::ZERO).await.unwrap());
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(
-            two.claim("n2", Duration::from_secs(60)).await.unwrap(),
-            "expired"
-        );
-        let other = RedisState::new(&server.url(), "other", Duration::from_secs(60)).unwrap();
+        assert!(two.claim("n2", MINUTE).await.unwrap(), "expired");
+        let other = RedisState::new(&server.url(), "other", MINUTE).unwrap();
         other.connect().await.unwrap();
-        assert!(
-            other.claim("n1", Duration::from_secs(60)).await.unwrap(),
-            "another server"
-        );
+        assert!(other.claim("n1", MINUTE).await.unwrap(), "another server");
     }
 
     #[tokio::test]
     async fn records_expire() {
         let server = Server::start();
-        let store = connected(&server, Duration::from_secs(60)).await;
-        store.put("k", b"v", Duration::from_secs(60)).await.unwrap();
-        store.put("k", b"w", Duration::from_secs(60)).await.unwrap();
+        let store = connected(&server, MINUTE).await;
+        store.put("k", b"v", MINUTE).await.unwrap();
+        store.put("k", b"w", MINUTE).await.unwrap();
         store.put("gone", b"v", Duration::ZERO).await.unwrap();
-        store
-            .put("brief", b"v", Duration::from_millis(100))
-            .await
-            .unwrap();
-        assert_eq!(
-            store.get("brief").await.unwrap().as_deref(),
-            Some(&b"v"[..])
-        );
+        let brief = Duration::from_millis(100);
+        store.put("brief", b"v", brief).await.unwrap();
+        assert_eq!(store.get("brief").await.unwrap(), Some(b"v".to_vec()));
         tokio::time::sleep(Duration::from_millis(150)).await;
-        assert_eq!(store.get("k").await.unwrap().as_deref(), Some(&b"w"[..]));
+        assert_eq!(store.get("k").await.unwrap(), Some(b"w".to_vec()));
         assert_eq!(store.get("gone").await.unwrap(), None);
         assert_eq!(store.get("brief").await.unwrap(), None);
         assert_eq!(store.get("never").await.unwrap(), None);
@@ -861,21 +799,13 @@ mod tests {
     #[tokio::test]
     async fn the_bus_reaches_every_replica() {
         let server = Server::start();
-        let one = connected(&server, Duration::from_secs(60)).await;
-        let two = connected(&server, Duration::from_secs(60)).await;
+        let one = connected(&server, MINUTE).await;
+        let two = connected(&server, MINUTE).await;
         let mut heard = listening(&two);
         let mut admin = server.admin().await;
-        let _: () = redis::cmd("PUBLISH")
-            .arg("mcp:test:bus")
-            .arg("not a message")
-            .query_async(&mut admin)
-            .await
-            .unwrap();
-        let method = "notifications/tools/list_changed".to_owned();
-        one.publish(BusMessage::ListChanged { method })
-            .await
-            .unwrap();
-        match next_event(&mut heard, Duration::from_secs(5)).await {
+        let _: usize = ask(&mut admin, &["PUBLISH", "mcp:test:bus", "not a message"]).await;
+        one.publish(list_changed()).await.unwrap();
+        match next_event(&mut heard).await {
             BusEvent::Message(BusMessage::ListChanged { method }) => {
                 assert_eq!(method, "notifications/tools/list_changed");
             }
@@ -884,41 +814,47 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unreachable_redis_is_named_without_its_password() {
-        let url = format!("redis://:hunter2@127.0.0.1:{}", free_port());
-        let store = RedisState::new(&url, "test", Duration::from_secs(60)).unwrap();
+    async fn a_password_is_used_but_never_shown() {
+        let port = free_port();
+        let url = format!("redis://:hunter2@127.0.0.1:{port}");
+        let store = RedisState::new(&url, "test", MINUTE).unwrap();
         let why = store.connect().await.unwrap_err();
         assert!(why.starts_with("cannot reach Redis at redis://"), "{why}");
-        assert!(
-            why.contains("127.0.0.1") && !why.contains("hunter2"),
-            "{why}"
-        );
+        assert!(why.contains(&format!("127.0.0.1:{port}")), "{why}");
+        assert!(!why.contains("hunter2"), "{why}");
         assert_eq!(store.connect().await.unwrap_err(), why, "the first outcome");
         assert_eq!(store.load("s").await, Err(Unavailable));
-        assert_eq!(
-            store.claim("n", Duration::from_secs(1)).await,
-            Err(Unavailable)
-        );
-        let why = RedisState::new("redis://:hunter2@host:port", "test", Duration::ZERO)
-            .err()
-            .unwrap();
+        assert_eq!(store.claim("n", MINUTE).await, Err(Unavailable));
+
+        let _server = Server::on(port, &["--requirepass", "s3cret"]);
+        let refused = RedisState::new(&url, "test", MINUTE).unwrap();
+        let why = refused.connect().await.unwrap_err();
         assert!(
-            why.starts_with("invalid Redis URL") && !why.contains("hunter2"),
+            why.ends_with("authentication failed") && !why.contains("hunter2"),
             "{why}"
         );
+        let url = format!("redis://:s3cret@127.0.0.1:{port}");
+        let store = RedisState::new(&url, "test", MINUTE).unwrap();
+        store.connect().await.unwrap();
+        assert!(store.claim("n", MINUTE).await.unwrap());
+
+        let why = RedisState::new("redis://:hunter2@host:port", "test", MINUTE);
+        let why = why.err().unwrap();
+        assert!(why.starts_with("invalid Redis URL"), "{why}");
+        assert!(!why.contains("hunter2"), "{why}");
     }
 
     #[tokio::test]
     async fn a_redis_gone_fails_fast_and_its_return_is_noticed() {
         let server = Server::start();
         let port = server.port;
-        let store = connected(&server, Duration::from_secs(60)).await;
+        let store = connected(&server, MINUTE).await;
         let mut heard = listening(&store);
-        store.put("k", b"v", Duration::from_secs(60)).await.unwrap();
+        store.put("k", b"v", MINUTE).await.unwrap();
         drop(server);
 
         assert!(matches!(
-            next_event(&mut heard, Duration::from_secs(5)).await,
+            next_event(&mut heard).await,
             BusEvent::Disconnected
         ));
         for _ in 0..3 {
@@ -930,14 +866,14 @@ mod tests {
                 asked.elapsed()
             );
         }
+        tokio::time::sleep(Duration::from_secs(1)).await; // every reconnection failed
 
         // Back on the same port: the bus resubscribes by itself and has the
         // commands' connection reconnect, so no request finds it dead.
-        tokio::time::sleep(Duration::from_secs(1)).await; // every reconnection failed
-        let server = Server::on(port);
+        let server = Server::on(port, &[]);
         let mut admin = server.admin().await;
         let back = Instant::now() + Duration::from_secs(15);
-        while !info(&mut admin, "clients")
+        while !ask::<String>(&mut admin, &["INFO", "clients"])
             .await
             .contains("connected_clients:3\r")
         {
@@ -945,30 +881,20 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert_eq!(store.get("k").await, Ok(None), "a new Redis, empty");
-        let method = "notifications/prompts/list_changed".to_owned();
-        store
-            .publish(BusMessage::ListChanged { method })
-            .await
-            .unwrap();
-        assert!(matches!(
-            next_event(&mut heard, Duration::from_secs(5)).await,
-            BusEvent::Message(BusMessage::ListChanged { .. })
-        ));
+        store.publish(list_changed()).await.unwrap();
+        let event = next_event(&mut heard).await;
+        assert!(matches!(event, BusEvent::Message(_)), "{event:?}");
     }
 
     #[tokio::test]
     async fn a_load_is_one_round_trip() {
         let server = Server::start();
-        let store = connected(&server, Duration::from_secs(60)).await;
+        let store = connected(&server, MINUTE).await;
         store.create("s", &record(true)).await.unwrap();
         let mut admin = server.admin().await;
-        let _: () = redis::cmd("CONFIG")
-            .arg("RESETSTAT")
-            .query_async(&mut admin)
-            .await
-            .unwrap();
+        let () = ask(&mut admin, &["CONFIG", "RESETSTAT"]).await;
         assert_eq!(store.load("s").await.unwrap(), Some(record(true)));
-        let stats = info(&mut admin, "commandstats").await;
+        let stats: String = ask(&mut admin, &["INFO", "commandstats"]).await;
         let mut calls: Vec<&str> = stats
             .lines()
             .filter_map(|line| line.strip_prefix("cmdstat_"))
