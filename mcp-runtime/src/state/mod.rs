@@ -304,6 +304,18 @@ pub(crate) fn redacted_url(url: &str) -> String {
             if !parsed.username().is_empty() {
                 let _ = parsed.set_username("***");
             }
+            // A Unix socket's URL carries them in its query.
+            let secret = |name: &str| name == "pass" || name == "user";
+            if parsed.query_pairs().any(|(name, _)| secret(&name)) {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(name, value)| {
+                        let value = if secret(&name) { "***".into() } else { value };
+                        (name.into_owned(), value.into_owned())
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             parsed.to_string()
         }
         Err(_) => "(an unparsable URL)".to_owned(),
@@ -328,6 +340,8 @@ mod tests {
             "{shown}"
         );
         assert!(!redacted_url("not a url hunter2").contains("hunter2"));
+        let shown = redacted_url("redis+unix:///run/redis.sock?db=2&user=app&pass=hunter2");
+        assert_eq!(shown, "redis+unix:///run/redis.sock?db=2&user=***&pass=***");
     }
 
     #[test]

@@ -1,92 +1,907 @@
-//! The Redis backend (being written): every replica of a server shares its
-//! sessions, markers, records and bus through one Redis.
+//! The Redis backend: every replica of a server shares its sessions,
+//! markers, records and bus through one Redis, each operation one round
+//! trip on Redis's own primitives (keys that expire by themselves, `SET NX`,
+//! sets, one Lua script where a check and a write must be one step, and
+//! pub/sub). Nothing is polled or scanned.
+//!
+//! Operations before [`Connect::connect`] succeeded answer [`Unavailable`]
+//! rather than connect lazily: a replica that cannot reach Redis fails at
+//! start, loudly, not on its first request.
+//!
+//! No session limit: [`CreateError::Full`] is never returned, Redis's
+//! `maxmemory` bounds what sessions hold and idle ones expire by themselves.
+#![cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the server does not use the shared state yet")
+)]
 
 use super::{
-    Bus, BusListener, BusMessage, Connect, CreateError, Markers, Records, SessionRecord,
-    SessionRecords, StateFuture, Unavailable,
+    Bus, BusEvent, BusListener, BusMessage, Connect, CreateError, MAX_SUBSCRIPTIONS_PER_SESSION,
+    Markers, Records, SessionRecord, SessionRecords, StateFuture, StateResult,
+    UNINITIALIZED_LIFETIME, Unavailable,
 };
-use futures_util::future::{BoxFuture, FutureExt as _, ready};
-use std::sync::Arc;
+use futures_util::StreamExt as _;
+use futures_util::future::{BoxFuture, FutureExt as _};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use redis::ExistenceCheck::{self, NX, XX};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubStream};
+use redis::io::tcp::{TcpSettings, socket2::TcpKeepalive};
+use redis::{
+    Client, Cmd, ErrorKind, Expiry, FromRedisValue, IntoConnectionInfo as _, Pipeline, RedisError,
+    RedisResult, Script, SetExpiry, SetOptions,
+};
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tokio::sync::OnceCell;
+use tokio::task::AbortHandle;
 
-/// Shared state on one Redis server.
-pub(crate) struct RedisState;
+/// How long one connection attempt, or one reply, may take: a request
+/// waiting on Redis holds a client waiting too.
+const TIMEOUT: Duration = Duration::from_secs(2);
+/// The most any operation waits, reconnecting included, before the request
+/// is refused: a Redis down or unreachable fails fast.
+const DEADLINE: Duration = Duration::from_secs(3);
+/// Reconnection attempts after a command failed (100 ms, then 200 ms
+/// apart): the next command starts another round, so Redis is found again
+/// as soon as it answers, and a dead one is not hammered.
+const RECONNECT_RETRIES: usize = 2;
+/// The bus's first wait before resubscribing after its connection dropped,
+/// doubled after each failure up to [`BUS_RETRY_MAX`].
+const BUS_RETRY_MIN: Duration = Duration::from_millis(100);
+/// The bus's longest wait between resubscriptions.
+const BUS_RETRY_MAX: Duration = Duration::from_secs(5);
+/// Silence before TCP probes a connection, and between probes: a peer gone
+/// without a word (a partition, a host lost) is noticed, not awaited forever.
+const KEEPALIVE: Duration = Duration::from_secs(10);
+/// Longest lifetime given to a key (about 100 years): Redis refuses
+/// expiries that overflow its clock.
+const MAX_TTL_MS: i64 = 100 * 365 * 24 * 3600 * 1000;
+
+/// What stays readable in a namespace: anything else (`:`, `{`, `%`, ...)
+/// is percent-encoded, so one server's keys can never reach another's.
+const NAMESPACE_KEPT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+/// Adds or drops a subscription of a live session, atomically: the session
+/// must exist, the set stays bounded, and it expires with the session.
+/// KEYS: the session's record, its set. ARGV: the URI, `1` to add, the
+/// bound. Returns 1 (done), 0 (the session is gone) or -1 (full).
+const SUBSCRIBE_LUA: &str = r"
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then return 0 end
+if ARGV[2] == '1' then
+  if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
+    if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[3]) then return -1 end
+    redis.call('SADD', KEYS[2], ARGV[1])
+  end
+else
+  redis.call('SREM', KEYS[2], ARGV[1])
+end
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+";
+
+/// Shared state on one Redis server, for every replica that names it.
+pub(crate) struct RedisState {
+    /// Where Redis is (parsed, credentials included), for every connection.
+    client: Client,
+    /// The URL without credentials, for errors.
+    shown: String,
+    /// `mcp:{encoded namespace}:`, before every key.
+    prefix: String,
+    /// How long an initialized session lives without use.
+    idle: Duration,
+    /// The connection once [`Connect::connect`] ran: its outcome, kept.
+    manager: OnceCell<Result<ConnectionManager, String>>,
+    /// Shared with the bus task, which may outlive a call to `listen`.
+    listener: Arc<OnceLock<BusListener>>,
+    /// The bus task, stopped when the state is dropped.
+    bus_task: OnceLock<AbortHandle>,
+    /// [`SUBSCRIBE_LUA`], sent by its hash once Redis has it.
+    subscribe_script: Script,
+}
 
 impl RedisState {
     /// Checks `url` (no I/O yet); keys are prefixed with `namespace`.
     pub(crate) fn new(url: &str, namespace: &str, idle: Duration) -> Result<Self, String> {
-        let _ = (namespace, idle);
-        Err(format!(
-            "the Redis backend is not available in this build ({})",
-            super::redacted_url(url)
-        ))
+        let shown = super::redacted_url(url);
+        let invalid = |e: RedisError| format!("invalid Redis URL {shown}: {}", reason(&e));
+        let info = url.into_connection_info().map_err(invalid)?;
+        // Requests are small and many share the connection: no Nagle delay.
+        let tcp = TcpSettings::default()
+            .set_nodelay(true)
+            .set_keepalive(keepalive());
+        let client = Client::open(info.set_tcp_settings(tcp)).map_err(invalid)?;
+        Ok(Self {
+            client,
+            prefix: key_prefix(namespace),
+            shown,
+            idle,
+            manager: OnceCell::new(),
+            listener: Arc::new(OnceLock::new()),
+            bus_task: OnceLock::new(),
+            subscribe_script: Script::new(SUBSCRIBE_LUA),
+        })
+    }
+
+    /// The key of `id` among the records of one `kind`.
+    fn key(&self, kind: &str, id: &str) -> String {
+        format!("{}{kind}:{id}", self.prefix)
+    }
+
+    /// A session's record and its subscriptions.
+    fn session_keys(&self, id: &str) -> (String, String) {
+        (self.key("s", id), self.key("sub", id))
+    }
+
+    /// Where every replica of this server publishes and listens.
+    fn channel(&self) -> String {
+        format!("{}bus", self.prefix)
+    }
+
+    /// A session's lifetime: a handshake never finished gets a minute at
+    /// most, as in memory. A `load` or `touch` (one round trip, without
+    /// reading the record first) gives it `idle`: it is in use.
+    fn session_ttl(&self, record: &SessionRecord) -> i64 {
+        px(if record.initialized {
+            self.idle
+        } else {
+            UNINITIALIZED_LIFETIME.min(self.idle)
+        })
+    }
+
+    /// Connects, checks Redis answers and starts hearing the bus.
+    async fn open(&self) -> Result<ConnectionManager, String> {
+        let fail = |e: RedisError| format!("cannot reach Redis at {}: {}", self.shown, reason(&e));
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(TIMEOUT))
+            .set_response_timeout(Some(TIMEOUT))
+            .set_number_of_retries(RECONNECT_RETRIES)
+            .set_min_delay(Duration::from_millis(100))
+            .set_max_delay(Duration::from_secs(1));
+        let mut manager = ConnectionManager::new_with_config(self.client.clone(), config)
+            .await
+            .map_err(fail)?;
+        redis::cmd("PING")
+            .query_async::<()>(&mut manager)
+            .await
+            .map_err(fail)?;
+        // Subscribed before `connect` returns: nothing published after it
+        // is missed.
+        let channel = self.channel();
+        let messages = subscribe_bus(&self.client, &channel).await.map_err(fail)?;
+        let listener = self.listener.clone();
+        let bus = hear(
+            self.client.clone(),
+            manager.clone(),
+            channel,
+            listener,
+            messages,
+        );
+        let task = tokio::spawn(bus);
+        let _ = self.bus_task.set(task.abort_handle());
+        Ok(manager)
+    }
+
+    /// Runs `call` on the connection within [`DEADLINE`]: an error, an
+    /// unexpected reply or silence is [`Unavailable`], logged with the
+    /// operation (never a key or the URL).
+    async fn run<T, F>(
+        &self,
+        operation: &'static str,
+        call: impl FnOnce(ConnectionManager) -> F,
+    ) -> StateResult<T>
+    where
+        F: Future<Output = RedisResult<T>>,
+    {
+        let Some(Ok(manager)) = self.manager.get() else {
+            tracing::warn!(operation, "Redis is not connected");
+            return Err(Unavailable);
+        };
+        match tokio::time::timeout(DEADLINE, call(manager.clone())).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => {
+                tracing::warn!(operation, "Redis failed: {}", reason(&e));
+                Err(Unavailable)
+            }
+            Err(_) => {
+                tracing::warn!(operation, "Redis did not answer within {DEADLINE:?}");
+                Err(Unavailable)
+            }
+        }
+    }
+
+    /// One command, as [`Self::run`] runs it.
+    async fn command<T: FromRedisValue>(
+        &self,
+        operation: &'static str,
+        cmd: &Cmd,
+    ) -> StateResult<T> {
+        self.run(operation, |mut con| async move {
+            cmd.query_async(&mut con).await
+        })
+        .await
+    }
+
+    /// Several commands sent at once: one round trip.
+    async fn pipeline<T: FromRedisValue>(
+        &self,
+        operation: &'static str,
+        pipe: &Pipeline,
+    ) -> StateResult<T> {
+        self.run(operation, |mut con| async move {
+            pipe.query_async(&mut con).await
+        })
+        .await
     }
 }
 
-fn unavailable<'a, T: Send + 'a>() -> StateFuture<'a, T> {
-    ready(Err(Unavailable)).boxed()
+/// The bus task holds no reference to the state: it is stopped here.
+impl Drop for RedisState {
+    fn drop(&mut self) {
+        if let Some(task) = self.bus_task.get() {
+            task.abort();
+        }
+    }
+}
+
+/// `mcp:{namespace}:`, the namespace percent-encoded: `a:b` and `a%3Ab`
+/// stay apart, and no name ends the prefix early.
+fn key_prefix(namespace: &str) -> String {
+    format!("mcp:{}:", utf8_percent_encode(namespace, NAMESPACE_KEPT))
+}
+
+/// Milliseconds for `PX`/`PEXPIRE`: Redis refuses 0 and overflowing
+/// values, so a zero lifetime is 1 ms and a huge one a century.
+fn px(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_millis())
+        .unwrap_or(i64::MAX)
+        .clamp(1, MAX_TTL_MS)
+}
+
+/// `SET ... NX|XX PX ttl`.
+fn if_(condition: ExistenceCheck, ttl: i64) -> SetOptions {
+    SetOptions::default()
+        .conditional_set(condition)
+        .with_expiration(SetExpiry::PX(ttl.unsigned_abs()))
+}
+
+/// TCP probes after [`KEEPALIVE`] of silence, then every [`KEEPALIVE`].
+fn keepalive() -> TcpKeepalive {
+    let probe = TcpKeepalive::new().with_time(KEEPALIVE);
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+    let probe = probe.with_interval(KEEPALIVE);
+    probe
+}
+
+/// Why Redis failed, from the error's kind: never the URL or a password.
+/// I/O and URL errors are fixed texts; a server's error is named by its
+/// code, not its text.
+fn reason(e: &RedisError) -> String {
+    if e.is_timeout() {
+        return "no answer in time".to_owned();
+    }
+    match (e.kind(), e.code()) {
+        (ErrorKind::Io | ErrorKind::InvalidClientConfig, _) => e.to_string(),
+        (_, Some(code)) => format!("{} ({code})", e.category()),
+        _ => e.category().to_owned(),
+    }
+}
+
+/// A connection subscribed to the bus, within [`TIMEOUT`]: it can do
+/// nothing else, so it is its own.
+async fn subscribe_bus(client: &Client, channel: &str) -> RedisResult<PubSubStream> {
+    let subscribe = async {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok(pubsub.into_on_message())
+    };
+    tokio::time::timeout(TIMEOUT, subscribe)
+        .await
+        .unwrap_or_else(|_| Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()))
+}
+
+/// Hands the bus's messages to the listener for as long as the state lives.
+/// A lost connection is told once (messages may have been missed), then
+/// resubscribed with a growing wait, forever: Redis may come back any time.
+async fn hear(
+    client: Client,
+    mut commands: ConnectionManager,
+    channel: String,
+    listener: Arc<OnceLock<BusListener>>,
+    mut messages: PubSubStream,
+) {
+    let deliver = |event| {
+        if let Some(listener) = listener.get() {
+            listener(event);
+        }
+    };
+    loop {
+        while let Some(message) = messages.next().await {
+            match serde_json::from_slice::<BusMessage>(message.get_payload_bytes()) {
+                Ok(message) => deliver(BusEvent::Message(message)),
+                Err(e) => tracing::warn!("ignoring an undecodable bus message: {e}"),
+            }
+        }
+        tracing::warn!("the Redis bus connection was lost; resubscribing");
+        deliver(BusEvent::Disconnected);
+        let mut wait = BUS_RETRY_MIN;
+        messages = loop {
+            tokio::time::sleep(wait).await;
+            match subscribe_bus(&client, &channel).await {
+                Ok(messages) => break messages,
+                Err(e) => tracing::debug!("resubscribing to the Redis bus failed: {}", reason(&e)),
+            }
+            wait = (wait * 2).min(BUS_RETRY_MAX);
+        };
+        tracing::info!("the Redis bus is back");
+        // The commands' connection most likely died with this one: a PING
+        // makes it reconnect now, before a request finds it dead.
+        let _ = redis::cmd("PING").query_async::<()>(&mut commands).await;
+    }
+}
+
+/// The JSON of a session's record (cannot fail: it holds JSON and strings).
+fn encode(record: &SessionRecord) -> StateResult<Vec<u8>> {
+    serde_json::to_vec(record).map_err(|_| Unavailable)
 }
 
 impl SessionRecords for RedisState {
+    /// A collision of the random id, practically never, is `Unavailable`.
     fn create<'a>(
         &'a self,
-        _: &'a str,
-        _: &'a SessionRecord,
+        id: &'a str,
+        record: &'a SessionRecord,
     ) -> BoxFuture<'a, Result<(), CreateError>> {
-        ready(Err(CreateError::Unavailable)).boxed()
+        async move {
+            let ttl = self.session_ttl(record);
+            let set = Cmd::set_options(self.key("s", id), encode(record)?, if_(NX, ttl));
+            let created: Option<String> = self.command("create session", &set).await?;
+            if created.is_none() {
+                tracing::warn!(operation = "create session", "the new id is in use");
+                return Err(CreateError::Unavailable);
+            }
+            Ok(())
+        }
+        .boxed()
     }
-    fn load<'a>(&'a self, _: &'a str) -> StateFuture<'a, Option<SessionRecord>> {
-        unavailable()
+
+    /// The hot path of every request: one pipeline, one round trip.
+    fn load<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<SessionRecord>> {
+        async move {
+            let (key, subscriptions) = self.session_keys(id);
+            let ttl = px(self.idle);
+            let mut pipe = redis::pipe();
+            pipe.get_ex(key, Expiry::PX(ttl.unsigned_abs()))
+                .pexpire(subscriptions, ttl)
+                .ignore();
+            let (json,): (Option<Vec<u8>>,) = self.pipeline("load session", &pipe).await?;
+            let Some(json) = json else { return Ok(None) };
+            serde_json::from_slice(&json).map(Some).map_err(|e| {
+                tracing::warn!(operation = "load session", "undecodable record: {e}");
+                Unavailable
+            })
+        }
+        .boxed()
     }
-    fn touch<'a>(&'a self, _: &'a str) -> StateFuture<'a, bool> {
-        unavailable()
+
+    fn touch<'a>(&'a self, id: &'a str) -> StateFuture<'a, bool> {
+        async move {
+            let (key, subscriptions) = self.session_keys(id);
+            let ttl = px(self.idle);
+            let mut pipe = redis::pipe();
+            pipe.pexpire(key, ttl).pexpire(subscriptions, ttl).ignore();
+            let (live,): (bool,) = self.pipeline("touch session", &pipe).await?;
+            Ok(live)
+        }
+        .boxed()
     }
-    fn update<'a>(&'a self, _: &'a str, _: &'a SessionRecord) -> StateFuture<'a, bool> {
-        unavailable()
+
+    fn update<'a>(&'a self, id: &'a str, record: &'a SessionRecord) -> StateFuture<'a, bool> {
+        async move {
+            let (key, subscriptions) = self.session_keys(id);
+            let ttl = self.session_ttl(record);
+            let mut pipe = redis::pipe();
+            pipe.set_options(key, encode(record)?, if_(XX, ttl))
+                .pexpire(subscriptions, ttl)
+                .ignore();
+            let (updated,): (Option<String>,) = self.pipeline("update session", &pipe).await?;
+            Ok(updated.is_some())
+        }
+        .boxed()
     }
-    fn remove<'a>(&'a self, _: &'a str) -> StateFuture<'a, bool> {
-        unavailable()
+
+    fn remove<'a>(&'a self, id: &'a str) -> StateFuture<'a, bool> {
+        async move {
+            let (key, subscriptions) = self.session_keys(id);
+            let mut pipe = redis::pipe();
+            pipe.del(key).del(subscriptions).ignore();
+            let (removed,): (usize,) = self.pipeline("remove session", &pipe).await?;
+            Ok(removed > 0)
+        }
+        .boxed()
     }
+
+    /// One script, so the session's check, the bound and the set's
+    /// lifetime cannot race another replica.
     fn subscribe<'a>(
         &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: bool,
+        id: &'a str,
+        uri: &'a str,
+        on: bool,
     ) -> StateFuture<'a, Result<(), usize>> {
-        unavailable()
+        async move {
+            let (key, subscriptions) = self.session_keys(id);
+            let mut call = self.subscribe_script.key(key);
+            call.key(subscriptions)
+                .arg(uri)
+                .arg(u8::from(on))
+                .arg(MAX_SUBSCRIPTIONS_PER_SESSION);
+            let outcome: i64 = self
+                .run("subscribe", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            match outcome {
+                0 | 1 => Ok(Ok(())),
+                -1 => Ok(Err(MAX_SUBSCRIPTIONS_PER_SESSION)),
+                _ => {
+                    tracing::warn!(operation = "subscribe", "unexpected reply {outcome}");
+                    Err(Unavailable)
+                }
+            }
+        }
+        .boxed()
     }
-    fn subscribed<'a>(&'a self, _: &'a [Arc<str>], _: &'a str) -> StateFuture<'a, Vec<bool>> {
-        unavailable()
+
+    fn subscribed<'a>(&'a self, ids: &'a [Arc<str>], uri: &'a str) -> StateFuture<'a, Vec<bool>> {
+        async move {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut pipe = redis::pipe();
+            for id in ids {
+                pipe.sismember(self.key("sub", id), uri);
+            }
+            let answers: Vec<bool> = self.pipeline("check subscriptions", &pipe).await?;
+            if answers.len() != ids.len() {
+                tracing::warn!(operation = "check subscriptions", "unexpected reply");
+                return Err(Unavailable);
+            }
+            Ok(answers)
+        }
+        .boxed()
     }
 }
 
 impl Markers for RedisState {
-    fn claim<'a>(&'a self, _: &'a str, _: Duration) -> StateFuture<'a, bool> {
-        unavailable()
+    /// `SET NX`: Redis decides the first claim, whichever replica asks.
+    fn claim<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool> {
+        async move {
+            let set = Cmd::set_options(self.key("m", key), 1, if_(NX, px(ttl)));
+            let claimed: Option<String> = self.command("claim marker", &set).await?;
+            Ok(claimed.is_some())
+        }
+        .boxed()
     }
 }
 
 impl Records for RedisState {
-    fn put<'a>(&'a self, _: &'a str, _: &'a [u8], _: Duration) -> StateFuture<'a, ()> {
-        unavailable()
+    fn put<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> StateFuture<'a, ()> {
+        async move {
+            let expiry = SetExpiry::PX(px(ttl).unsigned_abs());
+            let options = SetOptions::default().with_expiration(expiry);
+            let set = Cmd::set_options(self.key("r", key), value, options);
+            self.command("put record", &set).await
+        }
+        .boxed()
     }
-    fn get<'a>(&'a self, _: &'a str) -> StateFuture<'a, Option<Vec<u8>>> {
-        unavailable()
+
+    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<Vec<u8>>> {
+        async move {
+            self.command("get record", &Cmd::get(self.key("r", key)))
+                .await
+        }
+        .boxed()
     }
 }
 
 impl Bus for RedisState {
-    fn publish(&self, _: BusMessage) -> StateFuture<'_, ()> {
-        unavailable()
+    fn publish(&self, message: BusMessage) -> StateFuture<'_, ()> {
+        async move {
+            let json = serde_json::to_vec(&message).map_err(|_| Unavailable)?;
+            let publish = Cmd::publish(self.channel(), json);
+            self.command("publish", &publish).await
+        }
+        .boxed()
     }
-    fn listen(&self, _: BusListener) {}
+
+    /// Heard by the task [`Connect::connect`] starts, whichever comes first.
+    fn listen(&self, listener: BusListener) {
+        let _ = self.listener.set(listener);
+    }
 }
 
 impl Connect for RedisState {
     fn connect(&self) -> BoxFuture<'_, Result<(), String>> {
-        ready(Err(
-            "the Redis backend is not available in this build".to_owned()
-        ))
+        async move {
+            match self.manager.get_or_init(|| self.open()).await {
+                Ok(_) => Ok(()),
+                Err(why) => Err(why.clone()),
+            }
+        }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ProtocolVersion;
+    use redis::aio::MultiplexedConnection;
+    use std::io::{Read as _, Write as _};
+    use std::process::{Child, Command, Stdio};
+    use std::time::Instant;
+    use tokio::sync::mpsc;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    /// A `redis-server` of its own for one test, on a loopback port, killed
+    /// on drop. Never skipped: a test that cannot run Redis fails.
+    struct Server {
+        child: Child,
+        port: u16,
+    }
+
+    impl Server {
+        fn start() -> Self {
+            Self::on(free_port(), &[])
+        }
+
+        fn on(port: u16, options: &[&str]) -> Self {
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .args(options)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("cannot start redis-server ({e}): install Debian's redis-server")
+                });
+            let server = Self { child, port };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !answers(port) {
+                assert!(
+                    Instant::now() < deadline,
+                    "redis-server does not answer on port {port}: install Debian's redis-server"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            server
+        }
+
+        fn url(&self) -> String {
+            format!("redis://127.0.0.1:{}", self.port)
+        }
+
+        async fn admin(&self) -> MultiplexedConnection {
+            let client = Client::open(self.url()).unwrap();
+            client.get_multiplexed_async_connection().await.unwrap()
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn free_port() -> u16 {
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap().port()
+    }
+
+    /// Whether a Redis listens on `port` (its answer to `PING`, or the
+    /// refusal of a server with a password).
+    fn answers(port: u16) -> bool {
+        let Ok(mut socket) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let mut reply = [0; 5];
+        socket.write_all(b"PING\r\n").is_ok()
+            && socket.read_exact(&mut reply).is_ok()
+            && (&reply == b"+PONG" || &reply == b"-NOAU")
+    }
+
+    /// One command on the test's own connection.
+    async fn ask<T: FromRedisValue>(admin: &mut MultiplexedConnection, args: &[&str]) -> T {
+        let mut cmd = redis::cmd(args[0]);
+        cmd.arg(&args[1..]);
+        cmd.query_async(admin).await.unwrap()
+    }
+
+    async fn connected(server: &Server, idle: Duration) -> RedisState {
+        let state = RedisState::new(&server.url(), "test", idle).unwrap();
+        state.connect().await.unwrap();
+        state
+    }
+
+    fn record(initialized: bool) -> SessionRecord {
+        SessionRecord {
+            version: ProtocolVersion::V2025_11_25,
+            capabilities: Arc::new(serde_json::json!({"roots": {}})),
+            owner: Some("https://issuer\nalice".into()),
+            log_level: 2,
+            initialized,
+        }
+    }
+
+    async fn follow(store: &RedisState, id: &str, uri: &str, on: bool) -> Result<(), usize> {
+        store.subscribe(id, uri, on).await.unwrap()
+    }
+
+    /// Hands each bus event to the returned receiver.
+    fn listening(state: &RedisState) -> mpsc::UnboundedReceiver<BusEvent> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        state.listen(Arc::new(move |event| {
+            let _ = sender.send(event);
+        }));
+        receiver
+    }
+
+    async fn next_event(events: &mut mpsc::UnboundedReceiver<BusEvent>) -> BusEvent {
+        let wait = Duration::from_secs(5);
+        let event = tokio::time::timeout(wait, events.recv()).await;
+        event.expect("a bus event in time").expect("a bus task")
+    }
+
+    fn list_changed() -> BusMessage {
+        let method = "notifications/tools/list_changed".to_owned();
+        BusMessage::ListChanged { method }
+    }
+
+    #[test]
+    fn namespaces_cannot_reach_each_other() {
+        assert_eq!(key_prefix("weather-bot_1.0"), "mcp:weather-bot_1.0:");
+        assert_eq!(key_prefix("a:b"), "mcp:a%3Ab:");
+        assert_eq!(key_prefix("a%3Ab"), "mcp:a%253Ab:");
+        assert_eq!(key_prefix("{x} y"), "mcp:%7Bx%7D%20y:");
+        assert_eq!((px(Duration::ZERO), px(Duration::MAX)), (1, MAX_TTL_MS));
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_expire_unless_used() {
+        let server = Server::start();
+        let store = connected(&server, Duration::from_millis(500)).await;
+        store.create("used", &record(true)).await.unwrap();
+        store.create("idle", &record(true)).await.unwrap();
+        store.create("half-open", &record(false)).await.unwrap();
+        follow(&store, "idle", "file:///x", true).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(store.touch("used").await.unwrap());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(store.load("used").await.unwrap(), Some(record(true)));
+        assert_eq!(store.load("idle").await.unwrap(), None, "idle too long");
+        assert_eq!(store.load("half-open").await.unwrap(), None);
+        assert!(!store.touch("idle").await.unwrap());
+        let ids: Vec<Arc<str>> = vec!["idle".into()];
+        assert_eq!(store.subscribed(&ids, "file:///x").await.unwrap(), [false]);
+        let mut admin = server.admin().await;
+        assert_eq!(ask::<usize>(&mut admin, &["DBSIZE"]).await, 1, "expired");
+        assert!(ask::<bool>(&mut admin, &["EXISTS", "mcp:test:s:used"]).await);
+    }
+
+    #[tokio::test]
+    async fn a_handshake_gets_a_minute_at_most() {
+        let server = Server::start();
+        let store = connected(&server, 10 * MINUTE).await;
+        let mut admin = server.admin().await;
+        store.create("s", &record(false)).await.unwrap();
+        let ttl: i64 = ask(&mut admin, &["PTTL", "mcp:test:s:s"]).await;
+        assert!((59_000..=60_000).contains(&ttl), "{ttl}");
+        assert!(store.update("s", &record(true)).await.unwrap());
+        let ttl: i64 = ask(&mut admin, &["PTTL", "mcp:test:s:s"]).await;
+        assert!((599_000..=600_000).contains(&ttl), "{ttl}");
+    }
+
+    #[tokio::test]
+    async fn a_touched_session_stays_and_a_removed_one_is_gone() {
+        let server = Server::start();
+        let store = connected(&server, MINUTE).await;
+        store.create("s", &record(true)).await.unwrap();
+        assert_eq!(
+            store.create("s", &record(true)).await,
+            Err(CreateError::Unavailable),
+            "an id in use is never replaced"
+        );
+        assert!(store.touch("s").await.unwrap());
+        let mut changed = record(true);
+        changed.log_level = 5;
+        assert!(store.update("s", &changed).await.unwrap());
+        assert_eq!(store.load("s").await.unwrap(), Some(changed.clone()));
+        assert!(store.remove("s").await.unwrap());
+        assert!(!store.remove("s").await.unwrap());
+        assert!(!store.update("s", &changed).await.unwrap());
+        assert!(!store.touch("s").await.unwrap());
+        assert!(store.load("s").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn subscriptions_are_per_session_and_bounded() {
+        let server = Server::start();
+        let store = connected(&server, MINUTE).await;
+        let mut admin = server.admin().await;
+        store.create("a", &record(true)).await.unwrap();
+        store.create("b", &record(true)).await.unwrap();
+        follow(&store, "a", "file:///x", true).await.unwrap();
+        let ids: Vec<Arc<str>> = vec!["a".into(), "b".into(), "gone".into()];
+        let found = store.subscribed(&ids, "file:///x").await.unwrap();
+        assert_eq!(found, [true, false, false]);
+        assert!(store.subscribed(&[], "file:///x").await.unwrap().is_empty());
+        follow(&store, "gone", "file:///x", true).await.unwrap();
+        let exists: bool = ask(&mut admin, &["EXISTS", "mcp:test:sub:gone"]).await;
+        assert!(!exists, "a gone session gains nothing");
+        let session: i64 = ask(&mut admin, &["PTTL", "mcp:test:s:a"]).await;
+        let set: i64 = ask(&mut admin, &["PTTL", "mcp:test:sub:a"]).await;
+        assert!(set > 0 && session - set < 1000, "{session} {set}");
+
+        for n in 1..MAX_SUBSCRIPTIONS_PER_SESSION {
+            let uri = format!("file:///{n}");
+            follow(&store, "a", &uri, true).await.unwrap();
+        }
+        let over = follow(&store, "a", "file:///over", true).await;
+        assert_eq!(over, Err(MAX_SUBSCRIPTIONS_PER_SESSION));
+        follow(&store, "a", "file:///x", true).await.unwrap();
+        follow(&store, "a", "file:///x", false).await.unwrap();
+        let found = store.subscribed(&ids, "file:///x").await.unwrap();
+        assert_eq!(found, [false, false, false]);
+        follow(&store, "a", "file:///over", true).await.unwrap();
+        assert!(store.remove("a").await.unwrap());
+        let exists: bool = ask(&mut admin, &["EXISTS", "mcp:test:sub:a"]).await;
+        assert!(!exists, "removed with its session");
+    }
+
+    #[tokio::test]
+    async fn a_marker_is_claimed_once_on_any_replica_until_it_expires() {
+        let server = Server::start();
+        let one = connected(&server, MINUTE).await;
+        let two = connected(&server, MINUTE).await;
+        assert!(one.claim("n1", MINUTE).await.unwrap());
+        assert!(!two.claim("n1", MINUTE).await.unwrap());
+        assert!(!one.claim("n1", MINUTE).await.unwrap());
+        assert!(one.claim("n2", Duration::ZERO).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(two.claim("n2", MINUTE).await.unwrap(), "expired");
+        let other = RedisState::new(&server.url(), "other", MINUTE).unwrap();
+        other.connect().await.unwrap();
+        assert!(other.claim("n1", MINUTE).await.unwrap(), "another server");
+    }
+
+    #[tokio::test]
+    async fn records_expire() {
+        let server = Server::start();
+        let store = connected(&server, MINUTE).await;
+        store.put("k", b"v", MINUTE).await.unwrap();
+        store.put("k", b"w", MINUTE).await.unwrap();
+        store.put("gone", b"v", Duration::ZERO).await.unwrap();
+        let brief = Duration::from_millis(100);
+        store.put("brief", b"v", brief).await.unwrap();
+        assert_eq!(store.get("brief").await.unwrap(), Some(b"v".to_vec()));
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(store.get("k").await.unwrap(), Some(b"w".to_vec()));
+        assert_eq!(store.get("gone").await.unwrap(), None);
+        assert_eq!(store.get("brief").await.unwrap(), None);
+        assert_eq!(store.get("never").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn the_bus_reaches_every_replica() {
+        let server = Server::start();
+        let one = connected(&server, MINUTE).await;
+        let two = connected(&server, MINUTE).await;
+        let mut heard = listening(&two);
+        let mut admin = server.admin().await;
+        let _: usize = ask(&mut admin, &["PUBLISH", "mcp:test:bus", "not a message"]).await;
+        one.publish(list_changed()).await.unwrap();
+        match next_event(&mut heard).await {
+            BusEvent::Message(BusMessage::ListChanged { method }) => {
+                assert_eq!(method, "notifications/tools/list_changed");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_password_is_used_but_never_shown() {
+        let port = free_port();
+        let url = format!("redis://:hunter2@127.0.0.1:{port}");
+        let store = RedisState::new(&url, "test", MINUTE).unwrap();
+        let why = store.connect().await.unwrap_err();
+        assert!(why.starts_with("cannot reach Redis at redis://"), "{why}");
+        assert!(why.contains(&format!("127.0.0.1:{port}")), "{why}");
+        assert!(!why.contains("hunter2"), "{why}");
+        assert_eq!(store.connect().await.unwrap_err(), why, "the first outcome");
+        assert_eq!(store.load("s").await, Err(Unavailable));
+        assert_eq!(store.claim("n", MINUTE).await, Err(Unavailable));
+
+        let _server = Server::on(port, &["--requirepass", "s3cret"]);
+        let refused = RedisState::new(&url, "test", MINUTE).unwrap();
+        let why = refused.connect().await.unwrap_err();
+        assert!(
+            why.ends_with("authentication failed") && !why.contains("hunter2"),
+            "{why}"
+        );
+        let url = format!("redis://:s3cret@127.0.0.1:{port}");
+        let store = RedisState::new(&url, "test", MINUTE).unwrap();
+        store.connect().await.unwrap();
+        assert!(store.claim("n", MINUTE).await.unwrap());
+
+        let why = RedisState::new("redis://:hunter2@host:port", "test", MINUTE);
+        let why = why.err().unwrap();
+        assert!(why.starts_with("invalid Redis URL"), "{why}");
+        assert!(!why.contains("hunter2"), "{why}");
+    }
+
+    #[tokio::test]
+    async fn a_redis_gone_fails_fast_and_its_return_is_noticed() {
+        let server = Server::start();
+        let port = server.port;
+        let store = connected(&server, MINUTE).await;
+        let mut heard = listening(&store);
+        store.put("k", b"v", MINUTE).await.unwrap();
+        drop(server);
+
+        assert!(matches!(
+            next_event(&mut heard).await,
+            BusEvent::Disconnected
+        ));
+        for _ in 0..3 {
+            let asked = Instant::now();
+            assert_eq!(store.get("k").await, Err(Unavailable));
+            assert!(
+                asked.elapsed() < Duration::from_secs(3),
+                "{:?}",
+                asked.elapsed()
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await; // every reconnection failed
+
+        // Back on the same port: the bus resubscribes by itself and has the
+        // commands' connection reconnect, so no request finds it dead.
+        let server = Server::on(port, &[]);
+        let mut admin = server.admin().await;
+        let back = Instant::now() + Duration::from_secs(15);
+        while !ask::<String>(&mut admin, &["INFO", "clients"])
+            .await
+            .contains("connected_clients:3\r")
+        {
+            assert!(Instant::now() < back, "the state did not reconnect");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(store.get("k").await, Ok(None), "a new Redis, empty");
+        store.publish(list_changed()).await.unwrap();
+        let event = next_event(&mut heard).await;
+        assert!(matches!(event, BusEvent::Message(_)), "{event:?}");
+    }
+
+    #[tokio::test]
+    async fn a_load_is_one_round_trip() {
+        let server = Server::start();
+        let store = connected(&server, MINUTE).await;
+        store.create("s", &record(true)).await.unwrap();
+        let mut admin = server.admin().await;
+        let () = ask(&mut admin, &["CONFIG", "RESETSTAT"]).await;
+        assert_eq!(store.load("s").await.unwrap(), Some(record(true)));
+        let stats: String = ask(&mut admin, &["INFO", "commandstats"]).await;
+        let mut calls: Vec<&str> = stats
+            .lines()
+            .filter_map(|line| line.strip_prefix("cmdstat_"))
+            .filter(|line| !line.starts_with("config") && !line.starts_with("info"))
+            .map(|line| line.split(",usec=").next().unwrap_or(line))
+            .collect();
+        calls.sort_unstable();
+        assert_eq!(calls, ["getex:calls=1", "pexpire:calls=1"], "{stats}");
     }
 }
