@@ -10,10 +10,6 @@
 //!
 //! No session limit: [`CreateError::Full`] is never returned, Redis's
 //! `maxmemory` bounds what sessions hold and idle ones expire by themselves.
-#![cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the server does not use the shared state yet")
-)]
 
 use super::{
     Bus, BusEvent, BusListener, BusMessage, Connect, CreateError, MAX_SUBSCRIPTIONS_PER_SESSION,
@@ -99,6 +95,16 @@ pub(crate) struct RedisState {
     bus_task: OnceLock<AbortHandle>,
     /// [`SUBSCRIBE_LUA`], sent by its hash once Redis has it.
     subscribe_script: Script,
+    /// This replica's name on the bus (random), so it skips its own
+    /// messages: a sender has acted on them already.
+    replica: Arc<str>,
+}
+
+/// A bus message with its sender.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Envelope {
+    from: Arc<str>,
+    message: BusMessage,
 }
 
 impl RedisState {
@@ -121,6 +127,7 @@ impl RedisState {
             listener: Arc::new(OnceLock::new()),
             bus_task: OnceLock::new(),
             subscribe_script: Script::new(SUBSCRIBE_LUA),
+            replica: crate::random::random_token::<12>().into(),
         })
     }
 
@@ -177,6 +184,7 @@ impl RedisState {
             channel,
             listener,
             messages,
+            Arc::clone(&self.replica),
         );
         let task = tokio::spawn(bus);
         let _ = self.bus_task.set(task.abort_handle());
@@ -310,6 +318,7 @@ async fn hear(
     channel: String,
     listener: Arc<OnceLock<BusListener>>,
     mut messages: PubSubStream,
+    replica: Arc<str>,
 ) {
     let deliver = |event| {
         if let Some(listener) = listener.get() {
@@ -318,8 +327,9 @@ async fn hear(
     };
     loop {
         while let Some(message) = messages.next().await {
-            match serde_json::from_slice::<BusMessage>(message.get_payload_bytes()) {
-                Ok(message) => deliver(BusEvent::Message(message)),
+            match serde_json::from_slice::<Envelope>(message.get_payload_bytes()) {
+                Ok(envelope) if envelope.from == replica => {}
+                Ok(envelope) => deliver(BusEvent::Message(envelope.message)),
                 Err(e) => tracing::warn!("ignoring an undecodable bus message: {e}"),
             }
         }
@@ -509,7 +519,11 @@ impl Records for RedisState {
 impl Bus for RedisState {
     fn publish(&self, message: BusMessage) -> StateFuture<'_, ()> {
         async move {
-            let json = serde_json::to_vec(&message).map_err(|_| Unavailable)?;
+            let envelope = Envelope {
+                from: Arc::clone(&self.replica),
+                message,
+            };
+            let json = serde_json::to_vec(&envelope).map_err(|_| Unavailable)?;
             let publish = Cmd::publish(self.channel(), json);
             self.command("publish", &publish).await
         }
@@ -802,6 +816,7 @@ mod tests {
         let one = connected(&server, MINUTE).await;
         let two = connected(&server, MINUTE).await;
         let mut heard = listening(&two);
+        let mut own = listening(&one);
         let mut admin = server.admin().await;
         let _: usize = ask(&mut admin, &["PUBLISH", "mcp:test:bus", "not a message"]).await;
         one.publish(list_changed()).await.unwrap();
@@ -810,6 +825,15 @@ mod tests {
                 assert_eq!(method, "notifications/tools/list_changed");
             }
             other => panic!("{other:?}"),
+        }
+        // A sender has acted on its message itself: it never hears it back.
+        let updated = BusMessage::ResourceUpdated {
+            uri: "file:///x".into(),
+        };
+        two.publish(updated).await.unwrap();
+        match next_event(&mut own).await {
+            BusEvent::Message(BusMessage::ResourceUpdated { uri }) => assert_eq!(uri, "file:///x"),
+            other => panic!("its own message came back first: {other:?}"),
         }
     }
 
@@ -881,7 +905,8 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert_eq!(store.get("k").await, Ok(None), "a new Redis, empty");
-        store.publish(list_changed()).await.unwrap();
+        let other = connected(&server, MINUTE).await;
+        other.publish(list_changed()).await.unwrap();
         let event = next_event(&mut heard).await;
         assert!(matches!(event, BusEvent::Message(_)), "{event:?}");
     }
