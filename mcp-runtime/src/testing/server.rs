@@ -55,6 +55,12 @@ impl TestServer {
             .name(format!("mcp-test-server-{}", addr.port()))
             .spawn(move || {
                 actix_web::rt::System::new().block_on(async move {
+                    // The shared state (Redis, if configured) is reached on
+                    // the runtime that serves, which its bus task needs.
+                    if let Err(e) = server.connect().await {
+                        let _ = tx.send(Err(e.to_string()));
+                        return;
+                    }
                     match server.bind_listener(listener) {
                         Ok(running) => {
                             let _ = tx.send(Ok(running.handle()));
