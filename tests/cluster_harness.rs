@@ -1,6 +1,7 @@
 //! The multi-replica harness itself (`tests/support/cluster.rs`): Redis that
 //! can be lost and brought back, and three replicas of the conformance
-//! example behind nginx (`deploy/nginx.conf`, round robin) each answering.
+//! example behind nginx (`deploy/nginx.conf`, round robin) each answering,
+//! and nginx passing over a replica that was killed.
 //! The replicas get `MCP_REDIS_URL` and `MCP_STATE_SECRET`; these requests
 //! are on the stateless 2026-07-28 wire, so they hold no shared state yet.
 
@@ -73,4 +74,37 @@ async fn nginx_spreads_requests_over_three_replicas() {
         cluster.logs()
     );
     assert_eq!(cluster.replicas.len(), 3);
+}
+
+#[tokio::test]
+async fn nginx_skips_a_killed_replica() {
+    let mut cluster = Cluster::start("conformance", 3, &[("RUST_LOG", "warn")]);
+    cluster.replicas.kill(1);
+    assert!(!cluster.replicas.is_running(1));
+    let killed = format!("127.0.0.1:{}", cluster.replicas.get(1).port());
+
+    const REQUESTS: usize = 12;
+    for i in 0..REQUESTS {
+        let answer =
+            support::stateless_request(&cluster.url, None, "tools/list", "", json!({})).await;
+        assert_eq!(
+            answer.status,
+            200,
+            "request {i}: {}\n{}",
+            answer.body,
+            cluster.logs()
+        );
+    }
+
+    cluster.nginx.wait_logged(REQUESTS);
+    // nginx tried the dead replica (connection refused, logged as 502 in
+    // $upstream_status) and passed that request on to a live one.
+    assert!(
+        cluster.nginx.access_log().contains(&killed),
+        "nginx never tried {killed}:\n{}",
+        cluster.nginx.access_log()
+    );
+    let mut live = cluster.replicas.addrs();
+    live.remove(&killed);
+    assert_eq!(cluster.nginx.upstreams_seen(), live, "{}", cluster.logs());
 }

@@ -238,6 +238,11 @@ impl Replicas {
         &self.replicas[i]
     }
 
+    /// Whether replica `i` is still running.
+    pub fn is_running(&mut self, i: usize) -> bool {
+        self.replicas[i].is_running()
+    }
+
     /// Their ports, in order.
     pub fn ports(&self) -> Vec<u16> {
         self.replicas.iter().map(Example::port).collect()
@@ -378,13 +383,13 @@ impl Nginx {
     }
 
     /// Waits until the access log holds at least `n` requests; panics with
-    /// the log after 5 s.
+    /// the log after 10 s.
     pub fn wait_logged(&self, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(10);
         while self.logged_requests() < n {
             assert!(
                 Instant::now() < deadline,
-                "nginx logged fewer than {n} requests within 5 s:\n{}",
+                "nginx logged fewer than {n} requests within 10 s:\n{}",
                 self.access_log()
             );
             std::thread::sleep(Duration::from_millis(20));
