@@ -17,7 +17,15 @@ fn clean_environment(command: &mut Command) {
         let Some(name) = name.to_str() else { continue };
         if name.starts_with("MCP_USE_OAUTH_")
             || name.starts_with("OAUTH_")
-            || matches!(name, "MCP_URL" | "HOST" | "PORT" | "MCP_ALLOWED_HOSTS")
+            || matches!(
+                name,
+                "MCP_URL"
+                    | "HOST"
+                    | "PORT"
+                    | "MCP_ALLOWED_HOSTS"
+                    | "MCP_REDIS_URL"
+                    | "MCP_STATE_SECRET"
+            )
         {
             command.env_remove(name);
         }
@@ -35,6 +43,7 @@ fn example_command(name: &str, vars: &[(&str, &str)]) -> Command {
 pub struct Example {
     child: Child,
     pub url: String,
+    port: u16,
     /// Everything it printed, stdout and stderr.
     output: Arc<Mutex<String>>,
     /// What it printed on stderr alone.
@@ -46,7 +55,12 @@ impl Example {
     /// until it listens. Panics with its output if it exits first or does not
     /// listen within 20 s.
     pub fn start(name: &str, vars: &[(&str, &str)]) -> Self {
-        let port = super::free_port();
+        Self::start_on(name, vars, super::free_port())
+    }
+
+    /// [`Example::start`] on `port` (e.g. the port of a replica killed
+    /// before, to bring it back where a balancer expects it).
+    pub fn start_on(name: &str, vars: &[(&str, &str)], port: u16) -> Self {
         let mut child = example_command(name, vars)
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
@@ -84,9 +98,28 @@ impl Example {
         Self {
             child,
             url: format!("http://127.0.0.1:{port}/mcp"),
+            port,
             output,
             stderr,
         }
+    }
+
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Kills it now (SIGKILL: no draining, as a crash or a lost machine) and
+    /// waits until it is gone; a no-op once it has exited. What it printed
+    /// stays readable.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether it is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Everything it printed so far.
@@ -124,8 +157,7 @@ impl Example {
 
 impl Drop for Example {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 

@@ -1,9 +1,11 @@
 //! Shared helpers of the integration tests: start servers on loopback, find
 //! the Node harness, run identity providers (the Node one, and one shaped
-//! like each built-in provider) and example binaries.
+//! like each built-in provider), example binaries, and several replicas of
+//! one behind nginx with Redis (`cluster`).
 
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod example;
 pub mod keys;
 pub mod oauth;
