@@ -10,37 +10,11 @@
 
 mod support;
 
-use std::process::Command;
 use support::example::Example;
 
 fn run_suite(package_dir: &str, args: &[&str], baseline: &str) {
-    let harness = support::node_harness();
     let fixture = Example::start("conformance", &[("RUST_LOG", "warn")]);
-    let baseline = support::root().join("tests/conformance").join(baseline);
-    let entry = harness
-        .join("node_modules")
-        .join(package_dir)
-        .join("dist/index.js");
-    let output = Command::new(support::node())
-        .arg(&entry)
-        .args(["server", "--url", &fixture.url])
-        .args(args)
-        .arg("--expected-failures")
-        .arg(&baseline)
-        .current_dir(harness)
-        .output()
-        .expect("run the conformance suite");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "conformance ({package_dir} {args:?}) failed with {}:\n{stdout}\n{stderr}",
-        output.status
-    );
-    assert!(
-        stdout.contains("Baseline check passed"),
-        "conformance ({package_dir} {args:?}) did not report a baseline check:\n{stdout}\n{stderr}"
-    );
+    support::run_conformance(&fixture.url, package_dir, args, baseline, "");
 }
 
 #[test]

@@ -394,3 +394,41 @@ pub async fn stateless_tool_call(url: &str, token: &str, tool: &str) -> RawRespo
     let params = serde_json::json!({ "name": tool, "arguments": {} });
     stateless_request(url, Some(token), "tools/call", tool, params).await
 }
+
+// ---------------------------------------------------------------------------
+// The conformance suite.
+
+/// Runs the conformance suite of the npm package in `package_dir`
+/// (`@modelcontextprotocol/conformance` or `conformance-next`) with `args`
+/// against `url`, under the expected-failures file `tests/conformance/BASELINE`
+/// (empty: every scenario must pass, and a warning counts as a failure).
+/// Panics with the suite's output, and `context` (e.g. the servers' logs),
+/// unless it reports a passed baseline check.
+pub fn run_conformance(url: &str, package_dir: &str, args: &[&str], baseline: &str, context: &str) {
+    let harness = node_harness();
+    let baseline = root().join("tests/conformance").join(baseline);
+    let entry = harness
+        .join("node_modules")
+        .join(package_dir)
+        .join("dist/index.js");
+    let output = Command::new(node())
+        .arg(&entry)
+        .args(["server", "--url", url])
+        .args(args)
+        .arg("--expected-failures")
+        .arg(&baseline)
+        .current_dir(harness)
+        .output()
+        .expect("run the conformance suite");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "conformance ({package_dir} {args:?}) failed with {}:\n{stdout}\n{stderr}\n{context}",
+        output.status
+    );
+    assert!(
+        stdout.contains("Baseline check passed"),
+        "conformance ({package_dir} {args:?}) did not report a baseline check:\n{stdout}\n{stderr}"
+    );
+}

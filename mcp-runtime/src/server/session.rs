@@ -250,12 +250,19 @@ impl SessionStore {
             }
             BusMessage::ResourceUpdated { uri } => {
                 let store = Arc::clone(self);
-                let delivery = async move { store.resource_updated_here(&uri).await };
+                let delivery = async move {
+                    let told = store.resource_updated_here(&uri).await;
+                    tracing::debug!(told, "a resource update raised on another replica");
+                };
                 spawn_or_run(delivery);
             }
             BusMessage::Cancel { session, request } => {
-                if let Some(local) = self.local.get(&session) {
-                    local.cancel_here(&request);
+                if self
+                    .local
+                    .get(&session)
+                    .is_some_and(|local| local.cancel_here(&request))
+                {
+                    tracing::debug!("cancelled a request on a notice posted to another replica");
                 }
             }
             BusMessage::SessionEnded { session } => {
@@ -273,7 +280,9 @@ impl SessionStore {
                     owner: answer.owner,
                     session: answer.session,
                 };
-                pending.resolve(&answer.id, &from, outcome);
+                if pending.resolve(&answer.id, &from, outcome) {
+                    tracing::debug!("resumed a handler with an answer posted to another replica");
+                }
             }
         }
     }
@@ -465,6 +474,7 @@ impl SessionStore {
             }
             return;
         }
+        tracing::debug!("an answer for a handler not waiting here goes to the other replicas");
         let (result, error) = match outcome {
             Ok(result) => (Some(result), None),
             Err(error) => (None, Some(error)),

@@ -1,0 +1,357 @@
+//! Several replicas behind nginx round robin (no stickiness), sharing one
+//! Redis: real processes of the examples, real clients.
+//!
+//! - the conformance suites against the balancer pass as against one process;
+//! - the official TypeScript SDK keeps one stateful session across replicas:
+//!   50 calls, a `resources/updated` raised on other replicas, elicitation
+//!   answers posted to other replicas, cancellations;
+//! - a replica killed mid-run: the session goes on through the others;
+//! - Redis lost: 503 with `Retry-After`, streams end, nothing panics; Redis
+//!   back: new sessions work without restarting anything;
+//! - a replica refuses to start with Redis but no shared secret, or with a
+//!   Redis it cannot reach (named without its password).
+//!
+//! Sessions opened by one user and presented by another, and proxy-mode
+//! sign-ins across replicas: `scale_out/auth.rs`.
+
+mod support;
+
+#[path = "scale_out/auth.rs"]
+mod auth;
+
+use mcp_runtime::testing::{RawResponse, TestClient};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+use support::cluster::Cluster;
+use support::example::run_to_exit;
+
+/// Replicas log their cross-replica deliveries at debug level.
+const LOG: (&str, &str) = ("RUST_LOG", "info,mcp_runtime=debug");
+
+fn conformance_cluster() -> Cluster {
+    Cluster::start("conformance", 3, &[("RUST_LOG", "warn")])
+}
+
+/// Every replica of `cluster` served requests.
+fn every_replica_served(cluster: &Cluster) {
+    assert_eq!(
+        cluster.nginx.upstreams_seen(),
+        cluster.replicas.addrs(),
+        "not every replica served requests:\n{}",
+        cluster.logs()
+    );
+}
+
+#[test]
+fn stable_conformance_suite_through_the_balancer() {
+    let cluster = conformance_cluster();
+    support::run_conformance(
+        &cluster.url,
+        "@modelcontextprotocol/conformance",
+        &[],
+        "baseline-stable.yml",
+        &cluster.logs(),
+    );
+    every_replica_served(&cluster);
+}
+
+#[test]
+fn pre_release_suite_2025_11_25_through_the_balancer() {
+    let cluster = conformance_cluster();
+    support::run_conformance(
+        &cluster.url,
+        "conformance-next",
+        &["--spec-version", "2025-11-25"],
+        "baseline-next-2025-11-25.yml",
+        &cluster.logs(),
+    );
+    every_replica_served(&cluster);
+}
+
+#[test]
+fn pre_release_suite_2026_07_28_through_the_balancer() {
+    let cluster = conformance_cluster();
+    support::run_conformance(
+        &cluster.url,
+        "conformance-next",
+        &["--suite", "all", "--spec-version", "2026-07-28"],
+        "baseline-next-2026-07-28.yml",
+        &cluster.logs(),
+    );
+    every_replica_served(&cluster);
+}
+
+/// How many times `needle` occurs in `haystack`.
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// The replica names (`replica PORT`) a list of tool texts mentions.
+fn replicas_named(texts: &Value) -> BTreeSet<String> {
+    texts
+        .as_array()
+        .expect("a list of texts")
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|text| {
+            let rest = text.split("replica ").nth(1)?;
+            Some(rest.split([' ', ')']).next()?.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_typescript_sdk_keeps_one_session_across_replicas() {
+    let cluster = Cluster::start("replicas", 3, &[LOG]);
+    let output = std::process::Command::new(support::node())
+        .arg(support::node_harness().join("replicas.mjs"))
+        .arg(&cluster.url)
+        .output()
+        .expect("node runs");
+    let logs = cluster.logs();
+    assert!(
+        output.status.success(),
+        "the SDK client failed: {}\n{logs}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("the client prints JSON");
+    assert_eq!(printed["protocolVersion"], "2025-11-25", "{printed}");
+    assert!(printed["sessionId"].is_string(), "{printed}");
+
+    // One session, its calls answered by every replica.
+    assert_eq!(printed["whoami"].as_array().map(Vec::len), Some(50));
+    let ports: BTreeSet<String> = cluster
+        .replicas
+        .ports()
+        .iter()
+        .map(u16::to_string)
+        .collect();
+    assert_eq!(replicas_named(&printed["whoami"]), ports, "{printed}");
+    every_replica_served(&cluster);
+
+    // Three announcements, raised on at least two replicas, all reached the
+    // one replica holding the session's GET stream.
+    assert_eq!(printed["updates"], 3, "{printed}\n{logs}");
+    assert!(
+        replicas_named(&printed["announced"]).len() >= 2,
+        "{printed}"
+    );
+    assert!(
+        count(&logs, "a resource update raised on another replica") >= 2,
+        "{logs}"
+    );
+
+    // Each elicitation was answered, and some answer was posted to another
+    // replica than the one that asked, which resumed its handler.
+    let asked = printed["asked"].as_array().expect("answers");
+    for (i, answer) in asked.iter().enumerate() {
+        let text = answer.as_str().unwrap_or_default();
+        assert!(
+            text.starts_with(&format!("hello client-{}", i + 1)),
+            "{printed}"
+        );
+    }
+    assert!(
+        count(
+            &logs,
+            "resumed a handler with an answer posted to another replica"
+        ) >= 1,
+        "{logs}"
+    );
+
+    // Each cancellation stopped its call, wherever it ran.
+    assert_eq!(printed["cancelled"], 3, "{printed}");
+    assert_eq!(count(&logs, "wait cancelled"), 3, "{logs}");
+    assert!(
+        count(
+            &logs,
+            "cancelled a request on a notice posted to another replica"
+        ) >= 1,
+        "{logs}"
+    );
+}
+
+/// A stateful client of `url` through the balancer.
+async fn session(url: &str) -> TestClient {
+    let client = TestClient::new(url);
+    client.initialize().await.expect("initialize");
+    client
+}
+
+/// `tools/call whoami` on `client`'s session.
+async fn whoami(client: &TestClient) -> Result<String, mcp_runtime::testing::ClientError> {
+    client
+        .call_tool("whoami", json!({}))
+        .await
+        .map(|result| result.text())
+}
+
+/// A raw POST of `body` on session `id`.
+async fn post_on(url: &str, id: &str, body: Value) -> RawResponse {
+    TestClient::new(url)
+        .raw("POST")
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2025-11-25")
+        .header("mcp-session-id", id)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the balancer answers")
+}
+
+fn call_whoami() -> Value {
+    json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}})
+}
+
+#[tokio::test]
+async fn a_killed_replica_and_a_lost_redis() {
+    let mut cluster = Cluster::start("replicas", 3, &[LOG]);
+    let client = session(&cluster.url).await;
+    for _ in 0..6 {
+        whoami(&client).await.expect("a call");
+    }
+
+    // A replica dies: the session goes on through the other two.
+    cluster.replicas.kill(0);
+    let mut served = BTreeSet::new();
+    for i in 0..6 {
+        let text = whoami(&client)
+            .await
+            .unwrap_or_else(|e| panic!("call {i} after the kill: {e}\n{}", cluster.logs()));
+        served.insert(text);
+    }
+    assert_eq!(served.len(), 2, "{served:?}");
+    assert!(
+        !served.contains(&format!("replica {}", cluster.replicas.get(0).port())),
+        "{served:?}"
+    );
+
+    // An open GET stream, then Redis goes away.
+    let id = client.session_id().await.expect("a session id");
+    let http = reqwest::Client::new();
+    let mut stream = http
+        .get(&cluster.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .header("mcp-session-id", &id)
+        .send()
+        .await
+        .expect("the GET stream opens");
+    assert_eq!(stream.status(), 200);
+    cluster.redis.stop();
+
+    // Every request that needs the session is refused, never guessed at.
+    for i in 0..4 {
+        let refused = post_on(&cluster.url, &id, call_whoami()).await;
+        assert_eq!(
+            refused.status,
+            503,
+            "request {i} with Redis down: {}\n{}",
+            refused.body,
+            cluster.logs()
+        );
+        let retry: u64 = refused
+            .header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no Retry-After: {:?}", refused.headers));
+        assert!(retry >= 1);
+        let error = refused.json().expect("a JSON-RPC error");
+        assert_eq!(
+            error["error"]["message"],
+            "the session store is unavailable; retry shortly"
+        );
+        // A new session cannot be opened either.
+        let opened = TestClient::new(&cluster.url).initialize().await;
+        assert_eq!(
+            opened.as_ref().err().and_then(|e| e.status()),
+            Some(503),
+            "{opened:?}"
+        );
+    }
+
+    // The stream ends cleanly (its replica lost the bus), within its
+    // reconnect wait.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the GET stream stayed open without Redis");
+
+    // Redis back (empty): new sessions work on the same replicas, which
+    // were never restarted, and the old session is unknown rather than
+    // answered from a guess.
+    cluster.redis.start_again();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let client = loop {
+        let client = TestClient::new(&cluster.url);
+        match client.initialize().await {
+            Ok(_) => break client,
+            Err(e) if Instant::now() < deadline => {
+                assert_eq!(e.status(), Some(503), "{e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!(
+                "no new session after Redis came back: {e}\n{}",
+                cluster.logs()
+            ),
+        }
+    };
+    for _ in 0..4 {
+        whoami(&client).await.expect("a call on the new session");
+    }
+    let old = post_on(&cluster.url, &id, call_whoami()).await;
+    assert_eq!(old.status, 404, "{}", old.body);
+    for i in 1..3 {
+        assert!(cluster.replicas.is_running(i), "{}", cluster.logs());
+    }
+    let logs = cluster.replicas.output();
+    assert!(!logs.contains("panicked"), "{logs}");
+}
+
+#[test]
+fn a_replica_with_redis_needs_the_shared_secret() {
+    let (status, _, stderr) =
+        run_to_exit("replicas", &[("MCP_REDIS_URL", "redis://127.0.0.1:1/0")]);
+    assert_ne!(status, Some(0));
+    assert!(stderr.contains("MCP_STATE_SECRET"), "{stderr}");
+    assert!(stderr.contains("at least 32 bytes"), "{stderr}");
+
+    let (status, _, stderr) = run_to_exit(
+        "replicas",
+        &[
+            ("MCP_REDIS_URL", "redis://127.0.0.1:1/0"),
+            ("MCP_STATE_SECRET", "too short"),
+        ],
+    );
+    assert_ne!(status, Some(0));
+    assert!(stderr.contains("at least 32 bytes, got 9"), "{stderr}");
+    assert!(
+        !stderr.contains("too short"),
+        "the secret was printed: {stderr}"
+    );
+}
+
+#[test]
+fn a_replica_that_cannot_reach_redis_does_not_start() {
+    let port = support::free_port();
+    let url = format!("redis://:hunter2-password@127.0.0.1:{port}/0");
+    let (status, stdout, stderr) = run_to_exit(
+        "replicas",
+        &[
+            ("MCP_REDIS_URL", &url),
+            ("MCP_STATE_SECRET", support::cluster::STATE_SECRET),
+        ],
+    );
+    assert_ne!(status, Some(0));
+    assert!(
+        stderr.contains("cannot reach Redis at redis://")
+            && stderr.contains(&format!("127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("hunter2") && !stdout.contains("hunter2"),
+        "the password was printed: {stdout}{stderr}"
+    );
+}
