@@ -271,10 +271,15 @@ impl SessionStore {
                 }
             }
             BusMessage::Answer(answer) => {
+                let raw = serde_json::value::RawValue::from_string;
                 let outcome = match (answer.result, answer.error) {
-                    (Some(result), _) => Ok(result),
-                    (None, Some(error)) => Err(error),
+                    (Some(result), _) => raw(result).map(Ok),
+                    (None, Some(error)) => raw(error).map(Err),
                     (None, None) => return,
+                };
+                let Ok(outcome) = outcome else {
+                    tracing::warn!("dropped a forwarded answer that is not JSON");
+                    return;
                 };
                 let from = Addressee {
                     owner: answer.owner,
@@ -476,8 +481,8 @@ impl SessionStore {
         }
         tracing::debug!("an answer for a handler not waiting here goes to the other replicas");
         let (result, error) = match outcome {
-            Ok(result) => (Some(result), None),
-            Err(error) => (None, Some(error)),
+            Ok(result) => (Some(result.get().to_owned()), None),
+            Err(error) => (None, Some(error.get().to_owned())),
         };
         self.publish(BusMessage::Answer(ClientAnswer {
             id: id.clone(),

@@ -29,7 +29,6 @@ pub(crate) mod redis;
 use crate::protocol::{ProtocolVersion, RequestId};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -170,9 +169,10 @@ pub(crate) struct ClientAnswer {
     /// Who answered: the caller (issuer and subject) and session.
     pub(crate) owner: Option<Arc<str>>,
     pub(crate) session: Option<Arc<str>>,
-    /// The client's `result`, else its `error`.
-    pub(crate) result: Option<Box<RawValue>>,
-    pub(crate) error: Option<Box<RawValue>>,
+    /// The client's `result`, else its `error`, as JSON text (raw JSON
+    /// cannot ride inside a tagged message).
+    pub(crate) result: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// What one replica tells every other.
@@ -342,6 +342,38 @@ mod tests {
         assert!(!redacted_url("not a url hunter2").contains("hunter2"));
         let shown = redacted_url("redis+unix:///run/redis.sock?db=2&user=app&pass=hunter2");
         assert_eq!(shown, "redis+unix:///run/redis.sock?db=2&user=***&pass=***");
+    }
+
+    /// What one replica publishes, every other can read: every kind of
+    /// message survives JSON both ways (a raw JSON field inside the tagged
+    /// enum once did not).
+    #[test]
+    fn every_bus_message_round_trips() {
+        let messages = [
+            BusMessage::ListChanged {
+                method: "notifications/tools/list_changed".into(),
+            },
+            BusMessage::ResourceUpdated {
+                uri: "file:///x".into(),
+            },
+            BusMessage::Cancel {
+                session: "s".into(),
+                request: RequestId::Number(3),
+            },
+            BusMessage::SessionEnded { session: "s".into() },
+            BusMessage::Answer(ClientAnswer {
+                id: RequestId::String("mcp-1".into()),
+                owner: Some("https://issuer\nalice".into()),
+                session: Some("s".into()),
+                result: Some(r#"{"action":"accept","content":{"name":"Ada"}}"#.into()),
+                error: None,
+            }),
+        ];
+        for message in messages {
+            let text = serde_json::to_string(&message).unwrap();
+            let back: BusMessage = serde_json::from_str(&text).unwrap();
+            assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        }
     }
 
     #[test]
