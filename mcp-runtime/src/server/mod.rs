@@ -115,8 +115,11 @@ pub struct McpServer {
 
 impl McpServer {
     /// Tells every session subscribed to `uri` (`resources/subscribe`) that
-    /// it changed, on its GET stream; returns how many sessions were told.
-    /// Clone the server before `listen` to keep a handle for this.
+    /// it changed, on its GET stream; returns how many sessions were told
+    /// before it returned. With several replicas on Redis, the sessions
+    /// whose streams other replicas hold are told through Redis too, after
+    /// this returns, and are not counted. Clone the server before `listen`
+    /// to keep a handle for this.
     pub fn notify_resource_updated(&self, uri: &str) -> usize {
         self.sessions.notify_resource_updated(uri)
     }
