@@ -19,6 +19,10 @@ impl McpServer {
     /// With OAuth, the canonical URL comes from `public_url` or `MCP_URL`
     /// (else `HOST`:`PORT`); a configuration the server cannot honour makes
     /// the endpoint refuse every request, and is logged.
+    ///
+    /// With Redis (`MCP_REDIS_URL`), call [`connect`](Self::connect) first,
+    /// on the runtime that serves: until it succeeded, requests that need
+    /// sessions are refused with 503.
     pub fn configure(&self) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + use<> {
         let auth = auth_mode(self, None).unwrap_or_else(|why| {
             tracing::error!("the MCP endpoint refuses every request: {why}");
