@@ -93,6 +93,14 @@ impl PendingRequests {
         waiting.reply.send(outcome).is_ok()
     }
 
+    /// Whether `id` has the shape of the ids this server gives its
+    /// questions (`mcp-` and 24 base64url characters).
+    pub(crate) fn is_our_id(id: &RequestId) -> bool {
+        matches!(id, RequestId::String(id) if id.len() == 28
+            && id.starts_with("mcp-")
+            && id[4..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    }
+
     /// Whether a handler of this process waits for `id` (from anyone).
     pub(crate) fn waits_here(&self, id: &RequestId) -> bool {
         matches!(id, RequestId::String(id) if self.waiting.contains_key(id.as_str()))
@@ -131,6 +139,25 @@ mod tests {
             !table.resolve(&id, &addressee("alice"), ok()),
             "answered once"
         );
+    }
+
+    #[test]
+    fn our_ids_are_told_apart() {
+        let table = PendingRequests::default();
+        let (id, _answer, _guard) = table.open(addressee("alice")).unwrap();
+        assert!(PendingRequests::is_our_id(&id));
+        for other in [
+            "mcp-",
+            "x",
+            "mcp-aaaaaaaaaaaaaaaaaaaaaaa!",
+            "mcp-aaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
+            assert!(
+                !PendingRequests::is_our_id(&RequestId::String(other.into())),
+                "{other}"
+            );
+        }
+        assert!(!PendingRequests::is_our_id(&RequestId::Number(1)));
     }
 
     #[test]

@@ -37,9 +37,29 @@ pub struct McpServerBuilder {
     oauth: OAuth,
     auth_settings: AuthSettings,
     input_timeout: Duration,
-    request_state_secret: Option<Vec<u8>>,
-    redis_url: Option<String>,
-    state_secret: Option<Vec<u8>>,
+    request_state_secret: Option<SecretBytes>,
+    redis_url: Option<RedisUrl>,
+    state_secret: Option<SecretBytes>,
+}
+
+/// A secret setting: `Debug` (and so a logged builder) never shows it.
+#[derive(Clone)]
+struct SecretBytes(Vec<u8>);
+
+impl std::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<set, not shown>")
+    }
+}
+
+/// A Redis URL, which may hold a password: `Debug` shows it without.
+#[derive(Clone)]
+struct RedisUrl(String);
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::state::redacted_url(&self.0))
+    }
 }
 
 impl McpServerBuilder {
@@ -56,7 +76,7 @@ impl McpServerBuilder {
     /// drawn at start, which is right for one instance; give every instance
     /// behind one URL the same secret, so a retry may reach any of them.
     pub fn request_state_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
-        self.request_state_secret = Some(secret.into());
+        self.request_state_secret = Some(SecretBytes(secret.into()));
         self
     }
 
@@ -67,7 +87,7 @@ impl McpServerBuilder {
     /// [`state_secret`](Self::state_secret) too, the same on every replica.
     /// See "Running several replicas" in the README.
     pub fn redis(mut self, url: impl Into<String>) -> Self {
-        self.redis_url = Some(url.into());
+        self.redis_url = Some(RedisUrl(url.into()));
         self
     }
 
@@ -78,7 +98,7 @@ impl McpServerBuilder {
     /// `MCP_STATE_SECRET`, else a random key drawn at start, which is right
     /// for one process only; a server with Redis refuses to start without it.
     pub fn state_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
-        self.state_secret = Some(secret.into());
+        self.state_secret = Some(SecretBytes(secret.into()));
         self
     }
 
@@ -299,13 +319,16 @@ impl McpServerBuilder {
         if self
             .request_state_secret
             .as_ref()
-            .is_some_and(|s| s.len() < 32)
+            .is_some_and(|s| s.0.len() < 32)
         {
             return Err(BuildError::Config(
                 "the request state secret must be at least 32 bytes".into(),
             ));
         }
-        let shared = shared_state_settings(self.redis_url.take(), self.state_secret.take())?;
+        let shared = shared_state_settings(
+            self.redis_url.take().map(|url| url.0),
+            self.state_secret.take().map(|secret| secret.0),
+        )?;
         self.oauth = oauth::resolve(self.oauth)?;
         let resources = ResourceRegistry::new(self.resources, self.templates);
         let prompts = PromptRegistry::new(self.prompts);
@@ -354,7 +377,8 @@ impl McpServerBuilder {
                 pending: Arc::default(),
                 state_key: match self
                     .request_state_secret
-                    .as_deref()
+                    .as_ref()
+                    .map(|secret| secret.0.as_slice())
                     .or(shared.secret.as_deref())
                 {
                     Some(secret) => crate::input::round::StateKey::from_secret(secret),
@@ -365,7 +389,7 @@ impl McpServerBuilder {
         };
         let state = SharedState::new(
             &shared.backend,
-            &core.info.name,
+            &namespace(&core.info.name, shared.secret.as_deref()),
             self.http.session_idle_timeout,
             self.http.max_sessions,
         )
@@ -462,4 +486,52 @@ fn shared_state_settings(
         }
     };
     Ok(SharedSettings { backend, secret })
+}
+
+/// The prefix of this server's keys in a shared store: its name and a
+/// digest of its secret, so that two deployments of one server (staging
+/// and production, each with its own secret) on one Redis never share
+/// sessions, sign-ins or messages.
+fn namespace(name: &str, secret: Option<&[u8]>) -> String {
+    let Some(secret) = secret else {
+        return name.to_owned();
+    };
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+    let tag = aws_lc_rs::hmac::sign(&key, b"mcp shared state namespace");
+    let digest: String = tag.as_ref()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{name}:{digest}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployments_with_other_secrets_use_other_keys() {
+        let a = namespace("greeter", Some(b"one secret of at least thirty-two bytes"));
+        let b = namespace("greeter", Some(b"another secret of at least thirty-two b"));
+        assert!(a.starts_with("greeter:") && b.starts_with("greeter:"));
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            namespace("greeter", Some(b"one secret of at least thirty-two bytes"))
+        );
+        assert!(!a.contains("secret"));
+    }
+
+    #[test]
+    fn a_logged_builder_shows_no_secret() {
+        let builder = McpServer::builder("s", "1")
+            .redis("redis://:hunter2@cache:6379")
+            .state_secret("state-secret-of-at-least-32-bytes!!")
+            .request_state_secret("request-secret-of-at-least-32-bytes");
+        let shown = format!("{builder:?}");
+        for secret in ["hunter2", "state-secret", "request-secret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("cache:6379"), "{shown}");
+    }
 }

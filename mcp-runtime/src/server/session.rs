@@ -26,6 +26,15 @@ use tokio_util::sync::CancellationToken;
 
 pub(crate) use crate::state::MAX_SUBSCRIBED_URI_BYTES;
 
+/// Most messages to other replicas on their way at once without a sender
+/// waiting for them; past it, one is dropped (and logged) rather than queued.
+const MAX_SENDING: usize = 1024;
+/// Largest client answer forwarded to other replicas: a form's answer or a
+/// model's reply fits; a bigger one is no answer the server asked for.
+const MAX_FORWARDED_ANSWER_BYTES: usize = 1 << 20;
+/// Longest request id a cancellation is forwarded for.
+const MAX_FORWARDED_ID_BYTES: usize = 256;
+
 /// This replica's half of one client's session.
 pub(crate) struct Session {
     pub(crate) id: Arc<str>,
@@ -189,6 +198,13 @@ impl Drop for InFlightGuard {
 pub(crate) struct SessionStore {
     state: SharedState,
     local: DashMap<Arc<str>, Arc<Session>>,
+    /// The runtime that serves, once the state is connected: messages sent
+    /// from a thread of the user's own (a registry change, a resource
+    /// update) run on it.
+    runtime: std::sync::OnceLock<tokio::runtime::Handle>,
+    /// Messages being sent without their sender waiting; bounded, so a slow
+    /// store cannot pile them up.
+    sending: Arc<tokio::sync::Semaphore>,
     epoch: Instant,
     last_sweep: AtomicU64,
     /// How long an unused local half is kept.
@@ -200,6 +216,8 @@ impl SessionStore {
         Self {
             state,
             local: DashMap::new(),
+            runtime: std::sync::OnceLock::new(),
+            sending: Arc::new(tokio::sync::Semaphore::new(MAX_SENDING)),
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
             idle,
@@ -212,6 +230,11 @@ impl SessionStore {
 
     /// Starts hearing the bus: what other replicas send reaches this one's
     /// sessions, and answers reach `pending`.
+    /// Remembers the runtime that serves (called where the state connects).
+    pub(crate) fn serve_on(&self, runtime: tokio::runtime::Handle) {
+        let _ = self.runtime.set(runtime);
+    }
+
     pub(crate) fn listen(self: &Arc<Self>, pending: Arc<PendingRequests>) {
         let store = Arc::downgrade(self);
         self.state.bus.listen(Arc::new(move |event| {
@@ -254,7 +277,7 @@ impl SessionStore {
                     let told = store.resource_updated_here(&uri).await;
                     tracing::debug!(told, "a resource update raised on another replica");
                 };
-                spawn_or_run(delivery);
+                self.spawn_or_run(delivery);
             }
             BusMessage::Cancel { session, request } => {
                 if self
@@ -347,7 +370,8 @@ impl SessionStore {
         });
         let store = Arc::clone(self);
         let uri = uri.to_owned();
-        spawn_or_run(async move { store.resource_updated_here(&uri).await }).unwrap_or(0)
+        self.spawn_or_run(async move { store.resource_updated_here(&uri).await })
+            .unwrap_or(0)
     }
 
     /// Sends `method` (`notifications/tools/list_changed` and the like) on
@@ -365,12 +389,43 @@ impl SessionStore {
 
     /// Tells the other replicas, without waiting for it.
     fn publish(&self, message: BusMessage) {
+        let Ok(permit) = Arc::clone(&self.sending).try_acquire_owned() else {
+            tracing::warn!("too many messages to other replicas waiting: one was dropped");
+            return;
+        };
         let bus = Arc::clone(&self.state.bus);
-        spawn_or_run(async move {
+        self.spawn_or_run(async move {
+            let _permit = permit;
             if bus.publish(message).await.is_err() {
                 tracing::warn!("shared state unavailable: a message to other replicas was lost");
             }
         });
+    }
+
+    /// Runs `work` at once if it finishes without waiting (the in-memory
+    /// backend always does) and returns its output; otherwise finishes it
+    /// on the runtime in the background and returns `None`.
+    fn spawn_or_run<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Option<T> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .ok()
+            .or_else(|| self.runtime.get().cloned());
+        let mut work = Box::pin(work);
+        let Some(runtime) = runtime else {
+            // No runtime was ever connected: the in-memory backend, whose
+            // work never waits.
+            return (&mut work).now_or_never();
+        };
+        // Inside the runtime's context, a backend's timers work even when
+        // called from a thread of the user's own.
+        let _inside = runtime.enter();
+        if let Some(done) = (&mut work).now_or_never() {
+            return Some(done);
+        }
+        runtime.spawn(work);
+        None
     }
 
     /// Opens a session with an unguessable id (256 bits from the OS CSPRNG).
@@ -449,48 +504,72 @@ impl SessionStore {
         if let Some((_, local)) = self.local.remove(id) {
             local.end_here();
         }
-        self.publish(BusMessage::SessionEnded { session: id.into() });
+        // Awaited: a DELETE answered 204 has stopped the session's work and
+        // streams on every replica, or it is refused.
+        self.state
+            .bus
+            .publish(BusMessage::SessionEnded { session: id.into() })
+            .await?;
         Ok(removed)
     }
 
     /// `notifications/cancelled` for `request` of `session`: stopped here
     /// if it runs here, else wherever it runs.
-    pub(crate) fn cancel(&self, session: &Session, request: &RequestId) {
-        if !session.cancel_here(request) {
-            self.publish(BusMessage::Cancel {
+    pub(crate) async fn cancel(&self, session: &Session, request: &RequestId) -> StateResult<()> {
+        if session.cancel_here(request) {
+            return Ok(());
+        }
+        if matches!(request, RequestId::String(id) if id.len() > MAX_FORWARDED_ID_BYTES) {
+            return Ok(());
+        }
+        self.state
+            .bus
+            .publish(BusMessage::Cancel {
                 session: Arc::clone(&session.id),
                 request: request.clone(),
-            });
-        }
+            })
+            .await
     }
 
     /// A client's answer: to the handler waiting here, else to the replica
     /// where it waits.
-    pub(crate) fn answer(
+    pub(crate) async fn answer(
         &self,
         pending: &PendingRequests,
         id: &RequestId,
         from: Addressee,
         outcome: ClientOutcome,
-    ) {
+    ) -> StateResult<()> {
         if pending.waits_here(id) {
             if !pending.resolve(id, &from, outcome) {
                 tracing::debug!("dropped a client answer from someone it was not asked of");
             }
-            return;
+            return Ok(());
+        }
+        let size = match &outcome {
+            Ok(raw) | Err(raw) => raw.get().len(),
+        };
+        // Only what this server could have asked is worth every replica's
+        // time: its own id shape, and an answer of a sane size.
+        if !PendingRequests::is_our_id(id) || size > MAX_FORWARDED_ANSWER_BYTES {
+            tracing::debug!("dropped a client answer to no question of this server");
+            return Ok(());
         }
         tracing::debug!("an answer for a handler not waiting here goes to the other replicas");
         let (result, error) = match outcome {
             Ok(result) => (Some(result.get().to_owned()), None),
             Err(error) => (None, Some(error.get().to_owned())),
         };
-        self.publish(BusMessage::Answer(ClientAnswer {
-            id: id.clone(),
-            owner: from.owner,
-            session: from.session,
-            result,
-            error,
-        }));
+        self.state
+            .bus
+            .publish(BusMessage::Answer(ClientAnswer {
+                id: id.clone(),
+                owner: from.owner,
+                session: from.session,
+                result,
+                error,
+            }))
+            .await
     }
 
     /// Drops local halves nothing runs on, at most once a minute: the
@@ -547,23 +626,4 @@ fn offer(stream: &mpsc::Sender<OutgoingMessage>, message: OutgoingMessage) -> bo
         }
         Err(mpsc::error::TrySendError::Closed(_)) => false,
     }
-}
-
-/// Runs `work` at once if it finishes without waiting (the in-memory
-/// backend always does) and returns its output; otherwise finishes it on
-/// the runtime in the background and returns `None`.
-fn spawn_or_run<T: Send + 'static>(
-    work: impl std::future::Future<Output = T> + Send + 'static,
-) -> Option<T> {
-    let mut work = Box::pin(work);
-    if let Some(done) = (&mut work).now_or_never() {
-        return Some(done);
-    }
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => {
-            runtime.spawn(work);
-        }
-        Err(_) => tracing::warn!("no async runtime: a message to other replicas was not sent"),
-    }
-    None
 }

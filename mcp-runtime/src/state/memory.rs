@@ -2,8 +2,9 @@
 //! operation answers at once and never fails for want of a connection.
 
 use super::{
-    Bus, BusListener, BusMessage, Connect, CreateError, MAX_SUBSCRIPTIONS_PER_SESSION, Markers,
-    Records, SessionRecord, SessionRecords, StateFuture, UNINITIALIZED_LIFETIME, Unavailable,
+    Bus, BusListener, BusMessage, Connect, CreateError, MAX_RECORDS, MAX_SUBSCRIPTIONS_PER_SESSION,
+    Markers, Records, SessionRecord, SessionRecords, StateFuture, UNINITIALIZED_LIFETIME,
+    Unavailable,
 };
 use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
@@ -15,8 +16,6 @@ use std::time::{Duration, Instant};
 /// Most single-use markers remembered at once; past it (after dropping the
 /// expired ones) a claim fails closed.
 const MAX_MARKERS: usize = 100_000;
-/// Most keyed records kept at once; past it the oldest are dropped.
-const MAX_RECORDS: usize = 100_000;
 
 struct SessionEntry {
     record: Mutex<SessionRecord>,

@@ -53,6 +53,9 @@ pub(crate) const MAX_SUBSCRIPTIONS_PER_SESSION: usize = 1024;
 /// Longest URI a session may subscribe to: with the count, it bounds what
 /// one session's subscriptions hold (2 MiB at most).
 pub(crate) const MAX_SUBSCRIBED_URI_BYTES: usize = 2048;
+/// Most keyed records kept at once, in either backend; past it the soonest
+/// to expire are dropped (a flood of registrations cannot fill the store).
+pub(crate) const MAX_RECORDS: usize = 20_000;
 /// How long a session may wait for `notifications/initialized`.
 pub(crate) const UNINITIALIZED_LIFETIME: Duration = Duration::from_secs(60);
 
@@ -276,7 +279,7 @@ impl SharedState {
             Backend::Memory => Ok(Self::memory(idle, max_sessions)),
             #[cfg(feature = "redis")]
             Backend::Redis(url) => {
-                let store = Arc::new(redis::RedisState::new(url, namespace, idle)?);
+                let store = Arc::new(redis::RedisState::new(url, namespace, idle, max_sessions)?);
                 Ok(Self {
                     sessions: store.clone(),
                     markers: store.clone(),
@@ -360,7 +363,9 @@ mod tests {
                 session: "s".into(),
                 request: RequestId::Number(3),
             },
-            BusMessage::SessionEnded { session: "s".into() },
+            BusMessage::SessionEnded {
+                session: "s".into(),
+            },
             BusMessage::Answer(ClientAnswer {
                 id: RequestId::String("mcp-1".into()),
                 owner: Some("https://issuer\nalice".into()),

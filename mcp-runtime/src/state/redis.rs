@@ -12,14 +12,14 @@
 //! `maxmemory` bounds what sessions hold and idle ones expire by themselves.
 
 use super::{
-    Bus, BusEvent, BusListener, BusMessage, Connect, CreateError, MAX_SUBSCRIPTIONS_PER_SESSION,
-    Markers, Records, SessionRecord, SessionRecords, StateFuture, StateResult,
-    UNINITIALIZED_LIFETIME, Unavailable,
+    Bus, BusEvent, BusListener, BusMessage, Connect, CreateError, MAX_RECORDS,
+    MAX_SUBSCRIPTIONS_PER_SESSION, Markers, Records, SessionRecord, SessionRecords, StateFuture,
+    StateResult, UNINITIALIZED_LIFETIME, Unavailable,
 };
 use futures_util::StreamExt as _;
 use futures_util::future::{BoxFuture, FutureExt as _};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use redis::ExistenceCheck::{self, NX, XX};
+use redis::ExistenceCheck::{self, NX};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubStream};
 use redis::io::tcp::{TcpSettings, socket2::TcpKeepalive};
 use redis::{
@@ -77,6 +77,54 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 return 1
 ";
 
+/// Opens a session unless the live ones opened within the idle timeout
+/// reach the bound. KEYS: the record, the index of sessions by opening time.
+/// ARGV: the record, its lifetime (ms), now (ms), the idle timeout (ms), the
+/// bound, the id. Returns 1 (opened), 0 (the id is taken) or -1 (full).
+const CREATE_LUA: &str = r"
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[4]))
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return -1 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1
+";
+
+/// Replaces a live session's record; once initialized it stays so, whatever
+/// a replica that read it earlier writes back. KEYS: the record, its
+/// subscriptions. ARGV: the record, the lifetime of an initialized session,
+/// of one that is not (ms). Returns 1, or 0 if the session is gone.
+const UPDATE_LUA: &str = r#"
+local old = redis.call('GET', KEYS[1])
+if not old then return 0 end
+local new = ARGV[1]
+local yes = '"initialized":true}'
+local no = '"initialized":false}'
+if string.sub(old, -#yes) == yes and string.sub(new, -#no) == no then
+  new = string.sub(new, 1, #new - #no) .. yes
+end
+local ttl = ARGV[3]
+if string.sub(new, -#yes) == yes then ttl = ARGV[2] end
+redis.call('SET', KEYS[1], new, 'PX', ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+"#;
+
+/// Stores a record, keeping at most a bound of them: the soonest to expire
+/// go first. KEYS: the record, the index of records by expiry. ARGV: the
+/// value, its lifetime (ms), now (ms), the bound.
+const PUT_LUA: &str = r"
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), KEYS[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if over > 0 then
+  local oldest = redis.call('ZPOPMIN', KEYS[2], over)
+  for i = 1, #oldest, 2 do redis.call('DEL', oldest[i]) end
+end
+return 1
+";
+
 /// Shared state on one Redis server, for every replica that names it.
 pub(crate) struct RedisState {
     /// Where Redis is (parsed, credentials included), for every connection.
@@ -95,6 +143,14 @@ pub(crate) struct RedisState {
     bus_task: OnceLock<AbortHandle>,
     /// [`SUBSCRIBE_LUA`], sent by its hash once Redis has it.
     subscribe_script: Script,
+    /// [`CREATE_LUA`], [`UPDATE_LUA`] and [`PUT_LUA`], likewise.
+    create_script: Script,
+    update_script: Script,
+    put_script: Script,
+    /// The most sessions opened within one idle timeout.
+    max_sessions: usize,
+    /// The most records kept ([`MAX_RECORDS`]).
+    max_records: usize,
     /// This replica's name on the bus (random), so it skips its own
     /// messages: a sender has acted on them already.
     replica: Arc<str>,
@@ -109,7 +165,12 @@ struct Envelope {
 
 impl RedisState {
     /// Checks `url` (no I/O yet); keys are prefixed with `namespace`.
-    pub(crate) fn new(url: &str, namespace: &str, idle: Duration) -> Result<Self, String> {
+    pub(crate) fn new(
+        url: &str,
+        namespace: &str,
+        idle: Duration,
+        max_sessions: usize,
+    ) -> Result<Self, String> {
         let shown = super::redacted_url(url);
         let invalid = |e: RedisError| format!("invalid Redis URL {shown}: {}", reason(&e));
         let info = url.into_connection_info().map_err(invalid)?;
@@ -127,6 +188,11 @@ impl RedisState {
             listener: Arc::new(OnceLock::new()),
             bus_task: OnceLock::new(),
             subscribe_script: Script::new(SUBSCRIBE_LUA),
+            create_script: Script::new(CREATE_LUA),
+            update_script: Script::new(UPDATE_LUA),
+            put_script: Script::new(PUT_LUA),
+            max_sessions,
+            max_records: MAX_RECORDS,
             replica: crate::random::random_token::<12>().into(),
         })
     }
@@ -173,6 +239,7 @@ impl RedisState {
             .query_async::<()>(&mut manager)
             .await
             .map_err(fail)?;
+        check_eviction_policy(&mut manager, &self.shown).await?;
         // Subscribed before `connect` returns: nothing published after it
         // is missed.
         let channel = self.channel();
@@ -296,6 +363,33 @@ fn reason(e: &RedisError) -> String {
     }
 }
 
+/// Refuses a Redis that evicts keys under memory pressure: a forgotten
+/// marker would let a state be used twice, a forgotten session end a
+/// client's work. A Redis that does not let us ask (managed services often
+/// refuse `CONFIG`) is trusted, with a warning.
+async fn check_eviction_policy(manager: &mut ConnectionManager, shown: &str) -> Result<(), String> {
+    let asked: RedisResult<Vec<String>> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("maxmemory-policy")
+        .query_async(manager)
+        .await;
+    match asked.as_deref() {
+        Ok([_, policy]) if policy == "noeviction" => Ok(()),
+        Ok([_, policy]) => Err(format!(
+            "Redis at {shown} evicts keys under memory pressure (maxmemory-policy {policy}), \
+             which could forget a used sign-in state or a live session; set \
+             `maxmemory-policy noeviction`"
+        )),
+        _ => {
+            tracing::warn!(
+                "could not read Redis's maxmemory-policy: make sure it is `noeviction`, or a \
+                 used sign-in state could be forgotten under memory pressure"
+            );
+            Ok(())
+        }
+    }
+}
+
 /// A connection subscribed to the bus, within [`TIMEOUT`]: it can do
 /// nothing else, so it is its own.
 async fn subscribe_bus(client: &Client, channel: &str) -> RedisResult<PubSubStream> {
@@ -352,26 +446,48 @@ async fn hear(
 }
 
 /// The JSON of a session's record (cannot fail: it holds JSON and strings).
+/// Milliseconds since the Unix epoch, this replica's clock.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 fn encode(record: &SessionRecord) -> StateResult<Vec<u8>> {
     serde_json::to_vec(record).map_err(|_| Unavailable)
 }
 
 impl SessionRecords for RedisState {
     /// A collision of the random id, practically never, is `Unavailable`.
+    /// The bound counts sessions opened within one idle timeout: a flood
+    /// of `initialize` is refused with `Full`, as in memory.
     fn create<'a>(
         &'a self,
         id: &'a str,
         record: &'a SessionRecord,
     ) -> BoxFuture<'a, Result<(), CreateError>> {
         async move {
-            let ttl = self.session_ttl(record);
-            let set = Cmd::set_options(self.key("s", id), encode(record)?, if_(NX, ttl));
-            let created: Option<String> = self.command("create session", &set).await?;
-            if created.is_none() {
-                tracing::warn!(operation = "create session", "the new id is in use");
-                return Err(CreateError::Unavailable);
+            let mut call = self.create_script.key(self.key("s", id));
+            call.key(self.key("index", "s"))
+                .arg(encode(record)?)
+                .arg(self.session_ttl(record))
+                .arg(now_ms())
+                .arg(px(self.idle))
+                .arg(self.max_sessions)
+                .arg(id);
+            let outcome: i64 = self
+                .run("create session", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            match outcome {
+                1 => Ok(()),
+                -1 => Err(CreateError::Full),
+                _ => {
+                    tracing::warn!(operation = "create session", "the new id is in use");
+                    Err(CreateError::Unavailable)
+                }
             }
-            Ok(())
         }
         .boxed()
     }
@@ -407,16 +523,23 @@ impl SessionRecords for RedisState {
         .boxed()
     }
 
+    /// One script, so that `initialized`, once recorded, is never undone by
+    /// a replica that read the record before (`logging/setLevel` racing
+    /// `notifications/initialized`).
     fn update<'a>(&'a self, id: &'a str, record: &'a SessionRecord) -> StateFuture<'a, bool> {
         async move {
             let (key, subscriptions) = self.session_keys(id);
-            let ttl = self.session_ttl(record);
-            let mut pipe = redis::pipe();
-            pipe.set_options(key, encode(record)?, if_(XX, ttl))
-                .pexpire(subscriptions, ttl)
-                .ignore();
-            let (updated,): (Option<String>,) = self.pipeline("update session", &pipe).await?;
-            Ok(updated.is_some())
+            let mut call = self.update_script.key(key);
+            call.key(subscriptions)
+                .arg(encode(record)?)
+                .arg(px(self.idle))
+                .arg(px(UNINITIALIZED_LIFETIME.min(self.idle)));
+            let updated: i64 = self
+                .run("update session", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            Ok(updated == 1)
         }
         .boxed()
     }
@@ -425,7 +548,11 @@ impl SessionRecords for RedisState {
         async move {
             let (key, subscriptions) = self.session_keys(id);
             let mut pipe = redis::pipe();
-            pipe.del(key).del(subscriptions).ignore();
+            pipe.del(key)
+                .del(subscriptions)
+                .ignore()
+                .zrem(self.key("index", "s"), id)
+                .ignore();
             let (removed,): (usize,) = self.pipeline("remove session", &pipe).await?;
             Ok(removed > 0)
         }
@@ -499,10 +626,18 @@ impl Markers for RedisState {
 impl Records for RedisState {
     fn put<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> StateFuture<'a, ()> {
         async move {
-            let expiry = SetExpiry::PX(px(ttl).unsigned_abs());
-            let options = SetOptions::default().with_expiration(expiry);
-            let set = Cmd::set_options(self.key("r", key), value, options);
-            self.command("put record", &set).await
+            let mut call = self.put_script.key(self.key("r", key));
+            call.key(self.key("index", "r"))
+                .arg(value)
+                .arg(px(ttl))
+                .arg(now_ms())
+                .arg(self.max_records);
+            let _: i64 = self
+                .run("put record", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            Ok(())
         }
         .boxed()
     }
@@ -637,7 +772,7 @@ mod tests {
     }
 
     async fn connected(server: &Server, idle: Duration) -> RedisState {
-        let state = RedisState::new(&server.url(), "test", idle).unwrap();
+        let state = RedisState::new(&server.url(), "test", idle, 100).unwrap();
         state.connect().await.unwrap();
         state
     }
@@ -674,6 +809,63 @@ mod tests {
     fn list_changed() -> BusMessage {
         let method = "notifications/tools/list_changed".to_owned();
         BusMessage::ListChanged { method }
+    }
+
+    #[tokio::test]
+    async fn sessions_and_records_are_bounded() {
+        let server = Server::start();
+        let mut store = RedisState::new(&server.url(), "test", MINUTE, 2).unwrap();
+        store.max_records = 3;
+        store.connect().await.unwrap();
+        store.create("a", &record(false)).await.unwrap();
+        store.create("b", &record(false)).await.unwrap();
+        assert_eq!(
+            store.create("c", &record(false)).await,
+            Err(CreateError::Full)
+        );
+        assert!(store.remove("a").await.unwrap());
+        store.create("c", &record(false)).await.unwrap();
+
+        // A flood of records keeps the bound: the soonest to expire go.
+        for (key, secs) in [("short", 10), ("long", 600), ("mid", 60), ("new", 300)] {
+            let ttl = Duration::from_secs(secs);
+            store.put(key, key.as_bytes(), ttl).await.unwrap();
+        }
+        assert_eq!(store.get("short").await.unwrap(), None);
+        for key in ["long", "mid", "new"] {
+            assert!(store.get(key).await.unwrap().is_some(), "{key}");
+        }
+        let mut admin = server.admin().await;
+        let kept: usize = ask(&mut admin, &["ZCARD", "mcp:test:index:r"]).await;
+        assert_eq!(kept, 3);
+    }
+
+    /// `initialized` once recorded stays, whatever an older copy writes.
+    #[tokio::test]
+    async fn an_update_never_undoes_initialized() {
+        let server = Server::start();
+        let store = connected(&server, MINUTE).await;
+        store.create("s", &record(false)).await.unwrap();
+        assert!(store.update("s", &record(true)).await.unwrap());
+        let mut stale = record(false);
+        stale.log_level = 6;
+        assert!(store.update("s", &stale).await.unwrap());
+        let now = store.load("s").await.unwrap().unwrap();
+        assert!(now.initialized, "{now:?}");
+        assert_eq!(now.log_level, 6);
+        let mut admin = server.admin().await;
+        let ttl: i64 = ask(&mut admin, &["PTTL", "mcp:test:s:s"]).await;
+        assert!(ttl > 59_000, "an initialized session's lifetime: {ttl}");
+        assert!(!store.update("gone", &record(true)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_redis_that_evicts_keys_is_refused() {
+        let server = Server::on(free_port(), &["--maxmemory-policy", "allkeys-lru"]);
+        let store = RedisState::new(&server.url(), "test", MINUTE, 100).unwrap();
+        let why = store.connect().await.unwrap_err();
+        assert!(why.contains("maxmemory-policy allkeys-lru"), "{why}");
+        assert!(why.contains("noeviction"), "{why}");
     }
 
     #[test]
@@ -788,7 +980,7 @@ mod tests {
         assert!(one.claim("n2", Duration::ZERO).await.unwrap());
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(two.claim("n2", MINUTE).await.unwrap(), "expired");
-        let other = RedisState::new(&server.url(), "other", MINUTE).unwrap();
+        let other = RedisState::new(&server.url(), "other", MINUTE, 100).unwrap();
         other.connect().await.unwrap();
         assert!(other.claim("n1", MINUTE).await.unwrap(), "another server");
     }
@@ -841,7 +1033,7 @@ mod tests {
     async fn a_password_is_used_but_never_shown() {
         let port = free_port();
         let url = format!("redis://:hunter2@127.0.0.1:{port}");
-        let store = RedisState::new(&url, "test", MINUTE).unwrap();
+        let store = RedisState::new(&url, "test", MINUTE, 100).unwrap();
         let why = store.connect().await.unwrap_err();
         assert!(why.starts_with("cannot reach Redis at redis://"), "{why}");
         assert!(why.contains(&format!("127.0.0.1:{port}")), "{why}");
@@ -851,18 +1043,18 @@ mod tests {
         assert_eq!(store.claim("n", MINUTE).await, Err(Unavailable));
 
         let _server = Server::on(port, &["--requirepass", "s3cret"]);
-        let refused = RedisState::new(&url, "test", MINUTE).unwrap();
+        let refused = RedisState::new(&url, "test", MINUTE, 100).unwrap();
         let why = refused.connect().await.unwrap_err();
         assert!(
             why.ends_with("authentication failed") && !why.contains("hunter2"),
             "{why}"
         );
         let url = format!("redis://:s3cret@127.0.0.1:{port}");
-        let store = RedisState::new(&url, "test", MINUTE).unwrap();
+        let store = RedisState::new(&url, "test", MINUTE, 100).unwrap();
         store.connect().await.unwrap();
         assert!(store.claim("n", MINUTE).await.unwrap());
 
-        let why = RedisState::new("redis://:hunter2@host:port", "test", MINUTE);
+        let why = RedisState::new("redis://:hunter2@host:port", "test", MINUTE, 100);
         let why = why.err().unwrap();
         assert!(why.starts_with("invalid Redis URL"), "{why}");
         assert!(!why.contains("hunter2"), "{why}");

@@ -43,6 +43,9 @@ use tokio::sync::mpsc;
 /// the work and memory one request can demand.
 const MAX_BATCH_ITEMS: usize = 64;
 
+/// Largest client capabilities declaration a session keeps.
+const MAX_CAPABILITIES_BYTES: usize = 64 * 1024;
+
 /// Everything the endpoint's handler needs; cheap to clone into each worker.
 #[derive(Clone)]
 pub(crate) struct Endpoint {
@@ -291,7 +294,9 @@ impl Endpoint {
                 HttpResponse::Accepted().finish()
             }
             Message::Response { id, outcome } => {
-                self.on_client_answer(&id, outcome, &route);
+                if self.on_client_answer(&id, outcome, &route).await.is_err() {
+                    return store_unavailable();
+                }
                 HttpResponse::Accepted().finish()
             }
         }
@@ -299,12 +304,12 @@ impl Endpoint {
 
     /// Hands a client's answer to the handler waiting for it. An answer
     /// nobody waits for (late, unknown, or from another caller) is dropped.
-    fn on_client_answer(
+    async fn on_client_answer(
         &self,
         id: &RequestId,
         outcome: crate::input::pending::ClientOutcome,
         route: &Route,
-    ) {
+    ) -> crate::state::StateResult<()> {
         let from = crate::input::pending::Addressee {
             owner: route.caller.as_ref().map(|c| c.owner_key().into()),
             session: route.session.as_ref().map(|s| Arc::clone(&s.id)),
@@ -312,7 +317,8 @@ impl Endpoint {
         // Stream answers come back in a new POST, which a load balancer may
         // send to any replica: the store forwards it to the one that asked.
         self.sessions
-            .answer(&self.core.input.pending, id, from, outcome);
+            .answer(&self.core.input.pending, id, from, outcome)
+            .await
     }
 
     /// A 2026-07-28 message: no session; `_meta` and routing headers checked.
@@ -394,6 +400,21 @@ impl Endpoint {
             Ok(params) => params,
             Err(error) => return single_reply(&Response::error(Some(request.id), error), accepts),
         };
+        // The declaration is kept for the session's life (and read on every
+        // request when it is shared): a real one is a few hundred bytes.
+        if serde_json::to_string(&params.capabilities)
+            .map_or(true, |c| c.len() > MAX_CAPABILITIES_BYTES)
+        {
+            return single_reply(
+                &Response::error(
+                    Some(request.id),
+                    ErrorObject::invalid_params(format!(
+                        "capabilities are at most {MAX_CAPABILITIES_BYTES} bytes of JSON"
+                    )),
+                ),
+                accepts,
+            );
+        }
         let version = self.core.negotiate(&params.protocol_version);
         let body = Response::success_value(request.id, &self.core.initialize_body(version));
         let mut response = single_reply(&body, accepts);
@@ -528,7 +549,7 @@ impl Endpoint {
                     &route.session,
                     parse_params::<CancelledParams>(notification.params.as_deref()),
                 ) {
-                    self.sessions.cancel(session, &params.request_id);
+                    self.sessions.cancel(session, &params.request_id).await?;
                 }
             }
             other => tracing::trace!(method = other, "notification ignored"),
@@ -658,7 +679,9 @@ impl Endpoint {
                     }
                 }
                 Ok(Message::Response { id, outcome }) => {
-                    self.on_client_answer(&id, outcome, &route)
+                    if self.on_client_answer(&id, outcome, &route).await.is_err() {
+                        return store_unavailable();
+                    }
                 }
                 Err((id, error)) => responses.push(Response::error(id, error)),
             }

@@ -88,7 +88,11 @@ impl McpServer {
         self.state
             .connect()
             .await
-            .map_err(|why| std::io::Error::new(std::io::ErrorKind::ConnectionRefused, why))
+            .map_err(|why| std::io::Error::new(std::io::ErrorKind::ConnectionRefused, why))?;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            self.sessions.serve_on(runtime);
+        }
+        Ok(())
     }
 
     /// Binds `addr` and returns the running actix server (await it to serve;
