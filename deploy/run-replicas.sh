@@ -149,7 +149,7 @@ upstreams=""
 for ((i = 0; i < replicas; i++)); do
     port=$((first_port + i))
     HOST=127.0.0.1 PORT=$port MCP_REDIS_URL=$redis_url MCP_STATE_SECRET=$secret \
-        MCP_URL=$public_url start "replica-$i" "$binary"
+        MCP_URL=$public_url MCP_TRUSTED_PROXIES=127.0.0.1 start "replica-$i" "$binary"
     upstreams+="        server 127.0.0.1:$port;"$'\n'
 done
 for ((i = 0; i < replicas; i++)); do

@@ -353,3 +353,71 @@ fn a_proxy_mode_sign_in_crosses_replicas() {
         }
     });
 }
+
+// ---------------------------------------------------------------------------
+// Rate limits
+
+struct Dev;
+
+#[mcp_server(name = "dev-replicas", version = "1.0.0", oauth = dev)]
+impl Dev {
+    /// Who is calling.
+    #[mcp_tool(read_only)]
+    async fn whoami(&self, auth: &Auth) -> String {
+        auth.user.user_id.clone()
+    }
+}
+
+/// Registrations from one address through the balancer count against one
+/// budget on every replica (nginx, trusted, names the client in
+/// `X-Forwarded-For`); another address has its own.
+#[tokio::test]
+async fn the_sign_in_endpoints_share_one_rate_limit() {
+    let cluster = Replicated::start(|base, redis| {
+        Dev.into_mcp_builder()
+            .public_url(base)
+            .redis(redis)
+            .state_secret(STATE_SECRET)
+            .oauth_rate_limit(5)
+            .trusted_proxies(["127.0.0.1"])
+            .build()
+            .expect("the server builds")
+    });
+    let base = cluster.url.trim_end_matches("/mcp").to_owned();
+    let register = |address: &'static str| {
+        let base = base.clone();
+        async move {
+            support::oauth::http()
+                .post(format!("{base}/register"))
+                .header("x-forwarded-for", address)
+                .json(&json!({"redirect_uris": ["http://127.0.0.1:9/cb"]}))
+                .send()
+                .await
+                .expect("the balancer answers")
+        }
+    };
+    for i in 0..5 {
+        let answer = register("198.51.100.7").await;
+        assert_eq!(answer.status(), 201, "registration {i}");
+    }
+    let refused = register("198.51.100.7").await;
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = refused
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After");
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(
+        register("198.51.100.8").await.status(),
+        201,
+        "another address"
+    );
+    cluster.nginx.wait_logged(7);
+    assert_eq!(
+        cluster.nginx.upstreams_seen(),
+        cluster.addrs(),
+        "the budget was spent on every replica"
+    );
+}

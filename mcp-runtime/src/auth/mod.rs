@@ -16,6 +16,7 @@ mod middleware;
 mod paths;
 mod provider;
 mod proxy;
+mod rate_limit;
 mod resource;
 mod resource_url;
 mod scopes;
@@ -39,6 +40,16 @@ pub use paths::{
 };
 pub(crate) use provider::check_hmac_secret;
 pub use provider::{CustomProvider, Mode, Provider, Secret};
+/// Checks every trusted proxy entry is an address or a CIDR block.
+pub(crate) fn check_trusted_proxies<'a>(
+    blocks: impl IntoIterator<Item = &'a String>,
+) -> Result<(), String> {
+    for block in blocks {
+        rate_limit::AddressBlock::parse(block).map_err(|e| format!("trusted proxies: {e}"))?;
+    }
+    Ok(())
+}
+
 pub(crate) use proxy::{
     OAuthProxy, ProxyContext, ProxySettings, check_allowed_redirect_uri,
     configure as configure_proxy,

@@ -154,6 +154,31 @@ impl McpServerBuilder {
         self
     }
 
+    /// Proxy and dev mode: how many requests one client address may make to
+    /// each authorization-server endpoint (`/register`, `/authorize`, the
+    /// consent post, the callback, `/token`) per minute, counted across
+    /// every replica when they share Redis; beyond it, 429 with
+    /// `Retry-After`. `0` turns it off. Default: `MCP_OAUTH_RATE_LIMIT`,
+    /// else 60.
+    pub fn oauth_rate_limit(mut self, per_minute: u32) -> Self {
+        self.auth_settings.proxy.rate_limit = Some(per_minute);
+        self
+    }
+
+    /// The proxies (addresses or CIDR blocks: `10.0.0.0/8`, `127.0.0.1`) in
+    /// front of this server whose `X-Forwarded-For` or `Forwarded` header
+    /// names the client, for the rate limits. Without them those headers
+    /// are ignored: anyone can write them. Default: `MCP_TRUSTED_PROXIES`
+    /// (comma-separated), else none.
+    pub fn trusted_proxies<S: Into<String>>(
+        mut self,
+        proxies: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.auth_settings.proxy.trusted_proxies =
+            Some(proxies.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Proxy mode ([`Mode::Proxy`](crate::auth::Mode::Proxy)): whether the
     /// user approves each dynamically registered client before its
     /// sign-in is forwarded to the provider (default: `true`). The browser

@@ -65,6 +65,29 @@ pub(super) fn settle(
     for uri in &settings.proxy.redirect_uris {
         crate::auth::check_allowed_redirect_uri(uri).map_err(BuildError::Config)?;
     }
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if settings.proxy.rate_limit.is_none()
+        && let Some(limit) = from_env("MCP_OAUTH_RATE_LIMIT")
+    {
+        let limit = limit.trim().parse::<u32>().map_err(|_| {
+            BuildError::Config(format!(
+                "MCP_OAUTH_RATE_LIMIT must be a number of requests per minute (0 turns it off), got `{limit}`"
+            ))
+        })?;
+        settings.proxy.rate_limit = Some(limit);
+    }
+    if settings.proxy.trusted_proxies.is_none()
+        && let Some(list) = from_env("MCP_TRUSTED_PROXIES")
+    {
+        settings.proxy.trusted_proxies = Some(
+            list.split(',')
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty())
+                .collect(),
+        );
+    }
+    crate::auth::check_trusted_proxies(settings.proxy.trusted_proxies.iter().flatten())
+        .map_err(BuildError::Config)?;
     for rule in tools
         .iter()
         .map(Tool::access)

@@ -2,9 +2,9 @@
 //! operation answers at once and never fails for want of a connection.
 
 use super::{
-    Bus, BusListener, BusMessage, Connect, CreateError, MAX_RECORDS, MAX_SUBSCRIPTIONS_PER_SESSION,
-    Markers, Records, SessionRecord, SessionRecords, StateFuture, UNINITIALIZED_LIFETIME,
-    Unavailable,
+    Bus, BusListener, BusMessage, Connect, Counters, CreateError, MAX_RECORDS,
+    MAX_SUBSCRIPTIONS_PER_SESSION, Markers, Records, SessionRecord, SessionRecords, StateFuture,
+    UNINITIALIZED_LIFETIME, Unavailable,
 };
 use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
@@ -29,6 +29,8 @@ pub(crate) struct MemoryState {
     sessions: DashMap<Arc<str>, SessionEntry>,
     markers: DashMap<String, Instant>,
     records: DashMap<String, (Vec<u8>, Instant)>,
+    /// Rate-limit windows: hits and when the window ends.
+    counters: DashMap<String, (u64, Instant)>,
     epoch: Instant,
     last_sweep: AtomicU64,
     idle: Duration,
@@ -41,6 +43,7 @@ impl MemoryState {
             sessions: DashMap::new(),
             markers: DashMap::new(),
             records: DashMap::new(),
+            counters: DashMap::new(),
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
             idle,
@@ -261,6 +264,33 @@ impl Records for MemoryState {
     }
 }
 
+/// Most counters kept at once: past it, ended windows are dropped first,
+/// then the counter is refused (fail closed) until some end.
+const MAX_COUNTERS: usize = 100_000;
+
+impl Counters for MemoryState {
+    fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StateFuture<'a, (u64, Duration)> {
+        let now = Instant::now();
+        if self.counters.len() >= MAX_COUNTERS && !self.counters.contains_key(key) {
+            self.counters.retain(|_, (_, ends)| *ends > now);
+            if self.counters.len() >= MAX_COUNTERS {
+                return ready(Err(Unavailable)).boxed();
+            }
+        }
+        let mut entry = self
+            .counters
+            .entry(key.to_owned())
+            .or_insert((0, now + window));
+        if entry.1 <= now {
+            *entry = (0, now + window);
+        }
+        entry.0 += 1;
+        let counted = (entry.0, entry.1.saturating_duration_since(now));
+        drop(entry);
+        done(counted)
+    }
+}
+
 /// One process has no other replica to tell: the caller has already
 /// acted on its own.
 impl Bus for MemoryState {
@@ -400,6 +430,19 @@ mod tests {
             store.claim("n2", Duration::from_secs(60)).await.unwrap(),
             "expired"
         );
+    }
+
+    #[tokio::test]
+    async fn counters_count_within_their_window() {
+        let store = MemoryState::new(Duration::from_secs(60), 10);
+        let minute = Duration::from_secs(60);
+        assert_eq!(store.hit("a", minute).await.unwrap().0, 1);
+        let (hits, left) = store.hit("a", minute).await.unwrap();
+        assert_eq!(hits, 2);
+        assert!(left <= minute && left > Duration::from_secs(50));
+        assert_eq!(store.hit("b", minute).await.unwrap().0, 1);
+        assert_eq!(store.hit("c", Duration::ZERO).await.unwrap().0, 1);
+        assert_eq!(store.hit("c", minute).await.unwrap().0, 1, "a new window");
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@
 //! - [`Markers`]: single-use markers with a lifetime (spent state nonces and
 //!   codes): the first claim wins, on every replica;
 //! - [`Records`]: keyed values with a lifetime (registrations);
+//! - [`Counters`]: hits per fixed window (rate limits);
 //! - [`Bus`]: messages every replica hears (a change to announce on the
 //!   sessions' streams, a cancellation, a client's answer, a session ended).
 //!
@@ -154,6 +155,14 @@ pub(crate) trait Markers: Send + Sync {
     fn claim<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool>;
 }
 
+/// Counters over a fixed window, for rate limits every replica shares.
+pub(crate) trait Counters: Send + Sync {
+    /// Counts one hit on `key`: how many hits its current window (started
+    /// by the first of them, `window` long) holds, this one included, and
+    /// how long until that window ends.
+    fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StateFuture<'a, (u64, Duration)>;
+}
+
 /// Keyed values, each kept for its own lifetime.
 pub(crate) trait Records: Send + Sync {
     /// Stores `value` under `key` for `ttl`, replacing what was there.
@@ -241,6 +250,7 @@ pub(crate) struct SharedState {
     pub(crate) sessions: Arc<dyn SessionRecords>,
     pub(crate) markers: Arc<dyn Markers>,
     pub(crate) records: Arc<dyn Records>,
+    pub(crate) counters: Arc<dyn Counters>,
     pub(crate) bus: Arc<dyn Bus>,
     /// Connects and starts listening; a no-op in memory.
     connector: Arc<dyn Connect>,
@@ -261,6 +271,7 @@ impl SharedState {
             sessions: store.clone(),
             markers: store.clone(),
             records: store.clone(),
+            counters: store.clone(),
             bus: store.clone(),
             connector: store,
         }
@@ -284,6 +295,7 @@ impl SharedState {
                     sessions: store.clone(),
                     markers: store.clone(),
                     records: store.clone(),
+                    counters: store.clone(),
                     bus: store.clone(),
                     connector: store,
                 })

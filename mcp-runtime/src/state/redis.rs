@@ -12,7 +12,7 @@
 //! `maxmemory` bounds what sessions hold and idle ones expire by themselves.
 
 use super::{
-    Bus, BusEvent, BusListener, BusMessage, Connect, CreateError, MAX_RECORDS,
+    Bus, BusEvent, BusListener, BusMessage, Connect, Counters, CreateError, MAX_RECORDS,
     MAX_SUBSCRIPTIONS_PER_SESSION, Markers, Records, SessionRecord, SessionRecords, StateFuture,
     StateResult, UNINITIALIZED_LIFETIME, Unavailable,
 };
@@ -651,6 +651,28 @@ impl Records for RedisState {
     }
 }
 
+/// A fixed window per key: the first hit sets its expiry (`PEXPIRE NX`),
+/// later hits only count. One pipeline.
+impl Counters for RedisState {
+    fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StateFuture<'a, (u64, Duration)> {
+        async move {
+            let key = self.key("c", key);
+            let mut pipe = redis::pipe();
+            pipe.incr(&key, 1)
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(px(window))
+                .arg("NX")
+                .ignore()
+                .pttl(&key);
+            let (hits, left): (u64, i64) = self.pipeline("count a hit", &pipe).await?;
+            let left = Duration::from_millis(u64::try_from(left).unwrap_or(0));
+            Ok((hits, left))
+        }
+        .boxed()
+    }
+}
+
 impl Bus for RedisState {
     fn publish(&self, message: BusMessage) -> StateFuture<'_, ()> {
         async move {
@@ -838,6 +860,21 @@ mod tests {
         let mut admin = server.admin().await;
         let kept: usize = ask(&mut admin, &["ZCARD", "mcp:test:index:r"]).await;
         assert_eq!(kept, 3);
+    }
+
+    #[tokio::test]
+    async fn counters_are_shared_and_windowed() {
+        let server = Server::start();
+        let one = connected(&server, MINUTE).await;
+        let two = connected(&server, MINUTE).await;
+        assert_eq!(one.hit("ip", MINUTE).await.unwrap().0, 1);
+        let (hits, left) = two.hit("ip", MINUTE).await.unwrap();
+        assert_eq!(hits, 2, "counted across replicas");
+        assert!(left <= MINUTE && left > Duration::from_secs(50), "{left:?}");
+        let short = Duration::from_millis(200);
+        assert_eq!(one.hit("burst", short).await.unwrap().0, 1);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(one.hit("burst", short).await.unwrap().0, 1, "a new window");
     }
 
     /// `initialized` once recorded stays, whatever an older copy writes.

@@ -48,6 +48,7 @@ mod token;
 pub(crate) use register::check_allowed_redirect_uri;
 
 use super::provider::{Provider, Secret};
+use super::rate_limit::{AddressBlock, RateLimiter, Verdict};
 use super::{DEV_JWKS_PATH, DevIssuer};
 use crate::random::random_bytes;
 use crate::state::SharedState;
@@ -77,6 +78,12 @@ pub(crate) struct ProxySettings {
     pub(crate) redirect_uris: Vec<String>,
     /// Whether a registered client's request needs the user's consent.
     pub(crate) consent: bool,
+    /// Requests per client address, per endpoint, per minute (`0`: off);
+    /// `None` until settled from code or `MCP_OAUTH_RATE_LIMIT`.
+    pub(crate) rate_limit: Option<u32>,
+    /// Proxies whose `X-Forwarded-For` names the client; `None` until
+    /// settled from code or `MCP_TRUSTED_PROXIES`.
+    pub(crate) trusted_proxies: Option<Vec<String>>,
 }
 
 impl Default for ProxySettings {
@@ -84,7 +91,27 @@ impl Default for ProxySettings {
         Self {
             redirect_uris: Vec::new(),
             consent: true,
+            rate_limit: None,
+            trusted_proxies: None,
         }
+    }
+}
+
+impl ProxySettings {
+    /// The rate limiter these settings describe, counting in `state`.
+    fn rate_limiter(&self, state: &SharedState) -> Result<RateLimiter, String> {
+        let trusted = self
+            .trusted_proxies
+            .iter()
+            .flatten()
+            .map(|block| AddressBlock::parse(block).map_err(|e| format!("trusted proxies: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RateLimiter::new(
+            Arc::clone(&state.counters),
+            self.rate_limit
+                .unwrap_or(super::rate_limit::DEFAULT_PER_MINUTE),
+            trusted,
+        ))
     }
 }
 
@@ -183,6 +210,8 @@ pub(crate) struct OAuthProxy {
     metadata: Bytes,
     /// `oauth = dev`: codes and tokens are issued here, not by a provider.
     dev: Option<Arc<DevIssuer>>,
+    /// Hits per client address on the endpoints anyone can reach.
+    limiter: RateLimiter,
 }
 
 impl OAuthProxy {
@@ -288,6 +317,7 @@ impl OAuthProxy {
             http,
             metadata: Bytes::from(metadata.to_string()),
             dev: None,
+            limiter: settings.rate_limiter(context.state)?,
         })
     }
 
@@ -342,6 +372,7 @@ impl OAuthProxy {
             http: reqwest::Client::new(),
             metadata: Bytes::from(metadata.to_string()),
             dev: Some(dev),
+            limiter: context.settings.rate_limiter(context.state)?,
         })
     }
 
@@ -363,6 +394,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         move |req: HttpRequest, payload: web::Payload| {
             let p = Arc::clone(&p);
             async move {
+                if let Verdict::Refused(response) = p.limiter.check(&req, "register").await {
+                    return with_cors(response);
+                }
                 match *req.method() {
                     Method::POST => with_cors(p.register(req, payload).await),
                     Method::OPTIONS => preflight(),
@@ -376,6 +410,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         web::resource(PROXY_AUTHORIZE_PATH).to(move |req: HttpRequest| {
             let p = Arc::clone(&p);
             async move {
+                if let Verdict::Refused(response) = p.limiter.check(&req, "authorize").await {
+                    return with_cors(response);
+                }
                 match *req.method() {
                     Method::GET => p.authorize(&req).await,
                     _ => method_not_allowed("GET"),
@@ -388,6 +425,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         move |req: HttpRequest, payload: web::Payload| {
             let p = Arc::clone(&p);
             async move {
+                if let Verdict::Refused(response) = p.limiter.check(&req, "consent").await {
+                    return with_cors(response);
+                }
                 match *req.method() {
                     Method::POST => p.consent(req, payload).await,
                     _ => method_not_allowed("POST"),
@@ -400,6 +440,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         web::resource(PROXY_CALLBACK_PATH).to(move |req: HttpRequest| {
             let p = Arc::clone(&p);
             async move {
+                if let Verdict::Refused(response) = p.limiter.check(&req, "callback").await {
+                    return with_cors(response);
+                }
                 match *req.method() {
                     Method::GET => p.callback(&req).await,
                     _ => method_not_allowed("GET"),
@@ -429,6 +472,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         move |req: HttpRequest, payload: web::Payload| {
             let p = Arc::clone(&p);
             async move {
+                if let Verdict::Refused(response) = p.limiter.check(&req, "token").await {
+                    return with_cors(response);
+                }
                 match *req.method() {
                     Method::POST => with_cors(p.token(req, payload).await),
                     Method::OPTIONS => preflight(),
@@ -473,7 +519,7 @@ pub(super) mod tests {
             ProxyContext {
                 settings: &ProxySettings {
                     redirect_uris: vec!["com.example.app:/cb".to_owned()],
-                    consent: true,
+                    ..ProxySettings::default()
                 },
                 state,
                 secret,

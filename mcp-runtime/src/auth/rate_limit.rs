@@ -1,0 +1,342 @@
+//! Rate limits on the authorization-server endpoints anyone can reach
+//! without a token (`/register`, `/authorize`, the consent post, the
+//! callback, `/token`): hits per client address per minute, counted in the
+//! shared state, so every replica counts against one budget.
+//!
+//! The client address is the connection's peer, unless that peer is a proxy
+//! the operator trusts (`MCP_TRUSTED_PROXIES`, or
+//! `McpServerBuilder::trusted_proxies`): then it is the nearest address in
+//! `X-Forwarded-For` (or `Forwarded: for=`) that is not itself trusted.
+//! Without trusted proxies those headers are ignored: anyone could write
+//! them, and a limit one can step around by writing a header is none.
+
+use crate::state::{Counters, RETRY_AFTER_SECS};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::json;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The default budget: per client address, per endpoint, per minute. A
+/// person signing in uses one or two of each.
+pub(crate) const DEFAULT_PER_MINUTE: u32 = 60;
+
+/// The window hits are counted over.
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// An address or a block of them (`10.0.0.0/8`, `fd00::/8`, `127.0.0.1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AddressBlock {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl AddressBlock {
+    /// Parses `ip` or `ip/prefix`; the error says what was wrong.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (ip, prefix) = match text.split_once('/') {
+            Some((ip, prefix)) => (ip, Some(prefix)),
+            None => (text, None),
+        };
+        let network: IpAddr = ip
+            .parse()
+            .map_err(|_| format!("`{text}` is not an IP address or a CIDR block"))?;
+        let most = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => most,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= most)
+                .ok_or_else(|| format!("`{text}`: the prefix length must be 0 to {most}"))?,
+        };
+        Ok(Self { network, prefix })
+    }
+
+    /// Whether `ip` is in the block.
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |ip: IpAddr| -> (u128, u8) {
+            match ip {
+                IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32),
+                IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                    Some(v4) => (u128::from(u32::from(v4)), 32),
+                    None => (u128::from(v6), 128),
+                },
+            }
+        };
+        let ((net, width), (addr, addr_width)) = (bits(self.network), bits(ip));
+        if width != addr_width {
+            return false;
+        }
+        let shift = u32::from(width - self.prefix);
+        if shift >= 128 {
+            return true;
+        }
+        (net >> shift) == (addr >> shift)
+    }
+}
+
+/// What a request may do.
+pub(crate) enum Verdict {
+    Allowed,
+    /// Over its budget: answer 429 with this response.
+    Refused(HttpResponse),
+}
+
+/// Counts hits per client address, per endpoint.
+pub(crate) struct RateLimiter {
+    counters: Arc<dyn Counters>,
+    /// Hits per minute; `0` turns the limit off.
+    per_minute: u32,
+    trusted: Vec<AddressBlock>,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(
+        counters: Arc<dyn Counters>,
+        per_minute: u32,
+        trusted: Vec<AddressBlock>,
+    ) -> Self {
+        Self {
+            counters,
+            per_minute,
+            trusted,
+        }
+    }
+
+    fn is_trusted(&self, ip: IpAddr) -> bool {
+        self.trusted.iter().any(|block| block.contains(ip))
+    }
+
+    /// The client's address: the peer, or through trusted proxies the
+    /// nearest forwarded address that is not one of them.
+    pub(crate) fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        if !self.is_trusted(peer) {
+            return Some(peer);
+        }
+        let forwarded = forwarded_chain(req);
+        // Right to left: each hop appended the address it saw.
+        Some(
+            forwarded
+                .into_iter()
+                .rev()
+                .find(|ip| !self.is_trusted(*ip))
+                .unwrap_or(peer),
+        )
+    }
+
+    /// Counts this request against its client's budget for `endpoint`.
+    pub(crate) async fn check(&self, req: &HttpRequest, endpoint: &str) -> Verdict {
+        if self.per_minute == 0 {
+            return Verdict::Allowed;
+        }
+        let Some(ip) = self.client_ip(req) else {
+            return Verdict::Allowed;
+        };
+        let key = format!("rate:{endpoint}:{ip}");
+        match self.counters.hit(&key, WINDOW).await {
+            Ok((hits, _)) if hits <= u64::from(self.per_minute) => Verdict::Allowed,
+            Ok((_, left)) => {
+                tracing::debug!(endpoint, "rate limit: refused a client over its budget");
+                Verdict::Refused(too_many(left.as_secs().max(1)))
+            }
+            Err(_) => Verdict::Refused(unavailable()),
+        }
+    }
+}
+
+/// Every address `X-Forwarded-For` and `Forwarded` name, in order; an
+/// entry that is not an address (`unknown`, an obfuscated name) ends the
+/// chain, as nothing to its left can be trusted.
+fn forwarded_chain(req: &HttpRequest) -> Vec<IpAddr> {
+    let mut chain = Vec::new();
+    for value in req.headers().get_all("x-forwarded-for") {
+        let Ok(value) = value.to_str() else { continue };
+        chain.extend(
+            value
+                .split(',')
+                .map(|entry| parse_forwarded_ip(entry.trim())),
+        );
+    }
+    for value in req.headers().get_all(header::FORWARDED) {
+        let Ok(value) = value.to_str() else { continue };
+        for element in value.split(',') {
+            let address = element.split(';').find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                name.eq_ignore_ascii_case("for")
+                    .then(|| value.trim().trim_matches('"'))
+            });
+            if let Some(address) = address {
+                chain.push(parse_forwarded_ip(address));
+            }
+        }
+    }
+    // Entries right of an unparsable one are the ones still trustworthy.
+    let cut = chain.iter().rposition(Option::is_none).map_or(0, |i| i + 1);
+    chain.into_iter().skip(cut).flatten().collect()
+}
+
+/// `1.2.3.4`, `1.2.3.4:5678`, `[::1]`, `[::1]:5678` or `::1`.
+fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = entry.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    entry.rsplit_once(':')?.0.parse().ok()
+}
+
+/// 429 `Too Many Requests`, with when to come back.
+fn too_many(retry_after: u64) -> HttpResponse {
+    let mut response = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS).json(json!({
+        "error": "temporarily_unavailable",
+        "error_description": "too many requests from this address; retry later",
+    }));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
+/// 503: the counters cannot be reached, so nothing is let through uncounted.
+fn unavailable() -> HttpResponse {
+    let mut response = HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).json(json!({
+        "error": "temporarily_unavailable",
+        "error_description": "the shared state is unavailable; retry shortly",
+    }));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::SharedState;
+    use actix_web::test::TestRequest;
+
+    fn limiter(per_minute: u32, trusted: &[&str]) -> RateLimiter {
+        let state = SharedState::memory(Duration::from_secs(60), 10);
+        let trusted = trusted
+            .iter()
+            .map(|t| AddressBlock::parse(t).unwrap())
+            .collect();
+        RateLimiter::new(state.counters, per_minute, trusted)
+    }
+
+    fn from(peer: &str) -> TestRequest {
+        TestRequest::default().peer_addr(peer.parse().unwrap())
+    }
+
+    #[test]
+    fn blocks_parse_and_match() {
+        let block = AddressBlock::parse("10.1.0.0/16").unwrap();
+        assert!(block.contains("10.1.200.3".parse().unwrap()));
+        assert!(!block.contains("10.2.0.1".parse().unwrap()));
+        assert!(
+            block.contains("::ffff:10.1.0.9".parse().unwrap()),
+            "mapped v4"
+        );
+        let one = AddressBlock::parse("127.0.0.1").unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        assert!(
+            AddressBlock::parse("::/0")
+                .unwrap()
+                .contains("fd00::1".parse().unwrap())
+        );
+        assert!(
+            AddressBlock::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        for bad in ["", "10.0.0.0/33", "::1/129", "example.com", "10.0.0.0/x"] {
+            assert!(AddressBlock::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn forwarded_headers_count_only_behind_a_trusted_proxy() {
+        let open = limiter(10, &[]);
+        let spoofed = from("203.0.113.7:4000")
+            .insert_header(("x-forwarded-for", "1.1.1.1"))
+            .to_http_request();
+        assert_eq!(
+            open.client_ip(&spoofed),
+            Some("203.0.113.7".parse().unwrap())
+        );
+
+        let behind = limiter(10, &["127.0.0.1", "10.0.0.0/8"]);
+        let req = from("127.0.0.1:4000")
+            .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.4, 10.0.0.2"))
+            .to_http_request();
+        assert_eq!(
+            behind.client_ip(&req),
+            Some("198.51.100.4".parse().unwrap()),
+            "the nearest untrusted hop, not the leftmost (which the client wrote)"
+        );
+        let req = from("127.0.0.1:4000")
+            .insert_header(("forwarded", "for=\"[2001:db8::5]:443\";proto=https"))
+            .to_http_request();
+        assert_eq!(behind.client_ip(&req), Some("2001:db8::5".parse().unwrap()));
+        let req = from("127.0.0.1:4000")
+            .insert_header(("x-forwarded-for", "198.51.100.4, garbage, 10.0.0.3"))
+            .to_http_request();
+        assert_eq!(
+            behind.client_ip(&req),
+            Some("127.0.0.1".parse().unwrap()),
+            "nothing left of an unreadable entry is believed"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_client_over_its_budget_gets_429_and_others_do_not() {
+        let limiter = limiter(3, &[]);
+        let alice = from("192.0.2.1:1").to_http_request();
+        let bob = from("192.0.2.2:1").to_http_request();
+        for _ in 0..3 {
+            assert!(matches!(
+                limiter.check(&alice, "register").await,
+                Verdict::Allowed
+            ));
+        }
+        let Verdict::Refused(refused) = limiter.check(&alice, "register").await else {
+            panic!("the fourth hit in a minute passed");
+        };
+        assert_eq!(refused.status(), 429);
+        let retry: u64 = refused
+            .headers()
+            .get("retry-after")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry), "{retry}");
+        assert!(
+            matches!(limiter.check(&alice, "token").await, Verdict::Allowed),
+            "per endpoint"
+        );
+        assert!(
+            matches!(limiter.check(&bob, "register").await, Verdict::Allowed),
+            "per address"
+        );
+        let off = super::RateLimiter::new(
+            SharedState::memory(Duration::from_secs(60), 10).counters,
+            0,
+            Vec::new(),
+        );
+        for _ in 0..10 {
+            assert!(matches!(
+                off.check(&alice, "register").await,
+                Verdict::Allowed
+            ));
+        }
+    }
+}
