@@ -96,6 +96,9 @@ struct Settings {
     required_scopes: Vec<String>,
     hierarchy: Arc<ScopeHierarchy>,
     optional: bool,
+    /// A provider that checks no signatures: only requests that arrived on
+    /// a loopback address are let through, whatever their headers say.
+    loopback_only: bool,
 }
 
 impl std::fmt::Debug for BearerMiddleware {
@@ -123,6 +126,7 @@ impl BearerMiddleware {
                 required_scopes: Vec::new(),
                 hierarchy: Arc::new(ScopeHierarchy::default()),
                 optional: false,
+                loopback_only: false,
             }),
         }
     }
@@ -136,7 +140,8 @@ impl BearerMiddleware {
         if !provider.checks_signatures() {
             tracing::warn!(
                 provider = provider.name(),
-                "BearerMiddleware accepts tokens WITHOUT checking their signature: development only"
+                "BearerMiddleware accepts tokens WITHOUT checking their signature: development \
+                 only, and only for requests to a loopback address"
             );
         }
         let verifier: Arc<dyn TokenVerifier> = match &provider.verification {
@@ -146,7 +151,9 @@ impl BearerMiddleware {
             Verification::Jwt(jwt) => Arc::new(jwt.clone()),
             Verification::Hook(hook) => Arc::clone(hook),
         };
-        Self::from_verifier(verifier)
+        let mut middleware = Self::from_verifier(verifier);
+        middleware.settings_mut().loopback_only = !provider.checks_signatures();
+        middleware
     }
 
     fn settings_mut(&mut self) -> &mut Settings {
@@ -206,6 +213,13 @@ impl Settings {
     async fn admit(&self, req: &HttpRequest) -> Result<(), Refusal> {
         req.extensions_mut()
             .insert(RouteChallenge(Arc::clone(&self.challenge)));
+        if self.loopback_only && !super::arrived_on_loopback(req) {
+            return Err(Refusal::InvalidToken(
+                "this server checks no token signatures: it answers only requests to a \
+                 loopback address"
+                    .into(),
+            ));
+        }
         let auth = match authenticate_with(req, self.verifier.as_ref(), &self.hierarchy).await {
             Ok(auth) => auth,
             Err(Refusal::MissingToken) if self.optional && self.required_scopes.is_empty() => {

@@ -40,6 +40,16 @@ pub use paths::{
 };
 pub(crate) use provider::check_hmac_secret;
 pub use provider::{CustomProvider, Mode, Provider, Secret};
+/// Whether the request arrived on a loopback address: the address the
+/// server listens on, which no header can change. A wildcard bind
+/// (`0.0.0.0`) is not loopback: anyone may reach it.
+pub(crate) fn arrived_on_loopback(req: &actix_web::HttpRequest) -> bool {
+    let ip = req.app_config().local_addr().ip();
+    ip.is_loopback()
+        || matches!(ip, std::net::IpAddr::V6(v6)
+            if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+}
+
 /// Checks every trusted proxy entry is an address or a CIDR block.
 pub(crate) fn check_trusted_proxies<'a>(
     blocks: impl IntoIterator<Item = &'a String>,
@@ -51,7 +61,7 @@ pub(crate) fn check_trusted_proxies<'a>(
 }
 
 pub(crate) use proxy::{
-    OAuthProxy, ProxyContext, ProxySettings, check_allowed_redirect_uri,
+    Admission, OAuthProxy, ProxyContext, ProxySettings, check_allowed_redirect_uri,
     configure as configure_proxy,
 };
 pub use scopes::ScopeHierarchy;

@@ -29,9 +29,19 @@ pub(crate) struct ResourceServer {
     pub(crate) proxy: Option<Arc<OAuthProxy>>,
     /// Verdicts on tokens already checked, when the verifier's may be kept.
     pub(crate) verified: Option<VerifiedTokens>,
+    /// A development configuration (signatures not checked, or the
+    /// development authorization server): every request must have arrived
+    /// on a loopback address, whatever its `Host` header says.
+    pub(crate) loopback_only: bool,
 }
 
 impl ResourceServer {
+    /// Answers only requests that arrived on a loopback address when `only`.
+    pub(crate) fn with_loopback_only(mut self, only: bool) -> Self {
+        self.loopback_only = only;
+        self
+    }
+
     /// Leaves tools the caller cannot use out of `tools/list` when `hide`.
     pub(crate) fn with_forbidden_tools_hidden(mut self, hide: bool) -> Self {
         self.hide_forbidden_tools = hide;
@@ -118,6 +128,7 @@ impl ResourceServer {
                 .map(|url| Arc::new(AuthorizationServerMetadata::upstream(url))),
         };
         Ok(Self {
+            loopback_only: false,
             verified: match &provider.verification {
                 Verification::Jwt(jwt) if jwt.checks_signatures() => Some(VerifiedTokens::new(
                     jwt.clone(),

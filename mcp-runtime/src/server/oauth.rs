@@ -168,6 +168,13 @@ impl McpServer {
                 },
             )?
             .with_forbidden_tools_hidden(settings.hide_forbidden_tools)
+            // Decided again on every request from the address it arrived
+            // on: a `Host: localhost` header is all it takes to pass a
+            // Host check, and a mount by `configure` cannot see its bind.
+            .with_loopback_only(
+                !provider.checks_signatures()
+                    || dev.as_ref().is_some_and(|dev| !dev.allows_non_loopback()),
+            )
             .with_token_cache(
                 settings
                     .verified_token_capacity

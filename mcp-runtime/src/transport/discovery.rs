@@ -16,6 +16,7 @@ pub(super) fn configure(
     cfg: &mut web::ServiceConfig,
     server: &Arc<ResourceServer>,
     mcp_path: &str,
+    config: &Arc<crate::server::HttpConfig>,
 ) {
     // RFC 9728: the path-suffixed document, and the bare one for
     // clients that look there first.
@@ -50,8 +51,43 @@ pub(super) fn configure(
         }
     }
     if let Some(proxy) = &server.proxy {
-        crate::auth::configure_proxy(cfg, proxy);
+        crate::auth::configure_proxy(cfg, proxy, admission(server, config));
     }
+}
+
+/// The checks the MCP endpoint makes before anything else, for the
+/// authorization server's routes too: `Host` (DNS rebinding), `Origin`,
+/// and a development configuration's loopback-only rule.
+fn admission(
+    server: &Arc<ResourceServer>,
+    config: &Arc<crate::server::HttpConfig>,
+) -> crate::auth::Admission {
+    let config = Arc::clone(config);
+    let loopback_only = server.loopback_only;
+    Arc::new(move |req: &HttpRequest| {
+        if loopback_only && !super::origin::arrived_on_loopback(req) {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                jsonrpc::INVALID_REQUEST,
+                "this development configuration answers only requests to a loopback address",
+            ));
+        }
+        if !super::origin::host_allowed(req, &config.hosts) {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                jsonrpc::INVALID_REQUEST,
+                "Host not allowed",
+            ));
+        }
+        if !super::origin::origin_allowed(req, &config.allowed_origins, &config.hosts) {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                jsonrpc::INVALID_REQUEST,
+                "Origin not allowed",
+            ));
+        }
+        None
+    })
 }
 
 /// A discovery document: public, cacheable, readable from any origin.

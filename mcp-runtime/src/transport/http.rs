@@ -79,7 +79,7 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
         let endpoint = endpoint.clone();
         let path = endpoint.config.path.clone();
         if let AuthMode::Protected(server) = &endpoint.auth {
-            discovery::configure(cfg, server, &path);
+            discovery::configure(cfg, server, &path, &endpoint.config);
         }
         cfg.service(
             web::resource(path).to(move |req: HttpRequest, payload: web::Payload| {
@@ -177,6 +177,16 @@ impl Endpoint {
                 StatusCode::FORBIDDEN,
                 jsonrpc::INVALID_REQUEST,
                 "Origin not allowed",
+            );
+        }
+        if matches!(&self.auth, AuthMode::Protected(server) if server.loopback_only)
+            && !origin::arrived_on_loopback(&req)
+        {
+            tracing::warn!("refused a request to a development configuration off loopback");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                jsonrpc::INVALID_REQUEST,
+                "this development configuration answers only requests to a loopback address",
             );
         }
         if req.method() != Method::OPTIONS {

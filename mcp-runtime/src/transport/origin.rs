@@ -48,6 +48,15 @@ fn request_authority(req: &HttpRequest) -> Option<&str> {
     }
 }
 
+/// Whether the request arrived on a loopback address: the address the
+/// server listens on, which no header can change. A wildcard bind
+/// (`0.0.0.0`) is not loopback: anyone may reach it.
+pub(crate) fn arrived_on_loopback(req: &HttpRequest) -> bool {
+    let ip = req.app_config().local_addr().ip();
+    ip.is_loopback()
+        || matches!(ip, std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+}
+
 /// Whether the request's `Host` is allowed.
 pub(crate) fn host_allowed(req: &HttpRequest, policy: &HostPolicy) -> bool {
     if *policy == HostPolicy::Any {

@@ -292,6 +292,13 @@ impl DevIssuer {
 
     /// The provider to serve at `url`, once the loopback rule is checked:
     /// issuer = the URL's origin, audience = the MCP endpoint URL.
+    /// Whether the operator allowed it off loopback (loudly, by setting or
+    /// by `MCP_DEV_OAUTH_ALLOW_NON_LOOPBACK`).
+    pub(crate) fn allows_non_loopback(&self) -> bool {
+        self.settings.allow_non_loopback
+            || std::env::var(ENV_ALLOW_NON_LOOPBACK).as_deref() == Ok(DEV_ALLOW_NON_LOOPBACK_VALUE)
+    }
+
     pub(crate) fn provider_at(
         self: &Arc<Self>,
         provider: &Provider,
@@ -300,10 +307,7 @@ impl DevIssuer {
         tool_scopes: &[String],
     ) -> Result<Provider, String> {
         if !loopback {
-            let allowed = self.settings.allow_non_loopback
-                || std::env::var(ENV_ALLOW_NON_LOOPBACK).as_deref()
-                    == Ok(DEV_ALLOW_NON_LOOPBACK_VALUE);
-            if !allowed {
+            if !self.allows_non_loopback() {
                 return Err(format!(
                     "the development authorization server (`oauth = dev`) issues tokens to \
                      anyone who asks: it runs only on a loopback address; bind 127.0.0.1, or \

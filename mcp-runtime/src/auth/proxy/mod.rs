@@ -388,12 +388,23 @@ impl OAuthProxy {
 }
 
 /// Registers the proxy's routes.
-pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
+/// What a route checks before anything else (`Host`, `Origin`, where the
+/// request arrived): a refusal, or `None` to go on. The transport supplies
+/// it, so these routes make the same checks as the MCP endpoint.
+pub(crate) type Admission =
+    Arc<dyn Fn(&HttpRequest) -> Option<actix_web::HttpResponse> + Send + Sync>;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>, admit: Admission) {
     let p = Arc::clone(proxy);
+    let route_admit = Arc::clone(&admit);
     cfg.service(web::resource(PROXY_REGISTER_PATH).to(
         move |req: HttpRequest, payload: web::Payload| {
             let p = Arc::clone(&p);
+            let admit = Arc::clone(&route_admit);
             async move {
+                if let Some(refusal) = admit(&req) {
+                    return with_cors(refusal);
+                }
                 if let Verdict::Refused(response) = p.limiter.check(&req, "register").await {
                     return with_cors(response);
                 }
@@ -406,10 +417,15 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         },
     ));
     let p = Arc::clone(proxy);
+    let route_admit = Arc::clone(&admit);
     cfg.service(
         web::resource(PROXY_AUTHORIZE_PATH).to(move |req: HttpRequest| {
             let p = Arc::clone(&p);
+            let admit = Arc::clone(&route_admit);
             async move {
+                if let Some(refusal) = admit(&req) {
+                    return with_cors(refusal);
+                }
                 if let Verdict::Refused(response) = p.limiter.check(&req, "authorize").await {
                     return with_cors(response);
                 }
@@ -421,10 +437,15 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         }),
     );
     let p = Arc::clone(proxy);
+    let route_admit = Arc::clone(&admit);
     cfg.service(web::resource(PROXY_CONSENT_PATH).to(
         move |req: HttpRequest, payload: web::Payload| {
             let p = Arc::clone(&p);
+            let admit = Arc::clone(&route_admit);
             async move {
+                if let Some(refusal) = admit(&req) {
+                    return with_cors(refusal);
+                }
                 if let Verdict::Refused(response) = p.limiter.check(&req, "consent").await {
                     return with_cors(response);
                 }
@@ -436,10 +457,15 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         },
     ));
     let p = Arc::clone(proxy);
+    let route_admit = Arc::clone(&admit);
     cfg.service(
         web::resource(PROXY_CALLBACK_PATH).to(move |req: HttpRequest| {
             let p = Arc::clone(&p);
+            let admit = Arc::clone(&route_admit);
             async move {
+                if let Some(refusal) = admit(&req) {
+                    return with_cors(refusal);
+                }
                 if let Verdict::Refused(response) = p.limiter.check(&req, "callback").await {
                     return with_cors(response);
                 }
@@ -452,9 +478,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
     );
     if let Some(dev) = &proxy.dev {
         let jwks = Bytes::from(dev.key.jwk_set().to_string());
+        let route_admit = Arc::clone(&admit);
         cfg.service(web::resource(DEV_JWKS_PATH).to(move |req: HttpRequest| {
             let jwks = jwks.clone();
+            let admit = Arc::clone(&route_admit);
             async move {
+                if let Some(refusal) = admit(&req) {
+                    return with_cors(refusal);
+                }
                 match *req.method() {
                     Method::GET | Method::HEAD => with_cors(
                         actix_web::HttpResponse::Ok()
@@ -468,10 +499,15 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>) {
         }));
     }
     let p = Arc::clone(proxy);
+    let route_admit = Arc::clone(&admit);
     cfg.service(web::resource(PROXY_TOKEN_PATH).to(
         move |req: HttpRequest, payload: web::Payload| {
             let p = Arc::clone(&p);
+            let admit = Arc::clone(&route_admit);
             async move {
+                if let Some(refusal) = admit(&req) {
+                    return with_cors(refusal);
+                }
                 if let Verdict::Refused(response) = p.limiter.check(&req, "token").await {
                     return with_cors(response);
                 }
