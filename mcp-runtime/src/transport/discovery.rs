@@ -64,27 +64,24 @@ fn admission(
 ) -> crate::auth::Admission {
     let config = Arc::clone(config);
     let loopback_only = server.loopback_only;
+    // OAuth's error shape (RFC 6749 §5.2), as the routes' own refusals.
+    let refused = |why: &str| {
+        Some(HttpResponse::Forbidden().json(serde_json::json!({
+            "error": "invalid_request",
+            "error_description": why,
+        })))
+    };
     Arc::new(move |req: &HttpRequest| {
         if loopback_only && !super::origin::arrived_on_loopback(req) {
-            return Some(refuse(
-                StatusCode::FORBIDDEN,
-                jsonrpc::INVALID_REQUEST,
+            return refused(
                 "this development configuration answers only requests to a loopback address",
-            ));
+            );
         }
         if !super::origin::host_allowed(req, &config.hosts) {
-            return Some(refuse(
-                StatusCode::FORBIDDEN,
-                jsonrpc::INVALID_REQUEST,
-                "Host not allowed",
-            ));
+            return refused("Host not allowed");
         }
         if !super::origin::origin_allowed(req, &config.allowed_origins, &config.hosts) {
-            return Some(refuse(
-                StatusCode::FORBIDDEN,
-                jsonrpc::INVALID_REQUEST,
-                "Origin not allowed",
-            ));
+            return refused("Origin not allowed");
         }
         None
     })
