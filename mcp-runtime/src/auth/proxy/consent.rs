@@ -522,8 +522,11 @@ mod tests {
             .remember(&[REDIRECT.to_owned()], None, None)
             .await
             .unwrap();
-        let app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
         let sign = |ttl: Duration| {
             let claims = ConsentClaims {
                 request: request(REDIRECT),
@@ -563,8 +566,11 @@ mod tests {
             .remember(&[REDIRECT.to_owned()], None, None)
             .await
             .unwrap();
-        let app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
         let mut url = Url::parse("https://mcp.example.com/authorize").unwrap();
         url.query_pairs_mut()
             .append_pair("response_type", "code")

@@ -532,6 +532,12 @@ pub(super) mod tests {
     use serde_json::Value;
 
     /// A proxy over a state of its own, with a key of its own: one process.
+    /// Lets every request through: these tests are about the routes, not
+    /// the transport's Host and Origin checks.
+    pub(crate) fn admit_all() -> Admission {
+        Arc::new(|_: &HttpRequest| None)
+    }
+
     pub(in crate::auth::proxy) fn new_proxy() -> OAuthProxy {
         proxy_over(&SharedState::memory(Duration::from_secs(60), 10), None)
     }
@@ -746,10 +752,16 @@ pub(super) mod tests {
         let secret = [7u8; 32];
         let a = Arc::new(proxy_over(&state, Some(&secret)));
         let b = Arc::new(proxy_over(&state, Some(&secret)));
-        let a_app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &a))).await;
-        let b_app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &b))).await;
+        let a_app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &a, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
+        let b_app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &b, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
 
         // A client registered through A is known to B, name and all.
         let response = test::call_service(&a_app, register_request().to_request()).await;
@@ -832,8 +844,11 @@ pub(super) mod tests {
         let mut state = SharedState::memory(Duration::from_secs(60), 10);
         state.markers = Arc::new(Down);
         let proxy = Arc::new(proxy_over(&state, None));
-        let app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
         let response = test::call_service(&app, register_request().to_request()).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let response = test::call_service(&app, authorize_request("").to_request()).await;
@@ -854,8 +869,11 @@ pub(super) mod tests {
         // Records down too: no registration is stored or read.
         state.records = Arc::new(Down);
         let proxy = Arc::new(proxy_over(&state, None));
-        let app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
         let response = test::call_service(&app, register_request().to_request()).await;
         assert_unavailable(response, "registration").await;
         let response = test::call_service(&app, authorize_request("").to_request()).await;

@@ -325,9 +325,9 @@ mod tests {
     async fn registration_bodies_are_bounded() {
         use actix_web::test::{self, TestRequest};
         let proxy = std::sync::Arc::new(new_proxy());
-        let app = test::init_service(
-            actix_web::App::new().configure(|cfg| super::super::configure(cfg, &proxy)),
-        )
+        let app = test::init_service(actix_web::App::new().configure(|cfg| {
+            super::super::configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())
+        }))
         .await;
         // A valid registration padded with spaces to `len` bytes.
         let body = |len: usize| {
