@@ -10,7 +10,7 @@
 //!   or on the server's allow-list) and PKCE (S256 only), then forwards to the
 //!   provider with this server's callback as redirect URI, the client's own
 //!   PKCE challenge, and a signed, expiring `state` carrying the client's
-//!   redirect URI and state;
+//!   redirect URI, state and challenge;
 //! - but first, for a redirect URI that came from registration, it asks the
 //!   user (a consent page posting to `POST /authorize/consent`), unless this
 //!   browser already approved that redirect URI: every client shares one
@@ -18,26 +18,35 @@
 //!   asking, so without this step anyone could register their own redirect
 //!   URI and receive that user's code (the "confused deputy" of the MCP
 //!   security best practices);
-//! - `GET /oauth/callback` verifies that state (signature, expiry, single use)
-//!   and sends the provider's code (or error) on to the client;
-//! - `POST /token` forwards the client's code exchange or refresh with the
-//!   server's client credentials, and passes the provider's answer back.
+//! - `GET /oauth/callback` verifies that state (signature, expiry, single use),
+//!   binds the provider's code to the client's challenge and redirect URI,
+//!   and sends the code (or the provider's error) on to the client;
+//! - `POST /token` checks a code exchange against that binding (the
+//!   verifier, S256, and the redirect URI), then forwards it, or a refresh,
+//!   with the server's client credentials, and passes the provider's answer
+//!   back.
 //!
-//! PKCE runs end to end: the provider checks the client's verifier against
-//! the client's challenge, so a code is useless to anyone but the client that
-//! started the flow.
+//! PKCE is checked twice: here, before a code exchange is relayed, and by
+//! the provider, which gets the client's challenge and verifier too. So even
+//! behind a provider that ignores them, a code that leaks on its way to the
+//! client (or from it) is useless to anyone but the client that started the
+//! flow.
 //!
 //! Any replica may answer any step of a sign-in: registrations are records of
-//! the shared state (`proxy:client:{redirect URI}`), a used state or consent
-//! token is a single-use marker there (`proxy:nonce:{jti}`), and the key that
+//! the shared state (`proxy:client:{redirect URI}`), and so are codes'
+//! bindings (`proxy:code:{digest of the code}`); a used state or consent
+//! token is a single-use marker there (`proxy:nonce:{jti}`), and so is a
+//! bound code (`proxy:bound:{digest}`); and the key that
 //! signs states, consent tokens and remembered-consent cookies is derived
 //! from the shared secret (`MCP_STATE_SECRET`). Without a secret the key is
 //! drawn at start: right for one process, and a restart invalidates sign-ins
 //! in progress and remembered approvals. When the shared state cannot be
 //! reached, the step is refused with 503 and `Retry-After`, never answered
-//! from a guess.
+//! from a guess (a callback whose state is already spent sends the client
+//! `temporarily_unavailable` instead, so it starts again).
 
 mod authorize;
+mod code;
 mod consent;
 mod page;
 mod register;
@@ -99,7 +108,8 @@ struct AuthorizeRequest {
     /// The client's own `state`, returned to it unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_state: Option<String>,
-    /// The client's PKCE S256 challenge, checked by the provider.
+    /// The client's PKCE S256 challenge, checked here at `/token` and by the
+    /// provider.
     code_challenge: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
@@ -728,7 +738,7 @@ pub(super) mod tests {
         );
 
         // The same, without HTTP: signed on one, used once on either.
-        let state_token = a.sign_state(REDIRECT, None, None).unwrap();
+        let state_token = a.sign_state(REDIRECT, None, CHALLENGE, None).unwrap();
         assert!(b.redeem_state(&state_token).await.is_ok());
         assert_eq!(
             a.redeem_state(&state_token).await.unwrap_err(),
@@ -736,7 +746,7 @@ pub(super) mod tests {
         );
         // Another secret is another server: its states are refused.
         let other = proxy_over(&state, Some(&[8u8; 32]));
-        let state_token = other.sign_state(REDIRECT, None, None).unwrap();
+        let state_token = other.sign_state(REDIRECT, None, CHALLENGE, None).unwrap();
         assert_eq!(
             a.redeem_state(&state_token).await.unwrap_err(),
             signed::Refusal::Invalid
@@ -764,7 +774,9 @@ pub(super) mod tests {
         )
         .await;
         assert_unavailable(response, "consent post").await;
-        let state_token = proxy.sign_state(REDIRECT, Some("st"), None).unwrap();
+        let state_token = proxy
+            .sign_state(REDIRECT, Some("st"), CHALLENGE, None)
+            .unwrap();
         let response =
             test::call_service(&app, callback_request(&state_token, "").to_request()).await;
         assert_unavailable(response, "callback").await;
