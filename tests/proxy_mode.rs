@@ -4,8 +4,11 @@
 //! TypeScript SDK's own OAuth client discovers it, registers, approves the
 //! consent page, signs in with PKCE through it and calls a scoped tool;
 //! tampered or replayed states, unregistered redirect URIs and requests
-//! without PKCE S256 are refused; the provider's token answers come back as
-//! they are. The consent step's own tests are in `proxy_mode/consent.rs`.
+//! without PKCE S256 are refused; a code is redeemed only with its verifier
+//! and redirect URI, checked here before the provider sees it (also behind a
+//! provider that ignores PKCE, simulated); the provider's token answers come
+//! back as they are. The consent step's own tests are in
+//! `proxy_mode/consent.rs`.
 
 mod support;
 
@@ -758,25 +761,6 @@ async fn the_token_endpoint_relays_the_providers_answer() {
     let f = fixture();
     let redirect = registered_redirect(&f.base).await;
 
-    // A wrong verifier: the provider refuses, and its answer comes back.
-    let code = code_for(f, &redirect, "tasks:read", None).await;
-    let wrong = "x".repeat(43);
-    let (status, headers, body) = token_request(
-        &f.base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", &wrong),
-            ("redirect_uri", &redirect),
-            ("client_id", CLIENT_ID),
-            ("resource", f.server.url()),
-        ],
-    )
-    .await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(body["error"], "invalid_grant", "{body}");
-    assert_eq!(headers["cache-control"], "no-store");
-
     // The right verifier: a token for this server, which its tools accept.
     let code = code_for(
         f,
@@ -841,13 +825,15 @@ async fn the_token_endpoint_relays_the_providers_answer() {
         .expect("the proxied token calls a tool");
     assert_eq!(result.content[0]["text"], "task 1, task 2", "{result:?}");
 
-    // The same code twice: the provider's refusal, passed back.
-    let (status, _, body) = token_request(
+    // The same code twice: it passes the checks here (its verifier and
+    // redirect URI), and the provider's refusal comes back as it is.
+    let (status, headers, body) = token_request(
         &f.base,
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("code_verifier", VERIFIER),
+            ("redirect_uri", &redirect),
             ("client_id", CLIENT_ID),
         ],
     )
@@ -856,6 +842,285 @@ async fn the_token_endpoint_relays_the_providers_answer() {
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
     );
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(
+        !OWN_DESCRIPTIONS.contains(&description),
+        "the provider's own answer: {body}"
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+}
+
+// ---------------------------------------------------------------------------
+// PKCE, checked here too
+// ---------------------------------------------------------------------------
+
+/// What this server answers (`invalid_grant`) when it refuses a code
+/// exchange itself; the provider's own refusals read otherwise
+/// (oidc-provider: "grant request is invalid").
+const OWN_DESCRIPTIONS: [&str; 4] = [
+    "the code is unknown or expired",
+    "code_verifier is required: the code was issued for a PKCE challenge",
+    "the PKCE code_verifier does not match the code_challenge",
+    "redirect_uri differs from the authorization request's",
+];
+
+/// A code exchange at the proxy, with or without its verifier and
+/// redirect URI.
+fn exchange<'a>(
+    code: &'a str,
+    verifier: Option<&'a str>,
+    redirect_uri: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("client_id", CLIENT_ID),
+    ];
+    form.extend(verifier.map(|v| ("code_verifier", v)));
+    form.extend(redirect_uri.map(|r| ("redirect_uri", r)));
+    form
+}
+
+/// The exchanges of `code` (issued for `redirect` and [`CHALLENGE`]) that
+/// must be refused here, and why: `(verifier, redirect URI, description)`.
+fn refused_exchanges<'a>(
+    wrong: &'a str,
+    redirect: &'a str,
+    other_redirect: &'a str,
+) -> [(Option<&'a str>, Option<&'a str>, &'static str); 5] {
+    [
+        (Some(wrong), Some(redirect), OWN_DESCRIPTIONS[2]),
+        (None, Some(redirect), OWN_DESCRIPTIONS[1]),
+        (Some(CHALLENGE), Some(redirect), OWN_DESCRIPTIONS[2]),
+        (Some(VERIFIER), Some(other_redirect), OWN_DESCRIPTIONS[3]),
+        (Some(VERIFIER), None, OWN_DESCRIPTIONS[3]),
+    ]
+}
+
+/// Posts `form` to `base`'s token endpoint and asserts this server's own
+/// `invalid_grant` (RFC 6749 §5.2) with `description`.
+async fn assert_refused_here(base: &str, form: &[(&str, &str)], description: &str) {
+    let (status, headers, body) = token_request(base, form).await;
+    assert_eq!(status, 400, "{form:?}: {body}");
+    assert_eq!(body["error"], "invalid_grant", "{form:?}: {body}");
+    assert_eq!(body["error_description"], description, "{form:?}: {body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["access-control-allow-origin"], "*");
+}
+
+/// A code obtained legitimately through the proxy is redeemed only with
+/// its own verifier and redirect URI: anything else is refused here, with
+/// this server's own answer, before the provider is asked; the right
+/// exchange then still gets the code's tokens.
+#[actix_web::test]
+async fn codes_are_redeemed_only_with_their_verifier_and_redirect_uri() {
+    let f = fixture();
+    let redirect = registered_redirect(&f.base).await;
+    let other_redirect = registered_redirect(&f.base).await;
+    let code = code_for(f, &redirect, "tasks:read", None).await;
+    let wrong = "x".repeat(43);
+    for (verifier, redirect_uri, description) in
+        refused_exchanges(&wrong, &redirect, &other_redirect)
+    {
+        assert_refused_here(
+            &f.base,
+            &exchange(&code, verifier, redirect_uri),
+            description,
+        )
+        .await;
+    }
+    // A code this server never handed out, even with a verifier: refused
+    // here too, never tried at the provider.
+    assert_refused_here(
+        &f.base,
+        &exchange("a-code-never-seen-here", Some(VERIFIER), Some(&redirect)),
+        OWN_DESCRIPTIONS[0],
+    )
+    .await;
+    // The same code, right verifier and redirect URI: the provider's tokens.
+    let (status, _, body) =
+        token_request(&f.base, &exchange(&code, Some(VERIFIER), Some(&redirect))).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().expect("an access token");
+    assert_eq!(support::jwt_parts(token).1["aud"], f.server.url());
+}
+
+/// A provider's token endpoint that ignores PKCE (and the redirect URI): it
+/// issues a token for any code, and keeps every form it was sent. Its
+/// authorization endpoint is never visited: the tests play its redirect.
+struct CarelessProvider {
+    /// `http://127.0.0.1:PORT`.
+    base: String,
+    forms: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl CarelessProvider {
+    fn start() -> Self {
+        use std::io::{BufRead as _, Read as _, Write as _};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let forms = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&forms);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().expect("a stream"));
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_err() {
+                    continue;
+                }
+                let query = format!("http://form/?{}", String::from_utf8_lossy(&body));
+                let form: serde_json::Map<String, Value> = Url::parse(&query)
+                    .map(|url| {
+                        url.query_pairs()
+                            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                seen.lock().expect("the forms").push(Value::Object(form));
+                let answer = r#"{"access_token":"issued-without-pkce","token_type":"Bearer"}"#;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        });
+        Self { base, forms }
+    }
+
+    /// The forms its token endpoint was sent.
+    fn forms(&self) -> Vec<Value> {
+        self.forms.lock().expect("the forms").clone()
+    }
+}
+
+/// Behind a provider that ignores PKCE, a code that leaks on its way to the
+/// client is still useless without the client's verifier: the proxy checks
+/// it, and relays only the right exchange (verifier included).
+#[actix_web::test]
+async fn a_provider_that_ignores_pkce_never_sees_a_bad_exchange() {
+    let provider = CarelessProvider::start();
+    let server = McpServer::builder("careless", "1.0.0")
+        .oauth(
+            CustomProvider::new(&provider.base)
+                .jwks_url(format!("{}/jwks", provider.base))
+                .authorization_endpoint(format!("{}/authorize", provider.base))
+                .token_endpoint(format!("{}/token", provider.base))
+                .client(CLIENT_ID, CLIENT_SECRET),
+        )
+        .oauth_redirect_uris([ALLOWED_REDIRECT])
+        .build()
+        .expect("the proxy-mode server builds");
+    let server = TestServer::start(server).expect("the server starts");
+    let base = server.base_url();
+
+    // The sign-in, with the provider's part played here: the proxy's
+    // redirect to it, then its redirect back with a code.
+    let params = [
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", ALLOWED_REDIRECT),
+        ("state", "client-state"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let hop = get(&authorize_url(&base, &params)).await;
+    assert_eq!(hop.status, 302, "{}", hop.body);
+    let upstream = hop.location.expect("to the provider");
+    assert!(upstream.as_str().starts_with(&provider.base), "{upstream}");
+    let state = query_of(&upstream)["state"].clone();
+    let code = "careless-code-1";
+    let mut callback = Url::parse(&format!("{base}{PROXY_CALLBACK_PATH}")).unwrap();
+    callback
+        .query_pairs_mut()
+        .extend_pairs([("code", code), ("state", state.as_str())]);
+    let hop = get(callback.as_str()).await;
+    assert_eq!(hop.status, 302, "{}", hop.body);
+    let landed = hop.location.expect("to the client");
+    assert!(landed.as_str().starts_with(ALLOWED_REDIRECT), "{landed}");
+    assert_eq!(query_of(&landed)["code"], code);
+
+    // Whoever holds the code but not the verifier gets nothing, and the
+    // provider, which would have answered with tokens, hears nothing.
+    let wrong = "x".repeat(43);
+    let other_redirect = "https://attacker.example/cb";
+    for (verifier, redirect_uri, description) in
+        refused_exchanges(&wrong, ALLOWED_REDIRECT, other_redirect)
+    {
+        assert_refused_here(&base, &exchange(code, verifier, redirect_uri), description).await;
+    }
+    assert_refused_here(
+        &base,
+        &exchange(
+            "careless-code-never-seen",
+            Some(VERIFIER),
+            Some(ALLOWED_REDIRECT),
+        ),
+        OWN_DESCRIPTIONS[0],
+    )
+    .await;
+    assert_eq!(provider.forms(), Vec::<Value>::new(), "nothing relayed");
+
+    // The client's own exchange is relayed, with its verifier and this
+    // server's callback as redirect URI.
+    let (status, _, body) = token_request(
+        &base,
+        &exchange(code, Some(VERIFIER), Some(ALLOWED_REDIRECT)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["access_token"], "issued-without-pkce");
+    let forms = provider.forms();
+    assert_eq!(forms.len(), 1, "{forms:?}");
+    assert_eq!(forms[0]["grant_type"], "authorization_code");
+    assert_eq!(forms[0]["code"], code);
+    assert_eq!(forms[0]["code_verifier"], VERIFIER);
+    assert_eq!(
+        forms[0]["redirect_uri"],
+        format!("{base}{PROXY_CALLBACK_PATH}")
+    );
+
+    // The code comes back a second time, with another sign-in's state (and
+    // that sign-in's challenge): refused, and its first binding stands.
+    let attackers_verifier = "a".repeat(43);
+    let attackers_challenge = {
+        use base64::Engine as _;
+        let digest =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, attackers_verifier.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+    };
+    let mut params = params.to_vec();
+    params.retain(|(k, _)| *k != "code_challenge");
+    params.push(("code_challenge", &attackers_challenge));
+    let hop = get(&authorize_url(&base, &params)).await;
+    let state = query_of(&hop.location.expect("to the provider"))["state"].clone();
+    let mut callback = Url::parse(&format!("{base}{PROXY_CALLBACK_PATH}")).unwrap();
+    callback
+        .query_pairs_mut()
+        .extend_pairs([("code", code), ("state", state.as_str())]);
+    let hop = get(callback.as_str()).await;
+    let landed = hop.location.expect("to the client");
+    assert_eq!(query_of(&landed)["error"], "access_denied", "{landed}");
+    assert!(!query_of(&landed).contains_key("code"));
+    assert_refused_here(
+        &base,
+        &exchange(code, Some(&attackers_verifier), Some(ALLOWED_REDIRECT)),
+        OWN_DESCRIPTIONS[2],
+    )
+    .await;
+    assert_eq!(provider.forms().len(), 1, "nothing more relayed");
 }
 
 #[actix_web::test]
@@ -881,7 +1146,16 @@ async fn token_requests_are_checked_before_forwarding() {
             "invalid_client",
         ),
         (
-            vec![("grant_type", "authorization_code"), ("code", "c")],
+            vec![("grant_type", "authorization_code")],
+            400,
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("grant_type", "authorization_code"),
+                ("code", "c"),
+                ("code_verifier", "too-short"),
+            ],
             400,
             "invalid_request",
         ),

@@ -3,6 +3,7 @@
 //! single-use `state`. A request from a dynamically registered client is
 //! shown to the user for consent first (see `consent.rs`).
 
+use super::code::CodeBinding;
 use super::respond::{
     bad_request, is_base64url, is_vschar, query_params, redirect, state_unavailable,
     untrusted_error, valid_error_text, valid_scope,
@@ -10,6 +11,7 @@ use super::respond::{
 use super::signed::{Purpose, Refusal};
 use super::{AuthorizeRequest, OAuthProxy, Registration};
 use crate::auth::DevIssuer;
+use crate::state::Unavailable;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -38,9 +40,7 @@ const FORWARDED_PARAMS: [&str; 9] = [
     "prompt",
 ];
 
-/// What the signed `state` carries through the provider. The client's PKCE
-/// challenge is not in it: it goes to the provider, which checks the
-/// client's verifier itself.
+/// What the signed `state` carries through the provider.
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct StateClaims {
     /// The client's redirect URI, checked when the state was issued.
@@ -48,6 +48,10 @@ pub(super) struct StateClaims {
     /// The client's own `state`, returned to it unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) client_state: Option<String>,
+    /// The client's PKCE S256 challenge, which the provider's code is bound
+    /// to at the callback (see `code.rs`): the provider gets it too, but
+    /// may ignore it. A state without one is refused.
+    pub(super) code_challenge: String,
     /// For a redirect URI that needs consent: the keyed digest of the
     /// browser cookie the sign-in started in. The callback must come back
     /// with that cookie, so a state obtained (and approved) in one browser
@@ -206,6 +210,7 @@ impl OAuthProxy {
         let Ok(state) = self.sign_state(
             &request.redirect_uri,
             request.client_state.as_deref(),
+            &request.code_challenge,
             browser,
         ) else {
             return self.redirect_error(
@@ -327,16 +332,18 @@ impl OAuthProxy {
     }
 
     /// A signed, expiring, single-use state carrying the client's redirect
-    /// URI and state through the provider.
+    /// URI, state and PKCE challenge through the provider.
     pub(super) fn sign_state(
         &self,
         redirect_uri: &str,
         client_state: Option<&str>,
+        code_challenge: &str,
         browser: Option<&str>,
     ) -> Result<String, ()> {
         let claims = StateClaims {
             redirect_uri: redirect_uri.to_owned(),
             client_state: client_state.map(str::to_owned),
+            code_challenge: code_challenge.to_owned(),
             browser: browser.map(str::to_owned),
         };
         self.sign(Purpose::State, STATE_TTL, &claims)
@@ -426,6 +433,31 @@ impl OAuthProxy {
         if code.is_empty() || code.len() > MAX_CODE_BYTES || !code.bytes().all(is_vschar) {
             return refuse("server_error", Some("the provider sent a malformed code"));
         }
+        // The code is bound to the client's challenge and redirect URI
+        // before the client sees it: `POST /token` relays nothing else.
+        let binding = CodeBinding {
+            code_challenge: claims.code_challenge.clone(),
+            redirect_uri: claims.redirect_uri.clone(),
+        };
+        match self.bind_code(code, &binding).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("proxy: refused a code that came back a second time");
+                return refuse(
+                    "access_denied",
+                    Some("this authorization code was already used"),
+                );
+            }
+            // The state is spent: the client is told to start again, where
+            // a 503 would leave it waiting for a retry that cannot succeed.
+            Err(Unavailable) => {
+                tracing::warn!("proxy: the shared state is unavailable; refused a callback");
+                return refuse(
+                    "temporarily_unavailable",
+                    Some("the sign-in could not be completed; try again in a moment"),
+                );
+            }
+        }
         let Ok(mut target) = Url::parse(&claims.redirect_uri) else {
             return untrusted_error("redirect_uri is not a URL");
         };
@@ -446,22 +478,25 @@ mod tests {
     use super::super::tests::new_proxy;
     use super::*;
 
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
     #[tokio::test]
     async fn states_are_signed_and_single_use() {
         let proxy = new_proxy();
         let state = proxy
-            .sign_state("https://app.example/cb", Some("xyz"), None)
+            .sign_state("https://app.example/cb", Some("xyz"), CHALLENGE, None)
             .expect("signed");
         let claims = proxy.redeem_state(&state).await.expect("valid");
         assert_eq!(claims.redirect_uri, "https://app.example/cb");
         assert_eq!(claims.client_state.as_deref(), Some("xyz"));
+        assert_eq!(claims.code_challenge, CHALLENGE);
         assert_eq!(
             proxy.redeem_state(&state).await.unwrap_err(),
             Refusal::Replayed
         );
         // Another process's key is refused.
         let other = new_proxy()
-            .sign_state("https://app.example/cb", None, None)
+            .sign_state("https://app.example/cb", None, CHALLENGE, None)
             .unwrap();
         assert_eq!(
             proxy.redeem_state(&other).await.unwrap_err(),

@@ -10,7 +10,7 @@
 //!   or on the server's allow-list) and PKCE (S256 only), then forwards to the
 //!   provider with this server's callback as redirect URI, the client's own
 //!   PKCE challenge, and a signed, expiring `state` carrying the client's
-//!   redirect URI and state;
+//!   redirect URI, state and challenge;
 //! - but first, for a redirect URI that came from registration, it asks the
 //!   user (a consent page posting to `POST /authorize/consent`), unless this
 //!   browser already approved that redirect URI: every client shares one
@@ -18,26 +18,35 @@
 //!   asking, so without this step anyone could register their own redirect
 //!   URI and receive that user's code (the "confused deputy" of the MCP
 //!   security best practices);
-//! - `GET /oauth/callback` verifies that state (signature, expiry, single use)
-//!   and sends the provider's code (or error) on to the client;
-//! - `POST /token` forwards the client's code exchange or refresh with the
-//!   server's client credentials, and passes the provider's answer back.
+//! - `GET /oauth/callback` verifies that state (signature, expiry, single use),
+//!   binds the provider's code to the client's challenge and redirect URI,
+//!   and sends the code (or the provider's error) on to the client;
+//! - `POST /token` checks a code exchange against that binding (the
+//!   verifier, S256, and the redirect URI), then forwards it, or a refresh,
+//!   with the server's client credentials, and passes the provider's answer
+//!   back.
 //!
-//! PKCE runs end to end: the provider checks the client's verifier against
-//! the client's challenge, so a code is useless to anyone but the client that
-//! started the flow.
+//! PKCE is checked twice: here, before a code exchange is relayed, and by
+//! the provider, which gets the client's challenge and verifier too. So even
+//! behind a provider that ignores them, a code that leaks on its way to the
+//! client (or from it) is useless to anyone but the client that started the
+//! flow.
 //!
 //! Any replica may answer any step of a sign-in: registrations are records of
-//! the shared state (`proxy:client:{redirect URI}`), a used state or consent
-//! token is a single-use marker there (`proxy:nonce:{jti}`), and the key that
+//! the shared state (`proxy:client:{redirect URI}`), and so are codes'
+//! bindings (`proxy:code:{digest of the code}`); a used state or consent
+//! token is a single-use marker there (`proxy:nonce:{jti}`), and so is a
+//! bound code (`proxy:bound:{digest}`); and the key that
 //! signs states, consent tokens and remembered-consent cookies is derived
 //! from the shared secret (`MCP_STATE_SECRET`). Without a secret the key is
 //! drawn at start: right for one process, and a restart invalidates sign-ins
 //! in progress and remembered approvals. When the shared state cannot be
 //! reached, the step is refused with 503 and `Retry-After`, never answered
-//! from a guess.
+//! from a guess (a callback whose state is already spent sends the client
+//! `temporarily_unavailable` instead, so it starts again).
 
 mod authorize;
+mod code;
 mod consent;
 mod page;
 mod register;
@@ -126,7 +135,8 @@ struct AuthorizeRequest {
     /// The client's own `state`, returned to it unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_state: Option<String>,
-    /// The client's PKCE S256 challenge, checked by the provider.
+    /// The client's PKCE S256 challenge, checked here at `/token` and by the
+    /// provider.
     code_challenge: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
@@ -545,10 +555,19 @@ pub(super) mod tests {
     /// A proxy over `state`, signing with a key derived from `secret`: two
     /// over the same state and secret are two replicas of one server.
     fn proxy_over(state: &SharedState, secret: Option<&[u8]>) -> OAuthProxy {
+        proxy_relaying_to(state, secret, "https://id.example.com/token")
+    }
+
+    /// A proxy over `state` whose provider's token endpoint is `token_endpoint`.
+    fn proxy_relaying_to(
+        state: &SharedState,
+        secret: Option<&[u8]>,
+        token_endpoint: &str,
+    ) -> OAuthProxy {
         let provider = CustomProvider::new("https://id.example.com")
             .jwks_url("https://id.example.com/jwks")
             .authorization_endpoint("https://id.example.com/authorize")
-            .token_endpoint("https://id.example.com/token")
+            .token_endpoint(token_endpoint)
             .client("mcp", "s3cret")
             .build()
             .expect("a proxy-mode provider");
@@ -626,6 +645,8 @@ pub(super) mod tests {
     }
 
     const REDIRECT: &str = "https://app.example/cb";
+    /// RFC 7636 Appendix B: the challenge is BASE64URL(SHA-256(verifier)).
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     /// A backend that cannot be reached.
@@ -679,8 +700,12 @@ pub(super) mod tests {
     }
 
     fn callback_request(state: &str, cookies: &str) -> TestRequest {
+        callback_with_code("the-code", state, cookies)
+    }
+
+    fn callback_with_code(code: &str, state: &str, cookies: &str) -> TestRequest {
         let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("code", "the-code")
+            .append_pair("code", code)
             .append_pair("state", state)
             .append_pair("iss", "https://id.example.com")
             .finish();
@@ -822,7 +847,7 @@ pub(super) mod tests {
         );
 
         // The same, without HTTP: signed on one, used once on either.
-        let state_token = a.sign_state(REDIRECT, None, None).unwrap();
+        let state_token = a.sign_state(REDIRECT, None, CHALLENGE, None).unwrap();
         assert!(b.redeem_state(&state_token).await.is_ok());
         assert_eq!(
             a.redeem_state(&state_token).await.unwrap_err(),
@@ -830,7 +855,7 @@ pub(super) mod tests {
         );
         // Another secret is another server: its states are refused.
         let other = proxy_over(&state, Some(&[8u8; 32]));
-        let state_token = other.sign_state(REDIRECT, None, None).unwrap();
+        let state_token = other.sign_state(REDIRECT, None, CHALLENGE, None).unwrap();
         assert_eq!(
             a.redeem_state(&state_token).await.unwrap_err(),
             signed::Refusal::Invalid
@@ -861,7 +886,9 @@ pub(super) mod tests {
         )
         .await;
         assert_unavailable(response, "consent post").await;
-        let state_token = proxy.sign_state(REDIRECT, Some("st"), None).unwrap();
+        let state_token = proxy
+            .sign_state(REDIRECT, Some("st"), CHALLENGE, None)
+            .unwrap();
         let response =
             test::call_service(&app, callback_request(&state_token, "").to_request()).await;
         assert_unavailable(response, "callback").await;
@@ -878,5 +905,278 @@ pub(super) mod tests {
         assert_unavailable(response, "registration").await;
         let response = test::call_service(&app, authorize_request("").to_request()).await;
         assert_unavailable(response, "authorization").await;
+    }
+    /// A provider's token endpoint that ignores PKCE: it issues a token for
+    /// any code, and keeps every form it was sent.
+    struct CarelessUpstream {
+        url: String,
+        forms: Arc<std::sync::Mutex<Vec<Form>>>,
+    }
+
+    /// A form's fields, in order.
+    type Form = Vec<(String, String)>;
+
+    impl CarelessUpstream {
+        fn start() -> Self {
+            use std::io::{BufRead as _, Read as _, Write as _};
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!("http://{}/token", listener.local_addr().unwrap());
+            let forms = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let seen = Arc::clone(&forms);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { continue };
+                    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                            break;
+                        }
+                        let line = line.to_ascii_lowercase();
+                        if let Some(value) = line.strip_prefix("content-length:") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        continue;
+                    }
+                    let form = url::form_urlencoded::parse(&body).into_owned().collect();
+                    seen.lock().unwrap().push(form);
+                    let answer = r#"{"access_token":"issued-without-pkce","token_type":"Bearer"}"#;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                         content-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                }
+            });
+            Self { url, forms }
+        }
+
+        fn forms(&self) -> Vec<Form> {
+            self.forms.lock().unwrap().clone()
+        }
+    }
+
+    fn token_request(form: &[(&str, &str)]) -> TestRequest {
+        TestRequest::post().uri(PROXY_TOKEN_PATH).set_form(form)
+    }
+
+    fn exchange<'a>(
+        code: &'a str,
+        verifier: Option<&'a str>,
+        redirect_uri: Option<&'a str>,
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", "mcp"),
+        ];
+        form.extend(verifier.map(|v| ("code_verifier", v)));
+        form.extend(redirect_uri.map(|r| ("redirect_uri", r)));
+        form
+    }
+
+    #[actix_web::test]
+    async fn codes_are_bound_at_the_callback_and_checked_before_any_is_relayed() {
+        let upstream = CarelessUpstream::start();
+        let state = SharedState::memory(Duration::from_secs(60), 10);
+        let secret = [7u8; 32];
+        let a = Arc::new(proxy_relaying_to(&state, Some(&secret), &upstream.url));
+        let b = Arc::new(proxy_relaying_to(&state, Some(&secret), &upstream.url));
+        let a_app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &a))).await;
+        let b_app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &b))).await;
+
+        // The provider's code comes back through A: bound to the client's
+        // challenge and redirect URI, then handed to the client.
+        let state_token = a.sign_state(REDIRECT, Some("st"), CHALLENGE, None).unwrap();
+        let response =
+            test::call_service(&a_app, callback_request(&state_token, "").to_request()).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let back = location(&response);
+        assert!(back.as_str().starts_with(REDIRECT), "{back}");
+        assert_eq!(param(&back, "code").as_deref(), Some("the-code"));
+
+        // The same code brought back with another sign-in's state (and its
+        // challenge, whose verifier the bringer holds): refused, on any
+        // replica, and the first binding stands.
+        let attackers_verifier = "a".repeat(43);
+        let attackers = code::s256(&attackers_verifier);
+        let other_state = b
+            .sign_state("com.example.app:/cb", None, &attackers, None)
+            .unwrap();
+        let response =
+            test::call_service(&b_app, callback_request(&other_state, "").to_request()).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let back = location(&response);
+        assert!(back.as_str().starts_with("com.example.app:/cb"), "{back}");
+        assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
+        assert_eq!(param(&back, "code"), None);
+
+        // Exchanges the binding refuses, on either replica: `invalid_grant`
+        // (RFC 6749 §5.2), and the provider never hears of them.
+        let malformed = "short";
+        let wrong = "x".repeat(43);
+        for (on_b, form, error, why) in [
+            (
+                false,
+                exchange(
+                    "the-code",
+                    Some(attackers_verifier.as_str()),
+                    Some(REDIRECT),
+                ),
+                "invalid_grant",
+                "another verifier",
+            ),
+            (
+                true,
+                exchange(
+                    "the-code",
+                    Some(attackers_verifier.as_str()),
+                    Some("com.example.app:/cb"),
+                ),
+                "invalid_grant",
+                "the other sign-in's verifier and redirect URI",
+            ),
+            (
+                false,
+                exchange("the-code", Some(wrong.as_str()), Some(REDIRECT)),
+                "invalid_grant",
+                "a wrong verifier",
+            ),
+            (
+                true,
+                exchange("the-code", None, Some(REDIRECT)),
+                "invalid_grant",
+                "no verifier",
+            ),
+            (
+                false,
+                exchange("the-code", Some(CHALLENGE), Some(REDIRECT)),
+                "invalid_grant",
+                "the challenge as its own verifier (plain)",
+            ),
+            (
+                true,
+                exchange(
+                    "the-code",
+                    Some(VERIFIER),
+                    Some("https://app.example/other"),
+                ),
+                "invalid_grant",
+                "another redirect URI",
+            ),
+            (
+                false,
+                exchange("the-code", Some(VERIFIER), None),
+                "invalid_grant",
+                "no redirect URI",
+            ),
+            (
+                true,
+                exchange("a-code-never-seen", Some(VERIFIER), Some(REDIRECT)),
+                "invalid_grant",
+                "a code this server never saw",
+            ),
+            (
+                false,
+                exchange("the-code", Some(malformed), Some(REDIRECT)),
+                "invalid_request",
+                "a malformed verifier",
+            ),
+        ] {
+            let request = token_request(&form).to_request();
+            let response = if on_b {
+                test::call_service(&b_app, request).await
+            } else {
+                test::call_service(&a_app, request).await
+            };
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{why}");
+            assert_eq!(
+                response.headers().get(header::CACHE_CONTROL).unwrap(),
+                "no-store"
+            );
+            let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+            assert_eq!(body["error"], error, "{why}: {body}");
+            assert!(upstream.forms().is_empty(), "{why}: relayed");
+        }
+
+        // The right verifier and redirect URI, on the other replica: relayed,
+        // verifier included (a provider that checks PKCE keeps checking).
+        let form = exchange("the-code", Some(VERIFIER), Some(REDIRECT));
+        let response = test::call_service(&b_app, token_request(&form).to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+        assert_eq!(body["access_token"], "issued-without-pkce");
+        let forms = upstream.forms();
+        assert_eq!(forms.len(), 1);
+        let sent: std::collections::HashMap<_, _> = forms[0].iter().cloned().collect();
+        assert_eq!(sent["grant_type"], "authorization_code");
+        assert_eq!(sent["code"], "the-code");
+        assert_eq!(sent["code_verifier"], VERIFIER);
+        assert_eq!(
+            sent["redirect_uri"],
+            "https://mcp.example.com/oauth/callback"
+        );
+
+        // Refreshes need no binding.
+        let form = [("grant_type", "refresh_token"), ("refresh_token", "r")];
+        let response = test::call_service(&a_app, token_request(&form).to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(upstream.forms().len(), 2);
+    }
+
+    #[actix_web::test]
+    async fn an_unreachable_store_binds_and_relays_no_code() {
+        // Records down, markers up: the callback spends its state, cannot
+        // bind the code, and tells the client to start again; no code is
+        // sent on, none is relayed.
+        let upstream = CarelessUpstream::start();
+        let mut state = SharedState::memory(Duration::from_secs(60), 10);
+        state.records = Arc::new(Down);
+        let proxy = Arc::new(proxy_relaying_to(&state, None, &upstream.url));
+        let app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let state_token = proxy
+            .sign_state(REDIRECT, Some("st"), CHALLENGE, None)
+            .unwrap();
+        let response =
+            test::call_service(&app, callback_request(&state_token, "").to_request()).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let back = location(&response);
+        assert!(back.as_str().starts_with(REDIRECT), "{back}");
+        assert_eq!(
+            param(&back, "error").as_deref(),
+            Some("temporarily_unavailable")
+        );
+        assert_eq!(param(&back, "state").as_deref(), Some("st"));
+        assert_eq!(param(&back, "code"), None);
+        let form = exchange("the-code", Some(VERIFIER), Some(REDIRECT));
+        let response = test::call_service(&app, token_request(&form).to_request()).await;
+        assert_unavailable(response, "code exchange").await;
+        assert!(upstream.forms().is_empty(), "never relayed");
+
+        // Markers down too: the callback is a 503 before anything is spent.
+        state.markers = Arc::new(Down);
+        let proxy = Arc::new(proxy_relaying_to(&state, None, &upstream.url));
+        let app =
+            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let state_token = proxy
+            .sign_state(REDIRECT, Some("st"), CHALLENGE, None)
+            .unwrap();
+        let response = test::call_service(
+            &app,
+            callback_with_code("another-code", &state_token, "").to_request(),
+        )
+        .await;
+        assert_unavailable(response, "callback").await;
+        let response = test::call_service(&app, token_request(&form).to_request()).await;
+        assert_unavailable(response, "code exchange").await;
+        assert!(upstream.forms().is_empty(), "never relayed");
     }
 }

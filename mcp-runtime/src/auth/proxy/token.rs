@@ -1,9 +1,13 @@
 //! `POST /token`: the client's code exchange or refresh, forwarded with the
 //! server's client credentials; the provider's answer comes back as it is.
+//! A code exchange is forwarded only once the code's binding (see
+//! `code.rs`) accepts the client's verifier and redirect URI.
 
 use super::OAuthProxy;
+use super::code::valid_verifier;
 use super::respond::{
-    bad_request, has_content_type, is_pkce_char, no_store, oauth_error, query_params, valid_scope,
+    bad_request, has_content_type, no_store, oauth_error, query_params, state_unavailable,
+    valid_scope,
 };
 use crate::auth::dev::TokenError;
 use actix_web::http::StatusCode;
@@ -46,12 +50,28 @@ impl OAuthProxy {
         let mut form: Vec<(&str, &str)> = Vec::with_capacity(6);
         match get("grant_type") {
             Some("authorization_code") => {
-                let (Some(code), Some(verifier)) = (get("code"), get("code_verifier")) else {
-                    return bad_request("invalid_request", "code and code_verifier are required");
+                let Some(code) = get("code") else {
+                    return bad_request("invalid_request", "code is required");
                 };
-                if !(43..=128).contains(&verifier.len()) || !verifier.bytes().all(is_pkce_char) {
+                let verifier = get("code_verifier");
+                if verifier.is_some_and(|v| !valid_verifier(v)) {
                     return bad_request("invalid_request", "code_verifier is malformed");
                 }
+                // PKCE is checked here, whatever the provider does with it:
+                // a code without its verifier is never relayed.
+                let verifier = match self.check_code(code, verifier, get("redirect_uri")).await {
+                    Ok(Ok(verifier)) => verifier,
+                    Ok(Err(mismatch)) => {
+                        tracing::debug!(?mismatch, "proxy: refused a code exchange");
+                        return bad_request("invalid_grant", mismatch.description());
+                    }
+                    Err(crate::state::Unavailable) => {
+                        tracing::warn!(
+                            "proxy: the shared state is unavailable; refused a code exchange"
+                        );
+                        return state_unavailable();
+                    }
+                };
                 form.extend([
                     ("grant_type", "authorization_code"),
                     ("code", code),
