@@ -987,10 +987,16 @@ pub(super) mod tests {
         let secret = [7u8; 32];
         let a = Arc::new(proxy_relaying_to(&state, Some(&secret), &upstream.url));
         let b = Arc::new(proxy_relaying_to(&state, Some(&secret), &upstream.url));
-        let a_app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &a))).await;
-        let b_app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &b))).await;
+        let a_app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &a, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
+        let b_app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &b, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
 
         // The provider's code comes back through A: bound to the client's
         // challenge and redirect URI, then handed to the client.
@@ -1140,8 +1146,11 @@ pub(super) mod tests {
         let mut state = SharedState::memory(Duration::from_secs(60), 10);
         state.records = Arc::new(Down);
         let proxy = Arc::new(proxy_relaying_to(&state, None, &upstream.url));
-        let app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
         let state_token = proxy
             .sign_state(REDIRECT, Some("st"), CHALLENGE, None)
             .unwrap();
@@ -1164,8 +1173,11 @@ pub(super) mod tests {
         // Markers down too: the callback is a 503 before anything is spent.
         state.markers = Arc::new(Down);
         let proxy = Arc::new(proxy_relaying_to(&state, None, &upstream.url));
-        let app =
-            test::init_service(actix_web::App::new().configure(|cfg| configure(cfg, &proxy))).await;
+        let app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
         let state_token = proxy
             .sign_state(REDIRECT, Some("st"), CHALLENGE, None)
             .unwrap();
