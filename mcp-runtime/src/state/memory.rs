@@ -3,8 +3,8 @@
 
 use super::{
     Bus, BusListener, BusMessage, Connect, Counters, CreateError, MAX_RECORDS,
-    MAX_SUBSCRIPTIONS_PER_SESSION, Markers, Records, SessionRecord, SessionRecords, StateFuture,
-    UNINITIALIZED_LIFETIME, Unavailable,
+    MAX_SESSIONS_PER_OWNER, MAX_SUBSCRIPTIONS_PER_SESSION, Markers, Records, SessionRecord,
+    SessionRecords, StateFuture, UNINITIALIZED_LIFETIME, Unavailable,
 };
 use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
@@ -27,6 +27,8 @@ struct SessionEntry {
 /// Everything shared, held by this process.
 pub(crate) struct MemoryState {
     sessions: DashMap<Arc<str>, SessionEntry>,
+    /// Live sessions per owner, for the per-user limit.
+    owners: DashMap<Arc<str>, usize>,
     markers: DashMap<String, Instant>,
     records: DashMap<String, (Vec<u8>, Instant)>,
     /// Rate-limit windows: hits and when the window ends.
@@ -41,6 +43,7 @@ impl MemoryState {
     pub(crate) fn new(idle: Duration, max_sessions: usize) -> Self {
         Self {
             sessions: DashMap::new(),
+            owners: DashMap::new(),
             markers: DashMap::new(),
             records: DashMap::new(),
             counters: DashMap::new(),
@@ -71,8 +74,24 @@ impl MemoryState {
     /// Forgets idle sessions.
     fn sweep(&self) {
         let now = self.now_ms();
-        self.sessions
-            .retain(|_, entry| !self.is_expired(entry, now));
+        self.sessions.retain(|_, entry| {
+            let expired = self.is_expired(entry, now);
+            if expired {
+                self.forget_owner(entry);
+            }
+            !expired
+        });
+    }
+
+    /// One session fewer for its owner.
+    fn forget_owner(&self, entry: &SessionEntry) {
+        let owner = entry.record.lock().ok().and_then(|r| r.owner.clone());
+        if let Some(owner) = owner {
+            self.owners.remove_if_mut(&owner, |_, count| {
+                *count = count.saturating_sub(1);
+                *count == 0
+            });
+        }
     }
 
     /// The live entry of `id`, refreshing its clock with `touch`.
@@ -85,8 +104,12 @@ impl MemoryState {
         let entry = self.sessions.get(id)?;
         if self.is_expired(&entry, now) {
             drop(entry);
-            self.sessions
-                .remove_if(id, |_, entry| self.is_expired(entry, now));
+            if let Some((_, gone)) = self
+                .sessions
+                .remove_if(id, |_, entry| self.is_expired(entry, now))
+            {
+                self.forget_owner(&gone);
+            }
             return None;
         }
         if touch {
@@ -124,6 +147,21 @@ impl SessionRecords for MemoryState {
                 return ready(Err(CreateError::Full)).boxed();
             }
         }
+        if let Some(owner) = &record.owner {
+            let mut count = self.owners.entry(Arc::clone(owner)).or_insert(0);
+            if *count >= MAX_SESSIONS_PER_OWNER {
+                drop(count);
+                // Idle ones of theirs may have expired since: look once.
+                self.sweep();
+                let mut count = self.owners.entry(Arc::clone(owner)).or_insert(0);
+                if *count >= MAX_SESSIONS_PER_OWNER {
+                    return ready(Err(CreateError::OwnerFull)).boxed();
+                }
+                *count += 1;
+            } else {
+                *count += 1;
+            }
+        }
         self.sessions.insert(
             id.into(),
             SessionEntry {
@@ -155,10 +193,10 @@ impl SessionRecords for MemoryState {
 
     fn remove<'a>(&'a self, id: &'a str) -> StateFuture<'a, bool> {
         let now = self.now_ms();
-        let removed = self
-            .sessions
-            .remove(id)
-            .is_some_and(|(_, entry)| !self.is_expired(&entry, now));
+        let removed = self.sessions.remove(id).is_some_and(|(_, entry)| {
+            self.forget_owner(&entry);
+            !self.is_expired(&entry, now)
+        });
         done(removed)
     }
 
@@ -366,6 +404,40 @@ mod tests {
             Err(CreateError::Full)
         );
         assert!(!store.touch("idle").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn one_owner_cannot_take_every_slot() {
+        let store = aged(Duration::from_secs(600), 1000);
+        let mut mine = record(true);
+        mine.owner = Some("https://issuer\nmallory".into());
+        for n in 0..MAX_SESSIONS_PER_OWNER {
+            store.create(&format!("m{n}"), &mine).await.unwrap();
+        }
+        assert_eq!(
+            store.create("one-more", &mine).await,
+            Err(CreateError::OwnerFull)
+        );
+        let mut theirs = record(true);
+        theirs.owner = Some("https://issuer\nalice".into());
+        assert!(
+            store.create("alice", &theirs).await.is_ok(),
+            "others still get in"
+        );
+        assert!(store.remove("m0").await.unwrap());
+        assert!(
+            store.create("freed", &mine).await.is_ok(),
+            "a DELETE frees a slot"
+        );
+        open(&store, "x", true, 0).await;
+        // An expired one frees its slot too.
+        store
+            .sessions
+            .get("m1")
+            .unwrap()
+            .last_seen
+            .store(store.now_ms() - 601_000, Ordering::Relaxed);
+        assert!(store.create("after-expiry", &mine).await.is_ok());
     }
 
     #[tokio::test]

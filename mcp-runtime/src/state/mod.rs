@@ -57,6 +57,9 @@ pub(crate) const MAX_SUBSCRIBED_URI_BYTES: usize = 2048;
 /// Most keyed records kept at once, in either backend; past it the soonest
 /// to expire are dropped (a flood of registrations cannot fill the store).
 pub(crate) const MAX_RECORDS: usize = 20_000;
+/// Most live sessions one user (issuer and subject) may hold, so one caller
+/// cannot take every slot of the server's session limit.
+pub(crate) const MAX_SESSIONS_PER_OWNER: usize = 100;
 /// How long a session may wait for `notifications/initialized`.
 pub(crate) const UNINITIALIZED_LIFETIME: Duration = Duration::from_secs(60);
 
@@ -101,6 +104,8 @@ mod version_text {
 pub(crate) enum CreateError {
     /// The store holds its most live sessions.
     Full,
+    /// The session's owner holds [`MAX_SESSIONS_PER_OWNER`] already.
+    OwnerFull,
     /// The backend cannot be reached.
     Unavailable,
 }

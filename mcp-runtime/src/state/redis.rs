@@ -13,8 +13,8 @@
 
 use super::{
     Bus, BusEvent, BusListener, BusMessage, Connect, Counters, CreateError, MAX_RECORDS,
-    MAX_SUBSCRIPTIONS_PER_SESSION, Markers, Records, SessionRecord, SessionRecords, StateFuture,
-    StateResult, UNINITIALIZED_LIFETIME, Unavailable,
+    MAX_SESSIONS_PER_OWNER, MAX_SUBSCRIPTIONS_PER_SESSION, Markers, Records, SessionRecord,
+    SessionRecords, StateFuture, StateResult, UNINITIALIZED_LIFETIME, Unavailable,
 };
 use futures_util::StreamExt as _;
 use futures_util::future::{BoxFuture, FutureExt as _};
@@ -78,15 +78,44 @@ return 1
 ";
 
 /// Opens a session unless the live ones opened within the idle timeout
-/// reach the bound. KEYS: the record, the index of sessions by opening time.
-/// ARGV: the record, its lifetime (ms), now (ms), the idle timeout (ms), the
-/// bound, the id. Returns 1 (opened), 0 (the id is taken) or -1 (full).
+/// reach the bound, overall or for its owner. KEYS: the record, the index of
+/// sessions by opening time. ARGV: the record, its lifetime (ms), now (ms),
+/// the idle timeout (ms), the bound, the id, the owner's bound, the owner
+/// (empty for none), the prefix of the owners' indexes. Returns 1 (opened),
+/// 0 (the id is taken), -1 (full) or -2 (the owner's share is full).
 const CREATE_LUA: &str = r"
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[4]))
+local floor = tonumber(ARGV[3]) - tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', floor)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return -1 end
+local mine = nil
+if ARGV[8] ~= '' then
+  mine = ARGV[9] .. redis.sha1hex(ARGV[8])
+  redis.call('ZREMRANGEBYSCORE', mine, '-inf', floor)
+  if redis.call('ZCARD', mine) >= tonumber(ARGV[7]) then return -2 end
+end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if mine then
+  redis.call('ZADD', mine, ARGV[3], ARGV[6])
+  redis.call('PEXPIRE', mine, ARGV[4])
+end
+return 1
+";
+
+/// Ends a session: its record, its subscriptions, and its places in the
+/// indexes. KEYS: the record, its subscriptions, the index of sessions.
+/// ARGV: the id, the prefix of the owners' indexes. Returns 1, or 0 if the
+/// session was gone.
+const REMOVE_LUA: &str = r"
+local record = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if not record then return 0 end
+local ok, decoded = pcall(cjson.decode, record)
+if ok and type(decoded) == 'table' and type(decoded.owner) == 'string' then
+  redis.call('ZREM', ARGV[2] .. redis.sha1hex(decoded.owner), ARGV[1])
+end
 return 1
 ";
 
@@ -143,8 +172,9 @@ pub(crate) struct RedisState {
     bus_task: OnceLock<AbortHandle>,
     /// [`SUBSCRIBE_LUA`], sent by its hash once Redis has it.
     subscribe_script: Script,
-    /// [`CREATE_LUA`], [`UPDATE_LUA`] and [`PUT_LUA`], likewise.
+    /// [`CREATE_LUA`], [`REMOVE_LUA`], [`UPDATE_LUA`] and [`PUT_LUA`], likewise.
     create_script: Script,
+    remove_script: Script,
     update_script: Script,
     put_script: Script,
     /// The most sessions opened within one idle timeout.
@@ -189,6 +219,7 @@ impl RedisState {
             bus_task: OnceLock::new(),
             subscribe_script: Script::new(SUBSCRIBE_LUA),
             create_script: Script::new(CREATE_LUA),
+            remove_script: Script::new(REMOVE_LUA),
             update_script: Script::new(UPDATE_LUA),
             put_script: Script::new(PUT_LUA),
             max_sessions,
@@ -474,7 +505,10 @@ impl SessionRecords for RedisState {
                 .arg(now_ms())
                 .arg(px(self.idle))
                 .arg(self.max_sessions)
-                .arg(id);
+                .arg(id)
+                .arg(MAX_SESSIONS_PER_OWNER)
+                .arg(record.owner.as_deref().unwrap_or(""))
+                .arg(self.key("index", "owner:"));
             let outcome: i64 = self
                 .run("create session", |mut con| async move {
                     call.invoke_async(&mut con).await
@@ -483,6 +517,7 @@ impl SessionRecords for RedisState {
             match outcome {
                 1 => Ok(()),
                 -1 => Err(CreateError::Full),
+                -2 => Err(CreateError::OwnerFull),
                 _ => {
                     tracing::warn!(operation = "create session", "the new id is in use");
                     Err(CreateError::Unavailable)
@@ -547,14 +582,17 @@ impl SessionRecords for RedisState {
     fn remove<'a>(&'a self, id: &'a str) -> StateFuture<'a, bool> {
         async move {
             let (key, subscriptions) = self.session_keys(id);
-            let mut pipe = redis::pipe();
-            pipe.del(key)
-                .del(subscriptions)
-                .ignore()
-                .zrem(self.key("index", "s"), id)
-                .ignore();
-            let (removed,): (usize,) = self.pipeline("remove session", &pipe).await?;
-            Ok(removed > 0)
+            let mut call = self.remove_script.key(key);
+            call.key(subscriptions)
+                .key(self.key("index", "s"))
+                .arg(id)
+                .arg(self.key("index", "owner:"));
+            let removed: i64 = self
+                .run("remove session", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            Ok(removed == 1)
         }
         .boxed()
     }
@@ -875,6 +913,32 @@ mod tests {
         assert_eq!(one.hit("burst", short).await.unwrap().0, 1);
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(one.hit("burst", short).await.unwrap().0, 1, "a new window");
+    }
+
+    #[tokio::test]
+    async fn one_owner_cannot_take_every_slot() {
+        let server = Server::start();
+        let store = RedisState::new(&server.url(), "test", MINUTE, 1000).unwrap();
+        store.connect().await.unwrap();
+        let mut mine = record(true);
+        mine.owner = Some("https://issuer\nmallory".into());
+        for n in 0..MAX_SESSIONS_PER_OWNER {
+            store.create(&format!("m{n}"), &mine).await.unwrap();
+        }
+        assert_eq!(
+            store.create("one-more", &mine).await,
+            Err(CreateError::OwnerFull)
+        );
+        assert!(
+            store.create("alice", &record(true)).await.is_ok(),
+            "others still get in"
+        );
+        assert!(store.remove("m0").await.unwrap());
+        assert!(!store.remove("m0").await.unwrap());
+        assert!(
+            store.create("freed", &mine).await.is_ok(),
+            "a DELETE frees a slot"
+        );
     }
 
     /// `initialized` once recorded stays, whatever an older copy writes.

@@ -444,6 +444,22 @@ impl Endpoint {
                         "too many sessions; try again later",
                     );
                 }
+                Err(CreateError::OwnerFull) => {
+                    let mut response = refuse(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        jsonrpc::INVALID_REQUEST,
+                        format!(
+                            "you already hold {} open sessions, the most one user may; end one \
+                             (DELETE) or let one expire first",
+                            crate::state::MAX_SESSIONS_PER_OWNER
+                        ),
+                    );
+                    response.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from(crate::state::RETRY_AFTER_SECS),
+                    );
+                    return response;
+                }
                 Err(CreateError::Unavailable) => return store_unavailable(),
             };
             if let Ok(value) = HeaderValue::from_str(&session.id) {
