@@ -115,3 +115,63 @@ mod tests {
         }
     }
 }
+
+/// Whatever the template and the URI, parsing and matching end without a
+/// panic, and a match gives back values that rebuild the URI.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn rebuild(template: &UriTemplate, values: &HashMap<String, String>) -> String {
+        template
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Literal(text) => text.clone(),
+                Part::Variable(name) => values[name].clone(),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_template_and_uri_get_an_answer(text in any::<String>(), uri in any::<String>()) {
+            if let Ok(template) = UriTemplate::parse(&text) {
+                prop_assert_eq!(template.as_str(), text.as_str());
+                let _ = template.matches(&uri);
+            }
+        }
+
+        /// Templates built from literals and variables: each URI made by
+        /// filling them in matches, and the values found rebuild it.
+        #[test]
+        fn filled_in_templates_match(
+            pieces in vec(("[a-z:/.#?-]{1,4}", "[a-z0-9.~-]{1,6}"), 1..4),
+            tail in "[a-z/.]{0,3}",
+            encoded in any::<bool>(),
+        ) {
+            let mut text = String::new();
+            let mut uri = String::new();
+            for (i, (literal, value)) in pieces.iter().enumerate() {
+                text.push_str(&format!("{literal}{{v{i}}}"));
+                let value = if encoded && i == 0 { format!("%41{value}") } else { value.clone() };
+                uri.push_str(&format!("{literal}{value}"));
+            }
+            text.push_str(&tail);
+            uri.push_str(&tail);
+            let template = UriTemplate::parse(&text).expect("a valid template");
+            let found = template.matches(&uri);
+            prop_assert!(found.is_some(), "{} does not match {}", uri, text);
+            let found = found.unwrap_or_default();
+            prop_assert_eq!(found.len(), pieces.len());
+            prop_assert!(found.values().all(|v| !v.is_empty() && !v.contains('/')));
+            if !encoded {
+                prop_assert_eq!(rebuild(&template, &found), uri);
+            }
+        }
+    }
+}
