@@ -54,7 +54,7 @@ pub(crate) async fn authenticate_with(
 
 /// The bearer token of `req`, sent the one way RFC 6750 allows here: in
 /// the `Authorization` header, never in the URL.
-fn presented_token(req: &HttpRequest) -> Result<&str, Refusal> {
+pub(crate) fn presented_token(req: &HttpRequest) -> Result<&str, Refusal> {
     if token_in_query(req) {
         return Err(Refusal::InvalidRequest(
             "access tokens are accepted only in the Authorization header, never in the URL".into(),

@@ -786,7 +786,9 @@ impl Endpoint {
     }
 }
 
-fn parse_message(body: &[u8]) -> Result<Message, (Option<jsonrpc::RequestId>, ErrorObject)> {
+pub(crate) fn parse_message(
+    body: &[u8],
+) -> Result<Message, (Option<jsonrpc::RequestId>, ErrorObject)> {
     match serde_json::from_slice::<IncomingMessage>(body) {
         Ok(message) => message.classify(),
         Err(e) if e.is_syntax() || e.is_eof() => {

@@ -19,7 +19,7 @@ pub(super) fn now() -> u64 {
 }
 
 /// A query or form as a map; `None` if a parameter is repeated (RFC 6749 §3.1).
-pub(super) fn query_params(query: &str) -> Option<HashMap<String, String>> {
+pub(crate) fn query_params(query: &str) -> Option<HashMap<String, String>> {
     let mut params = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if params

@@ -157,7 +157,7 @@ fn dev_answer(answer: Result<serde_json::Value, TokenError>) -> HttpResponse {
 
 /// The `Authorization: Basic` client id and secret (RFC 6749 §2.3.1: each
 /// form-encoded), if the header is present and well formed.
-fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     use base64::Engine as _;
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
