@@ -746,3 +746,130 @@ pub(crate) fn listed(keys: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// Whatever tokens a user writes inside an attribute, the parsers answer
+/// with values or recorded errors (reported as `compile_error!`), never a
+/// panic of the macro.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use std::str::FromStr as _;
+
+    /// Every reader, on `tokens`; each context's errors are consumed as a
+    /// macro would report them.
+    fn read_all(tokens: &TokenStream) {
+        for kind in Kind::ALL {
+            let mut cx = Ctxt::default();
+            let _ = ItemAttrs::parse(&mut cx, kind, tokens.clone());
+            drop(cx.into_compile_errors());
+            let mut cx = Ctxt::default();
+            let mut attrs: Vec<Attribute> = [
+                quote::quote!(#[arg(#tokens)]),
+                quote::quote!(#[args(#tokens)]),
+                quote::quote!(#[doc = "x"]),
+                quote::quote!(#[other(#tokens)]),
+            ]
+            .into_iter()
+            .filter_map(|attr| Attribute::parse_outer.parse2(attr).ok())
+            .flatten()
+            .collect();
+            let _ = ParamAttrs::take(&mut cx, kind, &mut attrs);
+            drop(cx.into_compile_errors());
+            for attr in Attribute::parse_outer
+                .parse2(quote::quote!(#[mcp(#tokens)]))
+                .unwrap_or_default()
+            {
+                let mut cx = Ctxt::default();
+                let _ = ItemAttrs::parse_attribute(&mut cx, kind, &attr);
+                drop(cx.into_compile_errors());
+            }
+        }
+        let mut cx = Ctxt::default();
+        let _ = ServerAttrs::parse(&mut cx, tokens.clone());
+        drop(cx.into_compile_errors());
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(r#""text""#.to_owned()),
+            Just(r#""notes://{id}""#.to_owned()),
+            Just(r#""x://{a}{b}""#.to_owned()),
+            Just("true".to_owned()),
+            Just("1".to_owned()),
+            Just(r#"["a", "b"]"#.to_owned()),
+            Just(r#"["a", 1]"#.to_owned()),
+            Just("auth0".to_owned()),
+            Just("custom(my::verifier())".to_owned()),
+            Just("dev(\"x\")".to_owned()),
+            Just("(a = b)".to_owned()),
+            Just(r#"concat!("a")"#.to_owned()),
+            "[a-z_:]{1,8}",
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "name",
+                "title",
+                "description",
+                "scopes",
+                "any_scope",
+                "roles",
+                "permissions",
+                "client_capabilities",
+                "read_only",
+                "destructive",
+                "idempotent",
+                "open_world",
+                "describe_access",
+                "uri",
+                "mime_type",
+                "complete",
+                "version",
+                "instructions",
+                "oauth",
+                "rename",
+                "desc",
+                "scope",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z_]{1,8}(::[a-z]{1,4})?",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary text that lexes as Rust tokens.
+        #[test]
+        fn any_token_stream_is_read_or_reported(text in "[ -~]{0,48}") {
+            if let Ok(tokens) = TokenStream::from_str(&text) {
+                read_all(&tokens);
+            }
+        }
+
+        /// `key = value` lists, `key(...)` groups and bare keys, mixed.
+        #[test]
+        fn attribute_like_lists_are_read_or_reported(
+            entries in vec((key(), 0u8..4, value()), 0..6),
+            separator in prop::sample::select(vec![", ", " ", "; ", ",,"]),
+        ) {
+            let text = entries
+                .iter()
+                .map(|(key, form, value)| match form {
+                    0 => format!("{key} = {value}"),
+                    1 => format!("{key}({key} = {value})"),
+                    2 => key.clone(),
+                    _ => format!("{key} = {value} {value}"),
+                })
+                .collect::<Vec<_>>()
+                .join(separator);
+            if let Ok(tokens) = TokenStream::from_str(&text) {
+                read_all(&tokens);
+            }
+        }
+    }
+}

@@ -192,3 +192,166 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 }
+
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): each
+/// takes arbitrary bytes to the parser or check it names, as a request
+/// would. Not public API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    use crate::auth::{CompactJws, JwtVerifier, KeySource, SignatureKey};
+    use crate::server::HostPolicy;
+    use actix_web::http::header::{self, HeaderMap, HeaderValue};
+    use actix_web::test::TestRequest;
+    use futures_util::FutureExt as _;
+    use std::sync::OnceLock;
+
+    const SECRET: &[u8] = b"fuzzing secret";
+    const ISSUER: &str = "https://issuer.example";
+    const AUDIENCE: &str = "https://mcp.example/mcp";
+
+    fn verifiers() -> &'static [JwtVerifier; 2] {
+        static VERIFIERS: OnceLock<[JwtVerifier; 2]> = OnceLock::new();
+        VERIFIERS.get_or_init(|| {
+            let checked = JwtVerifier::new(ISSUER, KeySource::shared_secret(SECRET))
+                .algorithms([
+                    jsonwebtoken::Algorithm::HS256,
+                    jsonwebtoken::Algorithm::HS512,
+                ])
+                .audiences([AUDIENCE]);
+            let unchecked = JwtVerifier::new(ISSUER, KeySource::shared_secret(SECRET))
+                .audiences([AUDIENCE])
+                .skip_signature_check();
+            [checked, unchecked]
+        })
+    }
+
+    /// A compact JWS, read and checked as the verifier does: parsed, its
+    /// claims read, its signature checked with a kept and a one-off key,
+    /// then verified whole. A first byte of `0` instead signs the rest
+    /// (`header` `0xff` `payload`) with the verifier's own secret, so the
+    /// claim checks see arbitrary JSON behind a good signature.
+    pub fn jws(data: &[u8]) {
+        let [checked, unchecked] = verifiers();
+        let token = match data.split_first() {
+            Some((0, rest)) => {
+                use base64::Engine as _;
+                let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+                let at = rest.iter().position(|&b| b == 0xff).unwrap_or(rest.len());
+                let payload = rest.get(at + 1..).unwrap_or_default();
+                let input = format!("{}.{}", b64.encode(&rest[..at]), b64.encode(payload));
+                let key = jsonwebtoken::EncodingKey::from_secret(SECRET);
+                let unsigned = format!("{input}.AA");
+                let Ok(jws) = CompactJws::parse(&unsigned) else {
+                    return;
+                };
+                let Ok(signature) =
+                    jsonwebtoken::crypto::sign(input.as_bytes(), &key, jws.header.alg)
+                else {
+                    return;
+                };
+                format!("{input}.{signature}")
+            }
+            _ => String::from_utf8_lossy(data).into_owned(),
+        };
+        if let Ok(jws) = CompactJws::parse(&token) {
+            let _ = jws.claims();
+            let kept = SignatureKey::new(jsonwebtoken::DecodingKey::from_secret(SECRET));
+            let by = jws.signed_by(&kept);
+            let with = jws.signed_with(&jsonwebtoken::DecodingKey::from_secret(SECRET));
+            assert_eq!(by, with, "a kept and a one-off key disagree");
+        }
+        for verifier in [checked, unchecked] {
+            match verifier.verify_token(&token).now_or_never() {
+                Some(Ok(_)) | Some(Err(crate::auth::AuthError::InvalidToken(_))) => {}
+                other => panic!("not a clean verdict: {other:?}"),
+            }
+        }
+    }
+
+    /// A POST body, read as one JSON-RPC message.
+    pub fn jsonrpc(data: &[u8]) {
+        if let Err((_, error)) = crate::transport::http::parse_message(data) {
+            assert!(
+                [
+                    crate::protocol::jsonrpc::PARSE_ERROR,
+                    crate::protocol::jsonrpc::INVALID_REQUEST
+                ]
+                .contains(&error.code)
+            );
+            serde_json::to_vec(&error).expect("an error object serializes");
+        }
+    }
+
+    /// An `Authorization` header value (with a query after a first `?`
+    /// line), read for its bearer token.
+    pub fn authorization(data: &[u8]) {
+        let (query, value) = match data.iter().position(|&b| b == b'\n') {
+            Some(at) => (&data[..at], &data[at + 1..]),
+            None => (&b""[..], data),
+        };
+        let Ok(value) = HeaderValue::from_bytes(value) else {
+            return;
+        };
+        let query: String = url::form_urlencoded::byte_serialize(query).collect();
+        let req = TestRequest::default()
+            .uri(&format!("/mcp?{query}"))
+            .insert_header((header::AUTHORIZATION, value))
+            .to_http_request();
+        if let Ok(token) = crate::auth::bearer::presented_token(&req) {
+            assert!(token.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+        }
+        let _ = crate::auth::basic_credentials(&req);
+    }
+
+    /// `Host` and `Origin` values (split at the first newline), checked
+    /// under each host policy.
+    pub fn host_origin(data: &[u8]) {
+        let (host, origin) = match data.iter().position(|&b| b == b'\n') {
+            Some(at) => (&data[..at], Some(&data[at + 1..])),
+            None => (data, None),
+        };
+        let Ok(host) = HeaderValue::from_bytes(host) else {
+            return;
+        };
+        let mut req = TestRequest::default().insert_header((header::HOST, host));
+        if let Some(origin) = origin {
+            let Ok(origin) = HeaderValue::from_bytes(origin) else {
+                return;
+            };
+            req = req.insert_header((header::ORIGIN, origin));
+        }
+        let req = req.to_http_request();
+        let allowed = ["https://app.example.com".to_owned()];
+        let list = HostPolicy::List(vec!["mcp.example.com".into(), "[::1]:3000".into()]);
+        for policy in [HostPolicy::Any, HostPolicy::Loopback, list] {
+            let _ = crate::transport::host_allowed(&req, &policy);
+            let _ = crate::transport::origin_allowed(&req, &allowed, &policy);
+        }
+        crate::transport::add_cors_headers(&req, &mut HeaderMap::new());
+    }
+
+    /// A URI template and a URI (split at the first newline): parsed, and
+    /// the URI matched against it.
+    pub fn uri_template(data: &[u8]) {
+        let text = String::from_utf8_lossy(data);
+        let (template, uri) = text.split_once('\n').unwrap_or((&text, ""));
+        // A template is the developer's, a URI the client's: bounded as a
+        // request body bounds it, a template as a source file would.
+        if template.len() > 256 {
+            return;
+        }
+        if let Ok(template) = crate::resources::UriTemplate::parse(template) {
+            let _ = template.matches(uri);
+        }
+    }
+
+    /// An OAuth query or form, a redirect URI (the same bytes), read as
+    /// the proxy reads them.
+    pub fn proxy_params(data: &[u8]) {
+        let text = String::from_utf8_lossy(data);
+        let _ = crate::auth::query_params(&text);
+        let _ = crate::auth::check_registered_redirect_uri(&text);
+        let _ = crate::auth::check_allowed_redirect_uri(&text);
+    }
+}

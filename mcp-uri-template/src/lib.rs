@@ -143,3 +143,54 @@ mod tests {
         }
     }
 }
+
+/// Whatever the text, `parse` answers without a panic; what it accepts
+/// writes back to the very text, and keeps its own rules.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        let Ok(parts) = parse(text) else {
+            return Ok(());
+        };
+        let written: String = parts
+            .iter()
+            .map(|part| match part {
+                Part::Literal(text) => text.clone(),
+                Part::Variable(name) => format!("{{{name}}}"),
+            })
+            .collect();
+        prop_assert_eq!(&written, text);
+        let names: Vec<&str> = variables(&parts).collect();
+        for (i, name) in names.iter().enumerate() {
+            prop_assert!(!name.is_empty() && !names[..i].contains(name));
+        }
+        for pair in parts.windows(2) {
+            prop_assert!(!matches!(pair, [Part::Variable(_), Part::Variable(_)]));
+            prop_assert!(!matches!(pair, [Part::Literal(_), Part::Literal(_)]));
+        }
+        for part in &parts {
+            if let Part::Literal(literal) = part {
+                let braced = literal.contains(['{', '}']);
+                prop_assert!(!literal.is_empty() && !braced);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_parsed_or_refused(text in any::<String>()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn template_like_text_is_parsed_or_refused(text in "[a-z{}/:+_]{0,24}") {
+            check(&text)?;
+        }
+    }
+}

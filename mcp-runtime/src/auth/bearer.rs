@@ -54,7 +54,7 @@ pub(crate) async fn authenticate_with(
 
 /// The bearer token of `req`, sent the one way RFC 6750 allows here: in
 /// the `Authorization` header, never in the URL.
-fn presented_token(req: &HttpRequest) -> Result<&str, Refusal> {
+pub(crate) fn presented_token(req: &HttpRequest) -> Result<&str, Refusal> {
     if token_in_query(req) {
         return Err(Refusal::InvalidRequest(
             "access tokens are accepted only in the Authorization header, never in the URL".into(),
@@ -130,4 +130,82 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, Refusal> {
     }
     let token = std::str::from_utf8(token).map_err(|_| malformed())?;
     Ok(token)
+}
+
+/// Whatever a client sends as `Authorization`, the header is read as one
+/// bearer token or refused as a malformed request, never a panic; a token
+/// read is one word of visible ASCII.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+    use actix_web::test::TestRequest;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn read(value: HeaderValue, query: &str) -> Result<String, TestCaseError> {
+        let req = TestRequest::default()
+            .uri(&format!("/mcp?{query}"))
+            .insert_header((header::AUTHORIZATION, value))
+            .to_http_request();
+        match presented_token(&req) {
+            Ok(token) => {
+                prop_assert!(!token.is_empty());
+                prop_assert!(token.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+                Ok(token.to_owned())
+            }
+            Err(Refusal::InvalidRequest(message)) => {
+                prop_assert!(!message.is_empty());
+                Ok(String::new())
+            }
+            Err(other) => Err(TestCaseError::fail(format!("{other:?}"))),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_header_value_is_read_or_refused(bytes in vec(any::<u8>(), 0..300)) {
+            if let Ok(value) = HeaderValue::from_bytes(&bytes) {
+                read(value, "")?;
+            }
+        }
+
+        #[test]
+        fn bearer_like_values_are_read_or_refused(
+            scheme in prop::sample::select(vec!["Bearer", "bearer", "BEARER", "Basic", "Bearer\t", "", "Bearerx"]),
+            spaces in 0usize..4,
+            token in vec(any::<u8>(), 0..64),
+        ) {
+            let mut bytes = scheme.as_bytes().to_vec();
+            bytes.extend(std::iter::repeat_n(b' ', spaces));
+            bytes.extend(&token);
+            if let Ok(value) = HeaderValue::from_bytes(&bytes) {
+                let read = read(value, "")?;
+                if !read.is_empty() {
+                    prop_assert!(scheme.eq_ignore_ascii_case("bearer") && spaces > 0);
+                    let start = token.iter().position(|&b| b != b' ').unwrap_or(token.len());
+                    prop_assert_eq!(read.as_bytes(), &token[start..]);
+                }
+            }
+        }
+
+        #[test]
+        fn a_token_in_the_query_is_refused(query in "[a-z_%0-9=&]{0,40}") {
+            let value = HeaderValue::from_static("Bearer abc");
+            let req = TestRequest::default()
+                .uri(&format!("/mcp?{query}&access_%74oken=x"))
+                .insert_header((header::AUTHORIZATION, value))
+                .to_http_request();
+            prop_assert!(matches!(presented_token(&req), Err(Refusal::InvalidRequest(_))));
+            // Any other query leaves the header to decide.
+            if let Ok(value) = HeaderValue::from_str("Bearer abc") {
+                let clean = url::form_urlencoded::parse(query.as_bytes()).all(|(n, _)| n != "access_token");
+                if clean {
+                    prop_assert_eq!(read(value, &query)?, "abc");
+                }
+            }
+        }
+    }
 }

@@ -249,6 +249,30 @@ fn parse(key: &DecodingKey, alg: Algorithm) -> Option<ParsedKey> {
     public.map(ParsedKey::Public)
 }
 
+/// `text` with `edits` applied to its bytes, each `(at, op, byte)`:
+/// replace, insert, remove, or flip one bit, at `at` modulo the length.
+/// The random mutations of the property and differential tests.
+#[cfg(test)]
+pub(crate) fn mutate(text: &str, edits: &[(usize, u8, u8)]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for &(at, op, byte) in edits {
+        if bytes.is_empty() {
+            bytes.push(byte);
+            continue;
+        }
+        let at = at % bytes.len();
+        match op % 4 {
+            0 => bytes[at] = byte,
+            1 => bytes.insert(at, byte),
+            2 => {
+                bytes.remove(at);
+            }
+            _ => bytes[at] ^= 1 << (byte % 8),
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,6 +493,77 @@ mod tests {
             let token = format!("{}.{payload}.c2ln", encode(r#"{"alg":"HS256"}"#));
             let jws = CompactJws::parse(&token).expect("parses");
             assert!(jws.claims().is_none(), "{payload}");
+        }
+    }
+
+    /// Whatever the bytes, reading a token ends in a value or a clean
+    /// refusal, never a panic; and only the exact signed token verifies.
+    mod properties {
+        use super::*;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        fn signed_hs256() -> String {
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &serde_json::json!({"sub": "u", "exp": 1}),
+                &EncodingKey::from_secret(b"s3cret"),
+            )
+            .expect("sign")
+        }
+
+        fn read_all(token: &str) -> Option<bool> {
+            let jws = CompactJws::parse(token).ok()?;
+            let _ = jws.claims();
+            let kept = SignatureKey::new(DecodingKey::from_secret(b"s3cret"));
+            let with = jws.signed_with(&DecodingKey::from_secret(b"s3cret"));
+            let by = jws.signed_by(&kept);
+            assert_eq!(with, by, "a kept key and a one-off key agree");
+            Some(by)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn random_bytes_are_read_or_refused(bytes in vec(any::<u8>(), 0..512)) {
+                let text = String::from_utf8_lossy(&bytes);
+                prop_assert_ne!(read_all(&text), Some(true));
+            }
+
+            /// Three base64url segments of random bytes: the JSON readers
+            /// see arbitrary input, not only the base64 decoder.
+            #[test]
+            fn random_segments_are_read_or_refused(
+                header in vec(any::<u8>(), 0..128),
+                payload in vec(any::<u8>(), 0..128),
+                signature in vec(any::<u8>(), 0..64),
+                alg in prop::sample::select(vec!["HS256", "RS256", "ES256", "EdDSA", "none", "PS512"]),
+            ) {
+                let mut json_header = format!(r#"{{"alg":"{alg}","#).into_bytes();
+                json_header.extend(&header);
+                for header in [header, json_header] {
+                    let token = format!(
+                        "{}.{}.{}",
+                        URL_SAFE_NO_PAD.encode(&header),
+                        URL_SAFE_NO_PAD.encode(&payload),
+                        URL_SAFE_NO_PAD.encode(&signature),
+                    );
+                    prop_assert_ne!(read_all(&token), Some(true));
+                }
+            }
+
+            #[test]
+            fn a_mutated_token_never_verifies(
+                edits in vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+            ) {
+                let good = signed_hs256();
+                prop_assert_eq!(read_all(&good), Some(true));
+                let mutated = mutate(&good, &edits);
+                if mutated != good {
+                    prop_assert_ne!(read_all(&mutated), Some(true), "{}", mutated);
+                }
+            }
         }
     }
 }

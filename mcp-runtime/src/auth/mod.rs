@@ -26,6 +26,11 @@ mod test_http;
 mod token_cache;
 mod verifier;
 
+#[cfg(feature = "fuzzing")]
+pub(crate) use jws::{CompactJws, SignatureKey};
+#[cfg(feature = "fuzzing")]
+pub(crate) use proxy::{basic_credentials, check_registered_redirect_uri, query_params};
+
 pub use caller::{AccessDenied, AccessToken, Auth, RequiredNames, User};
 pub use challenge::{ChallengeContext, Refusal};
 pub(crate) use dev::DevIssuer;

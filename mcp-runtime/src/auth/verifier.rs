@@ -677,4 +677,546 @@ mod tests {
         assert_eq!(secret.algorithms, [Algorithm::HS256]);
         assert!(!format!("{:?}", secret.keys).contains("s3cret"));
     }
+
+    /// Whatever a client sends as a token, the verifier answers with a
+    /// verdict: a caller, or an `InvalidToken` refusal, never a panic, and
+    /// never a caller for a token that is not exactly the one signed.
+    mod properties {
+        use super::*;
+        use futures_util::FutureExt as _;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        fn verdict(verifier: &JwtVerifier, token: &str) -> Result<Auth, AuthError> {
+            verifier
+                .verify_token(token)
+                .now_or_never()
+                .expect("a shared secret needs no fetch")
+        }
+
+        fn refused_cleanly(result: Result<Auth, AuthError>) -> Result<(), TestCaseError> {
+            match result {
+                Err(AuthError::InvalidToken(message)) => {
+                    prop_assert!(!message.is_empty());
+                    Ok(())
+                }
+                Ok(_) => Err(TestCaseError::fail("accepted")),
+                Err(other) => Err(TestCaseError::fail(format!("refused as {other:?}"))),
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn random_text_is_refused_cleanly(bytes in vec(any::<u8>(), 0..600)) {
+                let token = String::from_utf8_lossy(&bytes);
+                refused_cleanly(verdict(&verifier(), &token))?;
+            }
+
+            /// Signed tokens with random claims: any verdict, cleanly.
+            #[test]
+            fn random_claims_get_a_clean_verdict(
+                claims in proptest::collection::btree_map(
+                    prop::sample::select(vec!["iss", "aud", "sub", "exp", "nbf", "iat", "typ", "x"]),
+                    prop_oneof![
+                        Just(Value::Null),
+                        any::<bool>().prop_map(Value::from),
+                        any::<i64>().prop_map(Value::from),
+                        any::<u64>().prop_map(Value::from),
+                        any::<f64>().prop_map(Value::from),
+                        any::<String>().prop_map(Value::from),
+                        Just(Value::from(ISSUER)),
+                        Just(Value::from(AUDIENCE)),
+                        Just(serde_json::json!([AUDIENCE, 1])),
+                    ],
+                    0..8,
+                ),
+            ) {
+                let claims = Value::Object(claims.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+                match verdict(&verifier(), &hs256(&claims)) {
+                    Ok(auth) => prop_assert_eq!(auth.payload.get("sub"), claims.get("sub")),
+                    Err(AuthError::InvalidToken(_)) => {}
+                    Err(other) => prop_assert!(false, "refused as {:?}", other),
+                }
+            }
+
+            #[test]
+            fn a_mutated_token_is_refused_cleanly(
+                edits in vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+            ) {
+                let now = jsonwebtoken::get_current_timestamp();
+                let good = hs256(&serde_json::json!({
+                    "iss": ISSUER, "aud": AUDIENCE, "sub": "u", "exp": now + 600,
+                }));
+                prop_assert!(verdict(&verifier(), &good).is_ok());
+                let mutated = crate::auth::jws::mutate(&good, &edits);
+                if mutated != good {
+                    refused_cleanly(verdict(&verifier(), &mutated))?;
+                }
+            }
+        }
+    }
+
+    /// Our verifier against `jsonwebtoken::decode` with the same rules
+    /// (algorithm, issuer, audience, `exp` and `nbf` with the same leeway,
+    /// `sub` required), on valid tokens of every algorithm we support and
+    /// on mutations of their header, payload and signature: whatever ours
+    /// accepts, jsonwebtoken accepts too. Where ours alone refuses is
+    /// listed, by class, so a new difference fails the test.
+    mod differential {
+        use super::*;
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
+            Ed25519KeyPair, KeyPair as _,
+        };
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        use futures_util::FutureExt as _;
+        use jsonwebtoken::jwk::Jwk;
+        use jsonwebtoken::{EncodingKey, Validation};
+        use rand::{Rng as _, SeedableRng as _};
+        use std::collections::BTreeSet;
+
+        const SECRET: &[u8] = b"a shared secret of thirty-two bytes!";
+
+        /// The classes of token that ours refuses and jsonwebtoken
+        /// accepts, each a rule ours adds (RFC 8725, RFC 9068, RFC 7515).
+        /// (A claim named twice and an `aud` list holding a non-string are
+        /// refused by both.)
+        const ONLY_OURS_REFUSES: [&str; 7] = [
+            // RFC 7515 §4.1.11: no extension is understood here.
+            "header: crit",
+            // jsonwebtoken is handed the key; ours looks it up by `kid`.
+            "header: kid of no published key",
+            // RFC 9068 §2.1, RFC 8725 §3.11.
+            "header: typ of an ID token",
+            // RFC 7519 §4.1.6: jsonwebtoken does not read `iat`.
+            "payload: iat in the future",
+            "payload: iat not a number",
+            // RFC 9068 §2.2: the subject owns the caller's sessions.
+            "payload: sub empty",
+            // `DEFAULT_MAX_TOKEN_BYTES`: refused unread.
+            "token: longer than 8 KiB",
+        ];
+
+        struct Case {
+            alg: Algorithm,
+            signing: EncodingKey,
+            ours: JwtVerifier,
+            theirs: DecodingKey,
+            kid: Option<&'static str>,
+        }
+
+        fn static_keys(jwk: Value) -> KeySource {
+            let keys = super::super::super::jwks::StaticKeys::from_jwk_set(
+                &serde_json::json!({ "keys": [jwk] }),
+            )
+            .expect("a key set");
+            KeySource::Static(Arc::new(keys))
+        }
+
+        fn cases() -> Vec<Case> {
+            let rng = SystemRandom::new();
+            let rsa_pem = {
+                let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                    .expect("an RSA key");
+                let der =
+                    aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
+                        .expect("PKCS#8");
+                format!(
+                    "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                    STANDARD.encode(der.as_ref())
+                )
+            };
+            let p256 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .expect("a P-256 key");
+            let p384 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &rng)
+                .expect("a P-384 key");
+            let ed = Ed25519KeyPair::generate_pkcs8(&rng).expect("an Ed25519 key");
+            let ed_jwk = serde_json::json!({
+                "kty": "OKP", "crv": "Ed25519", "kid": "k1",
+                "x": URL_SAFE_NO_PAD.encode(
+                    Ed25519KeyPair::from_pkcs8(ed.as_ref()).expect("the pair").public_key().as_ref()
+                ),
+            });
+            let mut cases = Vec::new();
+            for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+                cases.push(Case {
+                    alg,
+                    signing: EncodingKey::from_secret(SECRET),
+                    ours: JwtVerifier::new(ISSUER, KeySource::shared_secret(SECRET))
+                        .algorithms([alg])
+                        .audiences([AUDIENCE]),
+                    theirs: DecodingKey::from_secret(SECRET),
+                    kid: None,
+                });
+            }
+            let asymmetric = [
+                (
+                    Algorithm::RS256,
+                    EncodingKey::from_rsa_pem(rsa_pem.as_bytes()),
+                ),
+                (
+                    Algorithm::RS384,
+                    EncodingKey::from_rsa_pem(rsa_pem.as_bytes()),
+                ),
+                (
+                    Algorithm::RS512,
+                    EncodingKey::from_rsa_pem(rsa_pem.as_bytes()),
+                ),
+                (
+                    Algorithm::PS256,
+                    EncodingKey::from_rsa_pem(rsa_pem.as_bytes()),
+                ),
+                (
+                    Algorithm::PS384,
+                    EncodingKey::from_rsa_pem(rsa_pem.as_bytes()),
+                ),
+                (
+                    Algorithm::PS512,
+                    EncodingKey::from_rsa_pem(rsa_pem.as_bytes()),
+                ),
+                (
+                    Algorithm::ES256,
+                    Ok(EncodingKey::from_ec_der(p256.as_ref())),
+                ),
+                (
+                    Algorithm::ES384,
+                    Ok(EncodingKey::from_ec_der(p384.as_ref())),
+                ),
+            ];
+            for (alg, signing) in asymmetric {
+                let signing = signing.expect("a signing key");
+                let mut jwk = Jwk::from_encoding_key(&signing, alg).expect("a JWK");
+                jwk.common.key_id = Some("k1".into());
+                cases.push(Case {
+                    alg,
+                    ours: JwtVerifier::new(
+                        ISSUER,
+                        static_keys(serde_json::to_value(&jwk).expect("JSON")),
+                    )
+                    .algorithms([alg])
+                    .audiences([AUDIENCE]),
+                    theirs: DecodingKey::from_jwk(&jwk).expect("a decoding key"),
+                    signing,
+                    kid: Some("k1"),
+                });
+            }
+            cases.push(Case {
+                alg: Algorithm::EdDSA,
+                signing: EncodingKey::from_ed_der(ed.as_ref()),
+                ours: JwtVerifier::new(ISSUER, static_keys(ed_jwk.clone()))
+                    .algorithms([Algorithm::EdDSA])
+                    .audiences([AUDIENCE]),
+                theirs: DecodingKey::from_jwk(&serde_json::from_value(ed_jwk).expect("a JWK"))
+                    .expect("a decoding key"),
+                kid: Some("k1"),
+            });
+            cases
+        }
+
+        fn validation(alg: Algorithm) -> Validation {
+            let mut validation = Validation::new(alg);
+            validation.set_issuer(&[ISSUER]);
+            validation.set_audience(&[AUDIENCE]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            validation.leeway = 30;
+            validation.validate_exp = true;
+            validation.validate_nbf = true;
+            validation
+        }
+
+        fn b64(text: &str) -> String {
+            URL_SAFE_NO_PAD.encode(text)
+        }
+
+        /// `header.payload`, signed with the case's key.
+        fn signed(case: &Case, header: &str, payload: &str) -> String {
+            let input = format!("{}.{}", b64(header), b64(payload));
+            let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &case.signing, case.alg)
+                .expect("sign");
+            format!("{input}.{signature}")
+        }
+
+        /// Every token of the corpus for `case`, by class.
+        fn corpus(case: &Case, seed: u64) -> Vec<(String, String)> {
+            let now = jsonwebtoken::get_current_timestamp();
+            let alg = serde_json::to_value(case.alg).expect("alg");
+            let alg = alg.as_str().expect("a name");
+            let kid = case
+                .kid
+                .map(|k| format!(r#","kid":"{k}""#))
+                .unwrap_or_default();
+            let header = format!(r#"{{"alg":"{alg}","typ":"JWT"{kid}}}"#);
+            let claims = |extra: &str| {
+                format!(
+                    r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"u","exp":{}{extra}}}"#,
+                    now + 600
+                )
+            };
+            let payload = claims("");
+            let good = signed(case, &header, &payload);
+            let mut corpus: Vec<(String, String)> = vec![("valid".into(), good.clone())];
+            let mut add = |class: &str, token: String| corpus.push((class.to_owned(), token));
+
+            let headers = [
+                ("header: no typ", format!(r#"{{"alg":"{alg}"{kid}}}"#)),
+                (
+                    "header: typ at+jwt",
+                    format!(r#"{{"alg":"{alg}","typ":"at+jwt"{kid}}}"#),
+                ),
+                (
+                    "header: typ of an ID token",
+                    format!(r#"{{"alg":"{alg}","typ":"id_token+jwt"{kid}}}"#),
+                ),
+                (
+                    "header: crit",
+                    format!(r#"{{"alg":"{alg}","crit":["exp"]{kid}}}"#),
+                ),
+                (
+                    "header: unknown members",
+                    format!(
+                        r#"{{"alg":"{alg}","x":[1,{{}}],"jku":"https://evil.example/jwks"{kid}}}"#
+                    ),
+                ),
+                (
+                    "header: alg named twice",
+                    format!(r#"{{"alg":"{alg}","alg":"{alg}"{kid}}}"#),
+                ),
+                ("header: alg none", format!(r#"{{"alg":"none"{kid}}}"#)),
+                (
+                    "header: alg lowercase",
+                    format!(r#"{{"alg":"{}"{kid}}}"#, alg.to_lowercase()),
+                ),
+                (
+                    "header: kid of no published key",
+                    format!(r#"{{"alg":"{alg}","kid":"k2"}}"#),
+                ),
+                (
+                    "header: kid not a string",
+                    format!(r#"{{"alg":"{alg}","kid":7}}"#),
+                ),
+                ("header: an array", format!(r#"["{alg}"]"#)),
+                ("header: not JSON", format!("alg={alg}")),
+            ];
+            for (class, header) in headers {
+                add(class, signed(case, &header, &payload));
+            }
+            let payloads = [
+                (
+                    "payload: expired",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"u","exp":{}}}"#,
+                        now - 60
+                    ),
+                ),
+                (
+                    "payload: expired within the leeway",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"u","exp":{}}}"#,
+                        now - 10
+                    ),
+                ),
+                (
+                    "payload: exp fractional",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"u","exp":{}.5}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: exp a string",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"u","exp":"{}"}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: exp negative",
+                    format!(r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"u","exp":-1}}"#),
+                ),
+                (
+                    "payload: exp beyond u64",
+                    format!(r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"u","exp":1e300}}"#),
+                ),
+                (
+                    "payload: no exp",
+                    format!(r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"u"}}"#),
+                ),
+                (
+                    "payload: nbf in the future",
+                    claims(&format!(r#","nbf":{}"#, now + 600)),
+                ),
+                (
+                    "payload: nbf within the leeway",
+                    claims(&format!(r#","nbf":{}"#, now + 10)),
+                ),
+                (
+                    "payload: iat in the future",
+                    claims(&format!(r#","iat":{}"#, now + 600)),
+                ),
+                ("payload: iat not a number", claims(r#","iat":"yesterday""#)),
+                (
+                    "payload: no sub",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{}}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: sub empty",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"","exp":{}}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: sub a number",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":7,"exp":{}}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: another issuer",
+                    format!(
+                        r#"{{"iss":"https://evil.example","aud":"{AUDIENCE}","sub":"u","exp":{}}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: no iss",
+                    format!(r#"{{"aud":"{AUDIENCE}","sub":"u","exp":{}}}"#, now + 600),
+                ),
+                (
+                    "payload: aud list naming us",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":["https://x.example","{AUDIENCE}"],"sub":"u","exp":{}}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: aud list holding a non-string",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":["{AUDIENCE}",7],"sub":"u","exp":{}}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: another audience",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":"https://evil.example","sub":"u","exp":{}}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: aud empty list",
+                    format!(
+                        r#"{{"iss":"{ISSUER}","aud":[],"sub":"u","exp":{}}}"#,
+                        now + 600
+                    ),
+                ),
+                (
+                    "payload: no aud",
+                    format!(r#"{{"iss":"{ISSUER}","sub":"u","exp":{}}}"#, now + 600),
+                ),
+                ("payload: claim named twice", claims(r#","sub":"admin""#)),
+                ("payload: an array", format!(r#"["{ISSUER}"]"#)),
+                ("payload: not JSON", "sub=u".to_owned()),
+                (
+                    "payload: unknown claims",
+                    claims(r#","scope":"a b","x":{"y":[null]}"#),
+                ),
+            ];
+            for (class, payload) in payloads {
+                add(class, signed(case, &header, &payload));
+            }
+            let big = claims(&format!(r#","pad":"{}""#, "x".repeat(8 * 1024)));
+            add("token: longer than 8 KiB", signed(case, &header, &big));
+
+            // Changed after signing.
+            let (input, signature) = good.rsplit_once('.').expect("segments");
+            let (header_part, payload_part) = input.split_once('.').expect("segments");
+            let forged_payload = b64(&claims(r#","scope":"admin""#));
+            add(
+                "unsigned: payload changed",
+                format!("{header_part}.{forged_payload}.{signature}"),
+            );
+            for other in ["HS256", "RS256", "PS256", "ES256", "EdDSA", "none"] {
+                let relabelled = b64(&format!(r#"{{"alg":"{other}","typ":"JWT"{kid}}}"#));
+                add(
+                    "unsigned: alg relabelled",
+                    format!("{relabelled}.{payload_part}.{signature}"),
+                );
+            }
+            add("unsigned: no signature", format!("{input}."));
+            add(
+                "unsigned: signature truncated",
+                format!("{input}.{}", &signature[..signature.len() / 2]),
+            );
+            add("unsigned: signature padded", format!("{good}="));
+            add(
+                "unsigned: standard base64",
+                good.replace('-', "+").replace('_', "/"),
+            );
+            add("unsigned: four segments", format!("{good}.{signature}"));
+            add("unsigned: whitespace around", format!(" {good}\n"));
+            add(
+                "unsigned: another signature",
+                format!("{input}.{}", b64("x".repeat(signature.len()).as_str())),
+            );
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            for _ in 0..40 {
+                let edits: Vec<(usize, u8, u8)> = (0..rng.random_range(1..4))
+                    .map(|_| (rng.random::<u32>() as usize, rng.random(), rng.random()))
+                    .collect();
+                let mutated = crate::auth::jws::mutate(&good, &edits);
+                if mutated != good {
+                    add("unsigned: random byte edits", mutated);
+                }
+            }
+            corpus
+        }
+
+        #[test]
+        fn ours_accepts_only_what_jsonwebtoken_accepts() {
+            let mut only_ours_refuses = BTreeSet::new();
+            for case in cases() {
+                for (class, token) in corpus(&case, case.alg as u64) {
+                    let ours = case
+                        .ours
+                        .verify_token(&token)
+                        .now_or_never()
+                        .expect("no fetch");
+                    let theirs =
+                        jsonwebtoken::decode::<Value>(&token, &case.theirs, &validation(case.alg));
+                    match (&ours, &theirs) {
+                        (Ok(_), Ok(_)) | (Err(_), Err(_)) => {}
+                        (Ok(_), Err(e)) => panic!(
+                            "{:?}, {class}: ours accepts what jsonwebtoken refuses ({e})",
+                            case.alg
+                        ),
+                        (Err(_), Ok(_)) => {
+                            only_ours_refuses.insert(class.clone());
+                        }
+                    }
+                    if let Err(refusal) = &ours {
+                        assert!(
+                            matches!(refusal, AuthError::InvalidToken(_)),
+                            "{:?}, {class}: refused as {refusal:?}",
+                            case.alg
+                        );
+                    }
+                    if class == "valid" {
+                        assert!(ours.is_ok(), "{:?}: {ours:?}", case.alg);
+                    }
+                }
+            }
+            let expected: BTreeSet<String> =
+                ONLY_OURS_REFUSES.iter().map(|s| (*s).to_owned()).collect();
+            assert_eq!(only_ours_refuses, expected);
+        }
+    }
 }

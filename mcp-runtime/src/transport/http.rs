@@ -812,7 +812,9 @@ impl Endpoint {
     }
 }
 
-fn parse_message(body: &[u8]) -> Result<Message, (Option<jsonrpc::RequestId>, ErrorObject)> {
+pub(crate) fn parse_message(
+    body: &[u8],
+) -> Result<Message, (Option<jsonrpc::RequestId>, ErrorObject)> {
     match serde_json::from_slice::<IncomingMessage>(body) {
         Ok(message) => message.classify(),
         Err(e) if e.is_syntax() || e.is_eof() => {
@@ -853,5 +855,78 @@ async fn read_body(
             "could not read the request body",
         )),
         Err(_) => Err(too_large()),
+    }
+}
+
+/// Whatever a client posts, `parse_message` classifies it or refuses it
+/// with a JSON-RPC parse or invalid-request error, never a panic.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::collection::{btree_map, vec};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn check(body: &[u8]) -> Result<(), TestCaseError> {
+        match parse_message(body) {
+            Ok(Message::Request(_) | Message::Notification(_) | Message::Response { .. }) => {}
+            Err((_, error)) => {
+                prop_assert!(
+                    [jsonrpc::PARSE_ERROR, jsonrpc::INVALID_REQUEST].contains(&error.code),
+                    "{error:?}"
+                );
+                prop_assert!(!error.message.is_empty());
+                // The refusal itself is always sendable.
+                prop_assert!(serde_json::to_vec(&error).is_ok());
+            }
+        }
+        Ok(())
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+            Just(Value::from("2.0")),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                vec(inner.clone(), 0..4).prop_map(Value::from),
+                btree_map(any::<String>(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn random_bytes_are_classified_or_refused(body in vec(any::<u8>(), 0..512)) {
+            check(&body)?;
+        }
+
+        /// Envelopes with the JSON-RPC members present or not, of any type.
+        #[test]
+        fn random_envelopes_are_classified_or_refused(
+            members in btree_map(
+                prop::sample::select(vec!["jsonrpc", "id", "method", "params", "result", "error", "x"]),
+                json_value(),
+                0..7,
+            ),
+            as_batch in any::<bool>(),
+        ) {
+            let message = Value::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+            let id_is_null = message.get("id") == Some(&Value::Null);
+            let body = if as_batch { Value::from(vec![message]) } else { message };
+            let bytes = serde_json::to_vec(&body).expect("JSON");
+            check(&bytes)?;
+            if id_is_null {
+                prop_assert!(parse_message(&bytes).is_err(), "a null id is refused");
+            }
+        }
     }
 }

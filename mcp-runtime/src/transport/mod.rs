@@ -9,6 +9,8 @@ mod discovery;
 mod headers;
 pub(crate) mod http;
 mod origin;
+#[cfg(feature = "fuzzing")]
+pub(crate) use origin::{add_cors_headers, host_allowed, origin_allowed};
 mod param_headers;
 mod refusal;
 mod serve;

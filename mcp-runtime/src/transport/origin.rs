@@ -217,3 +217,112 @@ mod tests {
         assert!(!origin_allowed(&rebound, &[], &HostPolicy::Any));
     }
 }
+
+/// Whatever `Host` and `Origin` a client sends, the checks answer yes or
+/// no without a panic, and never let a non-loopback name through the
+/// loopback policy.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn request(host: &[u8], origin: Option<&[u8]>) -> Option<HttpRequest> {
+        let mut req = TestRequest::default()
+            .insert_header((header::HOST, HeaderValue::from_bytes(host).ok()?));
+        if let Some(origin) = origin {
+            req = req.insert_header((header::ORIGIN, HeaderValue::from_bytes(origin).ok()?));
+        }
+        Some(req.to_http_request())
+    }
+
+    fn authority() -> impl Strategy<Value = String> {
+        let host = prop_oneof![
+            Just("localhost".to_owned()),
+            Just("LOCALHOST".to_owned()),
+            Just("127.0.0.1".to_owned()),
+            Just("[::1]".to_owned()),
+            Just("::1".to_owned()),
+            Just("[::1".to_owned()),
+            Just("mcp.example.com".to_owned()),
+            Just("evil.example".to_owned()),
+            "[a-z0-9.:\\[\\]-]{0,20}",
+        ];
+        let port = prop_oneof![
+            Just(String::new()),
+            Just(":".to_owned()),
+            "(:[0-9a-z]{0,6})"
+        ];
+        (host, port).prop_map(|(h, p)| format!("{h}{p}"))
+    }
+
+    fn policies() -> [HostPolicy; 3] {
+        [
+            HostPolicy::Any,
+            HostPolicy::Loopback,
+            HostPolicy::List(vec![
+                "mcp.example.com".into(),
+                "api.example.com:8443".into(),
+                "[::1]:3000".into(),
+                "".into(),
+                "bad:port:".into(),
+            ]),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_header_bytes_get_an_answer(
+            host in vec(any::<u8>(), 0..64),
+            origin in proptest::option::of(vec(any::<u8>(), 0..64)),
+        ) {
+            if let Some(req) = request(&host, origin.as_deref()) {
+                for policy in policies() {
+                    let _ = host_allowed(&req, &policy);
+                    let _ = origin_allowed(&req, &["https://app.example.com".into()], &policy);
+                    let mut headers = HeaderMap::new();
+                    add_cors_headers(&req, &mut headers);
+                }
+            }
+        }
+
+        #[test]
+        fn loopback_policy_admits_only_loopback_names(
+            host in authority(),
+            scheme in prop::sample::select(vec!["http://", "https://", "", "null", "ftp://"]),
+            origin in authority(),
+            slash in any::<bool>(),
+        ) {
+            let origin = format!("{scheme}{origin}{}", if slash { "/" } else { "" });
+            if let Some(req) = request(host.as_bytes(), Some(origin.as_bytes())) {
+                let host_name = split_authority(&host).map(|(h, _)| h.to_owned());
+                if host_allowed(&req, &HostPolicy::Loopback) {
+                    prop_assert!(host_name.as_deref().is_some_and(is_loopback_host), "{}", host);
+                }
+                if origin_allowed(&req, &[], &HostPolicy::Loopback) {
+                    // Either the very origin of the request, or loopback on both sides.
+                    let origin_authority = origin
+                        .trim_end_matches('/')
+                        .split_once("://")
+                        .map(|(_, a)| a.to_owned())
+                        .unwrap_or_default();
+                    let same = origin_authority.eq_ignore_ascii_case(&host);
+                    let origin_loopback = split_authority(&origin_authority)
+                        .is_some_and(|(h, _)| is_loopback_host(h));
+                    prop_assert!(same || (origin_loopback && host_name.as_deref().is_some_and(is_loopback_host)), "{} {}", host, origin);
+                }
+                // With any Host accepted, only loopback on both sides.
+                let both_loopback = origin
+                    .trim_end_matches('/')
+                    .split_once("://")
+                    .and_then(|(_, a)| split_authority(a))
+                    .is_some_and(|(h, _)| is_loopback_host(h))
+                    && host_name.as_deref().is_some_and(is_loopback_host);
+                prop_assert!(!origin_allowed(&req, &[], &HostPolicy::Any) || both_loopback);
+            }
+        }
+    }
+}

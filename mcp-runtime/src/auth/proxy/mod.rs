@@ -54,6 +54,13 @@ mod respond;
 mod signed;
 mod token;
 
+#[cfg(feature = "fuzzing")]
+pub(crate) use register::check_registered_redirect_uri;
+#[cfg(feature = "fuzzing")]
+pub(crate) use respond::query_params;
+#[cfg(feature = "fuzzing")]
+pub(crate) use token::basic_credentials;
+
 pub(crate) use register::check_allowed_redirect_uri;
 
 use super::provider::{Provider, Secret};

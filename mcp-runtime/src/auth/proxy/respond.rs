@@ -19,7 +19,7 @@ pub(super) fn now() -> u64 {
 }
 
 /// A query or form as a map; `None` if a parameter is repeated (RFC 6749 §3.1).
-pub(super) fn query_params(query: &str) -> Option<HashMap<String, String>> {
+pub(crate) fn query_params(query: &str) -> Option<HashMap<String, String>> {
     let mut params = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if params
@@ -174,4 +174,75 @@ pub(super) fn method_not_allowed(allow: &'static str) -> HttpResponse {
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
+}
+
+/// Whatever a client puts in a query, a form or a Basic header, the proxy
+/// reads it or refuses it without a panic, and a repeated parameter is
+/// always refused (RFC 6749 §3.1).
+#[cfg(test)]
+mod properties {
+    use super::super::register::{check_allowed_redirect_uri, check_registered_redirect_uri};
+    use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_query_is_read_or_refused(bytes in vec(any::<u8>(), 0..256)) {
+            let query = String::from_utf8_lossy(&bytes);
+            let read = query_params(&query);
+            let names: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+                .map(|(name, _)| name.into_owned())
+                .collect();
+            let distinct: std::collections::HashSet<&String> = names.iter().collect();
+            prop_assert_eq!(read.is_some(), distinct.len() == names.len());
+            if let Some(params) = read {
+                prop_assert_eq!(params.len(), names.len());
+            }
+        }
+
+        #[test]
+        fn oauth_like_queries_are_read_or_refused(
+            pairs in vec((
+                prop::sample::select(vec!["client_id", "redirect_uri", "state", "scope", "code", "client%5Fid", "scope+", ""]),
+                "[a-zA-Z0-9%+&=:/ .~_-]{0,16}",
+            ), 0..6),
+        ) {
+            let query = pairs
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("&");
+            let read = query_params(&query);
+            let names: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+                .map(|(name, _)| name.into_owned())
+                .collect();
+            let distinct: std::collections::HashSet<&String> = names.iter().collect();
+            prop_assert_eq!(read.is_some(), distinct.len() == names.len(), "{}", query);
+            if let Some(params) = read {
+                for (name, value) in params {
+                    if name == "scope" && valid_scope(&value) {
+                        prop_assert!(value.len() <= MAX_SCOPE_BYTES);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn any_redirect_uri_is_checked_cleanly(uri in any::<String>(), scheme in prop::sample::select(vec!["https://", "http://", "javascript:", "com.example.app:/", ""])) {
+            for uri in [uri.clone(), format!("{scheme}{uri}")] {
+                if check_registered_redirect_uri(&uri).is_ok() {
+                    let url = url::Url::parse(&uri).expect("checked");
+                    prop_assert!(matches!(url.scheme(), "https" | "http"));
+                    prop_assert!(url.fragment().is_none() && url.username().is_empty());
+                }
+                if check_allowed_redirect_uri(&uri).is_ok() {
+                    let url = url::Url::parse(&uri).expect("checked");
+                    prop_assert!(!matches!(url.scheme(), "javascript" | "data" | "file" | "vbscript" | "blob" | "about"));
+                }
+            }
+        }
+    }
 }

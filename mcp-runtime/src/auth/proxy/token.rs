@@ -177,7 +177,7 @@ fn dev_answer(answer: Result<serde_json::Value, TokenError>) -> HttpResponse {
 
 /// The `Authorization: Basic` client id and secret (RFC 6749 §2.3.1: each
 /// form-encoded), if the header is present and well formed.
-fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     use base64::Engine as _;
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
@@ -210,4 +210,48 @@ async fn read_upstream(response: reqwest::Response) -> Result<Bytes, ()> {
     crate::auth::read_bounded(response, MAX_UPSTREAM_BYTES)
         .await
         .map_err(|_| ())
+}
+
+/// Whatever a client sends as `Authorization`, the Basic credentials are
+/// read or ignored, never a panic.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use base64::Engine as _;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn credentials(value: &[u8]) -> Option<(String, String)> {
+        let value = HeaderValue::from_bytes(value).ok()?;
+        let req = TestRequest::default()
+            .insert_header((header::AUTHORIZATION, value))
+            .to_http_request();
+        basic_credentials(&req)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_header_is_read_or_ignored(bytes in vec(any::<u8>(), 0..256)) {
+            let _ = credentials(&bytes);
+        }
+
+        #[test]
+        fn basic_credentials_round_trip(id in "[a-zA-Z0-9._~-]{0,20}", secret in any::<String>()) {
+            let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            let value = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{id}:{encoded}"))
+            );
+            prop_assert_eq!(credentials(value.as_bytes()), Some((id, secret)));
+        }
+
+        #[test]
+        fn random_basic_payloads_are_read_or_ignored(payload in vec(any::<u8>(), 0..128)) {
+            let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(&payload));
+            let _ = credentials(value.as_bytes());
+        }
+    }
 }
