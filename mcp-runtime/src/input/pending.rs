@@ -13,6 +13,9 @@ pub(crate) type ClientOutcome = Result<Box<RawValue>, Box<RawValue>>;
 
 /// Beyond this many unanswered requests, asking fails instead of growing.
 const MAX_PENDING: usize = 10_000;
+/// Unanswered requests one caller's handlers may have out at once: one
+/// caller cannot take every slot of [`MAX_PENDING`].
+const MAX_PENDING_PER_OWNER: usize = 100;
 
 /// Who may answer: the caller and session that the request was sent to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,8 @@ struct Waiting {
 #[derive(Default)]
 pub(crate) struct PendingRequests {
     waiting: DashMap<Arc<str>, Waiting>,
+    /// Unanswered requests per caller (issuer and subject).
+    per_owner: DashMap<Arc<str>, usize>,
 }
 
 /// Removes its request from the table when the asking future ends, however
@@ -40,11 +45,18 @@ pub(crate) struct PendingRequests {
 pub(crate) struct PendingGuard<'a> {
     table: &'a PendingRequests,
     id: Arc<str>,
+    owner: Option<Arc<str>>,
 }
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
         self.table.waiting.remove(&self.id);
+        if let Some(owner) = &self.owner {
+            self.table.per_owner.remove_if_mut(owner, |_, count| {
+                *count = count.saturating_sub(1);
+                *count == 0
+            });
+        }
     }
 }
 
@@ -67,6 +79,16 @@ impl PendingRequests {
                 reason: "too many questions to clients are waiting for answers",
             });
         }
+        let owner = addressee.owner.clone();
+        if let Some(owner) = &owner {
+            let mut count = self.per_owner.entry(Arc::clone(owner)).or_insert(0);
+            if *count >= MAX_PENDING_PER_OWNER {
+                return Err(InputError::Unavailable {
+                    reason: "this user already has the most questions waiting for answers",
+                });
+            }
+            *count += 1;
+        }
         let id: Arc<str> = format!("mcp-{}", crate::random::random_token::<18>()).into();
         let (reply, answer) = oneshot::channel();
         self.waiting
@@ -74,6 +96,7 @@ impl PendingRequests {
         let guard = PendingGuard {
             table: self,
             id: Arc::clone(&id),
+            owner,
         };
         Ok((RequestId::String(id.to_string()), answer, guard))
     }
@@ -139,6 +162,20 @@ mod tests {
             !table.resolve(&id, &addressee("alice"), ok()),
             "answered once"
         );
+    }
+
+    #[test]
+    fn one_caller_cannot_take_every_slot() {
+        let table = PendingRequests::default();
+        let mut guards = Vec::new();
+        for _ in 0..MAX_PENDING_PER_OWNER {
+            guards.push(table.open(addressee("mallory")).unwrap());
+        }
+        let refused = table.open(addressee("mallory")).err().expect("over the share");
+        assert!(refused.to_string().contains("this user"), "{refused}");
+        assert!(table.open(addressee("alice")).is_ok(), "others still ask");
+        guards.pop();
+        assert!(table.open(addressee("mallory")).is_ok(), "an answered one frees a slot");
     }
 
     #[test]
