@@ -171,11 +171,17 @@ mod tests {
         for _ in 0..MAX_PENDING_PER_OWNER {
             guards.push(table.open(addressee("mallory")).unwrap());
         }
-        let refused = table.open(addressee("mallory")).err().expect("over the share");
+        let refused = table
+            .open(addressee("mallory"))
+            .err()
+            .expect("over the share");
         assert!(refused.to_string().contains("this user"), "{refused}");
         assert!(table.open(addressee("alice")).is_ok(), "others still ask");
         guards.pop();
-        assert!(table.open(addressee("mallory")).is_ok(), "an answered one frees a slot");
+        assert!(
+            table.open(addressee("mallory")).is_ok(),
+            "an answered one frees a slot"
+        );
     }
 
     #[test]
