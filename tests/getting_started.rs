@@ -49,14 +49,25 @@ fn leading_vars(line: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The token the server printed on its `TOKEN=` line.
+/// The token the server printed on its `TOKEN=` line. The banner is
+/// written just after the socket listens, so it may be a moment behind the
+/// first connection: wait for it, up to 20 s.
 fn printed_token(server: &Example) -> String {
-    let output = server.output();
-    output
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("TOKEN="))
-        .unwrap_or_else(|| panic!("the server printed no TOKEN= line:\n{output}"))
-        .to_owned()
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let output = server.output();
+        if let Some(token) = output
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("TOKEN="))
+        {
+            return token.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server printed no TOKEN= line:\n{output}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 #[test]
