@@ -122,6 +122,7 @@ cleanup() {
     [ -n "$RP_PID" ] && kill "$RP_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM
 
 CLIENT_ID=soak-client
 CLIENT_SECRET=$(openssl rand -hex 16)
