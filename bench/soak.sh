@@ -52,6 +52,8 @@
 # than 240 s both are a quarter of the run.)
 #
 # Settings (environment): SOAK_SECONDS (600), SOAK_SAMPLE_SECONDS (10),
+# SOAK_LOOPS (the loops to run, by name as above; default all: to find which
+# traffic a growth follows, e.g. SOAK_LOOPS="sdk-signin"),
 # SOAK_PORT (3301, quickstart), SOAK_REPLICAS_PORT (3302), SOAK_FLOOD_ADDR
 # (127.0.0.2), SOAK_OUT (default target/soak/<time>), SOAK_BUILD (1; 0 uses
 # the binaries already built). Results: $SOAK_OUT/summary.md (also printed),
@@ -68,6 +70,7 @@ PORT=${SOAK_PORT:-3301}
 RPORT=${SOAK_REPLICAS_PORT:-3302}
 FLOOD_ADDR=${SOAK_FLOOD_ADDR:-127.0.0.2}
 BUILD=${SOAK_BUILD:-1}
+LOOPS=${SOAK_LOOPS:-valid badtoken scope session elicit flood sdk-elicit sdk-signin}
 OUT=${SOAK_OUT:-$ROOT/target/soak/$(date +%Y%m%d-%H%M%S)}
 
 BASE=http://127.0.0.1:$PORT
@@ -393,20 +396,25 @@ printf 't\tserver\trss_kb\tfds\tthreads\n' >"$SAMPLES"
 sample 0
 
 say "traffic for $SOAK_SECONDS s (until $(date -d "@$END" +%T))"
-start_loop() {
+start_loop() { # NAME FUNCTION ARGS...
+    case " $LOOPS " in
+        *" $1 "*) ;;
+        *) return 0 ;;
+    esac
+    shift
     "$@" &
     LOOP_PIDS+=($!)
 }
-start_loop loop_valid
-start_loop loop_badtoken
-start_loop loop_scope
-start_loop loop_session
-start_loop loop_elicit
-start_loop loop_flood
-start_loop loop_node sdk-elicit 1 MCP_CLIENT_TIMEOUT_MS=60000 "$NODE" "$NODE_DIR/replicas.mjs" "$RURL"
+start_loop valid loop_valid
+start_loop badtoken loop_badtoken
+start_loop scope loop_scope
+start_loop session loop_session
+start_loop elicit loop_elicit
+start_loop flood loop_flood
+start_loop sdk-elicit loop_node sdk-elicit 1 MCP_CLIENT_TIMEOUT_MS=60000 "$NODE" "$NODE_DIR/replicas.mjs" "$RURL"
 # Two sign-ins a run, a 3 s pause: well within the 60 a minute each OAuth
 # endpoint allows one address (the floods come from another).
-start_loop loop_node sdk-signin 3 MCP_CLIENT_TIMEOUT_MS=60000 MCP_CLIENT_SIGN_INS=2 \
+start_loop sdk-signin loop_node sdk-signin 3 MCP_CLIENT_TIMEOUT_MS=60000 MCP_CLIENT_SIGN_INS=2 \
     "$NODE" "$NODE_DIR/oauth-client.mjs" "$URL" "http://127.0.0.1:9/callback" add '{"a":1,"b":2}'
 
 while running; do
@@ -431,9 +439,9 @@ kill -0 "$RP_PID" 2>/dev/null || RP_ALIVE=no
 # --- figures -----------------------------------------------------------------
 
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-export OUT SOAK_SECONDS SAMPLE COMMIT QS_ALIVE RP_ALIVE START
+export OUT SOAK_SECONDS SAMPLE COMMIT LOOPS QS_ALIVE RP_ALIVE START
 export EXPECTED_TABLE
-EXPECTED_TABLE=$(cat "$CODES"/*.log 2>/dev/null | awk '{print $1}' | sort -u | while read -r name; do
+EXPECTED_TABLE=$({ cat "$CODES"/*.log 2>/dev/null || true; } | awk '{print $1}' | sort -u | while read -r name; do
     echo "$name $(expected "$name")"
 done)
 
@@ -462,7 +470,7 @@ unexpected = {(name, code): n for (name, code), n in counts.items()
               if code != "000" and code not in expected.get(name, set())}
 
 runs = {}
-for name in ("sdk-elicit", "sdk-signin"):
+for name in [n for n in ("sdk-elicit", "sdk-signin") if n in os.environ["LOOPS"].split()]:
     lines = open(f"{out}/codes/{name}.runs").read().split() if os.path.exists(f"{out}/codes/{name}.runs") else []
     runs[name] = (lines.count("ok"), lines.count("failed"))
 
@@ -511,6 +519,7 @@ for (server, what), (v, f, l, change, nf, nl, ok, peak) in sorted(flat.items()):
 
 md = []
 md.append(f"# Soak run, {time.strftime('%Y-%m-%d %H:%M %Z')}, commit {os.environ['COMMIT']}\n")
+md.append(f"Loops: {os.environ['LOOPS']}.\n")
 md.append(f"`SOAK_SECONDS={soak}`, samples every {os.environ['SAMPLE']} s; "
           f"first window = samples at {warm}-{warm + window} s (the first {warm} s are warm-up), "
           f"last window = the last {window} s.\n")
