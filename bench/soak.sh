@@ -56,8 +56,10 @@
 # traffic a growth follows, e.g. SOAK_LOOPS="sdk-signin"),
 # SOAK_PORT (3301, quickstart), SOAK_REPLICAS_PORT (3302), SOAK_FLOOD_ADDR
 # (127.0.0.2), SOAK_OUT (default target/soak/<time>), SOAK_BUILD (1; 0 uses
-# the binaries already built). Results: $SOAK_OUT/summary.md (also printed),
-# codes.tsv, samples.tsv, the servers' logs.
+# the binaries already built). Results in $SOAK_OUT: summary.md (also
+# printed), codes/ (one line per request: name and status; one per SDK run),
+# samples.tsv, the servers' logs (RUST_LOG=warn) and the SDK runs' stderr
+# (*.errors).
 
 set -euo pipefail
 
