@@ -35,6 +35,10 @@ pub(crate) struct MemoryState {
     counters: DashMap<String, (u64, Instant)>,
     epoch: Instant,
     last_sweep: AtomicU64,
+    /// When expired markers, records and counters were last dropped (ms
+    /// since the epoch): once a minute, so memory follows what is live
+    /// rather than waiting for a store to fill, at an amortized O(1).
+    last_purge: AtomicU64,
     idle: Duration,
     max_sessions: usize,
 }
@@ -49,6 +53,7 @@ impl MemoryState {
             counters: DashMap::new(),
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
+            last_purge: AtomicU64::new(0),
             idle,
             max_sessions,
         }
@@ -116,6 +121,26 @@ impl MemoryState {
             entry.last_seen.store(now, Ordering::Relaxed);
         }
         Some(entry)
+    }
+}
+
+impl MemoryState {
+    /// Drops expired markers, records and counters, at most once a minute.
+    fn purge_expired(&self) {
+        let now_ms = self.now_ms();
+        let last = self.last_purge.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(last) < 60_000
+            || self
+                .last_purge
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let now = Instant::now();
+        self.markers.retain(|_, expires| *expires > now);
+        self.records.retain(|_, (_, expires)| *expires > now);
+        self.counters.retain(|_, (_, ends)| *ends > now);
     }
 }
 
@@ -244,6 +269,7 @@ impl SessionRecords for MemoryState {
 
 impl Markers for MemoryState {
     fn claim<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool> {
+        self.purge_expired();
         let now = Instant::now();
         if self.markers.len() >= MAX_MARKERS {
             self.markers.retain(|_, expires| *expires > now);
@@ -269,6 +295,7 @@ impl Markers for MemoryState {
 
 impl Records for MemoryState {
     fn put<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> StateFuture<'a, ()> {
+        self.purge_expired();
         let now = Instant::now();
         if self.records.len() >= MAX_RECORDS && !self.records.contains_key(key) {
             self.records.retain(|_, (_, expires)| *expires > now);
@@ -308,6 +335,7 @@ const MAX_COUNTERS: usize = 100_000;
 
 impl Counters for MemoryState {
     fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StateFuture<'a, (u64, Duration)> {
+        self.purge_expired();
         let now = Instant::now();
         if self.counters.len() >= MAX_COUNTERS && !self.counters.contains_key(key) {
             self.counters.retain(|_, (_, ends)| *ends > now);
@@ -515,6 +543,31 @@ mod tests {
         assert_eq!(store.hit("b", minute).await.unwrap().0, 1);
         assert_eq!(store.hit("c", Duration::ZERO).await.unwrap().0, 1);
         assert_eq!(store.hit("c", minute).await.unwrap().0, 1, "a new window");
+    }
+
+    #[tokio::test]
+    async fn expired_entries_are_dropped_without_waiting_for_a_full_store() {
+        let store = aged(Duration::from_secs(60), 10);
+        store.claim("spent", Duration::ZERO).await.unwrap();
+        store.put("old", b"v", Duration::ZERO).await.unwrap();
+        store.hit("ended", Duration::ZERO).await.unwrap();
+        store.claim("live", Duration::from_secs(60)).await.unwrap();
+        // A minute on: the next use drops what expired.
+        store
+            .last_purge
+            .store(store.now_ms() - 61_000, Ordering::Relaxed);
+        store
+            .put("new", b"v", Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(!store.markers.contains_key("spent"));
+        assert!(!store.records.contains_key("old"));
+        assert!(!store.counters.contains_key("ended"));
+        assert!(store.markers.contains_key("live"));
+        assert!(
+            !store.claim("live", Duration::from_secs(60)).await.unwrap(),
+            "still spent"
+        );
     }
 
     #[tokio::test]
