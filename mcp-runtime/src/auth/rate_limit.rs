@@ -10,11 +10,9 @@
 //! Without trusted proxies those headers are ignored: anyone could write
 //! them, and a limit one can step around by writing a header is none.
 
-use crate::state::{Counters, RETRY_AFTER_SECS};
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
-use serde_json::json;
+use crate::state::Counters;
+use actix_web::HttpRequest;
+use actix_web::http::header;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,10 +78,15 @@ impl AddressBlock {
 }
 
 /// What a request may do.
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     Allowed,
-    /// Over its budget: answer 429 with this response.
-    Refused(HttpResponse),
+    /// Over its budget until this many seconds pass: 429.
+    Limited {
+        retry_after: u64,
+    },
+    /// The counters cannot be reached, so nothing is let through uncounted: 503.
+    Unavailable,
 }
 
 /// Counts hits per client address, per endpoint.
@@ -142,9 +145,11 @@ impl RateLimiter {
             Ok((hits, _)) if hits <= u64::from(self.per_minute) => Verdict::Allowed,
             Ok((_, left)) => {
                 tracing::debug!(endpoint, "rate limit: refused a client over its budget");
-                Verdict::Refused(too_many(left.as_secs().max(1)))
+                Verdict::Limited {
+                    retry_after: left.as_secs().max(1),
+                }
             }
-            Err(_) => Verdict::Refused(unavailable()),
+            Err(_) => Verdict::Unavailable,
         }
     }
 }
@@ -189,30 +194,6 @@ fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
         return rest.split(']').next()?.parse().ok();
     }
     entry.rsplit_once(':')?.0.parse().ok()
-}
-
-/// 429 `Too Many Requests`, with when to come back.
-fn too_many(retry_after: u64) -> HttpResponse {
-    let mut response = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS).json(json!({
-        "error": "temporarily_unavailable",
-        "error_description": "too many requests from this address; retry later",
-    }));
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    response
-}
-
-/// 503: the counters cannot be reached, so nothing is let through uncounted.
-fn unavailable() -> HttpResponse {
-    let mut response = HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).json(json!({
-        "error": "temporarily_unavailable",
-        "error_description": "the shared state is unavailable; retry shortly",
-    }));
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-    response
 }
 
 #[cfg(test)]
@@ -306,19 +287,10 @@ mod tests {
                 Verdict::Allowed
             ));
         }
-        let Verdict::Refused(refused) = limiter.check(&alice, "register").await else {
+        let Verdict::Limited { retry_after } = limiter.check(&alice, "register").await else {
             panic!("the fourth hit in a minute passed");
         };
-        assert_eq!(refused.status(), 429);
-        let retry: u64 = refused
-            .headers()
-            .get("retry-after")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((1..=60).contains(&retry), "{retry}");
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
         assert!(
             matches!(limiter.check(&alice, "token").await, Verdict::Allowed),
             "per endpoint"

@@ -72,18 +72,7 @@ fn admission(
         })))
     };
     Arc::new(move |req: &HttpRequest| {
-        if loopback_only && !super::origin::arrived_on_loopback(req) {
-            return refused(
-                "this development configuration answers only requests to a loopback address",
-            );
-        }
-        if !super::origin::host_allowed(req, &config.hosts) {
-            return refused("Host not allowed");
-        }
-        if !super::origin::origin_allowed(req, &config.allowed_origins, &config.hosts) {
-            return refused("Origin not allowed");
-        }
-        None
+        super::origin::refusal(req, &config, loopback_only).and_then(refused)
     })
 }
 

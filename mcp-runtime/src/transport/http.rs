@@ -163,31 +163,10 @@ type BoxedResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 impl Endpoint {
     async fn handle(self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-        if !origin::host_allowed(&req, &self.config.hosts) {
-            tracing::debug!("refused a request with a disallowed Host");
-            return refuse(
-                StatusCode::FORBIDDEN,
-                jsonrpc::INVALID_REQUEST,
-                "Host not allowed",
-            );
-        }
-        if !origin::origin_allowed(&req, &self.config.allowed_origins, &self.config.hosts) {
-            tracing::debug!("refused a request with a disallowed Origin");
-            return refuse(
-                StatusCode::FORBIDDEN,
-                jsonrpc::INVALID_REQUEST,
-                "Origin not allowed",
-            );
-        }
-        if matches!(&self.auth, AuthMode::Protected(server) if server.loopback_only)
-            && !origin::arrived_on_loopback(&req)
-        {
-            tracing::warn!("refused a request to a development configuration off loopback");
-            return refuse(
-                StatusCode::FORBIDDEN,
-                jsonrpc::INVALID_REQUEST,
-                "this development configuration answers only requests to a loopback address",
-            );
+        let loopback_only =
+            matches!(&self.auth, AuthMode::Protected(server) if server.loopback_only);
+        if let Some(why) = origin::refusal(&req, &self.config, loopback_only) {
+            return refuse(StatusCode::FORBIDDEN, jsonrpc::INVALID_REQUEST, why);
         }
         if req.method() != Method::OPTIONS {
             let refusal = match &self.auth {

@@ -48,13 +48,30 @@ fn request_authority(req: &HttpRequest) -> Option<&str> {
     }
 }
 
-/// Whether the request arrived on a loopback address: the address the
-/// server listens on, which no header can change. A wildcard bind
-/// (`0.0.0.0`) is not loopback: anyone may reach it.
-pub(crate) fn arrived_on_loopback(req: &HttpRequest) -> bool {
-    let ip = req.app_config().local_addr().ip();
-    ip.is_loopback()
-        || matches!(ip, std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+use crate::auth::arrived_on_loopback;
+
+/// Why a request may not reach the server's routes at all (the MCP endpoint
+/// and the authorization server's alike), or `None`: a `Host` off the
+/// allow-list (DNS rebinding), a foreign `Origin`, or a development
+/// configuration (`loopback_only`) reached off loopback.
+pub(crate) fn refusal(
+    req: &HttpRequest,
+    config: &crate::server::HttpConfig,
+    loopback_only: bool,
+) -> Option<&'static str> {
+    if !host_allowed(req, &config.hosts) {
+        tracing::debug!("refused a request with a disallowed Host");
+        return Some("Host not allowed");
+    }
+    if !origin_allowed(req, &config.allowed_origins, &config.hosts) {
+        tracing::debug!("refused a request with a disallowed Origin");
+        return Some("Origin not allowed");
+    }
+    if loopback_only && !arrived_on_loopback(req) {
+        tracing::warn!("refused a request to a development configuration off loopback");
+        return Some("this development configuration answers only requests to a loopback address");
+    }
+    None
 }
 
 /// Whether the request's `Host` is allowed.

@@ -405,6 +405,15 @@ impl OAuthProxy {
 }
 
 /// Registers the proxy's routes.
+/// The answer to a request the rate limiter stops, if it does.
+fn limited(verdict: Verdict) -> Option<actix_web::HttpResponse> {
+    match verdict {
+        Verdict::Allowed => None,
+        Verdict::Limited { retry_after } => Some(respond::too_many_requests(retry_after)),
+        Verdict::Unavailable => Some(respond::state_unavailable()),
+    }
+}
+
 /// What a route checks before anything else (`Host`, `Origin`, where the
 /// request arrived): a refusal, or `None` to go on. The transport supplies
 /// it, so these routes make the same checks as the MCP endpoint.
@@ -422,8 +431,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>, a
                 if let Some(refusal) = admit(&req) {
                     return with_cors(refusal);
                 }
-                if let Verdict::Refused(response) = p.limiter.check(&req, "register").await {
-                    return with_cors(response);
+                if let Some(refusal) = limited(p.limiter.check(&req, "register").await) {
+                    return with_cors(refusal);
                 }
                 match *req.method() {
                     Method::POST => with_cors(p.register(req, payload).await),
@@ -443,8 +452,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>, a
                 if let Some(refusal) = admit(&req) {
                     return with_cors(refusal);
                 }
-                if let Verdict::Refused(response) = p.limiter.check(&req, "authorize").await {
-                    return with_cors(response);
+                if let Some(refusal) = limited(p.limiter.check(&req, "authorize").await) {
+                    return with_cors(refusal);
                 }
                 match *req.method() {
                     Method::GET => p.authorize(&req).await,
@@ -463,8 +472,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>, a
                 if let Some(refusal) = admit(&req) {
                     return with_cors(refusal);
                 }
-                if let Verdict::Refused(response) = p.limiter.check(&req, "consent").await {
-                    return with_cors(response);
+                if let Some(refusal) = limited(p.limiter.check(&req, "consent").await) {
+                    return with_cors(refusal);
                 }
                 match *req.method() {
                     Method::POST => p.consent(req, payload).await,
@@ -483,8 +492,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>, a
                 if let Some(refusal) = admit(&req) {
                     return with_cors(refusal);
                 }
-                if let Verdict::Refused(response) = p.limiter.check(&req, "callback").await {
-                    return with_cors(response);
+                if let Some(refusal) = limited(p.limiter.check(&req, "callback").await) {
+                    return with_cors(refusal);
                 }
                 match *req.method() {
                     Method::GET => p.callback(&req).await,
@@ -525,8 +534,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>, a
                 if let Some(refusal) = admit(&req) {
                     return with_cors(refusal);
                 }
-                if let Verdict::Refused(response) = p.limiter.check(&req, "token").await {
-                    return with_cors(response);
+                if let Some(refusal) = limited(p.limiter.check(&req, "token").await) {
+                    return with_cors(refusal);
                 }
                 match *req.method() {
                     Method::POST => with_cors(p.token(req, payload).await),

@@ -104,6 +104,19 @@ pub(super) fn state_unavailable() -> HttpResponse {
     response
 }
 
+/// 429: a client over its rate limit, told when to come back.
+pub(super) fn too_many_requests(retry_after: u64) -> HttpResponse {
+    let mut response = oauth_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "temporarily_unavailable",
+        "too many requests from this address; retry later",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
 /// A 400 OAuth error.
 pub(super) fn bad_request(error: &str, description: impl Into<String>) -> HttpResponse {
     oauth_error(StatusCode::BAD_REQUEST, error, description)
