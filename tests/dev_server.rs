@@ -87,9 +87,10 @@ fn the_typescript_sdk_signs_in_to_the_quickstart_through_the_consent_page() {
     );
     let tools = printed["tools"].as_array().expect("tools");
     assert!(tools.contains(&json!("add-task")), "{printed}");
-    // Its own client id per registration, public, no secret.
+    // Its own client id per registration, public, no secret: the signed
+    // registration itself (header, claims, signature), stored nowhere.
     let client_id = printed["client"]["client_id"].as_str().unwrap_or_default();
-    assert!(client_id.starts_with("dev-"), "{printed}");
+    assert_eq!(client_id.split('.').count(), 3, "{printed}");
     assert_eq!(printed["client"]["has_secret"], false);
     assert_eq!(
         printed["callback"]["iss"],

@@ -21,8 +21,9 @@ use mcp_runtime::auth::{CustomProvider, Mode, PROXY_CALLBACK_PATH, PROXY_CONSENT
 use mcp_runtime::prelude::*;
 use reqwest::Url;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, Mutex, OnceLock};
 use support::Idp;
 use support::oauth::{
     CSRF_COOKIE, Hop, authorize_url, follow_until, get, get_with_cookie, http, post_consent,
@@ -142,11 +143,38 @@ fn fixture() -> &'static Fixture {
 // HTTP helpers
 // ---------------------------------------------------------------------------
 
+/// The client id each redirect URI was registered under: a registration
+/// answers with an id of its own, signed, carrying its redirect URIs.
+static CLIENTS: LazyLock<Mutex<HashMap<String, &'static str>>> = LazyLock::new(Mutex::default);
+
+/// The client id a sign-in to `redirect` uses: the one its registration
+/// answered with, else the server's own (for allow-listed redirect URIs).
+fn client_id_for(redirect: &str) -> &'static str {
+    CLIENTS
+        .lock()
+        .expect("the registered clients")
+        .get(redirect)
+        .copied()
+        .unwrap_or(CLIENT_ID)
+}
+
 /// A loopback redirect URI nobody listens on, registered at the proxy.
 async fn registered_redirect(base: &str) -> String {
+    registered_with(base, json!({})).await
+}
+
+/// A loopback redirect URI nobody listens on, registered at the proxy with
+/// the rest of `metadata`; its client id is kept for [`client_id_for`].
+async fn registered_with(base: &str, mut metadata: Value) -> String {
     let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
-    let (status, _) = register(base, json!({"redirect_uris": [redirect]})).await;
-    assert_eq!(status, 201);
+    metadata["redirect_uris"] = json!([redirect]);
+    let (status, body) = register(base, metadata).await;
+    assert_eq!(status, 201, "{body}");
+    let client_id = body["client_id"].as_str().expect("a client id").to_owned();
+    CLIENTS
+        .lock()
+        .expect("the registered clients")
+        .insert(redirect.clone(), Box::leak(client_id.into_boxed_str()));
     redirect
 }
 
@@ -158,7 +186,7 @@ fn authorize_params<'a>(
 ) -> Vec<(&'a str, &'a str)> {
     vec![
         ("response_type", "code"),
-        ("client_id", CLIENT_ID),
+        ("client_id", client_id_for(redirect)),
         ("redirect_uri", redirect),
         ("state", state),
         ("code_challenge", CHALLENGE),
@@ -339,7 +367,9 @@ fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
     );
     assert_eq!(printed["tools"], json!(["whoami", "list-tasks"]));
     // Registration handed out the server's client id, and no secret.
-    assert_eq!(printed["client"]["client_id"], CLIENT_ID);
+    // Registered with an id of its own; the provider still sees only the
+    // server's client (the token's `client_id` below).
+    assert_ne!(printed["client"]["client_id"], CLIENT_ID, "{printed}");
     assert_eq!(printed["client"]["has_secret"], false);
     assert_eq!(printed["client"]["token_endpoint_auth_method"], "none");
     // The sign-in went through this server, the provider, and back.
@@ -408,7 +438,10 @@ async fn registration_returns_the_shared_client_id_and_never_a_secret() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    assert_eq!(body["client_id"], CLIENT_ID);
+    // An id of its own, never the provider's: the signed registration.
+    let client_id = body["client_id"].as_str().expect("a client id");
+    assert_ne!(client_id, CLIENT_ID);
+    assert_eq!(client_id.split('.').count(), 3, "{body}");
     assert_eq!(body.get("client_secret"), None, "never a secret");
     assert!(!body.to_string().contains(CLIENT_SECRET));
     assert_eq!(body["token_endpoint_auth_method"], "none");
@@ -674,7 +707,10 @@ async fn tampered_and_replayed_states_are_refused() {
     let location = hop.location.expect("a Location");
     assert!(location.as_str().starts_with(&redirect), "{location}");
     let query = query_of(&location);
-    assert_eq!(query["code"], "upstream-code");
+    assert!(
+        !query["code"].contains("upstream-code"),
+        "wrapped: {location}"
+    );
     assert_eq!(query["state"], "abc");
     assert_eq!(query["iss"], f.base);
 
@@ -749,7 +785,7 @@ async fn a_state_completes_only_in_the_browser_that_started_it() {
     assert_eq!(hop.status, 302, "{}", hop.body);
     let location = hop.location.expect("a Location");
     assert!(location.as_str().starts_with(&redirect), "{location}");
-    assert_eq!(query_of(&location)["code"], "victims-code");
+    assert!(query_of(&location).contains_key("code"), "{location}");
 }
 
 // ---------------------------------------------------------------------------
@@ -776,7 +812,7 @@ async fn the_token_endpoint_relays_the_providers_answer() {
             ("code", &code),
             ("code_verifier", VERIFIER),
             ("redirect_uri", &redirect),
-            ("client_id", CLIENT_ID),
+            ("client_id", client_id_for(&redirect)),
             ("resource", f.server.url()),
         ],
     )
@@ -825,16 +861,27 @@ async fn the_token_endpoint_relays_the_providers_answer() {
         .expect("the proxied token calls a tool");
     assert_eq!(result.content[0]["text"], "task 1, task 2", "{result:?}");
 
-    // The same code twice: it passes the checks here (its verifier and
-    // redirect URI), and the provider's refusal comes back as it is.
+    // The same code twice: refused here, spent, before the provider is asked.
+    assert_refused_here(
+        &f.base,
+        &exchange(
+            &code,
+            Some(VERIFIER),
+            Some(&redirect),
+            client_id_for(&redirect),
+        ),
+        OWN_DESCRIPTIONS[4],
+    )
+    .await;
+
+    // The provider's own refusals come back as they are: a refresh token
+    // it never issued.
     let (status, headers, body) = token_request(
         &f.base,
         &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("redirect_uri", &redirect),
-            ("client_id", CLIENT_ID),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "never-issued"),
+            ("client_id", client_id_for(&redirect)),
         ],
     )
     .await;
@@ -857,24 +904,27 @@ async fn the_token_endpoint_relays_the_providers_answer() {
 /// What this server answers (`invalid_grant`) when it refuses a code
 /// exchange itself; the provider's own refusals read otherwise
 /// (oidc-provider: "grant request is invalid").
-const OWN_DESCRIPTIONS: [&str; 4] = [
+const OWN_DESCRIPTIONS: [&str; 6] = [
     "the code is unknown or expired",
     "code_verifier is required: the code was issued for a PKCE challenge",
     "the PKCE code_verifier does not match the code_challenge",
     "redirect_uri differs from the authorization request's",
+    "the code was already used",
+    "the code was issued to another client_id",
 ];
 
-/// A code exchange at the proxy, with or without its verifier and
-/// redirect URI.
+/// A code exchange at the proxy by `client_id`, with or without its
+/// verifier and redirect URI.
 fn exchange<'a>(
     code: &'a str,
     verifier: Option<&'a str>,
     redirect_uri: Option<&'a str>,
+    client_id: &'a str,
 ) -> Vec<(&'a str, &'a str)> {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
-        ("client_id", CLIENT_ID),
+        ("client_id", client_id),
     ];
     form.extend(verifier.map(|v| ("code_verifier", v)));
     form.extend(redirect_uri.map(|r| ("redirect_uri", r)));
@@ -918,28 +968,49 @@ async fn codes_are_redeemed_only_with_their_verifier_and_redirect_uri() {
     let redirect = registered_redirect(&f.base).await;
     let other_redirect = registered_redirect(&f.base).await;
     let code = code_for(f, &redirect, "tasks:read", None).await;
+    let client = client_id_for(&redirect);
     let wrong = "x".repeat(43);
     for (verifier, redirect_uri, description) in
         refused_exchanges(&wrong, &redirect, &other_redirect)
     {
         assert_refused_here(
             &f.base,
-            &exchange(&code, verifier, redirect_uri),
+            &exchange(&code, verifier, redirect_uri, client),
             description,
         )
         .await;
     }
+    // Another registered client, with everything else right: refused.
+    assert_refused_here(
+        &f.base,
+        &exchange(
+            &code,
+            Some(VERIFIER),
+            Some(&redirect),
+            client_id_for(&other_redirect),
+        ),
+        OWN_DESCRIPTIONS[5],
+    )
+    .await;
     // A code this server never handed out, even with a verifier: refused
     // here too, never tried at the provider.
     assert_refused_here(
         &f.base,
-        &exchange("a-code-never-seen-here", Some(VERIFIER), Some(&redirect)),
+        &exchange(
+            "a-code-never-seen-here",
+            Some(VERIFIER),
+            Some(&redirect),
+            client,
+        ),
         OWN_DESCRIPTIONS[0],
     )
     .await;
     // The same code, right verifier and redirect URI: the provider's tokens.
-    let (status, _, body) =
-        token_request(&f.base, &exchange(&code, Some(VERIFIER), Some(&redirect))).await;
+    let (status, _, body) = token_request(
+        &f.base,
+        &exchange(&code, Some(VERIFIER), Some(&redirect), client),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().expect("an access token");
     assert_eq!(support::jwt_parts(token).1["aud"], f.server.url());
@@ -1050,34 +1121,42 @@ async fn a_provider_that_ignores_pkce_never_sees_a_bad_exchange() {
     assert_eq!(hop.status, 302, "{}", hop.body);
     let landed = hop.location.expect("to the client");
     assert!(landed.as_str().starts_with(ALLOWED_REDIRECT), "{landed}");
-    assert_eq!(query_of(&landed)["code"], code);
+    let ours = query_of(&landed)["code"].clone();
+    assert!(
+        !ours.contains(code),
+        "the provider's code, wrapped: {landed}"
+    );
 
     // Whoever holds the code but not the verifier gets nothing, and the
-    // provider, which would have answered with tokens, hears nothing.
+    // provider, which would have answered with tokens, hears nothing; nor
+    // does whoever holds the provider's own code.
     let wrong = "x".repeat(43);
     let other_redirect = "https://attacker.example/cb";
     for (verifier, redirect_uri, description) in
         refused_exchanges(&wrong, ALLOWED_REDIRECT, other_redirect)
     {
-        assert_refused_here(&base, &exchange(code, verifier, redirect_uri), description).await;
+        assert_refused_here(
+            &base,
+            &exchange(&ours, verifier, redirect_uri, CLIENT_ID),
+            description,
+        )
+        .await;
     }
-    assert_refused_here(
-        &base,
-        &exchange(
-            "careless-code-never-seen",
-            Some(VERIFIER),
-            Some(ALLOWED_REDIRECT),
-        ),
-        OWN_DESCRIPTIONS[0],
-    )
-    .await;
+    for unknown in [code, "careless-code-never-seen"] {
+        assert_refused_here(
+            &base,
+            &exchange(unknown, Some(VERIFIER), Some(ALLOWED_REDIRECT), CLIENT_ID),
+            OWN_DESCRIPTIONS[0],
+        )
+        .await;
+    }
     assert_eq!(provider.forms(), Vec::<Value>::new(), "nothing relayed");
 
     // The client's own exchange is relayed, with its verifier and this
     // server's callback as redirect URI.
     let (status, _, body) = token_request(
         &base,
-        &exchange(code, Some(VERIFIER), Some(ALLOWED_REDIRECT)),
+        &exchange(&ours, Some(VERIFIER), Some(ALLOWED_REDIRECT), CLIENT_ID),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -1093,7 +1172,7 @@ async fn a_provider_that_ignores_pkce_never_sees_a_bad_exchange() {
     );
 
     // The code comes back a second time, with another sign-in's state (and
-    // that sign-in's challenge): refused, and its first binding stands.
+    // that sign-in's challenge): refused, never wrapped again.
     let attackers_verifier = "a".repeat(43);
     let attackers_challenge = {
         use base64::Engine as _;
@@ -1116,7 +1195,12 @@ async fn a_provider_that_ignores_pkce_never_sees_a_bad_exchange() {
     assert!(!query_of(&landed).contains_key("code"));
     assert_refused_here(
         &base,
-        &exchange(code, Some(&attackers_verifier), Some(ALLOWED_REDIRECT)),
+        &exchange(
+            &ours,
+            Some(&attackers_verifier),
+            Some(ALLOWED_REDIRECT),
+            CLIENT_ID,
+        ),
         OWN_DESCRIPTIONS[2],
     )
     .await;

@@ -287,12 +287,14 @@ fn a_proxy_mode_sign_in_crosses_replicas() {
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     rt.block_on(async {
         let client_redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
-        let (status, _) = register(&base, json!({"redirect_uris": [client_redirect]})).await;
+        let (status, registered) =
+            register(&base, json!({"redirect_uris": [client_redirect]})).await;
         assert_eq!(status, 201);
+        let client_id = registered["client_id"].as_str().expect("a client id");
         let resource = nginx.url();
         let params = [
             ("response_type", "code"),
-            ("client_id", CLIENT_ID),
+            ("client_id", client_id),
             ("redirect_uri", client_redirect.as_str()),
             ("state", "client-state"),
             (

@@ -2,20 +2,39 @@
 //! operation answers at once and never fails for want of a connection.
 
 use super::{
-    Bus, BusListener, BusMessage, Connect, Counters, CreateError, MAX_RECORDS,
-    MAX_SESSIONS_PER_OWNER, MAX_SUBSCRIPTIONS_PER_SESSION, Markers, Records, SessionRecord,
-    SessionRecords, StateFuture, UNINITIALIZED_LIFETIME, Unavailable,
+    Bus, BusListener, BusMessage, Connect, Counters, CreateError, MAX_SESSIONS_PER_OWNER,
+    MAX_SUBSCRIPTIONS_PER_SESSION, Markers, SERIAL_WINDOW, SERIALS_PER_CHUNK, Serial, Serials,
+    SessionRecord, SessionRecords, StateFuture, UNINITIALIZED_LIFETIME, Unavailable,
 };
 use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Most single-use markers remembered at once; past it (after dropping the
-/// expired ones) a claim fails closed.
+/// Most markers remembered at once (about 20 MiB). Past it the oldest are
+/// forgotten first, in O(1): markers guard a provider's codes, a defence in
+/// depth, never this server's own single-use tokens (those are serials,
+/// which nothing evicts), so a flood may wear that defence thin for codes
+/// older than the flood but can never stop a sign-in.
 const MAX_MARKERS: usize = 100_000;
+
+/// One chunk of the spent-serial bitmap.
+struct SpentChunk {
+    bits: Box<[u64]>,
+    /// Until when a token whose serial is here may still be presented:
+    /// past it, the chunk may go (its bits then guard only expired tokens).
+    keep_until: Instant,
+}
+
+/// The serials of this process: a random epoch, a counter, and a bitmap
+/// of spent serials in chunks.
+struct SerialBook {
+    epoch: u64,
+    next: AtomicU64,
+    chunks: Mutex<HashMap<u64, SpentChunk>>,
+}
 
 struct SessionEntry {
     record: Mutex<SessionRecord>,
@@ -29,13 +48,16 @@ pub(crate) struct MemoryState {
     sessions: DashMap<Arc<str>, SessionEntry>,
     /// Live sessions per owner, for the per-user limit.
     owners: DashMap<Arc<str>, usize>,
-    markers: DashMap<String, Instant>,
-    records: DashMap<String, (Vec<u8>, Instant)>,
+    serials: SerialBook,
+    markers: DashMap<Arc<str>, Instant>,
+    /// The markers in the order they were claimed, to expire and evict the
+    /// oldest without a scan.
+    marker_queue: Mutex<VecDeque<(Instant, Arc<str>)>>,
     /// Rate-limit windows: hits and when the window ends.
     counters: DashMap<String, (u64, Instant)>,
     epoch: Instant,
     last_sweep: AtomicU64,
-    /// When expired markers, records and counters were last dropped (ms
+    /// When expired serial chunks and counters were last dropped (ms
     /// since the epoch): once a minute, so memory follows what is live
     /// rather than waiting for a store to fill, at an amortized O(1).
     last_purge: AtomicU64,
@@ -48,8 +70,13 @@ impl MemoryState {
         Self {
             sessions: DashMap::new(),
             owners: DashMap::new(),
+            serials: SerialBook {
+                epoch: u64::from_le_bytes(crate::random::random_bytes::<8>()),
+                next: AtomicU64::new(0),
+                chunks: Mutex::new(HashMap::new()),
+            },
             markers: DashMap::new(),
-            records: DashMap::new(),
+            marker_queue: Mutex::new(VecDeque::new()),
             counters: DashMap::new(),
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
@@ -125,7 +152,8 @@ impl MemoryState {
 }
 
 impl MemoryState {
-    /// Drops expired markers, records and counters, at most once a minute.
+    /// Drops spent-serial chunks no live token needs and ended counters, at
+    /// most once a minute.
     fn purge_expired(&self) {
         let now_ms = self.now_ms();
         let last = self.last_purge.load(Ordering::Relaxed);
@@ -138,8 +166,9 @@ impl MemoryState {
             return;
         }
         let now = Instant::now();
-        self.markers.retain(|_, expires| *expires > now);
-        self.records.retain(|_, (_, expires)| *expires > now);
+        if let Ok(mut chunks) = self.serials.chunks.lock() {
+            chunks.retain(|_, chunk| chunk.keep_until > now);
+        }
         self.counters.retain(|_, (_, ends)| *ends > now);
     }
 }
@@ -267,18 +296,59 @@ impl SessionRecords for MemoryState {
     }
 }
 
+impl Serials for MemoryState {
+    fn issue(&self) -> StateFuture<'_, Serial> {
+        let number = self.serials.next.fetch_add(1, Ordering::Relaxed);
+        done(Serial {
+            epoch: self.serials.epoch,
+            number,
+        })
+    }
+
+    fn spend(&self, serial: Serial, ttl: Duration) -> StateFuture<'_, bool> {
+        self.purge_expired();
+        let issued = self.serials.next.load(Ordering::Relaxed);
+        if serial.epoch != self.serials.epoch
+            || serial.number >= issued
+            || serial.number.saturating_add(SERIAL_WINDOW) < issued
+        {
+            return done(false);
+        }
+        let Ok(mut chunks) = self.serials.chunks.lock() else {
+            return ready(Err(Unavailable)).boxed();
+        };
+        let now = Instant::now();
+        let (chunk, bit) = serial.position();
+        let chunk = chunks.entry(chunk).or_insert_with(|| SpentChunk {
+            bits: vec![0; (SERIALS_PER_CHUNK / 64) as usize].into_boxed_slice(),
+            keep_until: now,
+        });
+        chunk.keep_until = chunk.keep_until.max(now + ttl);
+        let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
+        let first = chunk.bits[word] & mask == 0;
+        chunk.bits[word] |= mask;
+        done(first)
+    }
+}
+
 impl Markers for MemoryState {
     fn claim<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool> {
-        self.purge_expired();
         let now = Instant::now();
-        if self.markers.len() >= MAX_MARKERS {
-            self.markers.retain(|_, expires| *expires > now);
-            if self.markers.len() >= MAX_MARKERS {
-                // Forgetting a live marker would let it be used twice.
-                return ready(Err(Unavailable)).boxed();
+        let Ok(mut queue) = self.marker_queue.lock() else {
+            return ready(Err(Unavailable)).boxed();
+        };
+        // The oldest first: expired ones go; past the bound, live ones too.
+        while let Some((expires, oldest)) = queue.front() {
+            if *expires > now && queue.len() < MAX_MARKERS {
+                break;
             }
+            let expires = *expires;
+            self.markers
+                .remove_if(oldest, |_, current| *current <= expires);
+            queue.pop_front();
         }
-        let claimed = match self.markers.entry(key.to_owned()) {
+        let key: Arc<str> = Arc::from(key);
+        let claimed = match self.markers.entry(Arc::clone(&key)) {
             dashmap::Entry::Occupied(mut slot) if *slot.get() <= now => {
                 slot.insert(now + ttl);
                 true
@@ -289,43 +359,10 @@ impl Markers for MemoryState {
                 true
             }
         };
-        done(claimed)
-    }
-}
-
-impl Records for MemoryState {
-    fn put<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> StateFuture<'a, ()> {
-        self.purge_expired();
-        let now = Instant::now();
-        if self.records.len() >= MAX_RECORDS && !self.records.contains_key(key) {
-            self.records.retain(|_, (_, expires)| *expires > now);
-            let overflow = (self.records.len() + 1).saturating_sub(MAX_RECORDS);
-            if overflow > 0 {
-                // Drop a tenth at once, so a flood does not rescan on every put.
-                let mut entries: Vec<(Instant, String)> = self
-                    .records
-                    .iter()
-                    .map(|e| (e.value().1, e.key().clone()))
-                    .collect();
-                entries.sort_unstable();
-                for (_, key) in entries.into_iter().take(overflow + MAX_RECORDS / 10) {
-                    self.records.remove(&key);
-                }
-            }
+        if claimed {
+            queue.push_back((now + ttl, key));
         }
-        self.records
-            .insert(key.to_owned(), (value.to_vec(), now + ttl));
-        done(())
-    }
-
-    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<Vec<u8>>> {
-        let now = Instant::now();
-        let value = self
-            .records
-            .get(key)
-            .filter(|entry| entry.value().1 > now)
-            .map(|entry| entry.value().0.clone());
-        done(value)
+        done(claimed)
     }
 }
 
@@ -546,36 +583,105 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn expired_entries_are_dropped_without_waiting_for_a_full_store() {
+    async fn ended_windows_and_unneeded_serial_chunks_are_dropped_within_a_minute() {
         let store = aged(Duration::from_secs(60), 10);
-        store.claim("spent", Duration::ZERO).await.unwrap();
-        store.put("old", b"v", Duration::ZERO).await.unwrap();
         store.hit("ended", Duration::ZERO).await.unwrap();
-        store.claim("live", Duration::from_secs(60)).await.unwrap();
-        // A minute on: the next use drops what expired.
+        let old = store.issue().await.unwrap();
+        assert!(store.spend(old, Duration::ZERO).await.unwrap());
+        // A minute on: the next use drops what no live token needs.
         store
             .last_purge
             .store(store.now_ms() - 61_000, Ordering::Relaxed);
+        let live = store.issue().await.unwrap();
         store
-            .put("new", b"v", Duration::from_secs(60))
-            .await
-            .unwrap();
-        assert!(!store.markers.contains_key("spent"));
-        assert!(!store.records.contains_key("old"));
+            .serials
+            .next
+            .fetch_add(SERIALS_PER_CHUNK, Ordering::Relaxed);
+        let later = Serial {
+            number: live.number + SERIALS_PER_CHUNK,
+            ..live
+        };
+        assert!(store.spend(later, Duration::from_secs(60)).await.unwrap());
         assert!(!store.counters.contains_key("ended"));
-        assert!(store.markers.contains_key("live"));
-        assert!(
-            !store.claim("live", Duration::from_secs(60)).await.unwrap(),
-            "still spent"
+        let chunks = store.serials.chunks.lock().unwrap();
+        assert_eq!(
+            chunks.len(),
+            1,
+            "the expired chunk went, the live one stays"
         );
+        assert!(chunks.contains_key(&later.position().0));
     }
 
     #[tokio::test]
-    async fn records_expire() {
+    async fn a_serial_is_spent_once_and_only_if_it_was_issued_here() {
         let store = MemoryState::new(Duration::from_secs(60), 10);
-        store.put("k", b"v", Duration::from_secs(60)).await.unwrap();
-        store.put("gone", b"v", Duration::ZERO).await.unwrap();
-        assert_eq!(store.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
-        assert_eq!(store.get("gone").await.unwrap(), None);
+        let ttl = Duration::from_secs(600);
+        let first = store.issue().await.unwrap();
+        let second = store.issue().await.unwrap();
+        assert_eq!(second.number, first.number + 1);
+        assert!(store.spend(second, ttl).await.unwrap());
+        assert!(!store.spend(second, ttl).await.unwrap(), "spent");
+        assert!(
+            store.spend(first, ttl).await.unwrap(),
+            "its neighbour is not"
+        );
+        // Another run's serials, and ones never issued, are never good.
+        let other = MemoryState::new(Duration::from_secs(60), 10);
+        let foreign = other.issue().await.unwrap();
+        assert_ne!(foreign.epoch, first.epoch);
+        assert!(!store.spend(foreign, ttl).await.unwrap());
+        let unissued = Serial {
+            number: second.number + 1,
+            ..second
+        };
+        assert!(!store.spend(unissued, ttl).await.unwrap());
+        // Too far behind the newest: refused, and its bit never looked up.
+        let stale = store.issue().await.unwrap();
+        store
+            .serials
+            .next
+            .fetch_add(SERIAL_WINDOW + 1, Ordering::Relaxed);
+        assert!(!store.spend(stale, ttl).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_spent_serials_leaves_the_next_sign_in_its_own() {
+        // Far past the 100,000 single-use nonces that once filled the store
+        // (after which every sign-in was refused): each costs a bit.
+        let store = MemoryState::new(Duration::from_secs(60), 10);
+        let ttl = Duration::from_secs(600);
+        for _ in 0..300_000 {
+            let serial = store.issue().await.unwrap();
+            assert!(store.spend(serial, ttl).await.unwrap());
+        }
+        let mine = store.issue().await.unwrap();
+        assert!(store.spend(mine, ttl).await.unwrap());
+        assert!(!store.spend(mine, ttl).await.unwrap());
+        let chunks = store.serials.chunks.lock().unwrap().len();
+        assert_eq!(chunks, 5, "300,001 serials fill five 8 KiB chunks");
+    }
+
+    #[tokio::test]
+    async fn markers_are_claimed_once_and_the_oldest_give_way_first() {
+        let store = MemoryState::new(Duration::from_secs(60), 10);
+        let minute = Duration::from_secs(60);
+        assert!(store.claim("a", minute).await.unwrap());
+        assert!(!store.claim("a", minute).await.unwrap());
+        assert!(store.claim("gone", Duration::ZERO).await.unwrap());
+        assert!(store.claim("gone", minute).await.unwrap(), "expired: anew");
+        for i in 0..MAX_MARKERS {
+            assert!(store.claim(&format!("m{i}"), minute).await.unwrap());
+        }
+        assert!(store.markers.len() <= MAX_MARKERS);
+        assert!(
+            store.claim("a", minute).await.unwrap(),
+            "the oldest was forgotten, never the newest"
+        );
+        assert!(
+            !store
+                .claim(&format!("m{}", MAX_MARKERS - 1), minute)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -3,14 +3,16 @@
 //! Redis (`redis` feature; `MCP_REDIS_URL` or
 //! [`McpServerBuilder::redis`](crate::McpServerBuilder::redis)).
 //!
-//! Four parts, each a trait the code above uses without knowing the backend:
+//! Its parts, each a trait the code above uses without knowing the backend:
 //!
 //! - [`SessionRecords`]: a session's shared facts (negotiated revision,
 //!   client capabilities, owner, log level, subscriptions) with a sliding
 //!   idle expiry;
-//! - [`Markers`]: single-use markers with a lifetime (spent state nonces and
-//!   codes): the first claim wins, on every replica;
-//! - [`Records`]: keyed values with a lifetime (registrations);
+//! - [`Serials`]: the serial numbers of single-use tokens (states, consent
+//!   forms, codes) and which of them are spent, one bit each: the first
+//!   spend wins, on every replica, and no flood can fill it;
+//! - [`Markers`]: single-use markers keyed by a value this server did not
+//!   issue (a provider's code), with a lifetime;
 //! - [`Counters`]: hits per fixed window (rate limits);
 //! - [`Bus`]: messages every replica hears (a change to announce on the
 //!   sessions' streams, a cancellation, a client's answer, a session ended).
@@ -54,9 +56,13 @@ pub(crate) const MAX_SUBSCRIPTIONS_PER_SESSION: usize = 1024;
 /// Longest URI a session may subscribe to: with the count, it bounds what
 /// one session's subscriptions hold (2 MiB at most).
 pub(crate) const MAX_SUBSCRIBED_URI_BYTES: usize = 2048;
-/// Most keyed records kept at once, in either backend; past it the soonest
-/// to expire are dropped (a flood of registrations cannot fill the store).
-pub(crate) const MAX_RECORDS: usize = 20_000;
+/// Serial numbers per chunk of the spent-serial bitmaps (8 KiB each).
+pub(crate) const SERIALS_PER_CHUNK: u64 = 1 << 16;
+/// How many serials back from the newest one is still spendable: an older
+/// one is refused as spent, whatever its token says. It bounds the bitmaps
+/// (32 MiB at most) and is never reached by honest use: ten minutes of
+/// tokens at 400,000 sign-ins a second.
+pub(crate) const SERIAL_WINDOW: u64 = 1 << 28;
 /// Most live sessions one user (issuer and subject) may hold, so one caller
 /// cannot take every slot of the server's session limit.
 pub(crate) const MAX_SESSIONS_PER_OWNER: usize = 100;
@@ -153,8 +159,48 @@ pub(crate) trait SessionRecords: Send + Sync {
     fn subscribed<'a>(&'a self, ids: &'a [Arc<str>], uri: &'a str) -> StateFuture<'a, Vec<bool>>;
 }
 
-/// Single-use markers: a state nonce or an authorization code is good once,
-/// on whichever replica it arrives.
+/// The serial number of a single-use token: which run of the store drew
+/// it (`epoch`, random, renewed when the store starts empty) and its place
+/// in the order of issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Serial {
+    #[serde(rename = "e")]
+    pub(crate) epoch: u64,
+    #[serde(rename = "n")]
+    pub(crate) number: u64,
+}
+
+impl Serial {
+    /// The chunk of the bitmaps this serial's bit is in, and its place there.
+    pub(crate) fn position(self) -> (u64, u64) {
+        (
+            self.number / SERIALS_PER_CHUNK,
+            self.number % SERIALS_PER_CHUNK,
+        )
+    }
+}
+
+/// Single-use tokens this server issues (a sign-in's state, a consent
+/// form, a code) carry a serial number drawn here; spending one sets its
+/// bit. One bit per token issued, kept as long as the tokens live, and no
+/// scan or search anywhere: a flood of sign-ins costs a bit each and never
+/// fills anything the next user needs.
+///
+/// A serial of another epoch (the store was emptied: a restart of the
+/// in-memory backend, a Redis that lost its data) or more than
+/// [`SERIAL_WINDOW`] behind the newest is refused as spent: what cannot be
+/// proven unspent is never accepted.
+pub(crate) trait Serials: Send + Sync {
+    /// Draws the next serial.
+    fn issue(&self) -> StateFuture<'_, Serial>;
+
+    /// Spends `serial`, whose token stays valid for `ttl` more: `true` for
+    /// the first spend only.
+    fn spend(&self, serial: Serial, ttl: Duration) -> StateFuture<'_, bool>;
+}
+
+/// Single-use markers keyed by a value this server did not issue (a
+/// provider's code), good once on whichever replica it arrives.
 pub(crate) trait Markers: Send + Sync {
     /// Marks `key` used for `ttl`; `true` for the first claim only.
     fn claim<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool>;
@@ -166,15 +212,6 @@ pub(crate) trait Counters: Send + Sync {
     /// by the first of them, `window` long) holds, this one included, and
     /// how long until that window ends.
     fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StateFuture<'a, (u64, Duration)>;
-}
-
-/// Keyed values, each kept for its own lifetime.
-pub(crate) trait Records: Send + Sync {
-    /// Stores `value` under `key` for `ttl`, replacing what was there.
-    fn put<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> StateFuture<'a, ()>;
-
-    /// The value under `key`, unless it expired.
-    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<Vec<u8>>>;
 }
 
 /// A client's answer to a question the server sent, on its way to the
@@ -249,12 +286,12 @@ pub(crate) enum Backend {
     Redis(String),
 }
 
-/// One server's shared state: the four parts, from one backend.
+/// One server's shared state: every part, from one backend.
 #[derive(Clone)]
 pub(crate) struct SharedState {
     pub(crate) sessions: Arc<dyn SessionRecords>,
+    pub(crate) serials: Arc<dyn Serials>,
     pub(crate) markers: Arc<dyn Markers>,
-    pub(crate) records: Arc<dyn Records>,
     pub(crate) counters: Arc<dyn Counters>,
     pub(crate) bus: Arc<dyn Bus>,
     /// Connects and starts listening; a no-op in memory.
@@ -274,8 +311,8 @@ impl SharedState {
         let store = Arc::new(memory::MemoryState::new(idle, max_sessions));
         Self {
             sessions: store.clone(),
+            serials: store.clone(),
             markers: store.clone(),
-            records: store.clone(),
             counters: store.clone(),
             bus: store.clone(),
             connector: store,
@@ -298,8 +335,8 @@ impl SharedState {
                 let store = Arc::new(redis::RedisState::new(url, namespace, idle, max_sessions)?);
                 Ok(Self {
                     sessions: store.clone(),
+                    serials: store.clone(),
                     markers: store.clone(),
-                    records: store.clone(),
                     counters: store.clone(),
                     bus: store.clone(),
                     connector: store,

@@ -1,5 +1,5 @@
 //! The Redis backend: every replica of a server shares its sessions,
-//! markers, records and bus through one Redis, each operation one round
+//! serials, markers, counters and bus through one Redis, each operation one round
 //! trip on Redis's own primitives (keys that expire by themselves, `SET NX`,
 //! sets, one Lua script where a check and a write must be one step, and
 //! pub/sub). Nothing is polled or scanned.
@@ -12,8 +12,8 @@
 //! `maxmemory` bounds what sessions hold and idle ones expire by themselves.
 
 use super::{
-    Bus, BusEvent, BusListener, BusMessage, Connect, Counters, CreateError, MAX_RECORDS,
-    MAX_SESSIONS_PER_OWNER, MAX_SUBSCRIPTIONS_PER_SESSION, Markers, Records, SessionRecord,
+    Bus, BusEvent, BusListener, BusMessage, Connect, Counters, CreateError, MAX_SESSIONS_PER_OWNER,
+    MAX_SUBSCRIPTIONS_PER_SESSION, Markers, SERIAL_WINDOW, Serial, Serials, SessionRecord,
     SessionRecords, StateFuture, StateResult, UNINITIALIZED_LIFETIME, Unavailable,
 };
 use futures_util::StreamExt as _;
@@ -139,19 +139,29 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 return 1
 "#;
 
-/// Stores a record, keeping at most a bound of them: the soonest to expire
-/// go first. KEYS: the record, the index of records by expiry. ARGV: the
-/// value, its lifetime (ms), now (ms), the bound.
-const PUT_LUA: &str = r"
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), KEYS[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
-local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
-if over > 0 then
-  local oldest = redis.call('ZPOPMIN', KEYS[2], over)
-  for i = 1, #oldest, 2 do redis.call('DEL', oldest[i]) end
+/// Draws a serial: the store's epoch (set from ARGV[1], a random
+/// candidate, when the store has none: it was never used, or lost its
+/// data) and the next number. KEYS: the epoch, the counter.
+const ISSUE_LUA: &str = r"
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return {redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2]) - 1}
+";
+
+/// Spends a serial: 1 the first time, 0 after, and 0 for a serial of
+/// another epoch, never issued, or too old. The chunk's bits are kept as
+/// long as the latest token spent there may live. KEYS: the epoch, the
+/// counter, the chunk. ARGV: the epoch, the number, its bit in the chunk,
+/// the token's remaining lifetime (ms), the window.
+const SPEND_LUA: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local issued = tonumber(redis.call('GET', KEYS[2]) or '0')
+local number = tonumber(ARGV[2])
+if number >= issued or number + tonumber(ARGV[5]) < issued then return 0 end
+local was = redis.call('SETBIT', KEYS[3], ARGV[3], 1)
+if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[4]) then
+  redis.call('PEXPIRE', KEYS[3], ARGV[4])
 end
-return 1
+return 1 - was
 ";
 
 /// Shared state on one Redis server, for every replica that names it.
@@ -172,15 +182,15 @@ pub(crate) struct RedisState {
     bus_task: OnceLock<AbortHandle>,
     /// [`SUBSCRIBE_LUA`], sent by its hash once Redis has it.
     subscribe_script: Script,
-    /// [`CREATE_LUA`], [`REMOVE_LUA`], [`UPDATE_LUA`] and [`PUT_LUA`], likewise.
+    /// [`CREATE_LUA`], [`REMOVE_LUA`], [`UPDATE_LUA`], [`ISSUE_LUA`] and
+    /// [`SPEND_LUA`], likewise.
     create_script: Script,
     remove_script: Script,
     update_script: Script,
-    put_script: Script,
+    issue_script: Script,
+    spend_script: Script,
     /// The most sessions opened within one idle timeout.
     max_sessions: usize,
-    /// The most records kept ([`MAX_RECORDS`]).
-    max_records: usize,
     /// This replica's name on the bus (random), so it skips its own
     /// messages: a sender has acted on them already.
     replica: Arc<str>,
@@ -221,9 +231,9 @@ impl RedisState {
             create_script: Script::new(CREATE_LUA),
             remove_script: Script::new(REMOVE_LUA),
             update_script: Script::new(UPDATE_LUA),
-            put_script: Script::new(PUT_LUA),
+            issue_script: Script::new(ISSUE_LUA),
+            spend_script: Script::new(SPEND_LUA),
             max_sessions,
-            max_records: MAX_RECORDS,
             replica: crate::random::random_token::<12>().into(),
         })
     }
@@ -661,29 +671,41 @@ impl Markers for RedisState {
     }
 }
 
-impl Records for RedisState {
-    fn put<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> StateFuture<'a, ()> {
+impl Serials for RedisState {
+    fn issue(&self) -> StateFuture<'_, Serial> {
         async move {
-            let mut call = self.put_script.key(self.key("r", key));
-            call.key(self.key("index", "r"))
-                .arg(value)
-                .arg(px(ttl))
-                .arg(now_ms())
-                .arg(self.max_records);
-            let _: i64 = self
-                .run("put record", |mut con| async move {
+            let candidate = u64::from_le_bytes(crate::random::random_bytes::<8>());
+            let mut call = self.issue_script.key(self.key("serial", "epoch"));
+            call.key(self.key("serial", "next")).arg(candidate);
+            let (epoch, number): (String, u64) = self
+                .run("issue a serial", |mut con| async move {
                     call.invoke_async(&mut con).await
                 })
                 .await?;
-            Ok(())
+            // An epoch that is no number was not written by this code.
+            let epoch = epoch.parse().map_err(|_| Unavailable)?;
+            Ok(Serial { epoch, number })
         }
         .boxed()
     }
 
-    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<Vec<u8>>> {
+    fn spend(&self, serial: Serial, ttl: Duration) -> StateFuture<'_, bool> {
         async move {
-            self.command("get record", &Cmd::get(self.key("r", key)))
-                .await
+            let (chunk, bit) = serial.position();
+            let mut call = self.spend_script.key(self.key("serial", "epoch"));
+            call.key(self.key("serial", "next"))
+                .key(self.key("spent", &chunk.to_string()))
+                .arg(serial.epoch)
+                .arg(serial.number)
+                .arg(bit)
+                .arg(px(ttl))
+                .arg(SERIAL_WINDOW);
+            let first: i64 = self
+                .run("spend a serial", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            Ok(first == 1)
         }
         .boxed()
     }
@@ -872,10 +894,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sessions_and_records_are_bounded() {
+    async fn sessions_are_bounded() {
         let server = Server::start();
-        let mut store = RedisState::new(&server.url(), "test", MINUTE, 2).unwrap();
-        store.max_records = 3;
+        let store = RedisState::new(&server.url(), "test", MINUTE, 2).unwrap();
         store.connect().await.unwrap();
         store.create("a", &record(false)).await.unwrap();
         store.create("b", &record(false)).await.unwrap();
@@ -885,19 +906,6 @@ mod tests {
         );
         assert!(store.remove("a").await.unwrap());
         store.create("c", &record(false)).await.unwrap();
-
-        // A flood of records keeps the bound: the soonest to expire go.
-        for (key, secs) in [("short", 10), ("long", 600), ("mid", 60), ("new", 300)] {
-            let ttl = Duration::from_secs(secs);
-            store.put(key, key.as_bytes(), ttl).await.unwrap();
-        }
-        assert_eq!(store.get("short").await.unwrap(), None);
-        for key in ["long", "mid", "new"] {
-            assert!(store.get(key).await.unwrap().is_some(), "{key}");
-        }
-        let mut admin = server.admin().await;
-        let kept: usize = ask(&mut admin, &["ZCARD", "mcp:test:index:r"]).await;
-        assert_eq!(kept, 3);
     }
 
     #[tokio::test]
@@ -1087,20 +1095,53 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn records_expire() {
+    async fn a_serial_is_spent_once_on_any_replica_and_a_lost_store_spends_all() {
         let server = Server::start();
-        let store = connected(&server, MINUTE).await;
-        store.put("k", b"v", MINUTE).await.unwrap();
-        store.put("k", b"w", MINUTE).await.unwrap();
-        store.put("gone", b"v", Duration::ZERO).await.unwrap();
-        let brief = Duration::from_millis(100);
-        store.put("brief", b"v", brief).await.unwrap();
-        assert_eq!(store.get("brief").await.unwrap(), Some(b"v".to_vec()));
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        assert_eq!(store.get("k").await.unwrap(), Some(b"w".to_vec()));
-        assert_eq!(store.get("gone").await.unwrap(), None);
-        assert_eq!(store.get("brief").await.unwrap(), None);
-        assert_eq!(store.get("never").await.unwrap(), None);
+        let one = connected(&server, MINUTE).await;
+        let two = connected(&server, MINUTE).await;
+        let first = one.issue().await.unwrap();
+        let second = two.issue().await.unwrap();
+        assert_eq!(
+            second,
+            Serial {
+                number: first.number + 1,
+                ..first
+            },
+            "one order"
+        );
+        assert!(two.spend(first, MINUTE).await.unwrap());
+        assert!(!one.spend(first, MINUTE).await.unwrap(), "spent everywhere");
+        assert!(one.spend(second, MINUTE).await.unwrap());
+        for never in [
+            Serial {
+                number: second.number + 1,
+                ..second
+            },
+            Serial {
+                epoch: first.epoch ^ 1,
+                ..first
+            },
+        ] {
+            assert!(!one.spend(never, MINUTE).await.unwrap(), "{never:?}");
+        }
+        // One bit per serial, in a chunk that lives as long as its tokens.
+        let mut admin = server.admin().await;
+        let bits: u64 = ask(&mut admin, &["BITCOUNT", "mcp:test:spent:0"]).await;
+        assert_eq!(bits, 2);
+        let ttl: i64 = ask(&mut admin, &["PTTL", "mcp:test:spent:0"]).await;
+        assert!(ttl > 50_000 && ttl <= 60_000, "{ttl}");
+        // Another server's store is another sequence.
+        let other = RedisState::new(&server.url(), "other", MINUTE, 100).unwrap();
+        other.connect().await.unwrap();
+        assert!(!other.spend(first, MINUTE).await.unwrap());
+        // Redis loses its data: every serial drawn before is refused, for
+        // no bit can prove it unspent; new ones work.
+        let pending = one.issue().await.unwrap();
+        let _: () = ask(&mut admin, &["FLUSHALL"]).await;
+        assert!(!one.spend(pending, MINUTE).await.unwrap());
+        let fresh = two.issue().await.unwrap();
+        assert_ne!(fresh.epoch, pending.epoch);
+        assert!(one.spend(fresh, MINUTE).await.unwrap());
     }
 
     #[tokio::test]
@@ -1167,7 +1208,7 @@ mod tests {
         let port = server.port;
         let store = connected(&server, MINUTE).await;
         let mut heard = listening(&store);
-        store.put("k", b"v", MINUTE).await.unwrap();
+        assert!(store.claim("k", MINUTE).await.unwrap());
         drop(server);
 
         assert!(matches!(
@@ -1176,7 +1217,7 @@ mod tests {
         ));
         for _ in 0..3 {
             let asked = Instant::now();
-            assert_eq!(store.get("k").await, Err(Unavailable));
+            assert_eq!(store.claim("k", MINUTE).await, Err(Unavailable));
             assert!(
                 asked.elapsed() < Duration::from_secs(3),
                 "{:?}",
@@ -1197,7 +1238,11 @@ mod tests {
             assert!(Instant::now() < back, "the state did not reconnect");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert_eq!(store.get("k").await, Ok(None), "a new Redis, empty");
+        assert_eq!(
+            store.claim("k", MINUTE).await,
+            Ok(true),
+            "a new Redis, empty"
+        );
         let other = connected(&server, MINUTE).await;
         other.publish(list_changed()).await.unwrap();
         let event = next_event(&mut heard).await;

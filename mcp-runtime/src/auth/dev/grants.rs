@@ -5,9 +5,13 @@
 use crate::random::random_token;
 use base64::Engine as _;
 use dashmap::DashMap;
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::time::Instant;
 
-/// Outstanding codes kept at most.
+/// Outstanding codes kept at most: past it, the oldest give way (a code
+/// is redeemed within seconds of being issued, so under a flood the newest,
+/// the next user's, are the ones that must stay).
 const MAX_CODES: usize = 10_000;
 /// Refresh tokens (live and rotated) kept at most.
 const MAX_REFRESH: usize = 100_000;
@@ -42,6 +46,9 @@ pub(crate) struct RefreshGrant {
 #[derive(Debug, Default)]
 pub(crate) struct Grants {
     codes: DashMap<String, CodeGrant>,
+    /// The codes' keys in the order they were issued, to drop expired and
+    /// surplus ones from the front without a scan.
+    code_order: Mutex<VecDeque<String>>,
     refresh: DashMap<String, RefreshGrant>,
 }
 
@@ -63,17 +70,23 @@ pub(crate) enum Refresh {
 }
 
 impl Grants {
-    /// Stores a code; `None` when too many are outstanding.
+    /// Stores a code, in O(1): the oldest codes go first, expired or past
+    /// [`MAX_CODES`]. `None` only if the store cannot be used at all.
     pub(crate) fn add_code(&self, grant: CodeGrant) -> Option<String> {
-        if self.codes.len() >= MAX_CODES {
-            let now = Instant::now();
-            self.codes.retain(|_, c| c.expires > now);
-            if self.codes.len() >= MAX_CODES {
-                return None;
+        let mut order = self.code_order.lock().ok()?;
+        let now = Instant::now();
+        while let Some(oldest) = order.front() {
+            let live = self.codes.get(oldest).is_some_and(|c| c.expires > now);
+            if live && order.len() < MAX_CODES {
+                break;
             }
+            self.codes.remove(oldest);
+            order.pop_front();
         }
         let code = random_token::<32>();
-        self.codes.insert(key(&code), grant);
+        let stored = key(&code);
+        self.codes.insert(stored.clone(), grant);
+        order.push_back(stored);
         Some(code)
     }
 
@@ -134,16 +147,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn codes_are_single_use_and_expire() {
-        let grants = Grants::default();
-        let grant = CodeGrant {
+    fn code_grant() -> CodeGrant {
+        CodeGrant {
             client_id: "c".into(),
             redirect_uri: "http://127.0.0.1/cb".into(),
             challenge: "x".into(),
             scope: String::new(),
             expires: Instant::now() + Duration::from_secs(60),
-        };
+        }
+    }
+
+    #[test]
+    fn codes_are_single_use_and_expire() {
+        let grants = Grants::default();
+        let grant = code_grant();
         let code = grants.add_code(grant.clone()).unwrap();
         assert!(grants.take_code(&code).is_some());
         assert!(grants.take_code(&code).is_none());
@@ -154,6 +171,20 @@ mod tests {
             })
             .unwrap();
         assert!(grants.take_code(&expired).is_none());
+    }
+
+    #[test]
+    fn a_flood_of_codes_leaves_the_newest_redeemable() {
+        let grants = Grants::default();
+        let grant = code_grant();
+        let first = grants.add_code(grant.clone()).unwrap();
+        for _ in 0..MAX_CODES + 500 {
+            assert!(grants.add_code(grant.clone()).is_some(), "never refused");
+        }
+        let mine = grants.add_code(grant).unwrap();
+        assert!(grants.codes.len() <= MAX_CODES);
+        assert!(grants.take_code(&mine).is_some(), "the newest stays");
+        assert!(grants.take_code(&first).is_none(), "the oldest gave way");
     }
 
     #[test]

@@ -3,15 +3,15 @@
 //! single-use `state`. A request from a dynamically registered client is
 //! shown to the user for consent first (see `consent.rs`).
 
-use super::code::CodeBinding;
+use super::code::{CodeClaims, s256};
+use super::register::Client;
 use super::respond::{
     bad_request, is_base64url, is_vschar, query_params, redirect, state_unavailable,
     untrusted_error, valid_error_text, valid_scope,
 };
 use super::signed::{Purpose, Refusal};
-use super::{AuthorizeRequest, OAuthProxy, Registration};
+use super::{AuthorizeRequest, OAuthProxy};
 use crate::auth::DevIssuer;
-use crate::state::Unavailable;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -52,6 +52,8 @@ pub(super) struct StateClaims {
     /// to at the callback (see `code.rs`): the provider gets it too, but
     /// may ignore it. A state without one is refused.
     pub(super) code_challenge: String,
+    /// The digest of the client's id, which the code is bound to as well.
+    pub(super) client: String,
     /// For a redirect URI that needs consent: the keyed digest of the
     /// browser cookie the sign-in started in. The callback must come back
     /// with that cookie, so a state obtained (and approved) in one browser
@@ -63,7 +65,7 @@ pub(super) struct StateClaims {
 
 impl OAuthProxy {
     pub(super) async fn authorize(&self, req: &HttpRequest) -> HttpResponse {
-        let (request, registration) = match self.check_authorize(req).await {
+        let (request, client) = match self.check_authorize(req) {
             Ok(checked) => checked,
             Err(refused) => return *refused,
         };
@@ -82,65 +84,34 @@ impl OAuthProxy {
                     "this client needs the user's consent: sign in without prompt=none",
                 );
             }
-            let client_name = registration.as_ref().and_then(|r| r.client_name.as_deref());
-            return self.ask_consent(req, &request, client_name);
+            return self.ask_consent(req, &request, client.name()).await;
         }
-        self.forward(req, &request)
+        self.forward(req, &request).await
     }
 
-    /// Checks an authorization request, and finds the registration of its
-    /// redirect URI (`None` for an allow-listed one): unknown clients and
-    /// unregistered redirect URIs are answered here, and so is an
-    /// unreachable shared state (503); other errors go back to the client.
-    async fn check_authorize(
+    /// Checks an authorization request, and finds its client: unknown
+    /// clients and redirect URIs are answered here; other errors go back to
+    /// the client once its redirect URI is verified and approved.
+    fn check_authorize(
         &self,
         req: &HttpRequest,
-    ) -> Result<(AuthorizeRequest, Option<Registration>), Box<HttpResponse>> {
+    ) -> Result<(AuthorizeRequest, Client), Box<HttpResponse>> {
         let untrusted = |description: &str| Err(Box::new(untrusted_error(description)));
         let Some(params) = query_params(req.query_string()) else {
             return untrusted("parameters must not be repeated");
         };
         let get = |name: &str| params.get(name).map(String::as_str);
-        let unavailable = || {
-            tracing::warn!("proxy: the shared state is unavailable; refused an authorization");
-            Err(Box::new(state_unavailable()))
-        };
         let client_id = get("client_id");
-        let known = match (&self.dev, client_id) {
-            // Dev mode: each client has its own id; its redirect URI must
-            // be one it registered, exactly.
-            (Some(_), Some(id)) => match self.dev_client_known(id).await {
-                Ok(known) => known,
-                Err(_) => return unavailable(),
-            },
-            (Some(_), None) => false,
-            (None, id) => id == Some(self.client_id.as_str()),
-        };
-        if !known {
-            return untrusted("unknown client_id; register at the registration endpoint");
-        }
         let Some(redirect_uri) = get("redirect_uri") else {
             return untrusted("redirect_uri is required");
         };
-        let allow_listed = self.allow_listed(redirect_uri);
-        let registration = if allow_listed {
-            None
-        } else {
-            match self.registration(redirect_uri).await {
-                Ok(registration) => registration,
-                Err(_) => return unavailable(),
+        let client = match self.client_for(client_id, redirect_uri) {
+            Ok(client) => client,
+            Err(why) => {
+                tracing::debug!("proxy: refused an authorization request: {why}");
+                return untrusted(why);
             }
         };
-        let registered_to_client = self.dev.is_none()
-            || registration
-                .as_ref()
-                .is_some_and(|r| r.client_id.as_deref() == client_id);
-        if !registered_to_client || !(allow_listed || registration.is_some()) {
-            tracing::debug!("proxy: refused an authorization request to an unregistered URI");
-            return untrusted(
-                "redirect_uri is not registered; register it at the registration endpoint",
-            );
-        }
         // From here on errors go back to the client's verified redirect URI,
         // once the user approved it in this browser; before that they are
         // shown here, so a registered URI is no open redirect (RFC 9700
@@ -184,7 +155,7 @@ impl OAuthProxy {
         }
         let prompt = get("prompt").filter(|p| p.len() <= 64 && valid_scope(p));
         let request = AuthorizeRequest {
-            client_id: self.dev.as_ref().and(client_id).map(str::to_owned),
+            client_id: client_id.unwrap_or_default().to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             client_state: client_state.map(str::to_owned),
             code_challenge: code_challenge.to_owned(),
@@ -192,12 +163,16 @@ impl OAuthProxy {
             resource: resource.map(str::to_owned),
             prompt: prompt.map(str::to_owned),
         };
-        Ok((request, registration))
+        Ok((request, client))
     }
 
     /// A 302 to the provider for a checked (and, if needed, approved)
     /// request, with this server's callback and a signed state.
-    pub(super) fn forward(&self, req: &HttpRequest, request: &AuthorizeRequest) -> HttpResponse {
+    pub(super) async fn forward(
+        &self,
+        req: &HttpRequest,
+        request: &AuthorizeRequest,
+    ) -> HttpResponse {
         if let Some(dev) = &self.dev {
             return self.grant_dev_code(dev, request);
         }
@@ -207,18 +182,18 @@ impl OAuthProxy {
             None => None,
             Some(Err(())) => return self.forward_failed(request),
         };
-        let Ok(state) = self.sign_state(
-            &request.redirect_uri,
-            request.client_state.as_deref(),
-            &request.code_challenge,
-            browser,
-        ) else {
-            return self.redirect_error(
-                &request.redirect_uri,
-                "server_error",
-                Some("the sign-in could not be started"),
-                request.client_state.as_deref(),
-            );
+        let state = match self.sign_state(request, browser).await {
+            Ok(state) => state,
+            Err(Refusal::Unavailable) => {
+                tracing::warn!("proxy: the shared state is unavailable; refused an authorization");
+                return self.redirect_error(
+                    &request.redirect_uri,
+                    "temporarily_unavailable",
+                    Some("the sign-in could not be started; try again in a moment"),
+                    request.client_state.as_deref(),
+                );
+            }
+            Err(_) => return self.forward_failed(request),
         };
         let mut upstream = self.authorization_endpoint.clone();
         {
@@ -266,18 +241,12 @@ impl OAuthProxy {
     /// Dev mode: a 302 to the client's redirect URI with a fresh code.
     fn grant_dev_code(&self, dev: &DevIssuer, request: &AuthorizeRequest) -> HttpResponse {
         let state = request.client_state.as_deref();
-        let code = request
-            .client_id
-            .as_deref()
-            .ok_or(())
-            .and_then(|client_id| {
-                dev.issue_code(
-                    client_id,
-                    &request.redirect_uri,
-                    &request.code_challenge,
-                    request.scope.as_deref(),
-                )
-            });
+        let code = dev.issue_code(
+            &request.client_id,
+            &request.redirect_uri,
+            &request.code_challenge,
+            request.scope.as_deref(),
+        );
         let Ok(code) = code else {
             return self.redirect_error(
                 &request.redirect_uri,
@@ -332,21 +301,20 @@ impl OAuthProxy {
     }
 
     /// A signed, expiring, single-use state carrying the client's redirect
-    /// URI, state and PKCE challenge through the provider.
-    pub(super) fn sign_state(
+    /// URI, state, PKCE challenge and id through the provider.
+    pub(super) async fn sign_state(
         &self,
-        redirect_uri: &str,
-        client_state: Option<&str>,
-        code_challenge: &str,
+        request: &AuthorizeRequest,
         browser: Option<&str>,
-    ) -> Result<String, ()> {
+    ) -> Result<String, Refusal> {
         let claims = StateClaims {
-            redirect_uri: redirect_uri.to_owned(),
-            client_state: client_state.map(str::to_owned),
-            code_challenge: code_challenge.to_owned(),
+            redirect_uri: request.redirect_uri.clone(),
+            client_state: request.client_state.clone(),
+            code_challenge: request.code_challenge.clone(),
+            client: s256(&request.client_id),
             browser: browser.map(str::to_owned),
         };
-        self.sign(Purpose::State, STATE_TTL, &claims)
+        self.sign_once(Purpose::State, STATE_TTL, &claims).await
     }
 
     /// Checks a returned state's signature and expiry, and uses it up.
@@ -433,15 +401,17 @@ impl OAuthProxy {
         if code.is_empty() || code.len() > MAX_CODE_BYTES || !code.bytes().all(is_vschar) {
             return refuse("server_error", Some("the provider sent a malformed code"));
         }
-        // The code is bound to the client's challenge and redirect URI
+        // The code is bound to the client's challenge, redirect URI and id
         // before the client sees it: `POST /token` relays nothing else.
-        let binding = CodeBinding {
+        let wrapped = CodeClaims {
+            code: code.to_owned(),
             code_challenge: claims.code_challenge.clone(),
             redirect_uri: claims.redirect_uri.clone(),
+            client: claims.client.clone(),
         };
-        match self.bind_code(code, &binding).await {
-            Ok(true) => {}
-            Ok(false) => {
+        let code = match self.wrap_code(&wrapped).await {
+            Ok(Some(code)) => code,
+            Ok(None) => {
                 tracing::warn!("proxy: refused a code that came back a second time");
                 return refuse(
                     "access_denied",
@@ -450,20 +420,23 @@ impl OAuthProxy {
             }
             // The state is spent: the client is told to start again, where
             // a 503 would leave it waiting for a retry that cannot succeed.
-            Err(Unavailable) => {
+            Err(Refusal::Unavailable) => {
                 tracing::warn!("proxy: the shared state is unavailable; refused a callback");
                 return refuse(
                     "temporarily_unavailable",
                     Some("the sign-in could not be completed; try again in a moment"),
                 );
             }
-        }
+            Err(_) => {
+                return refuse("server_error", Some("the sign-in could not be completed"));
+            }
+        };
         let Ok(mut target) = Url::parse(&claims.redirect_uri) else {
             return untrusted_error("redirect_uri is not a URL");
         };
         {
             let mut query = target.query_pairs_mut();
-            query.append_pair("code", code);
+            query.append_pair("code", &code);
             if let Some(state) = client_state {
                 query.append_pair("state", state);
             }
@@ -475,28 +448,32 @@ impl OAuthProxy {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::new_proxy;
+    use super::super::tests::{CHALLENGE, checked_request, new_proxy};
     use super::*;
-
-    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     #[tokio::test]
     async fn states_are_signed_and_single_use() {
         let proxy = new_proxy();
         let state = proxy
-            .sign_state("https://app.example/cb", Some("xyz"), CHALLENGE, None)
+            .sign_state(
+                &checked_request("https://app.example/cb", Some("xyz")),
+                None,
+            )
+            .await
             .expect("signed");
         let claims = proxy.redeem_state(&state).await.expect("valid");
         assert_eq!(claims.redirect_uri, "https://app.example/cb");
         assert_eq!(claims.client_state.as_deref(), Some("xyz"));
         assert_eq!(claims.code_challenge, CHALLENGE);
+        assert_eq!(claims.client, s256("client-1"));
         assert_eq!(
             proxy.redeem_state(&state).await.unwrap_err(),
             Refusal::Replayed
         );
         // Another process's key is refused.
         let other = new_proxy()
-            .sign_state("https://app.example/cb", None, CHALLENGE, None)
+            .sign_state(&checked_request("https://app.example/cb", None), None)
+            .await
             .unwrap();
         assert_eq!(
             proxy.redeem_state(&other).await.unwrap_err(),

@@ -1,20 +1,26 @@
 //! PKCE, checked here as well as by the provider: a provider that ignores
 //! `code_challenge` would otherwise turn any leaked code into tokens.
 //!
-//! At the callback, the provider's code is bound to the client's challenge
-//! and redirect URI (both carried in the signed state): a record of the
-//! shared state, `proxy:code:{BASE64URL(SHA-256(code))}`, kept as long as a
-//! provider's code lives. A code is bound once: the first callback to bring
-//! it claims a marker (`proxy:bound:{same digest}`), so a code injected
-//! later with another sign-in's state (and its challenge) is refused rather
-//! than rebound. At `POST /token`, the code's record must exist, the
+//! At the callback, the provider's code is wrapped before the client sees
+//! it: the client gets a code of this server's own, signed, expiring and
+//! single-use (see `signed.rs`), carrying the provider's code with the
+//! client's challenge, redirect URI and client id (all from the signed
+//! state). At `POST /token`, that code must be ours and unexpired, the
 //! client's `code_verifier` must hash to its challenge (S256, compared in
-//! constant time) and the `redirect_uri` must be the one it was issued for;
-//! only then is the exchange relayed (the verifier too: a provider that
-//! checks PKCE keeps checking). Everything is in the shared state,
-//! never in this process, so the callback and the exchange may reach
-//! different replicas. Neither the code nor the verifier is ever logged or
-//! stored: the key holds the code's digest.
+//! constant time), and the `redirect_uri` and `client_id` must be the ones
+//! it was issued for; only then is its serial spent and the provider's code
+//! relayed (the verifier too: a provider that checks PKCE keeps checking).
+//! Nothing about a code is stored, so the callback and the exchange may
+//! reach different replicas and a flood of callbacks fills nothing. The
+//! provider's code is never logged.
+//!
+//! A provider's code is also bound once: the first callback to bring it
+//! claims a marker (`proxy:bound:{BASE64URL(SHA-256(code))}`), so a code
+//! injected later with another sign-in's state (and its challenge) is
+//! refused rather than wrapped again. That marker is a defence in depth
+//! against a provider that honours neither PKCE nor single-use codes; the
+//! in-memory store forgets the oldest such markers first under a flood
+//! (see `state::memory`), never a serial.
 //!
 //! What this cannot do: behind a provider that ignores PKCE, a code taken
 //! on its way from the provider to this server's callback (before it is
@@ -24,7 +30,7 @@
 
 use super::OAuthProxy;
 use super::respond::is_pkce_char;
-use crate::state::Unavailable;
+use super::signed::{Purpose, Refusal};
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
@@ -32,30 +38,41 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How long a code stays bound: as long as providers keep codes (RFC 6749
+/// How long a code is good: as long as providers keep codes (RFC 6749
 /// §4.1.2 recommends ten minutes at most). Past it the exchange is refused.
 pub(super) const CODE_TTL: Duration = Duration::from_secs(600);
+/// Longest code accepted at `/token`: a provider's code of at most 4 KiB,
+/// with the rest, base64url-encoded and signed.
+pub(super) const MAX_WRAPPED_CODE_BYTES: usize = 12 * 1024;
 
-/// What a provider's code was issued for, as kept in the shared records.
+/// What the code handed to the client carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct CodeBinding {
+pub(super) struct CodeClaims {
+    /// The provider's code, relayed once the exchange passes every check.
+    pub(super) code: String,
     /// The client's PKCE S256 challenge.
     pub(super) code_challenge: String,
     /// The client's redirect URI, which the exchange must name again.
     pub(super) redirect_uri: String,
+    /// The digest ([`s256`]) of the client id the sign-in was for.
+    pub(super) client: String,
 }
 
 /// Why a code exchange is refused before it reaches the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mismatch {
-    /// The code was never bound here, or its binding expired.
+    /// Not a code of this server, altered, or expired.
     UnknownCode,
+    /// Already exchanged.
+    Used,
     /// No `code_verifier`.
     NoVerifier,
     /// The verifier does not hash to the challenge.
     WrongVerifier,
     /// Another (or no) `redirect_uri` than the authorization request's.
     WrongRedirectUri,
+    /// Another (or no) `client_id` than the authorization request's.
+    WrongClient,
 }
 
 impl Mismatch {
@@ -63,17 +80,19 @@ impl Mismatch {
     pub(super) fn description(self) -> &'static str {
         match self {
             Self::UnknownCode => "the code is unknown or expired",
+            Self::Used => "the code was already used",
             Self::NoVerifier => {
                 "code_verifier is required: the code was issued for a PKCE challenge"
             }
             Self::WrongVerifier => "the PKCE code_verifier does not match the code_challenge",
             Self::WrongRedirectUri => "redirect_uri differs from the authorization request's",
+            Self::WrongClient => "the code was issued to another client_id",
         }
     }
 }
 
 /// BASE64URL(SHA-256(`value`)): the S256 challenge of a verifier (RFC 7636
-/// §4.2), and the key a code is bound under.
+/// §4.2), and how a code or a client id is named without being repeated.
 pub(super) fn s256(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest(&SHA256, value.as_bytes()).as_ref())
 }
@@ -88,62 +107,71 @@ pub(super) fn verifier_matches(verifier: &str, challenge: &str) -> bool {
     verify_slices_are_equal(s256(verifier).as_bytes(), challenge.as_bytes()).is_ok()
 }
 
-fn record_key(code: &str) -> String {
-    format!("proxy:code:{}", s256(code))
-}
-
 fn marker_key(code: &str) -> String {
     format!("proxy:bound:{}", s256(code))
 }
 
+/// What a code exchange passed on: the provider's code and the verifier.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Exchange<'v> {
+    pub(super) code: String,
+    pub(super) verifier: &'v str,
+}
+
 impl OAuthProxy {
-    /// Binds a provider's `code` to what the client's authorization request
-    /// named; `Ok(false)` if the code was already bound (a code brought back
-    /// twice is an injection, or a provider's bug: refused either way).
-    pub(super) async fn bind_code(
-        &self,
-        code: &str,
-        binding: &CodeBinding,
-    ) -> Result<bool, Unavailable> {
-        let value = serde_json::to_vec(binding).map_err(|_| Unavailable)?;
-        if !self
+    /// The code handed to the client for the provider's `claims.code`, or
+    /// `Ok(None)` if that code was brought back before (an injection, or a
+    /// provider's bug: refused either way).
+    pub(super) async fn wrap_code(&self, claims: &CodeClaims) -> Result<Option<String>, Refusal> {
+        let first = self
             .state
             .markers
-            .claim(&marker_key(code), CODE_TTL)
-            .await?
-        {
-            return Ok(false);
+            .claim(&marker_key(&claims.code), CODE_TTL)
+            .await
+            .map_err(|_| Refusal::Unavailable)?;
+        if !first {
+            return Ok(None);
         }
-        self.state
-            .records
-            .put(&record_key(code), &value, CODE_TTL)
-            .await?;
-        Ok(true)
+        self.sign_once(Purpose::Code, CODE_TTL, claims)
+            .await
+            .map(Some)
     }
 
-    /// Checks a code exchange against the code's binding: the verifier to
-    /// relay, or why nothing may be relayed.
+    /// Checks a code exchange: the provider's code and the verifier to
+    /// relay, or why nothing may be relayed. The code is spent only by an
+    /// exchange that passes every other check.
     pub(super) async fn check_code<'v>(
         &self,
         code: &str,
         verifier: Option<&'v str>,
         redirect_uri: Option<&str>,
-    ) -> Result<Result<&'v str, Mismatch>, Unavailable> {
-        let Some(stored) = self.state.records.get(&record_key(code)).await? else {
+        client_id: Option<&str>,
+    ) -> Result<Result<Exchange<'v>, Mismatch>, crate::state::Unavailable> {
+        let Ok(token) = self.verify::<CodeClaims>(Purpose::Code, code, MAX_WRAPPED_CODE_BYTES)
+        else {
             return Ok(Err(Mismatch::UnknownCode));
         };
-        // A record that does not parse is nothing to relay on.
-        let binding = serde_json::from_slice::<CodeBinding>(&stored).map_err(|_| Unavailable)?;
         let Some(verifier) = verifier else {
             return Ok(Err(Mismatch::NoVerifier));
         };
-        if !verifier_matches(verifier, &binding.code_challenge) {
+        if !verifier_matches(verifier, &token.claims.code_challenge) {
             return Ok(Err(Mismatch::WrongVerifier));
         }
-        if redirect_uri != Some(binding.redirect_uri.as_str()) {
+        if redirect_uri != Some(token.claims.redirect_uri.as_str()) {
             return Ok(Err(Mismatch::WrongRedirectUri));
         }
-        Ok(Ok(verifier))
+        if client_id.map(s256).as_deref() != Some(token.claims.client.as_str()) {
+            return Ok(Err(Mismatch::WrongClient));
+        }
+        match self.use_up(token).await {
+            Ok(claims) => Ok(Ok(Exchange {
+                code: claims.code,
+                verifier,
+            })),
+            Err(Refusal::Unavailable) => Err(crate::state::Unavailable),
+            Err(Refusal::Replayed) => Ok(Err(Mismatch::Used)),
+            Err(Refusal::Invalid) => Ok(Err(Mismatch::UnknownCode)),
+        }
     }
 }
 
@@ -156,10 +184,12 @@ mod tests {
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-    fn binding(challenge: &str) -> CodeBinding {
-        CodeBinding {
+    fn claims(code: &str, challenge: &str) -> CodeClaims {
+        CodeClaims {
+            code: code.to_owned(),
             code_challenge: challenge.to_owned(),
             redirect_uri: "https://app.example/cb".to_owned(),
+            client: s256("client-1"),
         }
     }
 
@@ -212,57 +242,99 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_code_is_bound_once_and_checked_whole() {
+    async fn a_code_is_wrapped_once_and_checked_whole_before_it_is_spent() {
         let proxy = new_proxy();
         let redirect = Some("https://app.example/cb");
+        let client = Some("client-1");
         assert_eq!(
-            proxy.check_code("code-1", Some(VERIFIER), redirect).await,
+            proxy
+                .check_code("code-1", Some(VERIFIER), redirect, client)
+                .await,
             Ok(Err(Mismatch::UnknownCode)),
-            "never bound"
+            "a provider's code, never wrapped here"
         );
-        assert_eq!(
-            proxy.bind_code("code-1", &binding(CHALLENGE)).await,
-            Ok(true)
-        );
-        // Brought back with another sign-in's challenge: refused, and the
-        // first binding stands.
+        let ours = proxy
+            .wrap_code(&claims("code-1", CHALLENGE))
+            .await
+            .unwrap()
+            .expect("wrapped");
+        // Brought back with another sign-in's challenge: refused.
         let attackers = s256(&"a".repeat(43));
         assert_eq!(
-            proxy.bind_code("code-1", &binding(&attackers)).await,
-            Ok(false)
+            proxy.wrap_code(&claims("code-1", &attackers)).await,
+            Ok(None)
+        );
+        let attempts = [
+            (
+                Some("a".repeat(43)),
+                redirect,
+                client,
+                Mismatch::WrongVerifier,
+            ),
+            (None, redirect, client, Mismatch::NoVerifier),
+            (
+                Some(VERIFIER.to_owned()),
+                None,
+                client,
+                Mismatch::WrongRedirectUri,
+            ),
+            (
+                Some(VERIFIER.to_owned()),
+                Some("https://app.example/cb/"),
+                client,
+                Mismatch::WrongRedirectUri,
+            ),
+            (
+                Some(VERIFIER.to_owned()),
+                redirect,
+                None,
+                Mismatch::WrongClient,
+            ),
+            (
+                Some(VERIFIER.to_owned()),
+                redirect,
+                Some("client-2"),
+                Mismatch::WrongClient,
+            ),
+        ];
+        for (verifier, redirect, client, mismatch) in attempts {
+            assert_eq!(
+                proxy
+                    .check_code(&ours, verifier.as_deref(), redirect, client)
+                    .await,
+                Ok(Err(mismatch)),
+                "{mismatch:?}"
+            );
+        }
+        // Failed attempts do not spend it; the right exchange does, once.
+        assert_eq!(
+            proxy
+                .check_code(&ours, Some(VERIFIER), redirect, client)
+                .await,
+            Ok(Ok(Exchange {
+                code: "code-1".to_owned(),
+                verifier: VERIFIER
+            }))
         );
         assert_eq!(
             proxy
-                .check_code("code-1", Some(&"a".repeat(43)), redirect)
+                .check_code(&ours, Some(VERIFIER), redirect, client)
                 .await,
-            Ok(Err(Mismatch::WrongVerifier))
+            Ok(Err(Mismatch::Used))
         );
+        // Another server's code is unknown here.
+        let theirs = new_proxy()
+            .wrap_code(&claims("code-2", CHALLENGE))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
-            proxy.check_code("code-1", None, redirect).await,
-            Ok(Err(Mismatch::NoVerifier))
-        );
-        for other in [
-            None,
-            Some("https://app.example/cb/"),
-            Some("https://evil.example/cb"),
-        ] {
-            assert_eq!(
-                proxy.check_code("code-1", Some(VERIFIER), other).await,
-                Ok(Err(Mismatch::WrongRedirectUri)),
-                "{other:?}"
-            );
-        }
-        assert_eq!(
-            proxy.check_code("code-1", Some(VERIFIER), redirect).await,
-            Ok(Ok(VERIFIER))
-        );
-        // Failed attempts do not spend the binding; another code is another.
-        assert_eq!(
-            proxy.check_code("code-2", Some(VERIFIER), redirect).await,
+            proxy
+                .check_code(&theirs, Some(VERIFIER), redirect, client)
+                .await,
             Ok(Err(Mismatch::UnknownCode))
         );
-        // The code itself is nowhere in the key.
-        assert!(!record_key("code-1").contains("code-1"));
+        // The provider's code is nowhere in the marker's key.
         assert!(!marker_key("code-1").contains("code-1"));
     }
 }

@@ -12,8 +12,7 @@
 //!   not ours, altered, expired or used, and a post without the token's
 //!   cookie; then Deny sends `access_denied` to the client, and Approve
 //!   forwards the request to the provider and remembers the approval;
-//! - the approval is remembered per browser and redirect URI (the client's
-//!   only identity, since all share one client id) in a signed cookie
+//! - the approval is remembered per browser and redirect URI in a signed cookie
 //!   (`SameSite=Lax`, `HttpOnly`, `Path=/authorize`, 30 days) listing keyed
 //!   digests of the approved redirect URIs; another URI asks again.
 //!
@@ -103,7 +102,7 @@ impl OAuthProxy {
 
     /// The consent page for a checked request from the client registered as
     /// `client_name`.
-    pub(super) fn ask_consent(
+    pub(super) async fn ask_consent(
         &self,
         req: &HttpRequest,
         request: &AuthorizeRequest,
@@ -132,8 +131,13 @@ impl OAuthProxy {
             request: request.clone(),
             csrf: binding,
         };
-        let Ok(token) = self.sign(Purpose::Consent, CONSENT_TTL, &claims) else {
-            return fail();
+        let token = match self.sign_once(Purpose::Consent, CONSENT_TTL, &claims).await {
+            Ok(token) => token,
+            Err(Refusal::Unavailable) => {
+                tracing::warn!("proxy: the shared state is unavailable; refused an authorization");
+                return state_unavailable();
+            }
+            Err(_) => return fail(),
         };
         let mut response = consent_page(&ConsentView {
             client_name,
@@ -200,27 +204,17 @@ impl OAuthProxy {
             tracing::warn!("proxy: refused a consent post without its cookie");
             return forbidden("the consent form was not posted by the browser it was shown to");
         }
-        let unavailable = || {
-            tracing::warn!("proxy: the shared state is unavailable; refused a consent post");
-            state_unavailable()
-        };
-        // The registration may have expired since the page was shown. Read
-        // before the token is spent, so an unreachable store leaves it good.
-        match self
-            .redirect_allowed(&verified.claims.request.redirect_uri)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                return untrusted_error(
-                    "redirect_uri is not registered; register it at the registration endpoint",
-                );
-            }
-            Err(_) => return unavailable(),
+        // The client id may have expired since the page was shown.
+        let checked = &verified.claims.request;
+        if let Err(why) = self.client_for(Some(&checked.client_id), &checked.redirect_uri) {
+            return untrusted_error(why);
         }
         let request = match self.use_up(verified).await {
             Ok(claims) => claims.request,
-            Err(Refusal::Unavailable) => return unavailable(),
+            Err(Refusal::Unavailable) => {
+                tracing::warn!("proxy: the shared state is unavailable; refused a consent post");
+                return state_unavailable();
+            }
             Err(_) => {
                 tracing::warn!("proxy: refused a replayed consent post");
                 return bad_request("invalid_request", "this consent form was already used");
@@ -236,7 +230,7 @@ impl OAuthProxy {
                 client_state,
             );
         }
-        let mut response = self.forward(&req, &request);
+        let mut response = self.forward(&req, &request).await;
         if let Some(cookies) = self.remember_approval(&req, &request.redirect_uri) {
             // Best effort: without them the browser is asked again next time.
             for cookie in &cookies {
@@ -411,7 +405,7 @@ fn forbidden(description: &str) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::super::configure;
-    use super::super::tests::new_proxy;
+    use super::super::tests::{new_proxy, registered};
     use super::*;
     use actix_web::http::header;
     use actix_web::test::{self, TestRequest};
@@ -419,9 +413,9 @@ mod tests {
 
     const REDIRECT: &str = "https://app.example/cb";
 
-    fn request(redirect_uri: &str) -> AuthorizeRequest {
+    fn request(proxy: &OAuthProxy, redirect_uri: &str) -> AuthorizeRequest {
         AuthorizeRequest {
-            client_id: None,
+            client_id: registered(proxy, redirect_uri),
             redirect_uri: redirect_uri.to_owned(),
             client_state: Some("st".into()),
             code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
@@ -518,21 +512,20 @@ mod tests {
     #[actix_web::test]
     async fn expired_consent_tokens_are_refused() {
         let proxy = Arc::new(new_proxy());
-        proxy
-            .remember(&[REDIRECT.to_owned()], None, None)
-            .await
-            .unwrap();
         let app = test::init_service(
             actix_web::App::new()
                 .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
         )
         .await;
-        let sign = |ttl: Duration| {
+        let sign = async |ttl: Duration| {
             let claims = ConsentClaims {
-                request: request(REDIRECT),
+                request: request(&proxy, REDIRECT),
                 csrf: proxy.digest(CSRF_LABEL, "cookie-value").unwrap(),
             };
-            proxy.sign(Purpose::Consent, ttl, &claims).unwrap()
+            proxy
+                .sign_once(Purpose::Consent, ttl, &claims)
+                .await
+                .unwrap()
         };
         let post = |token: String| {
             TestRequest::post()
@@ -544,11 +537,11 @@ mod tests {
                 .set_form([("consent_token", token.as_str()), ("decision", "approve")])
                 .to_request()
         };
-        let response = test::call_service(&app, post(sign(Duration::ZERO))).await;
+        let response = test::call_service(&app, post(sign(Duration::ZERO).await)).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert!(response.headers().get(header::LOCATION).is_none());
         // The same token, fresh, goes to the provider.
-        let response = test::call_service(&app, post(sign(CONSENT_TTL))).await;
+        let response = test::call_service(&app, post(sign(CONSENT_TTL).await)).await;
         assert_eq!(response.status(), StatusCode::FOUND);
         let location = response
             .headers()
@@ -562,10 +555,6 @@ mod tests {
     #[actix_web::test]
     async fn silent_requests_get_consent_required() {
         let proxy = Arc::new(new_proxy());
-        proxy
-            .remember(&[REDIRECT.to_owned()], None, None)
-            .await
-            .unwrap();
         let app = test::init_service(
             actix_web::App::new()
                 .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
@@ -574,10 +563,10 @@ mod tests {
         let mut url = Url::parse("https://mcp.example.com/authorize").unwrap();
         url.query_pairs_mut()
             .append_pair("response_type", "code")
-            .append_pair("client_id", "mcp")
+            .append_pair("client_id", &registered(&proxy, REDIRECT))
             .append_pair("redirect_uri", REDIRECT)
             .append_pair("state", "s1")
-            .append_pair("code_challenge", &request(REDIRECT).code_challenge)
+            .append_pair("code_challenge", &request(&proxy, REDIRECT).code_challenge)
             .append_pair("code_challenge_method", "S256")
             .append_pair("prompt", "none");
         let uri = format!("{}?{}", url.path(), url.query().unwrap());

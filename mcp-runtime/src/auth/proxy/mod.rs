@@ -4,10 +4,12 @@
 //! pre-registered confidential client; the proxy lends its id to every MCP
 //! client and keeps its secret to itself:
 //!
-//! - `POST /register` (RFC 7591) remembers the client's redirect URIs and
-//!   answers with the configured client id, never a secret;
-//! - `GET /authorize` checks the client id, the redirect URI (registered here,
-//!   or on the server's allow-list) and PKCE (S256 only), then forwards to the
+//! - `POST /register` (RFC 7591) answers with a client id of this server's
+//!   own, signed, carrying the client's redirect URIs (never a secret, and
+//!   never the provider's client id);
+//! - `GET /authorize` checks the client id, the redirect URI (one the client
+//!   registered, or the server's own client id at a URI on the operator's
+//!   allow-list) and PKCE (S256 only), then forwards to the
 //!   provider with this server's callback as redirect URI, the client's own
 //!   PKCE challenge, and a signed, expiring `state` carrying the client's
 //!   redirect URI, state and challenge;
@@ -19,12 +21,13 @@
 //!   URI and receive that user's code (the "confused deputy" of the MCP
 //!   security best practices);
 //! - `GET /oauth/callback` verifies that state (signature, expiry, single use),
-//!   binds the provider's code to the client's challenge and redirect URI,
-//!   and sends the code (or the provider's error) on to the client;
-//! - `POST /token` checks a code exchange against that binding (the
-//!   verifier, S256, and the redirect URI), then forwards it, or a refresh,
-//!   with the server's client credentials, and passes the provider's answer
-//!   back.
+//!   wraps the provider's code in a signed, single-use code of its own bound
+//!   to the client's challenge, redirect URI and client id, and sends that
+//!   code (or the provider's error) on to the client;
+//! - `POST /token` checks a code exchange against what the code is bound to
+//!   (the verifier, S256, the redirect URI and the client id), then forwards
+//!   the provider's code, or a refresh, with the server's client
+//!   credentials, and passes the provider's answer back.
 //!
 //! PKCE is checked twice: here, before a code exchange is relayed, and by
 //! the provider, which gets the client's challenge and verifier too. So even
@@ -32,15 +35,16 @@
 //! client (or from it) is useless to anyone but the client that started the
 //! flow.
 //!
-//! Any replica may answer any step of a sign-in: registrations are records of
-//! the shared state (`proxy:client:{redirect URI}`), and so are codes'
-//! bindings (`proxy:code:{digest of the code}`); a used state or consent
-//! token is a single-use marker there (`proxy:nonce:{jti}`), and so is a
-//! bound code (`proxy:bound:{digest}`); and the key that
-//! signs states, consent tokens and remembered-consent cookies is derived
-//! from the shared secret (`MCP_STATE_SECRET`). Without a secret the key is
+//! Any replica may answer any step of a sign-in: client ids, states, consent
+//! tokens and codes are signed with a key derived from the shared secret
+//! (`MCP_STATE_SECRET`) and carry what they stand for; a single-use token's
+//! serial is spent in the shared state (one bit, see `signed.rs`), and a
+//! provider's code is bound once by a marker there (`proxy:bound:{digest}`).
+//! Nothing else about a sign-in is stored, so no flood of requests fills
+//! anything another user's sign-in needs. Without a secret the key is
 //! drawn at start: right for one process, and a restart invalidates sign-ins
-//! in progress and remembered approvals. When the shared state cannot be
+//! in progress, remembered approvals and registered client ids (clients
+//! register again: RFC 7591 §3 lets a server forget them). When the shared state cannot be
 //! reached, the step is refused with 503 and `Retry-After`, never answered
 //! from a guess (a callback whose state is already spent sends the client
 //! `temporarily_unavailable` instead, so it starts again).
@@ -134,9 +138,9 @@ impl ProxySettings {
 /// A checked authorization request: everything needed to forward it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct AuthorizeRequest {
-    /// Dev mode: the registered client the code is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    client_id: Option<String>,
+    /// The client the code is for: registered here, or (proxy mode) the
+    /// server's own at an allow-listed redirect URI.
+    client_id: String,
     /// Registered (or allow-listed) when checked.
     redirect_uri: String,
     /// The client's own `state`, returned to it unchanged.
@@ -152,18 +156,6 @@ struct AuthorizeRequest {
     resource: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     prompt: Option<String>,
-}
-
-/// A registered redirect URI, as kept in the shared records (JSON) until
-/// it expires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Registration {
-    /// The `client_name` it was registered with, shown on the consent page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    client_name: Option<String>,
-    /// Dev mode: the client id issued with it (the only client it serves).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    client_id: Option<String>,
 }
 
 /// What a proxy is built with: its settings, and what every replica of the
@@ -217,8 +209,7 @@ pub(crate) struct OAuthProxy {
     allowed_redirect_uris: Vec<String>,
     /// Whether a registered client's request needs the user's consent.
     consent: bool,
-    /// Registrations (records) and used nonces (markers), shared by every
-    /// replica.
+    /// Spent serials and bound codes, shared by every replica.
     state: SharedState,
     encoding_key: EncodingKey,
     decoding_key: DecodingKey,
@@ -551,7 +542,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, proxy: &Arc<OAuthProxy>, a
 pub(super) mod tests {
     use super::*;
     use crate::auth::CustomProvider;
-    use crate::state::{Markers, Records, StateFuture, Unavailable};
+    use crate::state::{Markers, Serial, Serials, StateFuture, Unavailable};
     use actix_web::http::{StatusCode, header};
     use actix_web::test::{self, TestRequest};
     use futures_util::FutureExt as _;
@@ -570,7 +561,7 @@ pub(super) mod tests {
 
     /// A proxy over `state`, signing with a key derived from `secret`: two
     /// over the same state and secret are two replicas of one server.
-    fn proxy_over(state: &SharedState, secret: Option<&[u8]>) -> OAuthProxy {
+    pub(super) fn proxy_over(state: &SharedState, secret: Option<&[u8]>) -> OAuthProxy {
         proxy_relaying_to(state, secret, "https://id.example.com/token")
     }
 
@@ -663,7 +654,35 @@ pub(super) mod tests {
     const REDIRECT: &str = "https://app.example/cb";
     /// RFC 7636 Appendix B: the challenge is BASE64URL(SHA-256(verifier)).
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    pub(super) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    /// The id of a client registered with `proxy` for `redirect_uri`.
+    pub(super) fn registered(proxy: &OAuthProxy, redirect_uri: &str) -> String {
+        let claims = register::ClientClaims {
+            redirect_uris: vec![redirect_uri.to_owned()],
+            client_name: Some("Shared app".to_owned()),
+            registration: crate::random::random_token::<9>(),
+        };
+        proxy
+            .sign(signed::Purpose::Client, Duration::from_secs(60), &claims)
+            .unwrap()
+    }
+
+    /// A checked authorization request of client `client-1`.
+    pub(super) fn checked_request(
+        redirect_uri: &str,
+        client_state: Option<&str>,
+    ) -> AuthorizeRequest {
+        AuthorizeRequest {
+            client_id: "client-1".to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            client_state: client_state.map(str::to_owned),
+            code_challenge: CHALLENGE.to_owned(),
+            scope: None,
+            resource: None,
+            prompt: None,
+        }
+    }
 
     /// A backend that cannot be reached.
     struct Down;
@@ -674,12 +693,12 @@ pub(super) mod tests {
         }
     }
 
-    impl Records for Down {
-        fn put<'a>(&'a self, _: &'a str, _: &'a [u8], _: Duration) -> StateFuture<'a, ()> {
+    impl Serials for Down {
+        fn issue(&self) -> StateFuture<'_, Serial> {
             futures_util::future::ready(Err(Unavailable)).boxed()
         }
 
-        fn get<'a>(&'a self, _: &'a str) -> StateFuture<'a, Option<Vec<u8>>> {
+        fn spend(&self, _: Serial, _: Duration) -> StateFuture<'_, bool> {
             futures_util::future::ready(Err(Unavailable)).boxed()
         }
     }
@@ -693,10 +712,10 @@ pub(super) mod tests {
             ))
     }
 
-    fn authorize_request(cookies: &str) -> TestRequest {
+    fn authorize_request(client_id: &str, cookies: &str) -> TestRequest {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("response_type", "code")
-            .append_pair("client_id", "mcp")
+            .append_pair("client_id", client_id)
             .append_pair("redirect_uri", REDIRECT)
             .append_pair("state", "st")
             .append_pair("code_challenge", CHALLENGE)
@@ -787,6 +806,67 @@ pub(super) mod tests {
         assert_ne!(signing_key(None), signing_key(None));
     }
 
+    /// Anyone can loop `GET /authorize` then a denied consent: each loop
+    /// spends a single-use token. Far more of them than the 100,000 markers
+    /// that once filled the store (after which every consent and callback
+    /// was refused) leave the next user's sign-in working, and every spent
+    /// token spent.
+    #[actix_web::test]
+    async fn a_flood_of_spent_consent_tokens_leaves_every_other_sign_in_working() {
+        let proxy = Arc::new(new_proxy());
+        let app = test::init_service(
+            actix_web::App::new()
+                .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
+        )
+        .await;
+        let client_id = registered(&proxy, REDIRECT);
+        // The flood, as the consent post spends it (the HTTP round trip
+        // adds nothing to the state, and would make this test minutes long).
+        let mut request = checked_request(REDIRECT, None);
+        request.client_id.clone_from(&client_id);
+        let claims = json!({"request": request, "csrf": "the flooder's own cookie"});
+        let mut first = None;
+        for _ in 0..120_000 {
+            let token = proxy
+                .sign_once(signed::Purpose::Consent, Duration::from_secs(600), &claims)
+                .await
+                .unwrap();
+            let verified = proxy
+                .verify::<Value>(signed::Purpose::Consent, &token, 1 << 16)
+                .unwrap();
+            assert!(proxy.use_up(verified).await.is_ok());
+            first.get_or_insert(token);
+        }
+        // The first of them is still spent.
+        let first = proxy
+            .verify::<Value>(signed::Purpose::Consent, &first.unwrap(), 1 << 16)
+            .unwrap();
+        assert_eq!(
+            proxy.use_up(first).await.unwrap_err(),
+            signed::Refusal::Replayed
+        );
+        // Another user signs in, through every step.
+        let response =
+            test::call_service(&app, authorize_request(&client_id, "").to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK, "the consent page");
+        let csrf = cookies_set(&response).join("; ");
+        let page = test::read_body(response).await;
+        let response = test::call_service(
+            &app,
+            consent_request(&consent_token(&page), &csrf).to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FOUND, "approved");
+        let state_token = param(&location(&response), "state").unwrap();
+        let browser = cookies_set(&response).join("; ");
+        let response =
+            test::call_service(&app, callback_request(&state_token, &browser).to_request()).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let back = location(&response);
+        assert!(back.as_str().starts_with(REDIRECT), "{back}");
+        assert!(param(&back, "code").is_some(), "{back}");
+    }
+
     #[actix_web::test]
     async fn two_proxies_over_one_state_and_secret_are_replicas() {
         let state = SharedState::memory(Duration::from_secs(60), 10);
@@ -807,9 +887,10 @@ pub(super) mod tests {
         // A client registered through A is known to B, name and all.
         let response = test::call_service(&a_app, register_request().to_request()).await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let registration = b.registration(REDIRECT).await.unwrap().unwrap();
-        assert_eq!(registration.client_name.as_deref(), Some("Shared app"));
-        let response = test::call_service(&b_app, authorize_request("").to_request()).await;
+        let answer: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+        let client_id = answer["client_id"].as_str().unwrap().to_owned();
+        let response =
+            test::call_service(&b_app, authorize_request(&client_id, "").to_request()).await;
         assert_eq!(response.status(), StatusCode::OK, "B asks for consent");
         let csrf = cookies_set(&response).join("; ");
         let page = test::read_body(response).await;
@@ -841,7 +922,8 @@ pub(super) mod tests {
         assert_eq!(response.status(), StatusCode::FOUND);
         let back = location(&response);
         assert!(back.as_str().starts_with(REDIRECT), "{back}");
-        assert_eq!(param(&back, "code").as_deref(), Some("the-code"));
+        let code = param(&back, "code").expect("a code");
+        assert_ne!(code, "the-code", "the provider's code, wrapped");
         assert_eq!(param(&back, "state").as_deref(), Some("st"));
         let response = test::call_service(
             &a_app,
@@ -854,7 +936,8 @@ pub(super) mod tests {
         assert!(String::from_utf8_lossy(&body).contains("already used"));
 
         // The approval remembered by A counts on B: no consent page again.
-        let response = test::call_service(&b_app, authorize_request(&browser).to_request()).await;
+        let response =
+            test::call_service(&b_app, authorize_request(&client_id, &browser).to_request()).await;
         assert_eq!(response.status(), StatusCode::FOUND, "approved on A");
         assert!(
             location(&response)
@@ -863,7 +946,8 @@ pub(super) mod tests {
         );
 
         // The same, without HTTP: signed on one, used once on either.
-        let state_token = a.sign_state(REDIRECT, None, CHALLENGE, None).unwrap();
+        let request = checked_request(REDIRECT, None);
+        let state_token = a.sign_state(&request, None).await.unwrap();
         assert!(b.redeem_state(&state_token).await.is_ok());
         assert_eq!(
             a.redeem_state(&state_token).await.unwrap_err(),
@@ -871,7 +955,7 @@ pub(super) mod tests {
         );
         // Another secret is another server: its states are refused.
         let other = proxy_over(&state, Some(&[8u8; 32]));
-        let state_token = other.sign_state(REDIRECT, None, CHALLENGE, None).unwrap();
+        let state_token = other.sign_state(&request, None).await.unwrap();
         assert_eq!(
             a.redeem_state(&state_token).await.unwrap_err(),
             signed::Refusal::Invalid
@@ -880,11 +964,19 @@ pub(super) mod tests {
 
     #[actix_web::test]
     async fn an_unreachable_state_is_a_503_never_a_success() {
-        // Markers down: the consent post and the callback cannot spend their
-        // single-use tokens, so neither goes on.
+        // Serials down: no single-use token can be drawn or spent, so no
+        // consent page, callback or code exchange goes on; registration
+        // stores nothing, and still works.
+        let upstream = CarelessUpstream::start();
+        let secret = [7u8; 32];
+        let healthy = proxy_relaying_to(
+            &SharedState::memory(Duration::from_secs(60), 10),
+            Some(&secret),
+            &upstream.url,
+        );
         let mut state = SharedState::memory(Duration::from_secs(60), 10);
-        state.markers = Arc::new(Down);
-        let proxy = Arc::new(proxy_over(&state, None));
+        state.serials = Arc::new(Down);
+        let proxy = Arc::new(proxy_relaying_to(&state, Some(&secret), &upstream.url));
         let app = test::init_service(
             actix_web::App::new()
                 .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
@@ -892,36 +984,57 @@ pub(super) mod tests {
         .await;
         let response = test::call_service(&app, register_request().to_request()).await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let response = test::call_service(&app, authorize_request("").to_request()).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let csrf = cookies_set(&response).join("; ");
-        let page = test::read_body(response).await;
-        let response = test::call_service(
-            &app,
-            consent_request(&consent_token(&page), &csrf).to_request(),
-        )
-        .await;
-        assert_unavailable(response, "consent post").await;
-        let state_token = proxy
-            .sign_state(REDIRECT, Some("st"), CHALLENGE, None)
-            .unwrap();
+        let client_id = registered(&proxy, REDIRECT);
+        let response =
+            test::call_service(&app, authorize_request(&client_id, "").to_request()).await;
+        assert_unavailable(response, "authorization").await;
+        let mut request = checked_request(REDIRECT, Some("st"));
+        request.client_id.clone_from(&client_id);
+        let state_token = healthy.sign_state(&request, None).await.unwrap();
         let response =
             test::call_service(&app, callback_request(&state_token, "").to_request()).await;
         assert_unavailable(response, "callback").await;
+        let code = healthy
+            .wrap_code(&code::CodeClaims {
+                code: "the-code".into(),
+                code_challenge: CHALLENGE.into(),
+                redirect_uri: REDIRECT.into(),
+                client: code::s256(&client_id),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let form = exchange(&code, Some(VERIFIER), Some(REDIRECT), &client_id);
+        let response = test::call_service(&app, token_request(&form).to_request()).await;
+        assert_unavailable(response, "code exchange").await;
+        assert!(upstream.forms().is_empty(), "never relayed");
 
-        // Records down too: no registration is stored or read.
-        state.records = Arc::new(Down);
-        let proxy = Arc::new(proxy_over(&state, None));
+        // Markers down, serials up: the callback spends its state, cannot
+        // bind the provider's code, and tells the client to start again; no
+        // code is sent on.
+        let mut state = SharedState::memory(Duration::from_secs(60), 10);
+        state.markers = Arc::new(Down);
+        let proxy = Arc::new(proxy_relaying_to(&state, Some(&secret), &upstream.url));
         let app = test::init_service(
             actix_web::App::new()
                 .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
         )
         .await;
-        let response = test::call_service(&app, register_request().to_request()).await;
-        assert_unavailable(response, "registration").await;
-        let response = test::call_service(&app, authorize_request("").to_request()).await;
-        assert_unavailable(response, "authorization").await;
+        let state_token = proxy.sign_state(&request, None).await.unwrap();
+        let response =
+            test::call_service(&app, callback_request(&state_token, "").to_request()).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let back = location(&response);
+        assert!(back.as_str().starts_with(REDIRECT), "{back}");
+        assert_eq!(
+            param(&back, "error").as_deref(),
+            Some("temporarily_unavailable")
+        );
+        assert_eq!(param(&back, "state").as_deref(), Some("st"));
+        assert_eq!(param(&back, "code"), None);
+        assert!(upstream.forms().is_empty(), "never relayed");
     }
+
     /// A provider's token endpoint that ignores PKCE: it issues a token for
     /// any code, and keeps every form it was sent.
     struct CarelessUpstream {
@@ -985,11 +1098,12 @@ pub(super) mod tests {
         code: &'a str,
         verifier: Option<&'a str>,
         redirect_uri: Option<&'a str>,
+        client_id: &'a str,
     ) -> Vec<(&'a str, &'a str)> {
         let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code),
-            ("client_id", "mcp"),
+            ("client_id", client_id),
         ];
         form.extend(verifier.map(|v| ("code_verifier", v)));
         form.extend(redirect_uri.map(|r| ("redirect_uri", r)));
@@ -1014,24 +1128,31 @@ pub(super) mod tests {
         )
         .await;
 
-        // The provider's code comes back through A: bound to the client's
-        // challenge and redirect URI, then handed to the client.
-        let state_token = a.sign_state(REDIRECT, Some("st"), CHALLENGE, None).unwrap();
+        // The provider's code comes back through A: wrapped in a code of
+        // ours bound to the client's challenge, redirect URI and id.
+        let client_id = registered(&a, REDIRECT);
+        let mut request = checked_request(REDIRECT, Some("st"));
+        request.client_id.clone_from(&client_id);
+        let state_token = a.sign_state(&request, None).await.unwrap();
         let response =
             test::call_service(&a_app, callback_request(&state_token, "").to_request()).await;
         assert_eq!(response.status(), StatusCode::FOUND);
         let back = location(&response);
         assert!(back.as_str().starts_with(REDIRECT), "{back}");
-        assert_eq!(param(&back, "code").as_deref(), Some("the-code"));
+        let ours = param(&back, "code").expect("a code");
+        assert!(
+            !ours.contains("the-code"),
+            "the provider's code, signed and encoded"
+        );
 
         // The same code brought back with another sign-in's state (and its
         // challenge, whose verifier the bringer holds): refused, on any
-        // replica, and the first binding stands.
+        // replica.
         let attackers_verifier = "a".repeat(43);
-        let attackers = code::s256(&attackers_verifier);
-        let other_state = b
-            .sign_state("com.example.app:/cb", None, &attackers, None)
-            .unwrap();
+        let mut other = checked_request("com.example.app:/cb", None);
+        other.code_challenge = code::s256(&attackers_verifier);
+        other.client_id = "mcp".into();
+        let other_state = b.sign_state(&other, None).await.unwrap();
         let response =
             test::call_service(&b_app, callback_request(&other_state, "").to_request()).await;
         assert_eq!(response.status(), StatusCode::FOUND);
@@ -1040,74 +1161,81 @@ pub(super) mod tests {
         assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
         assert_eq!(param(&back, "code"), None);
 
-        // Exchanges the binding refuses, on either replica: `invalid_grant`
+        // Exchanges the code refuses, on either replica: `invalid_grant`
         // (RFC 6749 §5.2), and the provider never hears of them.
         let malformed = "short";
         let wrong = "x".repeat(43);
+        let id = client_id.as_str();
+        let another_client = registered(&a, REDIRECT);
         for (on_b, form, error, why) in [
             (
                 false,
-                exchange(
-                    "the-code",
-                    Some(attackers_verifier.as_str()),
-                    Some(REDIRECT),
-                ),
+                exchange(&ours, Some(attackers_verifier.as_str()), Some(REDIRECT), id),
                 "invalid_grant",
                 "another verifier",
             ),
             (
                 true,
                 exchange(
-                    "the-code",
+                    &ours,
                     Some(attackers_verifier.as_str()),
                     Some("com.example.app:/cb"),
+                    "mcp",
                 ),
                 "invalid_grant",
-                "the other sign-in's verifier and redirect URI",
+                "the other sign-in's verifier, redirect URI and client",
             ),
             (
                 false,
-                exchange("the-code", Some(wrong.as_str()), Some(REDIRECT)),
+                exchange(&ours, Some(wrong.as_str()), Some(REDIRECT), id),
                 "invalid_grant",
                 "a wrong verifier",
             ),
             (
                 true,
-                exchange("the-code", None, Some(REDIRECT)),
+                exchange(&ours, None, Some(REDIRECT), id),
                 "invalid_grant",
                 "no verifier",
             ),
             (
                 false,
-                exchange("the-code", Some(CHALLENGE), Some(REDIRECT)),
+                exchange(&ours, Some(CHALLENGE), Some(REDIRECT), id),
                 "invalid_grant",
                 "the challenge as its own verifier (plain)",
             ),
             (
                 true,
-                exchange(
-                    "the-code",
-                    Some(VERIFIER),
-                    Some("https://app.example/other"),
-                ),
+                exchange(&ours, Some(VERIFIER), Some("https://app.example/other"), id),
                 "invalid_grant",
                 "another redirect URI",
             ),
             (
                 false,
-                exchange("the-code", Some(VERIFIER), None),
+                exchange(&ours, Some(VERIFIER), None, id),
                 "invalid_grant",
                 "no redirect URI",
             ),
             (
                 true,
-                exchange("a-code-never-seen", Some(VERIFIER), Some(REDIRECT)),
+                exchange(&ours, Some(VERIFIER), Some(REDIRECT), &another_client),
                 "invalid_grant",
-                "a code this server never saw",
+                "another registered client",
             ),
             (
                 false,
-                exchange("the-code", Some(malformed), Some(REDIRECT)),
+                exchange("the-code", Some(VERIFIER), Some(REDIRECT), id),
+                "invalid_grant",
+                "the provider's own code, unwrapped",
+            ),
+            (
+                true,
+                exchange(&ours, Some(VERIFIER), Some(REDIRECT), "nobody"),
+                "invalid_client",
+                "a client this server never registered",
+            ),
+            (
+                false,
+                exchange(&ours, Some(malformed), Some(REDIRECT), id),
                 "invalid_request",
                 "a malformed verifier",
             ),
@@ -1118,7 +1246,12 @@ pub(super) mod tests {
             } else {
                 test::call_service(&a_app, request).await
             };
-            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{why}");
+            let status = if error == "invalid_client" {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            assert_eq!(response.status(), status, "{why}");
             assert_eq!(
                 response.headers().get(header::CACHE_CONTROL).unwrap(),
                 "no-store"
@@ -1128,9 +1261,10 @@ pub(super) mod tests {
             assert!(upstream.forms().is_empty(), "{why}: relayed");
         }
 
-        // The right verifier and redirect URI, on the other replica: relayed,
-        // verifier included (a provider that checks PKCE keeps checking).
-        let form = exchange("the-code", Some(VERIFIER), Some(REDIRECT));
+        // The right verifier, redirect URI and client, on the other replica:
+        // the provider's code is relayed, verifier included (a provider that
+        // checks PKCE keeps checking).
+        let form = exchange(&ours, Some(VERIFIER), Some(REDIRECT), id);
         let response = test::call_service(&b_app, token_request(&form).to_request()).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
@@ -1145,66 +1279,17 @@ pub(super) mod tests {
             sent["redirect_uri"],
             "https://mcp.example.com/oauth/callback"
         );
+        // Once: the same exchange again, on either replica, is refused.
+        let response = test::call_service(&a_app, token_request(&form).to_request()).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+        assert_eq!(body["error_description"], "the code was already used");
+        assert_eq!(upstream.forms().len(), 1);
 
         // Refreshes need no binding.
         let form = [("grant_type", "refresh_token"), ("refresh_token", "r")];
         let response = test::call_service(&a_app, token_request(&form).to_request()).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(upstream.forms().len(), 2);
-    }
-
-    #[actix_web::test]
-    async fn an_unreachable_store_binds_and_relays_no_code() {
-        // Records down, markers up: the callback spends its state, cannot
-        // bind the code, and tells the client to start again; no code is
-        // sent on, none is relayed.
-        let upstream = CarelessUpstream::start();
-        let mut state = SharedState::memory(Duration::from_secs(60), 10);
-        state.records = Arc::new(Down);
-        let proxy = Arc::new(proxy_relaying_to(&state, None, &upstream.url));
-        let app = test::init_service(
-            actix_web::App::new()
-                .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
-        )
-        .await;
-        let state_token = proxy
-            .sign_state(REDIRECT, Some("st"), CHALLENGE, None)
-            .unwrap();
-        let response =
-            test::call_service(&app, callback_request(&state_token, "").to_request()).await;
-        assert_eq!(response.status(), StatusCode::FOUND);
-        let back = location(&response);
-        assert!(back.as_str().starts_with(REDIRECT), "{back}");
-        assert_eq!(
-            param(&back, "error").as_deref(),
-            Some("temporarily_unavailable")
-        );
-        assert_eq!(param(&back, "state").as_deref(), Some("st"));
-        assert_eq!(param(&back, "code"), None);
-        let form = exchange("the-code", Some(VERIFIER), Some(REDIRECT));
-        let response = test::call_service(&app, token_request(&form).to_request()).await;
-        assert_unavailable(response, "code exchange").await;
-        assert!(upstream.forms().is_empty(), "never relayed");
-
-        // Markers down too: the callback is a 503 before anything is spent.
-        state.markers = Arc::new(Down);
-        let proxy = Arc::new(proxy_relaying_to(&state, None, &upstream.url));
-        let app = test::init_service(
-            actix_web::App::new()
-                .configure(|cfg| configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())),
-        )
-        .await;
-        let state_token = proxy
-            .sign_state(REDIRECT, Some("st"), CHALLENGE, None)
-            .unwrap();
-        let response = test::call_service(
-            &app,
-            callback_with_code("another-code", &state_token, "").to_request(),
-        )
-        .await;
-        assert_unavailable(response, "callback").await;
-        let response = test::call_service(&app, token_request(&form).to_request()).await;
-        assert_unavailable(response, "code exchange").await;
-        assert!(upstream.forms().is_empty(), "never relayed");
     }
 }

@@ -1,18 +1,28 @@
-//! `POST /register` (RFC 7591): every client gets the server's client id and
-//! no secret; its redirect URIs (and its `client_name`, for the consent page)
-//! are remembered for `/authorize`, as records of the shared state that
-//! every replica reads.
+//! `POST /register` (RFC 7591): every client gets a client id of its own and
+//! no secret. The id is the registration: signed by this server, it carries
+//! the client's redirect URIs and `client_name` (for the consent page), so
+//! nothing is stored. A flood of registrations fills nothing and evicts
+//! nobody; a client registering someone else's redirect URI gets an id of
+//! its own, and takes nothing from the first; every replica that shares the
+//! secret knows every client.
+//!
+//! In proxy mode, every client still shares the server's own client id at
+//! the provider: the ids given here are this server's alone.
 
-use super::respond::{bad_request, has_content_type, no_store, now, state_unavailable};
-use super::{OAuthProxy, Registration};
-use crate::state::{StateResult, Unavailable};
+use super::OAuthProxy;
+use super::respond::{bad_request, has_content_type, no_store, now};
+use super::signed::Purpose;
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
 use url::{Host, Url};
 
-/// How long a registered redirect URI is remembered (re-registering renews it).
+/// How long a client id is good. A client past it is told its id is
+/// unknown, and registers again (RFC 7591 §3 lets a server expire them).
 const REGISTRATION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Longest client id issued or accepted: it carries the redirect URIs.
+pub(super) const MAX_CLIENT_ID_BYTES: usize = 8 * 1024;
 /// Redirect URIs per registration.
 const MAX_REDIRECT_URIS: usize = 10;
 /// Longest redirect URI accepted.
@@ -23,6 +33,41 @@ const MAX_CLIENT_NAME_BYTES: usize = 1024;
 const MAX_REQUEST_BYTES: usize = 16 * 1024;
 /// Grant types a registered client may use.
 pub(super) const GRANT_TYPES: [&str; 2] = ["authorization_code", "refresh_token"];
+
+/// What a registered client's id carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct ClientClaims {
+    /// Where its codes may go, exactly.
+    #[serde(rename = "uris")]
+    pub(super) redirect_uris: Vec<String>,
+    /// The `client_name` it registered, shown on the consent page.
+    #[serde(default, rename = "name", skip_serializing_if = "Option::is_none")]
+    pub(super) client_name: Option<String>,
+    /// Random: two registrations alike are still two clients, each with an
+    /// id of its own in logs and tokens.
+    #[serde(default, rename = "rid")]
+    pub(super) registration: String,
+}
+
+/// Who asks for codes at a redirect URI.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Client {
+    /// A client registered here, with what its id carries.
+    Registered(ClientClaims),
+    /// Proxy mode: the server's own client id, at a redirect URI on the
+    /// operator's allow-list.
+    Operator,
+}
+
+impl Client {
+    /// The `client_name` to show on the consent page.
+    pub(super) fn name(&self) -> Option<&str> {
+        match self {
+            Self::Registered(claims) => claims.client_name.as_deref(),
+            Self::Operator => None,
+        }
+    }
+}
 
 impl OAuthProxy {
     pub(super) async fn register(&self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
@@ -76,21 +121,25 @@ impl OAuthProxy {
             }
         };
         let now = now();
-        // Dev mode: each registration is its own client. Proxy mode: every
-        // client shares the server's client id at the provider.
-        let client_id = match &self.dev {
-            Some(_) => format!("dev-{}", crate::random::random_token::<32>()),
-            None => self.client_id.clone(),
+        let claims = ClientClaims {
+            redirect_uris,
+            client_name,
+            registration: crate::random::random_token::<9>(),
         };
-        let own_id = self.dev.as_ref().map(|_| client_id.as_str());
-        if self
-            .remember(&redirect_uris, client_name.as_deref(), own_id)
-            .await
-            .is_err()
-        {
-            tracing::warn!("proxy: the shared state is unavailable; refused a registration");
-            return state_unavailable();
+        let Ok(client_id) = self.sign(Purpose::Client, REGISTRATION_TTL, &claims) else {
+            return invalid("the registration could not be signed");
+        };
+        if client_id.len() > MAX_CLIENT_ID_BYTES {
+            return invalid(&format!(
+                "the redirect URIs and client_name together are too long: the client id \
+                 carrying them would exceed {MAX_CLIENT_ID_BYTES} bytes"
+            ));
         }
+        let ClientClaims {
+            redirect_uris,
+            client_name,
+            ..
+        } = claims;
         // A public client: PKCE protects its codes, and the server's own
         // secret never leaves the server.
         let mut answer = json!({
@@ -120,81 +169,54 @@ impl OAuthProxy {
         response
     }
 
-    /// Remembers registered redirect URIs and the client's name in the
-    /// shared records, for [`REGISTRATION_TTL`]: the latest registration of a
-    /// URI wins (in dev mode, it rebinds the URI to the newest client id, as
-    /// it always has). The store bounds itself.
-    pub(super) async fn remember(
-        &self,
-        uris: &[String],
-        client_name: Option<&str>,
-        client_id: Option<&str>,
-    ) -> StateResult<()> {
-        if let Some(id) = client_id {
-            self.state
-                .records
-                .put(&dev_client_key(id), b"{}", REGISTRATION_TTL)
-                .await?;
-        }
-        let registration = Registration {
-            client_name: client_name.map(str::to_owned),
-            client_id: client_id.map(str::to_owned),
-        };
-        let value = serde_json::to_vec(&registration).map_err(|_| Unavailable)?;
-        for uri in uris {
-            self.state
-                .records
-                .put(&registration_key(uri), &value, REGISTRATION_TTL)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Whether `uri` is on the operator's allow-list.
     pub(super) fn allow_listed(&self, uri: &str) -> bool {
         self.dev.is_none() && self.allowed_redirect_uris.iter().any(|u| u == uri)
     }
 
-    /// `uri`'s registration, unless it expired. A record that does not
-    /// parse counts as an unavailable store, never as a guess.
-    pub(super) async fn registration(&self, uri: &str) -> StateResult<Option<Registration>> {
-        if uri.len() > MAX_URI_BYTES {
-            // Never registered: no need to ask the store.
-            return Ok(None);
-        }
-        match self.state.records.get(&registration_key(uri)).await? {
-            None => Ok(None),
-            Some(value) => serde_json::from_slice(&value)
-                .map(Some)
-                .map_err(|_| Unavailable),
-        }
+    /// What a client id registered here carries, unless it is not ours,
+    /// altered or expired.
+    pub(super) fn registered_client(&self, client_id: &str) -> Option<ClientClaims> {
+        self.verify::<ClientClaims>(Purpose::Client, client_id, MAX_CLIENT_ID_BYTES)
+            .ok()
+            .map(|verified| verified.claims)
     }
 
-    /// Dev mode: whether `client_id` was issued by a registration that has
-    /// not expired.
-    pub(super) async fn dev_client_known(&self, client_id: &str) -> StateResult<bool> {
-        // Ids issued here are `dev-` and 43 characters.
-        if !client_id.starts_with("dev-") || client_id.len() > 64 {
-            return Ok(false);
+    /// Whether `client_id` is a client of this server, at all.
+    pub(super) fn client_known(&self, client_id: &str) -> bool {
+        (self.dev.is_none() && client_id == self.client_id)
+            || self.registered_client(client_id).is_some()
+    }
+
+    /// The client that may receive codes at `redirect_uri` as `client_id`,
+    /// or why none may (a description for the page shown to the user: an
+    /// unverified redirect URI is never sent anything).
+    pub(super) fn client_for(
+        &self,
+        client_id: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<Client, &'static str> {
+        let Some(client_id) = client_id else {
+            return Err("client_id is required");
+        };
+        if self.dev.is_none() && client_id == self.client_id {
+            return if self.allow_listed(redirect_uri) {
+                Ok(Client::Operator)
+            } else {
+                Err(
+                    "redirect_uri is not allowed for this client_id; register the client \
+                     at the registration endpoint and use the client_id it returns",
+                )
+            };
         }
-        let key = dev_client_key(client_id);
-        Ok(self.state.records.get(&key).await?.is_some())
+        let Some(claims) = self.registered_client(client_id) else {
+            return Err("unknown client_id; register at the registration endpoint");
+        };
+        if !claims.redirect_uris.iter().any(|uri| uri == redirect_uri) {
+            return Err("redirect_uri is not one this client registered");
+        }
+        Ok(Client::Registered(claims))
     }
-
-    /// Whether `uri` may receive codes: allowed, or registered and not expired.
-    pub(super) async fn redirect_allowed(&self, uri: &str) -> StateResult<bool> {
-        Ok(self.allow_listed(uri) || self.registration(uri).await?.is_some())
-    }
-}
-
-/// The shared record of a registered redirect URI.
-fn registration_key(uri: &str) -> String {
-    format!("proxy:client:{uri}")
-}
-
-/// Dev mode: the shared record of an issued client id.
-fn dev_client_key(client_id: &str) -> String {
-    format!("proxy:dev-client:{client_id}")
 }
 
 /// An array of strings drawn from `allowed`; absent means all of `allowed`.
@@ -351,65 +373,132 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn registrations_are_shared_records_and_the_allow_list_needs_none() {
-        let proxy = new_proxy();
-        proxy
-            .remember(&["https://named.example/cb".into()], Some("Named"), None)
-            .await
-            .unwrap();
+    /// A registration of `redirect_uris` as `name`.
+    fn registration(redirect_uris: &[&str], name: &str) -> actix_web::test::TestRequest {
+        let body = json!({"redirect_uris": redirect_uris, "client_name": name});
+        actix_web::test::TestRequest::post()
+            .uri(super::super::PROXY_REGISTER_PATH)
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body.to_string())
+    }
+
+    /// The client id a registration answered with.
+    async fn client_id_of(response: actix_web::dev::ServiceResponse) -> String {
+        assert_eq!(response.status(), actix_web::http::StatusCode::CREATED);
+        let body = actix_web::test::read_body(response).await;
+        let answer: Value = serde_json::from_slice(&body).unwrap();
+        answer["client_id"].as_str().unwrap().to_owned()
+    }
+
+    #[actix_web::test]
+    async fn client_ids_carry_their_registration_so_nothing_can_be_flooded_or_stolen() {
+        use super::super::tests::proxy_over;
+        use crate::state::SharedState;
+        let state = SharedState::memory(Duration::from_secs(60), 10);
+        let secret = [7u8; 32];
+        let proxy = std::sync::Arc::new(proxy_over(&state, Some(&secret)));
+        let app = actix_web::test::init_service(actix_web::App::new().configure(|cfg| {
+            super::super::configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())
+        }))
+        .await;
+        let call = |request: actix_web::test::TestRequest| {
+            actix_web::test::call_service(&app, request.to_request())
+        };
+        let victim =
+            client_id_of(call(registration(&["https://victim.example/cb"], "Victim")).await).await;
+        assert_ne!(victim, proxy.client_id, "its own id, never the provider's");
+        // More registrations than any store once held (20,000 records,
+        // oldest evicted first): each is an id, and nothing is stored.
+        for i in 0..25_000 {
+            let uri = format!("https://flood.example/{i}");
+            let response = call(registration(&[&uri], "Flood")).await;
+            assert_eq!(response.status(), actix_web::http::StatusCode::CREATED);
+        }
+        // Someone registers the victim's redirect URI: they get an id of
+        // their own, and the victim's keeps its name and URI.
+        let thief =
+            client_id_of(call(registration(&["https://victim.example/cb"], "Thief")).await).await;
+        assert_ne!(thief, victim);
+        let client = proxy.client_for(Some(&victim), "https://victim.example/cb");
+        assert_eq!(
+            client.map(|c| c.name().map(str::to_owned)),
+            Ok(Some("Victim".into()))
+        );
+        let client = proxy.client_for(Some(&thief), "https://victim.example/cb");
+        assert_eq!(
+            client.map(|c| c.name().map(str::to_owned)),
+            Ok(Some("Thief".into()))
+        );
+        // A client gets codes only at the URIs it registered.
         assert!(
             proxy
-                .redirect_allowed("https://named.example/cb")
-                .await
-                .unwrap()
+                .client_for(Some(&victim), "https://flood.example/1")
+                .is_err()
         );
-        let registration = proxy
-            .registration("https://named.example/cb")
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(registration.client_name.as_deref(), Some("Named"));
-        // Kept as JSON under the URI, with the registration's lifetime.
-        let record = proxy
-            .state
-            .records
-            .get("proxy:client:https://named.example/cb")
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            serde_json::from_slice::<Registration>(&record).unwrap(),
-            registration
+        // Every replica sharing the secret knows it; another server does not,
+        // nor does an altered id.
+        let replica = proxy_over(
+            &SharedState::memory(Duration::from_secs(60), 10),
+            Some(&secret),
         );
-        // The latest registration of a URI wins.
-        proxy
-            .remember(&["https://named.example/cb".into()], None, None)
-            .await
-            .unwrap();
-        let registration = proxy.registration("https://named.example/cb").await;
-        assert_eq!(registration.unwrap().unwrap().client_name, None);
-        assert!(proxy.redirect_allowed("com.example.app:/cb").await.unwrap());
         assert!(
-            !proxy
-                .redirect_allowed("https://never.example/cb")
-                .await
-                .unwrap()
+            replica
+                .client_for(Some(&victim), "https://victim.example/cb")
+                .is_ok()
         );
-        // A record that does not parse is no registration to guess from.
-        proxy
-            .state
-            .records
-            .put(
-                "proxy:client:https://garbled.example/cb",
-                b"not json",
-                Duration::from_secs(60),
-            )
-            .await
-            .unwrap();
+        let other = proxy_over(&state, Some(&[8u8; 32]));
+        assert!(
+            other
+                .client_for(Some(&victim), "https://victim.example/cb")
+                .is_err()
+        );
+        let mut altered = victim.clone().into_bytes();
+        let middle = altered.len() / 2;
+        altered[middle] = if altered[middle] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        assert!(
+            proxy
+                .client_for(Some(&altered), "https://victim.example/cb")
+                .is_err()
+        );
+        // The server's own id serves the operator's allow-list, nothing else.
         assert_eq!(
-            proxy.redirect_allowed("https://garbled.example/cb").await,
-            Err(Unavailable)
+            proxy.client_for(Some(&proxy.client_id), "com.example.app:/cb"),
+            Ok(Client::Operator)
+        );
+        assert!(
+            proxy
+                .client_for(Some(&proxy.client_id), "https://victim.example/cb")
+                .is_err()
+        );
+        assert!(proxy.client_for(None, "com.example.app:/cb").is_err());
+    }
+
+    #[actix_web::test]
+    async fn a_client_id_that_would_be_too_long_is_refused_at_registration() {
+        use actix_web::test::{self, TestRequest};
+        let proxy = std::sync::Arc::new(new_proxy());
+        let app = test::init_service(actix_web::App::new().configure(|cfg| {
+            super::super::configure(cfg, &proxy, crate::auth::proxy::tests::admit_all())
+        }))
+        .await;
+        let uris: Vec<String> = (0..4)
+            .map(|i| format!("https://app.example/{i}/{}", "x".repeat(2000)))
+            .collect();
+        let request = TestRequest::post()
+            .uri(super::super::PROXY_REGISTER_PATH)
+            .insert_header(("content-type", "application/json"))
+            .set_payload(json!({"redirect_uris": uris}).to_string())
+            .to_request();
+        let response = test::call_service(&app, request).await;
+        assert_eq!(response.status(), actix_web::http::StatusCode::BAD_REQUEST);
+        let answer: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+        assert_eq!(answer["error"], "invalid_client_metadata");
+        assert!(
+            answer["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("8192 bytes")
         );
     }
 }

@@ -1,22 +1,27 @@
 //! Signed, expiring tokens the proxy hands out and takes back: the `state`
-//! it sends through the provider, the token of the consent form, and the
-//! cookie that remembers consent. All are HS256 JWTs under one key, derived
-//! from the shared secret when one is configured (so every replica signs and
-//! checks alike), else drawn at start-up; each names its purpose, and one
-//! kind is never accepted as another. A single-use token's nonce is a
-//! marker of the shared state until the token expires, so it is good once
-//! on whichever replica it arrives.
+//! it sends through the provider, the token of the consent form, the code
+//! it gives the client, the client id it registers, and the cookie that
+//! remembers consent. All are HS256 JWTs under one key, derived from the
+//! shared secret when one is configured (so every replica signs and checks
+//! alike), else drawn at start-up; each names its purpose, and one kind is
+//! never accepted as another.
+//!
+//! A single-use token carries a serial number drawn from the shared state
+//! ([`Serials`](crate::state::Serials)); spending it sets one bit there, so
+//! it is good once on whichever replica it arrives, and a flood of tokens
+//! spent (a loop of denied consents, say) costs a bit each: it can neither
+//! fill a store nor slow the next user's sign-in.
 
 use super::OAuthProxy;
 use super::respond::now;
-use crate::random::random_token;
+use crate::state::{Serial, Unavailable};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How long a used nonce is kept past its token's expiry: replicas' clocks
-/// may disagree by this much on when the token expired.
+/// How long a spent serial is kept past its token's expiry: replicas'
+/// clocks may disagree by this much on when the token expired.
 const CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// What a signed token is for.
@@ -29,6 +34,10 @@ pub(super) enum Purpose {
     Consent,
     /// The cookie listing the redirect URIs a browser approved.
     Remember,
+    /// The code handed to the client: the provider's, bound to the client.
+    Code,
+    /// A registered client's id, carrying its redirect URIs.
+    Client,
 }
 
 /// The claims every signed token carries around its own.
@@ -37,8 +46,9 @@ struct Envelope<T> {
     #[serde(rename = "use")]
     purpose: Purpose,
     exp: u64,
-    /// Nonce: what makes a single-use token single-use.
-    jti: String,
+    /// What makes a single-use token single-use.
+    #[serde(default, rename = "sn", skip_serializing_if = "Option::is_none")]
+    serial: Option<Serial>,
     #[serde(flatten)]
     claims: T,
 }
@@ -48,33 +58,63 @@ struct Envelope<T> {
 pub(super) struct Verified<T> {
     pub(super) claims: T,
     exp: u64,
-    jti: String,
+    serial: Option<Serial>,
 }
 
 /// Why a token was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Refusal {
-    /// Not ours, altered, for another purpose, too long, or expired.
+    /// Not ours, altered, for another purpose, too long, or expired (or,
+    /// at signing, the token could not be made).
     Invalid,
     /// Already used.
     Replayed,
-    /// The shared state could not be reached (or is full) to mark the token
-    /// used: refused, for now, rather than risk a second use.
+    /// The shared state could not be reached to draw or spend the token's
+    /// serial: refused, for now, rather than risk a second use.
     Unavailable,
 }
 
 impl OAuthProxy {
-    /// Signs `claims` for `purpose`, valid for `ttl`.
+    /// Signs `claims` for `purpose`, valid for `ttl`, to be used any number
+    /// of times until then.
     pub(super) fn sign<T: Serialize>(
         &self,
         purpose: Purpose,
         ttl: Duration,
         claims: &T,
     ) -> Result<String, ()> {
+        self.sign_with(purpose, ttl, None, claims)
+    }
+
+    /// Signs `claims` for `purpose`, valid for `ttl` and good once (see
+    /// [`use_up`](Self::use_up)).
+    pub(super) async fn sign_once<T: Serialize>(
+        &self,
+        purpose: Purpose,
+        ttl: Duration,
+        claims: &T,
+    ) -> Result<String, Refusal> {
+        let serial = self
+            .state
+            .serials
+            .issue()
+            .await
+            .map_err(|Unavailable| Refusal::Unavailable)?;
+        self.sign_with(purpose, ttl, Some(serial), claims)
+            .map_err(|()| Refusal::Invalid)
+    }
+
+    fn sign_with<T: Serialize>(
+        &self,
+        purpose: Purpose,
+        ttl: Duration,
+        serial: Option<Serial>,
+        claims: &T,
+    ) -> Result<String, ()> {
         let envelope = Envelope {
             purpose,
             exp: now().saturating_add(ttl.as_secs()),
-            jti: random_token::<16>(),
+            serial,
             claims,
         };
         jsonwebtoken::encode(
@@ -107,19 +147,22 @@ impl OAuthProxy {
         Ok(Verified {
             claims: envelope.claims,
             exp: envelope.exp,
-            jti: envelope.jti,
+            serial: envelope.serial,
         })
     }
 
     /// Uses a verified single-use token up, on every replica: `Replayed`
-    /// the second time.
+    /// the second time. A token signed without a serial is not single-use,
+    /// and never passes for one.
     pub(super) async fn use_up<T>(&self, token: Verified<T>) -> Result<T, Refusal> {
-        let key = format!("proxy:nonce:{}", token.jti);
+        let Some(serial) = token.serial else {
+            return Err(Refusal::Invalid);
+        };
         let ttl = Duration::from_secs(token.exp.saturating_sub(now())) + CLOCK_SKEW;
-        match self.state.markers.claim(&key, ttl).await {
+        match self.state.serials.spend(serial, ttl).await {
             Ok(true) => Ok(token.claims),
             Ok(false) => Err(Refusal::Replayed),
-            Err(crate::state::Unavailable) => Err(Refusal::Unavailable),
+            Err(Unavailable) => Err(Refusal::Unavailable),
         }
     }
 
@@ -163,7 +206,10 @@ mod tests {
     async fn tokens_are_signed_expiring_single_use_and_kept_to_their_purpose() {
         let proxy = new_proxy();
         let ttl = Duration::from_secs(60);
-        let token = proxy.sign(Purpose::Consent, ttl, &claims()).unwrap();
+        let token = proxy
+            .sign_once(Purpose::Consent, ttl, &claims())
+            .await
+            .unwrap();
         assert_eq!(
             proxy
                 .verify::<Claims>(Purpose::State, &token, 4096)
@@ -195,22 +241,37 @@ mod tests {
                     .is_ok()
             );
         }
+        // A token signed to be reused never passes for a single-use one.
+        let reusable = proxy.sign(Purpose::State, ttl, &claims()).unwrap();
+        assert_eq!(
+            proxy
+                .redeem::<Claims>(Purpose::State, &reusable, 4096)
+                .await,
+            Err(Refusal::Invalid)
+        );
         // Another process's key is refused.
-        let other = new_proxy().sign(Purpose::State, ttl, &claims()).unwrap();
+        let other = new_proxy()
+            .sign_once(Purpose::State, ttl, &claims())
+            .await
+            .unwrap();
         assert_eq!(
             proxy.redeem::<Claims>(Purpose::State, &other, 4096).await,
             Err(Refusal::Invalid)
         );
         // Expired (exp is now: no leeway).
         let expired = proxy
-            .sign(Purpose::State, Duration::ZERO, &claims())
+            .sign_once(Purpose::State, Duration::ZERO, &claims())
+            .await
             .unwrap();
         assert_eq!(
             proxy.redeem::<Claims>(Purpose::State, &expired, 4096).await,
             Err(Refusal::Invalid)
         );
         // An unsigned ("alg": "none") token is refused.
-        let token = proxy.sign(Purpose::State, ttl, &claims()).unwrap();
+        let token = proxy
+            .sign_once(Purpose::State, ttl, &claims())
+            .await
+            .unwrap();
         let unsigned = format!(
             "{}.{}.",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),

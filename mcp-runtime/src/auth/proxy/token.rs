@@ -1,7 +1,7 @@
 //! `POST /token`: the client's code exchange or refresh, forwarded with the
 //! server's client credentials; the provider's answer comes back as it is.
-//! A code exchange is forwarded only once the code's binding (see
-//! `code.rs`) accepts the client's verifier and redirect URI.
+//! A code exchange is forwarded only once the code (see `code.rs`) accepts
+//! the client's verifier, redirect URI and client id.
 
 use super::OAuthProxy;
 use super::code::valid_verifier;
@@ -38,7 +38,7 @@ impl OAuthProxy {
             return dev_answer(dev.token(&params, basic_credentials(&req)));
         }
         let get = |name: &str| params.get(name).map(String::as_str);
-        if get("client_id").is_some_and(|id| id != self.client_id) {
+        if get("client_id").is_some_and(|id| !self.client_known(id)) {
             return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
         }
         let resource = get("resource");
@@ -47,6 +47,7 @@ impl OAuthProxy {
         }
         // Only what the grant needs is forwarded; the client's redirect URI
         // is replaced by the one the provider knows, this server's callback.
+        let upstream_code: String;
         let mut form: Vec<(&str, &str)> = Vec::with_capacity(6);
         match get("grant_type") {
             Some("authorization_code") => {
@@ -59,8 +60,11 @@ impl OAuthProxy {
                 }
                 // PKCE is checked here, whatever the provider does with it:
                 // a code without its verifier is never relayed.
-                let verifier = match self.check_code(code, verifier, get("redirect_uri")).await {
-                    Ok(Ok(verifier)) => verifier,
+                let checked = self
+                    .check_code(code, verifier, get("redirect_uri"), get("client_id"))
+                    .await;
+                let exchange = match checked {
+                    Ok(Ok(exchange)) => exchange,
                     Ok(Err(mismatch)) => {
                         tracing::debug!(?mismatch, "proxy: refused a code exchange");
                         return bad_request("invalid_grant", mismatch.description());
@@ -72,10 +76,11 @@ impl OAuthProxy {
                         return state_unavailable();
                     }
                 };
+                upstream_code = exchange.code;
                 form.extend([
                     ("grant_type", "authorization_code"),
-                    ("code", code),
-                    ("code_verifier", verifier),
+                    ("code", upstream_code.as_str()),
+                    ("code_verifier", exchange.verifier),
                     ("redirect_uri", self.callback_url.as_str()),
                 ]);
             }
