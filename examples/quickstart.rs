@@ -30,9 +30,12 @@ struct WhoAmI {
     scopes: Vec<String>,
 }
 
+/// Tasks kept at most: a server anyone can call keeps nothing without a bound.
+const MAX_TASKS: usize = 100;
+
 #[derive(Default)]
 struct Quickstart {
-    tasks: Mutex<Vec<String>>,
+    tasks: Mutex<std::collections::VecDeque<String>>,
 }
 
 #[mcp_server(
@@ -71,7 +74,11 @@ impl Quickstart {
         title: String,
     ) -> String {
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        tasks.push(title);
+        if tasks.len() == MAX_TASKS {
+            // The oldest task goes first.
+            tasks.pop_front();
+        }
+        tasks.push_back(title);
         format!("{} task(s) to do", tasks.len())
     }
 
