@@ -9,11 +9,14 @@
 //! `X-Forwarded-For` (or `Forwarded: for=`) that is not itself trusted.
 //! Without trusted proxies those headers are ignored: anyone could write
 //! them, and a limit one can step around by writing a header is none.
+//!
+//! An IPv6 client is counted by its /64, the block one site usually gets:
+//! counted address by address, one host would hold billions of budgets.
 
 use crate::state::Counters;
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -140,7 +143,7 @@ impl RateLimiter {
         let Some(ip) = self.client_ip(req) else {
             return Verdict::Allowed;
         };
-        let key = format!("rate:{endpoint}:{ip}");
+        let key = format!("rate:{endpoint}:{}", budget_holder(ip));
         match self.counters.hit(&key, WINDOW).await {
             Ok((hits, _)) if hits <= u64::from(self.per_minute) => Verdict::Allowed,
             Ok((_, left)) => {
@@ -151,6 +154,18 @@ impl RateLimiter {
             }
             Err(_) => Verdict::Unavailable,
         }
+    }
+}
+
+/// Whose budget a request from `ip` counts against: an IPv4 address (an
+/// IPv4-mapped IPv6 one included), or an IPv6 /64.
+fn budget_holder(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
     }
 }
 
@@ -298,6 +313,33 @@ mod tests {
         assert!(
             matches!(limiter.check(&bob, "register").await, Verdict::Allowed),
             "per address"
+        );
+        // One IPv6 /64 is one budget, whichever of its addresses asks.
+        let limiter = super::RateLimiter::new(
+            SharedState::memory(Duration::from_secs(60), 10).counters,
+            2,
+            Vec::new(),
+        );
+        for peer in ["[2001:db8:1:2::1]:1", "[2001:db8:1:2:ffff::9]:1"] {
+            let request = from(peer).to_http_request();
+            assert!(matches!(
+                limiter.check(&request, "register").await,
+                Verdict::Allowed
+            ));
+        }
+        let same_site = from("[2001:db8:1:2:abcd::1]:1").to_http_request();
+        assert!(matches!(
+            limiter.check(&same_site, "register").await,
+            Verdict::Limited { .. }
+        ));
+        let next_site = from("[2001:db8:1:3::1]:1").to_http_request();
+        assert!(matches!(
+            limiter.check(&next_site, "register").await,
+            Verdict::Allowed
+        ));
+        assert_eq!(
+            budget_holder("::ffff:192.0.2.7".parse().unwrap()),
+            "192.0.2.7".parse::<IpAddr>().unwrap()
         );
         let off = super::RateLimiter::new(
             SharedState::memory(Duration::from_secs(60), 10).counters,

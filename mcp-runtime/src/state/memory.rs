@@ -10,7 +10,7 @@ use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Most markers remembered at once (about 20 MiB). Past it the oldest are
@@ -19,6 +19,48 @@ use std::time::{Duration, Instant};
 /// which nothing evicts), so a flood may wear that defence thin for codes
 /// older than the flood but can never stop a sign-in.
 const MAX_MARKERS: usize = 100_000;
+
+/// The keys of a map's entries in the order they were made, with when each
+/// ends: ended entries, and past a bound the oldest live ones, leave from
+/// the front, in amortized O(1) and never by a scan.
+struct Arrivals {
+    order: Mutex<VecDeque<(Instant, Arc<str>)>>,
+    max: usize,
+}
+
+/// The order of arrivals, held while one more is made.
+type ArrivalGuard<'a> = MutexGuard<'a, VecDeque<(Instant, Arc<str>)>>;
+
+impl Arrivals {
+    fn new(max: usize) -> Self {
+        Self {
+            order: Mutex::new(VecDeque::new()),
+            max,
+        }
+    }
+
+    /// Makes room in `map` for one more entry: drops, oldest first, those
+    /// ended by `now` and those past the bound. The caller inserts while it
+    /// holds the guard, and pushes what it made.
+    fn make_room<V>(
+        &self,
+        map: &DashMap<Arc<str>, V>,
+        ends: impl Fn(&V) -> Instant,
+        now: Instant,
+    ) -> Option<ArrivalGuard<'_>> {
+        let mut order = self.order.lock().ok()?;
+        while let Some((ended, oldest)) = order.front() {
+            if *ended > now && order.len() < self.max {
+                break;
+            }
+            // Only the entry this arrival made: the key may have a newer one.
+            let ended = *ended;
+            map.remove_if(oldest, |_, value| ends(value) <= ended);
+            order.pop_front();
+        }
+        Some(order)
+    }
+}
 
 /// One chunk of the spent-serial bitmap.
 struct SpentChunk {
@@ -50,11 +92,10 @@ pub(crate) struct MemoryState {
     owners: DashMap<Arc<str>, usize>,
     serials: SerialBook,
     markers: DashMap<Arc<str>, Instant>,
-    /// The markers in the order they were claimed, to expire and evict the
-    /// oldest without a scan.
-    marker_queue: Mutex<VecDeque<(Instant, Arc<str>)>>,
+    marker_arrivals: Arrivals,
     /// Rate-limit windows: hits and when the window ends.
-    counters: DashMap<String, (u64, Instant)>,
+    counters: DashMap<Arc<str>, (u64, Instant)>,
+    counter_arrivals: Arrivals,
     epoch: Instant,
     last_sweep: AtomicU64,
     /// When expired serial chunks and counters were last dropped (ms
@@ -76,8 +117,9 @@ impl MemoryState {
                 chunks: Mutex::new(HashMap::new()),
             },
             markers: DashMap::new(),
-            marker_queue: Mutex::new(VecDeque::new()),
+            marker_arrivals: Arrivals::new(MAX_MARKERS),
             counters: DashMap::new(),
+            counter_arrivals: Arrivals::new(MAX_COUNTERS),
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
             last_purge: AtomicU64::new(0),
@@ -152,8 +194,7 @@ impl MemoryState {
 }
 
 impl MemoryState {
-    /// Drops spent-serial chunks no live token needs and ended counters, at
-    /// most once a minute.
+    /// Drops spent-serial chunks no live token needs, at most once a minute.
     fn purge_expired(&self) {
         let now_ms = self.now_ms();
         let last = self.last_purge.load(Ordering::Relaxed);
@@ -169,7 +210,6 @@ impl MemoryState {
         if let Ok(mut chunks) = self.serials.chunks.lock() {
             chunks.retain(|_, chunk| chunk.keep_until > now);
         }
-        self.counters.retain(|_, (_, ends)| *ends > now);
     }
 }
 
@@ -334,19 +374,9 @@ impl Serials for MemoryState {
 impl Markers for MemoryState {
     fn claim<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool> {
         let now = Instant::now();
-        let Ok(mut queue) = self.marker_queue.lock() else {
+        let Some(mut arrivals) = self.marker_arrivals.make_room(&self.markers, |e| *e, now) else {
             return ready(Err(Unavailable)).boxed();
         };
-        // The oldest first: expired ones go; past the bound, live ones too.
-        while let Some((expires, oldest)) = queue.front() {
-            if *expires > now && queue.len() < MAX_MARKERS {
-                break;
-            }
-            let expires = *expires;
-            self.markers
-                .remove_if(oldest, |_, current| *current <= expires);
-            queue.pop_front();
-        }
         let key: Arc<str> = Arc::from(key);
         let claimed = match self.markers.entry(Arc::clone(&key)) {
             dashmap::Entry::Occupied(mut slot) if *slot.get() <= now => {
@@ -360,32 +390,31 @@ impl Markers for MemoryState {
             }
         };
         if claimed {
-            queue.push_back((now + ttl, key));
+            arrivals.push_back((now + ttl, key));
         }
         done(claimed)
     }
 }
 
-/// Most counters kept at once: past it, ended windows are dropped first,
-/// then the counter is refused (fail closed) until some end.
+/// Most rate-limit windows kept at once. Past it the oldest windows are
+/// forgotten first (their clients start a new one): a flood from many
+/// addresses makes the limits forget, never refuse everyone.
 const MAX_COUNTERS: usize = 100_000;
 
 impl Counters for MemoryState {
     fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StateFuture<'a, (u64, Duration)> {
-        self.purge_expired();
         let now = Instant::now();
-        if self.counters.len() >= MAX_COUNTERS && !self.counters.contains_key(key) {
-            self.counters.retain(|_, (_, ends)| *ends > now);
-            if self.counters.len() >= MAX_COUNTERS {
-                return ready(Err(Unavailable)).boxed();
-            }
-        }
-        let mut entry = self
-            .counters
-            .entry(key.to_owned())
-            .or_insert((0, now + window));
+        let Some(mut arrivals) =
+            self.counter_arrivals
+                .make_room(&self.counters, |(_, ends)| *ends, now)
+        else {
+            return ready(Err(Unavailable)).boxed();
+        };
+        let mut entry = self.counters.entry(Arc::from(key)).or_insert((0, now));
         if entry.1 <= now {
+            // A new window: it arrives, in order, with its end.
             *entry = (0, now + window);
+            arrivals.push_back((now + window, Arc::clone(entry.key())));
         }
         entry.0 += 1;
         let counted = (entry.0, entry.1.saturating_duration_since(now));
@@ -583,9 +612,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn ended_windows_and_unneeded_serial_chunks_are_dropped_within_a_minute() {
+    async fn unneeded_serial_chunks_are_dropped_within_a_minute() {
         let store = aged(Duration::from_secs(60), 10);
-        store.hit("ended", Duration::ZERO).await.unwrap();
         let old = store.issue().await.unwrap();
         assert!(store.spend(old, Duration::ZERO).await.unwrap());
         // A minute on: the next use drops what no live token needs.
@@ -602,7 +630,6 @@ mod tests {
             ..live
         };
         assert!(store.spend(later, Duration::from_secs(60)).await.unwrap());
-        assert!(!store.counters.contains_key("ended"));
         let chunks = store.serials.chunks.lock().unwrap();
         assert_eq!(
             chunks.len(),
@@ -610,6 +637,34 @@ mod tests {
             "the expired chunk went, the live one stays"
         );
         assert!(chunks.contains_key(&later.position().0));
+    }
+
+    #[tokio::test]
+    async fn ended_windows_go_and_a_flood_of_addresses_makes_limits_forget_not_refuse() {
+        let store = MemoryState::new(Duration::from_secs(60), 10);
+        let minute = Duration::from_secs(60);
+        store.hit("ended", Duration::ZERO).await.unwrap();
+        store.hit("mine", minute).await.unwrap();
+        assert!(
+            !store.counters.contains_key("ended"),
+            "gone on the next hit"
+        );
+        for i in 0..MAX_COUNTERS + 10 {
+            let hit = store.hit(&format!("flood-{i}"), minute).await;
+            assert_eq!(hit.unwrap().0, 1, "never refused");
+        }
+        assert!(store.counters.len() <= MAX_COUNTERS);
+        assert_eq!(
+            store.hit("mine", minute).await.unwrap().0,
+            1,
+            "the oldest window was forgotten: a new one"
+        );
+        let newest = format!("flood-{}", MAX_COUNTERS + 9);
+        assert_eq!(
+            store.hit(&newest, minute).await.unwrap().0,
+            2,
+            "the newest stays"
+        );
     }
 
     #[tokio::test]
