@@ -426,7 +426,7 @@ fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
 // ---------------------------------------------------------------------------
 
 #[actix_web::test]
-async fn registration_returns_the_shared_client_id_and_never_a_secret() {
+async fn registration_returns_a_client_id_of_its_own_and_never_a_secret() {
     let f = fixture();
     let (status, body) = register(
         &f.base,

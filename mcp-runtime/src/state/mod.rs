@@ -59,9 +59,10 @@ pub(crate) const MAX_SUBSCRIBED_URI_BYTES: usize = 2048;
 /// Serial numbers per chunk of the spent-serial bitmaps (8 KiB each).
 pub(crate) const SERIALS_PER_CHUNK: u64 = 1 << 16;
 /// How many serials back from the newest one is still spendable: an older
-/// one is refused as spent, whatever its token says. It bounds the bitmaps
-/// (32 MiB at most) and is never reached by honest use: ten minutes of
-/// tokens at 400,000 sign-ins a second.
+/// one is refused as spent, whatever its token says, without its bit being
+/// looked up. Never reached by honest use (ten minutes of tokens at 400,000
+/// sign-ins a second). The bitmaps themselves are kept only as long as
+/// their tokens live: one bit per token drawn in the last eleven minutes.
 pub(crate) const SERIAL_WINDOW: u64 = 1 << 28;
 /// Most live sessions one user (issuer and subject) may hold, so one caller
 /// cannot take every slot of the server's session limit.

@@ -139,12 +139,19 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 return 1
 "#;
 
-/// Draws a serial: the store's epoch (set from ARGV[1], a random
-/// candidate, when the store has none: it was never used, or lost its
-/// data) and the next number. KEYS: the epoch, the counter.
+/// Draws a serial: the store's epoch and the next number. The epoch is set
+/// from ARGV[1], a random candidate, when the store has none (it was never
+/// used, or lost its data), and replaced by it when the counter went back
+/// (a failover or a restore lost writes): this replica drew at least
+/// ARGV[3] in epoch ARGV[2] before, so numbers below it may come again,
+/// and no serial of that epoch can be trusted. KEYS: the epoch, the counter.
 const ISSUE_LUA: &str = r"
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return {redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2]) - 1}
+local number = redis.call('INCR', KEYS[2]) - 1
+if redis.call('GET', KEYS[1]) == ARGV[2] and number < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return {redis.call('GET', KEYS[1]), number}
 ";
 
 /// Spends a serial: 1 the first time, 0 after, and 0 for a serial of
@@ -189,6 +196,9 @@ pub(crate) struct RedisState {
     update_script: Script,
     issue_script: Script,
     spend_script: Script,
+    /// The epoch this replica last drew a serial in, and the number it
+    /// expects to draw next at least (see [`ISSUE_LUA`]).
+    drawn: std::sync::Mutex<(Option<u64>, u64)>,
     /// The most sessions opened within one idle timeout.
     max_sessions: usize,
     /// This replica's name on the bus (random), so it skips its own
@@ -233,6 +243,7 @@ impl RedisState {
             update_script: Script::new(UPDATE_LUA),
             issue_script: Script::new(ISSUE_LUA),
             spend_script: Script::new(SPEND_LUA),
+            drawn: std::sync::Mutex::new((None, 0)),
             max_sessions,
             replica: crate::random::random_token::<12>().into(),
         })
@@ -675,15 +686,22 @@ impl Serials for RedisState {
     fn issue(&self) -> StateFuture<'_, Serial> {
         async move {
             let candidate = u64::from_le_bytes(crate::random::random_bytes::<8>());
+            let (known, next) = *self.drawn.lock().map_err(|_| Unavailable)?;
             let mut call = self.issue_script.key(self.key("serial", "epoch"));
-            call.key(self.key("serial", "next")).arg(candidate);
+            call.key(self.key("serial", "next"))
+                .arg(candidate)
+                .arg(known.map(|e| e.to_string()).unwrap_or_default())
+                .arg(next);
             let (epoch, number): (String, u64) = self
                 .run("issue a serial", |mut con| async move {
                     call.invoke_async(&mut con).await
                 })
                 .await?;
             // An epoch that is no number was not written by this code.
-            let epoch = epoch.parse().map_err(|_| Unavailable)?;
+            let epoch: u64 = epoch.parse().map_err(|_| Unavailable)?;
+            let mut drawn = self.drawn.lock().map_err(|_| Unavailable)?;
+            let expected = if drawn.0 == Some(epoch) { drawn.1 } else { 0 };
+            *drawn = (Some(epoch), expected.max(number + 1));
             Ok(Serial { epoch, number })
         }
         .boxed()
@@ -694,7 +712,7 @@ impl Serials for RedisState {
             let (chunk, bit) = serial.position();
             let mut call = self.spend_script.key(self.key("serial", "epoch"));
             call.key(self.key("serial", "next"))
-                .key(self.key("spent", &chunk.to_string()))
+                .key(self.key("spent", &format!("{}:{chunk}", serial.epoch)))
                 .arg(serial.epoch)
                 .arg(serial.number)
                 .arg(bit)
@@ -1126,9 +1144,10 @@ mod tests {
         }
         // One bit per serial, in a chunk that lives as long as its tokens.
         let mut admin = server.admin().await;
-        let bits: u64 = ask(&mut admin, &["BITCOUNT", "mcp:test:spent:0"]).await;
+        let chunk = format!("mcp:test:spent:{}:0", first.epoch);
+        let bits: u64 = ask(&mut admin, &["BITCOUNT", &chunk]).await;
         assert_eq!(bits, 2);
-        let ttl: i64 = ask(&mut admin, &["PTTL", "mcp:test:spent:0"]).await;
+        let ttl: i64 = ask(&mut admin, &["PTTL", &chunk]).await;
         assert!(ttl > 50_000 && ttl <= 60_000, "{ttl}");
         // Another server's store is another sequence.
         let other = RedisState::new(&server.url(), "other", MINUTE, 100).unwrap();
@@ -1142,6 +1161,23 @@ mod tests {
         let fresh = two.issue().await.unwrap();
         assert_ne!(fresh.epoch, pending.epoch);
         assert!(one.spend(fresh, MINUTE).await.unwrap());
+
+        // Redis goes back in time (a failover or a restore lost the latest
+        // writes: the counter and bits went back, the epoch stayed): the
+        // first replica to draw a number it drew before starts a new epoch,
+        // so no serial of the old one can be spent again.
+        let spent = one.issue().await.unwrap();
+        assert!(one.spend(spent, MINUTE).await.unwrap());
+        let rolled_back = spent.number.to_string();
+        let _: () = ask(&mut admin, &["SET", "mcp:test:serial:next", &rolled_back]).await;
+        let chunk = format!("mcp:test:spent:{}:0", spent.epoch);
+        let _: () = ask(&mut admin, &["DEL", &chunk]).await;
+        let after = one.issue().await.unwrap();
+        assert_ne!(after.epoch, spent.epoch, "a new epoch");
+        assert!(!two.spend(spent, MINUTE).await.unwrap(), "never twice");
+        assert!(two.spend(after, MINUTE).await.unwrap());
+        let next = two.issue().await.unwrap();
+        assert_eq!(next.epoch, after.epoch, "the other replica follows");
     }
 
     #[tokio::test]

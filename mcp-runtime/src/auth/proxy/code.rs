@@ -3,7 +3,9 @@
 //!
 //! At the callback, the provider's code is wrapped before the client sees
 //! it: the client gets a code of this server's own, signed, expiring and
-//! single-use (see `signed.rs`), carrying the provider's code with the
+//! single-use (see `signed.rs`), carrying the provider's code, sealed
+//! (AES-256-GCM under a key derived from the signing key, so a code that
+//! leaks from the client reveals nothing of the provider's), with the
 //! client's challenge, redirect URI and client id (all from the signed
 //! state). At `POST /token`, that code must be ours and unexpired, the
 //! client's `code_verifier` must hash to its challenge (S256, compared in
@@ -31,6 +33,7 @@
 use super::OAuthProxy;
 use super::respond::is_pkce_char;
 use super::signed::{Purpose, Refusal};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
@@ -44,11 +47,30 @@ pub(super) const CODE_TTL: Duration = Duration::from_secs(600);
 /// Longest code accepted at `/token`: a provider's code of at most 4 KiB,
 /// with the rest, base64url-encoded and signed.
 pub(super) const MAX_WRAPPED_CODE_BYTES: usize = 12 * 1024;
+/// What the sealing key is derived for, from the signing key.
+const SEALING_LABEL: &[u8] = b"mcp proxy provider-code seal";
+/// Bound to every sealed code: a sealed value is a provider's code, nothing else.
+const SEALED_AAD: &[u8] = b"provider code";
+
+/// The key sealing providers' codes: HMAC-SHA-256(signing key, label), so
+/// every replica holding the shared secret holds it too.
+pub(super) fn sealing_key(signing_key: &[u8; 32]) -> LessSafeKey {
+    use aws_lc_rs::hmac;
+    let tag = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, signing_key),
+        SEALING_LABEL,
+    );
+    let key = UnboundKey::new(&AES_256_GCM, tag.as_ref())
+        .expect("HMAC-SHA-256 gives the 32 bytes AES-256 takes");
+    LessSafeKey::new(key)
+}
 
 /// What the code handed to the client carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct CodeClaims {
-    /// The provider's code, relayed once the exchange passes every check.
+    /// The provider's code, sealed ([`OAuthProxy::seal`]): relayed once the
+    /// exchange passes every check, never readable from the client's code.
+    #[serde(rename = "sealed")]
     pub(super) code: String,
     /// The client's PKCE S256 challenge.
     pub(super) code_challenge: String,
@@ -119,6 +141,38 @@ pub(super) struct Exchange<'v> {
 }
 
 impl OAuthProxy {
+    /// `code`, sealed: BASE64URL(nonce || ciphertext and tag), a fresh
+    /// random nonce each time.
+    fn seal(&self, code: &str) -> Result<String, Refusal> {
+        let nonce = crate::random::random_bytes::<NONCE_LEN>();
+        let mut sealed = code.as_bytes().to_vec();
+        self.code_key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(SEALED_AAD),
+                &mut sealed,
+            )
+            .map_err(|_| Refusal::Invalid)?;
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        Ok(URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// The provider's code a sealed value holds, if this server sealed it.
+    fn unseal(&self, sealed: &str) -> Option<String> {
+        let mut bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if bytes.len() < NONCE_LEN {
+            return None;
+        }
+        let mut body = bytes.split_off(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(&bytes).ok()?;
+        let code = self
+            .code_key
+            .open_in_place(nonce, Aad::from(SEALED_AAD), &mut body)
+            .ok()?;
+        String::from_utf8(code.to_vec()).ok()
+    }
+
     /// The code handed to the client for the provider's `claims.code`, or
     /// `Ok(None)` if that code was brought back before (an injection, or a
     /// provider's bug: refused either way).
@@ -132,7 +186,11 @@ impl OAuthProxy {
         if !first {
             return Ok(None);
         }
-        self.sign_once(Purpose::Code, CODE_TTL, claims)
+        let sealed = CodeClaims {
+            code: self.seal(&claims.code)?,
+            ..claims.clone()
+        };
+        self.sign_once(Purpose::Code, CODE_TTL, &sealed)
             .await
             .map(Some)
     }
@@ -163,11 +221,11 @@ impl OAuthProxy {
         if client_id.map(s256).as_deref() != Some(token.claims.client.as_str()) {
             return Ok(Err(Mismatch::WrongClient));
         }
+        let Some(code) = self.unseal(&token.claims.code) else {
+            return Ok(Err(Mismatch::UnknownCode));
+        };
         match self.use_up(token).await {
-            Ok(claims) => Ok(Ok(Exchange {
-                code: claims.code,
-                verifier,
-            })),
+            Ok(_) => Ok(Ok(Exchange { code, verifier })),
             Err(Refusal::Unavailable) => Err(crate::state::Unavailable),
             Err(Refusal::Replayed) => Ok(Err(Mismatch::Used)),
             Err(Refusal::Invalid) => Ok(Err(Mismatch::UnknownCode)),
@@ -334,7 +392,21 @@ mod tests {
                 .await,
             Ok(Err(Mismatch::UnknownCode))
         );
-        // The provider's code is nowhere in the marker's key.
+        // The provider's code is nowhere in the marker's key, nor readable
+        // in the code the client holds: sealed, with a fresh nonce each time.
         assert!(!marker_key("code-1").contains("code-1"));
+        let payload = ours.split('.').nth(1).unwrap();
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        assert!(!payload.contains("code-1"), "{payload}");
+        let claims: CodeClaims = serde_json::from_str(&payload).unwrap();
+        assert_eq!(proxy.unseal(&claims.code).as_deref(), Some("code-1"));
+        assert_ne!(proxy.seal("code-1").unwrap(), claims.code);
+        assert_eq!(new_proxy().unseal(&claims.code), None, "another key");
+        let mut tampered = URL_SAFE_NO_PAD.decode(&claims.code).unwrap();
+        tampered[NONCE_LEN] ^= 1;
+        assert_eq!(proxy.unseal(&URL_SAFE_NO_PAD.encode(tampered)), None);
+        for junk in ["", "AAAA", "not base64!"] {
+            assert_eq!(proxy.unseal(junk), None, "{junk:?}");
+        }
     }
 }

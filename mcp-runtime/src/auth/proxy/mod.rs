@@ -213,6 +213,8 @@ pub(crate) struct OAuthProxy {
     state: SharedState,
     encoding_key: EncodingKey,
     decoding_key: DecodingKey,
+    /// Seals the provider's code inside the code handed to the client.
+    code_key: aws_lc_rs::aead::LessSafeKey,
     http: reqwest::Client,
     /// Our RFC 8414 metadata, rendered once.
     metadata: Bytes,
@@ -322,6 +324,7 @@ impl OAuthProxy {
             state: context.state.clone(),
             encoding_key: EncodingKey::from_secret(&key),
             decoding_key: DecodingKey::from_secret(&key),
+            code_key: code::sealing_key(&key),
             http,
             metadata: Bytes::from(metadata.to_string()),
             dev: None,
@@ -377,6 +380,7 @@ impl OAuthProxy {
             state: context.state.clone(),
             encoding_key: EncodingKey::from_secret(&key),
             decoding_key: DecodingKey::from_secret(&key),
+            code_key: code::sealing_key(&key),
             http: reqwest::Client::new(),
             metadata: Bytes::from(metadata.to_string()),
             dev: Some(dev),
