@@ -10,8 +10,9 @@
 # tool elicits; no auth, no Redis: one process) in release mode, starts them
 # on loopback, and runs these loops side by side until the time is up:
 #
-#   valid      (quickstart) stateless 2026-07-28 calls with the dev token
-#              holding every scope: tools/list, whoami, add, add-task -> 200
+#   valid      (quickstart) stateless 2026-07-28 calls with a
+#              client_credentials token holding every scope (renewed every
+#              30 s): tools/list, whoami, add, add-task -> 200
 #   badtoken   (quickstart) no token, garbage, a token signed by another key
 #              under the right kid, an expired token signed by the right key,
 #              a token for another audience -> 401
@@ -55,8 +56,9 @@
 # SOAK_LOOPS (the loops to run, by name as above; default all: to find which
 # traffic a growth follows, e.g. SOAK_LOOPS="sdk-signin"),
 # SOAK_PORT (3301, quickstart), SOAK_REPLICAS_PORT (3302), SOAK_FLOOD_ADDR
-# (127.0.0.2), SOAK_OUT (default target/soak/<time>), SOAK_BUILD (1; 0 uses
-# the binaries already built). Results in $SOAK_OUT: summary.md (also
+# (127.0.0.2), SOAK_TOKEN_TTL and SOAK_REFRESH_TTL (the quickstart's access
+# and refresh token lifetimes, 120 and 300 s), SOAK_OUT (default
+# target/soak/<time>), SOAK_BUILD (1; 0 uses the binaries already built). Results in $SOAK_OUT: summary.md (also
 # printed), codes/ (one line per request: name and status; one per SDK run),
 # samples.tsv, the servers' logs (RUST_LOG=warn) and the SDK runs' stderr
 # (*.errors).
@@ -72,6 +74,8 @@ PORT=${SOAK_PORT:-3301}
 RPORT=${SOAK_REPLICAS_PORT:-3302}
 FLOOD_ADDR=${SOAK_FLOOD_ADDR:-127.0.0.2}
 BUILD=${SOAK_BUILD:-1}
+TOKEN_TTL=${SOAK_TOKEN_TTL:-120}
+REFRESH_TTL=${SOAK_REFRESH_TTL:-300}
 LOOPS=${SOAK_LOOPS:-valid badtoken scope session elicit flood sdk-elicit sdk-signin}
 OUT=${SOAK_OUT:-$ROOT/target/soak/$(date +%Y%m%d-%H%M%S)}
 
@@ -133,7 +137,12 @@ CLIENT_ID=soak-client
 CLIENT_SECRET=$(openssl rand -hex 16)
 
 say "starting quickstart on $URL"
+# Short token lifetimes, so what each sign-in leaves (its access token's
+# cached verdict, its refresh token) expires within the warm-up and the
+# windows compare steady states: with the default hour, live state grows for
+# an hour by design, and "flat" could not tell that from a leak.
 HOST=127.0.0.1 PORT=$PORT RUST_LOG=warn \
+    MCP_DEV_OAUTH_ACCESS_TOKEN_TTL=$TOKEN_TTL MCP_DEV_OAUTH_REFRESH_TOKEN_TTL=$REFRESH_TTL \
     MCP_DEV_OAUTH_KEY_FILE="$OUT/dev-key.pem" \
     MCP_DEV_OAUTH_CLIENT_ID=$CLIENT_ID MCP_DEV_OAUTH_CLIENT_SECRET=$CLIENT_SECRET \
     "$BIN/quickstart" >"$OUT/quickstart.log" 2>&1 &
@@ -157,10 +166,19 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-# A token without `tasks:write`, from the client_credentials client.
-NOSCOPE=$(curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials -d scope= \
-    "$BASE/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
-    fail "no client_credentials token from $BASE/token"
+# client_credentials tokens the loops use, rewritten every 30 s (they live
+# TOKEN_TTL): every scope in $OUT/token, none in $OUT/noscope (no
+# `tasks:write`).
+fetch_token() { # FILE CURL_SCOPE_ARGS...
+    local file=$1 token
+    shift
+    token=$(curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$@" \
+        "$BASE/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
+        return 1
+    echo "$token" >"$file.new" && mv "$file.new" "$file"
+}
+fetch_token "$OUT/token" || fail "no client_credentials token from $BASE/token"
+fetch_token "$OUT/noscope" -d scope= || fail "no client_credentials token from $BASE/token"
 
 # Tokens that must be refused: an expired one signed by the server's own key,
 # one signed by another key under the same kid, one for another audience.
@@ -235,9 +253,18 @@ call_args() { # TOOL ARGS_JSON
     printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"%s","arguments":%s,%s}}' "$1" "$2" "$META"
 }
 
-loop_valid() {
-    local log=$CODES/valid.log auth="Authorization: Bearer $TOKEN"
+loop_tokens() {
     while running; do
+        sleep 30
+        fetch_token "$OUT/token" || say "could not renew the loops' token"
+        fetch_token "$OUT/noscope" -d scope= || say "could not renew the loops' token"
+    done
+}
+
+loop_valid() {
+    local log=$CODES/valid.log auth
+    while running; do
+        auth="Authorization: Bearer $(<"$OUT/token")"
         hit "$log" valid.tools-list -X POST "$URL" -H "$auth" -H "$JSON" -H "$ACCEPT" -H "$NEXT" \
             -H 'Mcp-Method: tools/list' \
             -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{$META}}"
@@ -277,7 +304,8 @@ loop_badtoken() {
 loop_scope() {
     local log=$CODES/scope.log
     while running; do
-        hit "$log" scope.add-task -X POST "$URL" -H "Authorization: Bearer $NOSCOPE" -H "$JSON" \
+        hit "$log" scope.add-task -X POST "$URL" -H "Authorization: Bearer $(<"$OUT/noscope")" \
+            -H "$JSON" \
             -H "$ACCEPT" -H "$NEXT" -H 'Mcp-Method: tools/call' -H 'Mcp-Name: add-task' \
             -d "$(call_args add-task '{"title":"not allowed"}')"
         sleep 0.1
@@ -299,8 +327,9 @@ open_session() { # LOG PREFIX URL AUTH_HEADER CAPS
 }
 
 loop_session() {
-    local log=$CODES/session.log auth="Authorization: Bearer $TOKEN" sid v='MCP-Protocol-Version: 2025-11-25'
+    local log=$CODES/session.log auth sid v='MCP-Protocol-Version: 2025-11-25'
     while running; do
+        auth="Authorization: Bearer $(<"$OUT/token")"
         sid=$(open_session "$log" session "$URL" "$auth" '{}')
         if [ -z "$sid" ]; then sleep 0.5; continue; fi
         local s="Mcp-Session-Id: $sid"
@@ -407,6 +436,8 @@ start_loop() { # NAME FUNCTION ARGS...
     "$@" &
     LOOP_PIDS+=($!)
 }
+loop_tokens &
+LOOP_PIDS+=($!)
 start_loop valid loop_valid
 start_loop badtoken loop_badtoken
 start_loop scope loop_scope

@@ -15,6 +15,7 @@ use aws_lc_rs::digest::{SHA256, digest};
 use dashmap::DashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Default number of remembered verdicts.
 pub const DEFAULT_VERIFIED_TOKEN_CAPACITY: usize = 10_000;
@@ -34,6 +35,10 @@ pub(crate) struct VerifiedTokens {
     verdicts: DashMap<Digest, Verdict, BuildHasherDefault<DigestHasher>>,
     capacity: usize,
     verifier: JwtVerifier,
+    /// When expired verdicts were last dropped (seconds since the epoch):
+    /// once a minute, so memory follows the tokens still live rather than
+    /// waiting for the cache to fill.
+    last_purge: AtomicU64,
 }
 
 impl VerifiedTokens {
@@ -46,6 +51,7 @@ impl VerifiedTokens {
             ),
             capacity,
             verifier,
+            last_purge: AtomicU64::new(jsonwebtoken::get_current_timestamp()),
         }
     }
 
@@ -87,6 +93,7 @@ impl VerifiedTokens {
         let Some(expires_at) = auth.expires_at else {
             return;
         };
+        self.purge_expired();
         if self.verdicts.len() >= self.capacity {
             self.make_room();
         }
@@ -101,6 +108,21 @@ impl VerifiedTokens {
                 key_generation,
             },
         );
+    }
+
+    /// Drops expired verdicts, at most once a minute (amortized O(1)).
+    fn purge_expired(&self) {
+        let now = jsonwebtoken::get_current_timestamp();
+        let last = self.last_purge.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < 60
+            || self
+                .last_purge
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        self.verdicts.retain(|_, v| v.expires_at > now);
     }
 
     /// Drops expired verdicts, and if that frees nothing, an arbitrary
@@ -188,6 +210,24 @@ mod tests {
         no_exp.expires_at = None;
         cache.insert("n", &Arc::new(no_exp), 0);
         assert!(cache.get("n").is_none());
+    }
+
+    #[test]
+    fn expired_verdicts_go_within_a_minute_without_waiting_for_a_full_cache() {
+        let cache = VerifiedTokens::new(verifier(), 1000);
+        let now = jsonwebtoken::get_current_timestamp();
+        for i in 0..10 {
+            cache.insert(&format!("soon-{i}"), &auth(now + 1), 0);
+        }
+        cache.insert("later", &auth(now + 600), 0);
+        assert_eq!(cache.len(), 11);
+        // A minute on (the clock of the last purge set back): the next
+        // insert drops what expired, never looked up again or not.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        cache.last_purge.store(now - 61, Ordering::Relaxed);
+        cache.insert("new", &auth(now + 600), 0);
+        assert_eq!(cache.len(), 2, "the expired went; `later` and `new` stay");
+        assert!(cache.get("later").is_some());
     }
 
     #[test]

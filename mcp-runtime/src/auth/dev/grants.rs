@@ -7,7 +7,7 @@ use base64::Engine as _;
 use dashmap::DashMap;
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Outstanding codes kept at most: past it, the oldest give way (a code
 /// is redeemed within seconds of being issued, so under a flood the newest,
@@ -50,6 +50,9 @@ pub(crate) struct Grants {
     /// surplus ones from the front without a scan.
     code_order: Mutex<VecDeque<String>>,
     refresh: DashMap<String, RefreshGrant>,
+    /// When expired refresh tokens were last dropped: once a minute, so
+    /// memory follows the live ones rather than waiting for a full store.
+    refresh_purged: Mutex<Option<Instant>>,
 }
 
 /// The store key of a value.
@@ -98,6 +101,7 @@ impl Grants {
 
     /// Stores a refresh token; `None` when the store is full.
     pub(crate) fn add_refresh(&self, grant: RefreshGrant) -> Option<String> {
+        self.purge_expired_refresh();
         if self.refresh.len() >= MAX_REFRESH {
             let now = Instant::now();
             self.refresh.retain(|_, r| r.expires > now);
@@ -108,6 +112,21 @@ impl Grants {
         let token = random_token::<32>();
         self.refresh.insert(key(&token), grant);
         Some(token)
+    }
+
+    /// Drops expired refresh tokens, at most once a minute (amortized O(1)).
+    fn purge_expired_refresh(&self) {
+        let now = Instant::now();
+        {
+            let Ok(mut last) = self.refresh_purged.lock() else {
+                return;
+            };
+            if last.is_some_and(|at| now.duration_since(at) < Duration::from_secs(60)) {
+                return;
+            }
+            *last = Some(now);
+        }
+        self.refresh.retain(|_, r| r.expires > now);
     }
 
     /// Rotates a presented refresh token: a second use of the same token
@@ -134,7 +153,6 @@ impl Grants {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn refresh_grant(family: &str) -> RefreshGrant {
         RefreshGrant {
@@ -171,6 +189,23 @@ mod tests {
             })
             .unwrap();
         assert!(grants.take_code(&expired).is_none());
+    }
+
+    #[test]
+    fn expired_refresh_tokens_go_within_a_minute() {
+        let grants = Grants::default();
+        let gone = grants
+            .add_refresh(RefreshGrant {
+                expires: Instant::now(),
+                ..refresh_grant("old")
+            })
+            .unwrap();
+        *grants.refresh_purged.lock().unwrap() =
+            Instant::now().checked_sub(Duration::from_secs(61));
+        let kept = grants.add_refresh(refresh_grant("new")).unwrap();
+        assert_eq!(grants.refresh.len(), 1);
+        assert!(matches!(grants.rotate(&gone), Refresh::Invalid));
+        assert!(matches!(grants.rotate(&kept), Refresh::Rotated(_)));
     }
 
     #[test]

@@ -44,6 +44,8 @@ const ENV_CLIENT_ID: &str = "MCP_DEV_OAUTH_CLIENT_ID";
 const ENV_CLIENT_SECRET: &str = "MCP_DEV_OAUTH_CLIENT_SECRET";
 const ENV_CLIENT_SCOPES: &str = "MCP_DEV_OAUTH_CLIENT_SCOPES";
 const ENV_ALLOW_NON_LOOPBACK: &str = "MCP_DEV_OAUTH_ALLOW_NON_LOOPBACK";
+const ENV_ACCESS_TTL: &str = "MCP_DEV_OAUTH_ACCESS_TOKEN_TTL";
+const ENV_REFRESH_TTL: &str = "MCP_DEV_OAUTH_REFRESH_TOKEN_TTL";
 
 /// The fixed user of the authorization-code flow.
 pub const DEV_USER: &str = "dev-user";
@@ -108,10 +110,31 @@ impl DevServer {
     /// Settings from the environment: `MCP_DEV_OAUTH_KEY_FILE`,
     /// `MCP_DEV_OAUTH_AUTO_APPROVE=1`, `MCP_DEV_OAUTH_CLIENT_ID` +
     /// `MCP_DEV_OAUTH_CLIENT_SECRET` (+ `MCP_DEV_OAUTH_CLIENT_SCOPES`),
-    /// `MCP_DEV_OAUTH_ALLOW_NON_LOOPBACK`.
+    /// `MCP_DEV_OAUTH_ALLOW_NON_LOOPBACK`, and the lifetimes of access and
+    /// refresh tokens in seconds, `MCP_DEV_OAUTH_ACCESS_TOKEN_TTL` and
+    /// `MCP_DEV_OAUTH_REFRESH_TOKEN_TTL`.
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::from_vars(var)
+    }
+
+    /// [`from_env`](Self::from_env), reading variables through `var`.
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let seconds = |name: &str| -> Result<Option<Duration>, String> {
+            var(name)
+                .map(|value| match value.trim().parse::<u64>() {
+                    Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+                    _ => Err(format!("{name} must be a number of seconds above 0")),
+                })
+                .transpose()
+        };
         let mut dev = Self::new();
+        if let Some(ttl) = seconds(ENV_ACCESS_TTL)? {
+            dev.access_ttl = ttl;
+        }
+        if let Some(ttl) = seconds(ENV_REFRESH_TTL)? {
+            dev.refresh_ttl = ttl;
+        }
         if let Some(path) = var(ENV_KEY_FILE) {
             dev = dev.key_file(path);
         }
@@ -366,5 +389,35 @@ impl DevIssuer {
             .cloned()
             .collect();
         self.access_token(&bound, DEV_USER, "dev-cli", &granted.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetimes_come_from_the_environment_in_seconds() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let dev =
+            DevServer::from_vars(vars(&[(ENV_ACCESS_TTL, "120"), (ENV_REFRESH_TTL, " 600 ")]))
+                .unwrap();
+        assert_eq!(dev.access_ttl, Duration::from_secs(120));
+        assert_eq!(dev.refresh_ttl, Duration::from_secs(600));
+        let defaults = DevServer::from_vars(vars(&[])).unwrap();
+        assert_eq!(defaults.access_ttl, Duration::from_secs(3600));
+        for bad in ["0", "-5", "1h", "9999999999999999999999"] {
+            let pairs: &'static [(&'static str, &'static str)] =
+                Box::leak(Box::new([(ENV_ACCESS_TTL, bad)]));
+            let error = DevServer::from_vars(vars(pairs)).unwrap_err();
+            assert!(error.contains(ENV_ACCESS_TTL), "{bad}: {error}");
+        }
     }
 }
