@@ -424,6 +424,100 @@ impl Conformance {
         Ok(format!("Confirmed: action={}", action_name(answer.action)))
     }
 
+    /// Greets `name` at once, never as a task.
+    #[mcp_tool]
+    async fn greet(
+        /// Who to greet.
+        name: String,
+    ) -> String {
+        format!("Hello, {name}!")
+    }
+
+    /// Works `seconds` seconds, then says it is done: a task for clients
+    /// that take tasks, a plain call for the others.
+    #[mcp_tool(task = "optional")]
+    async fn slow_compute(
+        /// How long to work.
+        seconds: f64,
+        /// A name for the job.
+        label: Option<String>,
+    ) -> String {
+        tokio::time::sleep(Duration::from_secs_f64(seconds.clamp(0.0, 3600.0))).await;
+        format!(
+            "computed {} in {seconds} s",
+            label.as_deref().unwrap_or("the job")
+        )
+    }
+
+    /// Works a second, then fails with a tool error; only ever a task.
+    #[mcp_tool(task = "required")]
+    async fn failing_job() -> Result<String, ToolError> {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        Err(ToolError::new("the job failed, as it always does"))
+    }
+
+    /// Fails outside its result (a protocol error): the task fails.
+    #[mcp_tool(task = "optional")]
+    async fn protocol_error_job() -> String {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        panic!("a protocol error, on purpose")
+    }
+
+    /// Asks the user to confirm before deleting `filename`.
+    #[mcp_tool(task = "optional")]
+    async fn confirm_delete(
+        ctx: &RequestContext,
+        /// The file to delete.
+        filename: String,
+    ) -> Result<String, ToolError> {
+        let form = Elicitation::form(
+            format!("Delete {filename}?"),
+            json!({
+                "type": "object",
+                "properties": { "confirm": { "type": "boolean" } },
+                "required": ["confirm"]
+            }),
+        );
+        let answer = ctx.elicit("confirm", form).await?;
+        let confirmed = answer
+            .content
+            .as_ref()
+            .and_then(|c| c.get("confirm"))
+            .and_then(serde_json::Value::as_bool)
+            == Some(true);
+        Ok(if answer.action == ElicitAction::Accept && confirmed {
+            format!("deleted {filename}")
+        } else {
+            format!("kept {filename}")
+        })
+    }
+
+    /// Asks two questions at once, and answers with both replies.
+    #[mcp_tool(task = "optional")]
+    async fn multi_input(ctx: &RequestContext) -> Result<String, ToolError> {
+        let form = |question: &str| {
+            Elicitation::form(
+                question,
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "name": { "type": "string" },
+                        "confirm": { "type": "boolean" }
+                    }
+                }),
+            )
+        };
+        let answers = ctx
+            .ask(
+                InputRequests::new()
+                    .elicit("first", form("First?"))
+                    .elicit("second", form("Second?")),
+            )
+            .await?;
+        let name = |key: &str| answered_name(answers.elicitation(key));
+        Ok(format!("got {} and {}", name("first"), name("second")))
+    }
+
     /// Asks the user if the client can show forms, else its model.
     #[mcp_tool]
     async fn test_input_required_result_capabilities(

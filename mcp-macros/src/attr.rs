@@ -153,6 +153,7 @@ const TOOL_KEYS: &[&str] = &[
     "idempotent",
     "open_world",
     "describe_access",
+    "task",
 ];
 const RESOURCE_KEYS: &[&str] = &[
     "uri",
@@ -200,6 +201,8 @@ pub(crate) struct ItemAttrs {
     pub(crate) idempotent: Slot<bool>,
     pub(crate) open_world: Slot<bool>,
     pub(crate) describe_access: Slot<bool>,
+    /// `task = "optional"` or `"required"`: calls may (must) run as tasks.
+    pub(crate) task: Slot<LitStr>,
     /// Resources.
     pub(crate) uri: Slot<LitStr>,
     pub(crate) mime_type: Slot<LitStr>,
@@ -223,6 +226,7 @@ impl ItemAttrs {
             idempotent: Slot::new("idempotent"),
             open_world: Slot::new("open_world"),
             describe_access: Slot::new("describe_access"),
+            task: Slot::new("task"),
             uri: Slot::new("uri"),
             mime_type: Slot::new("mime_type"),
             complete: Vec::new(),
@@ -280,6 +284,7 @@ impl ItemAttrs {
             "idempotent" => self.idempotent.set(cx, path, flag_value(meta)?),
             "open_world" => self.open_world.set(cx, path, flag_value(meta)?),
             "describe_access" => self.describe_access.set(cx, path, flag_value(meta)?),
+            "task" => self.task.set(cx, path, string_value(meta)?),
             "complete" => self.parse_complete(cx, kind, meta)?,
             access => {
                 let list = list_value(cx, meta)?;
@@ -395,6 +400,7 @@ fn suggest_key(key: &str) -> Option<&'static str> {
         "role" => Some("roles"),
         "permission" => Some("permissions"),
         "readonly" | "readOnly" | "read_only_hint" => Some("read_only"),
+        "tasks" | "task_support" | "taskSupport" | "execution" => Some("task"),
         "desc" | "doc" => Some("description"),
         "mime" | "mimeType" => Some("mime_type"),
         "template" | "uri_template" => Some("uri"),
@@ -825,6 +831,7 @@ mod properties {
                 "idempotent",
                 "open_world",
                 "describe_access",
+                "task",
                 "uri",
                 "mime_type",
                 "complete",

@@ -507,6 +507,11 @@ fn tool_settings(tool: &McpFn) -> TokenStream {
     if a.describe_access.get() == Some(&false) {
         out.extend(quote!(.describe_access(false)));
     }
+    match a.task.get().map(LitStr::value).as_deref() {
+        Some("optional") => out.extend(quote!(.task(#p::TaskSupport::Optional))),
+        Some("required") => out.extend(quote!(.task(#p::TaskSupport::Required))),
+        _ => {}
+    }
     out
 }
 

@@ -25,6 +25,7 @@ pub(crate) fn check_fn(cx: &mut Ctxt, f: &McpFn, in_server: bool) {
             check_output(cx, f);
             check_name(cx, f);
             check_flags(cx, f);
+            check_task(cx, f);
         }
         Kind::Resource => {
             check_uri(cx, f);
@@ -315,6 +316,23 @@ fn check_flags(cx: &mut Ctxt, tool: &McpFn) {
         cx.error_at(
             span,
             "`destructive` contradicts `read_only`: a read-only tool changes nothing; remove one",
+        );
+    }
+}
+
+/// `task` names how calls may run as tasks: `"optional"` or `"required"`.
+fn check_task(cx: &mut Ctxt, tool: &McpFn) {
+    if let Some(value) = tool.attrs.task.get()
+        && !matches!(value.value().as_str(), "optional" | "required")
+    {
+        cx.error_spanned_by(
+            value,
+            format!(
+                "`task = {:?}` is not a task mode: write `task = \"optional\"` (a task when the \
+                 client supports tasks) or `task = \"required\"` (only as a task), or leave `task` \
+                 out for a tool that never runs as one",
+                value.value()
+            ),
         );
     }
 }

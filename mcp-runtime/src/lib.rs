@@ -185,8 +185,8 @@ pub mod __private {
     };
     pub use crate::server::{BuildError, McpServer, McpServerBuilder};
     pub use crate::tools::{
-        CallToolResult, IntoTool, IntoToolResult, NoArgs, Tool, ToolAnnotations, ToolFn,
-        object_schema_for,
+        CallToolResult, IntoTool, IntoToolResult, NoArgs, TaskSupport, Tool, ToolAnnotations,
+        ToolFn, object_schema_for,
     };
     pub use schemars;
     pub use serde;

@@ -45,6 +45,7 @@
 mod messages;
 pub(crate) mod pending;
 pub(crate) mod round;
+pub(crate) mod task;
 
 pub use messages::{
     ElicitAction, ElicitResult, Elicitation, Root, SamplingMessage, SamplingRequest, SamplingResult,
@@ -261,6 +262,8 @@ pub(crate) enum InputChannel {
     },
     /// 2026-07-28: in an `input_required` result, answered by a retry.
     Retry(RetryRound),
+    /// A task's: recorded in the task, answered by `tasks/update`.
+    Task(Arc<task::TaskInbox>),
     /// Neither: the reason, for the error.
     Unavailable(&'static str),
 }
@@ -288,6 +291,7 @@ pub(crate) async fn ask(
     match asking.channel {
         InputChannel::Unavailable(reason) => Err(InputError::Unavailable { reason }),
         InputChannel::Retry(round) => from_retry(round, requests),
+        InputChannel::Task(inbox) => inbox.ask(requests, asking.cancellation).await,
         InputChannel::Stream {
             pending,
             caller,
@@ -404,6 +408,16 @@ fn cancel(stream: &mpsc::Sender<OutgoingMessage>, id: &RequestId) {
         "notifications/cancelled",
         json!({ "requestId": id, "reason": "the server stopped waiting for an answer" }),
     ));
+}
+
+/// A question as `inputRequests` carries it, in an `input_required` result
+/// or a task.
+pub(crate) fn input_request(method: &str, params: Value) -> Value {
+    if method == "roots/list" {
+        json!({ "method": method })
+    } else {
+        json!({ "method": method, "params": params })
+    }
 }
 
 /// Asks one question and returns its answer.

@@ -139,11 +139,7 @@ impl RetryRound {
 
     /// Records a question to send back in `input_required`.
     pub(crate) fn ask(&self, key: &str, method: &str, params: Value) {
-        let request = if method == "roots/list" {
-            json!({ "method": method })
-        } else {
-            json!({ "method": method, "params": params })
-        };
+        let request = super::input_request(method, params);
         if let Ok(mut asked) = self.asked.lock() {
             asked.insert(key.to_owned(), request);
         }

@@ -48,6 +48,9 @@ pub struct ServerCapabilities {
     /// Present: the server answers `completion/complete`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completions: Option<Map<String, Value>>,
+    /// Extensions the server speaks, by name (`io.modelcontextprotocol/tasks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Map<String, Value>>,
 }
 
 /// The `resources` capability.

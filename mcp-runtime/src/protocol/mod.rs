@@ -8,6 +8,7 @@
 mod content;
 pub(crate) mod jsonrpc;
 pub(crate) mod messages;
+pub mod tasks;
 mod version;
 
 pub use content::{Content, ContentAnnotations, ResourceContents, Role};

@@ -369,8 +369,20 @@ impl McpServerBuilder {
             resources.rules().chain(prompts.rules()).collect();
         oauth::check_reachable(&self.oauth, &self.tools, &rules)?;
         let auth_settings = oauth::settle(self.auth_settings, &self.tools, &rules)?;
+        let runs_tasks = self
+            .tools
+            .iter()
+            .any(|tool| tool.task_support() != crate::tools::TaskSupport::Forbidden);
         let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
+        let state = SharedState::new(
+            &shared.backend,
+            &namespace(&self.info.name, shared.secret.as_deref()),
+            self.http.session_idle_timeout,
+            self.http.max_sessions,
+        )
+        .map_err(BuildError::Config)?;
         let core = ServerCore {
+            tasks: Arc::new(super::tasks::TaskRunner::new(Arc::clone(&state.tasks))),
             info: self.info,
             capabilities: ServerCapabilities {
                 // Tools may be added or removed at run time; the change is
@@ -389,6 +401,14 @@ impl McpServerBuilder {
                 }),
                 completions: (!prompts.is_empty() || !resources.templates.is_empty())
                     .then(Map::new),
+                extensions: runs_tasks.then(|| {
+                    let mut extensions = Map::new();
+                    extensions.insert(
+                        crate::protocol::tasks::TASKS_EXTENSION.to_owned(),
+                        serde_json::Value::Object(Map::new()),
+                    );
+                    extensions
+                }),
             },
             instructions: self.instructions,
             tools: ArcSwap::from_pointee(registry),
@@ -412,13 +432,6 @@ impl McpServerBuilder {
                 timeout: self.input_timeout,
             },
         };
-        let state = SharedState::new(
-            &shared.backend,
-            &namespace(&core.info.name, shared.secret.as_deref()),
-            self.http.session_idle_timeout,
-            self.http.max_sessions,
-        )
-        .map_err(BuildError::Config)?;
         let sessions = Arc::new(SessionStore::new(
             state.clone(),
             self.http.session_idle_timeout,

@@ -140,6 +140,10 @@ impl ServerCore {
                 }
                 Ok(empty_object())
             }
+            "tasks/get" | "tasks/update" | "tasks/cancel" => self
+                .answer_task_method(&request.method, params, &origin)
+                .await
+                .unwrap_or_else(|| Err(ErrorObject::method_not_found(&request.method))),
             _ => {
                 let method = request.method.clone();
                 match self.answer_feature(request, origin).await {
@@ -215,6 +219,13 @@ impl ServerCore {
                 ),
             )
             .with_data(json!({ "requiredCapabilities": missing })));
+        }
+        if super::tasks::runs_as_task(
+            entry.tool.task_support(),
+            &origin.client_capabilities,
+            &params.name,
+        )? {
+            return self.start_task(id, entry, params, origin).await;
         }
         let version = origin.version;
         let invocation = Invocation {

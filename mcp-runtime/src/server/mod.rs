@@ -13,6 +13,7 @@ mod features;
 mod oauth;
 mod registry;
 pub(crate) mod session;
+pub(crate) mod tasks;
 
 pub use builder::McpServerBuilder;
 pub use config::{HostPolicy, HttpConfig, SessionMode};
@@ -43,6 +44,8 @@ pub(crate) struct ServerCore {
     pub(crate) oauth: OAuth,
     pub(crate) auth_settings: AuthSettings,
     pub(crate) input: InputSettings,
+    /// Tools running as tasks here, and the store of every task's record.
+    pub(crate) tasks: Arc<tasks::TaskRunner>,
 }
 
 /// How handlers ask clients for input.

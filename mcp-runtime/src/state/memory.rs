@@ -3,8 +3,9 @@
 
 use super::{
     Bus, BusListener, BusMessage, Connect, Counters, CreateError, MAX_SESSIONS_PER_OWNER,
-    MAX_SUBSCRIPTIONS_PER_SESSION, Markers, SERIAL_WINDOW, SERIALS_PER_CHUNK, Serial, Serials,
-    SessionRecord, SessionRecords, StateFuture, UNINITIALIZED_LIFETIME, Unavailable,
+    MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS_PER_OWNER, Markers, SERIAL_WINDOW, SERIALS_PER_CHUNK,
+    Serial, Serials, SessionRecord, SessionRecords, StateFuture, TaskCreateError, TaskRecord,
+    Tasks, UNINITIALIZED_LIFETIME, Unavailable,
 };
 use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
@@ -96,6 +97,10 @@ pub(crate) struct MemoryState {
     /// Rate-limit windows: hits and when the window ends.
     counters: DashMap<Arc<str>, (u64, Instant)>,
     counter_arrivals: Arrivals,
+    /// Tasks' records and when each expires.
+    tasks: DashMap<Arc<str>, (TaskRecord, Instant)>,
+    /// Live (unfinished, unexpired) tasks per owner.
+    task_owners: Mutex<std::collections::HashMap<Arc<str>, usize>>,
     epoch: Instant,
     last_sweep: AtomicU64,
     /// When expired serial chunks and counters were last dropped (ms
@@ -120,6 +125,8 @@ impl MemoryState {
             marker_arrivals: Arrivals::new(MAX_MARKERS),
             counters: DashMap::new(),
             counter_arrivals: Arrivals::new(MAX_COUNTERS),
+            tasks: DashMap::new(),
+            task_owners: Mutex::new(std::collections::HashMap::new()),
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
             last_purge: AtomicU64::new(0),
@@ -194,7 +201,8 @@ impl MemoryState {
 }
 
 impl MemoryState {
-    /// Drops spent-serial chunks no live token needs, at most once a minute.
+    /// Drops spent-serial chunks no live token needs and expired tasks, at
+    /// most once a minute.
     fn purge_expired(&self) {
         let now_ms = self.now_ms();
         let last = self.last_purge.load(Ordering::Relaxed);
@@ -210,6 +218,13 @@ impl MemoryState {
         if let Ok(mut chunks) = self.serials.chunks.lock() {
             chunks.retain(|_, chunk| chunk.keep_until > now);
         }
+        self.tasks.retain(|_, (record, expires)| {
+            let live = *expires > now;
+            if !live && !record.status.is_terminal() {
+                self.task_finished(record.owner.as_ref());
+            }
+            live
+        });
     }
 }
 
@@ -420,6 +435,78 @@ impl Counters for MemoryState {
         let counted = (entry.0, entry.1.saturating_duration_since(now));
         drop(entry);
         done(counted)
+    }
+}
+
+impl MemoryState {
+    /// One live task fewer for `owner`.
+    fn task_finished(&self, owner: Option<&Arc<str>>) {
+        let (Some(owner), Ok(mut owners)) = (owner, self.task_owners.lock()) else {
+            return;
+        };
+        if let Some(count) = owners.get_mut(owner) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                owners.remove(owner);
+            }
+        }
+    }
+}
+
+fn task_expiry(record: &TaskRecord) -> Instant {
+    Instant::now() + Duration::from_millis(record.ttl_ms)
+}
+
+impl Tasks for MemoryState {
+    fn create_task<'a>(
+        &'a self,
+        record: &'a TaskRecord,
+    ) -> BoxFuture<'a, Result<(), TaskCreateError>> {
+        self.purge_expired();
+        if let Some(owner) = &record.owner {
+            let Ok(mut owners) = self.task_owners.lock() else {
+                return ready(Err(TaskCreateError::Unavailable)).boxed();
+            };
+            let count = owners.entry(Arc::clone(owner)).or_insert(0);
+            if *count >= MAX_TASKS_PER_OWNER {
+                return ready(Err(TaskCreateError::OwnerFull)).boxed();
+            }
+            *count += 1;
+        }
+        self.tasks.insert(
+            Arc::clone(&record.id),
+            (record.clone(), task_expiry(record)),
+        );
+        ready(Ok(())).boxed()
+    }
+
+    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<TaskRecord>> {
+        let now = Instant::now();
+        let record = self
+            .tasks
+            .get(id)
+            .filter(|entry| entry.value().1 > now)
+            .map(|entry| entry.value().0.clone());
+        done(record)
+    }
+
+    fn save_task<'a>(&'a self, record: &'a TaskRecord) -> StateFuture<'a, bool> {
+        let now = Instant::now();
+        let Some(mut entry) = self.tasks.get_mut(record.id.as_ref()) else {
+            return done(false);
+        };
+        let (current, expires) = entry.value_mut();
+        if *expires <= now || current.status.is_terminal() {
+            return done(false);
+        }
+        let finished = record.status.is_terminal();
+        *current = record.clone();
+        *expires = task_expiry(record);
+        drop(entry);
+        if finished {
+            self.task_finished(record.owner.as_ref());
+        }
+        done(true)
     }
 }
 

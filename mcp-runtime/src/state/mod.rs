@@ -14,6 +14,8 @@
 //! - [`Markers`]: single-use markers keyed by a value this server did not
 //!   issue (a provider's code), with a lifetime;
 //! - [`Counters`]: hits per fixed window (rate limits);
+//! - [`Tasks`]: the records of tasks (the tasks extension), each its
+//!   owner's, kept until its time-to-live ends;
 //! - [`Bus`]: messages every replica hears (a change to announce on the
 //!   sessions' streams, a cancellation, a client's answer, a session ended).
 //!
@@ -29,7 +31,8 @@ pub(crate) mod memory;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
 
-use crate::protocol::{ProtocolVersion, RequestId};
+use crate::protocol::tasks::TaskStatus;
+use crate::protocol::{ErrorObject, ProtocolVersion, RequestId};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -215,6 +218,69 @@ pub(crate) trait Counters: Send + Sync {
     fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StateFuture<'a, (u64, Duration)>;
 }
 
+/// Most live (not yet finished) tasks one caller may hold.
+pub(crate) const MAX_TASKS_PER_OWNER: usize = 100;
+
+/// A task's shared record: what `tasks/get` shows on any replica.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TaskRecord {
+    pub(crate) id: Arc<str>,
+    /// Who created it (issuer and subject), on servers that authenticate:
+    /// for anyone else its id is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) owner: Option<Arc<str>>,
+    pub(crate) status: TaskStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) status_message: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub(crate) created_at: u64,
+    pub(crate) updated_at: u64,
+    /// How long the record is kept after its last change.
+    pub(crate) ttl_ms: u64,
+    pub(crate) poll_interval_ms: u64,
+    /// The tool's result (JSON), once completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) result: Option<String>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) error: Option<ErrorObject>,
+    /// The questions waiting for the client, by key.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub(crate) input_requests: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why a task could not be stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskCreateError {
+    /// The owner holds [`MAX_TASKS_PER_OWNER`] live tasks already.
+    OwnerFull,
+    /// The backend cannot be reached.
+    Unavailable,
+}
+
+impl From<Unavailable> for TaskCreateError {
+    fn from(_: Unavailable) -> Self {
+        Self::Unavailable
+    }
+}
+
+/// Tasks' records, by id, each kept `ttl_ms` after its last change.
+pub(crate) trait Tasks: Send + Sync {
+    /// Stores a new task before anyone is told its id, unless its owner
+    /// holds too many live ones.
+    fn create_task<'a>(
+        &'a self,
+        record: &'a TaskRecord,
+    ) -> BoxFuture<'a, Result<(), TaskCreateError>>;
+
+    /// The record of `id`, unless it expired.
+    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<TaskRecord>>;
+
+    /// Replaces the record of a task that is not finished; `false` when it
+    /// is gone or finished already (a finished task never changes).
+    fn save_task<'a>(&'a self, record: &'a TaskRecord) -> StateFuture<'a, bool>;
+}
+
 /// A client's answer to a question the server sent, on its way to the
 /// replica whose handler waits for it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -294,6 +360,7 @@ pub(crate) struct SharedState {
     pub(crate) serials: Arc<dyn Serials>,
     pub(crate) markers: Arc<dyn Markers>,
     pub(crate) counters: Arc<dyn Counters>,
+    pub(crate) tasks: Arc<dyn Tasks>,
     pub(crate) bus: Arc<dyn Bus>,
     /// Connects and starts listening; a no-op in memory.
     connector: Arc<dyn Connect>,
@@ -315,6 +382,7 @@ impl SharedState {
             serials: store.clone(),
             markers: store.clone(),
             counters: store.clone(),
+            tasks: store.clone(),
             bus: store.clone(),
             connector: store,
         }
@@ -339,6 +407,7 @@ impl SharedState {
                     serials: store.clone(),
                     markers: store.clone(),
                     counters: store.clone(),
+                    tasks: store.clone(),
                     bus: store.clone(),
                     connector: store,
                 })

@@ -13,8 +13,9 @@
 
 use super::{
     Bus, BusEvent, BusListener, BusMessage, Connect, Counters, CreateError, MAX_SESSIONS_PER_OWNER,
-    MAX_SUBSCRIPTIONS_PER_SESSION, Markers, SERIAL_WINDOW, Serial, Serials, SessionRecord,
-    SessionRecords, StateFuture, StateResult, UNINITIALIZED_LIFETIME, Unavailable,
+    MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS_PER_OWNER, Markers, SERIAL_WINDOW, Serial, Serials,
+    SessionRecord, SessionRecords, StateFuture, StateResult, TaskCreateError, TaskRecord, Tasks,
+    UNINITIALIZED_LIFETIME, Unavailable,
 };
 use futures_util::StreamExt as _;
 use futures_util::future::{BoxFuture, FutureExt as _};
@@ -171,6 +172,45 @@ end
 return 1 - was
 ";
 
+/// Stores a new task, unless its owner holds the most live ones. KEYS: the
+/// task, its owner's live tasks (by expiry). ARGV: the record, its lifetime
+/// (ms), now (ms), the most live tasks, whether it has an owner, its id.
+const CREATE_TASK_LUA: &str = r"
+if ARGV[5] == '1' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[6])
+  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then
+    redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+";
+
+/// Replaces an unfinished task's record: 0 when it is gone or finished (a
+/// finished task never changes). A finished one leaves its owner's live
+/// tasks. KEYS and ARGV as [`CREATE_TASK_LUA`], then whether the new record
+/// is finished.
+const SAVE_TASK_LUA: &str = r"
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local status = cjson.decode(current)['status']
+if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[5] == '1' then
+  if ARGV[7] == '1' then
+    redis.call('ZREM', KEYS[2], ARGV[6])
+  else
+    redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[6])
+    if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then
+      redis.call('PEXPIRE', KEYS[2], ARGV[2])
+    end
+  end
+end
+return 1
+";
+
 /// Shared state on one Redis server, for every replica that names it.
 pub(crate) struct RedisState {
     /// Where Redis is (parsed, credentials included), for every connection.
@@ -196,6 +236,9 @@ pub(crate) struct RedisState {
     update_script: Script,
     issue_script: Script,
     spend_script: Script,
+    /// [`CREATE_TASK_LUA`] and [`SAVE_TASK_LUA`], likewise.
+    create_task_script: Script,
+    save_task_script: Script,
     /// The epoch this replica last drew a serial in, and the number it
     /// expects to draw next at least (see [`ISSUE_LUA`]).
     drawn: std::sync::Mutex<(Option<u64>, u64)>,
@@ -243,6 +286,8 @@ impl RedisState {
             update_script: Script::new(UPDATE_LUA),
             issue_script: Script::new(ISSUE_LUA),
             spend_script: Script::new(SPEND_LUA),
+            create_task_script: Script::new(CREATE_TASK_LUA),
+            save_task_script: Script::new(SAVE_TASK_LUA),
             drawn: std::sync::Mutex::new((None, 0)),
             max_sessions,
             replica: crate::random::random_token::<12>().into(),
@@ -724,6 +769,78 @@ impl Serials for RedisState {
                 })
                 .await?;
             Ok(first == 1)
+        }
+        .boxed()
+    }
+}
+
+impl RedisState {
+    /// A task's script call: its keys and the arguments both scripts share.
+    fn task_call<'s>(
+        &self,
+        script: &'s Script,
+        record: &TaskRecord,
+        value: &str,
+    ) -> redis::ScriptInvocation<'s> {
+        let owner = record.owner.as_deref().unwrap_or_default();
+        let mut call = script.key(self.key("task", &record.id));
+        call.key(self.key("task-owner", owner))
+            .arg(value)
+            .arg(record.ttl_ms.max(1))
+            .arg(now_ms())
+            .arg(MAX_TASKS_PER_OWNER)
+            .arg(u8::from(record.owner.is_some()))
+            .arg(record.id.as_ref());
+        call
+    }
+}
+
+impl Tasks for RedisState {
+    fn create_task<'a>(
+        &'a self,
+        record: &'a TaskRecord,
+    ) -> BoxFuture<'a, Result<(), TaskCreateError>> {
+        async move {
+            let value = serde_json::to_string(record).map_err(|_| TaskCreateError::Unavailable)?;
+            let call = self.task_call(&self.create_task_script, record, &value);
+            let stored: i64 = self
+                .run("create a task", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            if stored == 1 {
+                Ok(())
+            } else {
+                Err(TaskCreateError::OwnerFull)
+            }
+        }
+        .boxed()
+    }
+
+    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<TaskRecord>> {
+        async move {
+            let value: Option<String> = self
+                .command("load a task", &Cmd::get(self.key("task", id)))
+                .await?;
+            // A record that does not parse is no task to guess from.
+            value
+                .map(|v| serde_json::from_str(&v).map_err(|_| Unavailable))
+                .transpose()
+        }
+        .boxed()
+    }
+
+    fn save_task<'a>(&'a self, record: &'a TaskRecord) -> StateFuture<'a, bool> {
+        async move {
+            let value = serde_json::to_string(record).map_err(|_| Unavailable)?;
+            let mut call = self.task_call(&self.save_task_script, record, &value);
+            call.arg(u8::from(record.status.is_terminal()));
+            let saved: i64 = self
+                .run("save a task", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            Ok(saved == 1)
         }
         .boxed()
     }

@@ -109,6 +109,8 @@ pub struct Tool {
     pub(crate) access: AccessRule,
     pub(crate) meta: Option<Map<String, Value>>,
     pub(crate) describe_access: bool,
+    /// Whether calls may, or must, run as tasks.
+    pub(crate) task_support: crate::protocol::tasks::TaskSupport,
     pub(crate) handler: ToolHandler,
 }
 
@@ -154,6 +156,7 @@ impl Tool {
             access: AccessRule::default(),
             meta: None,
             describe_access: true,
+            task_support: crate::protocol::tasks::TaskSupport::Forbidden,
             handler,
         };
         tool.set_input_schema(input_schema);
@@ -360,6 +363,20 @@ impl Tool {
         self
     }
 
+    /// Lets calls run as tasks (the `io.modelcontextprotocol/tasks`
+    /// extension): [`TaskSupport::Optional`](crate::protocol::tasks::TaskSupport::Optional)
+    /// when the client declared the extension, [`TaskSupport::Required`](crate::protocol::tasks::TaskSupport::Required)
+    /// always (a client without it is refused). The handler is the same.
+    pub fn task(mut self, support: crate::protocol::tasks::TaskSupport) -> Self {
+        self.task_support = support;
+        self
+    }
+
+    /// Whether calls may, or must, run as tasks.
+    pub fn task_support(&self) -> crate::protocol::tasks::TaskSupport {
+        self.task_support
+    }
+
     pub(crate) fn handler(&self) -> &ToolHandler {
         &self.handler
     }
@@ -385,6 +402,12 @@ impl Tool {
         }
         if let (true, Some(Ok(schema))) = (structured, &self.output_schema) {
             entry.insert("outputSchema".into(), Value::Object((**schema).clone()));
+        }
+        if self.task_support != crate::protocol::tasks::TaskSupport::Forbidden {
+            entry.insert(
+                "execution".into(),
+                serde_json::json!({ "taskSupport": self.task_support.as_str() }),
+            );
         }
         if !self.annotations.is_empty() {
             entry.insert(

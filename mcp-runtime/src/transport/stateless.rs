@@ -76,15 +76,27 @@ fn body_name(request: &Request) -> Option<String> {
     struct Probe {
         name: Option<String>,
         uri: Option<String>,
+        #[serde(rename = "taskId")]
+        task_id: Option<String>,
     }
-    let field_is_uri = match request.method.as_str() {
-        "tools/call" | "prompts/get" => false,
-        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => true,
+    enum Field {
+        Name,
+        Uri,
+        TaskId,
+    }
+    let field = match request.method.as_str() {
+        "tools/call" | "prompts/get" => Field::Name,
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => Field::Uri,
+        "tasks/get" | "tasks/update" | "tasks/cancel" => Field::TaskId,
         _ => return None,
     };
     let probe: Probe =
         serde_json::from_str(request.params.as_deref().map_or("{}", RawValue::get)).ok()?;
-    if field_is_uri { probe.uri } else { probe.name }
+    match field {
+        Field::Name => probe.name,
+        Field::Uri => probe.uri,
+        Field::TaskId => probe.task_id,
+    }
 }
 
 /// 2026-07-28 routing headers: `Mcp-Method` and `Mcp-Name` must repeat the body

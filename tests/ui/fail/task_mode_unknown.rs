@@ -1,0 +1,13 @@
+use mcp_runtime::prelude::*;
+
+#[mcp_tool(task = "sometimes")]
+async fn build() -> String {
+    "built".to_owned()
+}
+
+#[mcp_tool(tasks = "optional")]
+async fn export() -> String {
+    "exported".to_owned()
+}
+
+fn main() {}
