@@ -220,11 +220,7 @@ impl ServerCore {
             )
             .with_data(json!({ "requiredCapabilities": missing })));
         }
-        if super::tasks::runs_as_task(
-            entry.tool.task_support(),
-            &origin.client_capabilities,
-            &params.name,
-        )? {
+        if self.runs_as_task(&entry, &origin, &params.name)? {
             return self.start_task(id, entry, params, origin).await;
         }
         let version = origin.version;

@@ -60,7 +60,7 @@ impl TaskRunner {
 /// What a `tools/call` to a tool of `support` becomes for a client that
 /// declared `capabilities`: a task (`Ok(true)`), a call in its request
 /// (`Ok(false)`), or the error a client without the extension gets.
-pub(crate) fn runs_as_task(
+fn runs_as_task(
     support: TaskSupport,
     capabilities: &serde_json::Value,
     tool: &str,
@@ -212,6 +212,17 @@ impl FromStringRef for RawValue {
 }
 
 impl ServerCore {
+    /// Whether a `tools/call` of `entry` from `origin` runs as a task (see
+    /// [`runs_as_task`]).
+    pub(crate) fn runs_as_task(
+        &self,
+        entry: &crate::tools::RegisteredTool,
+        origin: &RequestOrigin,
+        tool: &str,
+    ) -> Result<bool, ErrorObject> {
+        runs_as_task(entry.tool.task_support(), &origin.client_capabilities, tool)
+    }
+
     /// Starts `entry`'s handler as a task for `params` and answers with the
     /// task, stored first.
     pub(crate) async fn start_task(
