@@ -105,6 +105,24 @@ impl Quickstart {
         }
         Ok("Liftoff!".to_owned())
     }
+
+    /// Writes the task list out, which takes a while: a client that takes
+    /// tasks gets one at once and polls it.
+    #[mcp_tool(name = "export-tasks", scopes = "tasks:read", task = "optional")]
+    async fn export_tasks(&self, ctx: &RequestContext) -> Result<String, ToolError> {
+        for _ in 0..3 {
+            if ctx.is_cancelled() {
+                return Err(ToolError::new("cancelled"));
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(format!(
+            "{} task(s): {}",
+            tasks.len(),
+            tasks.iter().cloned().collect::<Vec<_>>().join("; ")
+        ))
+    }
 }
 
 #[actix_web::main]

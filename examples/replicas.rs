@@ -98,6 +98,18 @@ impl Replicas {
         tokio::time::sleep(Duration::from_secs(30)).await;
         "waited 30 s".to_owned()
     }
+
+    /// Works `seconds` seconds, as a task for clients that take tasks, and
+    /// names the replica that ran it.
+    #[mcp_tool(task = "optional")]
+    async fn long_job(
+        &self,
+        /// How long to work.
+        seconds: u64,
+    ) -> String {
+        tokio::time::sleep(Duration::from_secs(seconds.min(3600))).await;
+        format!("replica {} worked {seconds} s", replica())
+    }
 }
 
 #[actix_web::main]

@@ -82,6 +82,93 @@ fn pre_release_suite_2026_07_28_through_the_balancer() {
     every_replica_served(&cluster);
 }
 
+/// What 2026-07-28 requires, the tasks extension's scenarios included:
+/// tasks created on one replica are read, fed and cancelled through others.
+#[test]
+fn requirements_2026_07_28_through_the_balancer() {
+    let cluster = conformance_cluster();
+    support::run_conformance(
+        &cluster.url,
+        "conformance-next",
+        &["--requirements", "2026-07-28"],
+        "baseline-requirements-2026-07-28.yml",
+        &cluster.logs(),
+    );
+    every_replica_served(&cluster);
+}
+
+/// A task's replica dies mid-task: the lease it no longer renews lapses,
+/// and the next look at the task, through any other replica, fails it,
+/// instead of leaving it `working` forever. Cancelling a task also reaches
+/// the replica that runs it, wherever the request lands.
+#[tokio::test]
+async fn a_task_outlives_its_replica_only_as_failed() {
+    let mut cluster = Cluster::start("replicas", 2, &[LOG, ("MCP_TASK_LEASE", "2")]);
+    let declared = json!({"extensions": {"io.modelcontextprotocol/tasks": {}}});
+    let on = |i: usize| {
+        TestClient::new(cluster.replicas.get(i).url.clone()).with_capabilities(declared.clone())
+    };
+    let (first, second) = (on(0), on(1));
+    let created = first
+        .rpc(
+            "tools/call",
+            json!({"name": "long_job", "arguments": {"seconds": 600}}),
+        )
+        .await
+        .expect("a task");
+    let id = created["taskId"].as_str().expect("an id").to_owned();
+    let get = json!({"taskId": id});
+    let task = second
+        .rpc("tasks/get", get.clone())
+        .await
+        .expect("on the other replica");
+    assert_eq!(task["status"], "working", "{task}");
+
+    // Cancelled through the other replica: the one running it stops it.
+    let cancelled = first
+        .rpc(
+            "tools/call",
+            json!({"name": "long_job", "arguments": {"seconds": 600}}),
+        )
+        .await
+        .expect("a task");
+    let cancelled = cancelled["taskId"].as_str().expect("an id").to_owned();
+    second
+        .rpc("tasks/cancel", json!({"taskId": cancelled}))
+        .await
+        .expect("acknowledged");
+    let task = first
+        .rpc("tasks/get", json!({"taskId": cancelled}))
+        .await
+        .expect("found");
+    assert_eq!(task["status"], "cancelled", "{task}");
+
+    cluster.replicas.kill(0);
+    let killed = std::time::Instant::now();
+    let failed = loop {
+        let task = second
+            .rpc("tasks/get", get.clone())
+            .await
+            .expect("still found");
+        if task["status"] != "working" {
+            break task;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(15),
+            "still working {:?} after the kill: {task}",
+            killed.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("stopped before it finished")),
+        "{failed}"
+    );
+}
+
 /// How many times `needle` occurs in `haystack`.
 fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()

@@ -37,6 +37,9 @@ pub struct McpServerBuilder {
     oauth: OAuth,
     auth_settings: AuthSettings,
     input_timeout: Duration,
+    /// How long a replica holds a task it runs without renewing; `None`
+    /// until settled from code or `MCP_TASK_LEASE`.
+    task_lease: Option<Duration>,
     request_state_secret: Option<SecretBytes>,
     redis_url: Option<RedisUrl>,
     state_secret: Option<SecretBytes>,
@@ -68,6 +71,16 @@ impl McpServerBuilder {
     /// like) on protocol revisions up to 2025-11-25. Default: 5 minutes.
     pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
         self.input_timeout = timeout;
+        self
+    }
+
+    /// How long the replica running a task holds it without renewing the
+    /// lease (renewed every third of it while the handler runs): a replica
+    /// that dies leaves its tasks `working` at most this long, then the next
+    /// `tasks/get` on any replica fails them. Default: `MCP_TASK_LEASE`
+    /// (seconds), else 30 s.
+    pub fn task_lease(mut self, lease: Duration) -> Self {
+        self.task_lease = Some(lease);
         self
     }
 
@@ -374,6 +387,25 @@ impl McpServerBuilder {
             .iter()
             .any(|tool| tool.task_support() != crate::tools::TaskSupport::Forbidden);
         let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
+        let task_lease = match self.task_lease {
+            Some(lease) => lease,
+            None => match std::env::var("MCP_TASK_LEASE") {
+                Ok(value) if !value.trim().is_empty() => match value.trim().parse::<u64>() {
+                    Ok(secs) if secs > 0 => Duration::from_secs(secs),
+                    _ => {
+                        return Err(BuildError::Config(format!(
+                            "MCP_TASK_LEASE must be a number of seconds above 0, got `{value}`"
+                        )));
+                    }
+                },
+                _ => super::tasks::TASK_LEASE,
+            },
+        };
+        if task_lease < Duration::from_secs(1) {
+            return Err(BuildError::Config(
+                "the task lease must be at least 1 s".into(),
+            ));
+        }
         let state = SharedState::new(
             &shared.backend,
             &namespace(&self.info.name, shared.secret.as_deref()),
@@ -382,7 +414,11 @@ impl McpServerBuilder {
         )
         .map_err(BuildError::Config)?;
         let core = ServerCore {
-            tasks: Arc::new(super::tasks::TaskRunner::new(Arc::clone(&state.tasks))),
+            tasks: Arc::new(super::tasks::TaskRunner::new(
+                Arc::clone(&state.tasks),
+                Arc::clone(&state.bus),
+                task_lease,
+            )),
             info: self.info,
             capabilities: ServerCapabilities {
                 // Tools may be added or removed at run time; the change is
@@ -436,7 +472,15 @@ impl McpServerBuilder {
             state.clone(),
             self.http.session_idle_timeout,
         ));
-        sessions.listen(Arc::clone(&core.input.pending));
+        let tasks = Arc::downgrade(&core.tasks);
+        sessions.listen(
+            Arc::clone(&core.input.pending),
+            Arc::new(move |message| {
+                if let Some(tasks) = tasks.upgrade() {
+                    tasks.on_bus(message);
+                }
+            }),
+        );
         Ok(McpServer {
             core: Arc::new(core),
             sessions,
@@ -467,6 +511,7 @@ impl McpServer {
             oauth: OAuth::none(),
             auth_settings: AuthSettings::default(),
             input_timeout: DEFAULT_INPUT_TIMEOUT,
+            task_lease: None,
             request_state_secret: None,
             redis_url: None,
             state_secret: None,

@@ -211,6 +211,9 @@ pub(crate) struct SessionStore {
     idle: Duration,
 }
 
+/// Who hears the bus messages about tasks.
+pub(crate) type TaskListener = Arc<dyn Fn(&BusMessage) + Send + Sync>;
+
 impl SessionStore {
     pub(crate) fn new(state: SharedState, idle: Duration) -> Self {
         Self {
@@ -235,9 +238,18 @@ impl SessionStore {
         let _ = self.runtime.set(runtime);
     }
 
-    pub(crate) fn listen(self: &Arc<Self>, pending: Arc<PendingRequests>) {
+    /// The bus has one listener: this store's, which hands the messages
+    /// about tasks to `tasks`.
+    pub(crate) fn listen(self: &Arc<Self>, pending: Arc<PendingRequests>, tasks: TaskListener) {
         let store = Arc::downgrade(self);
         self.state.bus.listen(Arc::new(move |event| {
+            if let BusEvent::Message(
+                message @ (BusMessage::TaskAnswers { .. } | BusMessage::TaskCancel { .. }),
+            ) = &event
+            {
+                tasks(message);
+                return;
+            }
             if let Some(store) = store.upgrade() {
                 store.on_bus_event(event, &pending);
             }
@@ -293,6 +305,8 @@ impl SessionStore {
                     local.end_here();
                 }
             }
+            // Handed to the tasks' listener before they get here.
+            BusMessage::TaskAnswers { .. } | BusMessage::TaskCancel { .. } => {}
             BusMessage::Answer(answer) => {
                 let raw = serde_json::value::RawValue::from_string;
                 let outcome = match (answer.result, answer.error) {

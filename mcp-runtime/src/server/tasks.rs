@@ -13,7 +13,7 @@ use super::ServerCore;
 use super::dispatch::{RequestOrigin, parse_params, to_raw};
 use crate::context::{ContextInner, RequestContext};
 use crate::input::InputChannel;
-use crate::input::task::{TaskInbox, Unchanged, now_ms};
+use crate::input::task::{TaskInbox, now_ms};
 use crate::protocol::jsonrpc::{MISSING_CLIENT_CAPABILITY, RequestId};
 use crate::protocol::messages::CallToolParams;
 use crate::protocol::tasks::{
@@ -21,10 +21,11 @@ use crate::protocol::tasks::{
     tasks_capability_required,
 };
 use crate::protocol::{ErrorObject, INTERNAL_ERROR};
-use crate::state::{TaskCreateError, TaskRecord, Tasks};
+use crate::state::{Bus, BusMessage, TaskChange, TaskCreateError, TaskRecord, Tasks};
 use dashmap::DashMap;
 use futures_util::FutureExt as _;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,11 +37,18 @@ pub(crate) const TASK_TTL: Duration = Duration::from_secs(3600);
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Largest result a task keeps (its JSON): a bigger one fails the task.
 pub(crate) const MAX_TASK_RESULT_BYTES: usize = 1024 * 1024;
+/// How long the replica running a task holds it without renewing, unless
+/// configured: a replica that dies leaves its tasks `working` at most this
+/// long, then the next look at one fails it.
+pub(crate) const TASK_LEASE: Duration = Duration::from_secs(30);
 
-/// Tasks running in this process.
+/// Tasks running in this process, and how to reach the others'.
 pub(crate) struct TaskRunner {
     pub(crate) store: Arc<dyn Tasks>,
+    bus: Arc<dyn Bus>,
     running: DashMap<Arc<str>, Running>,
+    /// How long this replica holds a task it runs without renewing.
+    lease: Duration,
 }
 
 struct Running {
@@ -49,10 +57,71 @@ struct Running {
 }
 
 impl TaskRunner {
-    pub(crate) fn new(store: Arc<dyn Tasks>) -> Self {
+    pub(crate) fn new(store: Arc<dyn Tasks>, bus: Arc<dyn Bus>, lease: Duration) -> Self {
         Self {
             store,
+            bus,
             running: DashMap::new(),
+            lease,
+        }
+    }
+
+    /// Acts on a task message from another replica, if the task runs here.
+    pub(crate) fn on_bus(&self, message: &BusMessage) {
+        match message {
+            BusMessage::TaskAnswers { task, answers } => {
+                if let Some(running) = self.running.get(task.as_ref())
+                    && let Ok(answers) = serde_json::from_str::<Map<String, Value>>(answers)
+                {
+                    running.inbox.deliver(answers);
+                }
+            }
+            BusMessage::TaskCancel { task } => {
+                if let Some(running) = self.running.get(task.as_ref()) {
+                    running.cancel.cancel();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Hands `answers` to the task's handler, here or on its replica.
+    async fn deliver(&self, task: &Arc<str>, answers: Map<String, Value>) {
+        if answers.is_empty() {
+            return;
+        }
+        let local = self
+            .running
+            .get(task.as_ref())
+            .map(|running| Arc::clone(&running.inbox));
+        match local {
+            Some(inbox) => inbox.deliver(answers),
+            None => {
+                let answers = Value::Object(answers).to_string();
+                let message = BusMessage::TaskAnswers {
+                    task: Arc::clone(task),
+                    answers,
+                };
+                if self.bus.publish(message).await.is_err() {
+                    tracing::warn!("could not forward a task's answers to its replica");
+                }
+            }
+        }
+    }
+
+    /// Stops the task's handler, here or on its replica.
+    async fn cancel(&self, task: &Arc<str>) {
+        let local = self.running.get(task.as_ref()).map(|r| r.cancel.clone());
+        match local {
+            Some(cancel) => cancel.cancel(),
+            None => {
+                let message = BusMessage::TaskCancel {
+                    task: Arc::clone(task),
+                };
+                if self.bus.publish(message).await.is_err() {
+                    tracing::warn!("could not forward a task's cancellation to its replica");
+                }
+            }
         }
     }
 }
@@ -132,9 +201,21 @@ fn view(record: &TaskRecord, created: bool) -> Result<Box<RawValue>, ErrorObject
     })
 }
 
+/// Renews the lease on `task` while its handler runs here (aborted when
+/// it ends).
+async fn renew_lease(store: Arc<dyn Tasks>, task: Arc<str>, lease: Duration) {
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        if store.renew_task_lease(&task, lease).await.is_err() {
+            tracing::warn!("the shared task store is unavailable; a task's lease was not renewed");
+        }
+    }
+}
+
 /// Writes a task's end into its record.
 struct TaskFinisher {
-    inbox: Arc<TaskInbox>,
+    store: Arc<dyn Tasks>,
+    task: Arc<str>,
     cancel: CancellationToken,
     tool: String,
     structured: bool,
@@ -153,48 +234,43 @@ impl TaskFinisher {
             () = self.cancel.cancelled() => return,
             outcome = run => outcome,
         };
-        let failed = |record: &mut TaskRecord, message: String| {
-            record.status = TaskStatus::Failed;
-            record.status_message = Some(message.clone());
-            record.error = Some(ErrorObject::new(INTERNAL_ERROR, message));
-            record.input_requests.clear();
-        };
         let tool = &self.tool;
-        let ended = match outcome {
+        let failed = |message: String| TaskChange::Finish {
+            status: TaskStatus::Failed,
+            status_message: Some(message.clone()),
+            result: None,
+            error: Some(ErrorObject::new(INTERNAL_ERROR, message)),
+        };
+        let end = match outcome {
             Ok(mut result) => {
                 if !self.structured {
                     result.structured_content = None;
                 }
                 match serde_json::to_string(&result) {
-                    Ok(json) if json.len() <= MAX_TASK_RESULT_BYTES => {
-                        self.inbox
-                            .change(|record| {
-                                record.status = TaskStatus::Completed;
-                                record.result = Some(json);
-                                record.input_requests.clear();
-                            })
-                            .await
-                    }
-                    Ok(json) => {
-                        let message = format!(
-                            "tool `{tool}` returned {} bytes; a task keeps at most {MAX_TASK_RESULT_BYTES}",
-                            json.len()
-                        );
-                        self.inbox.change(|record| failed(record, message)).await
-                    }
-                    Err(_) => {
-                        let message = format!("tool `{tool}` returned a result that is not JSON");
-                        self.inbox.change(|record| failed(record, message)).await
-                    }
+                    Ok(json) if json.len() <= MAX_TASK_RESULT_BYTES => TaskChange::Finish {
+                        status: TaskStatus::Completed,
+                        status_message: None,
+                        result: Some(json),
+                        error: None,
+                    },
+                    Ok(json) => failed(format!(
+                        "tool `{tool}` returned {} bytes; a task keeps at most {MAX_TASK_RESULT_BYTES}",
+                        json.len()
+                    )),
+                    Err(_) => failed(format!("tool `{tool}` returned a result that is not JSON")),
                 }
             }
             Err(_) => {
                 tracing::error!(tool = %tool, "tool panicked in a task");
-                let message = format!("tool `{tool}` failed with an internal error");
-                self.inbox.change(|record| failed(record, message)).await
+                failed(format!("tool `{tool}` failed with an internal error"))
             }
         };
-        if matches!(ended, Err(Unchanged::Unavailable)) {
+        if self
+            .store
+            .change_task(&self.task, &end, now_ms())
+            .await
+            .is_err()
+        {
             tracing::warn!(tool = %tool, "the shared task store is unavailable; a task's end was not recorded");
         }
     }
@@ -247,7 +323,12 @@ impl ServerCore {
             error: None,
             input_requests: serde_json::Map::new(),
         };
-        match self.tasks.store.create_task(&record).await {
+        match self
+            .tasks
+            .store
+            .create_task(&record, self.tasks.lease)
+            .await
+        {
             Ok(()) => {}
             Err(TaskCreateError::OwnerFull) => {
                 return Err(ErrorObject::invalid_request(format!(
@@ -279,13 +360,14 @@ impl ServerCore {
         self.tasks.running.insert(
             Arc::clone(&task_id),
             Running {
-                inbox: Arc::clone(&inbox),
+                inbox,
                 cancel: cancel.clone(),
             },
         );
         let handler = entry.tool.handler().clone();
         let finisher = TaskFinisher {
-            inbox,
+            store: Arc::clone(&self.tasks.store),
+            task: Arc::clone(&task_id),
             cancel,
             tool: params.name,
             structured: origin.version.has_structured_output(),
@@ -293,11 +375,17 @@ impl ServerCore {
         let arguments = params.arguments;
         let runner = Arc::clone(&self.tasks);
         tokio::spawn(async move {
+            let heartbeat = tokio::spawn(renew_lease(
+                Arc::clone(&runner.store),
+                Arc::clone(&finisher.task),
+                runner.lease,
+            ));
             // Calling the handler inside the guarded future also catches
             // panics in its synchronous part and in its arguments.
             let run = AssertUnwindSafe(async move { handler(arguments, ctx).await }).catch_unwind();
             finisher.finish(run).await;
-            runner.running.remove(finisher.inbox.task_id());
+            heartbeat.abort();
+            runner.running.remove(&finisher.task);
         });
         view(&record, true)
     }
@@ -325,19 +413,43 @@ impl ServerCore {
         })
     }
 
-    /// The record of `id`, if it is `owner`'s.
+    /// The record of `id`, if it is `owner`'s. An unfinished task whose
+    /// replica stopped renewing its lease is failed first: it would never
+    /// end otherwise.
     async fn owned(&self, id: &str, owner: Option<&str>) -> Result<TaskRecord, ErrorObject> {
-        let record = self
+        let stored = self
             .tasks
             .store
             .load_task(id)
             .await
             .map_err(|_| unavailable())?
             .ok_or_else(unknown_task)?;
-        if record.owner.as_deref() != owner {
+        if stored.record.owner.as_deref() != owner {
             return Err(unknown_task());
         }
-        Ok(record)
+        if stored.record.status.is_terminal() || stored.leased {
+            return Ok(stored.record);
+        }
+        let message = "the server running this task stopped before it finished".to_owned();
+        let lost = TaskChange::Finish {
+            status: TaskStatus::Failed,
+            status_message: Some(message.clone()),
+            result: None,
+            error: Some(ErrorObject::new(INTERNAL_ERROR, message)),
+        };
+        match self.tasks.store.change_task(id, &lost, now_ms()).await {
+            Ok(Some((record, _))) => Ok(record),
+            // Finished meanwhile: read what it became.
+            Ok(None) => self
+                .tasks
+                .store
+                .load_task(id)
+                .await
+                .map_err(|_| unavailable())?
+                .map(|stored| stored.record)
+                .ok_or_else(unknown_task),
+            Err(_) => Err(unavailable()),
+        }
     }
 
     async fn get_task(
@@ -356,22 +468,29 @@ impl ServerCore {
     ) -> Result<Box<RawValue>, ErrorObject> {
         let UpdateTaskParams {
             task_id,
-            input_responses,
+            mut input_responses,
         } = parse_params(params)?;
         let record = self.owned(&task_id, owner).await?;
-        let inbox = self
+        // Answers to questions still open are taken out of the record
+        // before the acknowledgement, so the next `tasks/get` on any replica
+        // no longer shows them; the rest (unknown keys, a finished task) are
+        // ignored, as the extension asks.
+        let keys = input_responses.keys().cloned().collect();
+        let taken = match self
             .tasks
-            .running
-            .get(record.id.as_ref())
-            .map(|running| Arc::clone(&running.inbox));
-        // Answers for a finished task, or one no handler here waits on, are
-        // ignored, as are keys it never asked.
-        if let Some(inbox) = inbox {
-            inbox
-                .deliver(input_responses)
-                .await
-                .map_err(|_| unavailable())?;
-        }
+            .store
+            .change_task(&record.id, &TaskChange::Answer { keys }, now_ms())
+            .await
+        {
+            Ok(Some((_, taken))) => taken,
+            Ok(None) => Vec::new(),
+            Err(_) => return Err(unavailable()),
+        };
+        let answers: Map<String, Value> = taken
+            .into_iter()
+            .filter_map(|key| input_responses.remove_entry(&key))
+            .collect();
+        self.tasks.deliver(&record.id, answers).await;
         to_raw(&serde_json::json!({}))
     }
 
@@ -383,28 +502,21 @@ impl ServerCore {
         let TaskIdParams { task_id } = parse_params(params)?;
         let record = self.owned(&task_id, owner).await?;
         if !record.status.is_terminal() {
-            let running = self
+            let cancelled = TaskChange::Finish {
+                status: TaskStatus::Cancelled,
+                status_message: Some("cancelled by the client".to_owned()),
+                result: None,
+                error: None,
+            };
+            match self
                 .tasks
-                .running
-                .get(record.id.as_ref())
-                .map(|r| (Arc::clone(&r.inbox), r.cancel.clone()));
-            let cancelled = |record: &mut TaskRecord| {
-                record.status = TaskStatus::Cancelled;
-                record.status_message = Some("cancelled by the client".to_owned());
-                record.input_requests.clear();
-            };
-            let changed = match &running {
-                Some((inbox, _)) => inbox.change(cancelled).await,
-                None => {
-                    let inbox = TaskInbox::new(record.id.clone(), Arc::clone(&self.tasks.store));
-                    inbox.change(cancelled).await
-                }
-            };
-            if matches!(changed, Err(Unchanged::Unavailable)) {
-                return Err(unavailable());
-            }
-            if let Some((_, cancel)) = running {
-                cancel.cancel();
+                .store
+                .change_task(&record.id, &cancelled, now_ms())
+                .await
+            {
+                Ok(Some(_)) => self.tasks.cancel(&record.id).await,
+                Ok(None) => {}
+                Err(_) => return Err(unavailable()),
             }
         }
         to_raw(&serde_json::json!({}))

@@ -4,8 +4,8 @@
 use super::{
     Bus, BusListener, BusMessage, Connect, Counters, CreateError, MAX_SESSIONS_PER_OWNER,
     MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS_PER_OWNER, Markers, SERIAL_WINDOW, SERIALS_PER_CHUNK,
-    Serial, Serials, SessionRecord, SessionRecords, StateFuture, TaskCreateError, TaskRecord,
-    Tasks, UNINITIALIZED_LIFETIME, Unavailable,
+    Serial, Serials, SessionRecord, SessionRecords, StateFuture, StoredTask, TaskChange,
+    TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME, Unavailable,
 };
 use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
@@ -101,6 +101,8 @@ pub(crate) struct MemoryState {
     tasks: DashMap<Arc<str>, (TaskRecord, Instant)>,
     /// Live (unfinished, unexpired) tasks per owner.
     task_owners: Mutex<std::collections::HashMap<Arc<str>, usize>>,
+    /// Until when the runner of each unfinished task holds it.
+    task_leases: DashMap<Arc<str>, Instant>,
     epoch: Instant,
     last_sweep: AtomicU64,
     /// When expired serial chunks and counters were last dropped (ms
@@ -127,6 +129,7 @@ impl MemoryState {
             counter_arrivals: Arrivals::new(MAX_COUNTERS),
             tasks: DashMap::new(),
             task_owners: Mutex::new(std::collections::HashMap::new()),
+            task_leases: DashMap::new(),
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
             last_purge: AtomicU64::new(0),
@@ -225,6 +228,7 @@ impl MemoryState {
             }
             live
         });
+        self.task_leases.retain(|id, _| self.tasks.contains_key(id));
     }
 }
 
@@ -461,6 +465,7 @@ impl Tasks for MemoryState {
     fn create_task<'a>(
         &'a self,
         record: &'a TaskRecord,
+        lease: Duration,
     ) -> BoxFuture<'a, Result<(), TaskCreateError>> {
         self.purge_expired();
         if let Some(owner) = &record.owner {
@@ -473,6 +478,8 @@ impl Tasks for MemoryState {
             }
             *count += 1;
         }
+        self.task_leases
+            .insert(Arc::clone(&record.id), Instant::now() + lease);
         self.tasks.insert(
             Arc::clone(&record.id),
             (record.clone(), task_expiry(record)),
@@ -480,33 +487,47 @@ impl Tasks for MemoryState {
         ready(Ok(())).boxed()
     }
 
-    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<TaskRecord>> {
+    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<StoredTask>> {
         let now = Instant::now();
         let record = self
             .tasks
             .get(id)
             .filter(|entry| entry.value().1 > now)
             .map(|entry| entry.value().0.clone());
-        done(record)
+        let leased = self.task_leases.get(id).is_some_and(|until| *until > now);
+        done(record.map(|record| StoredTask { record, leased }))
     }
 
-    fn save_task<'a>(&'a self, record: &'a TaskRecord) -> StateFuture<'a, bool> {
+    fn change_task<'a>(
+        &'a self,
+        id: &'a str,
+        change: &'a TaskChange,
+        now_ms: u64,
+    ) -> StateFuture<'a, Option<(TaskRecord, Vec<String>)>> {
         let now = Instant::now();
-        let Some(mut entry) = self.tasks.get_mut(record.id.as_ref()) else {
-            return done(false);
+        let Some(mut entry) = self.tasks.get_mut(id) else {
+            return done(None);
         };
-        let (current, expires) = entry.value_mut();
-        if *expires <= now || current.status.is_terminal() {
-            return done(false);
+        let (record, expires) = entry.value_mut();
+        if *expires <= now || record.status.is_terminal() {
+            return done(None);
         }
-        let finished = record.status.is_terminal();
-        *current = record.clone();
+        let taken = change.apply(record);
+        record.updated_at = now_ms;
         *expires = task_expiry(record);
+        let changed = record.clone();
         drop(entry);
-        if finished {
-            self.task_finished(record.owner.as_ref());
+        if changed.status.is_terminal() {
+            self.task_finished(changed.owner.as_ref());
+            self.task_leases.remove(id);
         }
-        done(true)
+        done(Some((changed, taken)))
+    }
+
+    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, ()> {
+        self.task_leases
+            .insert(Arc::from(id), Instant::now() + lease);
+        done(())
     }
 }
 
@@ -752,6 +773,12 @@ mod tests {
             2,
             "the newest stays"
         );
+    }
+
+    #[tokio::test]
+    async fn tasks_change_atomically_and_leases_lapse() {
+        let store = MemoryState::new(Duration::from_secs(60), 10);
+        crate::state::check_task_store(&store, Duration::from_secs(30)).await;
     }
 
     #[tokio::test]

@@ -264,21 +264,222 @@ impl From<Unavailable> for TaskCreateError {
     }
 }
 
+/// One change to an unfinished task, made atomically by the store: the
+/// handler (on the replica running it) and the client (through any
+/// replica) change the same record, and neither may undo the other.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum TaskChange {
+    /// The handler asks these questions (by key): the task waits for input.
+    Ask {
+        requests: serde_json::Map<String, serde_json::Value>,
+    },
+    /// The client answered these keys: the ones still open are taken out
+    /// (the others are ignored); with none left, the task works again.
+    Answer { keys: Vec<String> },
+    /// The task ended: completed, failed or cancelled.
+    Finish {
+        status: TaskStatus,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status_message: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<ErrorObject>,
+    },
+}
+
+impl TaskChange {
+    /// Applies the change to `record` (not finished); returns the keys an
+    /// `Answer` took. The in-memory backend's rules; Redis runs the same in
+    /// Lua.
+    pub(crate) fn apply(&self, record: &mut TaskRecord) -> Vec<String> {
+        match self {
+            Self::Ask { requests } => {
+                record
+                    .input_requests
+                    .extend(requests.iter().map(|(k, v)| (k.clone(), v.clone())));
+                record.status = TaskStatus::InputRequired;
+                Vec::new()
+            }
+            Self::Answer { keys } => {
+                let taken: Vec<String> = keys
+                    .iter()
+                    .filter(|key| record.input_requests.remove(key.as_str()).is_some())
+                    .cloned()
+                    .collect();
+                if record.input_requests.is_empty() && record.status == TaskStatus::InputRequired {
+                    record.status = TaskStatus::Working;
+                }
+                taken
+            }
+            Self::Finish {
+                status,
+                status_message,
+                result,
+                error,
+            } => {
+                record.status = *status;
+                record.status_message.clone_from(status_message);
+                record.result.clone_from(result);
+                record.error.clone_from(error);
+                record.input_requests.clear();
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// A task as stored, and whether the replica running it still holds its
+/// lease (renewed while the handler runs).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredTask {
+    pub(crate) record: TaskRecord,
+    pub(crate) leased: bool,
+}
+
+/// A fresh task record for the backends' tests.
+#[cfg(test)]
+pub(crate) fn test_task(id: &str, owner: Option<&str>) -> TaskRecord {
+    TaskRecord {
+        id: id.into(),
+        owner: owner.map(Into::into),
+        status: TaskStatus::Working,
+        status_message: None,
+        created_at: 1_796_638_830_123,
+        updated_at: 1_796_638_830_123,
+        ttl_ms: 60_000,
+        poll_interval_ms: 500,
+        result: None,
+        error: None,
+        input_requests: serde_json::Map::new(),
+    }
+}
+
+/// Runs the same checks of the task store against either backend: asking,
+/// answering (keys taken once), finishing (then nothing changes), leases
+/// and the per-owner cap.
+#[cfg(test)]
+pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
+    use serde_json::json;
+    let record = test_task("t1", Some("https://issuer\nalice"));
+    store.create_task(&record, lease).await.unwrap();
+    let stored = store.load_task("t1").await.unwrap().expect("stored");
+    assert_eq!(stored.record, record);
+    assert!(stored.leased);
+    let ask = TaskChange::Ask {
+        requests: json!({"a": {"method": "elicitation/create"}, "b": {"method": "roots/list"}})
+            .as_object()
+            .unwrap()
+            .clone(),
+    };
+    let (asked, _) = store.change_task("t1", &ask, 7).await.unwrap().unwrap();
+    assert_eq!(asked.status, TaskStatus::InputRequired);
+    assert_eq!(asked.input_requests.len(), 2);
+    assert_eq!(asked.updated_at, 7);
+    let answer = |keys: &[&str]| TaskChange::Answer {
+        keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+    };
+    let (partly, taken) = store
+        .change_task("t1", &answer(&["a", "zzz"]), 8)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken, ["a"], "only open keys are taken");
+    assert_eq!(partly.status, TaskStatus::InputRequired);
+    assert!(partly.input_requests.contains_key("b") && !partly.input_requests.contains_key("a"));
+    let (_, again) = store
+        .change_task("t1", &answer(&["a"]), 9)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(again.is_empty(), "an answer is taken once");
+    let (working, taken) = store
+        .change_task("t1", &answer(&["b"]), 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken, ["b"]);
+    assert_eq!(working.status, TaskStatus::Working);
+    assert!(working.input_requests.is_empty());
+    let finish = TaskChange::Finish {
+        status: TaskStatus::Completed,
+        status_message: None,
+        result: Some(r#"{"content":[],"isError":false}"#.to_owned()),
+        error: None,
+    };
+    let (done, _) = store.change_task("t1", &finish, 11).await.unwrap().unwrap();
+    assert_eq!(done.status, TaskStatus::Completed);
+    assert_eq!(
+        done.result.as_deref(),
+        Some(r#"{"content":[],"isError":false}"#)
+    );
+    assert!(
+        store.change_task("t1", &ask, 12).await.unwrap().is_none(),
+        "finished"
+    );
+    assert_eq!(store.load_task("t1").await.unwrap().unwrap().record, done);
+    assert!(store.load_task("never").await.unwrap().is_none());
+    // A lease not renewed lapses; renewed, it holds.
+    store
+        .create_task(&test_task("t2", None), Duration::from_millis(50))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert!(!store.load_task("t2").await.unwrap().unwrap().leased);
+    store.renew_task_lease("t2", lease).await.unwrap();
+    assert!(store.load_task("t2").await.unwrap().unwrap().leased);
+    // One owner's unfinished tasks are capped; a finished one frees a place.
+    for i in 0..MAX_TASKS_PER_OWNER {
+        let id = format!("c{i}");
+        store
+            .create_task(&test_task(&id, Some("bob")), lease)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .create_task(&test_task("over", Some("bob")), lease)
+            .await,
+        Err(TaskCreateError::OwnerFull)
+    );
+    store
+        .create_task(&test_task("other", Some("carol")), lease)
+        .await
+        .expect("others are not held back");
+    store.change_task("c0", &finish, 13).await.unwrap().unwrap();
+    store
+        .create_task(&test_task("after", Some("bob")), lease)
+        .await
+        .expect("a finished task frees a place");
+}
+
 /// Tasks' records, by id, each kept `ttl_ms` after its last change.
 pub(crate) trait Tasks: Send + Sync {
-    /// Stores a new task before anyone is told its id, unless its owner
-    /// holds too many live ones.
+    /// Stores a new task, with a lease of `lease` for the replica that will
+    /// run it, before anyone is told its id; unless its owner holds too many
+    /// unfinished ones.
     fn create_task<'a>(
         &'a self,
         record: &'a TaskRecord,
+        lease: Duration,
     ) -> BoxFuture<'a, Result<(), TaskCreateError>>;
 
-    /// The record of `id`, unless it expired.
-    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<TaskRecord>>;
+    /// The task `id`, unless it expired.
+    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<StoredTask>>;
 
-    /// Replaces the record of a task that is not finished; `false` when it
-    /// is gone or finished already (a finished task never changes).
-    fn save_task<'a>(&'a self, record: &'a TaskRecord) -> StateFuture<'a, bool>;
+    /// Makes `change` to task `id`, stamped `now_ms`: the record after it
+    /// and the keys an `Answer` took, or `None` when the task is gone or
+    /// finished (a finished task never changes).
+    fn change_task<'a>(
+        &'a self,
+        id: &'a str,
+        change: &'a TaskChange,
+        now_ms: u64,
+    ) -> StateFuture<'a, Option<(TaskRecord, Vec<String>)>>;
+
+    /// Renews the lease of the replica running task `id` for `lease`.
+    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, ()>;
 }
 
 /// A client's answer to a question the server sent, on its way to the
@@ -314,6 +515,11 @@ pub(crate) enum BusMessage {
     SessionEnded { session: Arc<str> },
     /// A client's answer for the handler waiting for it.
     Answer(ClientAnswer),
+    /// Answers (`tasks/update`, already taken out of the record) for the
+    /// task's handler, wherever it runs: a JSON object by key.
+    TaskAnswers { task: Arc<str>, answers: String },
+    /// `tasks/cancel`: stop the task's handler, wherever it runs.
+    TaskCancel { task: Arc<str> },
 }
 
 /// What a replica's bus listener hears.
@@ -490,6 +696,11 @@ mod tests {
             BusMessage::SessionEnded {
                 session: "s".into(),
             },
+            BusMessage::TaskAnswers {
+                task: "t".into(),
+                answers: r#"{"confirm":{"action":"accept"}}"#.into(),
+            },
+            BusMessage::TaskCancel { task: "t".into() },
             BusMessage::Answer(ClientAnswer {
                 id: RequestId::String("mcp-1".into()),
                 owner: Some("https://issuer\nalice".into()),

@@ -14,8 +14,8 @@
 use super::{
     Bus, BusEvent, BusListener, BusMessage, Connect, Counters, CreateError, MAX_SESSIONS_PER_OWNER,
     MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS_PER_OWNER, Markers, SERIAL_WINDOW, Serial, Serials,
-    SessionRecord, SessionRecords, StateFuture, StateResult, TaskCreateError, TaskRecord, Tasks,
-    UNINITIALIZED_LIFETIME, Unavailable,
+    SessionRecord, SessionRecords, StateFuture, StateResult, StoredTask, TaskChange,
+    TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME, Unavailable,
 };
 use futures_util::StreamExt as _;
 use futures_util::future::{BoxFuture, FutureExt as _};
@@ -172,9 +172,11 @@ end
 return 1 - was
 ";
 
-/// Stores a new task, unless its owner holds the most live ones. KEYS: the
-/// task, its owner's live tasks (by expiry). ARGV: the record, its lifetime
-/// (ms), now (ms), the most live tasks, whether it has an owner, its id.
+/// Stores a new task, unless its owner holds the most unfinished ones, and
+/// the lease of the replica that runs it. KEYS: the task, its owner's
+/// unfinished tasks (by expiry), its lease. ARGV: the record, its lifetime
+/// (ms), now (ms), the most unfinished tasks, whether it has an owner, its
+/// id, the lease (ms).
 const CREATE_TASK_LUA: &str = r"
 if ARGV[5] == '1' then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
@@ -185,30 +187,66 @@ if ARGV[5] == '1' then
   end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[7])
 return 1
 ";
 
-/// Replaces an unfinished task's record: 0 when it is gone or finished (a
-/// finished task never changes). A finished one leaves its owner's live
-/// tasks. KEYS and ARGV as [`CREATE_TASK_LUA`], then whether the new record
-/// is finished.
-const SAVE_TASK_LUA: &str = r"
+/// Makes one change to an unfinished task (the rules of
+/// `TaskChange::apply`), atomically: the record after it and the keys an
+/// answer took, or nil when the task is gone or finished. KEYS: the task,
+/// its owner's unfinished tasks, its lease. ARGV: the change (JSON), its
+/// lifetime (ms), the time of the change (ms since the epoch), whether it
+/// has an owner, its id.
+const CHANGE_TASK_LUA: &str = r"
 local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-local status = cjson.decode(current)['status']
-if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if ARGV[5] == '1' then
-  if ARGV[7] == '1' then
-    redis.call('ZREM', KEYS[2], ARGV[6])
+if not current then return nil end
+local task = cjson.decode(current)
+local status = task['status']
+if status == 'completed' or status == 'failed' or status == 'cancelled' then return nil end
+local change = cjson.decode(ARGV[1])
+local taken = {}
+local open = task['input_requests'] or {}
+if change['kind'] == 'ask' then
+  for key, request in pairs(change['requests']) do open[key] = request end
+  task['input_requests'] = open
+  task['status'] = 'input_required'
+elseif change['kind'] == 'answer' then
+  for _, key in ipairs(change['keys']) do
+    if open[key] ~= nil then
+      open[key] = nil
+      table.insert(taken, key)
+    end
+  end
+  if next(open) == nil then
+    task['input_requests'] = nil
+    if task['status'] == 'input_required' then task['status'] = 'working' end
   else
-    redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[6])
+    task['input_requests'] = open
+  end
+else
+  task['status'] = change['status']
+  task['status_message'] = change['status_message']
+  task['result'] = change['result']
+  task['error'] = change['error']
+  task['input_requests'] = nil
+end
+task['updated_at'] = tonumber(ARGV[3])
+local record = cjson.encode(task)
+redis.call('SET', KEYS[1], record, 'PX', ARGV[2])
+local finished = task['status'] == 'completed' or task['status'] == 'failed'
+  or task['status'] == 'cancelled'
+if finished then redis.call('DEL', KEYS[3]) end
+if ARGV[4] == '1' then
+  if finished then
+    redis.call('ZREM', KEYS[2], ARGV[5])
+  else
+    redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[5])
     if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then
       redis.call('PEXPIRE', KEYS[2], ARGV[2])
     end
   end
 end
-return 1
+return {record, cjson.encode(taken)}
 ";
 
 /// Shared state on one Redis server, for every replica that names it.
@@ -236,9 +274,9 @@ pub(crate) struct RedisState {
     update_script: Script,
     issue_script: Script,
     spend_script: Script,
-    /// [`CREATE_TASK_LUA`] and [`SAVE_TASK_LUA`], likewise.
+    /// [`CREATE_TASK_LUA`] and [`CHANGE_TASK_LUA`], likewise.
     create_task_script: Script,
-    save_task_script: Script,
+    change_task_script: Script,
     /// The epoch this replica last drew a serial in, and the number it
     /// expects to draw next at least (see [`ISSUE_LUA`]).
     drawn: std::sync::Mutex<(Option<u64>, u64)>,
@@ -287,7 +325,7 @@ impl RedisState {
             issue_script: Script::new(ISSUE_LUA),
             spend_script: Script::new(SPEND_LUA),
             create_task_script: Script::new(CREATE_TASK_LUA),
-            save_task_script: Script::new(SAVE_TASK_LUA),
+            change_task_script: Script::new(CHANGE_TASK_LUA),
             drawn: std::sync::Mutex::new((None, 0)),
             max_sessions,
             replica: crate::random::random_token::<12>().into(),
@@ -775,22 +813,16 @@ impl Serials for RedisState {
 }
 
 impl RedisState {
-    /// A task's script call: its keys and the arguments both scripts share.
-    fn task_call<'s>(
+    /// A task's keys: its record, its owner's unfinished tasks, its lease.
+    fn task_keys<'s>(
         &self,
         script: &'s Script,
-        record: &TaskRecord,
-        value: &str,
+        id: &str,
+        owner: &str,
     ) -> redis::ScriptInvocation<'s> {
-        let owner = record.owner.as_deref().unwrap_or_default();
-        let mut call = script.key(self.key("task", &record.id));
+        let mut call = script.key(self.key("task", id));
         call.key(self.key("task-owner", owner))
-            .arg(value)
-            .arg(record.ttl_ms.max(1))
-            .arg(now_ms())
-            .arg(MAX_TASKS_PER_OWNER)
-            .arg(u8::from(record.owner.is_some()))
-            .arg(record.id.as_ref());
+            .key(self.key("task-lease", id));
         call
     }
 }
@@ -799,10 +831,19 @@ impl Tasks for RedisState {
     fn create_task<'a>(
         &'a self,
         record: &'a TaskRecord,
+        lease: Duration,
     ) -> BoxFuture<'a, Result<(), TaskCreateError>> {
         async move {
             let value = serde_json::to_string(record).map_err(|_| TaskCreateError::Unavailable)?;
-            let call = self.task_call(&self.create_task_script, record, &value);
+            let owner = record.owner.as_deref().unwrap_or_default();
+            let mut call = self.task_keys(&self.create_task_script, &record.id, owner);
+            call.arg(value)
+                .arg(record.ttl_ms.max(1))
+                .arg(now_ms())
+                .arg(MAX_TASKS_PER_OWNER)
+                .arg(u8::from(record.owner.is_some()))
+                .arg(record.id.as_ref())
+                .arg(px(lease));
             let stored: i64 = self
                 .run("create a task", |mut con| async move {
                     call.invoke_async(&mut con).await
@@ -817,30 +858,70 @@ impl Tasks for RedisState {
         .boxed()
     }
 
-    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<TaskRecord>> {
+    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<StoredTask>> {
         async move {
-            let value: Option<String> = self
-                .command("load a task", &Cmd::get(self.key("task", id)))
-                .await?;
+            let mut pipe = redis::pipe();
+            pipe.get(self.key("task", id))
+                .exists(self.key("task-lease", id));
+            let (value, leased): (Option<String>, bool) =
+                self.pipeline("load a task", &pipe).await?;
             // A record that does not parse is no task to guess from.
             value
-                .map(|v| serde_json::from_str(&v).map_err(|_| Unavailable))
+                .map(|v| {
+                    serde_json::from_str(&v)
+                        .map(|record| StoredTask { record, leased })
+                        .map_err(|_| Unavailable)
+                })
                 .transpose()
         }
         .boxed()
     }
 
-    fn save_task<'a>(&'a self, record: &'a TaskRecord) -> StateFuture<'a, bool> {
+    fn change_task<'a>(
+        &'a self,
+        id: &'a str,
+        change: &'a TaskChange,
+        stamp: u64,
+    ) -> StateFuture<'a, Option<(TaskRecord, Vec<String>)>> {
         async move {
-            let value = serde_json::to_string(record).map_err(|_| Unavailable)?;
-            let mut call = self.task_call(&self.save_task_script, record, &value);
-            call.arg(u8::from(record.status.is_terminal()));
-            let saved: i64 = self
-                .run("save a task", |mut con| async move {
+            // The owner's key is known only from the record: one round trip
+            // reads it, the script checks and changes atomically.
+            let Some(stored) = self.load_task(id).await? else {
+                return Ok(None);
+            };
+            let owner = stored.record.owner.as_deref().unwrap_or_default();
+            let change = serde_json::to_string(change).map_err(|_| Unavailable)?;
+            let mut call = self.task_keys(&self.change_task_script, id, owner);
+            call.arg(change)
+                .arg(stored.record.ttl_ms.max(1))
+                .arg(stamp)
+                .arg(u8::from(stored.record.owner.is_some()))
+                .arg(id);
+            let changed: Option<(String, String)> = self
+                .run("change a task", |mut con| async move {
                     call.invoke_async(&mut con).await
                 })
                 .await?;
-            Ok(saved == 1)
+            let Some((record, taken)) = changed else {
+                return Ok(None);
+            };
+            let record = serde_json::from_str(&record).map_err(|_| Unavailable)?;
+            // Lua's JSON writes an empty list as `{}`.
+            let taken = serde_json::from_str::<Vec<String>>(&taken).unwrap_or_default();
+            Ok(Some((record, taken)))
+        }
+        .boxed()
+    }
+
+    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, ()> {
+        async move {
+            let set = Cmd::set_options(
+                self.key("task-lease", id),
+                1,
+                SetOptions::default().with_expiration(SetExpiry::PX(px(lease).unsigned_abs())),
+            );
+            let _: Option<String> = self.command("renew a task lease", &set).await?;
+            Ok(())
         }
         .boxed()
     }
@@ -1295,6 +1376,26 @@ mod tests {
         assert!(two.spend(after, MINUTE).await.unwrap());
         let next = two.issue().await.unwrap();
         assert_eq!(next.epoch, after.epoch, "the other replica follows");
+    }
+
+    #[tokio::test]
+    async fn tasks_change_atomically_on_any_replica_and_leases_lapse() {
+        let server = Server::start();
+        let store = connected(&server, MINUTE).await;
+        crate::state::check_task_store(&store, MINUTE).await;
+        // What one replica stored, another reads and changes.
+        let other = connected(&server, MINUTE).await;
+        let finish = crate::state::TaskChange::Finish {
+            status: crate::protocol::tasks::TaskStatus::Cancelled,
+            status_message: None,
+            result: None,
+            error: None,
+        };
+        let (cancelled, _) = other.change_task("t2", &finish, 1).await.unwrap().unwrap();
+        assert_eq!(
+            store.load_task("t2").await.unwrap().unwrap().record,
+            cancelled
+        );
     }
 
     #[tokio::test]

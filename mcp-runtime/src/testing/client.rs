@@ -146,6 +146,10 @@ pub struct ToolInfo {
     /// Behaviour hints (`readOnlyHint`, ...).
     #[serde(default)]
     pub annotations: Option<Value>,
+    /// How calls may run (`{"taskSupport": "optional"}` for a tool that
+    /// may run as a task), if the tool says.
+    #[serde(default)]
+    pub execution: Option<Value>,
     /// `_meta`, e.g. `mcp-runtime/access`.
     #[serde(default, rename = "_meta")]
     pub meta: Option<Value>,

@@ -1,0 +1,310 @@
+//! Tools run as tasks (the `io.modelcontextprotocol/tasks` extension),
+//! through the testing kit's client: a task is created at once and polled
+//! to its end, asks its client through the task and gets the answers of
+//! `tasks/update`, stops on `tasks/cancel`; it is its creator's alone (for
+//! anyone else its id is unknown); each caller has a cap on unfinished
+//! tasks; and a client without the extension gets a plain call, or -32021
+//! from a tool that runs only as a task.
+
+use mcp_runtime::input::{ElicitAction, Elicitation};
+use mcp_runtime::prelude::*;
+use mcp_runtime::protocol::tasks::TASKS_EXTENSION;
+use mcp_runtime::testing::{ClientError, TestClient, TestIssuer, TestServer};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+struct Jobs;
+
+#[mcp_server(name = "jobs", version = "1.0.0", oauth = auth0)]
+impl Jobs {
+    /// Works `ms` milliseconds, then reports.
+    #[mcp_tool(task = "optional")]
+    async fn build(
+        /// How long to work.
+        ms: u64,
+    ) -> String {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        format!("built in {ms} ms")
+    }
+
+    /// Exports, only ever as a task.
+    #[mcp_tool(task = "required")]
+    async fn export() -> String {
+        "exported".to_owned()
+    }
+
+    /// Asks which branch to deploy, then deploys it.
+    #[mcp_tool(task = "optional")]
+    async fn deploy(ctx: &RequestContext) -> Result<String, ToolError> {
+        let form = Elicitation::form(
+            "Which branch?",
+            json!({"type": "object", "properties": {"branch": {"type": "string"}}}),
+        );
+        let answer = ctx.elicit("branch", form).await?;
+        let branch = answer
+            .content
+            .as_ref()
+            .and_then(|c| c.get("branch"))
+            .and_then(Value::as_str)
+            .unwrap_or("main")
+            .to_owned();
+        Ok(match answer.action {
+            ElicitAction::Accept => format!("deployed {branch}"),
+            _ => "not deployed".to_owned(),
+        })
+    }
+}
+
+fn capabilities() -> Value {
+    json!({"elicitation": {}, "extensions": {TASKS_EXTENSION: {}}})
+}
+
+struct Fixture {
+    issuer: TestIssuer,
+    server: TestServer,
+}
+
+fn fixture() -> Fixture {
+    let issuer = TestIssuer::new().expect("issuer");
+    let server = Jobs
+        .into_mcp_builder()
+        .oauth(issuer.provider())
+        .build()
+        .expect("builds");
+    let server = TestServer::start_with(server, &issuer).expect("starts");
+    Fixture { issuer, server }
+}
+
+impl Fixture {
+    /// A client of `user` that declared the extension.
+    fn client(&self, user: &str) -> TestClient {
+        let token = self.issuer.token().subject(user).sign().expect("token");
+        self.server
+            .client()
+            .with_token(token)
+            .with_capabilities(capabilities())
+    }
+}
+
+async fn start(client: &TestClient, tool: &str, arguments: Value) -> String {
+    let created = client
+        .rpc("tools/call", json!({"name": tool, "arguments": arguments}))
+        .await
+        .expect("a task");
+    assert_eq!(created["resultType"], "task", "{created}");
+    assert_eq!(created["status"], "working", "{created}");
+    assert!(created.get("result").is_none(), "{created}");
+    assert!(
+        created["ttlMs"].as_u64().is_some_and(|t| t > 0),
+        "{created}"
+    );
+    let id = created["taskId"].as_str().expect("an id").to_owned();
+    assert!(id.len() >= 22, "128 random bits: {id}");
+    id
+}
+
+async fn get(client: &TestClient, id: &str) -> Result<Value, ClientError> {
+    client.rpc("tasks/get", json!({"taskId": id})).await
+}
+
+/// Polls until the task's status is one of `statuses`.
+async fn until(client: &TestClient, id: &str, statuses: &[&str]) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let task = get(client, id).await.expect("tasks/get");
+        if statuses.iter().any(|s| task["status"] == *s) {
+            return task;
+        }
+        assert!(Instant::now() < deadline, "still {task}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_task_is_created_at_once_and_polled_to_its_result() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let id = start(&alice, "build", json!({"ms": 300})).await;
+    let task = get(&alice, &id).await.expect("found at once");
+    assert_eq!(task["status"], "working", "{task}");
+    let done = until(&alice, &id, &["completed"]).await;
+    assert_eq!(done["result"]["content"][0]["text"], "built in 300 ms");
+    assert_ne!(done["result"]["isError"], true, "{done}");
+    // Kept after its end.
+    assert_eq!(get(&alice, &id).await.expect("kept")["status"], "completed");
+}
+
+#[actix_web::test]
+async fn a_task_asks_through_itself_and_takes_the_answer_of_tasks_update() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let id = start(&alice, "deploy", json!({})).await;
+    let asking = until(&alice, &id, &["input_required"]).await;
+    let requests = asking["inputRequests"].as_object().expect("questions");
+    assert_eq!(requests.len(), 1, "{asking}");
+    let (key, request) = requests.iter().next().unwrap();
+    assert_eq!(request["method"], "elicitation/create", "{asking}");
+    let ack = alice
+        .rpc(
+            "tasks/update",
+            json!({"taskId": id, "inputResponses": {
+                key: {"action": "accept", "content": {"branch": "release"}},
+                "never-asked": {"action": "accept"}
+            }}),
+        )
+        .await
+        .expect("acknowledged");
+    assert!(
+        ack.get("taskId").is_none(),
+        "an empty acknowledgement: {ack}"
+    );
+    let done = until(&alice, &id, &["completed"]).await;
+    assert_eq!(done["result"]["content"][0]["text"], "deployed release");
+}
+
+#[actix_web::test]
+async fn a_cancelled_task_stops_and_stays_cancelled() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let id = start(&alice, "build", json!({"ms": 60_000})).await;
+    alice
+        .rpc("tasks/cancel", json!({"taskId": id}))
+        .await
+        .expect("acknowledged");
+    let task = get(&alice, &id).await.expect("kept");
+    assert_eq!(task["status"], "cancelled", "{task}");
+    assert!(task.get("result").is_none(), "{task}");
+    // Cancelling again, or a finished task, is acknowledged the same way.
+    alice
+        .rpc("tasks/cancel", json!({"taskId": id}))
+        .await
+        .expect("acknowledged again");
+}
+
+#[actix_web::test]
+async fn another_callers_task_is_unknown() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let mallory = f.client("mallory");
+    let id = start(&alice, "build", json!({"ms": 60_000})).await;
+    for (method, params) in [
+        ("tasks/get", json!({"taskId": id})),
+        ("tasks/cancel", json!({"taskId": id})),
+        (
+            "tasks/update",
+            json!({"taskId": id, "inputResponses": {"x": {"action": "accept"}}}),
+        ),
+    ] {
+        match mallory.rpc(method, params).await {
+            Err(ClientError::Rpc { code, message, .. }) => {
+                assert_eq!(code, -32602, "{method}");
+                assert_eq!(
+                    message, "Failed to retrieve task: Task not found",
+                    "{method}"
+                );
+            }
+            other => panic!("{method}: expected -32602, got {other:?}"),
+        }
+    }
+    // Exactly what an id that never existed gets.
+    match get(&alice, "no-such-task").await {
+        Err(ClientError::Rpc { code, message, .. }) => {
+            assert_eq!(
+                (code, message.as_str()),
+                (-32602, "Failed to retrieve task: Task not found")
+            );
+        }
+        other => panic!("expected -32602, got {other:?}"),
+    }
+    // Untouched by the attempts.
+    assert_eq!(
+        get(&alice, &id).await.expect("alice's")["status"],
+        "working"
+    );
+    alice
+        .rpc("tasks/cancel", json!({"taskId": id}))
+        .await
+        .expect("cancelled by its owner");
+}
+
+#[actix_web::test]
+async fn each_caller_may_hold_a_hundred_unfinished_tasks() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        ids.push(start(&alice, "build", json!({"ms": 60_000})).await);
+    }
+    match alice
+        .rpc(
+            "tools/call",
+            json!({"name": "build", "arguments": {"ms": 1}}),
+        )
+        .await
+    {
+        Err(ClientError::Rpc { code, message, .. }) => {
+            assert_eq!(code, -32600);
+            assert!(message.contains("at most 100 per caller"), "{message}");
+        }
+        other => panic!("the 101st: expected a refusal, got {other:?}"),
+    }
+    // Others are not held back by alice's.
+    let bob = f.client("bob");
+    start(&bob, "build", json!({"ms": 1})).await;
+    // A finished one frees a place.
+    alice
+        .rpc("tasks/cancel", json!({"taskId": ids[0]}))
+        .await
+        .expect("cancelled");
+    start(&alice, "build", json!({"ms": 1})).await;
+    for id in &ids[1..] {
+        alice
+            .rpc("tasks/cancel", json!({"taskId": id}))
+            .await
+            .expect("cancelled");
+    }
+}
+
+#[actix_web::test]
+async fn a_client_without_the_extension_gets_plain_calls_or_minus_32021() {
+    let f = fixture();
+    let token = f.issuer.token().subject("carol").sign().expect("token");
+    let plain = f
+        .server
+        .client()
+        .with_token(token)
+        .with_capabilities(json!({"elicitation": {}}));
+    let result = plain
+        .call_tool("build", json!({"ms": 1}))
+        .await
+        .expect("runs in its request");
+    assert_eq!(result.text(), "built in 1 ms");
+    for (method, params) in [
+        ("tools/call", json!({"name": "export", "arguments": {}})),
+        ("tasks/get", json!({"taskId": "anything"})),
+    ] {
+        match plain.rpc(method, params).await {
+            Err(ClientError::Rpc { code, data, .. }) => {
+                assert_eq!(code, -32021, "{method}");
+                assert_eq!(
+                    data.expect("data")["requiredCapabilities"]["extensions"][TASKS_EXTENSION],
+                    json!({}),
+                    "{method}"
+                );
+            }
+            other => panic!("{method}: expected -32021, got {other:?}"),
+        }
+    }
+    // The server says it speaks the extension, and which tools may run as tasks.
+    let info = f.client("alice").initialize().await.expect("initialize");
+    assert_eq!(info.capabilities["extensions"][TASKS_EXTENSION], json!({}));
+    let tools = f.client("alice").list_tools().await.expect("tools");
+    let support = |name: &str| {
+        tools
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.execution.clone())
+    };
+    assert_eq!(support("export"), Some(json!({"taskSupport": "required"})));
+    assert_eq!(support("build"), Some(json!({"taskSupport": "optional"})));
+}
