@@ -4,14 +4,16 @@
 //! `tasks/update`, stops on `tasks/cancel`; it is its creator's alone (for
 //! anyone else its id is unknown); each caller has a cap on unfinished
 //! tasks; and a client without the extension gets a plain call, or -32021
-//! from a tool that runs only as a task.
+//! from a tool that runs only as a task. The testing kit's task helpers
+//! (`with_tasks`, `start_task`, `wait_for_task`, ...) are what a user's own
+//! tests of their task tools would use.
 
 use mcp_runtime::input::{ElicitAction, Elicitation};
 use mcp_runtime::prelude::*;
 use mcp_runtime::protocol::tasks::TASKS_EXTENSION;
-use mcp_runtime::testing::{ClientError, TestClient, TestIssuer, TestServer};
+use mcp_runtime::testing::{ClientError, TaskInfo, TestClient, TestIssuer, TestServer};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Jobs;
 
@@ -31,6 +33,12 @@ impl Jobs {
     #[mcp_tool(task = "required")]
     async fn export() -> String {
         "exported".to_owned()
+    }
+
+    /// Returns more than a task may keep.
+    #[mcp_tool(task = "optional")]
+    async fn dump() -> String {
+        "x".repeat(2 * 1024 * 1024)
     }
 
     /// Asks which branch to deploy, then deploys it.
@@ -53,10 +61,6 @@ impl Jobs {
             _ => "not deployed".to_owned(),
         })
     }
-}
-
-fn capabilities() -> Value {
-    json!({"elicitation": {}, "extensions": {TASKS_EXTENSION: {}}})
 }
 
 struct Fixture {
@@ -82,42 +86,33 @@ impl Fixture {
         self.server
             .client()
             .with_token(token)
-            .with_capabilities(capabilities())
+            .with_capabilities(json!({"elicitation": {}}))
+            .with_tasks()
     }
 }
 
 async fn start(client: &TestClient, tool: &str, arguments: Value) -> String {
-    let created = client
-        .rpc("tools/call", json!({"name": tool, "arguments": arguments}))
-        .await
-        .expect("a task");
-    assert_eq!(created["resultType"], "task", "{created}");
-    assert_eq!(created["status"], "working", "{created}");
-    assert!(created.get("result").is_none(), "{created}");
+    let created = client.start_task(tool, arguments).await.expect("a task");
+    assert_eq!(created.status, "working", "{created:?}");
+    assert!(created.result.is_none(), "{created:?}");
     assert!(
-        created["ttlMs"].as_u64().is_some_and(|t| t > 0),
-        "{created}"
+        created.task_id.len() >= 22,
+        "128 random bits: {}",
+        created.task_id
     );
-    let id = created["taskId"].as_str().expect("an id").to_owned();
-    assert!(id.len() >= 22, "128 random bits: {id}");
-    id
+    created.task_id
 }
 
 async fn get(client: &TestClient, id: &str) -> Result<Value, ClientError> {
     client.rpc("tasks/get", json!({"taskId": id})).await
 }
 
-/// Polls until the task's status is one of `statuses`.
-async fn until(client: &TestClient, id: &str, statuses: &[&str]) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let task = get(client, id).await.expect("tasks/get");
-        if statuses.iter().any(|s| task["status"] == *s) {
-            return task;
-        }
-        assert!(Instant::now() < deadline, "still {task}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Waits for the task to end or ask.
+async fn settled(client: &TestClient, id: &str) -> TaskInfo {
+    client
+        .wait_for_task(id, Duration::from_secs(10))
+        .await
+        .expect("settles")
 }
 
 #[actix_web::test]
@@ -127,9 +122,11 @@ async fn a_task_is_created_at_once_and_polled_to_its_result() {
     let id = start(&alice, "build", json!({"ms": 300})).await;
     let task = get(&alice, &id).await.expect("found at once");
     assert_eq!(task["status"], "working", "{task}");
-    let done = until(&alice, &id, &["completed"]).await;
-    assert_eq!(done["result"]["content"][0]["text"], "built in 300 ms");
-    assert_ne!(done["result"]["isError"], true, "{done}");
+    let done = settled(&alice, &id).await;
+    assert_eq!(done.status, "completed");
+    assert_eq!(done.text(), "built in 300 ms");
+    let result = done.result.expect("inlined");
+    assert_ne!(result["isError"], true, "{result}");
     // Kept after its end.
     assert_eq!(get(&alice, &id).await.expect("kept")["status"], "completed");
 }
@@ -139,11 +136,11 @@ async fn a_task_asks_through_itself_and_takes_the_answer_of_tasks_update() {
     let f = fixture();
     let alice = f.client("alice");
     let id = start(&alice, "deploy", json!({})).await;
-    let asking = until(&alice, &id, &["input_required"]).await;
-    let requests = asking["inputRequests"].as_object().expect("questions");
-    assert_eq!(requests.len(), 1, "{asking}");
-    let (key, request) = requests.iter().next().unwrap();
-    assert_eq!(request["method"], "elicitation/create", "{asking}");
+    let asking = settled(&alice, &id).await;
+    assert_eq!(asking.status, "input_required", "{asking:?}");
+    assert_eq!(asking.input_requests.len(), 1, "{asking:?}");
+    let (key, request) = asking.input_requests.iter().next().unwrap();
+    assert_eq!(request["method"], "elicitation/create", "{asking:?}");
     let ack = alice
         .rpc(
             "tasks/update",
@@ -158,8 +155,26 @@ async fn a_task_asks_through_itself_and_takes_the_answer_of_tasks_update() {
         ack.get("taskId").is_none(),
         "an empty acknowledgement: {ack}"
     );
-    let done = until(&alice, &id, &["completed"]).await;
-    assert_eq!(done["result"]["content"][0]["text"], "deployed release");
+    let done = settled(&alice, &id).await;
+    assert_eq!(done.text(), "deployed release");
+}
+
+#[actix_web::test]
+async fn a_result_too_large_to_keep_fails_the_task() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let id = start(&alice, "dump", json!({})).await;
+    let failed = settled(&alice, &id).await;
+    assert_eq!(failed.status, "failed", "{:?}", failed.status_message);
+    assert!(failed.result.is_none());
+    let error = failed.error.expect("an error");
+    assert_eq!(error["code"], -32603);
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("at most 1048576")),
+        "{error}"
+    );
 }
 
 #[actix_web::test]
@@ -167,13 +182,10 @@ async fn a_cancelled_task_stops_and_stays_cancelled() {
     let f = fixture();
     let alice = f.client("alice");
     let id = start(&alice, "build", json!({"ms": 60_000})).await;
-    alice
-        .rpc("tasks/cancel", json!({"taskId": id}))
-        .await
-        .expect("acknowledged");
-    let task = get(&alice, &id).await.expect("kept");
-    assert_eq!(task["status"], "cancelled", "{task}");
-    assert!(task.get("result").is_none(), "{task}");
+    alice.cancel_task(&id).await.expect("acknowledged");
+    let task = alice.task(&id).await.expect("kept");
+    assert_eq!(task.status, "cancelled", "{task:?}");
+    assert!(task.result.is_none(), "{task:?}");
     // Cancelling again, or a finished task, is acknowledged the same way.
     alice
         .rpc("tasks/cancel", json!({"taskId": id}))

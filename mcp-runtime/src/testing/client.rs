@@ -294,6 +294,11 @@ impl TestClient {
         client
     }
 
+    /// What this client declares in `initialize`.
+    pub fn capabilities(&self) -> &Value {
+        &self.capabilities
+    }
+
     /// The same client declaring exactly `capabilities` in `initialize`,
     /// with a session of its own.
     #[must_use]

@@ -90,6 +90,7 @@ mod features;
 mod issuer;
 mod raw;
 mod server;
+mod tasks;
 
 pub use client::{
     CLIENT_PROTOCOL_VERSION, ClientError, ServerInfo, TestClient, ToolInfo, ToolResult,
@@ -101,6 +102,7 @@ pub use features::{
 pub use issuer::{DEFAULT_TEST_ISSUER, TestIssuer, TokenBuilder};
 pub use raw::{Challenge, RawRequest, RawResponse};
 pub use server::TestServer;
+pub use tasks::TaskInfo;
 
 /// Why the testing kit could not set up an issuer, a token or a server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
