@@ -518,6 +518,22 @@ impl Conformance {
         Ok(format!("got {} and {}", name("first"), name("second")))
     }
 
+    /// Asks for a name in the request, then greets as a task: the
+    /// questions come first (input_required rounds), the long part after.
+    #[mcp_tool(task = "required", deferred_task)]
+    async fn test_tool_with_task(ctx: &RequestContext) -> Result<String, ToolError> {
+        let answer = ctx
+            .elicit("user_name", name_form("What is your name?"))
+            .await?;
+        let name = answered_name(Some(&answer));
+        let ctx = ctx.start_task().await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if ctx.is_cancelled() {
+            return Err(ToolError::new("cancelled"));
+        }
+        Ok(format!("Hello, {name}!"))
+    }
+
     /// Asks the user if the client can show forms, else its model.
     #[mcp_tool]
     async fn test_input_required_result_capabilities(

@@ -35,6 +35,30 @@ impl Jobs {
         "exported".to_owned()
     }
 
+    /// Asks a name in the request, then greets it as a task.
+    #[mcp_tool(task = "optional", deferred_task)]
+    async fn greet_later(ctx: &RequestContext) -> Result<String, ToolError> {
+        let form = Elicitation::form(
+            "Your name?",
+            json!({"type": "object", "properties": {"name": {"type": "string"}}}),
+        );
+        let answer = ctx.elicit("name", form).await?;
+        let name = answer
+            .content
+            .as_ref()
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("stranger")
+            .to_owned();
+        let task = ctx.start_task().await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok(if task.is_cancelled() {
+            "cancelled".to_owned()
+        } else {
+            format!("Hello, {name}!")
+        })
+    }
+
     /// Returns more than a task may keep.
     #[mcp_tool(task = "optional")]
     async fn dump() -> String {
@@ -157,6 +181,39 @@ async fn a_task_asks_through_itself_and_takes_the_answer_of_tasks_update() {
     );
     let done = settled(&alice, &id).await;
     assert_eq!(done.text(), "deployed release");
+}
+
+#[actix_web::test]
+async fn a_handler_asks_in_its_request_then_starts_its_task() {
+    let f = fixture();
+    let token = f.issuer.token().subject("alice").sign().expect("token");
+    let alice = f
+        .server
+        .client()
+        .with_token(token)
+        .answering(|method, _| match method {
+            "elicitation/create" => Ok(json!({"action": "accept", "content": {"name": "Ada"}})),
+            other => Err(mcp_runtime::protocol::ErrorObject::method_not_found(other)),
+        })
+        .with_tasks();
+    let created = alice
+        .start_task("greet_later", json!({}))
+        .await
+        .expect("a task");
+    let done = settled(&alice, &created.task_id).await;
+    assert_eq!(done.text(), "Hello, Ada!");
+    // Without the extension, the same handler answers in its request.
+    let token = f.issuer.token().subject("bob").sign().expect("token");
+    let bob = f
+        .server
+        .client()
+        .with_token(token)
+        .answering(|_, _| Ok(json!({"action": "accept", "content": {"name": "Bo"}})));
+    let result = bob
+        .call_tool("greet_later", json!({}))
+        .await
+        .expect("a plain call");
+    assert_eq!(result.text(), "Hello, Bo!");
 }
 
 #[actix_web::test]

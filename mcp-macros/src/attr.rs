@@ -154,6 +154,7 @@ const TOOL_KEYS: &[&str] = &[
     "open_world",
     "describe_access",
     "task",
+    "deferred_task",
 ];
 const RESOURCE_KEYS: &[&str] = &[
     "uri",
@@ -203,6 +204,8 @@ pub(crate) struct ItemAttrs {
     pub(crate) describe_access: Slot<bool>,
     /// `task = "optional"` or `"required"`: calls may (must) run as tasks.
     pub(crate) task: Slot<LitStr>,
+    /// The handler starts its task itself (`ctx.start_task()`).
+    pub(crate) deferred_task: Slot<bool>,
     /// Resources.
     pub(crate) uri: Slot<LitStr>,
     pub(crate) mime_type: Slot<LitStr>,
@@ -227,6 +230,7 @@ impl ItemAttrs {
             open_world: Slot::new("open_world"),
             describe_access: Slot::new("describe_access"),
             task: Slot::new("task"),
+            deferred_task: Slot::new("deferred_task"),
             uri: Slot::new("uri"),
             mime_type: Slot::new("mime_type"),
             complete: Vec::new(),
@@ -285,6 +289,7 @@ impl ItemAttrs {
             "open_world" => self.open_world.set(cx, path, flag_value(meta)?),
             "describe_access" => self.describe_access.set(cx, path, flag_value(meta)?),
             "task" => self.task.set(cx, path, string_value(meta)?),
+            "deferred_task" => self.deferred_task.set(cx, path, flag_value(meta)?),
             "complete" => self.parse_complete(cx, kind, meta)?,
             access => {
                 let list = list_value(cx, meta)?;
@@ -832,6 +837,7 @@ mod properties {
                 "open_world",
                 "describe_access",
                 "task",
+                "deferred_task",
                 "uri",
                 "mime_type",
                 "complete",

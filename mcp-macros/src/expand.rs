@@ -512,6 +512,9 @@ fn tool_settings(tool: &McpFn) -> TokenStream {
         Some("required") => out.extend(quote!(.task(#p::TaskSupport::Required))),
         _ => {}
     }
+    if a.deferred_task.get() == Some(&true) {
+        out.extend(quote!(.deferred_task()));
+    }
     out
 }
 

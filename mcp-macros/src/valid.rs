@@ -320,8 +320,19 @@ fn check_flags(cx: &mut Ctxt, tool: &McpFn) {
     }
 }
 
-/// `task` names how calls may run as tasks: `"optional"` or `"required"`.
+/// `task` names how calls may run as tasks: `"optional"` or `"required"`;
+/// `deferred_task` needs one of them.
 fn check_task(cx: &mut Ctxt, tool: &McpFn) {
+    if tool.attrs.deferred_task.get() == Some(&true)
+        && tool.attrs.task.get().is_none()
+        && let Some(span) = tool.attrs.deferred_task.span()
+    {
+        cx.error_at(
+            span,
+            "`deferred_task` lets the handler start a task, but this tool never runs as one: add \
+             `task = \"optional\"` or `task = \"required\"`",
+        );
+    }
     if let Some(value) = tool.attrs.task.get()
         && !matches!(value.value().as_str(), "optional" | "required")
     {

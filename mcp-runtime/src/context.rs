@@ -39,7 +39,25 @@ pub(crate) struct ContextInner {
     pub(crate) client_capabilities: Arc<Value>,
     /// How a question reaches the client.
     pub(crate) input: InputChannel,
+    /// Turns the call into a task, once: set for a call of a tool whose
+    /// handler starts its own task, from a client that takes tasks.
+    pub(crate) task_starter: std::sync::Mutex<Option<TaskStarter>>,
 }
+
+/// Why [`RequestContext::start_task`] could not start the task (the caller
+/// holds too many unfinished ones, or the shared state is unreachable).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the task could not be started: {0}")]
+pub struct TaskStartError(String);
+
+/// Stores the task and gives the handler its context (see
+/// [`RequestContext::start_task`]).
+pub(crate) type TaskStarter = Box<
+    dyn FnOnce() -> futures_util::future::BoxFuture<
+            'static,
+            Result<RequestContext, crate::protocol::ErrorObject>,
+        > + Send,
+>;
 
 impl RequestContext {
     pub(crate) fn new(inner: ContextInner) -> Self {
@@ -227,6 +245,38 @@ impl RequestContext {
         }
     }
 
+    /// Turns this call into a task, for a tool declared with
+    /// `deferred_task` (or [`Tool::deferred_task`](crate::tools::Tool::deferred_task)):
+    /// the client gets the task at once, and the handler goes on with the
+    /// context this returns (its questions go through the task, and
+    /// `tasks/cancel` cancels it). Questions asked before it travel in the
+    /// request (`input_required` rounds). When the call cannot become a task
+    /// (the client does not take tasks, or it is one already) the call goes
+    /// on in its request and this context comes back.
+    ///
+    /// # Errors
+    /// The task could not be stored (the caller holds too many unfinished
+    /// ones, or the shared state is unreachable).
+    pub async fn start_task(&self) -> Result<RequestContext, TaskStartError> {
+        let starter = self
+            .inner
+            .task_starter
+            .lock()
+            .ok()
+            .and_then(|mut starter| starter.take());
+        match starter {
+            None => Ok(self.clone()),
+            Some(start) => start().await.map_err(|error| TaskStartError(error.message)),
+        }
+    }
+
+    /// Lets this call become a task through [`start_task`](Self::start_task).
+    pub(crate) fn set_task_starter(&self, starter: TaskStarter) {
+        if let Ok(mut slot) = self.inner.task_starter.lock() {
+            *slot = Some(starter);
+        }
+    }
+
     /// The 2026-07-28 round this request is, if it is one.
     pub(crate) fn retry_round(&self) -> Option<&RetryRound> {
         match &self.inner.input {
@@ -267,5 +317,6 @@ fn detached_inner(caller: Option<Arc<Auth>>) -> ContextInner {
         caller,
         client_capabilities: Arc::new(Value::Null),
         input: InputChannel::Unavailable("the context is not attached to a client"),
+        task_starter: std::sync::Mutex::new(None),
     }
 }

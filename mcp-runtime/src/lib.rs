@@ -133,7 +133,7 @@ pub mod testing;
 pub mod tools;
 mod transport;
 
-pub use context::RequestContext;
+pub use context::{RequestContext, TaskStartError};
 #[allow(unused_imports)]
 pub use mcp_macros::*;
 pub use server::{BuildError, McpServer, McpServerBuilder};

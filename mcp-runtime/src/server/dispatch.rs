@@ -221,7 +221,11 @@ impl ServerCore {
             .with_data(json!({ "requiredCapabilities": missing })));
         }
         if self.runs_as_task(&entry, &origin, &params.name)? {
-            return self.start_task(id, entry, params, origin).await;
+            return if entry.tool.deferred_task {
+                self.call_deferred(id, entry, params, origin).await
+            } else {
+                self.start_task(id, entry, params, origin).await
+            };
         }
         let version = origin.version;
         let invocation = Invocation {
@@ -311,6 +315,7 @@ impl ServerCore {
             caller: origin.caller,
             client_capabilities: origin.client_capabilities,
             input,
+            task_starter: std::sync::Mutex::new(None),
         });
         Ok(Prepared {
             ctx,

@@ -126,6 +126,111 @@ impl TaskRunner {
     }
 }
 
+/// A task started by its handler: how it ends, and its lease's renewal.
+type StartedSlot = Arc<std::sync::Mutex<Option<(TaskFinisher, tokio::task::JoinHandle<()>)>>>;
+
+/// What a new task is made of, taken from the call that starts it.
+pub(crate) struct TaskSpec {
+    request_id: RequestId,
+    tool: String,
+    owner: Option<Arc<str>>,
+    version: crate::protocol::ProtocolVersion,
+    caller: Option<Arc<crate::auth::Auth>>,
+    client_capabilities: Arc<Value>,
+}
+
+impl TaskSpec {
+    fn of(request_id: RequestId, tool: &str, origin: &RequestOrigin) -> Self {
+        Self {
+            request_id,
+            tool: tool.to_owned(),
+            owner: origin.caller.as_ref().map(|c| c.owner_key().into()),
+            version: origin.version,
+            caller: origin.caller.clone(),
+            client_capabilities: Arc::clone(&origin.client_capabilities),
+        }
+    }
+}
+
+impl TaskRunner {
+    /// Stores a new task (before anyone hears of it) and makes what its
+    /// handler runs with: the create result, its context, how it ends.
+    async fn begin(
+        self: Arc<Self>,
+        spec: TaskSpec,
+    ) -> Result<(Box<RawValue>, RequestContext, TaskFinisher), ErrorObject> {
+        let now = now_ms();
+        let task_id: Arc<str> = crate::random::random_token::<16>().into();
+        let record = TaskRecord {
+            id: Arc::clone(&task_id),
+            owner: spec.owner,
+            status: TaskStatus::Working,
+            status_message: None,
+            created_at: now,
+            updated_at: now,
+            ttl_ms: u64::try_from(TASK_TTL.as_millis()).unwrap_or(u64::MAX),
+            poll_interval_ms: u64::try_from(POLL_INTERVAL.as_millis()).unwrap_or(u64::MAX),
+            result: None,
+            error: None,
+            input_requests: serde_json::Map::new(),
+        };
+        match self.store.create_task(&record, self.lease).await {
+            Ok(()) => {}
+            Err(TaskCreateError::OwnerFull) => {
+                return Err(ErrorObject::invalid_request(format!(
+                    "too many unfinished tasks: at most {} per caller; wait for one to finish \
+                     or cancel one (tasks/cancel)",
+                    crate::state::MAX_TASKS_PER_OWNER
+                )));
+            }
+            Err(TaskCreateError::Unavailable) => return Err(unavailable()),
+        }
+        let inbox = Arc::new(TaskInbox::new(
+            Arc::clone(&task_id),
+            Arc::clone(&self.store),
+        ));
+        let cancel = CancellationToken::new();
+        let ctx = RequestContext::new(ContextInner {
+            request_id: spec.request_id,
+            protocol_version: spec.version,
+            session_id: None,
+            progress_token: None,
+            // The request that created the task ends now: nothing streams.
+            notifier: None,
+            min_log_level: None,
+            cancellation: cancel.clone(),
+            caller: spec.caller,
+            client_capabilities: spec.client_capabilities,
+            input: InputChannel::Task(Arc::clone(&inbox)),
+            task_starter: std::sync::Mutex::new(None),
+        });
+        self.running.insert(
+            Arc::clone(&task_id),
+            Running {
+                inbox,
+                cancel: cancel.clone(),
+            },
+        );
+        let finisher = TaskFinisher {
+            store: Arc::clone(&self.store),
+            task: task_id,
+            cancel,
+            tool: spec.tool,
+            structured: spec.version.has_structured_output(),
+        };
+        Ok((view(&record, true)?, ctx, finisher))
+    }
+
+    /// Renews the lease on `task` until aborted.
+    fn heartbeat(&self, task: &Arc<str>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(renew_lease(
+            Arc::clone(&self.store),
+            Arc::clone(task),
+            self.lease,
+        ))
+    }
+}
+
 /// What a `tools/call` to a tool of `support` becomes for a client that
 /// declared `capabilities`: a task (`Ok(true)`), a call in its request
 /// (`Ok(false)`), or the error a client without the extension gets.
@@ -308,78 +413,13 @@ impl ServerCore {
         params: CallToolParams,
         origin: RequestOrigin,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let now = now_ms();
-        let task_id: Arc<str> = crate::random::random_token::<16>().into();
-        let record = TaskRecord {
-            id: Arc::clone(&task_id),
-            owner: origin.caller.as_ref().map(|c| c.owner_key().into()),
-            status: TaskStatus::Working,
-            status_message: None,
-            created_at: now,
-            updated_at: now,
-            ttl_ms: u64::try_from(TASK_TTL.as_millis()).unwrap_or(u64::MAX),
-            poll_interval_ms: u64::try_from(POLL_INTERVAL.as_millis()).unwrap_or(u64::MAX),
-            result: None,
-            error: None,
-            input_requests: serde_json::Map::new(),
-        };
-        match self
-            .tasks
-            .store
-            .create_task(&record, self.tasks.lease)
-            .await
-        {
-            Ok(()) => {}
-            Err(TaskCreateError::OwnerFull) => {
-                return Err(ErrorObject::invalid_request(format!(
-                    "too many unfinished tasks: at most {} per caller; wait for one to finish \
-                     or cancel one (tasks/cancel)",
-                    crate::state::MAX_TASKS_PER_OWNER
-                )));
-            }
-            Err(TaskCreateError::Unavailable) => return Err(unavailable()),
-        }
-        let inbox = Arc::new(TaskInbox::new(
-            Arc::clone(&task_id),
-            Arc::clone(&self.tasks.store),
-        ));
-        let cancel = CancellationToken::new();
-        let ctx = RequestContext::new(ContextInner {
-            request_id: id,
-            protocol_version: origin.version,
-            session_id: None,
-            progress_token: None,
-            // The request that created the task ends now: nothing streams.
-            notifier: None,
-            min_log_level: None,
-            cancellation: cancel.clone(),
-            caller: origin.caller,
-            client_capabilities: origin.client_capabilities,
-            input: InputChannel::Task(Arc::clone(&inbox)),
-        });
-        self.tasks.running.insert(
-            Arc::clone(&task_id),
-            Running {
-                inbox,
-                cancel: cancel.clone(),
-            },
-        );
+        let spec = TaskSpec::of(id, &params.name, &origin);
+        let (view, ctx, finisher) = Arc::clone(&self.tasks).begin(spec).await?;
         let handler = entry.tool.handler().clone();
-        let finisher = TaskFinisher {
-            store: Arc::clone(&self.tasks.store),
-            task: Arc::clone(&task_id),
-            cancel,
-            tool: params.name,
-            structured: origin.version.has_structured_output(),
-        };
         let arguments = params.arguments;
         let runner = Arc::clone(&self.tasks);
         tokio::spawn(async move {
-            let heartbeat = tokio::spawn(renew_lease(
-                Arc::clone(&runner.store),
-                Arc::clone(&finisher.task),
-                runner.lease,
-            ));
+            let heartbeat = runner.heartbeat(&finisher.task);
             // Calling the handler inside the guarded future also catches
             // panics in its synchronous part and in its arguments.
             let run = AssertUnwindSafe(async move { handler(arguments, ctx).await }).catch_unwind();
@@ -387,7 +427,98 @@ impl ServerCore {
             heartbeat.abort();
             runner.running.remove(&finisher.task);
         });
-        view(&record, true)
+        Ok(view)
+    }
+
+    /// A call of a tool whose handler starts its task itself
+    /// ([`RequestContext::start_task`]): it runs in its request, asking
+    /// questions there, until the handler starts the task; the request then
+    /// answers with the task while the handler runs on. A handler that never
+    /// starts it answers as a plain call.
+    pub(crate) async fn call_deferred(
+        &self,
+        id: RequestId,
+        entry: Arc<crate::tools::RegisteredTool>,
+        params: CallToolParams,
+        origin: RequestOrigin,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let spec = TaskSpec::of(id.clone(), &params.name, &origin);
+        let structured = origin.version.has_structured_output();
+        let invocation = super::dispatch::Invocation {
+            id: &id,
+            method: "tools/call",
+            target: &params.name,
+            progress_token: params.meta.and_then(|m| m.progress_token),
+            input_responses: params.input_responses,
+            request_state: params.request_state.as_deref(),
+        };
+        let prepared = self.prepare(invocation, origin)?;
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<Box<RawValue>>();
+        let slot: StartedSlot = Arc::new(std::sync::Mutex::new(None));
+        let runner = Arc::clone(&self.tasks);
+        let filled = Arc::clone(&slot);
+        prepared.ctx.set_task_starter(Box::new(move || {
+            async move {
+                let (view, ctx, finisher) = Arc::clone(&runner).begin(spec).await?;
+                let heartbeat = runner.heartbeat(&finisher.task);
+                if let Ok(mut slot) = filled.lock() {
+                    *slot = Some((finisher, heartbeat));
+                }
+                let _ = started_tx.send(view);
+                Ok(ctx)
+            }
+            .boxed()
+        }));
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let handler = entry.tool.handler().clone();
+        let (arguments, ctx) = (params.arguments, prepared.ctx.clone());
+        let runner = Arc::clone(&self.tasks);
+        let tool = params.name.clone();
+        tokio::spawn(async move {
+            let outcome = AssertUnwindSafe(async move { handler(arguments, ctx).await })
+                .catch_unwind()
+                .await;
+            let started = slot.lock().ok().and_then(|mut slot| slot.take());
+            match started {
+                Some((finisher, heartbeat)) => {
+                    finisher.finish(std::future::ready(outcome)).await;
+                    heartbeat.abort();
+                    runner.running.remove(&finisher.task);
+                }
+                None => {
+                    let _ = done_tx.send(outcome);
+                }
+            }
+        });
+        // A request that goes away before the task starts takes its handler
+        // along; once started, the task is the client's to cancel.
+        let request_gone = prepared.ctx.cancellation().clone().drop_guard();
+        tokio::select! {
+            biased;
+            Ok(view) = started_rx => {
+                request_gone.disarm();
+                Ok(view)
+            }
+            outcome = done_rx => {
+                let mut result = match outcome {
+                    Ok(Ok(result)) => result,
+                    Ok(Err(_)) => {
+                        tracing::error!(tool = %tool, "tool panicked");
+                        crate::tools::CallToolResult::error(format!(
+                            "tool `{tool}` failed with an internal error"
+                        ))
+                    }
+                    Err(_) => return Err(ErrorObject::internal("the tool stopped without an answer")),
+                };
+                if let Some(concluded) = self.conclude(&prepared) {
+                    return concluded;
+                }
+                if !structured {
+                    result.structured_content = None;
+                }
+                to_raw(&result)
+            }
+        }
     }
 
     /// `tasks/get`, `tasks/update` and `tasks/cancel`; `None` for any other

@@ -111,6 +111,8 @@ pub struct Tool {
     pub(crate) describe_access: bool,
     /// Whether calls may, or must, run as tasks.
     pub(crate) task_support: crate::protocol::tasks::TaskSupport,
+    /// Whether the handler starts its task itself.
+    pub(crate) deferred_task: bool,
     pub(crate) handler: ToolHandler,
 }
 
@@ -157,6 +159,7 @@ impl Tool {
             meta: None,
             describe_access: true,
             task_support: crate::protocol::tasks::TaskSupport::Forbidden,
+            deferred_task: false,
             handler,
         };
         tool.set_input_schema(input_schema);
@@ -369,6 +372,16 @@ impl Tool {
     /// always (a client without it is refused). The handler is the same.
     pub fn task(mut self, support: crate::protocol::tasks::TaskSupport) -> Self {
         self.task_support = support;
+        self
+    }
+
+    /// Lets the handler start its task itself, with
+    /// [`RequestContext::start_task`](crate::RequestContext::start_task):
+    /// until then the call runs in its request, and the questions it asks
+    /// there travel in `input_required` rounds (a tool that gathers what it
+    /// needs, then works for long).
+    pub fn deferred_task(mut self) -> Self {
+        self.deferred_task = true;
         self
     }
 

@@ -10,4 +10,9 @@ async fn export() -> String {
     "exported".to_owned()
 }
 
+#[mcp_tool(deferred_task)]
+async fn gather() -> String {
+    "gathered".to_owned()
+}
+
 fn main() {}
