@@ -220,14 +220,13 @@ impl ServerCore {
             )
             .with_data(json!({ "requiredCapabilities": missing })));
         }
-        if self.runs_as_task(&entry, &origin, &params.name)? {
-            return if entry.tool.deferred_task {
-                self.call_deferred(id, entry, params, origin).await
-            } else {
-                self.start_task(id, entry, params, origin).await
-            };
+        let as_task = self.runs_as_task(&entry, &origin, &params.name)?;
+        if as_task && !entry.tool.deferred_task {
+            return self.start_task(id, entry, params, origin).await;
         }
-        let version = origin.version;
+        // A handler that starts its own task begins in its request.
+        let deferred = as_task.then(|| self.task_spec(id.clone(), &params.name, &origin));
+        let structured = origin.version.has_structured_output();
         let invocation = Invocation {
             id: &id,
             method: "tools/call",
@@ -237,6 +236,18 @@ impl ServerCore {
             request_state: params.request_state.as_deref(),
         };
         let prepared = self.prepare(invocation, origin)?;
+        if let Some(spec) = deferred {
+            return self
+                .call_deferred(
+                    spec,
+                    &entry,
+                    params.arguments,
+                    &params.name,
+                    prepared,
+                    structured,
+                )
+                .await;
+        }
         let ctx = prepared.ctx.clone();
         let handler = entry.tool.handler().clone();
         let (arguments, tool_ctx) = (params.arguments, ctx.clone());
@@ -246,23 +257,36 @@ impl ServerCore {
             AssertUnwindSafe(async move { handler(arguments, tool_ctx).await }).catch_unwind();
         // A cancelled request ends as cancelled even if the handler, seeing
         // the same cancellation, finishes in the same instant.
-        let mut result = tokio::select! {
+        let outcome = tokio::select! {
             biased;
             () = ctx.cancellation().cancelled() => {
                 return Err(ErrorObject::new(REQUEST_CANCELLED, "request cancelled"));
             }
-            outcome = run => match outcome {
-                Ok(result) => result,
-                Err(_) => {
-                    tracing::error!(tool = %params.name, "tool panicked");
-                    crate::tools::CallToolResult::error(format!("tool `{}` failed with an internal error", params.name))
-                }
-            },
+            outcome = run => outcome,
         };
-        if let Some(concluded) = self.conclude(&prepared) {
+        self.call_answer(&prepared, outcome, &params.name, structured)
+    }
+
+    /// The answer to a tool call whose handler ran in its request: the
+    /// 2026-07-28 `input_required` result for the questions it asked, or its
+    /// result (an error result if it panicked).
+    pub(crate) fn call_answer(
+        &self,
+        prepared: &Prepared,
+        outcome: Result<crate::tools::CallToolResult, Box<dyn std::any::Any + Send>>,
+        tool: &str,
+        structured: bool,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let mut result = outcome.unwrap_or_else(|_| {
+            tracing::error!(tool = %tool, "tool panicked");
+            crate::tools::CallToolResult::error(format!(
+                "tool `{tool}` failed with an internal error"
+            ))
+        });
+        if let Some(concluded) = self.conclude(prepared) {
             return concluded;
         }
-        if !version.has_structured_output() {
+        if !structured {
             result.structured_content = None;
         }
         to_raw(&result)

@@ -221,6 +221,20 @@ impl TaskRunner {
         Ok((view(&record, true)?, ctx, finisher))
     }
 
+    /// Records how the handler of a task ended, and lets go of the task.
+    async fn end(
+        &self,
+        finisher: TaskFinisher,
+        heartbeat: tokio::task::JoinHandle<()>,
+        run: impl std::future::Future<
+            Output = Result<crate::tools::CallToolResult, Box<dyn std::any::Any + Send>>,
+        >,
+    ) {
+        finisher.finish(run).await;
+        heartbeat.abort();
+        self.running.remove(&finisher.task);
+    }
+
     /// Renews the lease on `task` until aborted.
     fn heartbeat(&self, task: &Arc<str>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(renew_lease(
@@ -423,11 +437,14 @@ impl ServerCore {
             // Calling the handler inside the guarded future also catches
             // panics in its synchronous part and in its arguments.
             let run = AssertUnwindSafe(async move { handler(arguments, ctx).await }).catch_unwind();
-            finisher.finish(run).await;
-            heartbeat.abort();
-            runner.running.remove(&finisher.task);
+            runner.end(finisher, heartbeat, run).await;
         });
         Ok(view)
+    }
+
+    /// What a task started by this call's handler is made of.
+    pub(crate) fn task_spec(&self, id: RequestId, tool: &str, origin: &RequestOrigin) -> TaskSpec {
+        TaskSpec::of(id, tool, origin)
     }
 
     /// A call of a tool whose handler starts its task itself
@@ -437,22 +454,13 @@ impl ServerCore {
     /// starts it answers as a plain call.
     pub(crate) async fn call_deferred(
         &self,
-        id: RequestId,
-        entry: Arc<crate::tools::RegisteredTool>,
-        params: CallToolParams,
-        origin: RequestOrigin,
+        spec: TaskSpec,
+        entry: &crate::tools::RegisteredTool,
+        arguments: Option<Box<RawValue>>,
+        tool: &str,
+        prepared: super::dispatch::Prepared,
+        structured: bool,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let spec = TaskSpec::of(id.clone(), &params.name, &origin);
-        let structured = origin.version.has_structured_output();
-        let invocation = super::dispatch::Invocation {
-            id: &id,
-            method: "tools/call",
-            target: &params.name,
-            progress_token: params.meta.and_then(|m| m.progress_token),
-            input_responses: params.input_responses,
-            request_state: params.request_state.as_deref(),
-        };
-        let prepared = self.prepare(invocation, origin)?;
         let (started_tx, started_rx) = tokio::sync::oneshot::channel::<Box<RawValue>>();
         let slot: StartedSlot = Arc::new(std::sync::Mutex::new(None));
         let runner = Arc::clone(&self.tasks);
@@ -471,9 +479,8 @@ impl ServerCore {
         }));
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let handler = entry.tool.handler().clone();
-        let (arguments, ctx) = (params.arguments, prepared.ctx.clone());
+        let ctx = prepared.ctx.clone();
         let runner = Arc::clone(&self.tasks);
-        let tool = params.name.clone();
         tokio::spawn(async move {
             let outcome = AssertUnwindSafe(async move { handler(arguments, ctx).await })
                 .catch_unwind()
@@ -481,9 +488,9 @@ impl ServerCore {
             let started = slot.lock().ok().and_then(|mut slot| slot.take());
             match started {
                 Some((finisher, heartbeat)) => {
-                    finisher.finish(std::future::ready(outcome)).await;
-                    heartbeat.abort();
-                    runner.running.remove(&finisher.task);
+                    runner
+                        .end(finisher, heartbeat, std::future::ready(outcome))
+                        .await;
                 }
                 None => {
                     let _ = done_tx.send(outcome);
@@ -499,25 +506,10 @@ impl ServerCore {
                 request_gone.disarm();
                 Ok(view)
             }
-            outcome = done_rx => {
-                let mut result = match outcome {
-                    Ok(Ok(result)) => result,
-                    Ok(Err(_)) => {
-                        tracing::error!(tool = %tool, "tool panicked");
-                        crate::tools::CallToolResult::error(format!(
-                            "tool `{tool}` failed with an internal error"
-                        ))
-                    }
-                    Err(_) => return Err(ErrorObject::internal("the tool stopped without an answer")),
-                };
-                if let Some(concluded) = self.conclude(&prepared) {
-                    return concluded;
-                }
-                if !structured {
-                    result.structured_content = None;
-                }
-                to_raw(&result)
-            }
+            outcome = done_rx => match outcome {
+                Ok(outcome) => self.call_answer(&prepared, outcome, tool, structured),
+                Err(_) => Err(ErrorObject::internal("the tool stopped without an answer")),
+            },
         }
     }
 
