@@ -443,15 +443,17 @@ impl Counters for MemoryState {
 }
 
 impl MemoryState {
-    /// One live task fewer for `owner`.
+    /// One live task fewer for `owner` (the anonymous callers of a server
+    /// without authentication count as one).
     fn task_finished(&self, owner: Option<&Arc<str>>) {
-        let (Some(owner), Ok(mut owners)) = (owner, self.task_owners.lock()) else {
+        let Ok(mut owners) = self.task_owners.lock() else {
             return;
         };
-        if let Some(count) = owners.get_mut(owner) {
+        let owner: Arc<str> = owner.map_or_else(|| Arc::from(""), Arc::clone);
+        if let Some(count) = owners.get_mut(&owner) {
             *count = count.saturating_sub(1);
             if *count == 0 {
-                owners.remove(owner);
+                owners.remove(&owner);
             }
         }
     }
@@ -468,11 +470,14 @@ impl Tasks for MemoryState {
         lease: Duration,
     ) -> BoxFuture<'a, Result<(), TaskCreateError>> {
         self.purge_expired();
-        if let Some(owner) = &record.owner {
+        {
+            // Anonymous callers (a server without authentication) share one
+            // count: nobody creates tasks without a bound.
             let Ok(mut owners) = self.task_owners.lock() else {
                 return ready(Err(TaskCreateError::Unavailable)).boxed();
             };
-            let count = owners.entry(Arc::clone(owner)).or_insert(0);
+            let owner: Arc<str> = record.owner.clone().unwrap_or_else(|| Arc::from(""));
+            let count = owners.entry(owner).or_insert(0);
             if *count >= MAX_TASKS_PER_OWNER {
                 return ready(Err(TaskCreateError::OwnerFull)).boxed();
             }

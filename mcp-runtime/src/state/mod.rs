@@ -448,6 +448,22 @@ pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
         .await
         .expect("others are not held back");
     store.change_task("c0", &finish, 13).await.unwrap().unwrap();
+    // Anonymous callers are bounded too, together.
+    for i in 0..MAX_TASKS_PER_OWNER - 1 {
+        let id = format!("anonymous{i}");
+        store
+            .create_task(&test_task(&id, None), lease)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .create_task(&test_task("one-too-many", None), lease)
+            .await,
+        Err(TaskCreateError::OwnerFull),
+        "t2 and the {} above",
+        MAX_TASKS_PER_OWNER - 1
+    );
     store
         .create_task(&test_task("after", Some("bob")), lease)
         .await
@@ -458,7 +474,8 @@ pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
 pub(crate) trait Tasks: Send + Sync {
     /// Stores a new task, with a lease of `lease` for the replica that will
     /// run it, before anyone is told its id; unless its owner holds too many
-    /// unfinished ones.
+    /// unfinished ones (anonymous callers, on a server without
+    /// authentication, count as one owner).
     fn create_task<'a>(
         &'a self,
         record: &'a TaskRecord,

@@ -841,7 +841,8 @@ impl Tasks for RedisState {
                 .arg(record.ttl_ms.max(1))
                 .arg(now_ms())
                 .arg(MAX_TASKS_PER_OWNER)
-                .arg(u8::from(record.owner.is_some()))
+                // Anonymous callers share one count (the owner key "").
+                .arg(1)
                 .arg(record.id.as_ref())
                 .arg(px(lease));
             let stored: i64 = self
@@ -895,7 +896,7 @@ impl Tasks for RedisState {
             call.arg(change)
                 .arg(stored.record.ttl_ms.max(1))
                 .arg(stamp)
-                .arg(u8::from(stored.record.owner.is_some()))
+                .arg(1)
                 .arg(id);
             let changed: Option<(String, String)> = self
                 .run("change a task", |mut con| async move {
