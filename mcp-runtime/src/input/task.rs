@@ -7,8 +7,9 @@
 use super::{InputError, InputRequests, InputResponses, input_request};
 use crate::state::{TaskChange, Tasks};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -18,19 +19,22 @@ pub(crate) struct TaskInbox {
     tasks: Arc<dyn Tasks>,
     /// Answers delivered and not yet taken, by the keys the client saw.
     answers: Mutex<HashMap<String, Value>>,
-    /// Every key this task has used, so none is used twice in its life.
-    used_keys: Mutex<HashSet<String>>,
+    /// How often each key was asked, so no key is used twice in its life.
+    asked_keys: Mutex<HashMap<String, u64>>,
     arrived: Notify,
+    /// How long a question waits for its answer.
+    timeout: Duration,
 }
 
 impl TaskInbox {
-    pub(crate) fn new(task_id: Arc<str>, tasks: Arc<dyn Tasks>) -> Self {
+    pub(crate) fn new(task_id: Arc<str>, tasks: Arc<dyn Tasks>, timeout: Duration) -> Self {
         Self {
             task_id,
             tasks,
             answers: Mutex::new(HashMap::new()),
-            used_keys: Mutex::new(HashSet::new()),
+            asked_keys: Mutex::new(HashMap::new()),
             arrived: Notify::new(),
+            timeout,
         }
     }
 
@@ -45,19 +49,19 @@ impl TaskInbox {
         self.arrived.notify_waiters();
     }
 
-    /// A key of its own for `key`, never used before in this task's life.
+    /// A key of its own for `key`, never used before in this task's life:
+    /// `key` the first time, then `key#2`, `key#3`, ...
     fn fresh_key(&self, key: &str) -> String {
-        let Ok(mut used) = self.used_keys.lock() else {
+        let Ok(mut asked) = self.asked_keys.lock() else {
             return format!("{key}#{}", crate::random::random_token::<6>());
         };
-        let mut fresh = key.to_owned();
-        let mut n = 1;
-        while used.contains(&fresh) {
-            n += 1;
-            fresh = format!("{key}#{n}");
+        let n = asked.entry(key.to_owned()).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            key.to_owned()
+        } else {
+            format!("{key}#{n}")
         }
-        used.insert(fresh.clone());
-        fresh
     }
 
     /// Asks every question of `requests`: recorded in the task, answered by
@@ -67,6 +71,9 @@ impl TaskInbox {
         requests: InputRequests,
         cancellation: &CancellationToken,
     ) -> Result<InputResponses, InputError> {
+        if requests.items.is_empty() {
+            return Ok(InputResponses::default());
+        }
         let asked: Vec<(String, String, super::Kind)> = requests
             .items
             .iter()
@@ -76,7 +83,10 @@ impl TaskInbox {
             .iter()
             .zip(requests.items)
             .map(|((wire, ..), (_, kind, params))| {
-                (wire.clone(), input_request(kind.method(), params))
+                (
+                    wire.clone(),
+                    input_request(kind.method(), params).to_string(),
+                )
             })
             .collect();
         let change = TaskChange::Ask {
@@ -95,6 +105,7 @@ impl TaskInbox {
                 });
             }
         }
+        let deadline = tokio::time::Instant::now() + self.timeout;
         loop {
             // Registered before the check, so an answer arriving in between
             // still wakes this waiter.
@@ -105,6 +116,9 @@ impl TaskInbox {
             tokio::select! {
                 () = arrived => {}
                 () = cancellation.cancelled() => return Err(InputError::Cancelled),
+                () = tokio::time::sleep_until(deadline) => {
+                    return Err(InputError::TimedOut(self.timeout));
+                }
             }
         }
     }

@@ -94,7 +94,7 @@ pub(crate) struct TaskView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<&'a ErrorObject>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) input_requests: Option<&'a Map<String, Value>>,
+    pub(crate) input_requests: Option<&'a std::collections::BTreeMap<&'a str, Box<RawValue>>>,
 }
 
 /// `tasks/get` and `tasks/cancel`.

@@ -401,10 +401,11 @@ impl McpServerBuilder {
                 _ => super::tasks::TASK_LEASE,
             },
         };
-        if task_lease < Duration::from_secs(1) {
-            return Err(BuildError::Config(
-                "the task lease must be at least 1 s".into(),
-            ));
+        if task_lease < Duration::from_secs(1) || task_lease > super::tasks::TASK_TTL {
+            return Err(BuildError::Config(format!(
+                "the task lease must be 1 s to {} s",
+                super::tasks::TASK_TTL.as_secs()
+            )));
         }
         let state = SharedState::new(
             &shared.backend,

@@ -31,8 +31,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// How long a task's record is kept after its last change.
-pub(crate) const TASK_TTL: Duration = Duration::from_secs(3600);
+/// How long a task's record is kept after its last change (its handler's
+/// heartbeat keeps a running one), and how long a task's question waits for
+/// its answer.
+pub(crate) const TASK_TTL: Duration = Duration::from_secs(15 * 60);
 /// How often clients are asked to poll.
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Largest result a task keeps (its JSON): a bigger one fails the task.
@@ -127,7 +129,16 @@ impl TaskRunner {
 }
 
 /// A task started by its handler: how it ends, and its lease's renewal.
-type StartedSlot = Arc<std::sync::Mutex<Option<(TaskFinisher, tokio::task::JoinHandle<()>)>>>;
+type StartedSlot = Arc<std::sync::Mutex<Option<(TaskFinisher, Heartbeat)>>>;
+
+/// The renewal of a running task's lease, stopped when dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// What a new task is made of, taken from the call that starts it.
 pub(crate) struct TaskSpec {
@@ -172,22 +183,30 @@ impl TaskRunner {
             poll_interval_ms: u64::try_from(POLL_INTERVAL.as_millis()).unwrap_or(u64::MAX),
             result: None,
             error: None,
-            input_requests: serde_json::Map::new(),
+            input_requests: std::collections::BTreeMap::new(),
         };
         match self.store.create_task(&record, self.lease).await {
             Ok(()) => {}
             Err(TaskCreateError::OwnerFull) => {
                 return Err(ErrorObject::invalid_request(format!(
-                    "too many unfinished tasks: at most {} per caller; wait for one to finish \
-                     or cancel one (tasks/cancel)",
-                    crate::state::MAX_TASKS_PER_OWNER
+                    "too many tasks: a caller holds at most {} at once, finished ones \
+                     included until they expire ({} min after their end); cancel \
+                     unfinished ones (tasks/cancel) or wait",
+                    crate::state::MAX_TASKS_PER_OWNER,
+                    TASK_TTL.as_secs() / 60
                 )));
+            }
+            Err(TaskCreateError::Full) => {
+                return Err(ErrorObject::internal(
+                    "this server holds as many tasks as it can; try again later",
+                ));
             }
             Err(TaskCreateError::Unavailable) => return Err(unavailable()),
         }
         let inbox = Arc::new(TaskInbox::new(
             Arc::clone(&task_id),
             Arc::clone(&self.store),
+            TASK_TTL,
         ));
         let cancel = CancellationToken::new();
         let ctx = RequestContext::new(ContextInner {
@@ -225,23 +244,30 @@ impl TaskRunner {
     async fn end(
         &self,
         finisher: TaskFinisher,
-        heartbeat: tokio::task::JoinHandle<()>,
+        heartbeat: Heartbeat,
         run: impl std::future::Future<
             Output = Result<crate::tools::CallToolResult, Box<dyn std::any::Any + Send>>,
         >,
     ) {
         finisher.finish(run).await;
-        heartbeat.abort();
+        drop(heartbeat);
         self.running.remove(&finisher.task);
     }
 
-    /// Renews the lease on `task` until aborted.
-    fn heartbeat(&self, task: &Arc<str>) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(renew_lease(
+    /// Renews the lease on `task` (and keeps its record) until dropped; a
+    /// task found finished (cancelled on another replica whose message was
+    /// lost, or failed as a lost one) or gone stops its handler.
+    fn heartbeat(&self, task: &Arc<str>) -> Heartbeat {
+        let cancel = self
+            .running
+            .get(task.as_ref())
+            .map(|running| running.cancel.clone());
+        Heartbeat(tokio::spawn(renew_lease(
             Arc::clone(&self.store),
             Arc::clone(task),
             self.lease,
-        ))
+            cancel,
+        )))
     }
 }
 
@@ -298,6 +324,20 @@ fn view(record: &TaskRecord, created: bool) -> Result<Box<RawValue>, ErrorObject
         .transpose()
         .map_err(|_| ErrorObject::internal("the task's stored result is not JSON"))?;
     let terminal_or_asking = !created;
+    // Each question as written: raw JSON, never parsed and written again.
+    let questions: Option<std::collections::BTreeMap<&str, Box<RawValue>>> =
+        (!record.input_requests.is_empty())
+            .then(|| {
+                record
+                    .input_requests
+                    .iter()
+                    .map(|(key, question)| {
+                        RawValue::from_string_ref(question).map(|raw| (key.as_str(), raw))
+                    })
+                    .collect::<Result<_, _>>()
+            })
+            .transpose()
+            .map_err(|_| ErrorObject::internal("a task's stored question is not JSON"))?;
     to_raw(&TaskView {
         result_type: created.then_some("task"),
         task_id: &record.id,
@@ -314,19 +354,35 @@ fn view(record: &TaskRecord, created: bool) -> Result<Box<RawValue>, ErrorObject
             .error
             .as_ref()
             .filter(|_| terminal_or_asking && record.status == TaskStatus::Failed),
-        input_requests: Some(&record.input_requests).filter(|requests| {
-            terminal_or_asking && record.status == TaskStatus::InputRequired && !requests.is_empty()
-        }),
+        input_requests: questions
+            .as_ref()
+            .filter(|_| terminal_or_asking && record.status == TaskStatus::InputRequired),
     })
 }
 
 /// Renews the lease on `task` while its handler runs here (aborted when
 /// it ends).
-async fn renew_lease(store: Arc<dyn Tasks>, task: Arc<str>, lease: Duration) {
+async fn renew_lease(
+    store: Arc<dyn Tasks>,
+    task: Arc<str>,
+    lease: Duration,
+    cancel: Option<CancellationToken>,
+) {
     loop {
         tokio::time::sleep(lease / 3).await;
-        if store.renew_task_lease(&task, lease).await.is_err() {
-            tracing::warn!("the shared task store is unavailable; a task's lease was not renewed");
+        match store.renew_task_lease(&task, lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Some(cancel) = &cancel {
+                    cancel.cancel();
+                }
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "the shared task store is unavailable; a task's lease was not renewed"
+                );
+            }
         }
     }
 }

@@ -3,9 +3,9 @@
 
 use super::{
     Bus, BusListener, BusMessage, Connect, Counters, CreateError, MAX_SESSIONS_PER_OWNER,
-    MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS_PER_OWNER, Markers, SERIAL_WINDOW, SERIALS_PER_CHUNK,
-    Serial, Serials, SessionRecord, SessionRecords, StateFuture, StoredTask, TaskChange,
-    TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME, Unavailable,
+    MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS, MAX_TASKS_PER_OWNER, Markers, SERIAL_WINDOW,
+    SERIALS_PER_CHUNK, Serial, Serials, SessionRecord, SessionRecords, StateFuture, StoredTask,
+    TaskChange, TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME, Unavailable,
 };
 use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
@@ -221,13 +221,7 @@ impl MemoryState {
         if let Ok(mut chunks) = self.serials.chunks.lock() {
             chunks.retain(|_, chunk| chunk.keep_until > now);
         }
-        self.tasks.retain(|_, (record, expires)| {
-            let live = *expires > now;
-            if !live && !record.status.is_terminal() {
-                self.task_finished(record.owner.as_ref());
-            }
-            live
-        });
+        self.drop_expired_tasks(now);
         self.task_leases.retain(|id, _| self.tasks.contains_key(id));
     }
 }
@@ -443,9 +437,20 @@ impl Counters for MemoryState {
 }
 
 impl MemoryState {
-    /// One live task fewer for `owner` (the anonymous callers of a server
+    /// Drops expired tasks, and their owners' counts of them.
+    fn drop_expired_tasks(&self, now: Instant) {
+        self.tasks.retain(|_, (record, expires)| {
+            let live = *expires > now;
+            if !live {
+                self.task_gone(record.owner.as_ref());
+            }
+            live
+        });
+    }
+
+    /// One task fewer for `owner` (the anonymous callers of a server
     /// without authentication count as one).
-    fn task_finished(&self, owner: Option<&Arc<str>>) {
+    fn task_gone(&self, owner: Option<&Arc<str>>) {
         let Ok(mut owners) = self.task_owners.lock() else {
             return;
         };
@@ -470,13 +475,29 @@ impl Tasks for MemoryState {
         lease: Duration,
     ) -> BoxFuture<'a, Result<(), TaskCreateError>> {
         self.purge_expired();
+        let owner: Arc<str> = record.owner.clone().unwrap_or_else(|| Arc::from(""));
+        let at_cap = |state: &Self| {
+            state.tasks.len() >= MAX_TASKS
+                || state.task_owners.lock().map_or(true, |owners| {
+                    owners
+                        .get(&owner)
+                        .is_some_and(|n| *n >= MAX_TASKS_PER_OWNER)
+                })
+        };
+        if at_cap(self) {
+            // Expired tasks may hold the places: drop them first (a scan, at
+            // most of MAX_TASKS, only for a caller at a cap).
+            self.drop_expired_tasks(Instant::now());
+        }
+        if self.tasks.len() >= MAX_TASKS {
+            return ready(Err(TaskCreateError::Full)).boxed();
+        }
         {
             // Anonymous callers (a server without authentication) share one
             // count: nobody creates tasks without a bound.
             let Ok(mut owners) = self.task_owners.lock() else {
                 return ready(Err(TaskCreateError::Unavailable)).boxed();
             };
-            let owner: Arc<str> = record.owner.clone().unwrap_or_else(|| Arc::from(""));
             let count = owners.entry(owner).or_insert(0);
             if *count >= MAX_TASKS_PER_OWNER {
                 return ready(Err(TaskCreateError::OwnerFull)).boxed();
@@ -523,16 +544,24 @@ impl Tasks for MemoryState {
         let changed = record.clone();
         drop(entry);
         if changed.status.is_terminal() {
-            self.task_finished(changed.owner.as_ref());
             self.task_leases.remove(id);
         }
         done(Some((changed, taken)))
     }
 
-    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, ()> {
-        self.task_leases
-            .insert(Arc::from(id), Instant::now() + lease);
-        done(())
+    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, bool> {
+        let now = Instant::now();
+        let Some(mut entry) = self.tasks.get_mut(id) else {
+            return done(false);
+        };
+        let (record, expires) = entry.value_mut();
+        if *expires <= now || record.status.is_terminal() {
+            return done(false);
+        }
+        *expires = task_expiry(record);
+        drop(entry);
+        self.task_leases.insert(Arc::from(id), now + lease);
+        done(true)
     }
 }
 

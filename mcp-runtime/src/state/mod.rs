@@ -218,8 +218,11 @@ pub(crate) trait Counters: Send + Sync {
     fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StateFuture<'a, (u64, Duration)>;
 }
 
-/// Most live (not yet finished) tasks one caller may hold.
+/// Most tasks one caller may hold at once, finished ones included until
+/// they expire (anonymous callers count as one caller).
 pub(crate) const MAX_TASKS_PER_OWNER: usize = 100;
+/// Most tasks one process keeps in memory, whoever holds them.
+pub(crate) const MAX_TASKS: usize = 10_000;
 
 /// A task's shared record: what `tasks/get` shows on any replica.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,16 +247,19 @@ pub(crate) struct TaskRecord {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<ErrorObject>,
-    /// The questions waiting for the client, by key.
-    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
-    pub(crate) input_requests: serde_json::Map<String, serde_json::Value>,
+    /// The questions waiting for the client, by key, each as JSON text:
+    /// kept as written (Redis's Lua would rewrite JSON it parsed).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub(crate) input_requests: std::collections::BTreeMap<String, String>,
 }
 
 /// Why a task could not be stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TaskCreateError {
-    /// The owner holds [`MAX_TASKS_PER_OWNER`] live tasks already.
+    /// The owner holds [`MAX_TASKS_PER_OWNER`] tasks already.
     OwnerFull,
+    /// The store holds its most tasks ([`MAX_TASKS`], in memory).
+    Full,
     /// The backend cannot be reached.
     Unavailable,
 }
@@ -272,7 +278,7 @@ impl From<Unavailable> for TaskCreateError {
 pub(crate) enum TaskChange {
     /// The handler asks these questions (by key): the task waits for input.
     Ask {
-        requests: serde_json::Map<String, serde_json::Value>,
+        requests: std::collections::BTreeMap<String, String>,
     },
     /// The client answered these keys: the ones still open are taken out
     /// (the others are ignored); with none left, the task works again.
@@ -352,7 +358,7 @@ pub(crate) fn test_task(id: &str, owner: Option<&str>) -> TaskRecord {
         poll_interval_ms: 500,
         result: None,
         error: None,
-        input_requests: serde_json::Map::new(),
+        input_requests: std::collections::BTreeMap::new(),
     }
 }
 
@@ -367,15 +373,20 @@ pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
     let stored = store.load_task("t1").await.unwrap().expect("stored");
     assert_eq!(stored.record, record);
     assert!(stored.leased);
+    // Questions come back exactly as written (`[]` stays a list, big
+    // numbers stay whole).
+    let question = r#"{"method":"elicitation/create","params":{"requestedSchema":{"required":[]},"n":12345678901234567}}"#;
     let ask = TaskChange::Ask {
-        requests: json!({"a": {"method": "elicitation/create"}, "b": {"method": "roots/list"}})
-            .as_object()
-            .unwrap()
-            .clone(),
+        requests: [
+            ("a".to_owned(), question.to_owned()),
+            ("b".to_owned(), json!({"method": "roots/list"}).to_string()),
+        ]
+        .into(),
     };
     let (asked, _) = store.change_task("t1", &ask, 7).await.unwrap().unwrap();
     assert_eq!(asked.status, TaskStatus::InputRequired);
     assert_eq!(asked.input_requests.len(), 2);
+    assert_eq!(asked.input_requests["a"], question);
     assert_eq!(asked.updated_at, 7);
     let answer = |keys: &[&str]| TaskChange::Answer {
         keys: keys.iter().map(|k| (*k).to_owned()).collect(),
@@ -427,8 +438,19 @@ pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(80)).await;
     assert!(!store.load_task("t2").await.unwrap().unwrap().leased);
-    store.renew_task_lease("t2", lease).await.unwrap();
+    assert!(
+        store.renew_task_lease("t2", lease).await.unwrap(),
+        "unfinished"
+    );
     assert!(store.load_task("t2").await.unwrap().unwrap().leased);
+    assert!(
+        !store.renew_task_lease("t1", lease).await.unwrap(),
+        "finished: stop"
+    );
+    assert!(
+        !store.renew_task_lease("never", lease).await.unwrap(),
+        "gone: stop"
+    );
     // One owner's unfinished tasks are capped; a finished one frees a place.
     for i in 0..MAX_TASKS_PER_OWNER {
         let id = format!("c{i}");
@@ -448,6 +470,27 @@ pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
         .await
         .expect("others are not held back");
     store.change_task("c0", &finish, 13).await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .create_task(&test_task("after", Some("bob")), lease)
+            .await,
+        Err(TaskCreateError::OwnerFull),
+        "a finished task counts until it expires"
+    );
+    let mut brief = test_task("brief", Some("dora"));
+    brief.ttl_ms = 50;
+    store.create_task(&brief, lease).await.unwrap();
+    for i in 1..MAX_TASKS_PER_OWNER {
+        store
+            .create_task(&test_task(&format!("d{i}"), Some("dora")), lease)
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    store
+        .create_task(&test_task("d-after", Some("dora")), lease)
+        .await
+        .expect("an expired task frees a place");
     // Anonymous callers are bounded too, together.
     for i in 0..MAX_TASKS_PER_OWNER - 1 {
         let id = format!("anonymous{i}");
@@ -464,10 +507,6 @@ pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
         "t2 and the {} above",
         MAX_TASKS_PER_OWNER - 1
     );
-    store
-        .create_task(&test_task("after", Some("bob")), lease)
-        .await
-        .expect("a finished task frees a place");
 }
 
 /// Tasks' records, by id, each kept `ttl_ms` after its last change.
@@ -495,8 +534,11 @@ pub(crate) trait Tasks: Send + Sync {
         now_ms: u64,
     ) -> StateFuture<'a, Option<(TaskRecord, Vec<String>)>>;
 
-    /// Renews the lease of the replica running task `id` for `lease`.
-    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, ()>;
+    /// Renews the lease of the replica running task `id` for `lease`, and
+    /// keeps its record (and its owner's count of it) for its lifetime
+    /// from now: `false` when the task is gone or finished, and its handler
+    /// should stop.
+    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, bool>;
 }
 
 /// A client's answer to a question the server sent, on its way to the

@@ -194,9 +194,9 @@ return 1
 /// Makes one change to an unfinished task (the rules of
 /// `TaskChange::apply`), atomically: the record after it and the keys an
 /// answer took, or nil when the task is gone or finished. KEYS: the task,
-/// its owner's unfinished tasks, its lease. ARGV: the change (JSON), its
+/// its owner's tasks, its lease. ARGV: the change (JSON), its
 /// lifetime (ms), the time of the change (ms since the epoch), whether it
-/// has an owner, its id.
+/// has an owner, its id, now (ms since the epoch, for its owner's count).
 const CHANGE_TASK_LUA: &str = r"
 local current = redis.call('GET', KEYS[1])
 if not current then return nil end
@@ -237,16 +237,30 @@ local finished = task['status'] == 'completed' or task['status'] == 'failed'
   or task['status'] == 'cancelled'
 if finished then redis.call('DEL', KEYS[3]) end
 if ARGV[4] == '1' then
-  if finished then
-    redis.call('ZREM', KEYS[2], ARGV[5])
-  else
-    redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[5])
-    if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then
-      redis.call('PEXPIRE', KEYS[2], ARGV[2])
-    end
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[6]) + tonumber(ARGV[2]), ARGV[5])
+  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then
+    redis.call('PEXPIRE', KEYS[2], ARGV[2])
   end
 end
 return {record, cjson.encode(taken)}
+";
+
+/// The running replica's heartbeat: renews its lease and keeps the record
+/// (and its owner's count of it) for its lifetime from now. 0 when the task
+/// is gone or finished: its handler should stop. KEYS: the task, its
+/// owner's tasks, its lease. ARGV: the lease (ms), now (ms), its id.
+const RENEW_TASK_LUA: &str = r"
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local task = cjson.decode(current)
+local status = task['status']
+if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
+local ttl = tonumber(task['ttl_ms'])
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[1])
+redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + ttl, ARGV[3])
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
 ";
 
 /// Shared state on one Redis server, for every replica that names it.
@@ -274,9 +288,10 @@ pub(crate) struct RedisState {
     update_script: Script,
     issue_script: Script,
     spend_script: Script,
-    /// [`CREATE_TASK_LUA`] and [`CHANGE_TASK_LUA`], likewise.
+    /// [`CREATE_TASK_LUA`], [`CHANGE_TASK_LUA`] and [`RENEW_TASK_LUA`], likewise.
     create_task_script: Script,
     change_task_script: Script,
+    renew_task_script: Script,
     /// The epoch this replica last drew a serial in, and the number it
     /// expects to draw next at least (see [`ISSUE_LUA`]).
     drawn: std::sync::Mutex<(Option<u64>, u64)>,
@@ -326,6 +341,7 @@ impl RedisState {
             spend_script: Script::new(SPEND_LUA),
             create_task_script: Script::new(CREATE_TASK_LUA),
             change_task_script: Script::new(CHANGE_TASK_LUA),
+            renew_task_script: Script::new(RENEW_TASK_LUA),
             drawn: std::sync::Mutex::new((None, 0)),
             max_sessions,
             replica: crate::random::random_token::<12>().into(),
@@ -897,7 +913,8 @@ impl Tasks for RedisState {
                 .arg(stored.record.ttl_ms.max(1))
                 .arg(stamp)
                 .arg(1)
-                .arg(id);
+                .arg(id)
+                .arg(now_ms());
             let changed: Option<(String, String)> = self
                 .run("change a task", |mut con| async move {
                     call.invoke_async(&mut con).await
@@ -914,15 +931,20 @@ impl Tasks for RedisState {
         .boxed()
     }
 
-    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, ()> {
+    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, bool> {
         async move {
-            let set = Cmd::set_options(
-                self.key("task-lease", id),
-                1,
-                SetOptions::default().with_expiration(SetExpiry::PX(px(lease).unsigned_abs())),
-            );
-            let _: Option<String> = self.command("renew a task lease", &set).await?;
-            Ok(())
+            let Some(stored) = self.load_task(id).await? else {
+                return Ok(false);
+            };
+            let owner = stored.record.owner.as_deref().unwrap_or_default();
+            let mut call = self.task_keys(&self.renew_task_script, id, owner);
+            call.arg(px(lease)).arg(now_ms()).arg(id);
+            let renewed: i64 = self
+                .run("renew a task lease", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            Ok(renewed == 1)
         }
         .boxed()
     }

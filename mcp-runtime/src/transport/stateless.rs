@@ -72,31 +72,31 @@ pub(super) fn stateless_status(response: &Response) -> StatusCode {
 
 /// The name a request's `Mcp-Name` header must repeat, if its method has one.
 fn body_name(request: &Request) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        name: Option<String>,
-        uri: Option<String>,
-        #[serde(rename = "taskId")]
-        task_id: Option<String>,
-    }
-    enum Field {
-        Name,
-        Uri,
-        TaskId,
-    }
     let field = match request.method.as_str() {
-        "tools/call" | "prompts/get" => Field::Name,
-        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => Field::Uri,
-        "tasks/get" | "tasks/update" | "tasks/cancel" => Field::TaskId,
+        "tools/call" | "prompts/get" => "name",
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => "uri",
+        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
         _ => return None,
     };
-    let probe: Probe =
-        serde_json::from_str(request.params.as_deref().map_or("{}", RawValue::get)).ok()?;
-    match field {
-        Field::Name => probe.name,
-        Field::Uri => probe.uri,
-        Field::TaskId => probe.task_id,
+    // Only the method's own field is read: another field of any shape
+    // cannot make the check skip.
+    #[derive(serde::Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow, default)]
+        name: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        uri: Option<&'a RawValue>,
+        #[serde(borrow, default, rename = "taskId")]
+        task_id: Option<&'a RawValue>,
     }
+    let params = request.params.as_deref().map_or("{}", RawValue::get);
+    let probe: Probe<'_> = serde_json::from_str(params).ok()?;
+    let raw = match field {
+        "name" => probe.name,
+        "uri" => probe.uri,
+        _ => probe.task_id,
+    }?;
+    serde_json::from_str::<String>(raw.get()).ok()
 }
 
 /// 2026-07-28 routing headers: `Mcp-Method` and `Mcp-Name` must repeat the body
