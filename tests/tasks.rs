@@ -59,6 +59,13 @@ impl Jobs {
         })
     }
 
+    /// Releases, for callers with the `release` scope.
+    #[mcp_tool(task = "optional", scopes = "release")]
+    async fn release() -> String {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        "released".to_owned()
+    }
+
     /// Returns more than a task may keep.
     #[mcp_tool(task = "optional")]
     async fn dump() -> String {
@@ -294,6 +301,33 @@ async fn another_callers_task_is_unknown() {
         .rpc("tasks/cancel", json!({"taskId": id}))
         .await
         .expect("cancelled by its owner");
+}
+
+#[actix_web::test]
+async fn a_token_that_may_not_call_the_tool_does_not_see_its_task() {
+    let f = fixture();
+    let scoped = f
+        .issuer
+        .token()
+        .subject("alice")
+        .scopes(["release"])
+        .sign()
+        .expect("token");
+    let releaser = f.server.client().with_token(scoped).with_tasks();
+    let id = start(&releaser, "release", json!({})).await;
+    // The same user, through a token without the scope.
+    let narrower = f.client("alice");
+    match narrower.task(&id).await {
+        Err(ClientError::Rpc { code, message, .. }) => {
+            assert_eq!(
+                (code, message.as_str()),
+                (-32602, "Failed to retrieve task: Task not found")
+            );
+        }
+        other => panic!("expected the task unknown, got {other:?}"),
+    }
+    assert_eq!(releaser.task(&id).await.expect("its own").status, "working");
+    releaser.cancel_task(&id).await.expect("cancelled");
 }
 
 #[actix_web::test]

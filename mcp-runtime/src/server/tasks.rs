@@ -128,6 +128,14 @@ impl TaskRunner {
     }
 }
 
+/// Who asks about a task: its owner key, and the verified caller whose
+/// access to the task's tool is checked.
+#[derive(Clone, Copy)]
+struct Caller<'a> {
+    owner: Option<&'a str>,
+    auth: Option<&'a crate::auth::Auth>,
+}
+
 /// A task started by its handler: how it ends, and its lease's renewal.
 type StartedSlot = Arc<std::sync::Mutex<Option<(TaskFinisher, Heartbeat)>>>;
 
@@ -175,6 +183,7 @@ impl TaskRunner {
         let record = TaskRecord {
             id: Arc::clone(&task_id),
             owner: spec.owner,
+            tool: spec.tool.clone(),
             status: TaskStatus::Working,
             status_message: None,
             created_at: now,
@@ -585,17 +594,21 @@ impl ServerCore {
             return Some(Err(undeclared()));
         }
         let owner = origin.caller.as_ref().map(|c| c.owner_key());
+        let caller = Caller {
+            owner: owner.as_deref(),
+            auth: origin.caller.as_deref(),
+        };
         Some(match method {
-            "tasks/get" => self.get_task(params, owner.as_deref()).await,
-            "tasks/update" => self.update_task(params, owner.as_deref()).await,
-            _ => self.cancel_task(params, owner.as_deref()).await,
+            "tasks/get" => self.get_task(params, caller).await,
+            "tasks/update" => self.update_task(params, caller).await,
+            _ => self.cancel_task(params, caller).await,
         })
     }
 
     /// The record of `id`, if it is `owner`'s. An unfinished task whose
     /// replica stopped renewing its lease is failed first: it would never
     /// end otherwise.
-    async fn owned(&self, id: &str, owner: Option<&str>) -> Result<TaskRecord, ErrorObject> {
+    async fn owned(&self, id: &str, caller: Caller<'_>) -> Result<TaskRecord, ErrorObject> {
         let stored = self
             .tasks
             .store
@@ -603,7 +616,17 @@ impl ServerCore {
             .await
             .map_err(|_| unavailable())?
             .ok_or_else(unknown_task)?;
-        if stored.record.owner.as_deref() != owner {
+        if stored.record.owner.as_deref() != caller.owner {
+            return Err(unknown_task());
+        }
+        // The same user through a token that may not call the tool (fewer
+        // scopes, another client) does not see the task either.
+        let allowed = self
+            .tools
+            .load()
+            .get(&stored.record.tool)
+            .is_some_and(|entry| entry.tool.access().check(caller.auth).is_ok());
+        if !allowed {
             return Err(unknown_task());
         }
         if stored.record.status.is_terminal() || stored.leased {
@@ -634,22 +657,22 @@ impl ServerCore {
     async fn get_task(
         &self,
         params: Option<&RawValue>,
-        owner: Option<&str>,
+        caller: Caller<'_>,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let TaskIdParams { task_id } = parse_params(params)?;
-        view(&self.owned(&task_id, owner).await?, false)
+        view(&self.owned(&task_id, caller).await?, false)
     }
 
     async fn update_task(
         &self,
         params: Option<&RawValue>,
-        owner: Option<&str>,
+        caller: Caller<'_>,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let UpdateTaskParams {
             task_id,
             mut input_responses,
         } = parse_params(params)?;
-        let record = self.owned(&task_id, owner).await?;
+        let record = self.owned(&task_id, caller).await?;
         // Answers to questions still open are taken out of the record
         // before the acknowledgement, so the next `tasks/get` on any replica
         // no longer shows them; the rest (unknown keys, a finished task) are
@@ -676,10 +699,10 @@ impl ServerCore {
     async fn cancel_task(
         &self,
         params: Option<&RawValue>,
-        owner: Option<&str>,
+        caller: Caller<'_>,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let TaskIdParams { task_id } = parse_params(params)?;
-        let record = self.owned(&task_id, owner).await?;
+        let record = self.owned(&task_id, caller).await?;
         if !record.status.is_terminal() {
             let cancelled = TaskChange::Finish {
                 status: TaskStatus::Cancelled,

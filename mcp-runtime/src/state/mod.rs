@@ -232,6 +232,10 @@ pub(crate) struct TaskRecord {
     /// for anyone else its id is unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) owner: Option<Arc<str>>,
+    /// The tool it runs: its access rule is checked again on every
+    /// `tasks/*`, so a token that may not call the tool cannot see its task.
+    #[serde(default)]
+    pub(crate) tool: String,
     pub(crate) status: TaskStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) status_message: Option<String>,
@@ -350,6 +354,7 @@ pub(crate) fn test_task(id: &str, owner: Option<&str>) -> TaskRecord {
     TaskRecord {
         id: id.into(),
         owner: owner.map(Into::into),
+        tool: "build".to_owned(),
         status: TaskStatus::Working,
         status_message: None,
         created_at: 1_796_638_830_123,
