@@ -1,24 +1,27 @@
 //! Questions a task asks: they go into the task's shared record (its
 //! status turns `input_required`, `tasks/get` shows them), and the answers
 //! come back through `tasks/update`, on whichever replica the client
-//! reaches: that replica takes them out of the record (atomically, in the
-//! store) and hands them to this inbox, here or over the bus.
+//! reaches: that replica moves them, atomically, from the record's
+//! questions to its answers and wakes this inbox (here, or over the bus);
+//! the inbox also looks every second, so an answer whose wake-up was lost
+//! is only late.
 
 use super::{InputError, InputRequests, InputResponses, input_request};
 use crate::state::{TaskChange, Tasks};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+/// How often a waiting handler looks for its answers without a wake-up.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+
 /// Where a running task's answers arrive.
 pub(crate) struct TaskInbox {
     task_id: Arc<str>,
     tasks: Arc<dyn Tasks>,
-    /// Answers delivered and not yet taken, by the keys the client saw.
-    answers: Mutex<HashMap<String, Value>>,
     /// How often each key was asked, so no key is used twice in its life.
     asked_keys: Mutex<HashMap<String, u64>>,
     arrived: Notify,
@@ -31,21 +34,14 @@ impl TaskInbox {
         Self {
             task_id,
             tasks,
-            answers: Mutex::new(HashMap::new()),
             asked_keys: Mutex::new(HashMap::new()),
             arrived: Notify::new(),
             timeout,
         }
     }
 
-    /// Answers the store already took out of the record, for the handler.
-    pub(crate) fn deliver(&self, answers: Map<String, Value>) {
-        if answers.is_empty() {
-            return;
-        }
-        if let Ok(mut waiting) = self.answers.lock() {
-            waiting.extend(answers);
-        }
+    /// Answers wait in the record: look now.
+    pub(crate) fn wake(&self) {
         self.arrived.notify_waiters();
     }
 
@@ -110,11 +106,12 @@ impl TaskInbox {
             // Registered before the check, so an answer arriving in between
             // still wakes this waiter.
             let arrived = self.arrived.notified();
-            if let Some(answers) = self.take_all(&asked)? {
+            if let Some(answers) = self.take_all(&asked).await? {
                 return Ok(InputResponses { answers });
             }
             tokio::select! {
                 () = arrived => {}
+                () = tokio::time::sleep(LOOK_EVERY) => {}
                 () = cancellation.cancelled() => return Err(InputError::Cancelled),
                 () = tokio::time::sleep_until(deadline) => {
                     return Err(InputError::TimedOut(self.timeout));
@@ -123,24 +120,40 @@ impl TaskInbox {
         }
     }
 
-    /// The parsed answers to every question of `asked`, once all are here.
-    fn take_all(
+    /// The parsed answers to every question of `asked`, once all wait in
+    /// the record; taken out of it then.
+    async fn take_all(
         &self,
         asked: &[(String, String, super::Kind)],
     ) -> Result<Option<HashMap<String, super::InputResponse>>, InputError> {
-        let Ok(mut answers) = self.answers.lock() else {
-            return Err(InputError::Unavailable {
-                reason: "the task's answers cannot be read",
-            });
+        let unavailable = || InputError::Unavailable {
+            reason: "the shared task store is unavailable",
         };
-        if !asked.iter().all(|(wire, ..)| answers.contains_key(wire)) {
+        let Some(stored) = self
+            .tasks
+            .load_task(&self.task_id)
+            .await
+            .map_err(|_| unavailable())?
+        else {
+            return Err(InputError::Cancelled);
+        };
+        let record = stored.record;
+        if record.status.is_terminal() {
+            return Err(InputError::Cancelled);
+        }
+        if !asked
+            .iter()
+            .all(|(wire, ..)| record.answers.contains_key(wire))
+        {
             return Ok(None);
         }
         let mut parsed = HashMap::with_capacity(asked.len());
         for (wire, key, kind) in asked {
-            let Some(answer) = answers.remove(wire) else {
-                return Ok(None);
-            };
+            let answer = serde_json::from_str::<Value>(&record.answers[wire]).map_err(|e| {
+                InputError::InvalidResponse {
+                    reason: format!("inputResponses.{wire}: {e}"),
+                }
+            })?;
             let response = kind
                 .parse(&answer)
                 .map_err(|reason| InputError::InvalidResponse {
@@ -148,6 +161,13 @@ impl TaskInbox {
                 })?;
             parsed.insert(key.clone(), response);
         }
+        let collect = TaskChange::Collect {
+            keys: asked.iter().map(|(wire, ..)| wire.clone()).collect(),
+        };
+        self.tasks
+            .change_task(&self.task_id, &collect, now_ms())
+            .await
+            .map_err(|_| unavailable())?;
         Ok(Some(parsed))
     }
 }

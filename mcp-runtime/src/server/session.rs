@@ -244,7 +244,7 @@ impl SessionStore {
         let store = Arc::downgrade(self);
         self.state.bus.listen(Arc::new(move |event| {
             if let BusEvent::Message(
-                message @ (BusMessage::TaskAnswers { .. } | BusMessage::TaskCancel { .. }),
+                message @ (BusMessage::TaskAnswered { .. } | BusMessage::TaskCancel { .. }),
             ) = &event
             {
                 tasks(message);
@@ -306,7 +306,7 @@ impl SessionStore {
                 }
             }
             // Handed to the tasks' listener before they get here.
-            BusMessage::TaskAnswers { .. } | BusMessage::TaskCancel { .. } => {}
+            BusMessage::TaskAnswered { .. } | BusMessage::TaskCancel { .. } => {}
             BusMessage::Answer(answer) => {
                 let raw = serde_json::value::RawValue::from_string;
                 let outcome = match (answer.result, answer.error) {

@@ -24,8 +24,8 @@ use crate::protocol::{ErrorObject, INTERNAL_ERROR};
 use crate::state::{Bus, BusMessage, TaskChange, TaskCreateError, TaskRecord, Tasks};
 use dashmap::DashMap;
 use futures_util::FutureExt as _;
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,11 +71,9 @@ impl TaskRunner {
     /// Acts on a task message from another replica, if the task runs here.
     pub(crate) fn on_bus(&self, message: &BusMessage) {
         match message {
-            BusMessage::TaskAnswers { task, answers } => {
-                if let Some(running) = self.running.get(task.as_ref())
-                    && let Ok(answers) = serde_json::from_str::<Map<String, Value>>(answers)
-                {
-                    running.inbox.deliver(answers);
+            BusMessage::TaskAnswered { task } => {
+                if let Some(running) = self.running.get(task.as_ref()) {
+                    running.inbox.wake();
                 }
             }
             BusMessage::TaskCancel { task } => {
@@ -87,25 +85,21 @@ impl TaskRunner {
         }
     }
 
-    /// Hands `answers` to the task's handler, here or on its replica.
-    async fn deliver(&self, task: &Arc<str>, answers: Map<String, Value>) {
-        if answers.is_empty() {
-            return;
-        }
+    /// Wakes the task's handler to its answers, here or on its replica.
+    async fn wake(&self, task: &Arc<str>) {
         let local = self
             .running
             .get(task.as_ref())
             .map(|running| Arc::clone(&running.inbox));
         match local {
-            Some(inbox) => inbox.deliver(answers),
+            Some(inbox) => inbox.wake(),
             None => {
-                let answers = Value::Object(answers).to_string();
-                let message = BusMessage::TaskAnswers {
+                let message = BusMessage::TaskAnswered {
                     task: Arc::clone(task),
-                    answers,
                 };
+                // A lost wake-up only delays: the handler looks by itself.
                 if self.bus.publish(message).await.is_err() {
-                    tracing::warn!("could not forward a task's answers to its replica");
+                    tracing::debug!("could not wake a task's handler on its replica");
                 }
             }
         }
@@ -193,6 +187,7 @@ impl TaskRunner {
             result: None,
             error: None,
             input_requests: std::collections::BTreeMap::new(),
+            answers: std::collections::BTreeMap::new(),
         };
         match self.store.create_task(&record, self.lease).await {
             Ok(()) => {}
@@ -670,29 +665,30 @@ impl ServerCore {
     ) -> Result<Box<RawValue>, ErrorObject> {
         let UpdateTaskParams {
             task_id,
-            mut input_responses,
+            input_responses,
         } = parse_params(params)?;
         let record = self.owned(&task_id, caller).await?;
         // Answers to questions still open are taken out of the record
         // before the acknowledgement, so the next `tasks/get` on any replica
         // no longer shows them; the rest (unknown keys, a finished task) are
         // ignored, as the extension asks.
-        let keys = input_responses.keys().cloned().collect();
+        let answers = input_responses
+            .into_iter()
+            .map(|(key, answer)| (key, answer.to_string()))
+            .collect();
         let taken = match self
             .tasks
             .store
-            .change_task(&record.id, &TaskChange::Answer { keys }, now_ms())
+            .change_task(&record.id, &TaskChange::Answer { answers }, now_ms())
             .await
         {
             Ok(Some((_, taken))) => taken,
             Ok(None) => Vec::new(),
             Err(_) => return Err(unavailable()),
         };
-        let answers: Map<String, Value> = taken
-            .into_iter()
-            .filter_map(|key| input_responses.remove_entry(&key))
-            .collect();
-        self.tasks.deliver(&record.id, answers).await;
+        if !taken.is_empty() {
+            self.tasks.wake(&record.id).await;
+        }
         to_raw(&serde_json::json!({}))
     }
 

@@ -255,6 +255,10 @@ pub(crate) struct TaskRecord {
     /// kept as written (Redis's Lua would rewrite JSON it parsed).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub(crate) input_requests: std::collections::BTreeMap<String, String>,
+    /// The client's answers (JSON text, by key) waiting for the handler:
+    /// kept here, not only sent to its replica, so none is lost on the way.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub(crate) answers: std::collections::BTreeMap<String, String>,
 }
 
 /// Why a task could not be stored.
@@ -284,9 +288,14 @@ pub(crate) enum TaskChange {
     Ask {
         requests: std::collections::BTreeMap<String, String>,
     },
-    /// The client answered these keys: the ones still open are taken out
-    /// (the others are ignored); with none left, the task works again.
-    Answer { keys: Vec<String> },
+    /// The client answered: answers to questions still open move from the
+    /// questions to the answers waiting for the handler (the others are
+    /// ignored); with no question left, the task works again.
+    Answer {
+        answers: std::collections::BTreeMap<String, String>,
+    },
+    /// The handler took these answers.
+    Collect { keys: Vec<String> },
     /// The task ended: completed, failed or cancelled.
     Finish {
         status: TaskStatus,
@@ -312,16 +321,24 @@ impl TaskChange {
                 record.status = TaskStatus::InputRequired;
                 Vec::new()
             }
-            Self::Answer { keys } => {
-                let taken: Vec<String> = keys
-                    .iter()
-                    .filter(|key| record.input_requests.remove(key.as_str()).is_some())
-                    .cloned()
-                    .collect();
+            Self::Answer { answers } => {
+                let mut taken = Vec::new();
+                for (key, answer) in answers {
+                    if record.input_requests.remove(key).is_some() {
+                        record.answers.insert(key.clone(), answer.clone());
+                        taken.push(key.clone());
+                    }
+                }
                 if record.input_requests.is_empty() && record.status == TaskStatus::InputRequired {
                     record.status = TaskStatus::Working;
                 }
                 taken
+            }
+            Self::Collect { keys } => {
+                for key in keys {
+                    record.answers.remove(key);
+                }
+                Vec::new()
             }
             Self::Finish {
                 status,
@@ -334,6 +351,7 @@ impl TaskChange {
                 record.result.clone_from(result);
                 record.error.clone_from(error);
                 record.input_requests.clear();
+                record.answers.clear();
                 Vec::new()
             }
         }
@@ -364,6 +382,7 @@ pub(crate) fn test_task(id: &str, owner: Option<&str>) -> TaskRecord {
         result: None,
         error: None,
         input_requests: std::collections::BTreeMap::new(),
+        answers: std::collections::BTreeMap::new(),
     }
 }
 
@@ -394,7 +413,15 @@ pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
     assert_eq!(asked.input_requests["a"], question);
     assert_eq!(asked.updated_at, 7);
     let answer = |keys: &[&str]| TaskChange::Answer {
-        keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        answers: keys
+            .iter()
+            .map(|k| {
+                (
+                    (*k).to_owned(),
+                    format!(r#"{{"action":"accept","content":{{"k":"{k}"}}}}"#),
+                )
+            })
+            .collect(),
     };
     let (partly, taken) = store
         .change_task("t1", &answer(&["a", "zzz"]), 8)
@@ -402,6 +429,11 @@ pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
         .unwrap()
         .unwrap();
     assert_eq!(taken, ["a"], "only open keys are taken");
+    assert_eq!(
+        partly.answers["a"], r#"{"action":"accept","content":{"k":"a"}}"#,
+        "kept for the handler, as written"
+    );
+    assert!(!partly.answers.contains_key("zzz"));
     assert_eq!(partly.status, TaskStatus::InputRequired);
     assert!(partly.input_requests.contains_key("b") && !partly.input_requests.contains_key("a"));
     let (_, again) = store
@@ -418,6 +450,15 @@ pub(crate) async fn check_task_store(store: &dyn Tasks, lease: Duration) {
     assert_eq!(taken, ["b"]);
     assert_eq!(working.status, TaskStatus::Working);
     assert!(working.input_requests.is_empty());
+    let collect = TaskChange::Collect {
+        keys: vec!["a".to_owned(), "b".to_owned()],
+    };
+    let (collected, _) = store
+        .change_task("t1", &collect, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(collected.answers.is_empty(), "taken by the handler");
     let finish = TaskChange::Finish {
         status: TaskStatus::Completed,
         status_message: None,
@@ -579,9 +620,10 @@ pub(crate) enum BusMessage {
     SessionEnded { session: Arc<str> },
     /// A client's answer for the handler waiting for it.
     Answer(ClientAnswer),
-    /// Answers (`tasks/update`, already taken out of the record) for the
-    /// task's handler, wherever it runs: a JSON object by key.
-    TaskAnswers { task: Arc<str>, answers: String },
+    /// Answers for the task's handler wait in its record: wake it, wherever
+    /// it runs (it also looks by itself, so a lost message delays, never
+    /// loses, an answer).
+    TaskAnswered { task: Arc<str> },
     /// `tasks/cancel`: stop the task's handler, wherever it runs.
     TaskCancel { task: Arc<str> },
 }
@@ -760,10 +802,7 @@ mod tests {
             BusMessage::SessionEnded {
                 session: "s".into(),
             },
-            BusMessage::TaskAnswers {
-                task: "t".into(),
-                answers: r#"{"confirm":{"action":"accept"}}"#.into(),
-            },
+            BusMessage::TaskAnswered { task: "t".into() },
             BusMessage::TaskCancel { task: "t".into() },
             BusMessage::Answer(ClientAnswer {
                 id: RequestId::String("mcp-1".into()),

@@ -211,24 +211,32 @@ if change['kind'] == 'ask' then
   task['input_requests'] = open
   task['status'] = 'input_required'
 elseif change['kind'] == 'answer' then
-  for _, key in ipairs(change['keys']) do
+  local answers = task['answers'] or {}
+  for key, answer in pairs(change['answers']) do
     if open[key] ~= nil then
       open[key] = nil
+      answers[key] = answer
       table.insert(taken, key)
     end
   end
+  if next(answers) == nil then task['answers'] = nil else task['answers'] = answers end
   if next(open) == nil then
     task['input_requests'] = nil
     if task['status'] == 'input_required' then task['status'] = 'working' end
   else
     task['input_requests'] = open
   end
+elseif change['kind'] == 'collect' then
+  local answers = task['answers'] or {}
+  for _, key in ipairs(change['keys']) do answers[key] = nil end
+  if next(answers) == nil then task['answers'] = nil else task['answers'] = answers end
 else
   task['status'] = change['status']
   task['status_message'] = change['status_message']
   task['result'] = change['result']
   task['error'] = change['error']
   task['input_requests'] = nil
+  task['answers'] = nil
 end
 task['updated_at'] = tonumber(ARGV[3])
 local record = cjson.encode(task)
