@@ -71,52 +71,44 @@ impl TaskRunner {
     /// Acts on a task message from another replica, if the task runs here.
     pub(crate) fn on_bus(&self, message: &BusMessage) {
         match message {
-            BusMessage::TaskAnswered { task } => {
-                if let Some(running) = self.running.get(task.as_ref()) {
-                    running.inbox.wake();
-                }
+            BusMessage::TaskAnswered { task } => self.here(task, |running| running.inbox.wake()),
+            BusMessage::TaskCancel { task } => self.here(task, |running| running.cancel.cancel()),
+            _ => false,
+        };
+    }
+
+    /// Does `act` on the task if it runs here; `false` if it does not.
+    fn here(&self, task: &str, act: impl FnOnce(&Running)) -> bool {
+        match self.running.get(task) {
+            Some(running) => {
+                act(&running);
+                true
             }
-            BusMessage::TaskCancel { task } => {
-                if let Some(running) = self.running.get(task.as_ref()) {
-                    running.cancel.cancel();
-                }
-            }
-            _ => {}
+            None => false,
         }
     }
 
     /// Wakes the task's handler to its answers, here or on its replica.
     async fn wake(&self, task: &Arc<str>) {
-        let local = self
-            .running
-            .get(task.as_ref())
-            .map(|running| Arc::clone(&running.inbox));
-        match local {
-            Some(inbox) => inbox.wake(),
-            None => {
-                let message = BusMessage::TaskAnswered {
-                    task: Arc::clone(task),
-                };
-                // A lost wake-up only delays: the handler looks by itself.
-                if self.bus.publish(message).await.is_err() {
-                    tracing::debug!("could not wake a task's handler on its replica");
-                }
+        if !self.here(task, |running| running.inbox.wake()) {
+            let message = BusMessage::TaskAnswered {
+                task: Arc::clone(task),
+            };
+            // A lost wake-up only delays: the handler looks by itself.
+            if self.bus.publish(message).await.is_err() {
+                tracing::debug!("could not wake a task's handler on its replica");
             }
         }
     }
 
     /// Stops the task's handler, here or on its replica.
     async fn cancel(&self, task: &Arc<str>) {
-        let local = self.running.get(task.as_ref()).map(|r| r.cancel.clone());
-        match local {
-            Some(cancel) => cancel.cancel(),
-            None => {
-                let message = BusMessage::TaskCancel {
-                    task: Arc::clone(task),
-                };
-                if self.bus.publish(message).await.is_err() {
-                    tracing::warn!("could not forward a task's cancellation to its replica");
-                }
+        if !self.here(task, |running| running.cancel.cancel()) {
+            let message = BusMessage::TaskCancel {
+                task: Arc::clone(task),
+            };
+            if self.bus.publish(message).await.is_err() {
+                tracing::warn!("could not forward a task's cancellation to its replica");
             }
         }
     }
@@ -324,7 +316,7 @@ fn view(record: &TaskRecord, created: bool) -> Result<Box<RawValue>, ErrorObject
     let result = record
         .result
         .as_deref()
-        .map(RawValue::from_string_ref)
+        .map(|result| RawValue::from_string(result.to_owned()))
         .transpose()
         .map_err(|_| ErrorObject::internal("the task's stored result is not JSON"))?;
     let terminal_or_asking = !created;
@@ -336,7 +328,7 @@ fn view(record: &TaskRecord, created: bool) -> Result<Box<RawValue>, ErrorObject
                     .input_requests
                     .iter()
                     .map(|(key, question)| {
-                        RawValue::from_string_ref(question).map(|raw| (key.as_str(), raw))
+                        RawValue::from_string(question.clone()).map(|raw| (key.as_str(), raw))
                     })
                     .collect::<Result<_, _>>()
             })
@@ -452,17 +444,6 @@ impl TaskFinisher {
         {
             tracing::warn!(tool = %tool, "the shared task store is unavailable; a task's end was not recorded");
         }
-    }
-}
-
-/// `RawValue::from_string` for a borrowed string.
-trait FromStringRef {
-    fn from_string_ref(text: &str) -> Result<Box<RawValue>, serde_json::Error>;
-}
-
-impl FromStringRef for RawValue {
-    fn from_string_ref(text: &str) -> Result<Box<RawValue>, serde_json::Error> {
-        RawValue::from_string(text.to_owned())
     }
 }
 

@@ -184,10 +184,15 @@ impl OAuthProxy {
             .map(|verified| verified.claims)
     }
 
+    /// Whether `client_id` is the provider's client id this proxy lends
+    /// (proxy mode only: the dev server has none).
+    fn is_operator_id(&self, client_id: &str) -> bool {
+        self.dev.is_none() && client_id == self.client_id
+    }
+
     /// Whether `client_id` is a client of this server, at all.
     pub(super) fn client_known(&self, client_id: &str) -> bool {
-        (self.dev.is_none() && client_id == self.client_id)
-            || self.registered_client(client_id).is_some()
+        self.is_operator_id(client_id) || self.registered_client(client_id).is_some()
     }
 
     /// The client that may receive codes at `redirect_uri` as `client_id`,
@@ -201,7 +206,7 @@ impl OAuthProxy {
         let Some(client_id) = client_id else {
             return Err("client_id is required");
         };
-        if self.dev.is_none() && client_id == self.client_id {
+        if self.is_operator_id(client_id) {
             return if self.allow_listed(redirect_uri) {
                 Ok(Client::Operator)
             } else {
