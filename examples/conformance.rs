@@ -752,8 +752,51 @@ async fn main() -> std::io::Result<()> {
         .init();
     let builder =
         with_schema_fixtures(with_prompts(with_resources(Conformance.into_mcp_builder())));
-    let server = builder
+    let server = with_change_triggers(builder)
         .build()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let _ = SERVER.set(server.clone());
     server.listen().await
+}
+
+/// The running server, for the tools that change what it serves.
+static SERVER: std::sync::OnceLock<McpServer> = std::sync::OnceLock::new();
+
+/// Tools that change the tool and prompt lists while the server runs, so
+/// the suite sees the change announced on its `subscriptions/listen`
+/// stream: each adds its item, or takes it away if it is there.
+fn with_change_triggers(builder: McpServerBuilder) -> McpServerBuilder {
+    builder
+        .tool(
+            Tool::new("test_trigger_tool_change", || async {
+                let server = SERVER
+                    .get()
+                    .ok_or_else(|| ToolError::new("not serving yet"))?;
+                if !server.remove_tool("test_transient_tool") {
+                    server
+                        .add_tool(Tool::new("test_transient_tool", || async {
+                            "here for now"
+                        }))
+                        .map_err(|e| ToolError::new(e.to_string()))?;
+                }
+                Ok::<_, ToolError>("the tool list changed")
+            })
+            .description("Adds or removes test_transient_tool."),
+        )
+        .tool(
+            Tool::new("test_trigger_prompt_change", || async {
+                let server = SERVER
+                    .get()
+                    .ok_or_else(|| ToolError::new("not serving yet"))?;
+                if !server.remove_prompt("test_transient_prompt") {
+                    server
+                        .add_prompt(Prompt::new("test_transient_prompt", |_| async {
+                            "here for now"
+                        }))
+                        .map_err(|e| ToolError::new(e.to_string()))?;
+                }
+                Ok::<_, ToolError>("the prompt list changed")
+            })
+            .description("Adds or removes test_transient_prompt."),
+        )
 }

@@ -2,15 +2,15 @@
 //! `McpServer::add_tool` / `remove_tool` (and `add_resource`,
 //! `add_resource_template`, `remove_resource`, `add_prompt`,
 //! `remove_prompt`), announced with `notifications/*/list_changed` on the
-//! sessions' GET streams.
+//! sessions' GET streams and on the 2026-07-28 `subscriptions/listen`
+//! streams that asked for them.
 
 mod support;
 
-use mcp_runtime::testing::{ClientError, TestClient, TestServer};
+use mcp_runtime::testing::{ClientError, NotificationStream, TestClient, TestServer};
 
 use mcp_runtime::prelude::*;
 use mcp_runtime::tools::RegistryError;
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -46,56 +46,19 @@ async fn rpc_error(client: &TestClient, method: &str, params: Value) -> i64 {
 
 /// Opens the GET stream of `client`'s session (after its handshake).
 async fn open_stream(client: &TestClient) -> Stream {
-    let session = client.session_id().await.expect("a session id");
-    let response = reqwest::Client::new()
-        .get(client.url())
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", session)
-        .header("mcp-protocol-version", VERSION)
-        .send()
-        .await
-        .expect("GET answers");
-    assert_eq!(response.status(), StatusCode::OK, "GET stream status");
-    Stream {
-        response,
-        buffer: String::new(),
-    }
+    Stream(client.notifications().await.expect("a GET stream"))
 }
 
-/// An open GET stream, read message by message.
-struct Stream {
-    response: reqwest::Response,
-    buffer: String,
-}
+/// An open notification stream, read message by message.
+struct Stream(NotificationStream);
 
 impl Stream {
     /// The next JSON-RPC message on the stream (keep-alive comments skipped).
     async fn next_message(&mut self) -> Value {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                while let Some(end) = self.buffer.find("\n\n") {
-                    let event: String = self.buffer.drain(..end + 2).collect();
-                    let data: Vec<&str> = event
-                        .lines()
-                        .filter_map(|line| line.strip_prefix("data:"))
-                        .map(str::trim)
-                        .collect();
-                    if !data.is_empty() {
-                        return serde_json::from_str(&data.join("\n"))
-                            .unwrap_or_else(|e| panic!("SSE data is not JSON ({e}): {event}"));
-                    }
-                }
-                let chunk = self
-                    .response
-                    .chunk()
-                    .await
-                    .expect("read the GET stream")
-                    .expect("the GET stream stays open");
-                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-            }
-        })
-        .await
-        .expect("a message on the GET stream within 10 s")
+        self.0
+            .next(Duration::from_secs(10))
+            .await
+            .expect("a message on the stream within 10 s")
     }
 }
 
@@ -340,4 +303,140 @@ async fn resources_and_prompts_change_at_run_time_and_are_announced() {
     assert_eq!(uris(&listed), ["notes://index"]);
     let gone = rpc_error(&session, "prompts/get", json!({"name": "bye"})).await;
     assert_eq!(gone, INVALID_PARAMS);
+}
+
+/// The `_meta` subscription id a listen stream's message carries.
+fn subscription_of(message: &Value) -> &Value {
+    &message["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"]
+}
+
+#[tokio::test]
+async fn listen_streams_get_what_they_asked_for_in_any_session_mode() {
+    for stateless in [false, true] {
+        let server = McpServer::builder("dynamic-test", "1.0.0")
+            .resource(Resource::new("notes://index", |_| async { "index" }).name("index"))
+            .stateless(stateless)
+            .build()
+            .expect("valid server");
+        let handle = server.clone();
+        let running = TestServer::start(server).expect("the server starts");
+        let client = running.client();
+        let discovered = client
+            .raw("POST")
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "server/discover")
+            .body(
+                json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {}
+                }}})
+                .to_string(),
+            )
+            .send()
+            .await
+            .expect("server/discover")
+            .rpc()
+            .expect("a result");
+        let capabilities = &discovered["result"]["capabilities"];
+        assert_eq!(capabilities["tools"]["listChanged"], true, "{capabilities}");
+        assert_eq!(
+            capabilities["resources"]["listChanged"], true,
+            "{capabilities}"
+        );
+        assert_eq!(
+            capabilities["resources"]["subscribe"], true,
+            "{capabilities}"
+        );
+
+        let mut tools = client
+            .listen(json!({"toolsListChanged": true}))
+            .await
+            .expect("a listen stream");
+        let mut notes = client
+            .listen(json!({
+                "resourceSubscriptions": ["notes://index", "notes://index"],
+                "resourcesListChanged": true,
+                // No prompts here: not agreed.
+                "promptsListChanged": true
+            }))
+            .await
+            .expect("a listen stream");
+        assert_eq!(
+            notes.agreed(),
+            Some(
+                &json!({"resourceSubscriptions": ["notes://index"], "resourcesListChanged": true})
+            )
+        );
+
+        handle
+            .add_tool(Tool::new("late", || async { "late" }))
+            .expect("added");
+        handle.notify_resource_updated("notes://elsewhere");
+        handle.notify_resource_updated("notes://index");
+        let changed = tools.next(Duration::from_secs(10)).await.expect("told");
+        assert_eq!(changed["method"], "notifications/tools/list_changed");
+        let updated = notes.next(Duration::from_secs(10)).await.expect("told");
+        // Neither the tool change nor another resource's update: the first
+        // message on this stream is its own resource's.
+        assert_eq!(
+            updated["method"], "notifications/resources/updated",
+            "{updated}"
+        );
+        assert_eq!(updated["params"]["uri"], "notes://index", "{updated}");
+        assert_ne!(
+            subscription_of(&changed),
+            subscription_of(&updated),
+            "each stream carries its own request's id"
+        );
+        assert!(!subscription_of(&updated).is_null(), "{updated}");
+
+        // Closing a stream ends its subscription; the other goes on.
+        drop(tools);
+        handle
+            .add_resource(Resource::new("notes://late", |_| async { "late" }).name("late"))
+            .expect("added");
+        let listed = notes.next(Duration::from_secs(10)).await.expect("told");
+        assert_eq!(listed["method"], "notifications/resources/list_changed");
+    }
+}
+
+#[tokio::test]
+async fn a_listen_request_that_cannot_be_served_is_refused_with_a_reason() {
+    let running = TestServer::start(server()).expect("the server starts");
+    let client = running.client();
+    let too_long = "x".repeat(2049);
+    for (filter, code) in [
+        (json!({"resourceSubscriptions": [too_long]}), INVALID_PARAMS),
+        (json!({"toolsListChanged": "yes"}), INVALID_PARAMS),
+        (
+            json!({"taskIds": (0..101).map(|i| i.to_string()).collect::<Vec<_>>()}),
+            INVALID_PARAMS,
+        ),
+    ] {
+        match client.listen(filter.clone()).await {
+            Err(ClientError::Rpc { code: got, .. }) => assert_eq!(got, code, "{filter}"),
+            other => panic!("{filter}: expected a JSON-RPC error, got {other:?}"),
+        }
+    }
+    // One caller holds at most 32 streams at once: one more ends the
+    // oldest (a client that reconnects is never refused for the streams it
+    // closed and the server has not noticed yet).
+    let mut held = Vec::new();
+    for _ in 0..32 {
+        held.push(client.listen(json!({})).await.expect("a listen stream"));
+    }
+    let _newest = client.listen(json!({})).await.expect("a listen stream");
+    match held[0].next(Duration::from_secs(10)).await {
+        Err(ClientError::Transport(why)) => assert!(why.contains("ended"), "{why}"),
+        other => panic!("expected the oldest stream to end, got {other:?}"),
+    }
+    // The others stay open.
+    assert!(
+        held[1]
+            .next(Duration::from_millis(200))
+            .await
+            .is_err_and(|e| e.to_string().contains("no message"))
+    );
 }

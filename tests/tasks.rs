@@ -11,7 +11,9 @@
 use mcp_runtime::input::{ElicitAction, Elicitation};
 use mcp_runtime::prelude::*;
 use mcp_runtime::protocol::tasks::TASKS_EXTENSION;
-use mcp_runtime::testing::{ClientError, TaskInfo, TestClient, TestIssuer, TestServer};
+use mcp_runtime::testing::{
+    ClientError, NotificationStream, TaskInfo, TestClient, TestIssuer, TestServer,
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -97,6 +99,8 @@ impl Jobs {
 struct Fixture {
     issuer: TestIssuer,
     server: TestServer,
+    /// The served server, to change what it serves.
+    handle: McpServer,
 }
 
 fn fixture() -> Fixture {
@@ -106,8 +110,13 @@ fn fixture() -> Fixture {
         .oauth(issuer.provider())
         .build()
         .expect("builds");
+    let handle = server.clone();
     let server = TestServer::start_with(server, &issuer).expect("starts");
-    Fixture { issuer, server }
+    Fixture {
+        issuer,
+        server,
+        handle,
+    }
 }
 
 impl Fixture {
@@ -414,4 +423,144 @@ async fn a_client_without_the_extension_gets_plain_calls_or_minus_32021() {
     };
     assert_eq!(support("export"), Some(json!({"taskSupport": "required"})));
     assert_eq!(support("build"), Some(json!({"taskSupport": "optional"})));
+}
+
+/// The `_meta` subscription id every message of a listen stream carries.
+fn subscription_of(message: &Value) -> Value {
+    message["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"].clone()
+}
+
+/// The next `notifications/tasks` on `stream`.
+async fn next_change(stream: &mut NotificationStream) -> Value {
+    stream
+        .next_of("notifications/tasks", Duration::from_secs(10))
+        .await
+        .expect("a task notification")
+}
+
+#[actix_web::test]
+async fn a_listen_stream_follows_the_callers_own_tasks_to_their_end() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let bob = f.client("bob");
+    let asking = start(&alice, "deploy", json!({})).await;
+    let bobs = start(&bob, "build", json!({"ms": 60_000})).await;
+    let mut stream = alice
+        .listen(json!({
+            "taskIds": [asking, bobs, "no-such-task"],
+            "toolsListChanged": true,
+            "logging": true
+        }))
+        .await
+        .expect("a listen stream");
+    // Another caller's task and an unknown one look alike: left out.
+    assert_eq!(
+        stream.agreed(),
+        Some(&json!({"taskIds": [asking], "toolsListChanged": true})),
+    );
+    // The state now comes first, so a change before the stream opened is
+    // not missed; then each change, as `tasks/get` would show it.
+    let mut change = next_change(&mut stream).await;
+    let subscription = subscription_of(&change);
+    assert!(!subscription.is_null(), "tagged: {change}");
+    if change["params"]["status"] == "working" {
+        change = next_change(&mut stream).await;
+    }
+    assert_eq!(change["params"]["taskId"], json!(asking), "{change}");
+    assert_eq!(change["params"]["status"], "input_required", "{change}");
+    let requests = change["params"]["inputRequests"]
+        .as_object()
+        .expect("the question inlined");
+    let key = requests.keys().next().expect("one question").clone();
+    alice
+        .rpc(
+            "tasks/update",
+            json!({"taskId": asking, "inputResponses": {
+                key: {"action": "accept", "content": {"branch": "release"}}
+            }}),
+        )
+        .await
+        .expect("acknowledged");
+    let mut seen = Vec::new();
+    let done = loop {
+        let change = next_change(&mut stream).await;
+        assert_eq!(subscription_of(&change), subscription, "{change}");
+        assert_eq!(change["params"]["taskId"], json!(asking), "{change}");
+        seen.push(change["params"]["status"].clone());
+        if change["params"]["status"] == "completed" {
+            break change;
+        }
+    };
+    assert_eq!(
+        seen,
+        [json!("working"), json!("completed")],
+        "answered, then done"
+    );
+    assert_eq!(
+        done["params"]["result"]["content"][0]["text"], "deployed release",
+        "the result inlined: {done}"
+    );
+    // Bob's task, cancelled, tells Alice's stream nothing: the next message
+    // Alice's stream carries is the tool list's change.
+    bob.rpc("tasks/cancel", json!({"taskId": bobs}))
+        .await
+        .expect("cancelled");
+    f.handle
+        .add_tool(Tool::new("late", || async { "late" }))
+        .expect("added");
+    let next = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("a message");
+    assert_eq!(next["method"], "notifications/tools/list_changed", "{next}");
+    assert_eq!(subscription_of(&next), subscription, "{next}");
+}
+
+#[actix_web::test]
+async fn a_session_hears_its_own_tasks_on_its_get_stream() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let other_session = f.client("alice");
+    let mut stream = alice.notifications().await.expect("a GET stream");
+    let mut other = other_session.notifications().await.expect("a GET stream");
+    let id = start(&alice, "build", json!({"ms": 200})).await;
+    let done = next_change(&mut stream).await;
+    assert_eq!(done["params"]["taskId"], json!(id), "{done}");
+    assert_eq!(done["params"]["status"], "completed", "{done}");
+    assert_eq!(
+        done["params"]["result"]["content"][0]["text"], "built in 200 ms",
+        "{done}"
+    );
+    // The same user's other session did not create it and hears nothing.
+    let heard = other.next(Duration::from_secs(1)).await;
+    assert!(heard.is_err(), "another session heard {heard:?}");
+}
+
+#[actix_web::test]
+async fn task_notifications_need_the_extension() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let id = start(&alice, "build", json!({"ms": 60_000})).await;
+    let token = f.issuer.token().subject("alice").sign().expect("token");
+    let plain = f.server.client().with_token(token);
+    match plain.listen(json!({"taskIds": [id]})).await {
+        Err(ClientError::Rpc { code, data, .. }) => {
+            assert_eq!(code, -32021);
+            assert_eq!(
+                data,
+                Some(json!({"requiredCapabilities": {"extensions": {TASKS_EXTENSION: {}}}}))
+            );
+        }
+        other => panic!("expected -32021, got {other:?}"),
+    }
+    // Without task ids, the same client listens.
+    let stream = plain
+        .listen(json!({"toolsListChanged": true}))
+        .await
+        .expect("a listen stream");
+    assert_eq!(stream.agreed(), Some(&json!({"toolsListChanged": true})));
+    alice
+        .rpc("tasks/cancel", json!({"taskId": id}))
+        .await
+        .expect("cancelled");
 }

@@ -235,3 +235,41 @@ pub struct CancelledParams {
     #[allow(dead_code)]
     pub reason: Option<String>,
 }
+
+/// `subscriptions/listen` parameters (2026-07-28).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListenParams {
+    /// What the client opts in to on this stream.
+    pub notifications: SubscriptionFilter,
+}
+
+/// The notifications a `subscriptions/listen` stream carries: what the
+/// client asks for, and in the acknowledgement what the server agreed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionFilter {
+    /// `notifications/tools/list_changed`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tools_list_changed: bool,
+    /// `notifications/prompts/list_changed`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub prompts_list_changed: bool,
+    /// `notifications/resources/list_changed`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub resources_list_changed: bool,
+    /// `notifications/resources/updated` for these URIs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_subscriptions: Vec<String>,
+    /// `notifications/tasks` for these tasks (the tasks extension).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub task_ids: Vec<String>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// The `_meta` key that names the `subscriptions/listen` request a
+/// notification belongs to.
+pub const SUBSCRIPTION_ID_META: &str = "io.modelcontextprotocol/subscriptionId";

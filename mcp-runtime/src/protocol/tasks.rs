@@ -10,6 +10,9 @@ use serde_json::{Map, Value, json};
 /// The extension's name, under `capabilities.extensions`.
 pub const TASKS_EXTENSION: &str = "io.modelcontextprotocol/tasks";
 
+/// The notification that carries a task's state as `tasks/get` shows it.
+pub const STATUS_NOTIFICATION: &str = "notifications/tasks";
+
 /// Whether `capabilities` (a client's declaration) names the extension.
 pub(crate) fn declares_tasks(capabilities: &Value) -> bool {
     capabilities

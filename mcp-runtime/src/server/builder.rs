@@ -414,10 +414,15 @@ impl McpServerBuilder {
             self.http.max_sessions,
         )
         .map_err(BuildError::Config)?;
+        let sessions = Arc::new(SessionStore::new(
+            state.clone(),
+            self.http.session_idle_timeout,
+        ));
         let core = ServerCore {
             tasks: Arc::new(super::tasks::TaskRunner::new(
                 Arc::clone(&state.tasks),
                 Arc::clone(&state.bus),
+                Arc::clone(&sessions),
                 task_lease,
             )),
             info: self.info,
@@ -469,10 +474,6 @@ impl McpServerBuilder {
                 timeout: self.input_timeout,
             },
         };
-        let sessions = Arc::new(SessionStore::new(
-            state.clone(),
-            self.http.session_idle_timeout,
-        ));
         let tasks = Arc::downgrade(&core.tasks);
         sessions.listen(
             Arc::clone(&core.input.pending),

@@ -154,17 +154,18 @@ impl ServerCore {
         }
     }
 
-    /// The capabilities at 2026-07-28, which has no `resources/subscribe`
-    /// and no GET stream for `notifications/tools/list_changed`.
+    /// The capabilities at 2026-07-28, whose changes reach clients on
+    /// `subscriptions/listen` streams whatever the session mode (there is
+    /// no `resources/subscribe` and no GET stream).
     fn stateless_capabilities(&self) -> crate::protocol::messages::ServerCapabilities {
         let mut capabilities = self.capabilities.clone();
-        capabilities.tools.list_changed = None;
+        capabilities.tools.list_changed = Some(true);
         if let Some(resources) = &mut capabilities.resources {
-            resources.subscribe = None;
-            resources.list_changed = None;
+            resources.subscribe = Some(true);
+            resources.list_changed = Some(true);
         }
         if let Some(prompts) = &mut capabilities.prompts {
-            prompts.list_changed = None;
+            prompts.list_changed = Some(true);
         }
         capabilities
     }

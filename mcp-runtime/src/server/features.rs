@@ -1,4 +1,5 @@
-//! Answers resources, prompts and completion requests.
+//! Answers resources, prompts and completion requests, and agrees the
+//! terms of `subscriptions/listen` streams.
 
 use super::ServerCore;
 use super::dispatch::{Invocation, RequestOrigin, parse_params, to_raw};
@@ -9,10 +10,13 @@ use crate::context::RequestContext;
 use crate::paging::ListParams;
 use crate::prompts::PromptRegistry;
 use crate::protocol::REQUEST_CANCELLED;
+use crate::protocol::jsonrpc::MISSING_CLIENT_CAPABILITY;
 use crate::protocol::jsonrpc::Request;
-use crate::protocol::messages::RequestMeta;
+use crate::protocol::messages::{ListenParams, RequestMeta, SubscriptionFilter};
+use crate::protocol::tasks::{declares_tasks, tasks_capability_required};
 use crate::protocol::{ErrorObject, HandlerError};
 use crate::resources::{ResourceRegistry, ResourceRequest};
+use crate::state::{MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS_PER_OWNER};
 use futures_util::FutureExt as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -91,6 +95,15 @@ fn guard(rule: &AccessRule, origin: &RequestOrigin, what: &str) -> Result<(), Er
 }
 
 impl ServerCore {
+    /// Whether the caller of `origin` may follow `uri`: its resource's
+    /// access rule allows them (a URI no resource serves yet has none).
+    pub(crate) fn may_follow_resource(&self, uri: &str, origin: &RequestOrigin) -> bool {
+        self.resources
+            .load()
+            .access_for(uri)
+            .is_none_or(|rule| guard(rule, origin, "").is_ok())
+    }
+
     /// Answers the resources, prompts and completion methods; `None` for other methods.
     pub(crate) async fn answer_feature(
         &self,
@@ -335,5 +348,63 @@ async fn run<T>(
             tracing::error!(%what, "handler panicked");
             ErrorObject::internal(format!("`{what}` failed with an internal error"))
         }),
+    }
+}
+
+impl ServerCore {
+    /// What a `subscriptions/listen` with `params` from `origin` gets: the
+    /// notifications this server sends, of those asked for, to this caller.
+    /// Resources they may not read and tasks that are not theirs are left
+    /// out, as unknown ones are; too long a list is refused.
+    pub(crate) async fn agree_listen(
+        &self,
+        params: Option<&serde_json::value::RawValue>,
+        origin: &RequestOrigin,
+    ) -> Result<SubscriptionFilter, ErrorObject> {
+        let ListenParams {
+            notifications: asked,
+        } = parse_params(params)?;
+        if asked.resource_subscriptions.len() > MAX_SUBSCRIPTIONS_PER_SESSION {
+            return Err(ErrorObject::invalid_params(format!(
+                "a stream follows at most {MAX_SUBSCRIPTIONS_PER_SESSION} resources"
+            )));
+        }
+        if asked
+            .resource_subscriptions
+            .iter()
+            .any(|uri| uri.len() > MAX_SUBSCRIBED_URI_BYTES)
+        {
+            return Err(ErrorObject::invalid_params(format!(
+                "a subscribed URI is at most {MAX_SUBSCRIBED_URI_BYTES} bytes"
+            )));
+        }
+        if asked.task_ids.len() > MAX_TASKS_PER_OWNER {
+            return Err(ErrorObject::invalid_params(format!(
+                "a stream follows at most {MAX_TASKS_PER_OWNER} tasks, as many as a caller holds"
+            )));
+        }
+        if !asked.task_ids.is_empty() && !declares_tasks(&origin.client_capabilities) {
+            return Err(ErrorObject::new(
+                MISSING_CLIENT_CAPABILITY,
+                "task notifications need the io.modelcontextprotocol/tasks extension in the \
+                 client's capabilities",
+            )
+            .with_data(tasks_capability_required()));
+        }
+        let resources = self.capabilities.resources.is_some();
+        let tasks = self.followable_tasks(&asked.task_ids, origin).await?;
+        let mut uris: Vec<String> = Vec::new();
+        for uri in asked.resource_subscriptions {
+            if resources && !uris.contains(&uri) && self.may_follow_resource(&uri, origin) {
+                uris.push(uri);
+            }
+        }
+        Ok(SubscriptionFilter {
+            tools_list_changed: asked.tools_list_changed,
+            prompts_list_changed: asked.prompts_list_changed && self.capabilities.prompts.is_some(),
+            resources_list_changed: asked.resources_list_changed && resources,
+            resource_subscriptions: uris,
+            task_ids: tasks.into_iter().map(|(id, _)| id).collect(),
+        })
     }
 }

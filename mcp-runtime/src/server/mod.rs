@@ -10,6 +10,7 @@ mod config;
 pub(crate) mod dispatch;
 mod error;
 mod features;
+pub(crate) mod listen;
 mod oauth;
 mod registry;
 pub(crate) mod session;

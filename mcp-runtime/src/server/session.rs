@@ -8,6 +8,7 @@
 //! cancellations, answers and notifications to whichever replica holds the
 //! part they are for.
 
+use super::listen::{Listeners, list_changed_method, offer};
 use crate::input::pending::{Addressee, ClientOutcome, PendingRequests};
 use crate::protocol::jsonrpc::OutgoingMessage;
 use crate::protocol::{LoggingLevel, ProtocolVersion, RequestId};
@@ -209,6 +210,8 @@ pub(crate) struct SessionStore {
     last_sweep: AtomicU64,
     /// How long an unused local half is kept.
     idle: Duration,
+    /// The `subscriptions/listen` streams held here (2026-07-28).
+    pub(crate) listeners: Arc<Listeners>,
 }
 
 /// Who hears the bus messages about tasks.
@@ -224,6 +227,7 @@ impl SessionStore {
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
             idle,
+            listeners: Arc::default(),
         }
     }
 
@@ -244,7 +248,9 @@ impl SessionStore {
         let store = Arc::downgrade(self);
         self.state.bus.listen(Arc::new(move |event| {
             if let BusEvent::Message(
-                message @ (BusMessage::TaskAnswered { .. } | BusMessage::TaskCancel { .. }),
+                message @ (BusMessage::TaskAnswered { .. }
+                | BusMessage::TaskCancel { .. }
+                | BusMessage::TaskChanged { .. }),
             ) = &event
             {
                 tasks(message);
@@ -268,6 +274,7 @@ impl SessionStore {
                         stream.take();
                     }
                 }
+                self.listeners.end_all();
             }
         }
     }
@@ -277,10 +284,7 @@ impl SessionStore {
         match message {
             BusMessage::ListChanged { method } => {
                 if let Some(method) = list_changed_method(&method) {
-                    self.send_here(
-                        |s| s.is_initialized(),
-                        &OutgoingMessage::notification(method, serde_json::json!({})),
-                    );
+                    self.list_changed_here(method);
                 }
             }
             BusMessage::ResourceUpdated { uri } => {
@@ -306,7 +310,9 @@ impl SessionStore {
                 }
             }
             // Handed to the tasks' listener before they get here.
-            BusMessage::TaskAnswered { .. } | BusMessage::TaskCancel { .. } => {}
+            BusMessage::TaskAnswered { .. }
+            | BusMessage::TaskCancel { .. }
+            | BusMessage::TaskChanged { .. } => {}
             BusMessage::Answer(answer) => {
                 let raw = serde_json::value::RawValue::from_string;
                 let outcome = match (answer.result, answer.error) {
@@ -347,9 +353,22 @@ impl SessionStore {
         sent
     }
 
+    /// `method` on the GET stream of every initialized session held here,
+    /// and on the listen streams that asked for it; how many were told.
+    fn list_changed_here(&self, method: &'static str) -> usize {
+        self.send_here(
+            |s| s.is_initialized(),
+            &OutgoingMessage::notification(method, serde_json::json!({})),
+        ) + self.listeners.list_changed(method)
+    }
+
     /// `notifications/resources/updated` to the sessions held here that
-    /// follow `uri`; how many were told.
+    /// follow `uri`, and to the listen streams that do; how many were told.
     async fn resource_updated_here(&self, uri: &str) -> usize {
+        self.listeners.resource_updated(uri) + self.sessions_updated_here(uri).await
+    }
+
+    async fn sessions_updated_here(&self, uri: &str) -> usize {
         let held: Vec<(Arc<str>, mpsc::Sender<OutgoingMessage>)> = self
             .local
             .iter()
@@ -395,10 +414,66 @@ impl SessionStore {
         self.publish(BusMessage::ListChanged {
             method: method.to_owned(),
         });
-        self.send_here(
-            |s| s.is_initialized(),
-            &OutgoingMessage::notification(method, serde_json::json!({})),
-        )
+        self.list_changed_here(method)
+    }
+
+    /// Whether a stream held here follows `task`: a listen stream, or the
+    /// GET stream of `session`, the one that created it, if its client
+    /// declared the tasks extension.
+    pub(crate) fn follows_task_here(&self, task: &str, session: Option<&str>) -> bool {
+        self.listeners.follow_task(task) || self.task_stream_here(session).is_some()
+    }
+
+    /// The GET stream of `session` if it is held here and its client takes
+    /// task notifications.
+    fn task_stream_here(&self, session: Option<&str>) -> Option<mpsc::Sender<OutgoingMessage>> {
+        let session = self.local.get(session?)?;
+        if !session.is_initialized()
+            || !crate::protocol::tasks::declares_tasks(&session.client_capabilities)
+        {
+            return None;
+        }
+        session.stream()
+    }
+
+    /// `notifications/tasks` with `state` (what `tasks/get` shows of
+    /// `task`) to the streams held here that follow it.
+    pub(crate) fn task_changed_here(
+        &self,
+        task: &str,
+        session: Option<&str>,
+        state: &serde_json::Value,
+        terminal: bool,
+    ) {
+        self.listeners.task_changed(task, state, terminal);
+        if let Some(stream) = self.task_stream_here(session) {
+            offer(
+                &stream,
+                OutgoingMessage::notification(
+                    crate::protocol::tasks::STATUS_NOTIFICATION,
+                    state.clone(),
+                ),
+            );
+        }
+    }
+
+    /// [`Self::task_changed_here`] with `state` (`None` when no stream here
+    /// follows the task), and the same on every other replica (which read
+    /// the record themselves).
+    pub(crate) fn task_changed(
+        &self,
+        task: &Arc<str>,
+        session: Option<&Arc<str>>,
+        state: Option<&serde_json::Value>,
+        terminal: bool,
+    ) {
+        if let Some(state) = state {
+            self.task_changed_here(task, session.map(AsRef::as_ref), state, terminal);
+        }
+        self.publish(BusMessage::TaskChanged {
+            task: Arc::clone(task),
+            session: session.cloned(),
+        });
     }
 
     /// Tells the other replicas, without waiting for it.
@@ -614,30 +689,4 @@ pub(crate) fn store_unavailable() -> crate::protocol::ErrorObject {
         crate::protocol::jsonrpc::INTERNAL_ERROR,
         "the session store is unavailable; retry shortly",
     )
-}
-
-/// The announcement a bus message names, if it is one this server sends.
-fn list_changed_method(method: &str) -> Option<&'static str> {
-    [
-        super::TOOLS_CHANGED,
-        super::RESOURCES_CHANGED,
-        super::PROMPTS_CHANGED,
-    ]
-    .into_iter()
-    .find(|known| *known == method)
-}
-
-/// Queues `message` on `stream` without waiting; whether it was queued.
-fn offer(stream: &mpsc::Sender<OutgoingMessage>, message: OutgoingMessage) -> bool {
-    match stream.try_send(message) {
-        Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(message)) => {
-            tracing::warn!(
-                method = message.method,
-                "a session's GET stream is not being read; dropped a notification"
-            );
-            false
-        }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
-    }
 }

@@ -11,6 +11,7 @@
 
 use super::ServerCore;
 use super::dispatch::{RequestOrigin, parse_params, to_raw};
+use super::session::SessionStore;
 use crate::context::{ContextInner, RequestContext};
 use crate::input::InputChannel;
 use crate::input::task::{TaskInbox, now_ms};
@@ -21,7 +22,9 @@ use crate::protocol::tasks::{
     tasks_capability_required,
 };
 use crate::protocol::{ErrorObject, INTERNAL_ERROR};
-use crate::state::{Bus, BusMessage, TaskChange, TaskCreateError, TaskRecord, Tasks};
+use crate::state::{
+    Bus, BusMessage, StateFuture, StoredTask, TaskChange, TaskCreateError, TaskRecord, Tasks,
+};
 use dashmap::DashMap;
 use futures_util::FutureExt as _;
 use serde_json::Value;
@@ -46,8 +49,10 @@ pub(crate) const TASK_LEASE: Duration = Duration::from_secs(30);
 
 /// Tasks running in this process, and how to reach the others'.
 pub(crate) struct TaskRunner {
+    /// The shared records, announcing each change a client can see.
     pub(crate) store: Arc<dyn Tasks>,
     bus: Arc<dyn Bus>,
+    sessions: Arc<SessionStore>,
     running: DashMap<Arc<str>, Running>,
     /// How long this replica holds a task it runs without renewing.
     lease: Duration,
@@ -59,22 +64,68 @@ struct Running {
 }
 
 impl TaskRunner {
-    pub(crate) fn new(store: Arc<dyn Tasks>, bus: Arc<dyn Bus>, lease: Duration) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn Tasks>,
+        bus: Arc<dyn Bus>,
+        sessions: Arc<SessionStore>,
+        lease: Duration,
+    ) -> Self {
         Self {
-            store,
+            store: Arc::new(Announcing {
+                records: store,
+                sessions: Arc::clone(&sessions),
+            }),
             bus,
+            sessions,
             running: DashMap::new(),
             lease,
         }
     }
 
-    /// Acts on a task message from another replica, if the task runs here.
+    /// Acts on a task message from another replica: if the task runs
+    /// here, or a stream here follows it.
     pub(crate) fn on_bus(&self, message: &BusMessage) {
         match message {
-            BusMessage::TaskAnswered { task } => self.here(task, |running| running.inbox.wake()),
-            BusMessage::TaskCancel { task } => self.here(task, |running| running.cancel.cancel()),
-            _ => false,
+            BusMessage::TaskAnswered { task } => {
+                self.here(task, |running| running.inbox.wake());
+            }
+            BusMessage::TaskCancel { task } => {
+                self.here(task, |running| running.cancel.cancel());
+            }
+            BusMessage::TaskChanged { task, session } => {
+                self.tell_here(task, session.as_deref());
+            }
+            _ => {}
+        }
+    }
+
+    /// Tells the streams here that follow `task` (changed on another
+    /// replica) what it is now, read from its record.
+    fn tell_here(&self, task: &Arc<str>, session: Option<&str>) {
+        if !self.sessions.follows_task_here(task, session) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
         };
+        let store = Arc::clone(&self.store);
+        let sessions = Arc::clone(&self.sessions);
+        let task = Arc::clone(task);
+        let session = session.map(Arc::<str>::from);
+        runtime.spawn(async move {
+            match store.load_task(&task).await {
+                Ok(Some(stored)) => {
+                    if let Some(state) = state_of(&stored.record) {
+                        let terminal = stored.record.status.is_terminal();
+                        sessions.task_changed_here(&task, session.as_deref(), &state, terminal);
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => tracing::warn!(
+                    "the shared task store is unavailable; a task's change was not told"
+                ),
+            }
+        });
     }
 
     /// Does `act` on the task if it runs here; `false` if it does not.
@@ -139,6 +190,7 @@ pub(crate) struct TaskSpec {
     request_id: RequestId,
     tool: String,
     owner: Option<Arc<str>>,
+    session: Option<Arc<str>>,
     version: crate::protocol::ProtocolVersion,
     caller: Option<Arc<crate::auth::Auth>>,
     client_capabilities: Arc<Value>,
@@ -150,6 +202,7 @@ impl TaskSpec {
             request_id,
             tool: tool.to_owned(),
             owner: origin.caller.as_ref().map(|c| c.owner_key().into()),
+            session: origin.session.as_ref().map(|s| Arc::clone(&s.id)),
             version: origin.version,
             caller: origin.caller.clone(),
             client_capabilities: Arc::clone(&origin.client_capabilities),
@@ -170,6 +223,7 @@ impl TaskRunner {
             id: Arc::clone(&task_id),
             owner: spec.owner,
             tool: spec.tool.clone(),
+            session: spec.session,
             status: TaskStatus::Working,
             status_message: None,
             created_at: now,
@@ -354,6 +408,81 @@ fn view(record: &TaskRecord, created: bool) -> Result<Box<RawValue>, ErrorObject
             .as_ref()
             .filter(|_| terminal_or_asking && record.status == TaskStatus::InputRequired),
     })
+}
+
+/// What `tasks/get` shows of `record`, as a notification carries it.
+fn state_of(record: &TaskRecord) -> Option<Value> {
+    let view = view(record, false).ok()?;
+    serde_json::from_str(view.get()).ok()
+}
+
+/// The task store as the runtime uses it: every change a client can see
+/// (a question asked, an answer taken, the end) is told to the streams
+/// that follow the task, here and on the other replicas. One place, so
+/// no path that changes a task can forget it.
+struct Announcing {
+    records: Arc<dyn Tasks>,
+    sessions: Arc<SessionStore>,
+}
+
+impl Tasks for Announcing {
+    fn create_task<'a>(
+        &'a self,
+        record: &'a TaskRecord,
+        lease: Duration,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), TaskCreateError>> {
+        self.records.create_task(record, lease)
+    }
+
+    fn load_task<'a>(&'a self, id: &'a str) -> StateFuture<'a, Option<StoredTask>> {
+        self.records.load_task(id)
+    }
+
+    fn change_task<'a>(
+        &'a self,
+        id: &'a str,
+        change: &'a TaskChange,
+        now_ms: u64,
+    ) -> StateFuture<'a, Option<(TaskRecord, Vec<String>)>> {
+        Box::pin(async move {
+            let changed = self.records.change_task(id, change, now_ms).await?;
+            if let Some((record, taken)) = &changed {
+                let seen = match change {
+                    TaskChange::Ask { .. } | TaskChange::Finish { .. } => true,
+                    TaskChange::Answer { .. } => !taken.is_empty(),
+                    // The handler took its answers: nothing a client sees.
+                    TaskChange::Collect { .. } => false,
+                };
+                if seen {
+                    self.announce(record);
+                }
+            }
+            Ok(changed)
+        })
+    }
+
+    fn renew_task_lease<'a>(&'a self, id: &'a str, lease: Duration) -> StateFuture<'a, bool> {
+        self.records.renew_task_lease(id, lease)
+    }
+}
+
+impl Announcing {
+    fn announce(&self, record: &TaskRecord) {
+        let session = record.session.as_deref();
+        // The state is rendered only for streams here; other replicas read
+        // the record if theirs follow it.
+        let state = if self.sessions.follows_task_here(&record.id, session) {
+            state_of(record)
+        } else {
+            None
+        };
+        self.sessions.task_changed(
+            &record.id,
+            record.session.as_ref(),
+            state.as_ref(),
+            record.status.is_terminal(),
+        );
+    }
 }
 
 /// Renews the lease on `task` while its handler runs here (aborted when
@@ -579,6 +708,37 @@ impl ServerCore {
             "tasks/update" => self.update_task(params, caller).await,
             _ => self.cancel_task(params, caller).await,
         })
+    }
+
+    /// Of `ids`, those the caller of `origin` may follow (what `tasks/get`
+    /// would show them), each with its state now; the others are left out,
+    /// as unknown ones are.
+    pub(crate) async fn followable_tasks(
+        &self,
+        ids: &[String],
+        origin: &RequestOrigin,
+    ) -> Result<Vec<(String, Value)>, ErrorObject> {
+        let owner = origin.caller.as_ref().map(|c| c.owner_key());
+        let caller = Caller {
+            owner: owner.as_deref(),
+            auth: origin.caller.as_deref(),
+        };
+        let mut followed = Vec::new();
+        for id in ids {
+            if followed.iter().any(|(known, _)| known == id) {
+                continue;
+            }
+            match self.owned(id, caller).await {
+                Ok(record) => {
+                    if let Some(state) = state_of(&record) {
+                        followed.push((id.clone(), state));
+                    }
+                }
+                Err(error) if error.code == INTERNAL_ERROR => return Err(error),
+                Err(_) => {}
+            }
+        }
+        Ok(followed)
     }
 
     /// The record of `id`, if it is `owner`'s. An unfinished task whose

@@ -236,6 +236,10 @@ pub(crate) struct TaskRecord {
     /// `tasks/*`, so a token that may not call the tool cannot see its task.
     #[serde(default)]
     pub(crate) tool: String,
+    /// The session it was created in (session-based revisions): its
+    /// changes go out on that session's GET stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) session: Option<Arc<str>>,
     pub(crate) status: TaskStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) status_message: Option<String>,
@@ -373,6 +377,7 @@ pub(crate) fn test_task(id: &str, owner: Option<&str>) -> TaskRecord {
         id: id.into(),
         owner: owner.map(Into::into),
         tool: "build".to_owned(),
+        session: None,
         status: TaskStatus::Working,
         status_message: None,
         created_at: 1_796_638_830_123,
@@ -626,6 +631,14 @@ pub(crate) enum BusMessage {
     TaskAnswered { task: Arc<str> },
     /// `tasks/cancel`: stop the task's handler, wherever it runs.
     TaskCancel { task: Arc<str> },
+    /// The task changed as its client sees it: the replicas whose streams
+    /// follow it (a listen stream, or the GET stream of the session that
+    /// created it) read its record and tell them.
+    TaskChanged {
+        task: Arc<str>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<Arc<str>>,
+    },
 }
 
 /// What a replica's bus listener hears.
@@ -804,6 +817,14 @@ mod tests {
             },
             BusMessage::TaskAnswered { task: "t".into() },
             BusMessage::TaskCancel { task: "t".into() },
+            BusMessage::TaskChanged {
+                task: "t".into(),
+                session: Some("s".into()),
+            },
+            BusMessage::TaskChanged {
+                task: "t".into(),
+                session: None,
+            },
             BusMessage::Answer(ClientAnswer {
                 id: RequestId::String("mcp-1".into()),
                 owner: Some("https://issuer\nalice".into()),

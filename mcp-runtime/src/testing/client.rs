@@ -371,6 +371,16 @@ impl TestClient {
         Ok(info)
     }
 
+    /// The session of this client, running the handshake first if it has
+    /// not run; `None` from a stateless server.
+    pub(super) async fn session(&self) -> Result<Option<String>, ClientError> {
+        let mut state = self.state.lock().await;
+        if state.is_none() {
+            *state = Some(self.handshake_now().await?);
+        }
+        Ok(state.as_ref().and_then(|h| h.session_id.clone()))
+    }
+
     /// The session id, once the handshake has run on a stateful server.
     pub async fn session_id(&self) -> Option<String> {
         self.state
@@ -458,10 +468,15 @@ impl TestClient {
         } else {
             (None, CLIENT_PROTOCOL_VERSION.to_owned())
         };
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = self.fresh_id();
         let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
         let reply = self.post(&message, session.as_deref(), &version).await?;
         reply.response_to(id)
+    }
+
+    /// An id no request of this client used.
+    pub(super) fn fresh_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     async fn handshake_now(&self) -> Result<Handshake, ClientError> {
@@ -639,7 +654,7 @@ impl TestClient {
 }
 
 /// The length of the first complete SSE event in `bytes`, blank line included.
-fn find_event_end(bytes: &[u8]) -> Option<usize> {
+pub(super) fn find_event_end(bytes: &[u8]) -> Option<usize> {
     let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
     let crlf = bytes
         .windows(4)
@@ -684,11 +699,7 @@ impl Reply {
                 continue;
             }
             if let Some(error) = message.get("error") {
-                return Err(ClientError::Rpc {
-                    code: error["code"].as_i64().unwrap_or_default(),
-                    message: error["message"].as_str().unwrap_or_default().to_owned(),
-                    data: error.get("data").cloned(),
-                });
+                return Err(rpc_error(error));
             }
             let result = message.get("result").cloned().ok_or_else(|| {
                 ClientError::Decode(format!(
@@ -701,6 +712,15 @@ impl Reply {
             "no response to request {id} in the answer: {}",
             self.text
         )))
+    }
+}
+
+/// A JSON-RPC error object as the client's error.
+pub(super) fn rpc_error(error: &Value) -> ClientError {
+    ClientError::Rpc {
+        code: error["code"].as_i64().unwrap_or_default(),
+        message: error["message"].as_str().unwrap_or_default().to_owned(),
+        data: error.get("data").cloned(),
     }
 }
 

@@ -18,7 +18,11 @@
 //!   [`list_prompts`](TestClient::list_prompts),
 //!   [`get_prompt`](TestClient::get_prompt),
 //!   [`complete`](TestClient::complete),
-//!   [`subscribe`](TestClient::subscribe); refusals come back as
+//!   [`subscribe`](TestClient::subscribe), and the task helpers
+//!   ([`start_task`](TestClient::start_task), [`wait_for_task`](TestClient::wait_for_task));
+//!   [`notifications`](TestClient::notifications) opens the session's GET
+//!   stream and [`listen`](TestClient::listen) a 2026-07-28
+//!   `subscriptions/listen` stream ([`NotificationStream`]); refusals come back as
 //!   [`ClientError`]s that keep the status and the `WWW-Authenticate` challenge.
 //!   [`TestClient::raw`] sends a request with exactly the headers and body a
 //!   test chooses ([`RawRequest`]) and returns the whole answer
@@ -90,6 +94,7 @@ mod features;
 mod issuer;
 mod raw;
 mod server;
+mod stream;
 mod tasks;
 
 pub use client::{
@@ -102,6 +107,7 @@ pub use features::{
 pub use issuer::{DEFAULT_TEST_ISSUER, TestIssuer, TokenBuilder};
 pub use raw::{Challenge, RawRequest, RawResponse};
 pub use server::TestServer;
+pub use stream::NotificationStream;
 pub use tasks::TaskInfo;
 
 /// Why the testing kit could not set up an issuer, a token or a server.

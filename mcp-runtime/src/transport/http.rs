@@ -8,7 +8,7 @@ use super::access::{self, AuthMode};
 use super::discovery;
 use super::headers::names;
 use super::origin;
-use super::refusal::{method_not_allowed, refuse, store_unavailable};
+use super::refusal::{method_not_allowed, refuse, retry_later, store_unavailable};
 use super::sse::{self, drain_notifications, request_stream, sse_response};
 use super::stateless::{
     check_request_routing, check_routing_headers, message_id, message_params, stateless_meta,
@@ -24,6 +24,7 @@ use crate::protocol::messages::CancelledParams;
 use crate::protocol::{LoggingLevel, RequestId};
 use crate::server::ServerCore;
 use crate::server::dispatch::{RequestOrigin, parse_params};
+use crate::server::listen::{ListenFull, tagged};
 use crate::server::session::{Session, SessionStore};
 use crate::server::{HttpConfig, SessionMode};
 use crate::state::CreateError;
@@ -374,7 +375,76 @@ impl Endpoint {
             log_level: meta.log_level,
             client_capabilities: Arc::new(meta.client_capabilities.unwrap_or_default()),
         };
+        if request.method == "subscriptions/listen" {
+            return self.listen(request, route, accepts).await;
+        }
         self.respond(request, route, accepts, true).await
+    }
+
+    /// `subscriptions/listen`: a stream that opens with its acknowledgement
+    /// (then the state now of each task it follows) and carries the
+    /// notifications agreed, each tagged with the request's id, until the
+    /// client closes it.
+    async fn listen(&self, request: Request, route: Route, accepts: Accepts) -> HttpResponse {
+        let id = request.id.clone();
+        let fail = |error: ErrorObject| {
+            let response = Response::error(Some(id.clone()), error);
+            let mut http = single_reply(&response, accepts);
+            if accepts.json {
+                *http.status_mut() = stateless_status(&response);
+            }
+            http
+        };
+        if !accepts.sse {
+            return refuse(
+                StatusCode::NOT_ACCEPTABLE,
+                jsonrpc::INVALID_REQUEST,
+                "subscriptions/listen answers with a stream: Accept must include text/event-stream",
+            );
+        }
+        let owner = route.caller.as_ref().map(|c| c.owner_key().into());
+        let origin = self.origin(route, None);
+        let agreed = match self
+            .core
+            .agree_listen(request.params.as_deref(), &origin)
+            .await
+        {
+            Ok(agreed) => agreed,
+            Err(error) => return fail(error),
+        };
+        let (guard, rx) = match self.sessions.listeners.open(id.clone(), owner, &agreed) {
+            Ok(opened) => opened,
+            Err(ListenFull) => {
+                return retry_later(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    jsonrpc::INVALID_REQUEST,
+                    "too many open streams; try again later",
+                );
+            }
+        };
+        let acknowledged = OutgoingMessage::notification(
+            "notifications/subscriptions/acknowledged",
+            tagged(json!({ "notifications": &agreed }), &id),
+        );
+        let mut first = bytes::BytesMut::from(&sse::event(&acknowledged)[..]);
+        // Read once the stream is registered: a change since is either in
+        // this state or on the stream after it, never lost between.
+        let now = match self.core.followable_tasks(&agreed.task_ids, &origin).await {
+            Ok(now) => now,
+            Err(error) => return fail(error),
+        };
+        for (_, state) in now {
+            first.extend_from_slice(&sse::event(&OutgoingMessage::notification(
+                crate::protocol::tasks::STATUS_NOTIFICATION,
+                tagged(state, &id),
+            )));
+        }
+        sse_response(sse::listen_stream(
+            first.freeze(),
+            rx,
+            self.config.sse_keep_alive,
+            guard,
+        ))
     }
 
     async fn initialize(
@@ -424,7 +494,7 @@ impl Endpoint {
                     );
                 }
                 Err(CreateError::OwnerFull) => {
-                    let mut response = refuse(
+                    return retry_later(
                         StatusCode::TOO_MANY_REQUESTS,
                         jsonrpc::INVALID_REQUEST,
                         format!(
@@ -433,11 +503,6 @@ impl Endpoint {
                             crate::state::MAX_SESSIONS_PER_OWNER
                         ),
                     );
-                    response.headers_mut().insert(
-                        header::RETRY_AFTER,
-                        HeaderValue::from(crate::state::RETRY_AFTER_SECS),
-                    );
-                    return response;
                 }
                 Err(CreateError::Unavailable) => return store_unavailable(),
             };
@@ -569,20 +634,28 @@ impl Endpoint {
         notifier: Option<mpsc::Sender<OutgoingMessage>>,
     ) -> BoxedResponseFuture {
         let core = Arc::clone(&self.core);
-        let hide_forbidden_tools =
-            matches!(&self.auth, AuthMode::Protected(server) if server.hide_forbidden_tools);
-        Box::pin(async move {
-            let origin = RequestOrigin {
-                version: route.version,
-                session: route.session,
-                notifier,
-                log_level: route.log_level,
-                client_capabilities: route.client_capabilities,
-                caller: route.caller,
-                hide_forbidden_tools,
-            };
-            core.handle_request(request, origin).await
-        })
+        let origin = self.origin(route, notifier);
+        Box::pin(async move { core.handle_request(request, origin).await })
+    }
+
+    /// What the server sees of where a request came from.
+    fn origin(
+        &self,
+        route: Route,
+        notifier: Option<mpsc::Sender<OutgoingMessage>>,
+    ) -> RequestOrigin {
+        RequestOrigin {
+            version: route.version,
+            session: route.session,
+            notifier,
+            log_level: route.log_level,
+            client_capabilities: route.client_capabilities,
+            caller: route.caller,
+            hide_forbidden_tools: matches!(
+                &self.auth,
+                AuthMode::Protected(server) if server.hide_forbidden_tools
+            ),
+        }
     }
 
     /// Answers with JSON, switching to an SSE stream if the handler sends a

@@ -28,11 +28,20 @@ pub(super) fn method_not_allowed(allow: &'static str) -> HttpResponse {
 /// 503 with `Retry-After`: the shared session store cannot be reached, so
 /// the request is refused rather than answered from a guess.
 pub(super) fn store_unavailable() -> HttpResponse {
-    let mut response = refuse(
+    retry_later(
         StatusCode::SERVICE_UNAVAILABLE,
         jsonrpc::INTERNAL_ERROR,
         "the session store is unavailable; retry shortly",
-    );
+    )
+}
+
+/// A refusal (429, 503) with `Retry-After`: the request may succeed later.
+pub(super) fn retry_later(
+    status: StatusCode,
+    code: i64,
+    message: impl Into<String>,
+) -> HttpResponse {
+    let mut response = refuse(status, code, message);
     response.headers_mut().insert(
         header::RETRY_AFTER,
         HeaderValue::from(crate::state::RETRY_AFTER_SECS),

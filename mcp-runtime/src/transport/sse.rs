@@ -5,7 +5,7 @@ use crate::protocol::jsonrpc::OutgoingMessage;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, stream};
+use futures_util::{Stream, StreamExt as _, stream};
 use serde::Serialize;
 use std::future::Future;
 use tokio::sync::mpsc;
@@ -73,6 +73,28 @@ where
             }
         }
     })
+}
+
+/// A `subscriptions/listen` stream: `first` (its acknowledgement), then
+/// each notification as it comes, with a keep-alive comment every
+/// `every`, until the client goes (dropping `guard` takes the stream
+/// out of the registry) or the server ends it.
+pub(super) fn listen_stream<G: 'static>(
+    first: Bytes,
+    rx: mpsc::Receiver<OutgoingMessage>,
+    every: std::time::Duration,
+    guard: G,
+) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
+    let mut tick = tokio::time::interval(every);
+    // The first tick fires at once; the acknowledgement is the first write.
+    tick.reset();
+    let rest = stream::unfold((rx, tick, guard), |(mut rx, mut tick, guard)| async move {
+        tokio::select! {
+            message = rx.recv() => message.map(|m| (Ok(event(&m)), (rx, tick, guard))),
+            _ = tick.tick() => Some((Ok(keep_alive()), (rx, tick, guard))),
+        }
+    });
+    stream::once(std::future::ready(Ok(first))).chain(rest)
 }
 
 #[cfg(test)]
