@@ -764,7 +764,8 @@ static SERVER: std::sync::OnceLock<McpServer> = std::sync::OnceLock::new();
 
 /// Tools that change the tool and prompt lists while the server runs, so
 /// the suite sees the change announced on its `subscriptions/listen`
-/// stream: each adds its item, or takes it away if it is there.
+/// stream: each adds its item and takes it away again, so the lists end as
+/// they were (and stay the same on every replica behind a balancer).
 fn with_change_triggers(builder: McpServerBuilder) -> McpServerBuilder {
     builder
         .tool(
@@ -772,31 +773,29 @@ fn with_change_triggers(builder: McpServerBuilder) -> McpServerBuilder {
                 let server = SERVER
                     .get()
                     .ok_or_else(|| ToolError::new("not serving yet"))?;
-                if !server.remove_tool("test_transient_tool") {
-                    server
-                        .add_tool(Tool::new("test_transient_tool", || async {
-                            "here for now"
-                        }))
-                        .map_err(|e| ToolError::new(e.to_string()))?;
-                }
+                server
+                    .add_tool(Tool::new("test_transient_tool", || async {
+                        "here for now"
+                    }))
+                    .map_err(|e| ToolError::new(e.to_string()))?;
+                server.remove_tool("test_transient_tool");
                 Ok::<_, ToolError>("the tool list changed")
             })
-            .description("Adds or removes test_transient_tool."),
+            .description("Adds test_transient_tool and takes it away again."),
         )
         .tool(
             Tool::new("test_trigger_prompt_change", || async {
                 let server = SERVER
                     .get()
                     .ok_or_else(|| ToolError::new("not serving yet"))?;
-                if !server.remove_prompt("test_transient_prompt") {
-                    server
-                        .add_prompt(Prompt::new("test_transient_prompt", |_| async {
-                            "here for now"
-                        }))
-                        .map_err(|e| ToolError::new(e.to_string()))?;
-                }
+                server
+                    .add_prompt(Prompt::new("test_transient_prompt", |_| async {
+                        "here for now"
+                    }))
+                    .map_err(|e| ToolError::new(e.to_string()))?;
+                server.remove_prompt("test_transient_prompt");
                 Ok::<_, ToolError>("the prompt list changed")
             })
-            .description("Adds or removes test_transient_prompt."),
+            .description("Adds test_transient_prompt and takes it away again."),
         )
 }

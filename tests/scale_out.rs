@@ -5,7 +5,9 @@
 //! - the official TypeScript SDK keeps one stateful session across replicas:
 //!   50 calls, a `resources/updated` raised on other replicas, elicitation
 //!   answers posted to other replicas, cancellations;
-//! - a replica killed mid-run: the session goes on through the others;
+//! - a replica killed mid-run: the session goes on through the others, and
+//!   its tasks fail within the lease; a task's changes reach listen streams
+//!   held by other replicas;
 //! - Redis lost: 503 with `Retry-After`, streams end, nothing panics; Redis
 //!   back: new sessions work without restarting anything;
 //! - a replica refuses to start with Redis but no shared secret, or with a
@@ -124,6 +126,57 @@ async fn a_task_outlives_its_replica_only_as_failed() {
         .expect("on the other replica");
     assert_eq!(task["status"], "working", "{task}");
 
+    // A listen stream on the other replica hears a task end where it runs.
+    let quick = first
+        .rpc(
+            "tools/call",
+            json!({"name": "long_job", "arguments": {"seconds": 3}}),
+        )
+        .await
+        .expect("a task");
+    let quick = quick["taskId"].as_str().expect("an id").to_owned();
+    let mut stream = second
+        .listen(json!({"taskIds": [quick, id]}))
+        .await
+        .expect("a listen stream on the other replica");
+    assert_eq!(
+        stream.agreed(),
+        Some(&json!({"taskIds": [quick, id]})),
+        "both found through the shared state"
+    );
+    // The state now comes first: still working, so its end can only come
+    // from the replica running it, over the bus.
+    let now = stream
+        .next_of("notifications/tasks", Duration::from_secs(15))
+        .await
+        .expect("the state now");
+    assert_eq!(now["params"]["taskId"], json!(quick), "{now}");
+    assert_eq!(now["params"]["status"], "working", "{now}");
+    let done = loop {
+        let change = stream
+            .next_of("notifications/tasks", Duration::from_secs(15))
+            .await
+            .expect("the task's changes");
+        if change["params"]["taskId"] == json!(quick) && change["params"]["status"] != "working" {
+            break change;
+        }
+    };
+    assert_eq!(done["params"]["status"], "completed", "{done}");
+    let first_port = cluster
+        .replicas
+        .get(0)
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|rest| rest.split('/').next())
+        .expect("a port")
+        .to_owned();
+    assert_eq!(
+        done["params"]["result"]["content"][0]["text"],
+        format!("replica {first_port} worked 3 s"),
+        "ran on the first replica: {done}"
+    );
+
     // Cancelled through the other replica: the one running it stops it.
     let cancelled = first
         .rpc(
@@ -167,6 +220,13 @@ async fn a_task_outlives_its_replica_only_as_failed() {
             .is_some_and(|m| m.contains("stopped before it finished")),
         "{failed}"
     );
+    // The stream that follows it hears the same.
+    let told = stream
+        .next_of("notifications/tasks", Duration::from_secs(15))
+        .await
+        .expect("the lost task's end");
+    assert_eq!(told["params"]["taskId"], json!(id), "{told}");
+    assert_eq!(told["params"]["status"], "failed", "{told}");
 }
 
 /// How many times `needle` occurs in `haystack`.
