@@ -564,3 +564,104 @@ async fn task_notifications_need_the_extension() {
         .await
         .expect("cancelled");
 }
+
+#[actix_web::test]
+async fn a_listen_stream_ends_with_its_token() {
+    let f = fixture();
+    let token = f
+        .issuer
+        .token()
+        .subject("alice")
+        .expires_in(Duration::from_secs(2))
+        .sign()
+        .expect("token");
+    let alice = f.server.client().with_token(token).with_tasks();
+    let mut stream = alice
+        .listen(json!({"toolsListChanged": true}))
+        .await
+        .expect("a listen stream");
+    // The subscription ends gracefully: its response, tagged, then the end.
+    let last = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the closing response");
+    assert_eq!(last["result"]["resultType"], "complete", "{last}");
+    assert!(last.get("id").is_some_and(|id| !id.is_null()), "{last}");
+    assert_eq!(
+        last["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"], last["id"],
+        "{last}"
+    );
+    match stream.next(Duration::from_secs(5)).await {
+        Err(ClientError::Transport(why)) => assert!(why.contains("ended"), "{why}"),
+        other => panic!("expected the end of the stream, got {other:?}"),
+    }
+}
+
+#[actix_web::test]
+async fn a_get_stream_opened_with_a_narrower_token_hears_nothing_of_the_task() {
+    let f = fixture();
+    let scoped = f
+        .issuer
+        .token()
+        .subject("alice")
+        .scopes(["release"])
+        .sign()
+        .expect("token");
+    let narrow = f.issuer.token().subject("alice").sign().expect("token");
+    let releaser = f.server.client().with_token(scoped).with_tasks();
+    let first = start(&releaser, "release", json!({})).await;
+    // The session's GET stream, opened by the same user through a token
+    // that may not call `release`.
+    let session = releaser.session_id().await.expect("a session");
+    let mut narrow_stream = reqwest::Client::new()
+        .get(releaser.url())
+        .bearer_auth(narrow)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .expect("GET answers");
+    assert_eq!(narrow_stream.status(), 200);
+    releaser.cancel_task(&first).await.expect("cancelled");
+    let mut heard = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, narrow_stream.chunk()).await {
+        heard.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        !heard.contains("notifications/tasks"),
+        "a narrower token heard the task: {heard}"
+    );
+    // Opened by a token that may call it, the same session's stream hears.
+    let mut stream = releaser.notifications().await.expect("a GET stream");
+    let second = start(&releaser, "release", json!({})).await;
+    releaser.cancel_task(&second).await.expect("cancelled");
+    let told = next_change(&mut stream).await;
+    assert_eq!(told["params"]["taskId"], json!(second), "{told}");
+    assert_eq!(told["params"]["status"], "cancelled", "{told}");
+}
+
+#[actix_web::test]
+async fn a_callers_thirty_third_listen_stream_ends_their_oldest_only() {
+    let f = fixture();
+    let alice = f.client("alice");
+    let bob = f.client("bob");
+    let mut bobs = bob.listen(json!({})).await.expect("bob's stream");
+    let mut held = Vec::new();
+    for _ in 0..32 {
+        held.push(alice.listen(json!({})).await.expect("a listen stream"));
+    }
+    let _newest = alice.listen(json!({})).await.expect("one more");
+    match held[0].next(Duration::from_secs(10)).await {
+        Err(ClientError::Transport(why)) => assert!(why.contains("ended"), "{why}"),
+        other => panic!("expected alice's oldest stream to end, got {other:?}"),
+    }
+    // Bob's stream, and alice's others, stay open.
+    for stream in [&mut bobs, &mut held[1]] {
+        match stream.next(Duration::from_millis(300)).await {
+            Err(ClientError::Transport(why)) => assert!(why.contains("no message"), "{why}"),
+            other => panic!("expected an open, quiet stream, got {other:?}"),
+        }
+    }
+}

@@ -483,8 +483,10 @@ impl McpServerBuilder {
                 }
             }),
         );
+        let core = Arc::new(core);
+        core.tasks.attach(&core);
         Ok(McpServer {
-            core: Arc::new(core),
+            core,
             sessions,
             state,
             state_secret: shared.secret.map(Arc::from),

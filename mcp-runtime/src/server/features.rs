@@ -393,9 +393,11 @@ impl ServerCore {
         }
         let resources = self.capabilities.resources.is_some();
         let tasks = self.followable_tasks(&asked.task_ids, origin).await?;
+        let mut seen = std::collections::HashSet::new();
         let mut uris: Vec<String> = Vec::new();
         for uri in asked.resource_subscriptions {
-            if resources && !uris.contains(&uri) && self.may_follow_resource(&uri, origin) {
+            if resources && !seen.contains(&uri) && self.may_follow_resource(&uri, origin) {
+                seen.insert(uri.clone());
                 uris.push(uri);
             }
         }
@@ -404,7 +406,7 @@ impl ServerCore {
             prompts_list_changed: asked.prompts_list_changed && self.capabilities.prompts.is_some(),
             resources_list_changed: asked.resources_list_changed && resources,
             resource_subscriptions: uris,
-            task_ids: tasks.into_iter().map(|(id, _)| id).collect(),
+            task_ids: tasks,
         })
     }
 }

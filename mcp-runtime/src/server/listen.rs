@@ -16,14 +16,17 @@ use tokio::sync::mpsc;
 
 /// Most listen streams one process holds: each is an open connection.
 pub(crate) const MAX_LISTENERS: usize = 10_000;
-/// Most listen streams one caller holds at once (anonymous callers share
-/// one count), so one client cannot take every slot: one more ends their
-/// oldest. Ending rather than refusing, as a server notices a stream its
-/// client closed only when it next writes to it, and a client that
-/// reconnects must not wait for that.
+/// Most listen streams one authenticated caller holds at once, so one
+/// client cannot take every slot: one more ends their oldest. Ending rather
+/// than refusing, as a server notices a stream its client closed only when
+/// it next writes to it, and a client that reconnects must not wait for
+/// that. Anonymous callers (a server without authentication) cannot be told
+/// apart, so no one of them may end another's: they meet only the process's
+/// bound.
 pub(crate) const MAX_LISTENERS_PER_OWNER: usize = 32;
-/// Notifications queued for one stream; past it, its client is not reading
-/// and one is dropped (and logged) rather than queued without end.
+/// Notifications queued for one stream; past it, its client is not reading:
+/// the stream is ended rather than a notification lost in silence (its
+/// client reconnects and reads the state of its tasks afresh).
 const STREAM_QUEUE: usize = 64;
 
 /// The listen streams open here.
@@ -91,11 +94,14 @@ impl Listeners {
         let Ok(mut open) = self.open.lock() else {
             return Err(ListenFull);
         };
-        let held: Vec<u64> = open
-            .iter()
-            .filter(|(_, l)| l.owner == listener.owner)
-            .map(|(key, _)| *key)
-            .collect();
+        let held: Vec<u64> = match &listener.owner {
+            Some(owner) => open
+                .iter()
+                .filter(|(_, l)| l.owner.as_ref() == Some(owner))
+                .map(|(key, _)| *key)
+                .collect(),
+            None => Vec::new(),
+        };
         if held.len() >= MAX_LISTENERS_PER_OWNER {
             // Keys grow: the smallest is the oldest. Dropping its sender
             // ends its stream.
@@ -157,9 +163,9 @@ impl Listeners {
         let Ok(mut open) = self.open.lock() else {
             return;
         };
-        for listener in open.values_mut() {
+        open.retain(|_, listener| {
             if !listener.tasks.contains(task) {
-                continue;
+                return true;
             }
             if terminal {
                 listener.tasks.remove(task);
@@ -168,7 +174,16 @@ impl Listeners {
                 crate::protocol::tasks::STATUS_NOTIFICATION,
                 tagged(state.clone(), &listener.subscription),
             );
-            offer(&listener.stream, message);
+            keep_up(&listener.stream, message)
+        });
+    }
+
+    /// Ends the streams that follow `task`: a change to it could not be
+    /// told (its record could not be read), and a client must not wait
+    /// for news that will not come. They reconnect and read it afresh.
+    pub(crate) fn end_following(&self, task: &str) {
+        if let Ok(mut open) = self.open.lock() {
+            open.retain(|_, listener| !listener.tasks.contains(task));
         }
     }
 
@@ -188,17 +203,22 @@ impl Listeners {
         wants: impl Fn(&Listener) -> bool,
         message: impl Fn(&Listener) -> Option<OutgoingMessage>,
     ) -> usize {
-        let Ok(open) = self.open.lock() else {
+        let Ok(mut open) = self.open.lock() else {
             return 0;
         };
         let mut sent = 0;
-        for listener in open.values().filter(|l| wants(l)) {
+        open.retain(|_, listener| {
+            if !wants(listener) {
+                return true;
+            }
             let Some(mut message) = message(listener) else {
-                continue;
+                return true;
             };
             message.params = tagged(message.params, &listener.subscription);
-            sent += usize::from(offer(&listener.stream, message));
-        }
+            let kept = keep_up(&listener.stream, message);
+            sent += usize::from(kept);
+            kept
+        });
         sent
     }
 }
@@ -231,6 +251,22 @@ pub(crate) fn list_changed_method(method: &str) -> Option<&'static str> {
     ]
     .into_iter()
     .find(|known| *known == method)
+}
+
+/// Queues `message` on a listen stream without waiting; `false` when the
+/// stream is gone or its client stopped reading, and it should end.
+fn keep_up(stream: &mpsc::Sender<OutgoingMessage>, message: OutgoingMessage) -> bool {
+    match stream.try_send(message) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(message)) => {
+            tracing::warn!(
+                method = message.method,
+                "a listen stream is not being read; ended it rather than drop a notification"
+            );
+            false
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    }
 }
 
 /// Queues `message` on `stream` without waiting; whether it was queued.
@@ -296,6 +332,43 @@ mod tests {
         assert_eq!(task.method, "notifications/tasks");
         assert_eq!(task.params["taskId"], "t1");
         assert_eq!(task.params["_meta"][SUBSCRIPTION_ID_META], "s");
+    }
+
+    #[tokio::test]
+    async fn anonymous_callers_never_end_one_anothers_streams() {
+        let listeners = Arc::new(Listeners::default());
+        let first = listeners
+            .open(RequestId::Number(0), None, &filter(true, &[], &[]))
+            .unwrap();
+        let mut held = Vec::new();
+        for i in 1..=MAX_LISTENERS_PER_OWNER * 2 {
+            let id = RequestId::Number(i64::try_from(i).unwrap());
+            held.push(listeners.open(id, None, &filter(true, &[], &[])).unwrap());
+        }
+        let (_, mut rx) = first;
+        assert_eq!(
+            listeners.list_changed(super::super::TOOLS_CHANGED),
+            MAX_LISTENERS_PER_OWNER * 2 + 1
+        );
+        assert!(rx.try_recv().is_ok(), "the first is still open");
+    }
+
+    #[tokio::test]
+    async fn a_stream_not_read_is_ended_not_silently_shortened() {
+        let listeners = Arc::new(Listeners::default());
+        let (_guard, mut rx) = listeners
+            .open(RequestId::Number(1), None, &filter(true, &[], &["t"]))
+            .unwrap();
+        for _ in 0..STREAM_QUEUE {
+            assert_eq!(listeners.list_changed(super::super::TOOLS_CHANGED), 1);
+        }
+        // One more than it holds: the stream ends, after what it queued.
+        assert_eq!(listeners.list_changed(super::super::TOOLS_CHANGED), 0);
+        assert!(!listeners.follow_task("t"));
+        for _ in 0..STREAM_QUEUE {
+            assert!(rx.recv().await.is_some());
+        }
+        assert!(rx.recv().await.is_none(), "ended");
     }
 
     #[tokio::test]

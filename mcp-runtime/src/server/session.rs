@@ -57,6 +57,10 @@ pub(crate) struct Session {
     next_ticket: AtomicU64,
     /// The GET stream's sender, if one is open here.
     pub(crate) standalone: Mutex<Option<mpsc::Sender<OutgoingMessage>>>,
+    /// Who opened the GET stream: a task's changes reach it only if this
+    /// caller may call the task's tool (another token of the same user
+    /// may have fewer scopes).
+    pub(crate) stream_caller: Mutex<Option<Arc<crate::auth::Auth>>>,
     /// Where the shared facts live.
     records: Arc<dyn SessionRecords>,
 }
@@ -421,32 +425,43 @@ impl SessionStore {
     /// GET stream of `session`, the one that created it, if its client
     /// declared the tasks extension.
     pub(crate) fn follows_task_here(&self, task: &str, session: Option<&str>) -> bool {
-        self.listeners.follow_task(task) || self.task_stream_here(session).is_some()
+        self.listeners.follow_task(task) || self.task_stream_here(session, &|_| true).is_some()
     }
 
-    /// The GET stream of `session` if it is held here and its client takes
-    /// task notifications.
-    fn task_stream_here(&self, session: Option<&str>) -> Option<mpsc::Sender<OutgoingMessage>> {
+    /// The GET stream of `session` if it is held here, its client takes
+    /// task notifications, and the caller who opened it `may_see` the task.
+    fn task_stream_here(
+        &self,
+        session: Option<&str>,
+        may_see: &dyn Fn(Option<&crate::auth::Auth>) -> bool,
+    ) -> Option<mpsc::Sender<OutgoingMessage>> {
         let session = self.local.get(session?)?;
         if !session.is_initialized()
             || !crate::protocol::tasks::declares_tasks(&session.client_capabilities)
         {
             return None;
         }
+        let opener = session.stream_caller.lock().ok()?.clone();
+        if !may_see(opener.as_deref()) {
+            return None;
+        }
         session.stream()
     }
 
     /// `notifications/tasks` with `state` (what `tasks/get` shows of
-    /// `task`) to the streams held here that follow it.
+    /// `task`) to the streams held here that follow it; the GET stream of
+    /// `session` only if the caller who opened it `may_see` the task (a
+    /// listen stream's caller was checked when it opened).
     pub(crate) fn task_changed_here(
         &self,
         task: &str,
         session: Option<&str>,
         state: &serde_json::Value,
         terminal: bool,
+        may_see: &dyn Fn(Option<&crate::auth::Auth>) -> bool,
     ) {
         self.listeners.task_changed(task, state, terminal);
-        if let Some(stream) = self.task_stream_here(session) {
+        if let Some(stream) = self.task_stream_here(session, may_see) {
             offer(
                 &stream,
                 OutgoingMessage::notification(
@@ -466,9 +481,10 @@ impl SessionStore {
         session: Option<&Arc<str>>,
         state: Option<&serde_json::Value>,
         terminal: bool,
+        may_see: &dyn Fn(Option<&crate::auth::Auth>) -> bool,
     ) {
         if let Some(state) = state {
-            self.task_changed_here(task, session.map(AsRef::as_ref), state, terminal);
+            self.task_changed_here(task, session.map(AsRef::as_ref), state, terminal, may_see);
         }
         self.publish(BusMessage::TaskChanged {
             task: Arc::clone(task),
@@ -553,6 +569,7 @@ impl SessionStore {
             in_flight: Mutex::default(),
             next_ticket: AtomicU64::new(0),
             standalone: Mutex::new(None),
+            stream_caller: Mutex::new(None),
             records: Arc::clone(&self.state.sessions),
         })
     }

@@ -53,6 +53,7 @@ pub(crate) struct TaskRunner {
     pub(crate) store: Arc<dyn Tasks>,
     bus: Arc<dyn Bus>,
     sessions: Arc<SessionStore>,
+    server: ServerOf,
     running: DashMap<Arc<str>, Running>,
     /// How long this replica holds a task it runs without renewing.
     lease: Duration,
@@ -70,16 +71,25 @@ impl TaskRunner {
         sessions: Arc<SessionStore>,
         lease: Duration,
     ) -> Self {
+        let server = ServerOf::default();
         Self {
             store: Arc::new(Announcing {
                 records: store,
                 sessions: Arc::clone(&sessions),
+                server: Arc::clone(&server),
             }),
             bus,
             sessions,
+            server,
             running: DashMap::new(),
             lease,
         }
+    }
+
+    /// Makes `server`'s tools the judges of who may see a task (once it is
+    /// built, as it holds this runner).
+    pub(crate) fn attach(&self, server: &Arc<ServerCore>) {
+        let _ = self.server.set(Arc::downgrade(server));
     }
 
     /// Acts on a task message from another replica: if the task runs
@@ -110,20 +120,32 @@ impl TaskRunner {
         };
         let store = Arc::clone(&self.store);
         let sessions = Arc::clone(&self.sessions);
+        let server = Arc::clone(&self.server);
         let task = Arc::clone(task);
-        let session = session.map(Arc::<str>::from);
         runtime.spawn(async move {
             match store.load_task(&task).await {
                 Ok(Some(stored)) => {
-                    if let Some(state) = state_of(&stored.record) {
-                        let terminal = stored.record.status.is_terminal();
-                        sessions.task_changed_here(&task, session.as_deref(), &state, terminal);
+                    let record = stored.record;
+                    if let Some(state) = state_of(&record) {
+                        // The record names the session, not the message:
+                        // nothing on the bus can point a task elsewhere.
+                        sessions.task_changed_here(
+                            &task,
+                            record.session.as_deref(),
+                            &state,
+                            record.status.is_terminal(),
+                            &|caller| may_see(&server, &record.tool, caller),
+                        );
                     }
                 }
                 Ok(None) => {}
-                Err(_) => tracing::warn!(
-                    "the shared task store is unavailable; a task's change was not told"
-                ),
+                Err(_) => {
+                    tracing::warn!(
+                        "the shared task store is unavailable; ended the streams that follow a \
+                         task whose change could not be told"
+                    );
+                    sessions.listeners.end_following(&task);
+                }
             }
         });
     }
@@ -410,6 +432,15 @@ fn view(record: &TaskRecord, created: bool) -> Result<Box<RawValue>, ErrorObject
     })
 }
 
+/// Whether `id` has the shape of the ids this server makes (128 bits in
+/// base64url): any other is unknown without a look in the store.
+fn is_task_id(id: &str) -> bool {
+    id.len() == 22
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// What `tasks/get` shows of `record`, as a notification carries it.
 fn state_of(record: &TaskRecord) -> Option<Value> {
     let view = view(record, false).ok()?;
@@ -423,6 +454,24 @@ fn state_of(record: &TaskRecord) -> Option<Value> {
 struct Announcing {
     records: Arc<dyn Tasks>,
     sessions: Arc<SessionStore>,
+    server: ServerOf,
+}
+
+/// The server whose tools' access rules decide who may see a task: set
+/// once it is built (it holds the runner, so the runner holds it weakly).
+type ServerOf = Arc<std::sync::OnceLock<std::sync::Weak<ServerCore>>>;
+
+/// Whether `caller` may see a task of `tool`: as `tasks/get` decides.
+fn may_see(server: &ServerOf, tool: &str, caller: Option<&crate::auth::Auth>) -> bool {
+    server
+        .get()
+        .and_then(std::sync::Weak::upgrade)
+        .is_some_and(|core| {
+            core.tools
+                .load()
+                .get(tool)
+                .is_some_and(|entry| entry.tool.access().check(caller).is_ok())
+        })
 }
 
 impl Tasks for Announcing {
@@ -481,6 +530,7 @@ impl Announcing {
             record.session.as_ref(),
             state.as_ref(),
             record.status.is_terminal(),
+            &|caller| may_see(&self.server, &record.tool, caller),
         );
     }
 }
@@ -711,34 +761,45 @@ impl ServerCore {
     }
 
     /// Of `ids`, those the caller of `origin` may follow (what `tasks/get`
-    /// would show them), each with its state now; the others are left out,
-    /// as unknown ones are.
+    /// would show them), once each; the others are left out, as unknown
+    /// ones are. An id that is not one this server makes is not looked up.
     pub(crate) async fn followable_tasks(
         &self,
         ids: &[String],
         origin: &RequestOrigin,
-    ) -> Result<Vec<(String, Value)>, ErrorObject> {
+    ) -> Result<Vec<String>, ErrorObject> {
         let owner = origin.caller.as_ref().map(|c| c.owner_key());
         let caller = Caller {
             owner: owner.as_deref(),
             auth: origin.caller.as_deref(),
         };
-        let mut followed = Vec::new();
+        let mut followed: Vec<String> = Vec::new();
         for id in ids {
-            if followed.iter().any(|(known, _)| known == id) {
+            if !is_task_id(id) || followed.contains(id) {
                 continue;
             }
             match self.owned(id, caller).await {
-                Ok(record) => {
-                    if let Some(state) = state_of(&record) {
-                        followed.push((id.clone(), state));
-                    }
-                }
+                Ok(_) => followed.push(id.clone()),
                 Err(error) if error.code == INTERNAL_ERROR => return Err(error),
                 Err(_) => {}
             }
         }
         Ok(followed)
+    }
+
+    /// What `tasks/get` from `caller` would show of task `id` now, as a
+    /// notification carries it; `None` if it is gone or not theirs.
+    pub(crate) async fn task_state(
+        &self,
+        id: &str,
+        caller: Option<&crate::auth::Auth>,
+    ) -> Option<Value> {
+        let owner = caller.map(crate::auth::Auth::owner_key);
+        let caller = Caller {
+            owner: owner.as_deref(),
+            auth: caller,
+        };
+        state_of(&self.owned(id, caller).await.ok()?)
     }
 
     /// The record of `id`, if it is `owner`'s. An unfinished task whose

@@ -44,6 +44,10 @@ use tokio::sync::mpsc;
 /// the work and memory one request can demand.
 const MAX_BATCH_ITEMS: usize = 64;
 
+/// Longest a `subscriptions/listen` stream lives (then it ends gracefully
+/// and its client opens another), whatever its token's expiry.
+const MAX_LISTEN_SECS: u64 = 24 * 3600;
+
 /// Largest client capabilities declaration a session keeps.
 const MAX_CAPABILITIES_BYTES: usize = 64 * 1024;
 
@@ -426,23 +430,48 @@ impl Endpoint {
             "notifications/subscriptions/acknowledged",
             tagged(json!({ "notifications": &agreed }), &id),
         );
-        let mut first = bytes::BytesMut::from(&sse::event(&acknowledged)[..]);
-        // Read once the stream is registered: a change since is either in
-        // this state or on the stream after it, never lost between.
-        let now = match self.core.followable_tasks(&agreed.task_ids, &origin).await {
-            Ok(now) => now,
-            Err(error) => return fail(error),
-        };
-        for (_, state) in now {
-            first.extend_from_slice(&sse::event(&OutgoingMessage::notification(
-                crate::protocol::tasks::STATUS_NOTIFICATION,
-                tagged(state, &id),
-            )));
-        }
+        // Then each task's state now, read when the stream gets to it (one
+        // result in memory at a time, however many tasks and results) and
+        // once the stream is registered: a change since is either in this
+        // state or on the stream after it, never lost between.
+        let core = Arc::clone(&self.core);
+        let caller = origin.caller.clone();
+        let tagged_as = id.clone();
+        let now = stream::iter(agreed.task_ids.clone()).filter_map(move |task| {
+            let (core, caller, id) = (Arc::clone(&core), caller.clone(), tagged_as.clone());
+            async move {
+                let state = core.task_state(&task, caller.as_deref()).await?;
+                Some(sse::event(&OutgoingMessage::notification(
+                    crate::protocol::tasks::STATUS_NOTIFICATION,
+                    tagged(state, &id),
+                )))
+            }
+        });
+        let opening = stream::once(std::future::ready(sse::event(&acknowledged))).chain(now);
+        // The token that opened the stream is its authority: when it
+        // expires, the subscription ends (gracefully, with its response),
+        // and the client opens another with a fresh token. No stream lives
+        // longer than a day.
+        let unix_now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let lifetime = origin
+            .caller
+            .as_ref()
+            .and_then(|caller| caller.expires_at)
+            .map_or(MAX_LISTEN_SECS, |expiry| {
+                expiry.saturating_sub(unix_now).min(MAX_LISTEN_SECS)
+            });
+        let closing = sse::event(&Response::success_value(
+            id.clone(),
+            &tagged(json!({ "resultType": "complete" }), &id),
+        ));
         sse_response(sse::listen_stream(
-            first.freeze(),
+            opening,
             rx,
             self.config.sse_keep_alive,
+            std::time::Duration::from_secs(lifetime),
+            closing,
             guard,
         ))
     }
@@ -814,6 +843,9 @@ impl Endpoint {
             // client only on its next write, and a reconnecting client must
             // not wait for that. Dropping the old sender ends the old stream.
             *slot = Some(tx);
+            if let Ok(mut opener) = session.stream_caller.lock() {
+                *opener = bearer::caller_of(req);
+            }
         }
         let keep_alive = self.config.sse_keep_alive;
         let sessions = Arc::clone(&self.sessions);

@@ -75,26 +75,47 @@ where
     })
 }
 
-/// A `subscriptions/listen` stream: `first` (its acknowledgement), then
-/// each notification as it comes, with a keep-alive comment every
-/// `every`, until the client goes (dropping `guard` takes the stream
-/// out of the registry) or the server ends it.
+/// A `subscriptions/listen` stream: `opening` (its acknowledgement and the
+/// state of its tasks), then each notification as it comes, with a
+/// keep-alive comment every `every`, until the client goes (dropping
+/// `guard` takes the stream out of the registry), the server ends it (its
+/// sender dropped), or `lifetime` passes (the token that opened it
+/// expired): then `closing` (the response that ends the subscription
+/// gracefully) is its last event.
 pub(super) fn listen_stream<G: 'static>(
-    first: Bytes,
+    opening: impl Stream<Item = Bytes> + 'static,
     rx: mpsc::Receiver<OutgoingMessage>,
     every: std::time::Duration,
+    lifetime: std::time::Duration,
+    closing: Bytes,
     guard: G,
 ) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
+    struct Open<G> {
+        rx: mpsc::Receiver<OutgoingMessage>,
+        tick: tokio::time::Interval,
+        until: std::pin::Pin<Box<tokio::time::Sleep>>,
+        closing: Bytes,
+        _guard: G,
+    }
     let mut tick = tokio::time::interval(every);
     // The first tick fires at once; the acknowledgement is the first write.
     tick.reset();
-    let rest = stream::unfold((rx, tick, guard), |(mut rx, mut tick, guard)| async move {
+    let open = Open {
+        rx,
+        tick,
+        until: Box::pin(tokio::time::sleep(lifetime)),
+        closing,
+        _guard: guard,
+    };
+    let rest = stream::unfold(Some(open), |state| async move {
+        let mut open = state?;
         tokio::select! {
-            message = rx.recv() => message.map(|m| (Ok(event(&m)), (rx, tick, guard))),
-            _ = tick.tick() => Some((Ok(keep_alive()), (rx, tick, guard))),
+            message = open.rx.recv() => message.map(|m| (Ok(event(&m)), Some(open))),
+            _ = open.tick.tick() => Some((Ok(keep_alive()), Some(open))),
+            () = &mut open.until => Some((Ok(open.closing.clone()), None)),
         }
     });
-    stream::once(std::future::ready(Ok(first))).chain(rest)
+    opening.map(Ok).chain(rest)
 }
 
 #[cfg(test)]
