@@ -4,7 +4,10 @@
 //! `tasks/update`, stops on `tasks/cancel`; it is its creator's alone (for
 //! anyone else its id is unknown); each caller has a cap on unfinished
 //! tasks; and a client without the extension gets a plain call, or -32021
-//! from a tool that runs only as a task. The testing kit's task helpers
+//! from a tool that runs only as a task. Its changes are told as
+//! `notifications/tasks` on the 2026-07-28 `subscriptions/listen` streams
+//! that follow it and on the GET stream of the session that created it, to
+//! no one `tasks/get` would not answer. The testing kit's task helpers
 //! (`with_tasks`, `start_task`, `wait_for_task`, ...) are what a user's own
 //! tests of their task tools would use.
 
