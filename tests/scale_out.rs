@@ -8,8 +8,9 @@
 //! - a replica killed mid-run: the session goes on through the others, and
 //!   its tasks fail within the lease; a task's changes reach listen streams
 //!   held by other replicas;
-//! - Redis lost: 503 with `Retry-After`, streams end, nothing panics; Redis
-//!   back: new sessions work without restarting anything;
+//! - Redis lost: 503 with `Retry-After`, streams end, `/readyz` says
+//!   unready (`/healthz` still answers), nothing panics; Redis back: ready
+//!   again, and new sessions work without restarting anything;
 //! - a replica refuses to start with Redis but no shared secret, or with a
 //!   Redis it cannot reach (named without its password).
 //!
@@ -387,7 +388,28 @@ async fn a_killed_replica_and_a_lost_redis() {
         .await
         .expect("the GET stream opens");
     assert_eq!(stream.status(), 200);
+    let ready_at = cluster.replicas.get(1).url.replace("/mcp", "/readyz");
+    let health_at = cluster.replicas.get(1).url.replace("/mcp", "/healthz");
+    let readiness = |url: String| async move {
+        let response = reqwest::get(&url).await.expect("the replica answers");
+        let status = response.status().as_u16();
+        let retry = response.headers().contains_key("retry-after");
+        let body: Value = response.json().await.expect("a JSON body");
+        (status, retry, body)
+    };
+    assert_eq!(readiness(ready_at.clone()).await.0, 200, "ready with Redis");
     cluster.redis.stop();
+
+    // The replica says it is not ready (the balancer stops sending it
+    // requests), though its process answers.
+    let (status, retry, body) = readiness(ready_at.clone()).await;
+    assert_eq!((status, retry), (503, true), "{body}");
+    assert_eq!(
+        body["reasons"],
+        json!(["the shared state does not answer"]),
+        "{body}"
+    );
+    assert_eq!(readiness(health_at).await.0, 200, "the process answers");
 
     // Every request that needs the session is refused, never guessed at.
     for i in 0..4 {
@@ -431,6 +453,14 @@ async fn a_killed_replica_and_a_lost_redis() {
     // answered from a guess.
     cluster.redis.start_again();
     let deadline = Instant::now() + Duration::from_secs(20);
+    while readiness(ready_at.clone()).await.0 != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "not ready again with Redis back: {}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let client = loop {
         let client = TestClient::new(&cluster.url);
         match client.initialize().await {

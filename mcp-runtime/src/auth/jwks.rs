@@ -142,6 +142,25 @@ impl JwksCache {
             .is_some_and(|key| key.since <= generation)
     }
 
+    /// Whether keys were fetched at least once; if not, fetches them now,
+    /// at most once every two seconds however often it is asked (a probe
+    /// must not hammer a provider that is down).
+    pub(crate) async fn ensure_fetched(&self) -> Result<(), String> {
+        if self.keys.load().fresh_until.is_some() {
+            return Ok(());
+        }
+        let mut last = self.fetch.lock().await;
+        if self.keys.load().fresh_until.is_some() {
+            return Ok(());
+        }
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(2)) {
+            return Err("the identity provider's keys have not been fetched yet".to_owned());
+        }
+        self.fetch_locked(&mut last)
+            .await
+            .map_err(|why| format!("the identity provider's keys could not be fetched: {why}"))
+    }
+
     /// Fetches the keys now (e.g. at start), so the first request does not wait.
     pub async fn prefetch(&self) -> Result<(), String> {
         let mut last = self.fetch.lock().await;

@@ -112,7 +112,17 @@ pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<Auth, AuthError>>
 pub trait TokenVerifier: Send + Sync + 'static {
     /// Verifies `token` (the part after `Bearer `).
     fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a>;
+
+    /// Whether it can verify tokens now (what `/readyz` asks): a verifier
+    /// that fetches keys has fetched them at least once. `Err` says what is
+    /// missing. The default is ready.
+    fn ready(&self) -> ReadyFuture<'_> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
+
+/// What [`TokenVerifier::ready`] returns.
+pub type ReadyFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
 /// How a server authenticates its callers: chosen with `#[mcp_server(oauth = ...)]`
 /// or [`McpServerBuilder::oauth`](crate::McpServerBuilder::oauth).

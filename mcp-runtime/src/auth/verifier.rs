@@ -398,6 +398,15 @@ impl TokenVerifier for JwtVerifier {
     fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a> {
         Box::pin(self.verify_token(token))
     }
+
+    fn ready(&self) -> super::ReadyFuture<'_> {
+        Box::pin(async move {
+            match &self.keys {
+                KeySource::Jwks(cache) => cache.ensure_fetched().await,
+                KeySource::SharedSecret(_) | KeySource::Static(_) => Ok(()),
+            }
+        })
+    }
 }
 
 fn invalid(message: &str) -> AuthError {

@@ -40,6 +40,9 @@ pub struct McpServerBuilder {
     /// How long a replica holds a task it runs without renewing; `None`
     /// until settled from code or `MCP_TASK_LEASE`.
     task_lease: Option<Duration>,
+    /// How long shutting down waits for calls in flight; `None` until
+    /// settled from code or `MCP_SHUTDOWN_TIMEOUT`.
+    shutdown_timeout: Option<Duration>,
     request_state_secret: Option<SecretBytes>,
     redis_url: Option<RedisUrl>,
     state_secret: Option<SecretBytes>,
@@ -81,6 +84,16 @@ impl McpServerBuilder {
     /// (seconds), else 30 s.
     pub fn task_lease(mut self, lease: Duration) -> Self {
         self.task_lease = Some(lease);
+        self
+    }
+
+    /// How long shutting down (Ctrl-C or SIGTERM under
+    /// [`listen`](McpServer::listen)) waits for calls in flight after it
+    /// stops accepting connections; open streams end at once, listen
+    /// streams with their closing response. Default: `MCP_SHUTDOWN_TIMEOUT`
+    /// (seconds), else 10 s.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
         self
     }
 
@@ -389,17 +402,11 @@ impl McpServerBuilder {
         let registry = ToolRegistry::new(self.tools).map_err(BuildError::Tools)?;
         let task_lease = match self.task_lease {
             Some(lease) => lease,
-            None => match std::env::var("MCP_TASK_LEASE") {
-                Ok(value) if !value.trim().is_empty() => match value.trim().parse::<u64>() {
-                    Ok(secs) if secs > 0 => Duration::from_secs(secs),
-                    _ => {
-                        return Err(BuildError::Config(format!(
-                            "MCP_TASK_LEASE must be a number of seconds above 0, got `{value}`"
-                        )));
-                    }
-                },
-                _ => super::tasks::TASK_LEASE,
-            },
+            None => seconds_from_env("MCP_TASK_LEASE")?.unwrap_or(super::tasks::TASK_LEASE),
+        };
+        self.http.shutdown_timeout = match self.shutdown_timeout {
+            Some(timeout) => timeout,
+            None => seconds_from_env("MCP_SHUTDOWN_TIMEOUT")?.unwrap_or(self.http.shutdown_timeout),
         };
         if task_lease < Duration::from_secs(1) || task_lease > super::tasks::TASK_TTL {
             return Err(BuildError::Config(format!(
@@ -516,10 +523,25 @@ impl McpServer {
             auth_settings: AuthSettings::default(),
             input_timeout: DEFAULT_INPUT_TIMEOUT,
             task_lease: None,
+            shutdown_timeout: None,
             request_state_secret: None,
             redis_url: None,
             state_secret: None,
         }
+    }
+}
+
+/// A number of seconds above 0 from the variable `name`; `None` when it is
+/// unset or empty.
+fn seconds_from_env(name: &str) -> Result<Option<Duration>, BuildError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => match value.trim().parse::<u64>() {
+            Ok(secs) if secs > 0 => Ok(Some(Duration::from_secs(secs))),
+            _ => Err(BuildError::Config(format!(
+                "{name} must be a number of seconds above 0, got `{value}`"
+            ))),
+        },
+        _ => Ok(None),
     }
 }
 

@@ -46,6 +46,8 @@ pub struct HttpConfig {
     pub sse_keep_alive: Duration,
     /// Worker threads of `listen`; `None` for one per CPU the process may use.
     pub workers: Option<usize>,
+    /// How long shutting down waits for calls in flight. Default 10 s.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for HttpConfig {
@@ -61,6 +63,7 @@ impl Default for HttpConfig {
             page_size: 100,
             sse_keep_alive: Duration::from_secs(15),
             workers: None,
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -34,6 +34,9 @@ const STREAM_QUEUE: usize = 64;
 pub(crate) struct Listeners {
     open: Mutex<HashMap<u64, Listener>>,
     next: AtomicU64,
+    /// Cancelled when the server shuts down: every stream ends with its
+    /// closing response.
+    closing: tokio_util::sync::CancellationToken,
 }
 
 struct Listener {
@@ -185,6 +188,17 @@ impl Listeners {
         if let Ok(mut open) = self.open.lock() {
             open.retain(|_, listener| !listener.tasks.contains(task));
         }
+    }
+
+    /// Fires when the server shuts down (see [`Self::close_all`]).
+    pub(crate) fn closing(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.closing.clone().cancelled_owned()
+    }
+
+    /// Ends every stream gracefully, each with its closing response: the
+    /// server is shutting down.
+    pub(crate) fn close_all(&self) {
+        self.closing.cancel();
     }
 
     /// Ends every stream (their clients reconnect): notifications from

@@ -598,6 +598,22 @@ impl SessionStore {
         )))
     }
 
+    /// Whether the shared state answers now.
+    pub(crate) async fn state_ready(&self) -> StateResult<()> {
+        self.state.ready().await
+    }
+
+    /// Ends every stream held here (the server is shutting down): each GET
+    /// stream closes, each listen stream with its closing response.
+    pub(crate) fn end_streams(&self) {
+        for entry in &self.local {
+            if let Ok(mut stream) = entry.value().standalone.lock() {
+                stream.take();
+            }
+        }
+        self.listeners.close_all();
+    }
+
     /// Keeps a session alive while its GET stream is open here; `false`
     /// once it is gone.
     pub(crate) async fn touch(&self, id: &str) -> StateResult<bool> {

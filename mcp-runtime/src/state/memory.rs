@@ -579,6 +579,10 @@ impl Connect for MemoryState {
     fn connect(&self) -> BoxFuture<'_, Result<(), String>> {
         ready(Ok(())).boxed()
     }
+
+    fn ready(&self) -> StateFuture<'_, ()> {
+        Box::pin(ready(Ok(())))
+    }
 }
 
 #[cfg(test)]

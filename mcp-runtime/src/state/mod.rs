@@ -696,9 +696,18 @@ pub(crate) trait Connect: Send + Sync {
     /// Connects (once; later calls return the first outcome) and checks the
     /// backend answers: the error names where it looked, without a password.
     fn connect(&self) -> BoxFuture<'_, Result<(), String>>;
+
+    /// Whether the backend answers now (what `/readyz` asks); always, in
+    /// memory.
+    fn ready(&self) -> StateFuture<'_, ()>;
 }
 
 impl SharedState {
+    /// Whether the backend answers now.
+    pub(crate) async fn ready(&self) -> StateResult<()> {
+        self.connector.ready().await
+    }
+
     /// The in-memory state of one process.
     pub(crate) fn memory(idle: Duration, max_sessions: usize) -> Self {
         let store = Arc::new(memory::MemoryState::new(idle, max_sessions));

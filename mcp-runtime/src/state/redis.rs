@@ -1010,6 +1010,14 @@ impl Connect for RedisState {
         }
         .boxed()
     }
+
+    fn ready(&self) -> StateFuture<'_, ()> {
+        Box::pin(async move {
+            self.command::<String>("ping", &redis::cmd("PING"))
+                .await
+                .map(drop)
+        })
+    }
 }
 
 #[cfg(test)]

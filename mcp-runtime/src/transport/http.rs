@@ -86,6 +86,7 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
         if let AuthMode::Protected(server) = &endpoint.auth {
             discovery::configure(cfg, server, &path, &endpoint.config);
         }
+        super::health::configure(cfg, Arc::clone(&endpoint.sessions), endpoint.auth.clone());
         cfg.service(
             web::resource(path).to(move |req: HttpRequest, payload: web::Payload| {
                 let endpoint = endpoint.clone();
@@ -471,6 +472,7 @@ impl Endpoint {
             rx,
             self.config.sse_keep_alive,
             std::time::Duration::from_secs(lifetime),
+            self.sessions.listeners.closing(),
             closing,
             guard,
         ))

@@ -7,6 +7,7 @@ mod accept;
 mod access;
 mod discovery;
 mod headers;
+mod health;
 pub(crate) mod http;
 mod origin;
 #[cfg(feature = "fuzzing")]

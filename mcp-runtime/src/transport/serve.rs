@@ -62,7 +62,11 @@ impl McpServer {
         self.listen_on(SocketAddr::new(ip, port)).await
     }
 
-    /// Serves on `addr` until Ctrl-C or SIGTERM.
+    /// Serves on `addr` until Ctrl-C or SIGTERM, then shuts down gracefully:
+    /// it stops accepting connections, ends open streams (GET streams close,
+    /// listen streams with their closing response), and waits for calls in
+    /// flight up to the shutdown timeout
+    /// ([`shutdown_timeout`](crate::McpServerBuilder::shutdown_timeout)).
     ///
     /// With `oauth = dev` it first prints on stderr the MCP URL, how to sign
     /// in with the MCP Inspector and, on loopback, a ready development token
@@ -71,12 +75,34 @@ impl McpServer {
     pub async fn listen_on(self, addr: SocketAddr) -> std::io::Result<()> {
         self.connect().await?;
         let banner = self.clone();
-        let server = self.bind(addr)?;
+        let sessions = Arc::clone(&self.sessions);
+        let mut this = self;
+        let listener = std::net::TcpListener::bind(addr)?;
+        this.adjust_hosts_for(listener.local_addr()?.ip());
+        let server = this.serve_listener(listener, true)?;
         if let Some(text) = banner.dev_banner() {
             // One write, so the text reaches a pipe in one piece.
             let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
         }
+        let handle = server.handle();
+        actix_web::rt::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: ending open streams, then waiting for calls in flight");
+            // Streams never end by themselves: ended first, so the graceful
+            // stop waits only for calls.
+            sessions.end_streams();
+            handle.stop(true).await;
+        });
         server.await
+    }
+
+    /// Ends every stream this process holds: GET streams close, listen
+    /// streams end with their closing response. [`listen`](Self::listen)
+    /// does this on Ctrl-C or SIGTERM; call it before stopping a server you
+    /// [`bind`](Self::bind) yourself, so the graceful stop does not wait
+    /// for streams that never end.
+    pub fn end_streams(&self) {
+        self.sessions.end_streams();
     }
 
     /// Connects the shared state (Redis, when configured) and checks it
@@ -110,7 +136,7 @@ impl McpServer {
         listener: std::net::TcpListener,
     ) -> std::io::Result<actix_web::dev::Server> {
         self.adjust_hosts_for(listener.local_addr()?.ip());
-        self.serve_listener(listener)
+        self.serve_listener(listener, false)
     }
 
     /// Settles the `Host` allow-list for a bind address. Explicit settings win;
@@ -151,9 +177,12 @@ impl McpServer {
         self.http.hosts = HostPolicy::List(entries);
     }
 
+    /// Serves on `listener`; with `own_signals`, the caller handles Ctrl-C
+    /// and SIGTERM (actix does otherwise).
     fn serve_listener(
         self,
         listener: std::net::TcpListener,
+        own_signals: bool,
     ) -> std::io::Result<actix_web::dev::Server> {
         let local = listener.local_addr()?;
         let auth = auth_mode(&self, Some(local))
@@ -167,7 +196,10 @@ impl McpServer {
         let configure = configure(endpoint);
         let mut server =
             actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
-                .shutdown_timeout(10);
+                .shutdown_timeout(self.http.shutdown_timeout.as_secs());
+        if own_signals {
+            server = server.disable_signals();
+        }
         if let Some(workers) = self.http.workers {
             server = server.workers(workers);
         }
@@ -201,4 +233,27 @@ fn auth_mode(server: &McpServer, bound: Option<SocketAddr>) -> Result<AuthMode, 
         Some(resource_server) => AuthMode::Protected(resource_server),
         None => AuthMode::Open,
     })
+}
+
+/// Ctrl-C, or SIGTERM (what orchestrators send) on Unix.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = actix_web::rt::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = actix_web::rt::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = actix_web::rt::signal::ctrl_c().await;
+    }
 }

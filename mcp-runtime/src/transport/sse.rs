@@ -80,13 +80,14 @@ where
 /// keep-alive comment every `every`, until the client goes (dropping
 /// `guard` takes the stream out of the registry), the server ends it (its
 /// sender dropped), or `lifetime` passes (the token that opened it
-/// expired): then `closing` (the response that ends the subscription
-/// gracefully) is its last event.
+/// expired) or `shutdown` fires: then `closing` (the response that ends
+/// the subscription gracefully) is its last event.
 pub(super) fn listen_stream<G: 'static>(
     opening: impl Stream<Item = Bytes> + 'static,
     rx: mpsc::Receiver<OutgoingMessage>,
     every: std::time::Duration,
     lifetime: std::time::Duration,
+    shutdown: tokio_util::sync::WaitForCancellationFutureOwned,
     closing: Bytes,
     guard: G,
 ) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
@@ -94,6 +95,7 @@ pub(super) fn listen_stream<G: 'static>(
         rx: mpsc::Receiver<OutgoingMessage>,
         tick: tokio::time::Interval,
         until: std::pin::Pin<Box<tokio::time::Sleep>>,
+        shutdown: std::pin::Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
         closing: Bytes,
         _guard: G,
     }
@@ -104,6 +106,7 @@ pub(super) fn listen_stream<G: 'static>(
         rx,
         tick,
         until: Box::pin(tokio::time::sleep(lifetime)),
+        shutdown: Box::pin(shutdown),
         closing,
         _guard: guard,
     };
@@ -113,6 +116,7 @@ pub(super) fn listen_stream<G: 'static>(
             message = open.rx.recv() => message.map(|m| (Ok(event(&m)), Some(open))),
             _ = open.tick.tick() => Some((Ok(keep_alive()), Some(open))),
             () = &mut open.until => Some((Ok(open.closing.clone()), None)),
+            () = &mut open.shutdown => Some((Ok(open.closing.clone()), None)),
         }
     });
     opening.map(Ok).chain(rest)
