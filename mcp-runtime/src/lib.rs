@@ -119,6 +119,7 @@ pub mod completion;
 mod context;
 mod generated;
 pub mod input;
+pub mod operations;
 mod paging;
 pub mod prompts;
 pub mod protocol;

@@ -29,9 +29,11 @@ pub(crate) async fn authenticate(
         return verify(req, token, server.verifier.as_ref(), &server.hierarchy).await;
     };
     if let Some(auth) = verified.get(token) {
+        crate::operations::metrics::token_cache(true);
         req.extensions_mut().insert(Caller(Arc::clone(&auth)));
         return Ok(auth);
     }
+    crate::operations::metrics::token_cache(false);
     let key_generation = verified.key_generation();
     let auth = verify(req, token, server.verifier.as_ref(), &server.hierarchy).await?;
     verified.insert(token, &auth, key_generation);

@@ -217,6 +217,12 @@ impl JwksCache {
     /// Fetches and installs the key set; on failure the previous keys stay.
     async fn fetch_locked(&self, last: &mut Option<Instant>) -> Result<(), String> {
         *last = Some(Instant::now());
+        let fetched = self.fetch_now().await;
+        crate::operations::metrics::jwks_fetch(fetched.is_ok());
+        fetched
+    }
+
+    async fn fetch_now(&self) -> Result<(), String> {
         let response = self
             .http
             .get(&self.url)

@@ -129,8 +129,8 @@ impl PendingRequests {
         matches!(id, RequestId::String(id) if self.waiting.contains_key(id.as_str()))
     }
 
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    /// How many questions wait for their answers.
+    pub(crate) fn len(&self) -> usize {
         self.waiting.len()
     }
 }

@@ -43,6 +43,9 @@ pub struct McpServerBuilder {
     /// How long shutting down waits for calls in flight; `None` until
     /// settled from code or `MCP_SHUTDOWN_TIMEOUT`.
     shutdown_timeout: Option<Duration>,
+    /// Where `/metrics` is served; `None` until settled from code or
+    /// `MCP_METRICS_ADDR`.
+    metrics_addr: Option<std::net::SocketAddr>,
     request_state_secret: Option<SecretBytes>,
     redis_url: Option<RedisUrl>,
     state_secret: Option<SecretBytes>,
@@ -94,6 +97,15 @@ impl McpServerBuilder {
     /// (seconds), else 10 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
+        self
+    }
+
+    /// Serves Prometheus metrics at `http://ADDR/metrics` under
+    /// [`listen`](McpServer::listen), on that address alone (never on the
+    /// MCP listener): e.g. `127.0.0.1:9464`. Default: `MCP_METRICS_ADDR`,
+    /// else off.
+    pub fn metrics_addr(mut self, addr: std::net::SocketAddr) -> Self {
+        self.metrics_addr = Some(addr);
         self
     }
 
@@ -404,6 +416,20 @@ impl McpServerBuilder {
             Some(lease) => lease,
             None => seconds_from_env("MCP_TASK_LEASE")?.unwrap_or(super::tasks::TASK_LEASE),
         };
+        let metrics_addr = match self.metrics_addr {
+            Some(addr) => Some(addr),
+            None => match std::env::var("MCP_METRICS_ADDR") {
+                Ok(value) if !value.trim().is_empty() => {
+                    Some(value.trim().parse().map_err(|_| {
+                        BuildError::Config(format!(
+                            "MCP_METRICS_ADDR must be an address and port such as \
+                             127.0.0.1:9464, got `{value}`"
+                        ))
+                    })?)
+                }
+                _ => None,
+            },
+        };
         self.http.shutdown_timeout = match self.shutdown_timeout {
             Some(timeout) => timeout,
             None => seconds_from_env("MCP_SHUTDOWN_TIMEOUT")?.unwrap_or(self.http.shutdown_timeout),
@@ -499,6 +525,7 @@ impl McpServerBuilder {
             state_secret: shared.secret.map(Arc::from),
             http: self.http,
             hosts_set: self.hosts_set,
+            metrics_addr,
         })
     }
 }
@@ -524,6 +551,7 @@ impl McpServer {
             input_timeout: DEFAULT_INPUT_TIMEOUT,
             task_lease: None,
             shutdown_timeout: None,
+            metrics_addr: None,
             request_state_secret: None,
             redis_url: None,
             state_secret: None,

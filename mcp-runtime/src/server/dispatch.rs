@@ -84,11 +84,13 @@ impl ServerCore {
         let id = request.id.clone();
         let stateless = origin.version.is_stateless();
         let method = request.method.clone();
+        let started = std::time::Instant::now();
         let outcome = if stateless && REMOVED_IN_STATELESS.contains(&method.as_str()) {
             Err(ErrorObject::method_not_found(&method))
         } else {
             self.answer(request, origin).await
         };
+        crate::operations::metrics::request(&method, outcome.is_ok(), started.elapsed());
         match outcome {
             Ok(result) if stateless => Response::success(id, stateless_result(&method, result)),
             Ok(result) => Response::success(id, result),

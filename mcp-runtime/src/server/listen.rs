@@ -153,6 +153,11 @@ impl Listeners {
         )
     }
 
+    /// How many streams are open here.
+    pub(crate) fn len(&self) -> usize {
+        self.open.lock().map_or(0, |open| open.len())
+    }
+
     /// Whether a stream here follows `task`.
     pub(crate) fn follow_task(&self, task: &str) -> bool {
         self.open

@@ -115,6 +115,8 @@ pub struct McpServer {
     /// Whether the `Host` allow-list was set in code (it then wins over the
     /// environment and the bind address).
     pub(crate) hosts_set: bool,
+    /// Where `listen` serves `/metrics`, if anywhere.
+    pub(crate) metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl McpServer {
@@ -131,6 +133,25 @@ impl McpServer {
     /// The names of the tools served now, in registration order.
     pub fn tool_names(&self) -> Vec<String> {
         self.core.tools.load().names().map(str::to_owned).collect()
+    }
+
+    /// The Prometheus text exposition of this process's metrics (installing
+    /// the recorder on first use), for mounting `/metrics` yourself;
+    /// [`listen`](Self::listen) serves it on `MCP_METRICS_ADDR` (or
+    /// [`metrics_addr`](crate::McpServerBuilder::metrics_addr)). `None` when
+    /// the application installed a `metrics` recorder of its own: its
+    /// exporter has the same metrics.
+    pub fn render_metrics(&self) -> Option<String> {
+        let handle = crate::operations::metrics::install().ok()?;
+        let (sessions, get_streams) = self.sessions.held();
+        crate::operations::metrics::set_levels(&crate::operations::metrics::Levels {
+            sessions,
+            get_streams,
+            listen_streams: self.sessions.listeners.len(),
+            pending_questions: self.core.input.pending.len(),
+            tasks_running: self.core.tasks.running(),
+        });
+        Some(handle.render())
     }
 
     /// The endpoint settings.

@@ -42,8 +42,14 @@ impl McpServer {
         if matches!(self.core.oauth.kind, OAuthKind::None) && tool.access().needs_caller() {
             return Err(RegistryError::Unreachable(tool.name().to_owned()));
         }
-        self.replace(&self.core.tools, TOOLS_CHANGED, |t| Some(t.with_tool(tool)))
-            .map(drop)
+        let name = tool.name().to_owned();
+        self.replace(
+            &self.core.tools,
+            TOOLS_CHANGED,
+            ("tool", &name, "added"),
+            |t| Some(t.with_tool(tool)),
+        )
+        .map(drop)
     }
 
     /// Removes the tool called `name` while the server runs and, if there
@@ -51,9 +57,12 @@ impl McpServer {
     /// [`add_tool`](Self::add_tool). Calls of it already running finish;
     /// later calls answer "unknown tool". Returns whether it existed.
     pub fn remove_tool(&self, name: &str) -> bool {
-        self.replace(&self.core.tools, TOOLS_CHANGED, |t| {
-            t.without_tool(name).map(Ok)
-        })
+        self.replace(
+            &self.core.tools,
+            TOOLS_CHANGED,
+            ("tool", name, "removed"),
+            |t| t.without_tool(name).map(Ok),
+        )
         .unwrap_or(false)
     }
 
@@ -67,7 +76,9 @@ impl McpServer {
     pub fn add_resource(&self, resource: impl IntoResource) -> Result<(), RegistryError> {
         let resource = resource.into_resource();
         self.refuse_unreachable(resource.access(), &format!("resource `{}`", resource.uri()))?;
-        self.replace(&self.core.resources, RESOURCES_CHANGED, |r| {
+        let uri = resource.uri().to_owned();
+        let audit = ("resource", uri.as_str(), "added");
+        self.replace(&self.core.resources, RESOURCES_CHANGED, audit, |r| {
             Some(r.with_resource(resource).map_err(RegistryError::Features))
         })
         .map(drop)
@@ -85,7 +96,9 @@ impl McpServer {
         let template = template.into_resource_template();
         let what = format!("resource template `{}`", template.uri_template());
         self.refuse_unreachable(template.access(), &what)?;
-        self.replace(&self.core.resources, RESOURCES_CHANGED, |r| {
+        let written = template.uri_template().to_owned();
+        let audit = ("resource_template", written.as_str(), "added");
+        self.replace(&self.core.resources, RESOURCES_CHANGED, audit, |r| {
             Some(r.with_template(template).map_err(RegistryError::Features))
         })
         .map(drop)
@@ -94,9 +107,12 @@ impl McpServer {
     /// Removes the resource at `uri` (or the template written `uri`) and
     /// sends `notifications/resources/list_changed`. Returns whether it existed.
     pub fn remove_resource(&self, uri: &str) -> bool {
-        self.replace(&self.core.resources, RESOURCES_CHANGED, |r| {
-            r.without(uri).map(Ok)
-        })
+        self.replace(
+            &self.core.resources,
+            RESOURCES_CHANGED,
+            ("resource", uri, "removed"),
+            |r| r.without(uri).map(Ok),
+        )
         .unwrap_or(false)
     }
 
@@ -108,29 +124,38 @@ impl McpServer {
     pub fn add_prompt(&self, prompt: impl IntoPrompt) -> Result<(), RegistryError> {
         let prompt = prompt.into_prompt();
         self.refuse_unreachable(prompt.access(), &format!("prompt `{}`", prompt.name()))?;
-        self.replace(&self.core.prompts, PROMPTS_CHANGED, |p| {
-            Some(p.with_prompt(prompt).map_err(RegistryError::Features))
-        })
+        let name = prompt.name().to_owned();
+        self.replace(
+            &self.core.prompts,
+            PROMPTS_CHANGED,
+            ("prompt", &name, "added"),
+            |p| Some(p.with_prompt(prompt).map_err(RegistryError::Features)),
+        )
         .map(drop)
     }
 
     /// Removes the prompt called `name` and sends
     /// `notifications/prompts/list_changed`. Returns whether it existed.
     pub fn remove_prompt(&self, name: &str) -> bool {
-        self.replace(&self.core.prompts, PROMPTS_CHANGED, |p| {
-            p.without(name).map(Ok)
-        })
+        self.replace(
+            &self.core.prompts,
+            PROMPTS_CHANGED,
+            ("prompt", name, "removed"),
+            |p| p.without(name).map(Ok),
+        )
         .unwrap_or(false)
     }
 
     /// Swaps `registry` for what `next` makes of it, under the one writer
-    /// lock of all three registries, and announces `notification`. `next`
-    /// answers `None` when there is nothing to change; an invalid result
-    /// changes nothing. Returns whether it changed.
+    /// lock of all three registries, announces `notification`, and writes
+    /// the audit event `audit` (kind, name, change). `next` answers `None`
+    /// when there is nothing to change; an invalid result changes nothing.
+    /// Returns whether it changed.
     fn replace<R>(
         &self,
         registry: &ArcSwap<R>,
         notification: &'static str,
+        audit: (&'static str, &str, &'static str),
         next: impl FnOnce(&R) -> Option<Result<R, RegistryError>>,
     ) -> Result<bool, RegistryError> {
         {
@@ -144,6 +169,8 @@ impl McpServer {
             };
             registry.store(Arc::new(next?));
         }
+        let (kind, name, change) = audit;
+        crate::operations::audit::registry_change(kind, name, change);
         self.sessions.notify_list_changed(notification);
         Ok(true)
     }

@@ -598,6 +598,17 @@ impl SessionStore {
         )))
     }
 
+    /// Sessions whose local half is held here, and how many of them have
+    /// a GET stream open.
+    pub(crate) fn held(&self) -> (usize, usize) {
+        let streams = self
+            .local
+            .iter()
+            .filter(|e| e.value().stream().is_some_and(|s| !s.is_closed()))
+            .count();
+        (self.local.len(), streams)
+    }
+
     /// Whether the shared state answers now.
     pub(crate) async fn state_ready(&self) -> StateResult<()> {
         self.state.ready().await

@@ -86,6 +86,11 @@ impl TaskRunner {
         }
     }
 
+    /// How many tasks' handlers run here.
+    pub(crate) fn running(&self) -> usize {
+        self.running.len()
+    }
+
     /// Makes `server`'s tools the judges of who may see a task (once it is
     /// built, as it holds this runner).
     pub(crate) fn attach(&self, server: &Arc<ServerCore>) {

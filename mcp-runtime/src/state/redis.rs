@@ -430,16 +430,19 @@ impl RedisState {
     {
         let Some(Ok(manager)) = self.manager.get() else {
             tracing::warn!(operation, "Redis is not connected");
+            crate::operations::metrics::redis_error(operation);
             return Err(Unavailable);
         };
         match tokio::time::timeout(DEADLINE, call(manager.clone())).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
                 tracing::warn!(operation, "Redis failed: {}", reason(&e));
+                crate::operations::metrics::redis_error(operation);
                 Err(Unavailable)
             }
             Err(_) => {
                 tracing::warn!(operation, "Redis did not answer within {DEADLINE:?}");
+                crate::operations::metrics::redis_error(operation);
                 Err(Unavailable)
             }
         }

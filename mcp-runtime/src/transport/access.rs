@@ -156,6 +156,102 @@ pub(crate) fn check_call(
 }
 
 /// A refusal as the endpoint answers it.
+/// Counts a refusal made before a request ran, and writes its audit event
+/// when no caller is known (a refused call's is [`decided`]'s). `tool` is a
+/// registered tool's name, or empty.
+pub(crate) fn count_refusal(refusal: &Refusal, tool: &str) {
+    use crate::operations::{audit, metrics};
+    let (status, reason, cause) = match refusal {
+        Refusal::MissingToken => (401, "missing_token", ""),
+        Refusal::InvalidRequest(_) => (401, "invalid_request", ""),
+        Refusal::InvalidToken(why) => (401, "invalid_token", metrics::invalid_token_cause(why)),
+        Refusal::InsufficientScope { .. } => (403, "insufficient_scope", ""),
+        Refusal::Unavailable(_) => (503, "unavailable", ""),
+    };
+    metrics::refused(status, reason, cause, tool);
+    if status != 403 {
+        audit::authentication_refused(if cause.is_empty() { reason } else { cause }, status);
+    }
+}
+
+/// The methods whose calls are access decisions (each gets an audit event).
+const DECIDED: [&str; 5] = [
+    "tools/call",
+    "prompts/get",
+    "resources/read",
+    "resources/subscribe",
+    "completion/complete",
+];
+
+/// Longest target an audit event names (a client may send any name).
+const MAX_AUDITED_TARGET: usize = 256;
+
+/// Records the access decision on `request` by `caller`: allowed, refused
+/// (and why), or a step-up asked (refused, naming scopes that would allow
+/// it). An audit event when audit events are on; a refusal is also
+/// counted, under its tool's name when the tool is registered.
+pub(crate) fn decided(
+    core: &ServerCore,
+    request: &Request,
+    caller: Option<&Auth>,
+    refusal: Option<&Refusal>,
+) {
+    let audited = tracing::enabled!(target: crate::operations::AUDIT_TARGET, tracing::Level::INFO);
+    if (refusal.is_none() && !audited) || !DECIDED.contains(&request.method.as_str()) {
+        return;
+    }
+    #[derive(Deserialize)]
+    struct Named<'a> {
+        #[serde(borrow, default)]
+        name: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        uri: Option<Cow<'a, str>>,
+    }
+    let params = request.params.as_deref().map_or("{}", |p| p.get());
+    let named: Named<'_> = serde_json::from_str(params).unwrap_or(Named {
+        name: None,
+        uri: None,
+    });
+    let target = named.name.or(named.uri).unwrap_or_default();
+    if let Some(refusal) = refusal {
+        let registered =
+            request.method == "tools/call" && core.tools.load().get(&target).is_some();
+        let tool = if registered { target.as_ref() } else { "" };
+        count_refusal(refusal, tool);
+    }
+    if !audited {
+        return;
+    }
+    let (decision, reason) = match refusal {
+        None => ("allowed", None),
+        Some(Refusal::InsufficientScope { scopes, message }) if !scopes.is_empty() => {
+            ("step_up", Some(message.as_str()))
+        }
+        Some(Refusal::InsufficientScope { message, .. }) => ("refused", Some(message.as_str())),
+        Some(Refusal::MissingToken) => ("refused", Some("no token")),
+        Some(_) => ("refused", None),
+    };
+    let mut end = target.len().min(MAX_AUDITED_TARGET);
+    while !target.is_char_boundary(end) {
+        end -= 1;
+    }
+    let id = match &request.id {
+        crate::protocol::RequestId::Number(n) => n.to_string(),
+        crate::protocol::RequestId::String(s) => s.chars().take(MAX_AUDITED_TARGET).collect(),
+    };
+    crate::operations::audit::access(
+        crate::operations::audit::Who {
+            subject: caller.map(|c| c.user.user_id.as_str()),
+            client_id: caller.and_then(|c| c.client_id.as_deref()),
+        },
+        &request.method,
+        &target[..end],
+        &id,
+        decision,
+        reason,
+    );
+}
+
 pub(crate) fn refuse(refusal: &Refusal, mode: &AuthMode) -> HttpResponse {
     match mode {
         AuthMode::Protected(server) => refusal.response(&server.challenge),

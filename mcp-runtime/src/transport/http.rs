@@ -187,6 +187,7 @@ impl Endpoint {
                 }
             };
             if let Some(refusal) = refusal {
+                access::count_refusal(&refusal, "");
                 let mut response = access::refuse(&refusal, &self.auth);
                 origin::add_cors_headers(&req, response.headers_mut());
                 return response;
@@ -707,12 +708,19 @@ impl Endpoint {
         };
         let hides_forbidden =
             matches!(&self.auth, AuthMode::Protected(server) if server.hide_forbidden_tools);
-        if let Err(refusal) = access::check_call(
+        let decision = access::check_call(
             &self.core,
             &request,
             route.caller.as_deref(),
             hides_forbidden,
-        ) {
+        );
+        access::decided(
+            &self.core,
+            &request,
+            route.caller.as_deref(),
+            decision.as_ref().err(),
+        );
+        if let Err(refusal) = decision {
             return access::refuse(&refusal, &self.auth);
         }
         if !accepts.sse {

@@ -84,9 +84,16 @@ impl McpServer {
             // One write, so the text reaches a pipe in one piece.
             let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
         }
+        let metrics = match banner.metrics_addr {
+            Some(addr) => Some(banner.serve_metrics(addr)?),
+            None => None,
+        };
         let handle = server.handle();
         actix_web::rt::spawn(async move {
             shutdown_signal().await;
+            if let Some(metrics) = &metrics {
+                metrics.stop(true).await;
+            }
             tracing::info!("shutting down: ending open streams, then waiting for calls in flight");
             // Streams never end by themselves: ended first, so the graceful
             // stop waits only for calls.
@@ -94,6 +101,39 @@ impl McpServer {
             handle.stop(true).await;
         });
         server.await
+    }
+
+    /// Serves `/metrics` on `addr` alone, in the background; its handle.
+    fn serve_metrics(&self, addr: SocketAddr) -> std::io::Result<actix_web::dev::ServerHandle> {
+        if let Err(why) = crate::operations::metrics::install() {
+            tracing::warn!("metrics are not served on {addr}: {why}");
+        }
+        let server = self.clone();
+        let metrics = actix_web::HttpServer::new(move || {
+            let server = server.clone();
+            actix_web::App::new().route(
+                "/metrics",
+                actix_web::web::get().to(move || {
+                    let text = server.render_metrics();
+                    async move {
+                        match text {
+                            Some(text) => actix_web::HttpResponse::Ok()
+                                .content_type("text/plain; version=0.0.4")
+                                .body(text),
+                            None => actix_web::HttpResponse::NotFound().finish(),
+                        }
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .disable_signals()
+        .bind(addr)?
+        .run();
+        let handle = metrics.handle();
+        actix_web::rt::spawn(metrics);
+        tracing::info!("metrics on http://{addr}/metrics");
+        Ok(handle)
     }
 
     /// Ends every stream this process holds: GET streams close, listen

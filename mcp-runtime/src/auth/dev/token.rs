@@ -212,6 +212,7 @@ impl DevIssuer {
                         "the PKCE code_verifier does not match",
                     ));
                 }
+                crate::operations::audit::sign_in("code_redeemed", Some(client_id), Some(DEV_USER));
                 self.respond(
                     &bound,
                     DEV_USER,
@@ -236,6 +237,7 @@ impl DevIssuer {
                         tracing::warn!(
                             "dev: a rotated refresh token was reused; revoked its family"
                         );
+                        crate::operations::audit::sign_in("family_revoked", client_id, None);
                         return Err(refuse(
                             "invalid_grant",
                             "the refresh token was already used; the sign-in is revoked",
@@ -262,6 +264,11 @@ impl DevIssuer {
                         grant_scope(Some(asked), &held)
                     }
                 };
+                crate::operations::audit::sign_in(
+                    "refresh_rotated",
+                    Some(&grant.client_id),
+                    Some(&grant.sub),
+                );
                 self.respond(
                     &bound,
                     &grant.sub,

@@ -221,6 +221,11 @@ impl OAuthProxy {
             }
         };
         let client_state = request.client_state.as_deref();
+        crate::operations::audit::sign_in(
+            if approve { "consented" } else { "denied" },
+            Some(&request.client_id),
+            None,
+        );
         if !approve {
             tracing::debug!("proxy: the user denied a registered client");
             return self.redirect_error(

@@ -164,6 +164,7 @@ impl OAuthProxy {
             redirect_uris = redirect_uris.len(),
             "proxy: registered a client"
         );
+        crate::operations::audit::sign_in("registered", Some(&client_id), None);
         let mut response = HttpResponse::Created()
             .content_type("application/json")
             .body(answer.to_string());

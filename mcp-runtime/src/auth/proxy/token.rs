@@ -49,6 +49,10 @@ impl OAuthProxy {
         // is replaced by the one the provider knows, this server's callback.
         let upstream_code: String;
         let mut form: Vec<(&str, &str)> = Vec::with_capacity(6);
+        let step = match get("grant_type") {
+            Some("refresh_token") => "refresh_rotated",
+            _ => "code_redeemed",
+        };
         match get("grant_type") {
             Some("authorization_code") => {
                 let Some(code) = get("code") else {
@@ -147,6 +151,9 @@ impl OAuthProxy {
         };
         // The status only: the body may hold tokens.
         tracing::debug!(%status, "proxy: relayed a token response");
+        if status.is_success() {
+            crate::operations::audit::sign_in(step, get("client_id"), None);
+        }
         let mut response = HttpResponse::build(status).body(body);
         response
             .headers_mut()
