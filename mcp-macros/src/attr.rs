@@ -155,6 +155,7 @@ const TOOL_KEYS: &[&str] = &[
     "describe_access",
     "task",
     "deferred_task",
+    "rate",
 ];
 const RESOURCE_KEYS: &[&str] = &[
     "uri",
@@ -206,6 +207,8 @@ pub(crate) struct ItemAttrs {
     pub(crate) task: Slot<LitStr>,
     /// The handler starts its task itself (`ctx.start_task()`).
     pub(crate) deferred_task: Slot<bool>,
+    /// `rate = "10/min"`: how often one caller may call it.
+    pub(crate) rate: Slot<LitStr>,
     /// Resources.
     pub(crate) uri: Slot<LitStr>,
     pub(crate) mime_type: Slot<LitStr>,
@@ -231,6 +234,7 @@ impl ItemAttrs {
             describe_access: Slot::new("describe_access"),
             task: Slot::new("task"),
             deferred_task: Slot::new("deferred_task"),
+            rate: Slot::new("rate"),
             uri: Slot::new("uri"),
             mime_type: Slot::new("mime_type"),
             complete: Vec::new(),
@@ -290,6 +294,7 @@ impl ItemAttrs {
             "describe_access" => self.describe_access.set(cx, path, flag_value(meta)?),
             "task" => self.task.set(cx, path, string_value(meta)?),
             "deferred_task" => self.deferred_task.set(cx, path, flag_value(meta)?),
+            "rate" => self.rate.set(cx, path, string_value(meta)?),
             "complete" => self.parse_complete(cx, kind, meta)?,
             access => {
                 let list = list_value(cx, meta)?;
@@ -406,6 +411,7 @@ fn suggest_key(key: &str) -> Option<&'static str> {
         "permission" => Some("permissions"),
         "readonly" | "readOnly" | "read_only_hint" => Some("read_only"),
         "tasks" | "task_support" | "taskSupport" | "execution" => Some("task"),
+        "rate_limit" | "ratelimit" | "rateLimit" | "limit" | "throttle" => Some("rate"),
         "desc" | "doc" => Some("description"),
         "mime" | "mimeType" => Some("mime_type"),
         "template" | "uri_template" => Some("uri"),
@@ -838,6 +844,7 @@ mod properties {
                 "describe_access",
                 "task",
                 "deferred_task",
+                "rate",
                 "uri",
                 "mime_type",
                 "complete",

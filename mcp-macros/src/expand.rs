@@ -515,6 +515,9 @@ fn tool_settings(tool: &McpFn) -> TokenStream {
     if a.deferred_task.get() == Some(&true) {
         out.extend(quote!(.deferred_task()));
     }
+    if let Some((count, seconds)) = a.rate.get().and_then(|r| valid::rate_limit(&r.value())) {
+        out.extend(quote!(.rate(#p::RateLimit::__checked(#count, #seconds))));
+    }
     out
 }
 

@@ -26,6 +26,7 @@ pub(crate) fn check_fn(cx: &mut Ctxt, f: &McpFn, in_server: bool) {
             check_name(cx, f);
             check_flags(cx, f);
             check_task(cx, f);
+            check_rate(cx, f);
         }
         Kind::Resource => {
             check_uri(cx, f);
@@ -318,6 +319,38 @@ fn check_flags(cx: &mut Ctxt, tool: &McpFn) {
             "`destructive` contradicts `read_only`: a read-only tool changes nothing; remove one",
         );
     }
+}
+
+/// `rate` reads as a count per period (see [`rate_limit`]).
+fn check_rate(cx: &mut Ctxt, tool: &McpFn) {
+    if let Some(value) = tool.attrs.rate.get()
+        && rate_limit(&value.value()).is_none()
+    {
+        cx.error_spanned_by(
+            value,
+            format!(
+                "`rate = {:?}` is not a rate limit: write a count per period such as \
+                 `rate = \"10/min\"` (periods: s, min, hour, day; count 1 to 1000000)",
+                value.value()
+            ),
+        );
+    }
+}
+
+/// `COUNT/UNIT` as a count and a period in seconds: the runtime's
+/// `RateLimit` grammar (`s`, `sec`, `second`, `m`, `min`, `minute`, `h`,
+/// `hour`, `d`, `day`), read here so a typo fails the build.
+pub(crate) fn rate_limit(text: &str) -> Option<(u32, u64)> {
+    let (count, unit) = text.split_once('/')?;
+    let count: u32 = count.trim().parse().ok()?;
+    let seconds = match unit.trim() {
+        "s" | "sec" | "second" => 1,
+        "m" | "min" | "minute" => 60,
+        "h" | "hour" => 3600,
+        "d" | "day" => 86_400,
+        _ => return None,
+    };
+    (1..=1_000_000).contains(&count).then_some((count, seconds))
 }
 
 /// `task` names how calls may run as tasks: `"optional"` or `"required"`;

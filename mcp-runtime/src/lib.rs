@@ -125,6 +125,7 @@ pub mod prompts;
 pub mod protocol;
 pub mod providers;
 mod random;
+pub mod rate;
 pub mod resources;
 mod schema;
 pub mod server;
@@ -180,6 +181,7 @@ pub mod __private {
         resource_unauthenticated, unauthenticated,
     };
     pub use crate::prompts::{IntoPrompt, Prompt, PromptError, PromptRequest};
+    pub use crate::rate::RateLimit;
     pub use crate::resources::{
         IntoResource, IntoResourceTemplate, Resource, ResourceError, ResourceRequest,
         ResourceTemplate,

@@ -16,7 +16,7 @@ mod middleware;
 mod paths;
 mod provider;
 mod proxy;
-mod rate_limit;
+pub(crate) mod rate_limit;
 mod resource;
 mod resource_url;
 mod scopes;

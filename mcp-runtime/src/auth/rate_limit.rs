@@ -113,26 +113,10 @@ impl RateLimiter {
         }
     }
 
-    fn is_trusted(&self, ip: IpAddr) -> bool {
-        self.trusted.iter().any(|block| block.contains(ip))
-    }
-
     /// The client's address: the peer, or through trusted proxies the
     /// nearest forwarded address that is not one of them.
     pub(crate) fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
-        let peer = req.peer_addr()?.ip();
-        if !self.is_trusted(peer) {
-            return Some(peer);
-        }
-        let forwarded = forwarded_chain(req);
-        // Right to left: each hop appended the address it saw.
-        Some(
-            forwarded
-                .into_iter()
-                .rev()
-                .find(|ip| !self.is_trusted(*ip))
-                .unwrap_or(peer),
-        )
+        client_address(req, &self.trusted)
     }
 
     /// Counts this request against its client's budget for `endpoint`.
@@ -157,9 +141,27 @@ impl RateLimiter {
     }
 }
 
+/// The client's address: the peer, or through `trusted` proxies the
+/// nearest forwarded address that is not one of them.
+pub(crate) fn client_address(req: &HttpRequest, trusted: &[AddressBlock]) -> Option<IpAddr> {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|block| block.contains(ip));
+    let peer = req.peer_addr()?.ip();
+    if !is_trusted(peer) {
+        return Some(peer);
+    }
+    // Right to left: each hop appended the address it saw.
+    Some(
+        forwarded_chain(req)
+            .into_iter()
+            .rev()
+            .find(|ip| !is_trusted(*ip))
+            .unwrap_or(peer),
+    )
+}
+
 /// Whose budget a request from `ip` counts against: an IPv4 address (an
 /// IPv4-mapped IPv6 one included), or an IPv6 /64.
-fn budget_holder(ip: IpAddr) -> IpAddr {
+pub(crate) fn budget_holder(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -12,6 +12,7 @@ use crate::prompts::{IntoPrompt, Prompt, PromptRegistry};
 use crate::protocol::messages::{
     Implementation, ListChangedCapability, ResourcesCapability, ServerCapabilities,
 };
+use crate::rate::RateLimit;
 use crate::resources::{
     IntoResource, IntoResourceTemplate, Resource, ResourceRegistry, ResourceTemplate,
 };
@@ -46,6 +47,12 @@ pub struct McpServerBuilder {
     /// Where `/metrics` is served; `None` until settled from code or
     /// `MCP_METRICS_ADDR`.
     metrics_addr: Option<std::net::SocketAddr>,
+    /// Every request of one caller; `None` until settled from code or
+    /// `MCP_RATE_LIMIT`.
+    rate_limit: Option<Option<RateLimit>>,
+    /// Callers never limited; `None` until settled from code or
+    /// `MCP_RATE_LIMIT_EXEMPT`.
+    rate_limit_exempt: Option<Vec<String>>,
     request_state_secret: Option<SecretBytes>,
     redis_url: Option<RedisUrl>,
     state_secret: Option<SecretBytes>,
@@ -106,6 +113,28 @@ impl McpServerBuilder {
     /// else off.
     pub fn metrics_addr(mut self, addr: std::net::SocketAddr) -> Self {
         self.metrics_addr = Some(addr);
+        self
+    }
+
+    /// At most `limit` requests per caller on the MCP endpoint (its subject
+    /// when signed in, else its client id, else its address), counted as a
+    /// token bucket across every replica on Redis; beyond it, HTTP 429 with
+    /// `Retry-After`, before anything runs. Tools may add their own
+    /// (`#[mcp_tool(rate = "10/min")]`). `None` turns it off. Default:
+    /// `MCP_RATE_LIMIT` (`600/min`, or `off`), else off.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Callers no rate limit applies to: `sub:SUBJECT` (a token's `sub`)
+    /// or `client:CLIENT_ID` entries. Default: `MCP_RATE_LIMIT_EXEMPT`
+    /// (comma-separated), else none.
+    pub fn rate_limit_exempt<S: Into<String>>(
+        mut self,
+        callers: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.rate_limit_exempt = Some(callers.into_iter().map(Into::into).collect());
         self
     }
 
@@ -407,6 +436,28 @@ impl McpServerBuilder {
             resources.rules().chain(prompts.rules()).collect();
         oauth::check_reachable(&self.oauth, &self.tools, &rules)?;
         let auth_settings = oauth::settle(self.auth_settings, &self.tools, &rules)?;
+        let rate_limit = match self.rate_limit {
+            Some(limit) => limit,
+            None => match std::env::var("MCP_RATE_LIMIT") {
+                Ok(value) if value.trim() == "off" => None,
+                Ok(value) if !value.trim().is_empty() => {
+                    Some(value.parse::<RateLimit>().map_err(|e| {
+                        BuildError::Config(format!("MCP_RATE_LIMIT: {e}, or `off`"))
+                    })?)
+                }
+                _ => None,
+            },
+        };
+        let rate_limit_exempt = self.rate_limit_exempt.unwrap_or_else(|| {
+            std::env::var("MCP_RATE_LIMIT_EXEMPT")
+                .map(|list| {
+                    list.split(',')
+                        .map(|entry| entry.trim().to_owned())
+                        .filter(|entry| !entry.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
         let runs_tasks = self
             .tools
             .iter()
@@ -451,7 +502,19 @@ impl McpServerBuilder {
             state.clone(),
             self.http.session_idle_timeout,
         ));
+        let limits = super::limits::CallerLimits::new(
+            rate_limit,
+            &rate_limit_exempt,
+            auth_settings
+                .proxy
+                .trusted_proxies
+                .as_deref()
+                .unwrap_or_default(),
+            Arc::clone(&state.buckets),
+        )
+        .map_err(BuildError::Config)?;
         let core = ServerCore {
+            limits,
             tasks: Arc::new(super::tasks::TaskRunner::new(
                 Arc::clone(&state.tasks),
                 Arc::clone(&state.bus),
@@ -552,6 +615,8 @@ impl McpServer {
             task_lease: None,
             shutdown_timeout: None,
             metrics_addr: None,
+            rate_limit: None,
+            rate_limit_exempt: None,
             request_state_secret: None,
             redis_url: None,
             state_secret: None,

@@ -10,6 +10,7 @@ mod config;
 pub(crate) mod dispatch;
 mod error;
 mod features;
+pub(crate) mod limits;
 pub(crate) mod listen;
 mod oauth;
 mod registry;
@@ -47,6 +48,8 @@ pub(crate) struct ServerCore {
     pub(crate) input: InputSettings,
     /// Tools running as tasks here, and the store of every task's record.
     pub(crate) tasks: Arc<tasks::TaskRunner>,
+    /// Per-caller rate limits.
+    pub(crate) limits: limits::CallerLimits,
 }
 
 /// How handlers ask clients for input.

@@ -2,10 +2,11 @@
 //! operation answers at once and never fails for want of a connection.
 
 use super::{
-    Bus, BusListener, BusMessage, Connect, Counters, CreateError, MAX_SESSIONS_PER_OWNER,
-    MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS, MAX_TASKS_PER_OWNER, Markers, SERIAL_WINDOW,
-    SERIALS_PER_CHUNK, Serial, Serials, SessionRecord, SessionRecords, StateFuture, StoredTask,
-    TaskChange, TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME, Unavailable,
+    Buckets, Bus, BusListener, BusMessage, Connect, Counters, CreateError, MAX_BUCKETS,
+    MAX_SESSIONS_PER_OWNER, MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS, MAX_TASKS_PER_OWNER, Markers,
+    SERIAL_WINDOW, SERIALS_PER_CHUNK, Serial, Serials, SessionRecord, SessionRecords, StateFuture,
+    StoredTask, TaskChange, TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME,
+    Unavailable,
 };
 use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
@@ -97,6 +98,8 @@ pub(crate) struct MemoryState {
     /// Rate-limit windows: hits and when the window ends.
     counters: DashMap<Arc<str>, (u64, Instant)>,
     counter_arrivals: Arrivals,
+    /// Rate-limit token buckets by key.
+    buckets: DashMap<Arc<str>, Bucket>,
     /// Tasks' records and when each expires.
     tasks: DashMap<Arc<str>, (TaskRecord, Instant)>,
     /// Live (unfinished, unexpired) tasks per owner.
@@ -127,6 +130,7 @@ impl MemoryState {
             marker_arrivals: Arrivals::new(MAX_MARKERS),
             counters: DashMap::new(),
             counter_arrivals: Arrivals::new(MAX_COUNTERS),
+            buckets: DashMap::new(),
             tasks: DashMap::new(),
             task_owners: Mutex::new(std::collections::HashMap::new()),
             task_leases: DashMap::new(),
@@ -433,6 +437,63 @@ impl Counters for MemoryState {
         let counted = (entry.0, entry.1.saturating_duration_since(now));
         drop(entry);
         done(counted)
+    }
+}
+
+impl Buckets for MemoryState {
+    fn take<'a>(
+        &'a self,
+        key: &'a str,
+        count: u32,
+        period: Duration,
+    ) -> StateFuture<'a, Result<(), Duration>> {
+        let now = Instant::now();
+        let per_token = period / count.max(1);
+        if self.buckets.len() >= MAX_BUCKETS && !self.buckets.contains_key(key) {
+            // A full bucket is no bucket: those go first.
+            self.buckets
+                .retain(|_, bucket| bucket.full_at(count, per_token) > now);
+            if self.buckets.len() >= MAX_BUCKETS {
+                tracing::warn!("too many callers in their rate-limit periods: refused a new one");
+                return ready(Err(Unavailable)).boxed();
+            }
+        }
+        let mut bucket = self.buckets.entry(Arc::from(key)).or_insert(Bucket {
+            tokens: f64::from(count),
+            at: now,
+        });
+        let taken = bucket.take(now, count, per_token);
+        drop(bucket);
+        done(taken)
+    }
+}
+
+/// A token bucket: `tokens` as of `at`.
+pub(super) struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// Refills up to `count` (one token per `per_token` since `at`), then
+    /// takes one, or says how long until there is one.
+    fn take(&mut self, now: Instant, count: u32, per_token: Duration) -> Result<(), Duration> {
+        let per = per_token.as_secs_f64().max(f64::MIN_POSITIVE);
+        let refilled = now.saturating_duration_since(self.at).as_secs_f64() / per;
+        self.tokens = (self.tokens + refilled).min(f64::from(count));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - self.tokens) * per))
+        }
+    }
+
+    /// When it is full again (as good as absent).
+    fn full_at(&self, count: u32, per_token: Duration) -> Instant {
+        let missing = (f64::from(count) - self.tokens).max(0.0);
+        self.at + Duration::from_secs_f64(missing * per_token.as_secs_f64())
     }
 }
 
@@ -811,6 +872,12 @@ mod tests {
             2,
             "the newest stays"
         );
+    }
+
+    #[tokio::test]
+    async fn token_buckets_burst_refuse_and_refill() {
+        let store = MemoryState::new(Duration::from_secs(60), 10);
+        crate::state::check_buckets(&store).await;
     }
 
     #[tokio::test]

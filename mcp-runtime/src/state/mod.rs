@@ -218,6 +218,24 @@ pub(crate) trait Counters: Send + Sync {
     fn hit<'a>(&'a self, key: &'a str, window: Duration) -> StateFuture<'a, (u64, Duration)>;
 }
 
+/// Token buckets for per-caller rate limits.
+pub(crate) trait Buckets: Send + Sync {
+    /// Takes one token from bucket `key`, which holds at most `count` and
+    /// refills fully over `period`: `Ok(())`, or `Err(wait)` when it is
+    /// empty and the next token comes in `wait`.
+    fn take<'a>(
+        &'a self,
+        key: &'a str,
+        count: u32,
+        period: Duration,
+    ) -> StateFuture<'a, Result<(), Duration>>;
+}
+
+/// Most buckets one process keeps in memory; past it (every one in use
+/// within its period), a new caller is refused rather than let through
+/// uncounted.
+pub(crate) const MAX_BUCKETS: usize = 100_000;
+
 /// Most tasks one caller may hold at once, finished ones included until
 /// they expire (anonymous callers count as one caller).
 pub(crate) const MAX_TASKS_PER_OWNER: usize = 100;
@@ -389,6 +407,34 @@ pub(crate) fn test_task(id: &str, owner: Option<&str>) -> TaskRecord {
         input_requests: std::collections::BTreeMap::new(),
         answers: std::collections::BTreeMap::new(),
     }
+}
+
+/// Runs the same checks of the token buckets against either backend: a
+/// burst of `count`, then a refusal naming the wait, buckets apart, and a
+/// token back after its share of the period.
+#[cfg(test)]
+pub(crate) async fn check_buckets(store: &dyn Buckets) {
+    let period = Duration::from_secs(2);
+    for _ in 0..4 {
+        assert_eq!(store.take("alice", 4, period).await, Ok(Ok(())));
+    }
+    let Ok(Err(wait)) = store.take("alice", 4, period).await else {
+        panic!("a fifth token in the burst");
+    };
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_millis(500),
+        "{wait:?}"
+    );
+    // Another caller, and the same caller's bucket for another limit, are apart.
+    assert_eq!(store.take("bob", 4, period).await, Ok(Ok(())));
+    assert_eq!(store.take("alice/tool", 1, period).await, Ok(Ok(())));
+    assert!(matches!(
+        store.take("alice/tool", 1, period).await,
+        Ok(Err(_))
+    ));
+    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    assert_eq!(store.take("alice", 4, period).await, Ok(Ok(())), "refilled");
+    assert!(matches!(store.take("alice", 4, period).await, Ok(Err(_))));
 }
 
 /// Runs the same checks of the task store against either backend: asking,
@@ -685,6 +731,7 @@ pub(crate) struct SharedState {
     pub(crate) serials: Arc<dyn Serials>,
     pub(crate) markers: Arc<dyn Markers>,
     pub(crate) counters: Arc<dyn Counters>,
+    pub(crate) buckets: Arc<dyn Buckets>,
     pub(crate) tasks: Arc<dyn Tasks>,
     pub(crate) bus: Arc<dyn Bus>,
     /// Connects and starts listening; a no-op in memory.
@@ -716,6 +763,7 @@ impl SharedState {
             serials: store.clone(),
             markers: store.clone(),
             counters: store.clone(),
+            buckets: store.clone(),
             tasks: store.clone(),
             bus: store.clone(),
             connector: store,
@@ -741,6 +789,7 @@ impl SharedState {
                     serials: store.clone(),
                     markers: store.clone(),
                     counters: store.clone(),
+                    buckets: store.clone(),
                     tasks: store.clone(),
                     bus: store.clone(),
                     connector: store,

@@ -12,10 +12,11 @@
 //! `maxmemory` bounds what sessions hold and idle ones expire by themselves.
 
 use super::{
-    Bus, BusEvent, BusListener, BusMessage, Connect, Counters, CreateError, MAX_SESSIONS_PER_OWNER,
-    MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS_PER_OWNER, Markers, SERIAL_WINDOW, Serial, Serials,
-    SessionRecord, SessionRecords, StateFuture, StateResult, StoredTask, TaskChange,
-    TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME, Unavailable,
+    Buckets, Bus, BusEvent, BusListener, BusMessage, Connect, Counters, CreateError,
+    MAX_SESSIONS_PER_OWNER, MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS_PER_OWNER, Markers,
+    SERIAL_WINDOW, Serial, Serials, SessionRecord, SessionRecords, StateFuture, StateResult,
+    StoredTask, TaskChange, TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME,
+    Unavailable,
 };
 use futures_util::StreamExt as _;
 use futures_util::future::{BoxFuture, FutureExt as _};
@@ -271,6 +272,26 @@ if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) en
 return 1
 ";
 
+/// Takes a token from a bucket: 0 when taken, else the milliseconds until
+/// the next one. Redis's own clock, so replicas' clocks do not matter.
+/// KEYS: the bucket. ARGV: its most tokens, its period (ms).
+const TAKE_LUA: &str = r"
+local count = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local per = period / count
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(held[1]) or count
+local at = tonumber(held[2]) or now
+tokens = math.min(count, tokens + math.max(0, now - at) / per)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * per) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((count - tokens) * per) + 1000)
+return wait
+";
+
 /// Shared state on one Redis server, for every replica that names it.
 pub(crate) struct RedisState {
     /// Where Redis is (parsed, credentials included), for every connection.
@@ -298,6 +319,7 @@ pub(crate) struct RedisState {
     spend_script: Script,
     /// [`CREATE_TASK_LUA`], [`CHANGE_TASK_LUA`] and [`RENEW_TASK_LUA`], likewise.
     create_task_script: Script,
+    take_script: Script,
     change_task_script: Script,
     renew_task_script: Script,
     /// The epoch this replica last drew a serial in, and the number it
@@ -348,6 +370,7 @@ impl RedisState {
             issue_script: Script::new(ISSUE_LUA),
             spend_script: Script::new(SPEND_LUA),
             create_task_script: Script::new(CREATE_TASK_LUA),
+            take_script: Script::new(TAKE_LUA),
             change_task_script: Script::new(CHANGE_TASK_LUA),
             renew_task_script: Script::new(RENEW_TASK_LUA),
             drawn: std::sync::Mutex::new((None, 0)),
@@ -983,6 +1006,31 @@ impl Counters for RedisState {
     }
 }
 
+impl Buckets for RedisState {
+    fn take<'a>(
+        &'a self,
+        key: &'a str,
+        count: u32,
+        period: Duration,
+    ) -> StateFuture<'a, Result<(), Duration>> {
+        async move {
+            let mut call = self.take_script.key(self.key("b", key));
+            call.arg(count).arg(px(period));
+            let wait: u64 = self
+                .run("take a rate-limit token", |mut con| async move {
+                    call.invoke_async(&mut con).await
+                })
+                .await?;
+            Ok(if wait == 0 {
+                Ok(())
+            } else {
+                Err(Duration::from_millis(wait))
+            })
+        }
+        .boxed()
+    }
+}
+
 impl Bus for RedisState {
     fn publish(&self, message: BusMessage) -> StateFuture<'_, ()> {
         async move {
@@ -1418,6 +1466,20 @@ mod tests {
         assert!(two.spend(after, MINUTE).await.unwrap());
         let next = two.issue().await.unwrap();
         assert_eq!(next.epoch, after.epoch, "the other replica follows");
+    }
+
+    #[tokio::test]
+    async fn token_buckets_are_one_budget_across_replicas() {
+        let server = Server::start();
+        let store = connected(&server, MINUTE).await;
+        crate::state::check_buckets(&store).await;
+        // Another replica draws from the same buckets.
+        let other = connected(&server, MINUTE).await;
+        let period = Duration::from_secs(60);
+        assert_eq!(store.take("carol", 2, period).await, Ok(Ok(())));
+        assert_eq!(other.take("carol", 2, period).await, Ok(Ok(())));
+        assert!(matches!(store.take("carol", 2, period).await, Ok(Err(_))));
+        assert!(matches!(other.take("carol", 2, period).await, Ok(Err(_))));
     }
 
     #[tokio::test]

@@ -113,6 +113,8 @@ pub struct Tool {
     pub(crate) task_support: crate::protocol::tasks::TaskSupport,
     /// Whether the handler starts its task itself.
     pub(crate) deferred_task: bool,
+    /// How often one caller may call it.
+    pub(crate) rate: Option<crate::rate::RateLimit>,
     pub(crate) handler: ToolHandler,
 }
 
@@ -160,6 +162,7 @@ impl Tool {
             describe_access: true,
             task_support: crate::protocol::tasks::TaskSupport::Forbidden,
             deferred_task: false,
+            rate: None,
             handler,
         };
         tool.set_input_schema(input_schema);
@@ -388,6 +391,20 @@ impl Tool {
     /// Whether calls may, or must, run as tasks.
     pub fn task_support(&self) -> crate::protocol::tasks::TaskSupport {
         self.task_support
+    }
+
+    /// Lets one caller call it at most `limit` (e.g. `"10/min".parse()?`,
+    /// or [`RateLimit::per_minute`](crate::rate::RateLimit::per_minute)):
+    /// beyond it, HTTP 429 with `Retry-After`, before the handler runs. On
+    /// top of the server's limit for every request, if any.
+    pub fn rate(mut self, limit: crate::rate::RateLimit) -> Self {
+        self.rate = Some(limit);
+        self
+    }
+
+    /// How often one caller may call it, if limited.
+    pub fn rate_limit(&self) -> Option<crate::rate::RateLimit> {
+        self.rate
     }
 
     pub(crate) fn handler(&self) -> &ToolHandler {

@@ -174,6 +174,96 @@ pub(crate) fn count_refusal(refusal: &Refusal, tool: &str) {
     }
 }
 
+/// The JSON-RPC code of a request refused for its caller's rate limit: the
+/// protocol names none, so one of JSON-RPC's server-defined codes, with
+/// HTTP 429 and `Retry-After` saying the rest.
+pub(crate) const RATE_LIMITED: i64 = -32000;
+
+/// Refuses `request` if its caller is over the server's rate limit, or the
+/// called tool's: 429 with `Retry-After` and a JSON-RPC error naming the
+/// limit; 503 if the buckets cannot be reached. Counted and audited.
+pub(crate) async fn over_limit(
+    core: &ServerCore,
+    req: &actix_web::HttpRequest,
+    request: &Request,
+    caller: Option<&Auth>,
+) -> Option<HttpResponse> {
+    use crate::server::limits::Verdict;
+    let tool = (request.method == "tools/call")
+        .then(|| named(request))
+        .flatten()
+        .and_then(|name| {
+            let rate = core.tools.load().get(&name)?.tool.rate_limit()?;
+            Some((name, rate))
+        });
+    let verdict = core
+        .limits
+        .check(
+            req,
+            caller,
+            tool.as_ref().map(|(name, rate)| (name.as_str(), *rate)),
+        )
+        .await;
+    let (limit, tool, retry_after) = match verdict {
+        Verdict::Allowed => return None,
+        Verdict::Unavailable => {
+            crate::operations::metrics::refused(503, "rate_limit_unavailable", "", "");
+            return Some(super::refusal::store_unavailable());
+        }
+        Verdict::Limited {
+            limit,
+            tool,
+            retry_after,
+        } => (limit, tool, retry_after),
+    };
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let whose = tool
+        .as_deref()
+        .map_or_else(|| "this server".to_owned(), |tool| format!("tool `{tool}`"));
+    crate::operations::metrics::refused(429, "rate_limited", "", tool.as_deref().unwrap_or(""));
+    if tracing::enabled!(target: crate::operations::AUDIT_TARGET, tracing::Level::INFO) {
+        crate::operations::audit::access(
+            crate::operations::audit::Who {
+                subject: caller.map(|c| c.user.user_id.as_str()),
+                client_id: caller.and_then(|c| c.client_id.as_deref()),
+            },
+            &request.method,
+            tool.as_deref().unwrap_or(""),
+            "",
+            "refused",
+            Some("rate limited"),
+        );
+    }
+    let error = crate::protocol::ErrorObject::new(
+        RATE_LIMITED,
+        format!(
+            "rate limit exceeded: {whose} takes at most {limit} from one caller; retry in \
+             {seconds} s"
+        ),
+    )
+    .with_data(serde_json::json!({ "retryAfterSeconds": seconds, "limit": limit.to_string() }));
+    let mut response = HttpResponse::TooManyRequests().json(
+        crate::protocol::jsonrpc::Response::error(Some(request.id.clone()), error),
+    );
+    response.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(seconds.max(1)),
+    );
+    Some(response)
+}
+
+/// The `name` a request's params give, if any.
+fn named(request: &Request) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Named<'a> {
+        #[serde(borrow, default)]
+        name: Option<Cow<'a, str>>,
+    }
+    let params = request.params.as_deref().map_or("{}", |p| p.get());
+    let named: Named<'_> = serde_json::from_str(params).ok()?;
+    named.name.map(Cow::into_owned)
+}
+
 /// The methods whose calls are access decisions (each gets an audit event).
 const DECIDED: [&str; 5] = [
     "tools/call",
@@ -214,8 +304,7 @@ pub(crate) fn decided(
     });
     let target = named.name.or(named.uri).unwrap_or_default();
     if let Some(refusal) = refusal {
-        let registered =
-            request.method == "tools/call" && core.tools.load().get(&target).is_some();
+        let registered = request.method == "tools/call" && core.tools.load().get(&target).is_some();
         let tool = if registered { target.as_ref() } else { "" };
         count_refusal(refusal, tool);
     }

@@ -282,7 +282,7 @@ impl Endpoint {
             Err(response) => return response,
         };
         match message {
-            Message::Request(request) => self.respond(request, route, accepts, false).await,
+            Message::Request(request) => self.respond(req, request, route, accepts, false).await,
             Message::Notification(notification) => {
                 if self.on_notification(notification, &route).await.is_err() {
                     return store_unavailable();
@@ -382,16 +382,22 @@ impl Endpoint {
             client_capabilities: Arc::new(meta.client_capabilities.unwrap_or_default()),
         };
         if request.method == "subscriptions/listen" {
-            return self.listen(request, route, accepts).await;
+            return self.listen(req, request, route, accepts).await;
         }
-        self.respond(request, route, accepts, true).await
+        self.respond(req, request, route, accepts, true).await
     }
 
     /// `subscriptions/listen`: a stream that opens with its acknowledgement
     /// (then the state now of each task it follows) and carries the
     /// notifications agreed, each tagged with the request's id, until the
     /// client closes it.
-    async fn listen(&self, request: Request, route: Route, accepts: Accepts) -> HttpResponse {
+    async fn listen(
+        &self,
+        req: &HttpRequest,
+        request: Request,
+        route: Route,
+        accepts: Accepts,
+    ) -> HttpResponse {
         let id = request.id.clone();
         let fail = |error: ErrorObject| {
             let response = Response::error(Some(id.clone()), error);
@@ -407,6 +413,11 @@ impl Endpoint {
                 jsonrpc::INVALID_REQUEST,
                 "subscriptions/listen answers with a stream: Accept must include text/event-stream",
             );
+        }
+        if let Some(limited) =
+            access::over_limit(&self.core, req, &request, route.caller.as_deref()).await
+        {
+            return limited;
         }
         let owner = route.caller.as_ref().map(|c| c.owner_key().into());
         let origin = self.origin(route, None);
@@ -485,6 +496,11 @@ impl Endpoint {
         request: Request,
         accepts: Accepts,
     ) -> HttpResponse {
+        if let Some(limited) =
+            access::over_limit(&self.core, req, &request, bearer::caller_of(req).as_deref()).await
+        {
+            return limited;
+        }
         let params = match parse_params::<crate::protocol::messages::InitializeParams>(
             request.params.as_deref(),
         ) {
@@ -694,6 +710,7 @@ impl Endpoint {
     /// notification before it finishes and the client takes streams.
     async fn respond(
         &self,
+        req: &HttpRequest,
         request: Request,
         route: Route,
         accepts: Accepts,
@@ -722,6 +739,11 @@ impl Endpoint {
         );
         if let Err(refusal) = decision {
             return access::refuse(&refusal, &self.auth);
+        }
+        if let Some(limited) =
+            access::over_limit(&self.core, req, &request, route.caller.as_deref()).await
+        {
+            return limited;
         }
         if !accepts.sse {
             return answer(self.dispatch(request, route, None).await);

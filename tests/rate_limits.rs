@@ -1,0 +1,157 @@
+//! Per-caller rate limits on one process: a tool's own limit
+//! (`#[mcp_tool(rate = "3/min")]`), the server's for every request
+//! (`rate_limit`), callers apart, trusted callers exempt, anonymous callers
+//! counted by address; a caller over its limit gets 429 with `Retry-After`
+//! and a JSON-RPC error, before the tool runs. Across replicas through the
+//! balancer: `tests/scale_out.rs`.
+
+use mcp_runtime::prelude::*;
+use mcp_runtime::rate::RateLimit;
+use mcp_runtime::testing::{ClientError, TestClient, TestIssuer, TestServer};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Search {
+    runs: Arc<AtomicUsize>,
+}
+
+#[mcp_server(name = "search", version = "1.0.0", oauth = auth0)]
+impl Search {
+    /// Searches, three times a minute per caller.
+    #[mcp_tool(rate = "3/min")]
+    async fn search(&self) -> &'static str {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        "found"
+    }
+
+    /// Says hello, unlimited but for the server's limit.
+    #[mcp_tool]
+    async fn hello(&self) -> &'static str {
+        "hello"
+    }
+}
+
+fn limited(outcome: &Result<mcp_runtime::testing::ToolResult, ClientError>) -> bool {
+    matches!(outcome, Err(ClientError::Http { status: 429, message }) if message.contains("rate limit exceeded"))
+}
+
+#[actix_web::test]
+async fn a_tools_limit_holds_per_caller_before_the_tool_runs() {
+    let issuer = TestIssuer::new().expect("issuer");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let server = Search {
+        runs: Arc::clone(&runs),
+    }
+    .into_mcp_builder()
+    .oauth(issuer.provider())
+    .rate_limit_exempt(["client:trusted-ci"])
+    .build()
+    .expect("builds");
+    let running = TestServer::start_with(server, &issuer).expect("starts");
+    let client = |subject: &str, client_id: &str| {
+        let token = issuer
+            .token()
+            .subject(subject)
+            .client_id(client_id)
+            .sign()
+            .expect("token");
+        running.client().with_token(token)
+    };
+    let alice = client("alice", "inspector");
+    for _ in 0..3 {
+        alice
+            .call_tool("search", ())
+            .await
+            .expect("within the limit");
+    }
+    let refused = alice.call_tool("search", ()).await;
+    assert!(limited(&refused), "{refused:?}");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        3,
+        "refused before the tool ran"
+    );
+    // The same caller's other tools, another caller, and a trusted client
+    // are not held up.
+    alice.call_tool("hello", ()).await.expect("another tool");
+    let bob = client("bob", "inspector");
+    bob.call_tool("search", ()).await.expect("bob's own budget");
+    let ci = client("ci-bot", "trusted-ci");
+    for _ in 0..5 {
+        ci.call_tool("search", ()).await.expect("exempt");
+    }
+
+    // The refusal itself: 429, Retry-After, a JSON-RPC error naming the limit.
+    let token = issuer
+        .token()
+        .subject("alice")
+        .client_id("inspector")
+        .sign()
+        .expect("token");
+    let raw = TestClient::new(running.url())
+        .with_token(token)
+        .raw("POST")
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "search")
+        .body(
+            json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {
+                "name": "search", "arguments": {},
+                "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {}
+                }
+            }})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(raw.status, 429, "{}", raw.body);
+    let retry: u64 = raw
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=20).contains(&retry), "one token in 20 s: {retry}");
+    let body: Value = raw.json().expect("JSON");
+    assert_eq!(body["id"], 9, "{body}");
+    assert_eq!(body["error"]["code"], -32000, "{body}");
+    assert_eq!(body["error"]["data"]["limit"], "3/min", "{body}");
+    assert_eq!(body["error"]["data"]["retryAfterSeconds"], retry, "{body}");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        3 + 1 + 5,
+        "nothing ran for the refusal"
+    );
+}
+
+#[actix_web::test]
+async fn the_servers_limit_counts_every_request_and_anonymous_callers_by_address() {
+    let server = McpServer::builder("plain", "1.0.0")
+        .tool(Tool::new("ping", || async { "pong" }))
+        .rate_limit(RateLimit::per_minute(4))
+        .build()
+        .expect("builds");
+    let running = TestServer::start(server).expect("starts");
+    let client = running.client();
+    // The handshake's initialize is one request (its notification is
+    // none); three calls more, then the limit.
+    for _ in 0..3 {
+        client
+            .call_tool("ping", ())
+            .await
+            .expect("within the limit");
+    }
+    let refused = client.call_tool("ping", ()).await;
+    assert!(limited(&refused), "{refused:?}");
+    // Another client from the same address shares the budget.
+    let other = running.client();
+    let refused = other.call_tool("ping", ()).await;
+    assert!(
+        matches!(refused, Err(ClientError::Http { status: 429, .. })),
+        "{refused:?}"
+    );
+}
