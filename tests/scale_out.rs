@@ -532,3 +532,34 @@ fn a_replica_that_cannot_reach_redis_does_not_start() {
         "the password was printed: {stdout}{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_rate_limit_is_one_budget_across_the_replicas() {
+    let cluster = Cluster::start("replicas", 3, &[LOG, ("MCP_RATE_LIMIT", "8/hour")]);
+    // Every client reaches the replicas from the balancer's address: one
+    // caller, whose budget every replica draws from.
+    let client = session(&cluster.url).await;
+    let mut served = BTreeSet::new();
+    for i in 0..7 {
+        let text = whoami(&client)
+            .await
+            .unwrap_or_else(|e| panic!("call {i} within the limit: {e}\n{}", cluster.logs()));
+        served.insert(text);
+    }
+    assert!(served.len() >= 2, "spread over the replicas: {served:?}");
+    // initialize and seven calls spent the eight tokens, wherever they ran.
+    for _ in 0..3 {
+        match whoami(&client).await {
+            Err(mcp_runtime::testing::ClientError::Http {
+                status: 429,
+                message,
+            }) => {
+                assert!(message.contains("8/hour"), "{message}");
+            }
+            other => panic!(
+                "expected 429 on every replica, got {other:?}\n{}",
+                cluster.logs()
+            ),
+        }
+    }
+}
