@@ -745,11 +745,9 @@ fn with_schema_fixtures(builder: McpServerBuilder) -> McpServerBuilder {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    // Logs by RUST_LOG; spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    let _tracing = mcp_runtime::operations::init_tracing()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let builder =
         with_schema_fixtures(with_prompts(with_resources(Conformance.into_mcp_builder())));
     let server = with_change_triggers(builder)

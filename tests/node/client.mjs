@@ -4,6 +4,7 @@
 //   node client.mjs URL [TOOL [JSON_ARGS]]
 //
 // Env: MCP_BEARER_TOKEN  -> sent as "Authorization: Bearer <token>"
+//      MCP_TRACEPARENT   -> sent as the W3C "traceparent" header
 //      MCP_CLIENT_TIMEOUT_MS (default 20000) -> overall deadline, exit 1 when hit
 //
 // Prints ONE JSON object on stdout:
@@ -46,6 +47,9 @@ const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutM
 const headers = {};
 if (process.env.MCP_BEARER_TOKEN) {
   headers.Authorization = `Bearer ${process.env.MCP_BEARER_TOKEN}`;
+}
+if (process.env.MCP_TRACEPARENT) {
+  headers.traceparent = process.env.MCP_TRACEPARENT;
 }
 
 const transport = new StreamableHTTPClientTransport(serverUrl, { requestInit: { headers } });

@@ -217,7 +217,12 @@ impl JwksCache {
     /// Fetches and installs the key set; on failure the previous keys stay.
     async fn fetch_locked(&self, last: &mut Option<Instant>) -> Result<(), String> {
         *last = Some(Instant::now());
-        let fetched = self.fetch_now().await;
+        let span = tracing::info_span!(
+            "jwks.fetch",
+            otel.kind = "client",
+            url.full = %super::loggable_url(&self.url)
+        );
+        let fetched = tracing::Instrument::instrument(self.fetch_now(), span).await;
         crate::operations::metrics::jwks_fetch(fetched.is_ok());
         fetched
     }

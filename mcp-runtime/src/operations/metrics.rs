@@ -24,6 +24,7 @@ pub(crate) const JWKS_FETCHES: &str = "mcp_jwks_fetches_total";
 /// Verified-token cache lookups, by result (`hit`, `miss`).
 pub(crate) const TOKEN_CACHE: &str = "mcp_token_cache_lookups_total";
 /// Redis operations that failed or timed out, by operation.
+#[cfg(feature = "redis")]
 pub(crate) const REDIS_ERRORS: &str = "mcp_redis_errors_total";
 /// Sessions whose local half this process holds.
 pub(crate) const SESSIONS: &str = "mcp_sessions";
@@ -133,6 +134,7 @@ pub(crate) fn token_cache(hit: bool) {
 }
 
 /// One failed Redis operation.
+#[cfg(feature = "redis")]
 pub(crate) fn redis_error(operation: &'static str) {
     metrics::counter!(REDIS_ERRORS, "operation" => operation).increment(1);
 }

@@ -59,6 +59,52 @@ const CACHEABLE: [&str; 6] = [
     "server/discover",
 ];
 
+/// Records what the request span says of `request`: its method, id,
+/// revision, session and target, and its name in the OpenTelemetry
+/// conventions for MCP (`tools/call search`).
+fn record_request(span: &tracing::Span, request: &Request, origin: &RequestOrigin) {
+    #[derive(serde::Deserialize)]
+    struct Target<'a> {
+        #[serde(borrow, default)]
+        name: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        uri: Option<std::borrow::Cow<'a, str>>,
+    }
+    let method = crate::operations::metrics::method_label(&request.method);
+    span.record("mcp.protocol.version", origin.version.as_str());
+    if let Some(session) = &origin.session {
+        span.record("mcp.session.id", session.id.as_ref());
+    }
+    match &request.id {
+        RequestId::Number(n) => span.record("jsonrpc.request.id", n),
+        RequestId::String(s) => span.record("jsonrpc.request.id", s.as_str()),
+    };
+    let target = match request.method.as_str() {
+        "tools/call" | "prompts/get" | "resources/read" => request
+            .params
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Target<'_>>(p.get()).ok()),
+        _ => None,
+    };
+    let name = match &target {
+        Some(Target {
+            name: Some(name), ..
+        }) if request.method == "tools/call" => {
+            span.record("gen_ai.tool.name", name.as_ref());
+            Some(name.as_ref())
+        }
+        Some(Target {
+            name: Some(name), ..
+        }) => Some(name.as_ref()),
+        Some(Target { uri: Some(uri), .. }) => {
+            span.record("mcp.resource.uri", uri.as_ref());
+            Some(uri.as_ref())
+        }
+        _ => None,
+    };
+    crate::operations::telemetry::name_request(span, method, name);
+}
+
 /// Parses method parameters; absent params read as `{}`.
 pub(crate) fn parse_params<T: DeserializeOwned>(
     params: Option<&RawValue>,
@@ -85,11 +131,19 @@ impl ServerCore {
         let stateless = origin.version.is_stateless();
         let method = request.method.clone();
         let started = std::time::Instant::now();
+        let span = tracing::Span::current();
+        if !span.is_disabled() {
+            record_request(&span, &request, &origin);
+        }
         let outcome = if stateless && REMOVED_IN_STATELESS.contains(&method.as_str()) {
             Err(ErrorObject::method_not_found(&method))
         } else {
             self.answer(request, origin).await
         };
+        if let Err(error) = &outcome {
+            span.record("rpc.response.status_code", error.code);
+            span.record("error.type", error.code.to_string().as_str());
+        }
         crate::operations::metrics::request(&method, outcome.is_ok(), started.elapsed());
         match outcome {
             Ok(result) if stateless => Response::success(id, stateless_result(&method, result)),
@@ -256,8 +310,10 @@ impl ServerCore {
         let (arguments, tool_ctx) = (params.arguments, ctx.clone());
         // Calling the handler inside the guarded future also catches panics in
         // its synchronous part and in argument deserialization.
-        let run =
-            AssertUnwindSafe(async move { handler(arguments, tool_ctx).await }).catch_unwind();
+        let run = tracing::Instrument::instrument(
+            AssertUnwindSafe(async move { handler(arguments, tool_ctx).await }).catch_unwind(),
+            tracing::info_span!("mcp.handler", gen_ai.tool.name = params.name.as_str()),
+        );
         // A cancelled request ends as cancelled even if the handler, seeing
         // the same cancellation, finishes in the same instant.
         let outcome = tokio::select! {

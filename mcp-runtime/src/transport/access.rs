@@ -252,6 +252,17 @@ pub(crate) async fn over_limit(
     Some(response)
 }
 
+/// A refusal in a word, for traces.
+fn refusal_kind(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::MissingToken | Refusal::InvalidRequest(_) | Refusal::InvalidToken(_) => {
+            "unauthorized"
+        }
+        Refusal::InsufficientScope { .. } => "insufficient_scope",
+        Refusal::Unavailable(_) => "unavailable",
+    }
+}
+
 /// The `name` a request's params give, if any.
 fn named(request: &Request) -> Option<String> {
     #[derive(Deserialize)]
@@ -286,6 +297,17 @@ pub(crate) fn decided(
     caller: Option<&Auth>,
     refusal: Option<&Refusal>,
 ) {
+    if DECIDED.contains(&request.method.as_str()) {
+        let decision = match refusal {
+            None => "allowed",
+            Some(Refusal::InsufficientScope { scopes, .. }) if !scopes.is_empty() => "step_up",
+            Some(_) => "refused",
+        };
+        if let Some(refusal) = refusal {
+            tracing::Span::current().record("error.type", refusal_kind(refusal));
+        }
+        tracing::info_span!("mcp.access", decision).in_scope(|| {});
+    }
     let audited = tracing::enabled!(target: crate::operations::AUDIT_TARGET, tracing::Level::INFO);
     if (refusal.is_none() && !audited) || !DECIDED.contains(&request.method.as_str()) {
         return;

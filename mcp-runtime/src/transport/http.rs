@@ -168,7 +168,19 @@ struct Route {
 type BoxedResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 impl Endpoint {
+    /// Answers one HTTP request inside its `mcp.request` span, continuing
+    /// the caller's trace from its `traceparent` header.
     async fn handle(self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+        use tracing::Instrument as _;
+        let span = crate::operations::telemetry::request_span();
+        if let Some(parent) = header_str(&req, header::HeaderName::from_static("traceparent")) {
+            let state = header_str(&req, header::HeaderName::from_static("tracestate"));
+            crate::operations::telemetry::continue_trace(&span, parent, state);
+        }
+        self.handle_in_span(req, payload).instrument(span).await
+    }
+
+    async fn handle_in_span(self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
         let loopback_only =
             matches!(&self.auth, AuthMode::Protected(server) if server.loopback_only);
         if let Some(why) = origin::refusal(&req, &self.config, loopback_only) {
@@ -186,7 +198,15 @@ impl Endpoint {
                     );
                 }
             };
+            if let Some(caller) = bearer::caller_of(&req) {
+                let span = tracing::Span::current();
+                span.record("enduser.id", caller.user.user_id.as_str());
+                if let Some(client) = &caller.client_id {
+                    span.record("oauth.client_id", client.as_str());
+                }
+            }
             if let Some(refusal) = refusal {
+                tracing::Span::current().record("error.type", "unauthorized");
                 access::count_refusal(&refusal, "");
                 let mut response = access::refuse(&refusal, &self.auth);
                 origin::add_cors_headers(&req, response.headers_mut());
@@ -245,6 +265,9 @@ impl Endpoint {
             Ok(message) => message,
             Err((id, error)) => return HttpResponse::BadRequest().json(Response::error(id, error)),
         };
+        if !req.headers().contains_key("traceparent") {
+            continue_trace_from_meta(message_params(&message));
+        }
         let header_version = match header {
             VersionHeader::Unsupported(requested) => {
                 return unsupported_version(message_id(&message), &requested);
@@ -496,6 +519,7 @@ impl Endpoint {
         request: Request,
         accepts: Accepts,
     ) -> HttpResponse {
+        crate::operations::telemetry::name_request(&tracing::Span::current(), "initialize", None);
         if let Some(limited) =
             access::over_limit(&self.core, req, &request, bearer::caller_of(req).as_deref()).await
         {
@@ -925,6 +949,37 @@ impl Endpoint {
             ),
             Err(_) => store_unavailable(),
         }
+    }
+}
+
+/// Continues the caller's trace from `_meta.traceparent` (the 2026-07-28
+/// convention) when no header carried one. Spans already made for this
+/// request (the token's verification) stay in the trace they began.
+fn continue_trace_from_meta(params: Option<&RawValue>) {
+    #[derive(serde::Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow, rename = "_meta")]
+        meta: Option<Meta<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Meta<'a> {
+        #[serde(borrow)]
+        traceparent: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        tracestate: Option<std::borrow::Cow<'a, str>>,
+    }
+    let Some(params) = params else { return };
+    if !params.get().contains("traceparent") {
+        return;
+    }
+    if let Ok(Probe { meta: Some(meta) }) = serde_json::from_str::<Probe<'_>>(params.get())
+        && let Some(parent) = meta.traceparent
+    {
+        crate::operations::telemetry::continue_trace(
+            &tracing::Span::current(),
+            &parent,
+            meta.tracestate.as_deref(),
+        );
     }
 }
 

@@ -1,0 +1,184 @@
+//! Traces: one `tracing` span per MCP request (`mcp.request`, named after
+//! the OpenTelemetry conventions for MCP: `tools/call search`), with the
+//! method, target, session, revision, outcome and the verified caller
+//! (subject and client id, never the token); child spans for the token's
+//! verification, the access decision, the handler, and calls out (the JWK
+//! set, the provider's token endpoint).
+//!
+//! With the `otel` feature, [`init_tracing`] also exports them over
+//! OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (`OTEL_SERVICE_NAME`
+//! names the service; `OTEL_EXPORTER_OTLP_PROTOCOL` is `http/protobuf`, the
+//! default, or `http/json`), and continues the caller's W3C trace context:
+//! the `traceparent` header, else `_meta.traceparent` (the 2026-07-28
+//! convention).
+
+/// Sets the process's `tracing` subscriber: log lines filtered by
+/// `RUST_LOG` (default `info`) and, with the `otel` feature and
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans exported over OTLP. Keep the
+/// guard for the life of the process: dropping it flushes the spans not
+/// yet sent. Call it once, first thing in `main`.
+///
+/// # Errors
+/// When a subscriber is already set, or the exporter cannot be built.
+pub fn init_tracing() -> Result<TracingGuard, String> {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // `RUST_LOG` filters the log lines only: exported spans are the
+    // runtime's, at `info`, whatever the logs show.
+    let registry =
+        tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().with_filter(filter));
+    #[cfg(feature = "otel")]
+    {
+        let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .ok()
+            .filter(|e| !e.trim().is_empty());
+        if let Some(endpoint) = endpoint {
+            let provider = otel::provider(&endpoint)?;
+            let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "mcp-runtime");
+            let spans = tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(
+                    tracing_subscriber::filter::Targets::new()
+                        .with_target("mcp_runtime", tracing::Level::INFO),
+                );
+            registry.with(spans).try_init().map_err(|e| e.to_string())?;
+            return Ok(TracingGuard {
+                provider: Some(provider),
+            });
+        }
+    }
+    registry.try_init().map_err(|e| e.to_string())?;
+    Ok(TracingGuard {
+        #[cfg(feature = "otel")]
+        provider: None,
+    })
+}
+
+/// Flushes the spans not yet exported when dropped.
+#[must_use = "dropping the guard flushes and stops the exporter"]
+pub struct TracingGuard {
+    #[cfg(feature = "otel")]
+    provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl std::fmt::Debug for TracingGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracingGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for TracingGuard {
+    fn drop(&mut self) {
+        #[cfg(feature = "otel")]
+        if let Some(provider) = self.provider.take() {
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+/// The span of one MCP request; its fields are recorded as they become
+/// known.
+pub(crate) fn request_span() -> tracing::Span {
+    use tracing::field::Empty;
+    tracing::info_span!(
+        "mcp.request",
+        otel.name = Empty,
+        otel.kind = "server",
+        mcp.method.name = Empty,
+        mcp.protocol.version = Empty,
+        mcp.session.id = Empty,
+        jsonrpc.request.id = Empty,
+        gen_ai.tool.name = Empty,
+        mcp.resource.uri = Empty,
+        enduser.id = Empty,
+        oauth.client_id = Empty,
+        error.type = Empty,
+        rpc.response.status_code = Empty,
+    )
+}
+
+/// Names the request `span` after its method and target, as the
+/// OpenTelemetry conventions for MCP do (`tools/call search`), and records
+/// its method. A span already exported under its first name (one with
+/// children started) is renamed too.
+pub(crate) fn name_request(span: &tracing::Span, method: &'static str, target: Option<&str>) {
+    span.record("mcp.method.name", method);
+    let name = match target {
+        Some(target) => format!("{method} {target}"),
+        None => method.to_owned(),
+    };
+    span.record("otel.name", name.as_str());
+    #[cfg(feature = "otel")]
+    {
+        use opentelemetry::trace::TraceContextExt as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        span.context().span().update_name(name);
+    }
+}
+
+/// Continues the caller's trace in `span` from a W3C `traceparent` (and
+/// `tracestate`), when the `otel` feature exports spans; a malformed one is
+/// ignored (the span starts a trace of its own).
+#[cfg_attr(not(feature = "otel"), allow(unused_variables))]
+pub(crate) fn continue_trace(span: &tracing::Span, traceparent: &str, tracestate: Option<&str>) {
+    #[cfg(feature = "otel")]
+    otel::continue_trace(span, traceparent, tracestate);
+}
+
+#[cfg(feature = "otel")]
+mod otel {
+    use opentelemetry::propagation::TextMapPropagator as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+    pub(super) fn provider(
+        endpoint: &str,
+    ) -> Result<opentelemetry_sdk::trace::SdkTracerProvider, String> {
+        use opentelemetry_otlp::{Protocol, WithExportConfig as _};
+        let protocol = match std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() {
+            Ok("http/json") => Protocol::HttpJson,
+            Ok("http/protobuf") | Err(_) => Protocol::HttpBinary,
+            Ok(other) => {
+                return Err(format!(
+                    "OTEL_EXPORTER_OTLP_PROTOCOL `{other}` is not served: use http/protobuf or http/json"
+                ));
+            }
+        };
+        let traces = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(protocol)
+            .with_endpoint(traces)
+            .build()
+            .map_err(|e| format!("the OTLP exporter: {e}"))?;
+        let service = std::env::var("OTEL_SERVICE_NAME")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "mcp-server".to_owned());
+        Ok(opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(
+                opentelemetry_sdk::Resource::builder()
+                    .with_service_name(service)
+                    .build(),
+            )
+            .build())
+    }
+
+    pub(super) fn continue_trace(
+        span: &tracing::Span,
+        traceparent: &str,
+        tracestate: Option<&str>,
+    ) {
+        let mut carrier = std::collections::HashMap::new();
+        carrier.insert("traceparent".to_owned(), traceparent.to_owned());
+        if let Some(state) = tracestate {
+            carrier.insert("tracestate".to_owned(), state.to_owned());
+        }
+        let parent =
+            opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&carrier);
+        let _ = span.set_parent(parent);
+    }
+}
