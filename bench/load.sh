@@ -324,7 +324,10 @@ scenario() {
         start_redis
         shared=(MCP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" MCP_STATE_SECRET=bench-state-secret-of-at-least-32-bytes)
     fi
-    start_server "$name" "$binary" BENCH_STATELESS="$stateless" BENCH_CACHE="$cache" "${shared[@]}"
+    local observe=0
+    case $name in *-observed) observe=1 ;; esac
+    start_server "$name" "$binary" BENCH_STATELESS="$stateless" BENCH_CACHE="$cache" \
+        BENCH_OBSERVE="$observe" RUST_LOG=info "${shared[@]}"
     BENCH_SESSION=""
     BENCH_MCP_METHOD=""
     BENCH_MCP_NAME=""
@@ -382,6 +385,8 @@ OURS=(
     "open-session-nocache 0 off echo 2025"
     "scoped-session-nocache 0 off echo_scoped 2025"
     "scoped-2026wire-cache 1 on echo_scoped 2026"
+    # Tracing at info (audit events included) and metrics on: issue 18's cost.
+    "scoped-stateless-cache-observed 1 on echo_scoped 2025"
 )
 if [ "$REDIS" != 0 ]; then
     OURS+=(

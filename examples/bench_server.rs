@@ -85,6 +85,14 @@ impl Bench {
 async fn main() -> std::io::Result<()> {
     let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
     let stateless = setting("BENCH_STATELESS", "0") == "1";
+    // Tracing at `info` (RUST_LOG) and metrics recorded, as an operator
+    // runs it: the cost the observed scenario measures.
+    let observe = setting("BENCH_OBSERVE", "0") == "1";
+    let _tracing = if observe {
+        Some(mcp_runtime::operations::init_tracing().map_err(invalid)?)
+    } else {
+        None
+    };
     let cache_on = setting("BENCH_CACHE", "on") != "off";
     let workers: usize = setting("BENCH_WORKERS", "1")
         .parse()
@@ -103,6 +111,9 @@ async fn main() -> std::io::Result<()> {
         );
     }
     let server = builder.build().map_err(|e| invalid(e.to_string()))?;
+    if observe && server.render_metrics().is_none() {
+        return Err(invalid("the metrics recorder could not be installed".into()));
+    }
     // With MCP_REDIS_URL, sessions live in Redis: reach it before serving.
     server.connect().await?;
     // `McpServer::listen` has no worker-count setting; mounting it lets the
