@@ -327,7 +327,7 @@ scenario() {
     local observe=0
     case $name in *-observed) observe=1 ;; esac
     start_server "$name" "$binary" BENCH_STATELESS="$stateless" BENCH_CACHE="$cache" \
-        BENCH_OBSERVE="$observe" RUST_LOG=info "${shared[@]}"
+        BENCH_OBSERVE="$observe" RUST_LOG="${BENCH_RUST_LOG:-info}" "${shared[@]}"
     BENCH_SESSION=""
     BENCH_MCP_METHOD=""
     BENCH_MCP_NAME=""

@@ -112,7 +112,9 @@ async fn main() -> std::io::Result<()> {
     }
     let server = builder.build().map_err(|e| invalid(e.to_string()))?;
     if observe && server.render_metrics().is_none() {
-        return Err(invalid("the metrics recorder could not be installed".into()));
+        return Err(invalid(
+            "the metrics recorder could not be installed".into(),
+        ));
     }
     // With MCP_REDIS_URL, sessions live in Redis: reach it before serving.
     server.connect().await?;

@@ -30,7 +30,7 @@ pub(crate) async fn authenticate(
     };
     if let Some(auth) = verified.get(token) {
         crate::operations::metrics::token_cache(true);
-        tracing::info_span!("mcp.auth.verify", cache.hit = true).in_scope(|| {});
+        tracing::debug_span!("mcp.auth.verify", cache.hit = true).in_scope(|| {});
         req.extensions_mut().insert(Caller(Arc::clone(&auth)));
         return Ok(auth);
     }
@@ -38,7 +38,7 @@ pub(crate) async fn authenticate(
     let key_generation = verified.key_generation();
     let auth = tracing::Instrument::instrument(
         verify(req, token, server.verifier.as_ref(), &server.hierarchy),
-        tracing::info_span!("mcp.auth.verify", cache.hit = false),
+        tracing::debug_span!("mcp.auth.verify", cache.hit = false),
     )
     .await?;
     verified.insert(token, &auth, key_generation);

@@ -217,7 +217,7 @@ impl JwksCache {
     /// Fetches and installs the key set; on failure the previous keys stay.
     async fn fetch_locked(&self, last: &mut Option<Instant>) -> Result<(), String> {
         *last = Some(Instant::now());
-        let span = tracing::info_span!(
+        let span = tracing::debug_span!(
             "jwks.fetch",
             otel.kind = "client",
             url.full = %super::loggable_url(&self.url)

@@ -175,6 +175,19 @@ pub(crate) fn install() -> Result<&'static PrometheusHandle, String> {
                 .map_err(|e| e.to_string())?
                 .install_recorder()
                 .map_err(|e| format!("another metrics recorder is installed: {e}"))
+                .inspect(|handle| {
+                    // Histogram samples pile up until drained: drained here
+                    // every few seconds, whether or not anyone scrapes.
+                    let handle = handle.clone();
+                    let _ = std::thread::Builder::new()
+                        .name("metrics-upkeep".to_owned())
+                        .spawn(move || {
+                            loop {
+                                std::thread::sleep(std::time::Duration::from_secs(5));
+                                handle.run_upkeep();
+                            }
+                        });
+                })
         })
         .as_ref()
         .map_err(Clone::clone)

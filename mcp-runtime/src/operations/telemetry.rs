@@ -26,10 +26,28 @@ pub fn init_tracing() -> Result<TracingGuard, String> {
     use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Lines are written by a thread of their own, so a request waits on
+    // the terminal or the pipe only when 8,192 lines are queued: then it
+    // waits rather than drop one (an audit line lost is worse than a
+    // slower request). The guard writes what is left at exit.
+    let (writer, lines) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(8192)
+        .finish(std::io::stderr());
     // `RUST_LOG` filters the log lines only: exported spans are the
-    // runtime's, at `info`, whatever the logs show.
-    let registry =
-        tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().with_filter(filter));
+    // runtime's, at `debug` (the request's children included), whatever
+    // the logs show.
+    // Log lines are events (and `enabled!` hints): the runtime's spans go to the exporter only,
+    // so logging alone never pays for them (formatting every field of
+    // every request's span cost as much as the request).
+    let events =
+        tracing_subscriber::filter::filter_fn(|meta: &tracing::Metadata<'_>| !meta.is_span());
+    let registry = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(writer)
+            .with_filter(tracing_subscriber::filter::FilterExt::and(filter, events)),
+    );
     #[cfg(feature = "otel")]
     {
         let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -42,11 +60,12 @@ pub fn init_tracing() -> Result<TracingGuard, String> {
                 .with_tracer(tracer)
                 .with_filter(
                     tracing_subscriber::filter::Targets::new()
-                        .with_target("mcp_runtime", tracing::Level::INFO),
+                        .with_target("mcp_runtime", tracing::Level::DEBUG),
                 );
             registry.with(spans).try_init().map_err(|e| e.to_string())?;
             return Ok(TracingGuard {
                 provider: Some(provider),
+                _lines: lines,
             });
         }
     }
@@ -54,6 +73,7 @@ pub fn init_tracing() -> Result<TracingGuard, String> {
     Ok(TracingGuard {
         #[cfg(feature = "otel")]
         provider: None,
+        _lines: lines,
     })
 }
 
@@ -62,6 +82,8 @@ pub fn init_tracing() -> Result<TracingGuard, String> {
 pub struct TracingGuard {
     #[cfg(feature = "otel")]
     provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+    /// The log writer's thread: dropping it writes what is left.
+    _lines: tracing_appender::non_blocking::WorkerGuard,
 }
 
 impl std::fmt::Debug for TracingGuard {

@@ -312,7 +312,7 @@ impl ServerCore {
         // its synchronous part and in argument deserialization.
         let run = tracing::Instrument::instrument(
             AssertUnwindSafe(async move { handler(arguments, tool_ctx).await }).catch_unwind(),
-            tracing::info_span!("mcp.handler", gen_ai.tool.name = params.name.as_str()),
+            tracing::debug_span!("mcp.handler", gen_ai.tool.name = params.name.as_str()),
         );
         // A cancelled request ends as cancelled even if the handler, seeing
         // the same cancellation, finishes in the same instant.

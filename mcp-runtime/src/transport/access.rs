@@ -306,7 +306,7 @@ pub(crate) fn decided(
         if let Some(refusal) = refusal {
             tracing::Span::current().record("error.type", refusal_kind(refusal));
         }
-        tracing::info_span!("mcp.access", decision).in_scope(|| {});
+        tracing::debug_span!("mcp.access", decision).in_scope(|| {});
     }
     let audited = tracing::enabled!(target: crate::operations::AUDIT_TARGET, tracing::Level::INFO);
     if (refusal.is_none() && !audited) || !DECIDED.contains(&request.method.as_str()) {

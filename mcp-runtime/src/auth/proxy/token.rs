@@ -129,7 +129,7 @@ impl OAuthProxy {
             }
             None => form.push(("client_id", self.client_id.as_str())),
         }
-        let relay = tracing::info_span!("oauth.token_relay", otel.kind = "client", grant = step);
+        let relay = tracing::debug_span!("oauth.token_relay", otel.kind = "client", grant = step);
         let sent = tracing::Instrument::instrument(request.form(&form).send(), relay).await;
         let Ok(response) = sent else {
             tracing::warn!("proxy: the identity provider's token endpoint is unreachable");
