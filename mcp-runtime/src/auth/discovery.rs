@@ -90,10 +90,13 @@ impl AuthorizationServerMetadata {
 /// One fetch of the provider's metadata: a JSON object of at most
 /// [`MAX_METADATA_BYTES`].
 async fn fetch(http: &reqwest::Client, url: &str) -> Result<Bytes, String> {
-    let response = http
-        .get(url)
-        .header("accept", "application/json")
-        .send()
+    let span = tracing::debug_span!(
+        "oauth.metadata.fetch",
+        otel.kind = "client",
+        url.full = %super::loggable_url(url)
+    );
+    let sent = http.get(url).header("accept", "application/json").send();
+    let response = tracing::Instrument::instrument(sent, span)
         .await
         .map_err(|_| "the identity provider's metadata could not be fetched".to_owned())?;
     if !response.status().is_success() {

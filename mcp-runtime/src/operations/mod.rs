@@ -7,4 +7,4 @@ pub(crate) mod metrics;
 pub(crate) mod telemetry;
 
 pub use audit::AUDIT_TARGET;
-pub use telemetry::{TracingGuard, init_tracing};
+pub use telemetry::{Tracing, TracingGuard, init_tracing};

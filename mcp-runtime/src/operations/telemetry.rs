@@ -16,46 +16,99 @@
 /// `RUST_LOG` (default `info`) and, with the `otel` feature and
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans exported over OTLP. Keep the
 /// guard for the life of the process: dropping it flushes the spans not
-/// yet sent. Call it once, first thing in `main`.
+/// yet sent. Call it once, first thing in `main`; [`Tracing`] sets the
+/// same in code.
 ///
 /// # Errors
 /// When a subscriber is already set, or the exporter cannot be built.
 pub fn init_tracing() -> Result<TracingGuard, String> {
-    use tracing_subscriber::Layer as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Lines are written by a thread of their own, so a request waits on
-    // the terminal or the pipe only when 8,192 lines are queued: then it
-    // waits rather than drop one (an audit line lost is worse than a
-    // slower request). The guard writes what is left at exit.
-    let (writer, lines) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(8192)
-        .finish(std::io::stderr());
-    // `RUST_LOG` filters the log lines only: exported spans are the
-    // runtime's, at `debug` (the request's children included), whatever
-    // the logs show.
-    // Log lines are events (and `enabled!` hints): the runtime's spans go to the exporter only,
-    // so logging alone never pays for them (formatting every field of
-    // every request's span cost as much as the request).
-    let events =
-        tracing_subscriber::filter::filter_fn(|meta: &tracing::Metadata<'_>| !meta.is_span());
-    let registry = tracing_subscriber::registry().with(
-        tracing_subscriber::fmt::layer()
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_writer(writer)
-            .with_filter(tracing_subscriber::filter::FilterExt::and(filter, events)),
-    );
-    #[cfg(feature = "otel")]
-    {
-        let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .ok()
-            .filter(|e| !e.trim().is_empty());
-        if let Some(endpoint) = endpoint {
-            let provider = otel::provider(&endpoint)?;
+    Tracing::from_env().init()
+}
+
+/// The tracing settings, from the environment ([`Tracing::from_env`]) and
+/// code:
+///
+/// ```no_run
+/// # fn main() -> Result<(), String> {
+/// let _tracing = mcp_runtime::operations::Tracing::from_env()
+///     .otlp_endpoint("http://collector:4318")
+///     .service_name("search-mcp")
+///     .init()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use = "settings do nothing until `init`"]
+pub struct Tracing {
+    otlp_endpoint: Option<String>,
+    service_name: Option<String>,
+    json: bool,
+}
+
+impl Tracing {
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME` and
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`, the default, or
+    /// `http/json`).
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self {
+            otlp_endpoint: var("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            service_name: var("OTEL_SERVICE_NAME"),
+            json: var("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() == Some("http/json"),
+        }
+    }
+
+    /// Exports spans over OTLP/HTTP to `endpoint` (the collector's base
+    /// URL; `/v1/traces` is added). Needs the `otel` feature: without it,
+    /// [`init`](Self::init) says so.
+    pub fn otlp_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.otlp_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The service name the spans carry (default `mcp-server`).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Sets the process's subscriber (see [`init_tracing`]).
+    ///
+    /// # Errors
+    /// When a subscriber is already set, the exporter cannot be built, or
+    /// an endpoint is set without the `otel` feature.
+    pub fn init(self) -> Result<TracingGuard, String> {
+        use tracing_subscriber::Layer as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // Lines are written by a thread of their own, so a request waits on
+        // the terminal or the pipe only when 8,192 lines are queued: then it
+        // waits rather than drop one (an audit line lost is worse than a
+        // slower request). The guard writes what is left at exit.
+        let (writer, lines) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .buffered_lines_limit(8192)
+            .finish(std::io::stderr());
+        // Log lines are events (and `enabled!` hints): the runtime's spans go
+        // to the exporter only, so logging alone never pays for them
+        // (formatting every field of every request's span cost as much as
+        // the request).
+        let events =
+            tracing_subscriber::filter::filter_fn(|meta: &tracing::Metadata<'_>| !meta.is_span());
+        let registry = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_writer(writer)
+                .with_filter(tracing_subscriber::filter::FilterExt::and(filter, events)),
+        );
+        #[cfg(feature = "otel")]
+        if let Some(endpoint) = &self.otlp_endpoint {
+            let provider = otel::provider(endpoint, self.service_name.as_deref(), self.json)?;
             let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "mcp-runtime");
+            // The runtime's spans at `debug`, the request's children
+            // included, whatever `RUST_LOG` shows of the logs.
             let spans = tracing_opentelemetry::layer()
                 .with_tracer(tracer)
                 .with_filter(
@@ -68,13 +121,20 @@ pub fn init_tracing() -> Result<TracingGuard, String> {
                 _lines: lines,
             });
         }
+        #[cfg(not(feature = "otel"))]
+        if self.otlp_endpoint.is_some() {
+            return Err(
+                "an OTLP endpoint is set, but mcp-runtime was built without its `otel` feature"
+                    .to_owned(),
+            );
+        }
+        registry.try_init().map_err(|e| e.to_string())?;
+        Ok(TracingGuard {
+            #[cfg(feature = "otel")]
+            provider: None,
+            _lines: lines,
+        })
     }
-    registry.try_init().map_err(|e| e.to_string())?;
-    Ok(TracingGuard {
-        #[cfg(feature = "otel")]
-        provider: None,
-        _lines: lines,
-    })
 }
 
 /// Flushes the spans not yet exported when dropped.
@@ -157,16 +217,21 @@ mod otel {
 
     pub(super) fn provider(
         endpoint: &str,
+        service: Option<&str>,
+        json: bool,
     ) -> Result<opentelemetry_sdk::trace::SdkTracerProvider, String> {
         use opentelemetry_otlp::{Protocol, WithExportConfig as _};
-        let protocol = match std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() {
-            Ok("http/json") => Protocol::HttpJson,
-            Ok("http/protobuf") | Err(_) => Protocol::HttpBinary,
-            Ok(other) => {
-                return Err(format!(
-                    "OTEL_EXPORTER_OTLP_PROTOCOL `{other}` is not served: use http/protobuf or http/json"
-                ));
-            }
+        if let Ok(other) = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL")
+            && !matches!(other.as_str(), "http/json" | "http/protobuf" | "")
+        {
+            return Err(format!(
+                "OTEL_EXPORTER_OTLP_PROTOCOL `{other}` is not served: use http/protobuf or http/json"
+            ));
+        }
+        let protocol = if json {
+            Protocol::HttpJson
+        } else {
+            Protocol::HttpBinary
         };
         let traces = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -175,15 +240,11 @@ mod otel {
             .with_endpoint(traces)
             .build()
             .map_err(|e| format!("the OTLP exporter: {e}"))?;
-        let service = std::env::var("OTEL_SERVICE_NAME")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| "mcp-server".to_owned());
         Ok(opentelemetry_sdk::trace::SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
             .with_resource(
                 opentelemetry_sdk::Resource::builder()
-                    .with_service_name(service)
+                    .with_service_name(service.unwrap_or("mcp-server").to_owned())
                     .build(),
             )
             .build())
