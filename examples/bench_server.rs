@@ -111,7 +111,7 @@ async fn main() -> std::io::Result<()> {
         );
     }
     let server = builder.build().map_err(|e| invalid(e.to_string()))?;
-    if observe && server.render_metrics().is_none() {
+    if observe && server.render_metrics().await.is_none() {
         return Err(invalid(
             "the metrics recorder could not be installed".into(),
         ));

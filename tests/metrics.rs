@@ -95,6 +95,7 @@ async fn a_scrape_on_its_own_address_counts_real_requests() {
         "{after}"
     );
     assert!(sample(&after, "mcp_sessions", &[]) >= 1.0, "{after}");
+    assert!(sample(&after, "mcp_sessions_here", &[]) >= 1.0, "{after}");
     // Not on the MCP listener.
     let public = reqwest::get(server.url.replace("/mcp", "/metrics"))
         .await
@@ -123,7 +124,7 @@ async fn refusals_are_counted_by_cause_and_tool() {
         .expect("builds");
     let handle = server.clone();
     let running = TestServer::start_with(server, &issuer).expect("starts");
-    let before = handle.render_metrics().expect("the recorder is ours");
+    let before = handle.render_metrics().await.expect("the recorder is ours");
     let expired = issuer
         .token()
         .subject("alice")
@@ -165,7 +166,7 @@ async fn refusals_are_counted_by_cause_and_tool() {
         matches!(refused, Err(ClientError::Forbidden { .. })),
         "{refused:?}"
     );
-    let after = handle.render_metrics().expect("rendered");
+    let after = handle.render_metrics().await.expect("rendered");
     let moved = |labels: &[(&str, &str)]| {
         sample(&after, "mcp_refusals_total", labels) - sample(&before, "mcp_refusals_total", labels)
     };

@@ -26,8 +26,10 @@ pub(crate) const TOKEN_CACHE: &str = "mcp_token_cache_lookups_total";
 /// Redis operations that failed or timed out, by operation.
 #[cfg(feature = "redis")]
 pub(crate) const REDIS_ERRORS: &str = "mcp_redis_errors_total";
-/// Sessions whose local half this process holds.
+/// Live sessions, on every replica (from the shared state).
 pub(crate) const SESSIONS: &str = "mcp_sessions";
+/// Sessions whose requests or stream this process serves now.
+pub(crate) const SESSIONS_HERE: &str = "mcp_sessions_here";
 /// Open streams, by kind (`get`, `listen`).
 pub(crate) const STREAMS: &str = "mcp_open_streams";
 /// Questions to clients waiting for their answers.
@@ -141,7 +143,10 @@ pub(crate) fn redis_error(operation: &'static str) {
 
 /// The levels sampled when metrics are read.
 pub(crate) struct Levels {
-    pub(crate) sessions: usize,
+    /// `None` when the shared state did not answer: the gauge keeps its
+    /// last value rather than show a guess.
+    pub(crate) sessions: Option<u64>,
+    pub(crate) sessions_here: usize,
     pub(crate) get_streams: usize,
     pub(crate) listen_streams: usize,
     pub(crate) pending_questions: usize,
@@ -150,7 +155,10 @@ pub(crate) struct Levels {
 
 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
 pub(crate) fn set_levels(levels: &Levels) {
-    metrics::gauge!(SESSIONS).set(levels.sessions as f64);
+    if let Some(sessions) = levels.sessions {
+        metrics::gauge!(SESSIONS).set(sessions as f64);
+    }
+    metrics::gauge!(SESSIONS_HERE).set(levels.sessions_here as f64);
     metrics::gauge!(STREAMS, "kind" => "get").set(levels.get_streams as f64);
     metrics::gauge!(STREAMS, "kind" => "listen").set(levels.listen_streams as f64);
     metrics::gauge!(PENDING_QUESTIONS).set(levels.pending_questions as f64);

@@ -144,11 +144,13 @@ impl McpServer {
     /// [`metrics_addr`](crate::McpServerBuilder::metrics_addr)). `None` when
     /// the application installed a `metrics` recorder of its own: its
     /// exporter has the same metrics.
-    pub fn render_metrics(&self) -> Option<String> {
+    pub async fn render_metrics(&self) -> Option<String> {
         let handle = crate::operations::metrics::install().ok()?;
-        let (sessions, get_streams) = self.sessions.held();
+        let (sessions_here, get_streams) = self.sessions.held();
+        let sessions = self.sessions.live().await;
         crate::operations::metrics::set_levels(&crate::operations::metrics::Levels {
             sessions,
+            sessions_here,
             get_streams,
             listen_streams: self.sessions.listeners.len(),
             pending_questions: self.core.input.pending.len(),

@@ -609,6 +609,15 @@ impl SessionStore {
         (self.local.len(), streams)
     }
 
+    /// Live sessions on every replica; `None` if the shared state does not
+    /// answer within a second.
+    pub(crate) async fn live(&self) -> Option<u64> {
+        tokio::time::timeout(Duration::from_secs(1), self.state.sessions.live())
+            .await
+            .ok()?
+            .ok()
+    }
+
     /// Whether the shared state answers now.
     pub(crate) async fn state_ready(&self) -> StateResult<()> {
         self.state.ready().await

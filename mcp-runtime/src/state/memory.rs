@@ -337,6 +337,16 @@ impl SessionRecords for MemoryState {
         done(outcome)
     }
 
+    fn live(&self) -> StateFuture<'_, u64> {
+        let now = self.now_ms();
+        let live = self
+            .sessions
+            .iter()
+            .filter(|entry| !self.is_expired(entry.value(), now))
+            .count();
+        done(u64::try_from(live).unwrap_or(u64::MAX))
+    }
+
     fn subscribed<'a>(&'a self, ids: &'a [Arc<str>], uri: &'a str) -> StateFuture<'a, Vec<bool>> {
         let answers = ids
             .iter()
@@ -685,6 +695,11 @@ mod tests {
         open(&store, "idle", true, 601).await;
         // A handshake never finished gets a minute, whatever the idle timeout.
         open(&store, "half-open", false, 61).await;
+        assert_eq!(
+            SessionRecords::live(&store).await,
+            Ok(1),
+            "only the fresh one is live"
+        );
         assert!(store.load("fresh").await.unwrap().is_some());
         assert!(
             store.load("idle").await.unwrap().is_none(),

@@ -161,6 +161,10 @@ pub(crate) trait SessionRecords: Send + Sync {
 
     /// For each of `ids`, whether it follows `uri`.
     fn subscribed<'a>(&'a self, ids: &'a [Arc<str>], uri: &'a str) -> StateFuture<'a, Vec<bool>>;
+
+    /// How many sessions are live, on every replica (used within the idle
+    /// timeout): what the metrics show.
+    fn live(&self) -> StateFuture<'_, u64>;
 }
 
 /// The serial number of a single-use token: which run of the store drew

@@ -783,6 +783,22 @@ impl SessionRecords for RedisState {
         .boxed()
     }
 
+    /// The index of sessions holds each one's last use: those within the
+    /// idle timeout are live (an uninitialized one counts until it lapses).
+    fn live(&self) -> StateFuture<'_, u64> {
+        async move {
+            let floor = now_ms().saturating_sub(px(self.idle));
+            let floor = floor.max(0);
+            let count = redis::cmd("ZCOUNT")
+                .arg(self.key("index", "s"))
+                .arg(format!("({floor}"))
+                .arg("+inf")
+                .clone();
+            self.command("count sessions", &count).await
+        }
+        .boxed()
+    }
+
     fn subscribed<'a>(&'a self, ids: &'a [Arc<str>], uri: &'a str) -> StateFuture<'a, Vec<bool>> {
         async move {
             if ids.is_empty() {
@@ -1212,6 +1228,13 @@ mod tests {
         );
         assert!(store.remove("a").await.unwrap());
         store.create("c", &record(false)).await.unwrap();
+        // Every replica counts the same live sessions.
+        let other = RedisState::new(&server.url(), "test", MINUTE, 2).unwrap();
+        other.connect().await.unwrap();
+        assert_eq!(store.live().await, Ok(2));
+        assert_eq!(other.live().await, Ok(2));
+        assert!(other.remove("b").await.unwrap());
+        assert_eq!(store.live().await, Ok(1));
     }
 
     #[tokio::test]

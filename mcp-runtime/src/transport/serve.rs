@@ -114,9 +114,9 @@ impl McpServer {
             actix_web::App::new().route(
                 "/metrics",
                 actix_web::web::get().to(move || {
-                    let text = server.render_metrics();
+                    let server = server.clone();
                     async move {
-                        match text {
+                        match server.render_metrics().await {
                             Some(text) => actix_web::HttpResponse::Ok()
                                 .content_type("text/plain; version=0.0.4")
                                 .body(text),
