@@ -155,3 +155,67 @@ async fn the_servers_limit_counts_every_request_and_anonymous_callers_by_address
         "{refused:?}"
     );
 }
+
+#[actix_web::test]
+async fn the_calls_of_a_batch_are_limited_one_by_one() {
+    let issuer = TestIssuer::new().expect("issuer");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let server = Search {
+        runs: Arc::clone(&runs),
+    }
+    .into_mcp_builder()
+    .oauth(issuer.provider())
+    .build()
+    .expect("builds");
+    let running = TestServer::start_with(server, &issuer).expect("starts");
+    let token = issuer.token().subject("alice").sign().expect("token");
+    let client = TestClient::new(running.url()).with_token(token);
+    let post = |body: Value, session: Option<String>| {
+        let mut request = client
+            .raw("POST")
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2025-03-26")
+            .body(body.to_string());
+        if let Some(session) = session {
+            request = request.header("mcp-session-id", session);
+        }
+        request.send()
+    };
+    let opened = post(
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-03-26", "capabilities": {},
+            "clientInfo": {"name": "batcher", "version": "1"}
+        }}),
+        None,
+    )
+    .await
+    .expect("initialize");
+    let session = opened
+        .header("mcp-session-id")
+        .expect("a session")
+        .to_owned();
+    let batch: Vec<Value> = (1..=5)
+        .map(|id| json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "search", "arguments": {}}}))
+        .collect();
+    let answered = post(Value::Array(batch), Some(session))
+        .await
+        .expect("the batch");
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    let replies: Vec<Value> = serde_json::from_str(&answered.body).expect("a JSON array");
+    let limited: Vec<i64> = replies
+        .iter()
+        .filter(|r| r["error"]["code"] == -32000)
+        .filter_map(|r| r["id"].as_i64())
+        .collect();
+    assert_eq!(
+        limited,
+        [4, 5],
+        "three within the limit, then none: {replies:?}"
+    );
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        3,
+        "the limited calls never ran"
+    );
+}

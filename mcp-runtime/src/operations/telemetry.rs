@@ -42,6 +42,7 @@ pub fn init_tracing() -> Result<TracingGuard, String> {
 pub struct Tracing {
     otlp_endpoint: Option<String>,
     service_name: Option<String>,
+    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
     json: bool,
 }
 

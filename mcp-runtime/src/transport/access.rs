@@ -179,6 +179,17 @@ pub(crate) fn count_refusal(refusal: &Refusal, tool: &str) {
 /// HTTP 429 and `Retry-After` saying the rest.
 pub(crate) const RATE_LIMITED: i64 = -32000;
 
+/// Why a request is refused for its caller's rate limits.
+pub(crate) enum LimitRefusal {
+    /// Over a limit: the JSON-RPC error naming it, and when to retry.
+    Limited {
+        error: crate::protocol::ErrorObject,
+        retry_after: u64,
+    },
+    /// The buckets cannot be reached: refused, never let through uncounted.
+    Unavailable,
+}
+
 /// Refuses `request` if its caller is over the server's rate limit, or the
 /// called tool's: 429 with `Retry-After` and a JSON-RPC error naming the
 /// limit; 503 if the buckets cannot be reached. Counted and audited.
@@ -188,6 +199,29 @@ pub(crate) async fn over_limit(
     request: &Request,
     caller: Option<&Auth>,
 ) -> Option<HttpResponse> {
+    match limit_refusal(core, req, request, caller).await? {
+        LimitRefusal::Unavailable => Some(super::refusal::store_unavailable()),
+        LimitRefusal::Limited { error, retry_after } => {
+            let mut response = HttpResponse::TooManyRequests().json(
+                crate::protocol::jsonrpc::Response::error(Some(request.id.clone()), error),
+            );
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after),
+            );
+            Some(response)
+        }
+    }
+}
+
+/// Counts `request` against its caller's limits (the server's, and the
+/// called tool's); why it is refused, if it is. Counted and audited.
+pub(crate) async fn limit_refusal(
+    core: &ServerCore,
+    req: &actix_web::HttpRequest,
+    request: &Request,
+    caller: Option<&Auth>,
+) -> Option<LimitRefusal> {
     use crate::server::limits::Verdict;
     let tool = (request.method == "tools/call")
         .then(|| named(request))
@@ -208,7 +242,7 @@ pub(crate) async fn over_limit(
         Verdict::Allowed => return None,
         Verdict::Unavailable => {
             crate::operations::metrics::refused(503, "rate_limit_unavailable", "", "");
-            return Some(super::refusal::store_unavailable());
+            return Some(LimitRefusal::Unavailable);
         }
         Verdict::Limited {
             limit,
@@ -216,7 +250,7 @@ pub(crate) async fn over_limit(
             retry_after,
         } => (limit, tool, retry_after),
     };
-    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let seconds = (retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)).max(1);
     let whose = tool
         .as_deref()
         .map_or_else(|| "this server".to_owned(), |tool| format!("tool `{tool}`"));
@@ -242,14 +276,10 @@ pub(crate) async fn over_limit(
         ),
     )
     .with_data(serde_json::json!({ "retryAfterSeconds": seconds, "limit": limit.to_string() }));
-    let mut response = HttpResponse::TooManyRequests().json(
-        crate::protocol::jsonrpc::Response::error(Some(request.id.clone()), error),
-    );
-    response.headers_mut().insert(
-        actix_web::http::header::RETRY_AFTER,
-        actix_web::http::header::HeaderValue::from(seconds.max(1)),
-    );
-    Some(response)
+    Some(LimitRefusal::Limited {
+        error,
+        retry_after: seconds,
+    })
 }
 
 /// A refusal in a word, for traces.

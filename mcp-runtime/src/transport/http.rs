@@ -834,7 +834,25 @@ impl Endpoint {
                     ))
                 }
                 Ok(Message::Request(request)) => {
-                    responses.push(self.dispatch(request, route.clone(), None).await);
+                    // Each call of a batch is decided, audited and counted
+                    // against its caller's limits like a call on its own
+                    // (the dispatcher refuses what access refuses).
+                    let caller = route.caller.as_deref();
+                    let hides = matches!(
+                        &self.auth,
+                        AuthMode::Protected(server) if server.hide_forbidden_tools
+                    );
+                    let decision = access::check_call(&self.core, &request, caller, hides);
+                    access::decided(&self.core, &request, caller, decision.as_ref().err());
+                    match access::limit_refusal(&self.core, req, &request, caller).await {
+                        None => {
+                            responses.push(self.dispatch(request, route.clone(), None).await);
+                        }
+                        Some(access::LimitRefusal::Limited { error, .. }) => {
+                            responses.push(Response::error(Some(request.id), error));
+                        }
+                        Some(access::LimitRefusal::Unavailable) => return store_unavailable(),
+                    }
                 }
                 Ok(Message::Notification(notification)) => {
                     if self.on_notification(notification, &route).await.is_err() {
