@@ -219,3 +219,32 @@ async fn the_calls_of_a_batch_are_limited_one_by_one() {
         "the limited calls never ran"
     );
 }
+
+#[actix_web::test]
+async fn params_of_any_shape_are_counted_as_the_dispatcher_reads_them() {
+    let issuer = TestIssuer::new().expect("issuer");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let server = Search {
+        runs: Arc::clone(&runs),
+    }
+    .into_mcp_builder()
+    .oauth(issuer.provider())
+    .build()
+    .expect("builds");
+    let running = TestServer::start_with(server, &issuer).expect("starts");
+    let token = issuer.token().subject("alice").sign().expect("token");
+    let alice = running.client().with_token(token);
+    // Params as an array name the tool as well as an object does.
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        answers.push(alice.rpc("tools/call", json!(["search", {}])).await);
+    }
+    let ran = runs.load(Ordering::SeqCst);
+    assert!(ran <= 3, "{ran} calls ran past a limit of 3: {answers:?}");
+    assert!(
+        answers
+            .iter()
+            .any(|a| matches!(a, Err(ClientError::Http { status: 429, .. }))),
+        "{answers:?}"
+    );
+}

@@ -70,7 +70,9 @@ pub(crate) fn sign_in(step: &'static str, client_id: Option<&str>, subject: Opti
 /// (this server's signed client ids run to kilobytes).
 pub(crate) fn client_label(id: &str) -> String {
     if id.len() <= 64 {
-        return id.to_owned();
+        // Written as it is, so without control characters: a client id
+        // cannot start a line of its own in the log.
+        return id.chars().filter(|c| !c.is_control()).collect();
     }
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, id.as_bytes());
     let hex: String = digest.as_ref()[..8]

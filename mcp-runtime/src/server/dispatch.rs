@@ -62,7 +62,12 @@ const CACHEABLE: [&str; 6] = [
 /// Records what the request span says of `request`: its method, id,
 /// revision, session and target, and its name in the OpenTelemetry
 /// conventions for MCP (`tools/call search`).
-fn record_request(span: &tracing::Span, request: &Request, origin: &RequestOrigin) {
+fn record_request(
+    span: &tracing::Span,
+    request: &Request,
+    origin: &RequestOrigin,
+    tools: &crate::tools::ToolRegistry,
+) {
     #[derive(serde::Deserialize)]
     struct Target<'a> {
         #[serde(borrow, default)]
@@ -73,11 +78,18 @@ fn record_request(span: &tracing::Span, request: &Request, origin: &RequestOrigi
     let method = crate::operations::metrics::method_label(&request.method);
     span.record("mcp.protocol.version", origin.version.as_str());
     if let Some(session) = &origin.session {
-        span.record("mcp.session.id", session.id.as_ref());
+        // The id is a credential on a server without sign-in: traces get
+        // its fingerprint.
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, session.id.as_bytes());
+        let fingerprint: String = digest.as_ref()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        span.record("mcp.session.id", fingerprint.as_str());
     }
     match &request.id {
         RequestId::Number(n) => span.record("jsonrpc.request.id", n),
-        RequestId::String(s) => span.record("jsonrpc.request.id", s.as_str()),
+        RequestId::String(s) => span.record("jsonrpc.request.id", capped(s)),
     };
     let target = match request.method.as_str() {
         "tools/call" | "prompts/get" | "resources/read" => request
@@ -86,23 +98,31 @@ fn record_request(span: &tracing::Span, request: &Request, origin: &RequestOrigi
             .and_then(|p| serde_json::from_str::<Target<'_>>(p.get()).ok()),
         _ => None,
     };
+    // A client may name anything: attributes are cut short, and only a
+    // registered tool names the span (its names are the server's, few).
     let name = match &target {
         Some(Target {
             name: Some(name), ..
         }) if request.method == "tools/call" => {
-            span.record("gen_ai.tool.name", name.as_ref());
-            Some(name.as_ref())
+            span.record("gen_ai.tool.name", capped(name));
+            tools.get(name).is_some().then_some(name.as_ref())
         }
-        Some(Target {
-            name: Some(name), ..
-        }) => Some(name.as_ref()),
         Some(Target { uri: Some(uri), .. }) => {
-            span.record("mcp.resource.uri", uri.as_ref());
-            Some(uri.as_ref())
+            span.record("mcp.resource.uri", capped(uri));
+            None
         }
         _ => None,
     };
     crate::operations::telemetry::name_request(span, method, name);
+}
+
+/// `text` cut to at most 256 bytes, on a character boundary.
+fn capped(text: &str) -> &str {
+    let mut end = text.len().min(256);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Parses method parameters; absent params read as `{}`.
@@ -133,7 +153,7 @@ impl ServerCore {
         let started = std::time::Instant::now();
         let span = tracing::Span::current();
         if !span.is_disabled() {
-            record_request(&span, &request, &origin);
+            record_request(&span, &request, &origin, &self.tools.load());
         }
         let outcome = if stateless && REMOVED_IN_STATELESS.contains(&method.as_str()) {
             Err(ErrorObject::method_not_found(&method))

@@ -100,6 +100,8 @@ pub(crate) struct MemoryState {
     counter_arrivals: Arrivals,
     /// Rate-limit token buckets by key.
     buckets: DashMap<Arc<str>, Bucket>,
+    /// When full buckets were last dropped (ms since the epoch).
+    buckets_swept: AtomicU64,
     /// Tasks' records and when each expires.
     tasks: DashMap<Arc<str>, (TaskRecord, Instant)>,
     /// Live (unfinished, unexpired) tasks per owner.
@@ -131,6 +133,7 @@ impl MemoryState {
             counters: DashMap::new(),
             counter_arrivals: Arrivals::new(MAX_COUNTERS),
             buckets: DashMap::new(),
+            buckets_swept: AtomicU64::new(0),
             tasks: DashMap::new(),
             task_owners: Mutex::new(std::collections::HashMap::new()),
             task_leases: DashMap::new(),
@@ -460,9 +463,19 @@ impl Buckets for MemoryState {
         let now = Instant::now();
         let per_token = period / count.max(1);
         if self.buckets.len() >= MAX_BUCKETS && !self.buckets.contains_key(key) {
-            // A full bucket is no bucket: those go first.
-            self.buckets
-                .retain(|_, bucket| bucket.full_at(count, per_token) > now);
+            // A full bucket (by its own limit) is no bucket: those go, at
+            // most once a second, so a flood of new callers cannot make
+            // every request scan them all.
+            let now_ms = self.now_ms();
+            let last = self.buckets_swept.load(Ordering::Relaxed);
+            if now_ms.saturating_sub(last) >= 1000
+                && self
+                    .buckets_swept
+                    .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                self.buckets.retain(|_, bucket| bucket.full_at > now);
+            }
             if self.buckets.len() >= MAX_BUCKETS {
                 tracing::warn!("too many callers in their rate-limit periods: refused a new one");
                 return ready(Err(Unavailable)).boxed();
@@ -471,6 +484,7 @@ impl Buckets for MemoryState {
         let mut bucket = self.buckets.entry(Arc::from(key)).or_insert(Bucket {
             tokens: f64::from(count),
             at: now,
+            full_at: now,
         });
         let taken = bucket.take(now, count, per_token);
         drop(bucket);
@@ -478,10 +492,11 @@ impl Buckets for MemoryState {
     }
 }
 
-/// A token bucket: `tokens` as of `at`.
+/// A token bucket: `tokens` as of `at`, full again at `full_at`.
 pub(super) struct Bucket {
     tokens: f64,
     at: Instant,
+    full_at: Instant,
 }
 
 impl Bucket {
@@ -492,18 +507,17 @@ impl Bucket {
         let refilled = now.saturating_duration_since(self.at).as_secs_f64() / per;
         self.tokens = (self.tokens + refilled).min(f64::from(count));
         self.at = now;
-        if self.tokens >= 1.0 {
+        let taken = if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - self.tokens) * per))
-        }
-    }
-
-    /// When it is full again (as good as absent).
-    fn full_at(&self, count: u32, per_token: Duration) -> Instant {
+        };
+        // Full again, by its own limit, at this instant: then it is as good
+        // as absent.
         let missing = (f64::from(count) - self.tokens).max(0.0);
-        self.at + Duration::from_secs_f64(missing * per_token.as_secs_f64())
+        self.full_at = now + Duration::from_secs_f64(missing * per);
+        taken
     }
 }
 

@@ -293,16 +293,15 @@ fn refusal_kind(refusal: &Refusal) -> &'static str {
     }
 }
 
-/// The `name` a request's params give, if any.
+/// The tool a `tools/call` names, read exactly as the dispatcher reads it
+/// (an array of params included), so no shape of params reaches a tool
+/// without its limit.
 fn named(request: &Request) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Named<'a> {
-        #[serde(borrow, default)]
-        name: Option<Cow<'a, str>>,
-    }
-    let params = request.params.as_deref().map_or("{}", |p| p.get());
-    let named: Named<'_> = serde_json::from_str(params).ok()?;
-    named.name.map(Cow::into_owned)
+    crate::server::dispatch::parse_params::<crate::protocol::messages::CallToolParams>(
+        request.params.as_deref(),
+    )
+    .ok()
+    .map(|params| params.name)
 }
 
 /// The methods whose calls are access decisions (each gets an audit event).

@@ -851,7 +851,16 @@ impl Endpoint {
                         Some(access::LimitRefusal::Limited { error, .. }) => {
                             responses.push(Response::error(Some(request.id), error));
                         }
-                        Some(access::LimitRefusal::Unavailable) => return store_unavailable(),
+                        // Calls before it may have run: this one is refused
+                        // alone, never the whole answer.
+                        Some(access::LimitRefusal::Unavailable) => {
+                            responses.push(Response::error(
+                                Some(request.id),
+                                ErrorObject::internal(
+                                    "the rate-limit store is unavailable; retry shortly",
+                                ),
+                            ));
+                        }
                     }
                 }
                 Ok(Message::Notification(notification)) => {
