@@ -74,12 +74,7 @@ pub(crate) fn client_label(id: &str) -> String {
         // cannot start a line of its own in the log.
         return id.chars().filter(|c| !c.is_control()).collect();
     }
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, id.as_bytes());
-    let hex: String = digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", super::fingerprint(id, 8))
 }
 
 /// A change to what the server serves while it runs: `kind` (`tool`,

@@ -80,11 +80,7 @@ fn record_request(
     if let Some(session) = &origin.session {
         // The id is a credential on a server without sign-in: traces get
         // its fingerprint.
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, session.id.as_bytes());
-        let fingerprint: String = digest.as_ref()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let fingerprint = crate::operations::fingerprint(&session.id, 8);
         span.record("mcp.session.id", fingerprint.as_str());
     }
     match &request.id {

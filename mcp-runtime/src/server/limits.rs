@@ -138,9 +138,5 @@ fn holder(caller: Option<&Auth>, address: Option<IpAddr>) -> String {
         (_, Some(ip)) => format!("ip\n{}", budget_holder(ip)),
         _ => "anonymous".to_owned(),
     };
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, who.as_bytes());
-    digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::operations::fingerprint(&who, 16)
 }

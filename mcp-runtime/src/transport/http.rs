@@ -723,11 +723,25 @@ impl Endpoint {
             log_level: route.log_level,
             client_capabilities: route.client_capabilities,
             caller: route.caller,
-            hide_forbidden_tools: matches!(
-                &self.auth,
-                AuthMode::Protected(server) if server.hide_forbidden_tools
-            ),
+            hide_forbidden_tools: self.hides_forbidden(),
         }
+    }
+
+    /// Whether tools the caller may not use are left out of its lists.
+    fn hides_forbidden(&self) -> bool {
+        matches!(&self.auth, AuthMode::Protected(server) if server.hide_forbidden_tools)
+    }
+
+    /// The access decision on `request` by `caller`, audited and counted
+    /// (see [`access::decided`]).
+    fn decide(
+        &self,
+        request: &Request,
+        caller: Option<&crate::auth::Auth>,
+    ) -> Result<(), crate::auth::Refusal> {
+        let decision = access::check_call(&self.core, request, caller, self.hides_forbidden());
+        access::decided(&self.core, request, caller, decision.as_ref().err());
+        decision
     }
 
     /// Answers with JSON, switching to an SSE stream if the handler sends a
@@ -747,21 +761,7 @@ impl Endpoint {
             }
             http
         };
-        let hides_forbidden =
-            matches!(&self.auth, AuthMode::Protected(server) if server.hide_forbidden_tools);
-        let decision = access::check_call(
-            &self.core,
-            &request,
-            route.caller.as_deref(),
-            hides_forbidden,
-        );
-        access::decided(
-            &self.core,
-            &request,
-            route.caller.as_deref(),
-            decision.as_ref().err(),
-        );
-        if let Err(refusal) = decision {
+        if let Err(refusal) = self.decide(&request, route.caller.as_deref()) {
             return access::refuse(&refusal, &self.auth);
         }
         if let Some(limited) =
@@ -838,12 +838,7 @@ impl Endpoint {
                     // against its caller's limits like a call on its own
                     // (the dispatcher refuses what access refuses).
                     let caller = route.caller.as_deref();
-                    let hides = matches!(
-                        &self.auth,
-                        AuthMode::Protected(server) if server.hide_forbidden_tools
-                    );
-                    let decision = access::check_call(&self.core, &request, caller, hides);
-                    access::decided(&self.core, &request, caller, decision.as_ref().err());
+                    let _ = self.decide(&request, caller);
                     match access::limit_refusal(&self.core, req, &request, caller).await {
                         None => {
                             responses.push(self.dispatch(request, route.clone(), None).await);
