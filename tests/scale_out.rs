@@ -563,3 +563,62 @@ async fn a_rate_limit_is_one_budget_across_the_replicas() {
         }
     }
 }
+
+#[tokio::test]
+async fn behind_the_balancer_a_caller_is_its_address_whatever_headers_it_writes() {
+    // nginx (127.0.0.1) is trusted and appends the address it saw to
+    // X-Forwarded-For; clients reach it from other loopback addresses.
+    let cluster = Cluster::start(
+        "replicas",
+        2,
+        &[
+            LOG,
+            ("MCP_RATE_LIMIT", "4/hour"),
+            ("MCP_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    );
+    let from = |address: &str| {
+        reqwest::Client::builder()
+            .local_address(Some(address.parse().expect("address")))
+            .build()
+            .expect("client")
+    };
+    let initialize = |client: &reqwest::Client, spoof: Option<usize>| {
+        let mut request = client
+            .post(&cluster.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(
+                json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                    "protocolVersion": "2025-11-25", "capabilities": {},
+                    "clientInfo": {"name": "spoofer", "version": "1"}}})
+                .to_string(),
+            );
+        if let Some(i) = spoof {
+            // Each a fresh address, were either header believed.
+            request = request
+                .header("forwarded", format!("for=198.51.100.{i}"))
+                .header("x-forwarded-for", format!("203.0.113.{i}"));
+        }
+        request.send()
+    };
+    let spoofer = from("127.0.0.2");
+    for i in 0..4 {
+        let answer = initialize(&spoofer, Some(i)).await.expect("reaches nginx");
+        assert_eq!(answer.status(), 200, "request {i}\n{}", cluster.logs());
+    }
+    let refused = initialize(&spoofer, Some(9)).await.expect("reaches nginx");
+    assert_eq!(
+        refused.status(),
+        429,
+        "a header the client wrote bought it a budget\n{}",
+        cluster.logs()
+    );
+    assert!(refused.headers().contains_key("retry-after"));
+    // The limit is the client's, read through the balancer, not the
+    // balancer's own.
+    let neighbour = initialize(&from("127.0.0.3"), None)
+        .await
+        .expect("reaches nginx");
+    assert_eq!(neighbour.status(), 200, "{}", cluster.logs());
+}

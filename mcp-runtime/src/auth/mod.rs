@@ -55,16 +55,6 @@ pub(crate) fn arrived_on_loopback(req: &actix_web::HttpRequest) -> bool {
             if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
 }
 
-/// Checks every trusted proxy entry is an address or a CIDR block.
-pub(crate) fn check_trusted_proxies<'a>(
-    blocks: impl IntoIterator<Item = &'a String>,
-) -> Result<(), String> {
-    for block in blocks {
-        rate_limit::AddressBlock::parse(block).map_err(|e| format!("trusted proxies: {e}"))?;
-    }
-    Ok(())
-}
-
 pub(crate) use proxy::{
     Admission, OAuthProxy, ProxyContext, ProxySettings, check_allowed_redirect_uri,
     configure as configure_proxy,

@@ -5,10 +5,13 @@
 //!
 //! The client address is the connection's peer, unless that peer is a proxy
 //! the operator trusts (`MCP_TRUSTED_PROXIES`, or
-//! `McpServerBuilder::trusted_proxies`): then it is the nearest address in
-//! `X-Forwarded-For` (or `Forwarded: for=`) that is not itself trusted.
-//! Without trusted proxies those headers are ignored: anyone could write
-//! them, and a limit one can step around by writing a header is none.
+//! `McpServerBuilder::trusted_proxies`): then it is the nearest address
+//! that is not itself trusted in the one header those proxies write
+//! (`X-Forwarded-For` unless `MCP_FORWARDED_HEADER` names `Forwarded`).
+//! The other header is never read: a proxy that appends to one passes the
+//! other on as the client wrote it. Without trusted proxies neither is
+//! read: anyone could write them, and a limit one can step around by
+//! writing a header is none.
 //!
 //! An IPv6 client is counted by its /64, the block one site usually gets:
 //! counted address by address, one host would hold billions of budgets.
@@ -97,14 +100,14 @@ pub(crate) struct RateLimiter {
     counters: Arc<dyn Counters>,
     /// Hits per minute; `0` turns the limit off.
     per_minute: u32,
-    trusted: Vec<AddressBlock>,
+    trusted: TrustedProxies,
 }
 
 impl RateLimiter {
     pub(crate) fn new(
         counters: Arc<dyn Counters>,
         per_minute: u32,
-        trusted: Vec<AddressBlock>,
+        trusted: TrustedProxies,
     ) -> Self {
         Self {
             counters,
@@ -116,7 +119,7 @@ impl RateLimiter {
     /// The client's address: the peer, or through trusted proxies the
     /// nearest forwarded address that is not one of them.
     pub(crate) fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
-        client_address(req, &self.trusted)
+        self.trusted.client_address(req)
     }
 
     /// Counts this request against its client's budget for `endpoint`.
@@ -141,22 +144,77 @@ impl RateLimiter {
     }
 }
 
-/// The client's address: the peer, or through `trusted` proxies the
-/// nearest forwarded address that is not one of them.
-pub(crate) fn client_address(req: &HttpRequest, trusted: &[AddressBlock]) -> Option<IpAddr> {
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|block| block.contains(ip));
-    let peer = req.peer_addr()?.ip();
-    if !is_trusted(peer) {
-        return Some(peer);
+/// The header trusted proxies name the client in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1` (nginx's
+    /// `$proxy_add_x_forwarded_for`, most cloud balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// `x-forwarded-for` or `forwarded`, in any case; the error says what
+    /// to write.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            t if t.eq_ignore_ascii_case("x-forwarded-for") => Ok(Self::XForwardedFor),
+            t if t.eq_ignore_ascii_case("forwarded") => Ok(Self::Forwarded),
+            other => Err(format!(
+                "forwarded header `{other}`: write `x-forwarded-for` or `forwarded`, the one header your proxies write"
+            )),
+        }
     }
-    // Right to left: each hop appended the address it saw.
-    Some(
-        forwarded_chain(req)
+}
+
+/// The proxies in front of the server, and the one header they name the
+/// client in.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TrustedProxies {
+    blocks: Vec<AddressBlock>,
+    header: ForwardedHeader,
+}
+
+impl TrustedProxies {
+    /// Parses `blocks` (addresses or CIDR blocks) and `header` (default
+    /// `X-Forwarded-For`); the error names the bad entry.
+    pub(crate) fn parse<'a>(
+        blocks: impl IntoIterator<Item = &'a String>,
+        header: Option<&str>,
+    ) -> Result<Self, String> {
+        let blocks = blocks
             .into_iter()
-            .rev()
-            .find(|ip| !is_trusted(*ip))
-            .unwrap_or(peer),
-    )
+            .map(|block| AddressBlock::parse(block).map_err(|e| format!("trusted proxies: {e}")))
+            .collect::<Result<_, _>>()?;
+        let header = header.map(ForwardedHeader::parse).transpose()?;
+        Ok(Self {
+            blocks,
+            header: header.unwrap_or_default(),
+        })
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.blocks.iter().any(|block| block.contains(ip))
+    }
+
+    /// The client's address: the peer, or through trusted proxies the
+    /// nearest forwarded address that is not one of them.
+    pub(crate) fn client_address(&self, req: &HttpRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        if !self.trusts(peer) {
+            return Some(peer);
+        }
+        // Right to left: each hop appended the address it saw.
+        Some(
+            forwarded_chain(req, self.header)
+                .into_iter()
+                .rev()
+                .find(|ip| !self.trusts(*ip))
+                .unwrap_or(peer),
+        )
+    }
 }
 
 /// Whose budget a request from `ip` counts against: an IPv4 address (an
@@ -171,30 +229,32 @@ pub(crate) fn budget_holder(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Every address `X-Forwarded-For` and `Forwarded` name, in order; an
-/// entry that is not an address (`unknown`, an obfuscated name) ends the
-/// chain, as nothing to its left can be trusted.
-fn forwarded_chain(req: &HttpRequest) -> Vec<IpAddr> {
+/// Every address `header` names, in order (its lines joined, as HTTP
+/// joins repeated fields); an entry that is not an address (`unknown`, an
+/// obfuscated name, an element without `for=`, bytes that are not text)
+/// ends the chain, as nothing to its left can be trusted.
+fn forwarded_chain(req: &HttpRequest, header: ForwardedHeader) -> Vec<IpAddr> {
     let mut chain = Vec::new();
-    for value in req.headers().get_all("x-forwarded-for") {
-        let Ok(value) = value.to_str() else { continue };
-        chain.extend(
-            value
-                .split(',')
-                .map(|entry| parse_forwarded_ip(entry.trim())),
-        );
-    }
-    for value in req.headers().get_all(header::FORWARDED) {
-        let Ok(value) = value.to_str() else { continue };
+    let name = match header {
+        ForwardedHeader::XForwardedFor => header::HeaderName::from_static("x-forwarded-for"),
+        ForwardedHeader::Forwarded => header::FORWARDED,
+    };
+    for value in req.headers().get_all(name) {
+        let Ok(value) = value.to_str() else {
+            chain.push(None);
+            continue;
+        };
         for element in value.split(',') {
-            let address = element.split(';').find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                name.eq_ignore_ascii_case("for")
-                    .then(|| value.trim().trim_matches('"'))
-            });
-            if let Some(address) = address {
-                chain.push(parse_forwarded_ip(address));
-            }
+            let address = match header {
+                ForwardedHeader::XForwardedFor => Some(element.trim()),
+                ForwardedHeader::Forwarded => element.split(';').find_map(|pair| {
+                    let (name, value) = pair.trim().split_once('=')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| value.trim().trim_matches('"'))
+                }),
+            };
+            chain.push(address.and_then(parse_forwarded_ip));
         }
     }
     // Entries right of an unparsable one are the ones still trustworthy.
@@ -220,12 +280,17 @@ mod tests {
     use actix_web::test::TestRequest;
 
     fn limiter(per_minute: u32, trusted: &[&str]) -> RateLimiter {
+        limiter_reading(per_minute, trusted, None)
+    }
+
+    fn limiter_reading(per_minute: u32, trusted: &[&str], header: Option<&str>) -> RateLimiter {
         let state = SharedState::memory(Duration::from_secs(60), 10);
-        let trusted = trusted
-            .iter()
-            .map(|t| AddressBlock::parse(t).unwrap())
-            .collect();
-        RateLimiter::new(state.counters, per_minute, trusted)
+        let trusted: Vec<String> = trusted.iter().map(|t| (*t).to_owned()).collect();
+        RateLimiter::new(
+            state.counters,
+            per_minute,
+            TrustedProxies::parse(&trusted, header).unwrap(),
+        )
     }
 
     fn from(peer: &str) -> TestRequest {
@@ -280,16 +345,67 @@ mod tests {
             "the nearest untrusted hop, not the leftmost (which the client wrote)"
         );
         let req = from("127.0.0.1:4000")
-            .insert_header(("forwarded", "for=\"[2001:db8::5]:443\";proto=https"))
-            .to_http_request();
-        assert_eq!(behind.client_ip(&req), Some("2001:db8::5".parse().unwrap()));
-        let req = from("127.0.0.1:4000")
             .insert_header(("x-forwarded-for", "198.51.100.4, garbage, 10.0.0.3"))
             .to_http_request();
         assert_eq!(
             behind.client_ip(&req),
             Some("127.0.0.1".parse().unwrap()),
             "nothing left of an unreadable entry is believed"
+        );
+    }
+
+    #[test]
+    fn only_the_header_the_proxies_write_is_read() {
+        // A proxy that appends to X-Forwarded-For passes a client's own
+        // `Forwarded` on untouched: read, it would name any address.
+        let behind = limiter(10, &["127.0.0.1"]);
+        let req = from("127.0.0.1:4000")
+            .insert_header(("forwarded", "for=6.6.6.6"))
+            .insert_header(("x-forwarded-for", "198.51.100.4"))
+            .to_http_request();
+        assert_eq!(
+            behind.client_ip(&req),
+            Some("198.51.100.4".parse().unwrap())
+        );
+        let only_forwarded = from("127.0.0.1:4000")
+            .insert_header(("forwarded", "for=6.6.6.6"))
+            .to_http_request();
+        assert_eq!(
+            behind.client_ip(&only_forwarded),
+            Some("127.0.0.1".parse().unwrap()),
+            "a header the proxies do not write names no one"
+        );
+
+        // And the other way round, for proxies writing RFC 7239.
+        let behind = limiter_reading(10, &["127.0.0.1", "10.0.0.0/8"], Some("Forwarded"));
+        let req = from("127.0.0.1:4000")
+            .insert_header(("x-forwarded-for", "6.6.6.6"))
+            .insert_header((
+                "forwarded",
+                "for=1.1.1.1, for=\"[2001:db8::5]:443\";proto=https, For=10.0.0.2",
+            ))
+            .to_http_request();
+        assert_eq!(behind.client_ip(&req), Some("2001:db8::5".parse().unwrap()));
+        let req = from("127.0.0.1:4000")
+            .insert_header(("forwarded", "for=198.51.100.4, proto=https, for=10.0.0.2"))
+            .to_http_request();
+        assert_eq!(
+            behind.client_ip(&req),
+            Some("127.0.0.1".parse().unwrap()),
+            "an element without `for=` ends the chain"
+        );
+        let req = from("127.0.0.1:4000")
+            .insert_header(("forwarded", "for=_hidden, for=198.51.100.4"))
+            .to_http_request();
+        assert_eq!(
+            behind.client_ip(&req),
+            Some("198.51.100.4".parse().unwrap())
+        );
+
+        assert!(ForwardedHeader::parse("X-Real-IP").is_err());
+        assert_eq!(
+            ForwardedHeader::parse(" X-Forwarded-For "),
+            Ok(ForwardedHeader::XForwardedFor)
         );
     }
 
@@ -317,11 +433,7 @@ mod tests {
             "per address"
         );
         // One IPv6 /64 is one budget, whichever of its addresses asks.
-        let limiter = super::RateLimiter::new(
-            SharedState::memory(Duration::from_secs(60), 10).counters,
-            2,
-            Vec::new(),
-        );
+        let limiter = self::limiter(2, &[]);
         for peer in ["[2001:db8:1:2::1]:1", "[2001:db8:1:2:ffff::9]:1"] {
             let request = from(peer).to_http_request();
             assert!(matches!(
@@ -343,11 +455,7 @@ mod tests {
             budget_holder("::ffff:192.0.2.7".parse().unwrap()),
             "192.0.2.7".parse::<IpAddr>().unwrap()
         );
-        let off = super::RateLimiter::new(
-            SharedState::memory(Duration::from_secs(60), 10).counters,
-            0,
-            Vec::new(),
-        );
+        let off = self::limiter(0, &[]);
         for _ in 0..10 {
             assert!(matches!(
                 off.check(&alice, "register").await,

@@ -233,16 +233,29 @@ impl McpServerBuilder {
     }
 
     /// The proxies (addresses or CIDR blocks: `10.0.0.0/8`, `127.0.0.1`) in
-    /// front of this server whose `X-Forwarded-For` or `Forwarded` header
-    /// names the client, for the rate limits. Without them those headers
-    /// are ignored: anyone can write them. Default: `MCP_TRUSTED_PROXIES`
-    /// (comma-separated), else none.
+    /// front of this server whose forwarded header names the client, for
+    /// the rate limits (see [`forwarded_header`](Self::forwarded_header)).
+    /// Without them no forwarded header is read: anyone can write one.
+    /// Default: `MCP_TRUSTED_PROXIES` (comma-separated), else none.
     pub fn trusted_proxies<S: Into<String>>(
         mut self,
         proxies: impl IntoIterator<Item = S>,
     ) -> Self {
         self.auth_settings.proxy.trusted_proxies =
             Some(proxies.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The one header the [trusted proxies](Self::trusted_proxies) name
+    /// the client in: `"x-forwarded-for"` (nginx's
+    /// `$proxy_add_x_forwarded_for`, most cloud balancers) or
+    /// `"forwarded"` (RFC 7239). The other is never read: a proxy that
+    /// appends to one passes the other on as the client wrote it, so
+    /// reading both would let a client choose its own address. Anything
+    /// else fails the build. Default: `MCP_FORWARDED_HEADER`, else
+    /// `x-forwarded-for`.
+    pub fn forwarded_header(mut self, header: impl Into<String>) -> Self {
+        self.auth_settings.proxy.forwarded_header = Some(header.into());
         self
     }
 
@@ -505,11 +518,7 @@ impl McpServerBuilder {
         let limits = super::limits::CallerLimits::new(
             rate_limit,
             &rate_limit_exempt,
-            auth_settings
-                .proxy
-                .trusted_proxies
-                .as_deref()
-                .unwrap_or_default(),
+            auth_settings.proxy.trusted().map_err(BuildError::Config)?,
             Arc::clone(&state.buckets),
         )
         .map_err(BuildError::Config)?;

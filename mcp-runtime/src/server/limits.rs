@@ -6,7 +6,7 @@
 //! trusts (`sub:` or `client:` entries) are not limited.
 
 use crate::auth::Auth;
-use crate::auth::rate_limit::{AddressBlock, budget_holder};
+use crate::auth::rate_limit::{TrustedProxies, budget_holder};
 use crate::rate::RateLimit;
 use crate::state::Buckets;
 use std::net::IpAddr;
@@ -18,7 +18,7 @@ pub(crate) struct CallerLimits {
     /// Every request of one caller.
     pub(crate) default: Option<RateLimit>,
     exempt: Vec<Exempt>,
-    trusted: Vec<AddressBlock>,
+    trusted: TrustedProxies,
     buckets: Arc<dyn Buckets>,
 }
 
@@ -50,7 +50,7 @@ impl CallerLimits {
     pub(crate) fn new(
         default: Option<RateLimit>,
         exempt: &[String],
-        trusted: &[String],
+        trusted: TrustedProxies,
         buckets: Arc<dyn Buckets>,
     ) -> Result<Self, String> {
         let exempt = exempt
@@ -64,10 +64,6 @@ impl CallerLimits {
                     "rate-limit exemption `{entry}`: write `sub:SUBJECT` or `client:CLIENT_ID`"
                 )),
             })
-            .collect::<Result<_, _>>()?;
-        let trusted = trusted
-            .iter()
-            .map(|block| AddressBlock::parse(block))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             default,
@@ -96,7 +92,7 @@ impl CallerLimits {
         {
             return Verdict::Allowed;
         }
-        let address = crate::auth::rate_limit::client_address(req, &self.trusted);
+        let address = self.trusted.client_address(req);
         let holder = holder(caller, address);
         let limits = self
             .default

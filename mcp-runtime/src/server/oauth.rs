@@ -86,8 +86,10 @@ pub(super) fn settle(
                 .collect(),
         );
     }
-    crate::auth::check_trusted_proxies(settings.proxy.trusted_proxies.iter().flatten())
-        .map_err(BuildError::Config)?;
+    if settings.proxy.forwarded_header.is_none() {
+        settings.proxy.forwarded_header = from_env("MCP_FORWARDED_HEADER");
+    }
+    settings.proxy.trusted().map_err(BuildError::Config)?;
     for rule in tools
         .iter()
         .map(Tool::access)

@@ -68,7 +68,7 @@ pub(crate) use token::basic_credentials;
 pub(crate) use register::check_allowed_redirect_uri;
 
 use super::provider::{Provider, Secret};
-use super::rate_limit::{AddressBlock, RateLimiter, Verdict};
+use super::rate_limit::{RateLimiter, TrustedProxies, Verdict};
 use super::{DEV_JWKS_PATH, DevIssuer};
 use crate::random::random_bytes;
 use crate::state::SharedState;
@@ -101,9 +101,12 @@ pub(crate) struct ProxySettings {
     /// Requests per client address, per endpoint, per minute (`0`: off);
     /// `None` until settled from code or `MCP_OAUTH_RATE_LIMIT`.
     pub(crate) rate_limit: Option<u32>,
-    /// Proxies whose `X-Forwarded-For` names the client; `None` until
+    /// Proxies whose forwarded header names the client; `None` until
     /// settled from code or `MCP_TRUSTED_PROXIES`.
     pub(crate) trusted_proxies: Option<Vec<String>>,
+    /// The header they write (`x-forwarded-for` or `forwarded`); `None`
+    /// until settled from code or `MCP_FORWARDED_HEADER`, then the first.
+    pub(crate) forwarded_header: Option<String>,
 }
 
 impl Default for ProxySettings {
@@ -113,24 +116,28 @@ impl Default for ProxySettings {
             consent: true,
             rate_limit: None,
             trusted_proxies: None,
+            forwarded_header: None,
         }
     }
 }
 
 impl ProxySettings {
+    /// The proxies in front of the server and the header they write; the
+    /// error names a bad entry.
+    pub(crate) fn trusted(&self) -> Result<TrustedProxies, String> {
+        TrustedProxies::parse(
+            self.trusted_proxies.iter().flatten(),
+            self.forwarded_header.as_deref(),
+        )
+    }
+
     /// The rate limiter these settings describe, counting in `state`.
     fn rate_limiter(&self, state: &SharedState) -> Result<RateLimiter, String> {
-        let trusted = self
-            .trusted_proxies
-            .iter()
-            .flatten()
-            .map(|block| AddressBlock::parse(block).map_err(|e| format!("trusted proxies: {e}")))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(RateLimiter::new(
             Arc::clone(&state.counters),
             self.rate_limit
                 .unwrap_or(super::rate_limit::DEFAULT_PER_MINUTE),
-            trusted,
+            self.trusted()?,
         ))
     }
 }
