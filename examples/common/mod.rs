@@ -97,11 +97,11 @@ pub async fn serve(
     builder: McpServerBuilder,
     variables: &[Variable],
 ) -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    // Logs by RUST_LOG; spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    let _tracing = match mcp_runtime::operations::init_tracing() {
+        Ok(guard) => guard,
+        Err(error) => config_error(example, &error),
+    };
 
     println!("{example} example, configured from:");
     let common = [var("HOST"), var("PORT"), var("MCP_URL")];

@@ -357,7 +357,8 @@ impl Idp {
 // every request.
 
 /// A 2026-07-28 `method` request on `target` (a tool or prompt name, or a
-/// resource URI) with `params` (merged with the `_meta` the revision needs)
+/// resource URI) with `params` (its `_meta` merged with the one the
+/// revision needs)
 /// and an optional bearer `token`. Panics if the server does not answer.
 pub async fn stateless_request(
     url: &str,
@@ -367,10 +368,19 @@ pub async fn stateless_request(
     params: serde_json::Value,
 ) -> RawResponse {
     let mut params = params;
-    params["_meta"] = serde_json::json!({
+    let meta = serde_json::json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}, "sampling": {}, "roots": {}}
     });
+    match params["_meta"].as_object_mut() {
+        Some(given) => given.extend(
+            meta.as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        ),
+        None => params["_meta"] = meta,
+    }
     let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     let client = match token {
         Some(token) => TestClient::new(url).with_token(token),

@@ -7,6 +7,7 @@
 
 use super::resource::ResourceServer;
 use super::{Auth, AuthError, Refusal, ScopeHierarchy, TokenVerifier};
+use crate::operations::telemetry::EarlyVerify;
 use actix_web::http::header;
 use actix_web::{HttpMessage as _, HttpRequest};
 use std::sync::Arc;
@@ -20,9 +21,13 @@ const MAX_AUTHORIZATION_BYTES: usize = 16 * 1024;
 pub(crate) struct Caller(pub(crate) Arc<Auth>);
 
 /// Authenticates `req` against `server`, storing the caller in its extensions.
+/// The verification is an `mcp.auth.verify` child of the current span, or,
+/// given `early` (a request whose trace is not known yet), is timed into it
+/// to join the trace later.
 pub(crate) async fn authenticate(
     req: &HttpRequest,
     server: &ResourceServer,
+    early: Option<&mut EarlyVerify>,
 ) -> Result<Arc<Auth>, Refusal> {
     let token = presented_token(req)?;
     let Some(verified) = &server.verified else {
@@ -30,17 +35,29 @@ pub(crate) async fn authenticate(
     };
     if let Some(auth) = verified.get(token) {
         crate::operations::metrics::token_cache(true);
-        tracing::debug_span!("mcp.auth.verify", cache.hit = true).in_scope(|| {});
+        match early {
+            Some(early) => early.cache_hit = Some(true),
+            None => tracing::debug_span!("mcp.auth.verify", cache.hit = true).in_scope(|| {}),
+        }
         req.extensions_mut().insert(Caller(Arc::clone(&auth)));
         return Ok(auth);
     }
     crate::operations::metrics::token_cache(false);
     let key_generation = verified.key_generation();
-    let auth = tracing::Instrument::instrument(
-        verify(req, token, server.verifier.as_ref(), &server.hierarchy),
-        tracing::debug_span!("mcp.auth.verify", cache.hit = false),
-    )
-    .await?;
+    let verifying = verify(req, token, server.verifier.as_ref(), &server.hierarchy);
+    let auth = match early {
+        Some(early) => {
+            early.cache_hit = Some(false);
+            verifying.await
+        }
+        None => {
+            tracing::Instrument::instrument(
+                verifying,
+                tracing::debug_span!("mcp.auth.verify", cache.hit = false),
+            )
+            .await
+        }
+    }?;
     verified.insert(token, &auth, key_generation);
     Ok(auth)
 }

@@ -108,10 +108,14 @@ impl Tracing {
         if let Some(endpoint) = &self.otlp_endpoint {
             let provider = otel::provider(endpoint, self.service_name.as_deref(), self.json)?;
             let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "mcp-runtime");
+            let _ = otel::TRACER.set(tracer.clone());
             // The runtime's spans at `debug`, the request's children
-            // included, whatever `RUST_LOG` shows of the logs.
+            // included, whatever `RUST_LOG` shows of the logs. Spans start
+            // when they end or get a child, not when entered: a request's
+            // trace can still be continued from its body once it was.
             let spans = tracing_opentelemetry::layer()
                 .with_tracer(tracer)
+                .with_context_activation(false)
                 .with_filter(
                     tracing_subscriber::filter::Targets::new()
                         .with_target("mcp_runtime", tracing::Level::DEBUG),
@@ -202,6 +206,63 @@ pub(crate) fn name_request(span: &tracing::Span, method: &'static str, target: O
     }
 }
 
+/// A token verification run before its request's trace was known (a POST
+/// whose trace may be named in its body's `_meta`): a span made then would
+/// fix the request's trace too early, so the verification is timed, and
+/// joins the trace with [`add_to`](Self::add_to) once the request is done.
+pub(crate) struct EarlyVerify {
+    #[cfg_attr(
+        not(feature = "otel"),
+        allow(dead_code, reason = "only exported spans have times")
+    )]
+    started: std::time::SystemTime,
+    #[cfg_attr(
+        not(feature = "otel"),
+        allow(dead_code, reason = "only exported spans have times")
+    )]
+    ended: std::time::SystemTime,
+    /// Whether the verified-token cache had the token; `None` when no
+    /// verification ran (no cache, or no token).
+    pub(crate) cache_hit: Option<bool>,
+}
+
+impl EarlyVerify {
+    /// Starts timing.
+    pub(crate) fn begin() -> Self {
+        let now = std::time::SystemTime::now();
+        Self {
+            started: now,
+            ended: now,
+            cache_hit: None,
+        }
+    }
+
+    /// Stops timing.
+    pub(crate) fn finish(&mut self) {
+        self.ended = std::time::SystemTime::now();
+    }
+
+    /// Adds the verification to `request`'s trace as its
+    /// `mcp.auth.verify` child, with the times it ran when spans are
+    /// exported.
+    pub(crate) fn add_to(self, request: &tracing::Span) {
+        let Some(hit) = self.cache_hit else { return };
+        #[cfg(feature = "otel")]
+        if let Some(tracer) = otel::TRACER.get() {
+            otel::add_child(
+                tracer,
+                request,
+                "mcp.auth.verify",
+                (self.started, self.ended),
+                hit,
+            );
+            return;
+        }
+        // Another subscriber: the span, without its times.
+        tracing::debug_span!(parent: request, "mcp.auth.verify", cache.hit = hit).in_scope(|| {});
+    }
+}
+
 /// Continues the caller's trace in `span` from a W3C `traceparent` (and
 /// `tracestate`), when the `otel` feature exports spans; a malformed one is
 /// ignored (the span starts a trace of its own).
@@ -249,6 +310,27 @@ mod otel {
                     .build(),
             )
             .build())
+    }
+
+    /// The tracer spans are exported with, once [`Tracing::init`](super::Tracing::init) made it.
+    pub(super) static TRACER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracer> =
+        std::sync::OnceLock::new();
+
+    /// Exports `name`, from `started` to now, as a child of `parent`.
+    pub(super) fn add_child(
+        tracer: &opentelemetry_sdk::trace::SdkTracer,
+        parent: &tracing::Span,
+        name: &'static str,
+        (started, ended): (std::time::SystemTime, std::time::SystemTime),
+        cache_hit: bool,
+    ) {
+        use opentelemetry::trace::{Span as _, Tracer as _};
+        let mut span = tracer
+            .span_builder(name)
+            .with_start_time(started)
+            .with_attributes([opentelemetry::KeyValue::new("cache.hit", cache_hit)])
+            .start_with_context(tracer, &parent.context());
+        span.end_with_timestamp(ended);
     }
 
     pub(super) fn continue_trace(

@@ -693,6 +693,10 @@ pub(crate) enum BusMessage {
 
 /// What a replica's bus listener hears.
 #[derive(Debug, Clone)]
+#[cfg_attr(
+    not(feature = "redis"),
+    allow(dead_code, reason = "only the Redis bus hears other replicas")
+)]
 pub(crate) enum BusEvent {
     /// A message from another replica.
     Message(BusMessage),

@@ -169,28 +169,62 @@ type BoxedResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 impl Endpoint {
     /// Answers one HTTP request inside its `mcp.request` span, continuing
-    /// the caller's trace from its `traceparent` header.
+    /// the caller's trace from its `traceparent` header, or from its body's
+    /// `_meta` (read once the token is verified).
     async fn handle(self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+        use crate::operations::telemetry::{self, EarlyVerify};
         use tracing::Instrument as _;
-        let span = crate::operations::telemetry::request_span();
-        if let Some(parent) = header_str(&req, header::HeaderName::from_static("traceparent")) {
+        let span = telemetry::request_span();
+        let traceparent = header_str(&req, header::HeaderName::from_static("traceparent"));
+        if let Some(parent) = traceparent {
             let state = header_str(&req, header::HeaderName::from_static("tracestate"));
-            crate::operations::telemetry::continue_trace(&span, parent, state);
+            telemetry::continue_trace(&span, parent, state);
         }
-        self.handle_in_span(req, payload).instrument(span).await
+        // Without the header, a POST's trace may be named in its body: a
+        // child span made before the body is read would fix the request's
+        // trace too early. Its token is verified outside the request's
+        // span, and the verification joins the trace once it is known.
+        if let AuthMode::Protected(server) = &self.auth
+            && traceparent.is_none()
+            && req.method() == Method::POST
+            && origin::refusal(&req, &self.config, server.loopback_only).is_none()
+        {
+            let mut early = EarlyVerify::begin();
+            let verdict = bearer::authenticate(&req, server, Some(&mut early)).await;
+            early.finish();
+            let response = self
+                .handle_in_span(req, payload, Some(verdict.err()))
+                .instrument(span.clone())
+                .await;
+            early.add_to(&span);
+            return response;
+        }
+        self.handle_in_span(req, payload, None)
+            .instrument(span)
+            .await
     }
 
-    async fn handle_in_span(self, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    /// Answers `req`; `verified` is its token's refusal (or `None`), when
+    /// its token was verified already.
+    async fn handle_in_span(
+        self,
+        req: HttpRequest,
+        payload: web::Payload,
+        verified: Option<Option<crate::auth::Refusal>>,
+    ) -> HttpResponse {
         let loopback_only =
             matches!(&self.auth, AuthMode::Protected(server) if server.loopback_only);
         if let Some(why) = origin::refusal(&req, &self.config, loopback_only) {
             return refuse(StatusCode::FORBIDDEN, jsonrpc::INVALID_REQUEST, why);
         }
         if req.method() != Method::OPTIONS {
-            let refusal = match &self.auth {
-                AuthMode::Open => None,
-                AuthMode::Protected(server) => bearer::authenticate(&req, server).await.err(),
-                AuthMode::Broken => {
+            let refusal = match (&self.auth, verified) {
+                (_, Some(verified)) => verified,
+                (AuthMode::Open, None) => None,
+                (AuthMode::Protected(server), None) => {
+                    bearer::authenticate(&req, server, None).await.err()
+                }
+                (AuthMode::Broken, None) => {
                     return refuse(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         jsonrpc::INTERNAL_ERROR,
