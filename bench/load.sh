@@ -28,6 +28,8 @@
 # BENCH_OUTAGE (1; 0 skips), BENCH_PERF (1; 0 skips), BENCH_PAIRED (1: a
 # floor run between each two of ours; 0: first and last only), BENCH_PORT (3101),
 # BENCH_JWKS_PORT (3199), BENCH_OUT (default target/bench-load/<time>).
+# BENCH_PERF_RUNS (profiles to take, default "on off floor"; "observed"
+# profiles the cache-on server with tracing, metrics and audit lines),
 # BENCH_REDIS (1; 0 skips the Redis-backed session scenarios),
 # BENCH_REDIS_PORT (3198), BENCH_SCENARIOS (space-separated names of ours
 # to run; default all).
@@ -580,10 +582,13 @@ fi
 if [ "$PERF" != 0 ] && command -v perf >/dev/null; then
     # The floor too: the difference between its profile and ours is the
     # framework's own work.
-    for cache in on off floor; do
+    for cache in ${BENCH_PERF_RUNS:-on off floor}; do
         say "perf: scoped tool, stateless, cache $cache"
         if [ "$cache" = floor ]; then
             start_server perf-floor bench_floor
+        elif [ "$cache" = observed ]; then
+            start_server perf-observed bench_server BENCH_STATELESS=1 BENCH_CACHE=on \
+                BENCH_OBSERVE=1 RUST_LOG="${BENCH_RUST_LOG:-info}"
         else
             start_server "perf-$cache" bench_server BENCH_STATELESS=1 BENCH_CACHE="$cache"
         fi
@@ -610,6 +615,8 @@ if [ "$PERF" != 0 ] && command -v perf >/dev/null; then
             echo
             if [ "$cache" = floor ]; then
                 echo "## Profile: the floor (perf, server CPU only)"
+            elif [ "$cache" = observed ]; then
+                echo "## Profile: scoped tool, stateless, cache on, traced, metrics and audit lines (perf, server CPU only)"
             else
                 echo "## Profile: scoped tool, stateless, cache $cache (perf, server CPU only)"
             fi

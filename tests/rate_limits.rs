@@ -36,19 +36,28 @@ fn limited(outcome: &Result<mcp_runtime::testing::ToolResult, ClientError>) -> b
     matches!(outcome, Err(ClientError::Http { status: 429, message }) if message.contains("rate limit exceeded"))
 }
 
-#[actix_web::test]
-async fn a_tools_limit_holds_per_caller_before_the_tool_runs() {
-    let issuer = TestIssuer::new().expect("issuer");
+/// `Search` served behind `issuer`, its callers exempt from limits if
+/// `exempt` names them, and the count of its searches that ran.
+fn search_server(issuer: &TestIssuer, exempt: &[&str]) -> (TestServer, Arc<AtomicUsize>) {
     let runs = Arc::new(AtomicUsize::new(0));
     let server = Search {
         runs: Arc::clone(&runs),
     }
     .into_mcp_builder()
     .oauth(issuer.provider())
-    .rate_limit_exempt(["client:trusted-ci"])
+    .rate_limit_exempt(exempt.iter().copied())
     .build()
     .expect("builds");
-    let running = TestServer::start_with(server, &issuer).expect("starts");
+    (
+        TestServer::start_with(server, issuer).expect("starts"),
+        runs,
+    )
+}
+
+#[actix_web::test]
+async fn a_tools_limit_holds_per_caller_before_the_tool_runs() {
+    let issuer = TestIssuer::new().expect("issuer");
+    let (running, runs) = search_server(&issuer, &["client:trusted-ci"]);
     let client = |subject: &str, client_id: &str| {
         let token = issuer
             .token()
@@ -159,15 +168,7 @@ async fn the_servers_limit_counts_every_request_and_anonymous_callers_by_address
 #[actix_web::test]
 async fn the_calls_of_a_batch_are_limited_one_by_one() {
     let issuer = TestIssuer::new().expect("issuer");
-    let runs = Arc::new(AtomicUsize::new(0));
-    let server = Search {
-        runs: Arc::clone(&runs),
-    }
-    .into_mcp_builder()
-    .oauth(issuer.provider())
-    .build()
-    .expect("builds");
-    let running = TestServer::start_with(server, &issuer).expect("starts");
+    let (running, runs) = search_server(&issuer, &[]);
     let token = issuer.token().subject("alice").sign().expect("token");
     let client = TestClient::new(running.url()).with_token(token);
     let post = |body: Value, session: Option<String>| {
@@ -223,15 +224,7 @@ async fn the_calls_of_a_batch_are_limited_one_by_one() {
 #[actix_web::test]
 async fn params_of_any_shape_are_counted_as_the_dispatcher_reads_them() {
     let issuer = TestIssuer::new().expect("issuer");
-    let runs = Arc::new(AtomicUsize::new(0));
-    let server = Search {
-        runs: Arc::clone(&runs),
-    }
-    .into_mcp_builder()
-    .oauth(issuer.provider())
-    .build()
-    .expect("builds");
-    let running = TestServer::start_with(server, &issuer).expect("starts");
+    let (running, runs) = search_server(&issuer, &[]);
     let token = issuer.token().subject("alice").sign().expect("token");
     let alice = running.client().with_token(token);
     // Params as an array name the tool as well as an object does.

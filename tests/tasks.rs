@@ -43,18 +43,7 @@ impl Jobs {
     /// Asks a name in the request, then greets it as a task.
     #[mcp_tool(task = "optional", deferred_task)]
     async fn greet_later(ctx: &RequestContext) -> Result<String, ToolError> {
-        let form = Elicitation::form(
-            "Your name?",
-            json!({"type": "object", "properties": {"name": {"type": "string"}}}),
-        );
-        let answer = ctx.elicit("name", form).await?;
-        let name = answer
-            .content
-            .as_ref()
-            .and_then(|c| c.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or("stranger")
-            .to_owned();
+        let (_, name) = ask(ctx, "name", "Your name?", "stranger").await?;
         let task = ctx.start_task().await?;
         tokio::time::sleep(Duration::from_millis(100)).await;
         Ok(if task.is_cancelled() {
@@ -80,23 +69,35 @@ impl Jobs {
     /// Asks which branch to deploy, then deploys it.
     #[mcp_tool(task = "optional")]
     async fn deploy(ctx: &RequestContext) -> Result<String, ToolError> {
-        let form = Elicitation::form(
-            "Which branch?",
-            json!({"type": "object", "properties": {"branch": {"type": "string"}}}),
-        );
-        let answer = ctx.elicit("branch", form).await?;
-        let branch = answer
-            .content
-            .as_ref()
-            .and_then(|c| c.get("branch"))
-            .and_then(Value::as_str)
-            .unwrap_or("main")
-            .to_owned();
-        Ok(match answer.action {
+        let (action, branch) = ask(ctx, "branch", "Which branch?", "main").await?;
+        Ok(match action {
             ElicitAction::Accept => format!("deployed {branch}"),
             _ => "not deployed".to_owned(),
         })
     }
+}
+
+/// Asks the client `question` for the string `field` (key `field` too):
+/// its action, and the answer or `default`.
+async fn ask(
+    ctx: &RequestContext,
+    field: &str,
+    question: &str,
+    default: &str,
+) -> Result<(ElicitAction, String), ToolError> {
+    let form = Elicitation::form(
+        question,
+        json!({"type": "object", "properties": {field: {"type": "string"}}}),
+    );
+    let answer = ctx.elicit(field, form).await?;
+    let value = answer
+        .content
+        .as_ref()
+        .and_then(|c| c.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or(default)
+        .to_owned();
+    Ok((answer.action, value))
 }
 
 struct Fixture {

@@ -3,6 +3,7 @@
 //! Health checks are the transport's (`/healthz`, `/readyz`).
 
 pub mod audit;
+mod lines;
 pub(crate) mod metrics;
 pub(crate) mod telemetry;
 

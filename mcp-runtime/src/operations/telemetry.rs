@@ -84,14 +84,11 @@ impl Tracing {
         use tracing_subscriber::util::SubscriberInitExt as _;
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-        // Lines are written by a thread of their own, so a request waits on
-        // the terminal or the pipe only when 8,192 lines are queued: then it
-        // waits rather than drop one (an audit line lost is worse than a
-        // slower request). The guard writes what is left at exit.
-        let (writer, lines) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-            .lossy(false)
-            .buffered_lines_limit(8192)
-            .finish(std::io::stderr());
+        // Lines are written by a thread of their own (`lines`): a request
+        // appends its line and goes on. The guard writes what is left at
+        // exit.
+        let (writer, lines) = super::lines::start(std::io::stderr())
+            .map_err(|e| format!("cannot start the log writer's thread: {e}"))?;
         // Log lines are events (and `enabled!` hints): the runtime's spans go
         // to the exporter only, so logging alone never pays for them
         // (formatting every field of every request's span cost as much as
@@ -148,7 +145,7 @@ pub struct TracingGuard {
     #[cfg(feature = "otel")]
     provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
     /// The log writer's thread: dropping it writes what is left.
-    _lines: tracing_appender::non_blocking::WorkerGuard,
+    _lines: super::lines::LinesGuard,
 }
 
 impl std::fmt::Debug for TracingGuard {

@@ -184,8 +184,10 @@ impl Endpoint {
         // child span made before the body is read would fix the request's
         // trace too early. Its token is verified outside the request's
         // span, and the verification joins the trace once it is known.
+        // (Unless no subscriber records spans: then there is no trace.)
         if let AuthMode::Protected(server) = &self.auth
             && traceparent.is_none()
+            && !span.is_disabled()
             && req.method() == Method::POST
             && origin::refusal(&req, &self.config, server.loopback_only).is_none()
         {
