@@ -240,11 +240,13 @@ fn forwarded_chain(req: &HttpRequest, header: ForwardedHeader) -> Vec<IpAddr> {
         ForwardedHeader::Forwarded => header::FORWARDED,
     };
     for value in req.headers().get_all(name) {
-        let Ok(value) = value.to_str() else {
-            chain.push(None);
-            continue;
-        };
-        for element in value.split(',') {
+        // Split before decoding: a byte that is not text in the client's
+        // part must not take the proxy's part of the same line with it.
+        for element in value.as_bytes().split(|b| *b == b',') {
+            let Ok(element) = std::str::from_utf8(element) else {
+                chain.push(None);
+                continue;
+            };
             let address = match header {
                 ForwardedHeader::XForwardedFor => Some(element.trim()),
                 ForwardedHeader::Forwarded => element.split(';').find_map(|pair| {
@@ -396,6 +398,20 @@ mod tests {
         );
         let req = from("127.0.0.1:4000")
             .insert_header(("forwarded", "for=_hidden, for=198.51.100.4"))
+            .to_http_request();
+        assert_eq!(
+            behind.client_ip(&req),
+            Some("198.51.100.4".parse().unwrap())
+        );
+
+        // A byte that is not text in the client's part of the line leaves
+        // the part the proxy appended readable.
+        let behind = limiter(10, &["127.0.0.1"]);
+        let req = from("127.0.0.1:4000")
+            .insert_header((
+                "x-forwarded-for",
+                actix_web::http::header::HeaderValue::from_bytes(b"\x80, 198.51.100.4").unwrap(),
+            ))
             .to_http_request();
         assert_eq!(
             behind.client_ip(&req),

@@ -6,11 +6,15 @@
 //! channel to a waiting thread does) spent more on that wake-up than on the
 //! line itself, and an audit line is written for every call. Nothing is
 //! dropped: when the buffer is full (the terminal or pipe is slower than
-//! the lines), a request waits until it has been written.
+//! the lines), a request waits until it has been written. Lines still in
+//! the buffer when the process is killed (not when it exits through the
+//! guard) are lost: at most [`INTERVAL`]'s worth.
+//!
+//! Once the guard is dropped, or if the writer's thread is gone, lines are
+//! written straight through, each by its own caller.
 
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// How long a line may wait before it is written.
@@ -19,10 +23,14 @@ const INTERVAL: Duration = Duration::from_millis(20);
 const SOON: usize = 64 * 1024;
 /// A request waits when this much waits.
 const FULL: usize = 4 * 1024 * 1024;
+/// How long dropping the guard waits for the last lines to be written
+/// (a reader that stopped reading must not hold the process's exit).
+const LAST_WRITE: Duration = Duration::from_secs(5);
 
 struct Buffer {
     pending: Vec<u8>,
-    closed: bool,
+    /// The guard was dropped, or the writer's thread ended: write through.
+    direct: bool,
 }
 
 struct Shared {
@@ -31,12 +39,27 @@ struct Shared {
     to_writer: Condvar,
     /// Wakes requests waiting for room.
     to_requests: Condvar,
+    /// Where lines go; held only while writing.
+    out: Mutex<Box<dyn Write + Send>>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Buffer> {
         // A panic while holding the lock leaves the bytes as they were.
         self.buffer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The output, locked. Taken while the buffer is still locked, so
+    /// bytes leave in the order they were appended.
+    fn out(&self) -> MutexGuard<'_, Box<dyn Write + Send>> {
+        self.out.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// From now on, lines are written through, and nobody waits for room.
+    fn go_direct(&self) {
+        self.lock().direct = true;
+        self.to_writer.notify_one();
+        self.to_requests.notify_all();
     }
 }
 
@@ -47,28 +70,41 @@ pub(crate) struct Lines(Arc<Shared>);
 /// Writes what is left and stops the writer's thread when dropped.
 pub(crate) struct LinesGuard {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    /// Hears from the thread when it has written its last.
+    done: std::sync::mpsc::Receiver<()>,
 }
 
 /// Starts the thread writing to `out`.
-pub(crate) fn start(mut out: impl Write + Send + 'static) -> std::io::Result<(Lines, LinesGuard)> {
+pub(crate) fn start(out: impl Write + Send + 'static) -> std::io::Result<(Lines, LinesGuard)> {
     let shared = Arc::new(Shared {
         buffer: Mutex::new(Buffer {
             pending: Vec::with_capacity(SOON),
-            closed: false,
+            direct: false,
         }),
         to_writer: Condvar::new(),
         to_requests: Condvar::new(),
+        out: Mutex::new(Box::new(out)),
     });
     let writer = Arc::clone(&shared);
-    let thread = std::thread::Builder::new()
+    let (done_tx, done) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
         .name("mcp-log-lines".to_owned())
         .spawn(move || {
+            /// However the thread ends (a panic included), writers stop
+            /// relying on it.
+            struct Ending(Arc<Shared>, std::sync::mpsc::Sender<()>);
+            impl Drop for Ending {
+                fn drop(&mut self) {
+                    self.0.go_direct();
+                    let _ = self.1.send(());
+                }
+            }
+            let ending = Ending(Arc::clone(&writer), done_tx);
             let mut spare = Vec::with_capacity(SOON);
             loop {
-                let closed = {
+                let (last, mut out) = {
                     let mut buffer = writer.lock();
-                    if buffer.pending.len() < SOON && !buffer.closed {
+                    if buffer.pending.len() < SOON && !buffer.direct {
                         buffer = writer
                             .to_writer
                             .wait_timeout(buffer, INTERVAL)
@@ -76,7 +112,7 @@ pub(crate) fn start(mut out: impl Write + Send + 'static) -> std::io::Result<(Li
                             .0;
                     }
                     std::mem::swap(&mut buffer.pending, &mut spare);
-                    buffer.closed
+                    (buffer.direct, writer.out())
                 };
                 writer.to_requests.notify_all();
                 if !spare.is_empty() {
@@ -85,30 +121,39 @@ pub(crate) fn start(mut out: impl Write + Send + 'static) -> std::io::Result<(Li
                     spare.clear();
                     spare.shrink_to(FULL);
                 }
-                if closed && writer.lock().pending.is_empty() {
+                drop(out);
+                if last {
+                    // Lines appended since are written through by their
+                    // callers, after these.
+                    drop(ending);
                     return;
                 }
             }
         })?;
-    Ok((
-        Lines(Arc::clone(&shared)),
-        LinesGuard {
-            shared,
-            thread: Some(thread),
-        },
-    ))
+    Ok((Lines(Arc::clone(&shared)), LinesGuard { shared, done }))
 }
 
 impl Write for Lines {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let mut buffer = self.0.lock();
-        while buffer.pending.len() >= FULL && !buffer.closed {
+        while buffer.pending.len() >= FULL && !buffer.direct {
             self.0.to_writer.notify_one();
             buffer = self
                 .0
                 .to_requests
                 .wait(buffer)
                 .unwrap_or_else(|e| e.into_inner());
+        }
+        if buffer.direct {
+            // Whatever the thread did not take goes first.
+            let earlier = std::mem::take(&mut buffer.pending);
+            let mut out = self.0.out();
+            drop(buffer);
+            let _ = out
+                .write_all(&earlier)
+                .and_then(|()| out.write_all(bytes))
+                .and_then(|()| out.flush());
+            return Ok(bytes.len());
         }
         buffer.pending.extend_from_slice(bytes);
         if buffer.pending.len() >= SOON {
@@ -132,11 +177,9 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Lines {
 
 impl Drop for LinesGuard {
     fn drop(&mut self) {
-        self.shared.lock().closed = true;
-        self.shared.to_writer.notify_one();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.shared.go_direct();
+        // The thread writes what waits, unless its output is stuck.
+        let _ = self.done.recv_timeout(LAST_WRITE);
     }
 }
 
@@ -186,6 +229,16 @@ mod tests {
             next[t] += 1;
         }
         assert_eq!(next, [20_000; 4]);
+    }
+
+    #[test]
+    fn after_the_guard_lines_are_written_through() {
+        let sink = Sink::default();
+        let (mut lines, guard) = start(sink.clone()).unwrap();
+        lines.write_all(b"before\n").unwrap();
+        drop(guard);
+        lines.write_all(b"after\n").unwrap();
+        assert_eq!(&*sink.0.lock().unwrap(), b"before\nafter\n");
     }
 
     #[test]

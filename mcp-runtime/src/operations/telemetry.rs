@@ -105,7 +105,7 @@ impl Tracing {
         if let Some(endpoint) = &self.otlp_endpoint {
             let provider = otel::provider(endpoint, self.service_name.as_deref(), self.json)?;
             let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "mcp-runtime");
-            let _ = otel::TRACER.set(tracer.clone());
+            let tracer_for_late_spans = tracer.clone();
             // The runtime's spans at `debug`, the request's children
             // included, whatever `RUST_LOG` shows of the logs. Spans start
             // when they end or get a child, not when entered: a request's
@@ -118,6 +118,9 @@ impl Tracing {
                         .with_target("mcp_runtime", tracing::Level::DEBUG),
                 );
             registry.with(spans).try_init().map_err(|e| e.to_string())?;
+            // Only once these spans are the process's: an exporter whose
+            // subscriber was refused must not export the verification spans.
+            let _ = otel::TRACER.set(tracer_for_late_spans);
             return Ok(TracingGuard {
                 provider: Some(provider),
                 _lines: lines,
