@@ -19,7 +19,7 @@ mod common;
 
 use mcp_runtime::auth::{IntoOAuth, Mode};
 use mcp_runtime::prelude::*;
-use mcp_runtime::providers::{Auth0, Keycloak, Supabase, WorkOs};
+use mcp_runtime::providers::{Auth0, Keycloak, Oidc, Supabase, WorkOs};
 use serde_json::{Value, json};
 use support::example::{Example, Vars, run_to_exit};
 use support::shaped_idp::{Layout, ShapedIdp, Signer, now, patch, sign};
@@ -1134,4 +1134,271 @@ fn secrets_never_appear_in_errors_or_output() {
         );
         assert!(stdout.contains("<set, not shown>"), "{example}: {stdout}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Any OpenID provider, found from its issuer
+// ---------------------------------------------------------------------------
+
+/// An OpenID provider publishing only its discovery document at the
+/// standard path; its keys at a path only that document names.
+const OIDC: Layout = Layout {
+    issuer_path: "/tenant",
+    jwks_path: "/tenant/keys-only-the-document-names",
+    metadata_paths: &["/tenant/.well-known/openid-configuration"],
+    endpoints: &[
+        ("authorization_endpoint", "/tenant/authorize"),
+        ("token_endpoint", "/tenant/token"),
+    ],
+    keys: &[Signer::Rs256, Signer::Es256],
+};
+
+const OIDC_AUDIENCE: &str = "https://mcp.example.com/mcp";
+
+fn oidc_claims(idp: &ShapedIdp, scope: &str) -> Value {
+    idp.claims(json!({
+        "sub": "user-7",
+        "aud": OIDC_AUDIENCE,
+        "client_id": "cli-9",
+        "scope": scope,
+        "email": "grace@example.com",
+        "name": "Grace Hopper",
+        "preferred_username": "grace",
+        "realm_access": {"roles": ["operator"]},
+        "roles": ["viewer"],
+    }))
+}
+
+async fn oidc_scenario(url: &str, idp: &ShapedIdp) {
+    for signer in [Signer::Rs256, Signer::Es256] {
+        let token = sign(signer, &oidc_claims(idp, "user:write"));
+        assert_eq!(
+            user_info(url, &token).await,
+            json!({
+                "user_id": "user-7",
+                "email": "grace@example.com",
+                "name": "Grace Hopper",
+                "username": "grace",
+                "nickname": null,
+                "picture": null,
+                "roles": ["viewer", "operator"],
+                "permissions": [],
+                "scopes": ["user:write"],
+                "client_id": "cli-9",
+            }),
+            "{signer:?}"
+        );
+        assert_eq!(
+            tool_text(url, &token, "manage-users").await,
+            "user-7 may manage users"
+        );
+        forbidden(url, &token, "admin-action", "admin").await;
+    }
+    let admin = sign(Signer::Rs256, &oidc_claims(idp, "admin"));
+    assert_eq!(
+        tool_text(url, &admin, "admin-action").await,
+        "admin-action done"
+    );
+    let good = oidc_claims(idp, "user:write");
+    all_refused(
+        url,
+        &[
+            (
+                "another issuer",
+                sign(
+                    Signer::Rs256,
+                    &patch(&good, json!({"iss": format!("{}/other", idp.base)})),
+                ),
+                WRONG_ISSUER,
+            ),
+            (
+                "another audience",
+                sign(
+                    Signer::Rs256,
+                    &patch(&good, json!({"aud": "https://api.example.com"})),
+                ),
+                WRONG_AUDIENCE,
+            ),
+            (
+                "a key the provider does not publish",
+                sign(Signer::Stranger, &good),
+                BAD_SIGNATURE,
+            ),
+            (
+                "an algorithm the document does not name",
+                sign(Signer::Hs256(SUPABASE_SECRET), &good),
+                WRONG_ALGORITHM,
+            ),
+        ],
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn an_openid_provider_found_from_its_issuer_in_code() {
+    let idp = ShapedIdp::start(&OIDC);
+    let running = serve_in_process(
+        Oidc::new(&idp.issuer)
+            .audience(OIDC_AUDIENCE)
+            .roles_claim("realm_access.roles"),
+    );
+    oidc_scenario(running.url(), &idp).await;
+}
+
+#[actix_web::test]
+async fn an_openid_provider_found_from_its_issuer_from_the_environment_alone() {
+    let idp = ShapedIdp::start(&OIDC);
+    let example = Example::start(
+        "oidc",
+        &[
+            ("MCP_OAUTH_OIDC_ISSUER", idp.issuer.as_str()),
+            ("MCP_OAUTH_OIDC_AUDIENCE", OIDC_AUDIENCE),
+            ("MCP_OAUTH_OIDC_ROLES_CLAIM", "realm_access.roles"),
+        ],
+    );
+    oidc_scenario(&example.url, &idp).await;
+    // Direct mode: clients are sent to the provider itself.
+    let origin = example.url.strip_suffix("/mcp").expect("an /mcp endpoint");
+    let resource: Value =
+        reqwest::get(format!("{origin}/.well-known/oauth-protected-resource/mcp"))
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("JSON");
+    assert_eq!(resource["authorization_servers"], json!([idp.issuer]));
+
+    // Without an audience the example does not start, and says what to set.
+    let (status, _, stderr) =
+        run_to_exit("oidc", &[("MCP_OAUTH_OIDC_ISSUER", idp.issuer.as_str())]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("MCP_OAUTH_OIDC_AUDIENCE is not set")
+            && stderr.contains("MCP_OAUTH_OIDC_AUDIENCE=https://"),
+        "{stderr}"
+    );
+}
+
+#[actix_web::test]
+async fn a_provider_whose_document_names_another_issuer_is_refused() {
+    // The document at `{base}/tenant/...` says it is `{base}`: the keys it
+    // names are that other issuer's, so no token is accepted on its word.
+    let idp = ShapedIdp::start(&Layout {
+        issuer_path: "",
+        ..OIDC
+    });
+    let claimed = format!("{}/tenant", idp.base);
+    let running = serve_in_process(Oidc::new(&claimed).audience(OIDC_AUDIENCE));
+    let token = sign(
+        Signer::Rs256,
+        &patch(&oidc_claims(&idp, "user:write"), json!({"iss": claimed})),
+    );
+    let reply = call(running.url(), &token, "get-user-info").await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(reply.header("retry-after").is_some(), "{:?}", reply.headers);
+    let ready = reqwest::get(running.url().replace("/mcp", "/readyz"))
+        .await
+        .expect("the server answers");
+    assert_eq!(ready.status().as_u16(), 503);
+}
+
+#[actix_web::test]
+async fn an_openid_provider_found_from_its_issuer_with_oidc_provider() {
+    // The real oidc-provider: its discovery document, its ES256 keys, its
+    // tokens for this server as a resource (RFC 8707).
+    let idp = support::start_idp("ES256", &["--resource-scopes", "admin user:write"]);
+    let port = support::free_port();
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let example = Example::start_on(
+        "oidc",
+        &[
+            ("MCP_OAUTH_OIDC_ISSUER", idp.issuer.as_str()),
+            ("MCP_OAUTH_OIDC_AUDIENCE", url.as_str()),
+        ],
+        port,
+    );
+    assert_eq!(example.url, url);
+    let writer = idp
+        .client_credentials_token("machine", "machine-secret", "user:write", &url)
+        .await;
+    assert_eq!(
+        tool_text(&url, &writer, "manage-users").await,
+        "machine may manage users",
+        "oidc-provider names the client as the subject of its own tokens"
+    );
+    assert_eq!(user_info(&url, &writer).await["client_id"], "machine");
+    forbidden(&url, &writer, "admin-action", "admin").await;
+    let admin = idp
+        .client_credentials_token("machine", "machine-secret", "admin", &url)
+        .await;
+    assert_eq!(
+        tool_text(&url, &admin, "admin-action").await,
+        "admin-action done"
+    );
+    // A token of the same provider for another resource.
+    let elsewhere = idp
+        .client_credentials_token(
+            "machine",
+            "machine-secret",
+            "admin",
+            "https://api.example.com",
+        )
+        .await;
+    refused(&url, &elsewhere, WRONG_AUDIENCE, "another resource").await;
+}
+
+#[actix_web::test]
+async fn an_openid_provider_in_proxy_mode_signs_in_the_sdk_client() {
+    // Proxy mode with nothing but the issuer and the client: the
+    // authorization and token endpoints the sign-in goes to are the ones
+    // oidc-provider's discovery document names.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let resource = format!("{base}/mcp");
+    let idp = support::start_idp(
+        "RS256",
+        &[
+            "--resource-scopes",
+            "admin user:write",
+            "--code-client",
+            &format!(
+                "mcp-proxy:mcp-proxy-secret:{base}{}",
+                mcp_runtime::auth::PROXY_CALLBACK_PATH
+            ),
+        ],
+    );
+    let oidc = Oidc::new(&idp.issuer)
+        .audience(&resource)
+        .scopes(["user:write"])
+        .client("mcp-proxy", Some("mcp-proxy-secret".to_owned()));
+    let builder = McpServer::builder("providers-test", "1.0.0").oauth(oidc);
+    let server = common::with_tools(builder).build().expect("builds");
+    let _running = TestServer::start_on(listener, server).expect("starts");
+
+    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
+    let output = std::process::Command::new(support::node())
+        .arg(support::node_harness().join("oauth-client.mjs"))
+        .args([resource.as_str(), redirect.as_str(), "manage-users", "{}"])
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "the SDK client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("the client prints JSON");
+    assert_eq!(
+        printed["result"]["content"][0]["text"], "test-user may manage users",
+        "{printed}"
+    );
+    assert_eq!(printed["consent_pages"], 1, "{printed}");
+    let provider_origin = idp.issuer.trim_end_matches('/');
+    assert!(
+        printed["hops"]
+            .as_array()
+            .is_some_and(|hops| hops.iter().any(|hop| hop
+                .as_str()
+                .is_some_and(|hop| hop.starts_with(provider_origin)))),
+        "the sign-in went to the provider's own endpoint: {printed}"
+    );
 }

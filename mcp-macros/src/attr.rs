@@ -434,6 +434,7 @@ const PROVIDERS: &[&str] = &[
     "workos",
     "supabase",
     "keycloak",
+    "oidc",
     "custom(<expr>)",
     "dev",
     "none",
@@ -505,7 +506,7 @@ fn oauth_choice(cx: &mut Ctxt, expr: Expr) -> Option<OAuthChoice> {
             };
             match ident.to_string().as_str() {
                 "none" => Some(OAuthChoice::None),
-                "auth0" | "workos" | "supabase" | "keycloak" | "dev" => {
+                "auth0" | "workos" | "supabase" | "keycloak" | "oidc" | "dev" => {
                     Some(OAuthChoice::Named(ident.clone()))
                 }
                 "custom" => {

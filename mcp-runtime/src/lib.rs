@@ -173,6 +173,7 @@ pub mod __private {
         pub const workos: BuiltinProvider = BuiltinProvider::WorkOs;
         pub const supabase: BuiltinProvider = BuiltinProvider::Supabase;
         pub const keycloak: BuiltinProvider = BuiltinProvider::Keycloak;
+        pub const oidc: BuiltinProvider = BuiltinProvider::Oidc;
         pub const dev: BuiltinProvider = BuiltinProvider::Dev;
     }
     pub use crate::generated::{

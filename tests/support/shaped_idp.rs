@@ -143,6 +143,11 @@ impl ShapedIdp {
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
+            "id_token_signing_alg_values_supported": layout.keys.iter().map(|signer| match signer {
+                Signer::Rs256 | Signer::Stranger => "RS256",
+                Signer::Es256 => "ES256",
+                Signer::Hs256(_) => "HS256",
+            }).collect::<Vec<_>>(),
         });
         for (field, path) in layout.endpoints {
             metadata[*field] = json!(format!("{base}{path}"));

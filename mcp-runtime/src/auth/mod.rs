@@ -10,6 +10,7 @@ mod caller;
 mod challenge;
 mod dev;
 mod discovery;
+mod issuer_discovery;
 mod jwks;
 mod jws;
 mod middleware;
@@ -63,6 +64,7 @@ pub use scopes::ScopeHierarchy;
 pub use signing::SigningKey;
 pub use token_cache::DEFAULT_VERIFIED_TOKEN_CAPACITY;
 
+pub use issuer_discovery::{DiscoveredIssuer, IssuerDiscovery};
 pub use jwks::{JwksCache, JwksSettings, StaticKeys};
 pub(crate) use provider::Verification;
 pub(crate) use resource::ResourceServer;
@@ -149,6 +151,8 @@ pub enum BuiltinProvider {
     Supabase,
     /// Keycloak.
     Keycloak,
+    /// Any OpenID provider, found from its issuer ([`Oidc`](crate::providers::Oidc)).
+    Oidc,
     /// The development authorization server ([`DevServer`]).
     Dev,
 }
@@ -161,6 +165,7 @@ impl BuiltinProvider {
             Self::WorkOs => "workos",
             Self::Supabase => "supabase",
             Self::Keycloak => "keycloak",
+            Self::Oidc => "oidc",
             Self::Dev => "dev",
         }
     }
@@ -285,6 +290,16 @@ pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
             attempt.follow()
         }
     })
+}
+
+/// Whether `url`'s host is a loopback address or `localhost`.
+pub(crate) fn is_loopback_url(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 /// A URL as it may be logged: without the user name, password and query

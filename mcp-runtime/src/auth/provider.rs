@@ -70,6 +70,9 @@ pub struct Provider {
     pub(crate) client_secret: Option<Secret>,
     /// Parameters added to every forwarded `/authorize` (e.g. Auth0's `audience`).
     pub(crate) authorize_params: Vec<(String, String)>,
+    /// The provider's discovery document, when its endpoints are found
+    /// there rather than configured.
+    pub(crate) discovery: Option<Arc<super::IssuerDiscovery>>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -97,6 +100,7 @@ impl Provider {
             client_id: None,
             client_secret: None,
             authorize_params: Vec::new(),
+            discovery: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! keys live, which algorithms it signs with, who issues and who the audience
 //! is, and how claims map to the caller (RFC 8725 throughout).
 
+use super::issuer_discovery::IssuerDiscovery;
 use super::jwks::{JwksCache, JwksSettings, KeyError, StaticKeys};
 use super::jws::{CompactJws, Malformed};
 use super::{Auth, AuthError, TokenVerifier, VerifyFuture};
@@ -23,6 +24,9 @@ pub enum KeySource {
     SharedSecret(Arc<DecodingKey>),
     /// Keys known in advance (the development server's own, or pinned keys).
     Static(Arc<StaticKeys>),
+    /// The keys and algorithms an OpenID provider's discovery document
+    /// names, found from its issuer.
+    Discovered(Arc<IssuerDiscovery>),
 }
 
 impl std::fmt::Debug for KeySource {
@@ -31,6 +35,7 @@ impl std::fmt::Debug for KeySource {
             Self::Jwks(cache) => f.debug_tuple("Jwks").field(&cache.url()).finish(),
             Self::SharedSecret(_) => f.write_str("SharedSecret(<redacted>)"),
             Self::Static(keys) => f.debug_tuple("Static").field(keys).finish(),
+            Self::Discovered(discovery) => f.debug_tuple("Discovered").field(discovery).finish(),
         }
     }
 }
@@ -39,6 +44,15 @@ impl KeySource {
     /// Keys from the JWK set at `url`, with default cache settings.
     pub fn jwks(url: impl Into<String>) -> Self {
         Self::Jwks(Arc::new(JwksCache::new(url, JwksSettings::default())))
+    }
+
+    /// The keys `issuer`'s discovery document names, with default cache
+    /// settings.
+    pub fn discover(issuer: impl Into<String>) -> Self {
+        Self::Discovered(Arc::new(IssuerDiscovery::new(
+            issuer,
+            JwksSettings::default(),
+        )))
     }
 
     /// An HMAC secret shared with the issuer.
@@ -87,6 +101,8 @@ impl JwtVerifier {
         let algorithms = match keys {
             KeySource::Jwks(_) | KeySource::Static(_) => vec![Algorithm::RS256, Algorithm::ES256],
             KeySource::SharedSecret(_) => vec![Algorithm::HS256],
+            // Narrowed to what the document names once it is fetched.
+            KeySource::Discovered(_) => super::issuer_discovery::ASYMMETRIC.to_vec(),
         };
         Self {
             issuer: issuer.into(),
@@ -201,6 +217,11 @@ impl JwtVerifier {
         match &self.keys {
             KeySource::Jwks(cache) => cache.generation(),
             KeySource::SharedSecret(_) | KeySource::Static(_) => 0,
+            KeySource::Discovered(discovery) => {
+                discovery.current_keys().map_or(0, |(cache, epoch)| {
+                    discovered_generation(epoch, cache.generation())
+                })
+            }
         }
     }
 
@@ -214,6 +235,14 @@ impl JwtVerifier {
                     || kid.is_some_and(|kid| cache.unchanged_since(kid, generation))
             }
             KeySource::SharedSecret(_) | KeySource::Static(_) => true,
+            KeySource::Discovered(discovery) => {
+                discovery.current_keys().is_some_and(|(cache, epoch)| {
+                    let (then_epoch, then) = split_generation(generation);
+                    epoch == then_epoch
+                        && (cache.generation() == then
+                            || kid.is_some_and(|kid| cache.unchanged_since(kid, then)))
+                })
+            }
         }
     }
 
@@ -270,19 +299,35 @@ impl JwtVerifier {
                     ));
                 }
             },
-            KeySource::Jwks(cache) => match cache.key_for(kid, alg).await {
-                Ok(key) => jws.signed_by(&key.key),
-                Err(KeyError::Unknown) => {
-                    return Err(invalid(
-                        "the token is not signed by a key of the trusted issuer",
-                    ));
-                }
-                Err(KeyError::Unavailable) => {
-                    return Err(AuthError::Unavailable(
+            KeySource::Jwks(cache) => jws.signed_by(&key_from(cache.key_for(kid, alg).await)?.key),
+            KeySource::Discovered(discovery) => {
+                let (cache, epoch) = discovery.keys().await.map_err(|why| {
+                    tracing::warn!("{why}");
+                    AuthError::Unavailable(
                         "the identity provider's keys are unavailable; try again shortly".into(),
+                    )
+                })?;
+                if discovery
+                    .algorithms()
+                    .is_some_and(|algorithms| !algorithms.contains(&alg))
+                {
+                    return Err(invalid(
+                        "the token is signed with an algorithm its issuer does not use",
                     ));
                 }
-            },
+                let mut found = cache.key_for(kid, alg).await;
+                if found.is_err() {
+                    // The provider may have moved its keys: look again,
+                    // at most once per interval.
+                    discovery.refresh().await;
+                    if let Some((moved, now)) = discovery.current_keys()
+                        && now != epoch
+                    {
+                        found = moved.key_for(kid, alg).await;
+                    }
+                }
+                jws.signed_by(&key_from(found)?.key)
+            }
         };
         if self.audiences.is_empty() {
             // Without an audience the token could be meant for any service:
@@ -404,9 +449,39 @@ impl TokenVerifier for JwtVerifier {
             match &self.keys {
                 KeySource::Jwks(cache) => cache.ensure_fetched().await,
                 KeySource::SharedSecret(_) | KeySource::Static(_) => Ok(()),
+                KeySource::Discovered(discovery) => {
+                    discovery.keys().await?.0.ensure_fetched().await
+                }
             }
         })
     }
+}
+
+/// The key a JWK set lookup found, or the refusal for its absence.
+fn key_from(
+    found: Result<Arc<super::jwks::VerificationKey>, KeyError>,
+) -> Result<Arc<super::jwks::VerificationKey>, AuthError> {
+    found.map_err(|error| match error {
+        KeyError::Unknown => invalid("the token is not signed by a key of the trusted issuer"),
+        KeyError::Unavailable => AuthError::Unavailable(
+            "the identity provider's keys are unavailable; try again shortly".into(),
+        ),
+    })
+}
+
+/// Key-set generations of a discovered issuer: which `jwks_uri` (its
+/// epoch) in the high bits, that key set's own generation in the low.
+const EPOCH_SHIFT: u32 = 40;
+
+fn discovered_generation(epoch: u64, generation: u64) -> u64 {
+    (epoch << EPOCH_SHIFT) | (generation & ((1 << EPOCH_SHIFT) - 1))
+}
+
+fn split_generation(generation: u64) -> (u64, u64) {
+    (
+        generation >> EPOCH_SHIFT,
+        generation & ((1 << EPOCH_SHIFT) - 1),
+    )
 }
 
 fn invalid(message: &str) -> AuthError {

@@ -9,11 +9,13 @@
 
 mod auth0;
 mod keycloak;
+mod oidc;
 mod supabase;
 mod workos;
 
 pub use auth0::Auth0;
 pub use keycloak::Keycloak;
+pub use oidc::Oidc;
 pub use supabase::Supabase;
 pub use workos::WorkOs;
 
@@ -123,6 +125,7 @@ pub(crate) fn from_env(provider: BuiltinProvider) -> Result<OAuth, ConfigError> 
         BuiltinProvider::WorkOs => WorkOs::from_env()?.build()?,
         BuiltinProvider::Supabase => Supabase::from_env()?.build()?,
         BuiltinProvider::Keycloak => Keycloak::from_env()?.build()?,
+        BuiltinProvider::Oidc => Oidc::from_env()?.build()?,
         BuiltinProvider::Dev => {
             let (provider, issuer) = DevServer::from_env()
                 .and_then(DevServer::build)

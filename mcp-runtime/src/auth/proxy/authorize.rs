@@ -195,7 +195,10 @@ impl OAuthProxy {
             }
             Err(_) => return self.forward_failed(request),
         };
-        let mut upstream = self.authorization_endpoint.clone();
+        let mut upstream = match self.provider_authorization_endpoint(request).await {
+            Ok(endpoint) => endpoint,
+            Err(refusal) => return refusal,
+        };
         {
             let mut query = upstream.query_pairs_mut();
             query
@@ -276,6 +279,24 @@ impl OAuthProxy {
     }
 
     /// A 302 to the client's verified redirect URI with an OAuth error.
+    /// The provider's authorization endpoint, or, when it is not known
+    /// (its discovery document cannot be had), the error sent back to
+    /// `request`'s client.
+    pub(super) async fn provider_authorization_endpoint(
+        &self,
+        request: &AuthorizeRequest,
+    ) -> Result<Url, HttpResponse> {
+        self.upstream.authorization_endpoint().await.map_err(|why| {
+            tracing::warn!("proxy: {why}");
+            self.redirect_error(
+                &request.redirect_uri,
+                "temporarily_unavailable",
+                Some("the identity provider cannot be reached; try again in a moment"),
+                request.client_state.as_deref(),
+            )
+        })
+    }
+
     pub(super) fn redirect_error(
         &self,
         redirect_uri: &str,

@@ -139,12 +139,16 @@ impl OAuthProxy {
             }
             Err(_) => return fail(),
         };
+        let provider = match self.provider_authorization_endpoint(request).await {
+            Ok(endpoint) => endpoint,
+            Err(refusal) => return refusal,
+        };
         let mut response = consent_page(&ConsentView {
             client_name,
             redirect_uri: &redirect_uri,
             scope: request.scope.as_deref(),
             server_name: &self.resource_name,
-            provider: &self.authorization_endpoint,
+            provider: &provider,
             token: &token,
         });
         let cookie = self.cookie(

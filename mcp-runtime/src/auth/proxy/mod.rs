@@ -69,7 +69,7 @@ pub(crate) use register::check_allowed_redirect_uri;
 
 use super::provider::{Provider, Secret};
 use super::rate_limit::{RateLimiter, TrustedProxies, Verdict};
-use super::{DEV_JWKS_PATH, DevIssuer};
+use super::{DEV_JWKS_PATH, DevIssuer, IssuerDiscovery};
 use crate::random::random_bytes;
 use crate::state::SharedState;
 use actix_web::http::Method;
@@ -209,8 +209,8 @@ pub(crate) struct OAuthProxy {
     upstream_issuer: String,
     client_id: String,
     client_secret: Option<Secret>,
-    authorization_endpoint: Url,
-    token_endpoint: String,
+    /// Where the provider's endpoints are.
+    upstream: Upstream,
     authorize_params: Vec<(String, String)>,
     /// Redirect URIs accepted without registration, and without consent.
     allowed_redirect_uris: Vec<String>,
@@ -229,6 +229,61 @@ pub(crate) struct OAuthProxy {
     dev: Option<Arc<DevIssuer>>,
     /// Hits per client address on the endpoints anyone can reach.
     limiter: RateLimiter,
+}
+
+/// Where the provider's endpoints are.
+enum Upstream {
+    /// Configured.
+    Fixed { authorization: Url, token: String },
+    /// Named by the provider's discovery document, found when first needed
+    /// (and checked as configured ones are).
+    Discovered(Arc<IssuerDiscovery>),
+}
+
+impl Upstream {
+    /// The provider's authorization endpoint, or why it is not known.
+    async fn authorization_endpoint(&self) -> Result<Url, String> {
+        match self {
+            Self::Fixed { authorization, .. } => Ok(authorization.clone()),
+            Self::Discovered(discovery) => {
+                let found = discovery.discovered().await?;
+                let value = found
+                    .authorization_endpoint
+                    .ok_or("the provider's discovery document names no authorization endpoint")?;
+                upstream_endpoint(&value, "authorization endpoint")
+            }
+        }
+    }
+
+    /// The provider's token endpoint, or why it is not known.
+    async fn token_endpoint(&self) -> Result<String, String> {
+        match self {
+            Self::Fixed { token, .. } => Ok(token.clone()),
+            Self::Discovered(discovery) => {
+                let found = discovery.discovered().await?;
+                let value = found
+                    .token_endpoint
+                    .ok_or("the provider's discovery document names no token endpoint")?;
+                upstream_endpoint(&value, "token endpoint").map(String::from)
+            }
+        }
+    }
+}
+
+/// `value` as the provider's `what`: an http(s) URL with a host and no
+/// fragment.
+fn upstream_endpoint(value: &str, what: &str) -> Result<Url, String> {
+    let url = Url::parse(value)
+        .map_err(|e| format!("proxy mode: the {what} `{value}` is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.fragment().is_some()
+    {
+        return Err(format!(
+            "proxy mode: the {what} `{value}` must be an http(s) URL without fragment"
+        ));
+    }
+    Ok(url)
 }
 
 impl OAuthProxy {
@@ -270,27 +325,25 @@ impl OAuthProxy {
                      registered for this server at the provider"
                 )
             })?;
-        let endpoint = |value: Option<&String>, what: &str| -> Result<Url, String> {
-            let value =
-                value.ok_or_else(|| format!("proxy mode: the `{name}` provider has no {what}"))?;
-            let url = Url::parse(value)
-                .map_err(|e| format!("proxy mode: the {what} `{value}` is not a URL ({e})"))?;
-            if !matches!(url.scheme(), "http" | "https")
-                || url.host_str().is_none()
-                || url.fragment().is_some()
-            {
-                return Err(format!(
-                    "proxy mode: the {what} `{value}` must be an http(s) URL without fragment"
-                ));
+        let upstream = match (
+            &provider.authorization_endpoint,
+            &provider.token_endpoint,
+            &provider.discovery,
+        ) {
+            (None, None, Some(discovery)) => Upstream::Discovered(Arc::clone(discovery)),
+            (authorization, token, _) => {
+                let endpoint = |value: &Option<String>, what: &str| {
+                    let value = value.as_deref().ok_or_else(|| {
+                        format!("proxy mode: the `{name}` provider has no {what}")
+                    })?;
+                    upstream_endpoint(value, what)
+                };
+                Upstream::Fixed {
+                    authorization: endpoint(authorization, "authorization endpoint")?,
+                    token: endpoint(token, "token endpoint")?.to_string(),
+                }
             }
-            Ok(url)
         };
-        let authorization_endpoint = endpoint(
-            provider.authorization_endpoint.as_ref(),
-            "authorization endpoint",
-        )?;
-        let token_endpoint =
-            endpoint(provider.token_endpoint.as_ref(), "token endpoint")?.to_string();
         for uri in &settings.redirect_uris {
             check_allowed_redirect_uri(uri)?;
         }
@@ -323,8 +376,7 @@ impl OAuthProxy {
             upstream_issuer: provider.issuer.clone(),
             client_id,
             client_secret: provider.client_secret.clone(),
-            authorization_endpoint,
-            token_endpoint,
+            upstream,
             authorize_params: provider.authorize_params.clone(),
             allowed_redirect_uris: settings.redirect_uris.clone(),
             consent: settings.consent,
@@ -379,8 +431,10 @@ impl OAuthProxy {
             upstream_issuer: String::new(),
             client_id: String::new(),
             client_secret: None,
-            authorization_endpoint,
-            token_endpoint: own(PROXY_TOKEN_PATH),
+            upstream: Upstream::Fixed {
+                authorization: authorization_endpoint,
+                token: own(PROXY_TOKEN_PATH),
+            },
             authorize_params: Vec::new(),
             allowed_redirect_uris: Vec::new(),
             consent: dev.consent(),

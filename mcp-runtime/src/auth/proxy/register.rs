@@ -16,7 +16,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
-use url::{Host, Url};
+use url::Url;
 
 /// How long a client id is good: as long as clients keep a registration
 /// (they cache it, and most never register again on their own), so ten
@@ -248,7 +248,7 @@ pub(crate) fn check_registered_redirect_uri(uri: &str) -> Result<(), String> {
     let url = parse_redirect_uri(uri)?;
     match url.scheme() {
         "https" => Ok(()),
-        "http" if is_loopback(&url) => Ok(()),
+        "http" if crate::auth::is_loopback_url(&url) => Ok(()),
         "http" => Err(format!(
             "redirect URI `{}` uses http on a non-loopback host; use https, or \
              http://127.0.0.1, http://[::1] or http://localhost",
@@ -270,7 +270,7 @@ pub(crate) fn check_allowed_redirect_uri(uri: &str) -> Result<(), String> {
     if matches!(
         url.scheme(),
         "javascript" | "data" | "file" | "vbscript" | "blob" | "about"
-    ) || (url.scheme() == "http" && !is_loopback(&url))
+    ) || (url.scheme() == "http" && !crate::auth::is_loopback_url(&url))
     {
         return Err(format!(
             "allowed redirect URI `{}` must be https, http on a loopback host, or an app's \
@@ -304,15 +304,6 @@ fn parse_redirect_uri(uri: &str) -> Result<Url, String> {
         return Err(format!("redirect URI `{shown}` has no host"));
     }
     Ok(url)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
 }
 
 /// A client-supplied URI for an error message: bounded, printable.

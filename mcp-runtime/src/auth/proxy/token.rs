@@ -114,9 +114,16 @@ impl OAuthProxy {
         if let Some(resource) = resource {
             form.push(("resource", resource));
         }
+        let token_endpoint = match self.upstream.token_endpoint().await {
+            Ok(endpoint) => endpoint,
+            Err(why) => {
+                tracing::warn!("proxy: {why}");
+                return unavailable("the identity provider cannot be reached; try again shortly");
+            }
+        };
         let mut request = self
             .http
-            .post(&self.token_endpoint)
+            .post(&token_endpoint)
             .header(header::ACCEPT.as_str(), "application/json");
         match &self.client_secret {
             // RFC 6749 §2.3.1: both halves form-encoded before Basic.
