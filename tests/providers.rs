@@ -246,6 +246,8 @@ async fn auth0_scenario(url: &str, idp: &ShapedIdp) {
             "permissions": ["read:reports", "user:write"],
             "scopes": ["openid", "profile", "email", "read:reports", "user:write"],
             "client_id": "dcr-client-1",
+            "organization": null,
+            "extra": {},
         })
     );
     // The API identifier alone as audience (no openid scope) is accepted too.
@@ -388,6 +390,8 @@ async fn workos_scenario(url: &str, idp: &ShapedIdp, client_id: Option<&str>) {
             "permissions": ["users:manage", "reports:read"],
             "scopes": ["openid", "profile", "email", "user:write"],
             "client_id": "client_01HDYNAMIC",
+            "organization": "org_01HXYZORG",
+            "extra": {"sid": "session_01HXYZSESSION"},
         })
     );
     // Several roles: `roles` as well as `role`.
@@ -533,6 +537,12 @@ fn supabase_user() -> Value {
         "permissions": [],
         "scopes": [],
         "client_id": "9a8b7c6d-5e4f-3a2b-1c0d-9e8f7a6b5c4d",
+        "organization": null,
+        "extra": {
+            "aal": "aal1",
+            "session_id": "0e7f6c52-2222-4b4b-8c8c-0123456789ab",
+            "is_anonymous": false,
+        },
     })
 }
 
@@ -696,6 +706,8 @@ async fn keycloak_scenario(url: &str, idp: &ShapedIdp, audience: &str) {
             "permissions": ["users:write", "reports:read"],
             "scopes": ["openid", "email", "profile", "user:write"],
             "client_id": "mcp-inspector",
+            "organization": null,
+            "extra": {},
         })
     );
     assert_eq!(
@@ -841,6 +853,8 @@ async fn a_custom_provider_configured_from_the_environment_alone() {
         "permissions": ["deploy"],
         "scopes": ["user:write"],
         "client_id": "cli-7",
+        "organization": null,
+        "extra": {},
     });
 
     // Without an audience setting, tokens must name this server.
@@ -1185,6 +1199,8 @@ async fn oidc_scenario(url: &str, idp: &ShapedIdp) {
                 "permissions": [],
                 "scopes": ["user:write"],
                 "client_id": "cli-9",
+                "organization": null,
+                "extra": {},
             }),
             "{signer:?}"
         );

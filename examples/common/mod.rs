@@ -28,6 +28,10 @@ pub struct UserInfo {
     pub scopes: Vec<String>,
     /// The OAuth client the token was issued to.
     pub client_id: Option<String>,
+    /// The organization the token acts for.
+    pub organization: Option<String>,
+    /// What else the provider says (Supabase's `aal`, ...).
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Who is calling: the user's profile, roles and permissions, and the token's scopes.
@@ -45,6 +49,8 @@ pub async fn get_user_info(auth: &Auth) -> Json<UserInfo> {
         permissions: user.permissions,
         scopes: auth.scopes.clone(),
         client_id: auth.client_id.clone(),
+        organization: user.organization,
+        extra: user.extra,
     })
 }
 

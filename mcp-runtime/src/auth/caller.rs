@@ -23,6 +23,13 @@ pub struct User {
     pub roles: Vec<String>,
     /// Fine-grained permissions granted to the user.
     pub permissions: Vec<String>,
+    /// The organization (or tenant) the token acts for: `org_id` by
+    /// default; providers map their own (Entra's `tid`, ...).
+    pub organization: Option<String>,
+    /// What else the provider says about the user and the sign-in, by the
+    /// claim names it uses (Supabase's `aal`, `session_id`, ...): each
+    /// provider's mapping lists what it puts here.
+    pub extra: Map<String, Value>,
 }
 
 /// A bearer token. `Debug` never shows it, so logging a caller cannot leak it.
@@ -104,8 +111,8 @@ pub enum AccessDenied {
 impl Auth {
     /// The caller described by verified `claims`, with the common claim names:
     /// `sub`, `email`, `name`, `preferred_username`/`username`, `nickname`,
-    /// `picture`, `roles`, `permissions`, `scope` (a space-separated string or
-    /// an array) or `scp`, `client_id`/`azp`, `exp`. Providers map their own
+    /// `picture`, `roles`, `permissions`, `org_id`, `scope` (a space-separated
+    /// string or an array) or `scp`, `client_id`/`azp`, `exp`. Providers map their own
     /// claims on top of this.
     pub fn from_claims(token: impl Into<String>, claims: Map<String, Value>) -> Self {
         let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -118,6 +125,8 @@ impl Auth {
             picture: text("picture"),
             roles: string_list(claims.get("roles")),
             permissions: string_list(claims.get("permissions")),
+            organization: text("org_id"),
+            extra: Map::new(),
         };
         let scopes = scopes_of(&claims);
         Self {

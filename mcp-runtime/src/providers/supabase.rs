@@ -1,6 +1,8 @@
 //! Supabase Auth: issuer `{project URL}/auth/v1`, audience `authenticated`.
 //! Projects sign with asymmetric keys (ES256, or RS256) published at
 //! `/auth/v1/.well-known/jwks.json`, or with the legacy HS256 JWT secret.
+//! `User::extra` holds the sign-in's assurance level `aal` (`aal2` after
+//! multi-factor authentication), `session_id` and `is_anonymous`.
 
 use super::{ConfigError, Var, merge, strings, text};
 use crate::auth::{
@@ -126,6 +128,13 @@ impl Supabase {
                 .or_else(|| field("user_name"));
             auth.user.picture = auth.user.picture.take().or_else(|| field("avatar_url"));
             merge(&mut auth.user.roles, strings(auth.payload.get("role")));
+            // The sign-in's assurance level (`aal1`, `aal2` after MFA), its
+            // session, and whether the user is anonymous.
+            for claim in ["aal", "session_id", "is_anonymous"] {
+                if let Some(value) = auth.payload.get(claim) {
+                    auth.user.extra.insert(claim.to_owned(), value.clone());
+                }
+            }
         });
         let mut provider = Provider::new("supabase", issuer, Verification::Jwt(verifier));
         provider.metadata_url = Some(format!(

@@ -1,7 +1,8 @@
 //! WorkOS AuthKit: an OAuth 2.1 server at `https://{subdomain}.authkit.app`
 //! with keys at `/oauth2/jwks`. Access tokens name the MCP URL as audience
 //! when the client asks for it as resource (RFC 8707), else the
-//! environment's client id.
+//! environment's client id. The organization is `org_id`; `User::extra`
+//! holds the session id `sid`.
 
 use super::{ConfigError, Var, merge, strings, text};
 use crate::auth::{IntoOAuth, JwtVerifier, KeySource, Mode, OAuth, Provider, Secret, Verification};
@@ -87,6 +88,11 @@ impl WorkOs {
                     let mut roles = strings(auth.payload.get("role"));
                     merge(&mut roles, strings(auth.payload.get("roles")));
                     merge(&mut auth.user.roles, roles);
+                    // `org_id` is the organization (read by default); the
+                    // AuthKit session the token belongs to, for sign-out.
+                    if let Some(sid) = auth.payload.get("sid") {
+                        auth.user.extra.insert("sid".to_owned(), sid.clone());
+                    }
                 });
         if let Some(client_id) = &self.client_id {
             // Tokens issued without a resource name the environment's client id.
