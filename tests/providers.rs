@@ -1273,16 +1273,9 @@ async fn an_openid_provider_found_from_its_issuer_from_the_environment_alone() {
         ],
     );
     oidc_scenario(&example.url, &idp).await;
-    // Direct mode: clients are sent to the provider itself.
-    let origin = example.url.strip_suffix("/mcp").expect("an /mcp endpoint");
-    let resource: Value =
-        reqwest::get(format!("{origin}/.well-known/oauth-protected-resource/mcp"))
-            .await
-            .expect("the server answers")
-            .json()
-            .await
-            .expect("JSON");
-    assert_eq!(resource["authorization_servers"], json!([idp.issuer]));
+    // Direct mode: clients are sent to the provider itself, and its
+    // document (as fetched and checked) is served here too.
+    discovery_points_at(&example.url, &idp).await;
 
     // Without an audience the example does not start, and says what to set.
     let (status, _, stderr) =

@@ -33,6 +33,8 @@ pub(crate) enum AuthorizationServerMetadata {
     },
     /// This server's own (proxy mode).
     Own(Bytes),
+    /// The provider's, as its issuer discovery fetched and checked it.
+    Discovered(std::sync::Arc<super::IssuerDiscovery>),
 }
 
 impl AuthorizationServerMetadata {
@@ -54,6 +56,7 @@ impl AuthorizationServerMetadata {
     pub(crate) async fn document(&self) -> Result<Bytes, String> {
         let (url, http, cached, fetching) = match self {
             Self::Own(document) => return Ok(document.clone()),
+            Self::Discovered(discovery) => return discovery.document().await,
             Self::Upstream {
                 url,
                 http,

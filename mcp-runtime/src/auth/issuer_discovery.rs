@@ -70,6 +70,9 @@ struct Document {
 /// What a document says, and the keys it points at.
 struct Found {
     issuer: DiscoveredIssuer,
+    /// The document as published, served again at this server's origin in
+    /// direct mode.
+    document: bytes::Bytes,
     keys: Arc<JwksCache>,
     /// Counts changes of `jwks_uri`, so a verdict made with an earlier key
     /// set is not taken for one made with this.
@@ -84,7 +87,9 @@ pub struct IssuerDiscovery {
     http: reqwest::Client,
     jwks_settings: JwksSettings,
     found: ArcSwapOption<Found>,
-    /// Held while fetching: one fetch at a time, and when the last began.
+    /// Held while fetching: one fetch at a time, and when the last ended
+    /// (so requests that waited behind a failing fetch do not each start
+    /// another).
     fetch: Mutex<Option<Instant>>,
 }
 
@@ -125,6 +130,11 @@ impl IssuerDiscovery {
     /// the fetch under way); the error says why it could not be had.
     pub async fn discovered(&self) -> Result<DiscoveredIssuer, String> {
         self.found().await.map(|found| found.issuer.clone())
+    }
+
+    /// The document as the provider published it (once checked).
+    pub(crate) async fn document(&self) -> Result<bytes::Bytes, String> {
+        self.found().await.map(|found| found.document.clone())
     }
 
     /// The keys the document points at, and the epoch of that pointer.
@@ -186,14 +196,14 @@ impl IssuerDiscovery {
     }
 
     async fn fetch_locked(&self, last: &mut Option<Instant>) -> Result<Arc<Found>, String> {
-        *last = Some(Instant::now());
         let span = tracing::debug_span!(
             "oauth.metadata.fetch",
             otel.kind = "client",
             url.full = %super::loggable_url(&self.urls[0])
         );
         let fetched = tracing::Instrument::instrument(self.fetch_now(), span).await;
-        let issuer = fetched.map_err(|why| {
+        *last = Some(Instant::now());
+        let (issuer, document) = fetched.map_err(|why| {
             format!(
                 "the discovery document of {} could not be used: {why}",
                 super::loggable_url(&self.issuer)
@@ -209,6 +219,7 @@ impl IssuerDiscovery {
         };
         let found = Arc::new(Found {
             issuer,
+            document,
             keys,
             epoch,
         });
@@ -220,19 +231,20 @@ impl IssuerDiscovery {
         Arc::new(JwksCache::new(jwks_uri, self.jwks_settings.clone()))
     }
 
-    /// The first of the document's URLs that answers with a document, checked.
-    async fn fetch_now(&self) -> Result<DiscoveredIssuer, String> {
+    /// The first of the document's URLs that answers with a document,
+    /// checked, and the document as published.
+    async fn fetch_now(&self) -> Result<(DiscoveredIssuer, bytes::Bytes), String> {
         let mut failures = Vec::new();
         for url in &self.urls {
             match self.fetch_one(url).await {
-                Ok(document) => return check(&self.issuer, document),
+                Ok((document, body)) => return Ok((check(&self.issuer, document)?, body)),
                 Err(why) => failures.push(format!("{}: {why}", super::loggable_url(url))),
             }
         }
         Err(failures.join("; "))
     }
 
-    async fn fetch_one(&self, url: &str) -> Result<Document, String> {
+    async fn fetch_one(&self, url: &str) -> Result<(Document, bytes::Bytes), String> {
         let response = self
             .http
             .get(url)
@@ -249,7 +261,9 @@ impl IssuerDiscovery {
                 ReadError::TooLarge => "the document is too large".to_owned(),
                 ReadError::Failed(why) => format!("reading it failed: {why}"),
             })?;
-        serde_json::from_slice(&body).map_err(|e| format!("it is not a discovery document: {e}"))
+        let document = serde_json::from_slice(&body)
+            .map_err(|e| format!("it is not a discovery document: {e}"))?;
+        Ok((document, body))
     }
 }
 
@@ -293,8 +307,10 @@ fn check(issuer: &str, document: Document) -> Result<DiscoveredIssuer, String> {
         .filter(|alg| ASYMMETRIC.contains(alg))
         .collect();
     let algorithms = if document.id_token_signing_alg_values_supported.is_empty() {
-        // OpenID Connect's default (RFC 8414 documents need not say).
-        vec![Algorithm::RS256]
+        // Not said (RFC 8414 documents have no such field, and it speaks of
+        // ID tokens anyway): any asymmetric algorithm, the key's own type
+        // (and its JWK's `alg`) deciding which one a key checks.
+        ASYMMETRIC.to_vec()
     } else if named.is_empty() {
         return Err(format!(
             "it signs with {:?} only, none of which this server accepts (asymmetric algorithms only)",
@@ -364,7 +380,37 @@ mod tests {
             .remove("id_token_signing_alg_values_supported");
         assert_eq!(
             check(issuer, document(unsaid)).unwrap().algorithms,
-            [Algorithm::RS256]
+            ASYMMETRIC
+        );
+    }
+
+    #[tokio::test]
+    async fn requests_waiting_behind_a_failed_fetch_do_not_each_fetch_again() {
+        // A provider that accepts connections and never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&accepted);
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        let settings = JwksSettings {
+            // Two document URLs: one fetch outlasts the 2 s retry pause.
+            timeout: Duration::from_millis(1100),
+            ..JwksSettings::default()
+        };
+        let discovery = IssuerDiscovery::new(&issuer, settings);
+        let asks = (0..6).map(|_| discovery.discovered());
+        let answers = futures_util::future::join_all(asks).await;
+        assert!(answers.iter().all(Result::is_err));
+        assert_eq!(
+            accepted.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "one fetch (its two document URLs) for six requests"
         );
     }
 

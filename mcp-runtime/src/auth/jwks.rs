@@ -214,15 +214,18 @@ impl JwksCache {
         find(&keys, kid, alg).ok_or(KeyError::Unknown)
     }
 
-    /// Fetches and installs the key set; on failure the previous keys stay.
+    /// Fetches and installs the key set (on failure the previous keys
+    /// stay); `last` becomes the time it ended, so requests that waited
+    /// behind a fetch that failed (after its timeout, a provider that
+    /// hangs) do not each start another.
     async fn fetch_locked(&self, last: &mut Option<Instant>) -> Result<(), String> {
-        *last = Some(Instant::now());
         let span = tracing::debug_span!(
             "jwks.fetch",
             otel.kind = "client",
             url.full = %super::loggable_url(&self.url)
         );
         let fetched = tracing::Instrument::instrument(self.fetch_now(), span).await;
+        *last = Some(Instant::now());
         crate::operations::metrics::jwks_fetch(fetched.is_ok());
         fetched
     }

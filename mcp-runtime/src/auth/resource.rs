@@ -122,6 +122,10 @@ impl ResourceServer {
         };
         let authorization_server = match &proxy {
             Some(proxy) => Some(Arc::new(AuthorizationServerMetadata::Own(proxy.metadata()))),
+            None if provider.discovery.is_some() => provider
+                .discovery
+                .clone()
+                .map(|discovery| Arc::new(AuthorizationServerMetadata::Discovered(discovery))),
             None => provider
                 .metadata_url
                 .clone()

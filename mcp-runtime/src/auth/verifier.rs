@@ -307,10 +307,12 @@ impl JwtVerifier {
                         "the identity provider's keys are unavailable; try again shortly".into(),
                     )
                 })?;
-                if discovery
-                    .algorithms()
-                    .is_some_and(|algorithms| !algorithms.contains(&alg))
-                {
+                let named = |discovery: &IssuerDiscovery| {
+                    discovery
+                        .algorithms()
+                        .is_none_or(|algorithms| algorithms.contains(&alg))
+                };
+                if !named(discovery) {
                     return Err(invalid(
                         "the token is signed with an algorithm its issuer does not use",
                     ));
@@ -323,6 +325,11 @@ impl JwtVerifier {
                     if let Some((moved, now)) = discovery.current_keys()
                         && now != epoch
                     {
+                        if !named(discovery) {
+                            return Err(invalid(
+                                "the token is signed with an algorithm its issuer does not use",
+                            ));
+                        }
                         found = moved.key_for(kid, alg).await;
                     }
                 }

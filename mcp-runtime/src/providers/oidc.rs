@@ -126,7 +126,14 @@ impl Oidc {
     pub fn build(self) -> Result<Provider, ConfigError> {
         let issuer = self.issuer.trim().to_owned();
         // Checked as a base URL (https, or http on loopback), kept as given:
-        // `iss` must match it exactly, trailing slash and all.
+        // `iss` must match it exactly, trailing slash and all. So it is a
+        // whole URL, never a bare host.
+        if !issuer.contains("://") {
+            return Err(ConfigError::new(format!(
+                "{} must be the issuer's whole URL, as its tokens name it; set it like {}={}",
+                ISSUER.name, ISSUER.name, ISSUER.example
+            )));
+        }
         ISSUER.url_from(&issuer)?;
         let audience = self
             .audience
@@ -219,6 +226,11 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(error.to_string().contains("https"), "{error}");
+        let error = Oidc::new("id.example.com")
+            .audience("x")
+            .build()
+            .unwrap_err();
+        assert!(error.to_string().contains("whole URL"), "{error}");
         let provider = Oidc::new("https://id.example.com/")
             .audience("api")
             .client("mcp", None)

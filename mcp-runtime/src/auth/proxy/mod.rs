@@ -250,7 +250,7 @@ impl Upstream {
                 let value = found
                     .authorization_endpoint
                     .ok_or("the provider's discovery document names no authorization endpoint")?;
-                upstream_endpoint(&value, "authorization endpoint")
+                discovered_endpoint(&value, "authorization endpoint")
             }
         }
     }
@@ -264,10 +264,24 @@ impl Upstream {
                 let value = found
                     .token_endpoint
                     .ok_or("the provider's discovery document names no token endpoint")?;
-                upstream_endpoint(&value, "token endpoint").map(String::from)
+                discovered_endpoint(&value, "token endpoint").map(String::from)
             }
         }
     }
+}
+
+/// `value`, read from the provider's discovery document, as its `what`:
+/// https (plain http only on loopback), since codes, verifiers, refresh
+/// tokens and this server's client secret go there, and the document is
+/// not this server's own configuration.
+fn discovered_endpoint(value: &str, what: &str) -> Result<Url, String> {
+    let url = upstream_endpoint(value, what)?;
+    if url.scheme() != "https" && !crate::auth::is_loopback_url(&url) {
+        return Err(format!(
+            "the provider's discovery document names an {what} that is not https"
+        ));
+    }
+    Ok(url)
 }
 
 /// `value` as the provider's `what`: an http(s) URL with a host and no

@@ -45,6 +45,15 @@ impl OAuthProxy {
         if resource.is_some_and(|r| !self.is_our_resource(r)) {
             return bad_request("invalid_target", "tokens are issued only for this server");
         }
+        // Known before a single-use code is spent on an exchange that
+        // could not be relayed.
+        let token_endpoint = match self.upstream.token_endpoint().await {
+            Ok(endpoint) => endpoint,
+            Err(why) => {
+                tracing::warn!("proxy: {why}");
+                return unavailable("the identity provider cannot be reached; try again shortly");
+            }
+        };
         // Only what the grant needs is forwarded; the client's redirect URI
         // is replaced by the one the provider knows, this server's callback.
         let upstream_code: String;
@@ -114,13 +123,6 @@ impl OAuthProxy {
         if let Some(resource) = resource {
             form.push(("resource", resource));
         }
-        let token_endpoint = match self.upstream.token_endpoint().await {
-            Ok(endpoint) => endpoint,
-            Err(why) => {
-                tracing::warn!("proxy: {why}");
-                return unavailable("the identity provider cannot be reached; try again shortly");
-            }
-        };
         let mut request = self
             .http
             .post(&token_endpoint)
