@@ -435,6 +435,13 @@ const PROVIDERS: &[&str] = &[
     "supabase",
     "keycloak",
     "oidc",
+    "okta",
+    "entra",
+    "cognito",
+    "zitadel",
+    "clerk",
+    "descope",
+    "better_auth",
     "custom(<expr>)",
     "dev",
     "none",
@@ -506,7 +513,8 @@ fn oauth_choice(cx: &mut Ctxt, expr: Expr) -> Option<OAuthChoice> {
             };
             match ident.to_string().as_str() {
                 "none" => Some(OAuthChoice::None),
-                "auth0" | "workos" | "supabase" | "keycloak" | "oidc" | "dev" => {
+                "auth0" | "workos" | "supabase" | "keycloak" | "oidc" | "okta" | "entra"
+                | "cognito" | "zitadel" | "clerk" | "descope" | "better_auth" | "dev" => {
                     Some(OAuthChoice::Named(ident.clone()))
                 }
                 "custom" => {

@@ -174,6 +174,13 @@ pub mod __private {
         pub const supabase: BuiltinProvider = BuiltinProvider::Supabase;
         pub const keycloak: BuiltinProvider = BuiltinProvider::Keycloak;
         pub const oidc: BuiltinProvider = BuiltinProvider::Oidc;
+        pub const okta: BuiltinProvider = BuiltinProvider::Okta;
+        pub const entra: BuiltinProvider = BuiltinProvider::Entra;
+        pub const cognito: BuiltinProvider = BuiltinProvider::Cognito;
+        pub const zitadel: BuiltinProvider = BuiltinProvider::Zitadel;
+        pub const clerk: BuiltinProvider = BuiltinProvider::Clerk;
+        pub const descope: BuiltinProvider = BuiltinProvider::Descope;
+        pub const better_auth: BuiltinProvider = BuiltinProvider::BetterAuth;
         pub const dev: BuiltinProvider = BuiltinProvider::Dev;
     }
     pub use crate::generated::{

@@ -153,6 +153,20 @@ pub enum BuiltinProvider {
     Keycloak,
     /// Any OpenID provider, found from its issuer ([`Oidc`](crate::providers::Oidc)).
     Oidc,
+    /// Okta ([`Okta`](crate::providers::Okta)).
+    Okta,
+    /// Microsoft Entra ID ([`EntraId`](crate::providers::EntraId)).
+    Entra,
+    /// AWS Cognito ([`Cognito`](crate::providers::Cognito)).
+    Cognito,
+    /// Zitadel ([`Zitadel`](crate::providers::Zitadel)).
+    Zitadel,
+    /// Clerk ([`Clerk`](crate::providers::Clerk)).
+    Clerk,
+    /// Descope ([`Descope`](crate::providers::Descope)).
+    Descope,
+    /// Better Auth ([`BetterAuth`](crate::providers::BetterAuth)).
+    BetterAuth,
     /// The development authorization server ([`DevServer`]).
     Dev,
 }
@@ -166,6 +180,13 @@ impl BuiltinProvider {
             Self::Supabase => "supabase",
             Self::Keycloak => "keycloak",
             Self::Oidc => "oidc",
+            Self::Okta => "okta",
+            Self::Entra => "entra",
+            Self::Cognito => "cognito",
+            Self::Zitadel => "zitadel",
+            Self::Clerk => "clerk",
+            Self::Descope => "descope",
+            Self::BetterAuth => "better_auth",
             Self::Dev => "dev",
         }
     }

@@ -9,6 +9,10 @@ use std::sync::Arc;
 
 /// How a provider's tokens are checked.
 #[derive(Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per provider, made once at start"
+)]
 pub(crate) enum Verification {
     /// JWTs, by the shared verifier. Without an audience, the server's own
     /// canonical URL is the audience (RFC 8707).

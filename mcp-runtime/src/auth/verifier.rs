@@ -78,6 +78,12 @@ pub struct JwtVerifier {
     /// The payload `typ` claim an access token must carry, for providers that
     /// sign ID tokens with the same key and audience (Keycloak's `Bearer`).
     payload_type: Option<String>,
+    /// The claim naming whom the token is for: `aud`, or a provider's own
+    /// (Cognito's access tokens carry `client_id` instead).
+    audience_claim: &'static str,
+    /// Claims that must hold exactly these strings (Cognito's
+    /// `token_use` = `access`).
+    required_claims: Vec<(&'static str, String)>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -115,7 +121,26 @@ impl JwtVerifier {
             claims_hook: None,
             check_signature: true,
             payload_type: None,
+            audience_claim: "aud",
+            required_claims: Vec::new(),
         }
+    }
+
+    /// Reads whom the token is for from `claim` instead of `aud`, for
+    /// providers whose access tokens name the client there (Cognito's
+    /// `client_id`); the [`audiences`](Self::audiences) are matched
+    /// against it.
+    pub fn audience_claim(mut self, claim: &'static str) -> Self {
+        self.audience_claim = claim;
+        self
+    }
+
+    /// Refuses tokens whose `claim` is not the string `value` (Cognito's
+    /// `token_use` = `access`, which tells its access tokens from its ID
+    /// tokens).
+    pub fn require_claim(mut self, claim: &'static str, value: impl Into<String>) -> Self {
+        self.required_claims.push((claim, value.into()));
+        self
     }
 
     /// Refuses tokens whose payload `typ` claim is not `typ`: for providers
@@ -380,28 +405,35 @@ impl JwtVerifier {
                 .chain(&self.extra_audiences)
                 .any(|accepted| accepted == aud)
         };
-        let for_us = match claims.get("aud") {
-            None => return Err(invalid("the token has no `aud` claim")),
+        let claim = self.audience_claim;
+        let malformed = || {
+            invalid(&format!(
+                "the token's `{claim}` claim is not a string or a list of strings"
+            ))
+        };
+        let for_us = match claims.get(claim) {
+            None => return Err(invalid(&format!("the token has no `{claim}` claim"))),
             Some(Value::String(aud)) => ours(aud),
             Some(Value::Array(auds)) => {
                 let mut names = Vec::with_capacity(auds.len());
                 for aud in auds {
-                    names.push(aud.as_str().ok_or_else(|| {
-                        invalid("the token's `aud` claim is not a string or a list of strings")
-                    })?);
+                    names.push(aud.as_str().ok_or_else(malformed)?);
                 }
                 names.into_iter().any(ours)
             }
-            Some(_) => {
-                return Err(invalid(
-                    "the token's `aud` claim is not a string or a list of strings",
-                ));
-            }
+            Some(_) => return Err(malformed()),
         };
         if !for_us {
-            return Err(invalid(
-                "the token was not issued for this server (`aud` does not name it)",
-            ));
+            return Err(invalid(&format!(
+                "the token was not issued for this server (`{claim}` does not name it)"
+            )));
+        }
+        for (name, value) in &self.required_claims {
+            if claims.get(*name).and_then(Value::as_str) != Some(value.as_str()) {
+                return Err(invalid(&format!(
+                    "the token is not an access token for this server (its `{name}` is not `{value}`)"
+                )));
+            }
         }
         if let Some(expected) = &self.payload_type
             && claims.get("typ").and_then(Value::as_str) != Some(expected.as_str())

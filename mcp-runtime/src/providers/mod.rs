@@ -8,18 +8,35 @@
 //! startup error that names it and shows an example value.
 
 mod auth0;
+mod better_auth;
+mod clerk;
+mod cognito;
+mod descope;
+mod entra;
 mod keycloak;
 mod oidc;
+mod okta;
 mod supabase;
 mod workos;
+mod zitadel;
 
 pub use auth0::Auth0;
+pub use better_auth::BetterAuth;
+pub use clerk::Clerk;
+pub use cognito::Cognito;
+pub use descope::Descope;
+pub use entra::EntraId;
 pub use keycloak::Keycloak;
 pub use oidc::Oidc;
+pub use okta::Okta;
 pub use supabase::Supabase;
 pub use workos::WorkOs;
+pub use zitadel::Zitadel;
 
-use crate::auth::{BuiltinProvider, DevServer, OAuth, OAuthKind};
+use crate::auth::{
+    BuiltinProvider, DevServer, IssuerDiscovery, JwksSettings, JwtVerifier, Mode, OAuth, OAuthKind,
+    Provider, Secret, Verification,
+};
 use std::sync::Arc;
 use url::Url;
 
@@ -126,6 +143,13 @@ pub(crate) fn from_env(provider: BuiltinProvider) -> Result<OAuth, ConfigError> 
         BuiltinProvider::Supabase => Supabase::from_env()?.build()?,
         BuiltinProvider::Keycloak => Keycloak::from_env()?.build()?,
         BuiltinProvider::Oidc => Oidc::from_env()?.build()?,
+        BuiltinProvider::Okta => Okta::from_env()?.build()?,
+        BuiltinProvider::Entra => EntraId::from_env()?.build()?,
+        BuiltinProvider::Cognito => Cognito::from_env()?.build()?,
+        BuiltinProvider::Zitadel => Zitadel::from_env()?.build()?,
+        BuiltinProvider::Clerk => Clerk::from_env()?.build()?,
+        BuiltinProvider::Descope => Descope::from_env()?.build()?,
+        BuiltinProvider::BetterAuth => BetterAuth::from_env()?.build()?,
         BuiltinProvider::Dev => {
             let (provider, issuer) = DevServer::from_env()
                 .and_then(DevServer::build)
@@ -135,6 +159,180 @@ pub(crate) fn from_env(provider: BuiltinProvider) -> Result<OAuth, ConfigError> 
         }
     };
     Ok(OAuth::from_provider(provider))
+}
+
+/// What every provider found through its discovery document also takes:
+/// the client registered for this server at the provider (proxy mode),
+/// the scopes to publish, and the mode.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Common {
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_secret: Option<Secret>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) mode: Option<Mode>,
+}
+
+impl Common {
+    /// From `{prefix}_CLIENT_ID`, `{prefix}_CLIENT_SECRET` and `{prefix}_SCOPES`
+    /// (space-separated), each optional.
+    pub(crate) fn from_env(prefix: &str) -> Self {
+        let get = |name: &str| {
+            std::env::var(format!("{prefix}_{name}"))
+                .ok()
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Self {
+            client_id: get("CLIENT_ID"),
+            client_secret: get("CLIENT_SECRET").map(Secret::new),
+            scopes: get("SCOPES")
+                .map(|s| s.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
+            mode: None,
+        }
+    }
+
+    /// The provider `name` whose tokens `issuer` signs, found through
+    /// `discovery` and checked by `verifier`: proxy mode with a client id
+    /// (or `default_mode`), its endpoints from the document.
+    pub(crate) fn provider(
+        self,
+        name: &str,
+        issuer: &str,
+        discovery: Arc<IssuerDiscovery>,
+        verifier: JwtVerifier,
+        default_mode: Mode,
+    ) -> Result<Provider, ConfigError> {
+        let mode = self.mode.unwrap_or(if self.client_id.is_some() {
+            Mode::Proxy
+        } else {
+            default_mode
+        });
+        if mode == Mode::Proxy && self.client_id.is_none() {
+            return Err(ConfigError::new(format!(
+                "the `{name}` provider signs MCP clients in through this server (proxy mode), \
+                 which needs the client registered for it there: set its client id"
+            )));
+        }
+        let mut provider = Provider::new(name, issuer.to_owned(), Verification::Jwt(verifier));
+        provider.metadata_url = Some(format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ));
+        provider.discovery = Some(discovery);
+        provider.scopes_supported = self.scopes;
+        provider.mode = mode;
+        provider.client_id = self.client_id;
+        provider.client_secret = self.client_secret;
+        Ok(provider)
+    }
+}
+
+/// The builder methods every provider on [`Common`] settings has.
+macro_rules! common_settings {
+    () => {
+        /// The client registered for this server at the provider, which
+        /// turns on [`Mode::Proxy`](crate::auth::Mode::Proxy); `secret` for
+        /// a confidential client.
+        pub fn client(mut self, id: impl Into<String>, secret: Option<String>) -> Self {
+            self.common.client_id = Some(id.into());
+            self.common.client_secret = secret.map(crate::auth::Secret::new);
+            self
+        }
+
+        /// Scopes to publish in the discovery metadata.
+        pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+            self.common.scopes = scopes.into_iter().map(Into::into).collect();
+            self
+        }
+
+        /// Overrides the mode.
+        pub fn mode(mut self, mode: crate::auth::Mode) -> Self {
+            self.common.mode = Some(mode);
+            self
+        }
+    };
+}
+pub(crate) use common_settings;
+
+/// A provider configured by its issuer URL and an optional audience (this
+/// server's URL by default), in direct mode unless a client is set: the
+/// struct, `new`, `from_env` and the builder methods; each file writes
+/// its `build`.
+macro_rules! issuer_and_audience {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $issuer:ident, $audience:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        #[must_use]
+        pub struct $name {
+            issuer: String,
+            audience: Option<String>,
+            common: super::Common,
+        }
+
+        impl $name {
+            /// The issuer's URL, exactly as its tokens name it.
+            pub fn new(issuer: impl Into<String>) -> Self {
+                Self {
+                    issuer: issuer.into(),
+                    audience: None,
+                    common: super::Common::default(),
+                }
+            }
+
+            #[doc = concat!("From `", $prefix, "_", stringify!($issuer), "` (required), and the optional `..._AUDIENCE`, `..._CLIENT_ID`, `..._CLIENT_SECRET` and `..._SCOPES`.")]
+            pub fn from_env() -> Result<Self, super::ConfigError> {
+                let mut provider = Self::new($issuer.require()?);
+                provider.audience = $audience.get();
+                provider.common = super::Common::from_env($prefix);
+                Ok(provider)
+            }
+
+            /// The audience tokens must name (default: this server's URL,
+            /// the `resource` MCP clients ask for).
+            pub fn audience(mut self, audience: impl Into<String>) -> Self {
+                self.audience = Some(audience.into());
+                self
+            }
+
+            super::common_settings!();
+        }
+
+        impl crate::auth::IntoOAuth for $name {
+            fn into_oauth(self) -> crate::auth::OAuth {
+                crate::auth::OAuth::from_result(self.build())
+            }
+        }
+    };
+}
+pub(crate) use issuer_and_audience;
+
+/// An issuer setting: a whole https URL (http on loopback), kept exactly
+/// as given, since tokens' `iss` must match it.
+pub(crate) fn issuer_url(var: Var, value: &str) -> Result<String, ConfigError> {
+    let issuer = value.trim().to_owned();
+    if !issuer.contains("://") {
+        return Err(ConfigError::new(format!(
+            "{} must be the issuer's whole URL, as its tokens name it; set it like {}={}",
+            var.name, var.name, var.example
+        )));
+    }
+    var.url_from(&issuer)?;
+    Ok(issuer)
+}
+
+/// The discovery of `issuer`, with default key settings.
+pub(crate) fn discovery(issuer: &str) -> Arc<IssuerDiscovery> {
+    Arc::new(IssuerDiscovery::new(issuer, JwksSettings::default()))
+}
+
+/// Copies each of `claims` the token carries into the caller's extras.
+pub(crate) fn keep_extra(auth: &mut crate::auth::Auth, claims: &[&str]) {
+    for claim in claims {
+        if let Some(value) = auth.payload.get(*claim) {
+            auth.user.extra.insert((*claim).to_owned(), value.clone());
+        }
+    }
 }
 
 /// Strings of a claim that is an array of strings or one string.

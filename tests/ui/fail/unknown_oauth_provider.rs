@@ -2,7 +2,7 @@ use mcp_runtime::prelude::*;
 
 struct Server;
 
-#[mcp_server(oauth = okta)]
+#[mcp_server(oauth = octa)]
 impl Server {
     #[mcp_tool]
     async fn ping(&self) -> String {
