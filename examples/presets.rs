@@ -16,6 +16,7 @@
 //! | `clerk` | `MCP_OAUTH_CLERK_FRONTEND_API` | `..._AUDIENCE`, `..._CLIENT_ID`, `..._CLIENT_SECRET`, `..._SCOPES` |
 //! | `descope` | `MCP_OAUTH_DESCOPE_ISSUER` | `..._AUDIENCE`, `..._CLIENT_ID`, `..._CLIENT_SECRET`, `..._SCOPES` |
 //! | `better_auth` | `MCP_OAUTH_BETTER_AUTH_ISSUER` | `..._AUDIENCE`, `..._CLIENT_ID`, `..._CLIENT_SECRET`, `..._SCOPES` |
+//! | `scalekit` | `MCP_OAUTH_SCALEKIT_ENVIRONMENT_URL`, `..._AUDIENCE` (the resource id) | `..._CLIENT_ID`, `..._CLIENT_SECRET`, `..._SCOPES` |
 //!
 //! Each provider's page in the API documentation (`mcp_runtime::providers`)
 //! says what its tokens must carry and how to set it up. The server is
@@ -28,7 +29,9 @@ mod common;
 
 use common::{Variable, secret, var};
 use mcp_runtime::prelude::*;
-use mcp_runtime::providers::{BetterAuth, Clerk, Cognito, Descope, EntraId, Okta, Zitadel};
+use mcp_runtime::providers::{
+    BetterAuth, Clerk, Cognito, Descope, EntraId, Okta, Scalekit, Zitadel,
+};
 
 /// The variables each provider reads (secrets aside), to print at start.
 const VARIABLES: &[(&str, &[&str])] = &[
@@ -92,6 +95,15 @@ const VARIABLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "scalekit",
+        &[
+            "MCP_OAUTH_SCALEKIT_ENVIRONMENT_URL",
+            "MCP_OAUTH_SCALEKIT_AUDIENCE",
+            "MCP_OAUTH_SCALEKIT_CLIENT_ID",
+            "MCP_OAUTH_SCALEKIT_SCOPES",
+        ],
+    ),
+    (
         "better_auth",
         &[
             "MCP_OAUTH_BETTER_AUTH_ISSUER",
@@ -111,6 +123,7 @@ const SECRETS: &[&str] = &[
     "MCP_OAUTH_CLERK_CLIENT_SECRET",
     "MCP_OAUTH_DESCOPE_CLIENT_SECRET",
     "MCP_OAUTH_BETTER_AUTH_CLIENT_SECRET",
+    "MCP_OAUTH_SCALEKIT_CLIENT_SECRET",
 ];
 
 /// The variables `provider` reads.
@@ -141,9 +154,10 @@ fn provider(name: &str) -> Result<mcp_runtime::auth::Provider, String> {
         "clerk" => Clerk::from_env().and_then(Clerk::build),
         "descope" => Descope::from_env().and_then(Descope::build),
         "better_auth" => BetterAuth::from_env().and_then(BetterAuth::build),
+        "scalekit" => Scalekit::from_env().and_then(Scalekit::build),
         other => {
             return Err(format!(
-                "PROVIDER must name a preset (okta, entra, cognito, zitadel, clerk, descope, better_auth), got `{other}`"
+                "PROVIDER must name a preset (okta, entra, cognito, zitadel, clerk, descope, better_auth, scalekit), got `{other}`"
             ));
         }
     };

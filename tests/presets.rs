@@ -1,5 +1,5 @@
 //! The preset providers (Okta, Microsoft Entra ID, AWS Cognito, Zitadel,
-//! Clerk, Descope, Better Auth), each against a loopback identity provider
+//! Clerk, Descope, Better Auth, Scalekit), each against a loopback identity provider
 //! shaped like the real one: its issuer and key paths, a discovery document
 //! at the issuer, and tokens with its claim shapes and audience rule. Each
 //! runs `cargo run --example presets` with `PROVIDER` and the provider's own
@@ -266,6 +266,40 @@ const PRESETS: &[Preset] = &[
                 "client_id": "ba-client", "organization": null, "extra": {"sid": "ba-session-1"}})
         },
     },
+    Preset {
+        provider: "scalekit",
+        layout: Layout {
+            issuer_path: "",
+            jwks_path: "/keys",
+            metadata_paths: &[
+                "/.well-known/openid-configuration",
+                "/.well-known/oauth-authorization-server",
+            ],
+            endpoints: &[
+                ("authorization_endpoint", "/oauth/authorize"),
+                ("token_endpoint", "/oauth/token"),
+                ("registration_endpoint", "/resources/res_123/register"),
+            ],
+            keys: &[Signer::Rs256],
+        },
+        vars: &[
+            ("MCP_OAUTH_SCALEKIT_ENVIRONMENT_URL", "{base}"),
+            ("MCP_OAUTH_SCALEKIT_AUDIENCE", "res_123"),
+        ],
+        claims: |scope| {
+            json!({
+                "sub": "usr_1", "aud": ["res_123"], "client_id": "skc_1", "scope": scope,
+                "oid": "org_1", "sid": "ses_1", "roles": ["admin"], "permissions": ["users:read"],
+                "xuid": "ext-user-1",
+            })
+        },
+        audience_claim: "aud",
+        user: || {
+            json!({"user_id": "usr_1", "roles": ["admin"], "permissions": ["users:read"],
+                "scopes": ["user:write"], "client_id": "skc_1", "organization": "org_1",
+                "extra": {"sid": "ses_1", "xuid": "ext-user-1"}})
+        },
+    },
 ];
 
 /// `value` with `{base}` and `{url}` filled in, in every string.
@@ -385,6 +419,22 @@ async fn check(preset: &Preset) {
             )
             .await;
         }
+        "scalekit" => {
+            // Clients are sent to the resource's own authorization server.
+            let origin = url.strip_suffix("/mcp").expect("an /mcp endpoint");
+            let resource: Value =
+                reqwest::get(format!("{origin}/.well-known/oauth-protected-resource/mcp"))
+                    .await
+                    .expect("the server answers")
+                    .json()
+                    .await
+                    .expect("JSON");
+            assert_eq!(
+                resource["authorization_servers"],
+                json!([format!("{}/resources/res_123", idp.base)]),
+                "{resource}"
+            );
+        }
         "better_auth" => {
             // Its documents name ES256 too: a key of either kind.
             let es = sign(Signer::Es256, &good);
@@ -411,6 +461,7 @@ fn a_preset_without_its_settings_says_what_to_set() {
         ("clerk", "MCP_OAUTH_CLERK_FRONTEND_API"),
         ("descope", "MCP_OAUTH_DESCOPE_ISSUER"),
         ("better_auth", "MCP_OAUTH_BETTER_AUTH_ISSUER"),
+        ("scalekit", "MCP_OAUTH_SCALEKIT_ENVIRONMENT_URL"),
     ] {
         let (status, _, stderr) =
             support::example::run_to_exit("presets", &[("PROVIDER", provider)]);

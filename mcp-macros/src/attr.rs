@@ -442,6 +442,7 @@ const PROVIDERS: &[&str] = &[
     "clerk",
     "descope",
     "better_auth",
+    "scalekit",
     "custom(<expr>)",
     "dev",
     "none",
@@ -514,9 +515,8 @@ fn oauth_choice(cx: &mut Ctxt, expr: Expr) -> Option<OAuthChoice> {
             match ident.to_string().as_str() {
                 "none" => Some(OAuthChoice::None),
                 "auth0" | "workos" | "supabase" | "keycloak" | "oidc" | "okta" | "entra"
-                | "cognito" | "zitadel" | "clerk" | "descope" | "better_auth" | "dev" => {
-                    Some(OAuthChoice::Named(ident.clone()))
-                }
+                | "cognito" | "zitadel" | "clerk" | "descope" | "better_auth" | "scalekit"
+                | "dev" => Some(OAuthChoice::Named(ident.clone())),
                 "custom" => {
                     cx.error_spanned_by(
                         ident,

@@ -181,6 +181,7 @@ pub mod __private {
         pub const clerk: BuiltinProvider = BuiltinProvider::Clerk;
         pub const descope: BuiltinProvider = BuiltinProvider::Descope;
         pub const better_auth: BuiltinProvider = BuiltinProvider::BetterAuth;
+        pub const scalekit: BuiltinProvider = BuiltinProvider::Scalekit;
         pub const dev: BuiltinProvider = BuiltinProvider::Dev;
     }
     pub use crate::generated::{

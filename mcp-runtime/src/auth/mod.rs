@@ -167,6 +167,8 @@ pub enum BuiltinProvider {
     Descope,
     /// Better Auth ([`BetterAuth`](crate::providers::BetterAuth)).
     BetterAuth,
+    /// Scalekit ([`Scalekit`](crate::providers::Scalekit)).
+    Scalekit,
     /// The development authorization server ([`DevServer`]).
     Dev,
 }
@@ -187,6 +189,7 @@ impl BuiltinProvider {
             Self::Clerk => "clerk",
             Self::Descope => "descope",
             Self::BetterAuth => "better_auth",
+            Self::Scalekit => "scalekit",
             Self::Dev => "dev",
         }
     }

@@ -77,6 +77,9 @@ pub struct Provider {
     /// The provider's discovery document, when its endpoints are found
     /// there rather than configured.
     pub(crate) discovery: Option<Arc<super::IssuerDiscovery>>,
+    /// The authorization server clients are sent to in direct mode, when
+    /// it is not the issuer (Scalekit's per-resource one).
+    pub(crate) authorization_server: Option<String>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -105,6 +108,7 @@ impl Provider {
             client_secret: None,
             authorize_params: Vec::new(),
             discovery: None,
+            authorization_server: None,
         }
     }
 

@@ -102,6 +102,8 @@ impl ResourceServer {
         if let Some(proxy) = &proxy {
             // Clients see this server as their authorization server.
             document["authorization_servers"] = json!([proxy.issuer()]);
+        } else if let Some(server) = &provider.authorization_server {
+            document["authorization_servers"] = json!([server]);
         } else if !provider.issuer.is_empty() {
             document["authorization_servers"] = json!([provider.issuer]);
         }

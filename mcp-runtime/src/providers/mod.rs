@@ -16,6 +16,7 @@ mod entra;
 mod keycloak;
 mod oidc;
 mod okta;
+mod scalekit;
 mod supabase;
 mod workos;
 mod zitadel;
@@ -29,6 +30,7 @@ pub use entra::EntraId;
 pub use keycloak::Keycloak;
 pub use oidc::Oidc;
 pub use okta::Okta;
+pub use scalekit::Scalekit;
 pub use supabase::Supabase;
 pub use workos::WorkOs;
 pub use zitadel::Zitadel;
@@ -150,6 +152,7 @@ pub(crate) fn from_env(provider: BuiltinProvider) -> Result<OAuth, ConfigError> 
         BuiltinProvider::Clerk => Clerk::from_env()?.build()?,
         BuiltinProvider::Descope => Descope::from_env()?.build()?,
         BuiltinProvider::BetterAuth => BetterAuth::from_env()?.build()?,
+        BuiltinProvider::Scalekit => Scalekit::from_env()?.build()?,
         BuiltinProvider::Dev => {
             let (provider, issuer) = DevServer::from_env()
                 .and_then(DevServer::build)
