@@ -16,6 +16,8 @@
 //! | `clerk` | `MCP_OAUTH_CLERK_FRONTEND_API` | `..._AUDIENCE`, `..._CLIENT_ID`, `..._CLIENT_SECRET`, `..._SCOPES` |
 //! | `descope` | `MCP_OAUTH_DESCOPE_ISSUER` | `..._AUDIENCE`, `..._CLIENT_ID`, `..._CLIENT_SECRET`, `..._SCOPES` |
 //! | `better_auth` | `MCP_OAUTH_BETTER_AUTH_ISSUER` | `..._AUDIENCE`, `..._CLIENT_ID`, `..._CLIENT_SECRET`, `..._SCOPES` |
+//! | `google` | `MCP_OAUTH_GOOGLE_CLIENT_ID`, `..._CLIENT_SECRET` | `..._SCOPES`, `..._TOKENINFO_URL` |
+//! | `github` | `MCP_OAUTH_GITHUB_CLIENT_ID`, `..._CLIENT_SECRET` | `..._SCOPES`, `..._WEB_URL`, `..._API_URL` (GitHub Enterprise Server) |
 //! | `scalekit` | `MCP_OAUTH_SCALEKIT_ENVIRONMENT_URL`, `..._AUDIENCE` (the resource id) | `..._CLIENT_ID`, `..._CLIENT_SECRET`, `..._SCOPES` |
 //!
 //! Each provider's page in the API documentation (`mcp_runtime::providers`)
@@ -30,7 +32,7 @@ mod common;
 use common::{Variable, secret, var};
 use mcp_runtime::prelude::*;
 use mcp_runtime::providers::{
-    BetterAuth, Clerk, Cognito, Descope, EntraId, Okta, Scalekit, Zitadel,
+    BetterAuth, Clerk, Cognito, Descope, EntraId, GitHub, Google, Okta, Scalekit, Zitadel,
 };
 
 /// The variables each provider reads (secrets aside), to print at start.
@@ -95,6 +97,23 @@ const VARIABLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "google",
+        &[
+            "MCP_OAUTH_GOOGLE_CLIENT_ID",
+            "MCP_OAUTH_GOOGLE_SCOPES",
+            "MCP_OAUTH_GOOGLE_TOKENINFO_URL",
+        ],
+    ),
+    (
+        "github",
+        &[
+            "MCP_OAUTH_GITHUB_CLIENT_ID",
+            "MCP_OAUTH_GITHUB_SCOPES",
+            "MCP_OAUTH_GITHUB_WEB_URL",
+            "MCP_OAUTH_GITHUB_API_URL",
+        ],
+    ),
+    (
         "scalekit",
         &[
             "MCP_OAUTH_SCALEKIT_ENVIRONMENT_URL",
@@ -124,6 +143,8 @@ const SECRETS: &[&str] = &[
     "MCP_OAUTH_DESCOPE_CLIENT_SECRET",
     "MCP_OAUTH_BETTER_AUTH_CLIENT_SECRET",
     "MCP_OAUTH_SCALEKIT_CLIENT_SECRET",
+    "MCP_OAUTH_GOOGLE_CLIENT_SECRET",
+    "MCP_OAUTH_GITHUB_CLIENT_SECRET",
 ];
 
 /// The variables `provider` reads.
@@ -155,9 +176,11 @@ fn provider(name: &str) -> Result<mcp_runtime::auth::Provider, String> {
         "descope" => Descope::from_env().and_then(Descope::build),
         "better_auth" => BetterAuth::from_env().and_then(BetterAuth::build),
         "scalekit" => Scalekit::from_env().and_then(Scalekit::build),
+        "google" => Google::from_env().and_then(Google::build),
+        "github" => GitHub::from_env().and_then(GitHub::build),
         other => {
             return Err(format!(
-                "PROVIDER must name a preset (okta, entra, cognito, zitadel, clerk, descope, better_auth, scalekit), got `{other}`"
+                "PROVIDER must name a preset (okta, entra, cognito, zitadel, clerk, descope, better_auth, scalekit, google, github), got `{other}`"
             ));
         }
     };

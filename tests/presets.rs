@@ -6,7 +6,9 @@
 //! variables alone, then checks the caller's fields, a 200 and a 403 on
 //! scoped tools, and 401 for another issuer, another audience and a key the
 //! provider does not publish (and the provider's own traps: a Cognito ID
-//! token, an Okta token for another client).
+//! token, an Okta token for another client). Google and GitHub, whose
+//! tokens are not JWTs, against loopback endpoints shaped like Google's
+//! token information and GitHub's check-a-token API.
 
 mod support;
 
@@ -482,5 +484,203 @@ fn a_preset_without_its_settings_says_what_to_set() {
     assert!(
         stderr.contains("proxy mode") && stderr.contains("client id"),
         "{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Google and GitHub: opaque tokens, checked by asking the provider.
+
+const GOOGLE_CLIENT: &str = "1234567890-abc.apps.googleusercontent.com";
+const GITHUB_CLIENT: &str = "Iv1.0123456789abcdef";
+const GITHUB_SECRET: &str = "github-app-secret";
+
+/// Google's token information and GitHub's check-a-token API, on
+/// loopback, knowing a few tokens; counts the questions.
+struct OpaqueProviders {
+    base: String,
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn opaque_providers() -> OpaqueProviders {
+    use actix_web::{HttpRequest, HttpResponse, web};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&asked);
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            actix_web::HttpServer::new(move || {
+                let google = std::sync::Arc::clone(&counter);
+                let github = std::sync::Arc::clone(&counter);
+                actix_web::App::new()
+                    .route(
+                        "/tokeninfo",
+                        web::post().to(move |form: web::Form<std::collections::HashMap<String, String>>| {
+                            google.fetch_add(1, Ordering::SeqCst);
+                            let exp = (support::shaped_idp::now() + 3600).to_string();
+                            let info = |aud: &str, scope: &str| {
+                                json!({"aud": aud, "azp": aud, "sub": "110169484474386276334",
+                                    "email": "ada@gmail.com", "email_verified": "true",
+                                    "scope": scope, "exp": exp, "expires_in": "3599",
+                                    "access_type": "online"})
+                            };
+                            let answer = match form.get("access_token").map(String::as_str) {
+                                Some("ya29.writer") => Some(info(GOOGLE_CLIENT, "openid email user:write")),
+                                Some("ya29.admin") => Some(info(GOOGLE_CLIENT, "openid admin")),
+                                Some("ya29.other-client") => Some(info("999-other.apps.googleusercontent.com", "user:write")),
+                                _ => None,
+                            };
+                            async move {
+                                match answer {
+                                    Some(info) => HttpResponse::Ok().json(info),
+                                    None => HttpResponse::BadRequest()
+                                        .json(json!({"error": "invalid_token", "error_description": "Invalid Value"})),
+                                }
+                            }
+                        }),
+                    )
+                    .route(
+                        "/applications/{client_id}/token",
+                        web::post().to(move |req: HttpRequest, body: web::Json<Value>| {
+                            github.fetch_add(1, Ordering::SeqCst);
+                            use base64::Engine as _;
+                            let expected = format!(
+                                "Basic {}",
+                                base64::engine::general_purpose::STANDARD
+                                    .encode(format!("{GITHUB_CLIENT}:{GITHUB_SECRET}"))
+                            );
+                            let authorized = req
+                                .headers()
+                                .get("authorization")
+                                .and_then(|v| v.to_str().ok())
+                                == Some(expected.as_str())
+                                && req.match_info().get("client_id") == Some(GITHUB_CLIENT)
+                                && req.headers().contains_key("user-agent");
+                            let token = |scopes: &[&str]| {
+                                json!({"id": 1, "scopes": scopes, "token": "gho_...",
+                                    "app": {"client_id": GITHUB_CLIENT, "name": "mcp"},
+                                    "user": {"login": "octocat", "id": 583231,
+                                        "avatar_url": "https://avatars.githubusercontent.com/u/583231"},
+                                    "expires_at": null})
+                            };
+                            let answer = match body["access_token"].as_str() {
+                                Some("gho_writer") => Some(token(&["user:write", "read:user"])),
+                                Some("gho_admin") => Some(token(&["admin"])),
+                                _ => None,
+                            };
+                            async move {
+                                match (authorized, answer) {
+                                    (false, _) => HttpResponse::Unauthorized().json(json!({"message": "Bad credentials"})),
+                                    (true, Some(token)) => HttpResponse::Ok().json(token),
+                                    (true, None) => HttpResponse::NotFound().json(json!({"message": "Not Found"})),
+                                }
+                            }
+                        }),
+                    )
+            })
+            .workers(1)
+            .listen(listener)
+            .expect("listen")
+            .run()
+            .await
+        })
+    });
+    OpaqueProviders { base, asked }
+}
+
+#[actix_web::test]
+async fn google_and_github_tokens_are_checked_with_the_provider() {
+    use std::sync::atomic::Ordering;
+    let fake = opaque_providers();
+    let tokeninfo = format!("{}/tokeninfo", fake.base);
+    let google = Example::start(
+        "presets",
+        &[
+            ("PROVIDER", "google"),
+            ("MCP_OAUTH_GOOGLE_CLIENT_ID", GOOGLE_CLIENT),
+            ("MCP_OAUTH_GOOGLE_CLIENT_SECRET", "google-secret"),
+            ("MCP_OAUTH_GOOGLE_TOKENINFO_URL", &tokeninfo),
+        ],
+    );
+    let url = google.url.as_str();
+    let shown = user_info(url, "ya29.writer").await;
+    assert_eq!(shown["user_id"], "110169484474386276334", "{shown}");
+    assert_eq!(shown["email"], "ada@gmail.com");
+    assert_eq!(shown["client_id"], GOOGLE_CLIENT);
+    assert_eq!(call(url, "ya29.writer", "manage-users").await.status, 200);
+    assert_eq!(call(url, "ya29.writer", "admin-action").await.status, 403);
+    assert_eq!(call(url, "ya29.admin", "admin-action").await.status, 200);
+    // Three calls with the writer's token, one question to Google.
+    assert_eq!(fake.asked.load(Ordering::SeqCst), 2, "one per token");
+    refused(
+        url,
+        "ya29.other-client",
+        "not issued for this server",
+        "google: another client's token",
+    )
+    .await;
+    refused(
+        url,
+        "ya29.unknown",
+        "does not know this token",
+        "google: an unknown token",
+    )
+    .await;
+
+    let github = Example::start(
+        "presets",
+        &[
+            ("PROVIDER", "github"),
+            ("MCP_OAUTH_GITHUB_CLIENT_ID", GITHUB_CLIENT),
+            ("MCP_OAUTH_GITHUB_CLIENT_SECRET", GITHUB_SECRET),
+            ("MCP_OAUTH_GITHUB_WEB_URL", &fake.base),
+            ("MCP_OAUTH_GITHUB_API_URL", &fake.base),
+        ],
+    );
+    let url = github.url.as_str();
+    let shown = user_info(url, "gho_writer").await;
+    assert_eq!(shown["user_id"], "583231", "{shown}");
+    assert_eq!(shown["username"], "octocat");
+    assert_eq!(shown["scopes"], json!(["user:write", "read:user"]));
+    assert_eq!(call(url, "gho_writer", "manage-users").await.status, 200);
+    assert_eq!(call(url, "gho_writer", "admin-action").await.status, 403);
+    assert_eq!(call(url, "gho_admin", "admin-action").await.status, 200);
+    refused(
+        url,
+        "gho_of_another_app",
+        "does not know this token",
+        "github: another app's token",
+    )
+    .await;
+    // Proxy mode: clients are sent here, and on to GitHub's sign-in.
+    let origin = url.strip_suffix("/mcp").expect("an /mcp endpoint");
+    let resource: Value =
+        reqwest::get(format!("{origin}/.well-known/oauth-protected-resource/mcp"))
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("JSON");
+    assert_eq!(resource["authorization_servers"], json!([origin]));
+
+    // With the wrong secret GitHub answers 401: nothing is let through,
+    // and the client is told to retry rather than sign in again.
+    let misconfigured = Example::start(
+        "presets",
+        &[
+            ("PROVIDER", "github"),
+            ("MCP_OAUTH_GITHUB_CLIENT_ID", GITHUB_CLIENT),
+            ("MCP_OAUTH_GITHUB_CLIENT_SECRET", "not-the-secret-4f9a"),
+            ("MCP_OAUTH_GITHUB_WEB_URL", &fake.base),
+            ("MCP_OAUTH_GITHUB_API_URL", &fake.base),
+        ],
+    );
+    let reply = call(&misconfigured.url, "gho_writer", "get-user-info").await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(reply.header("retry-after").is_some());
+    assert!(
+        !misconfigured.output().contains("wrong"),
+        "the secret was printed"
     );
 }

@@ -443,6 +443,8 @@ const PROVIDERS: &[&str] = &[
     "descope",
     "better_auth",
     "scalekit",
+    "google",
+    "github",
     "custom(<expr>)",
     "dev",
     "none",

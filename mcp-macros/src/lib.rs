@@ -38,7 +38,7 @@ pub fn mcp_tool(args: TokenStream, input: TokenStream) -> TokenStream {
 /// tool, and the type gains `into_mcp_builder`, `into_mcp_server` and `listen`.
 ///
 /// Keys: `name`, `version` (default: the crate's), `title`, `instructions`,
-/// `oauth = auth0 | workos | supabase | keycloak | oidc | okta | entra | cognito | zitadel | clerk | descope | better_auth | scalekit | custom(<verifier>) | dev | none`.
+/// `oauth = auth0 | workos | supabase | keycloak | oidc | okta | entra | cognito | zitadel | clerk | descope | better_auth | scalekit | google | github | custom(<verifier>) | dev | none`.
 #[proc_macro_attribute]
 pub fn mcp_server(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::server(args.into(), input.into()).into()

@@ -182,6 +182,8 @@ pub mod __private {
         pub const descope: BuiltinProvider = BuiltinProvider::Descope;
         pub const better_auth: BuiltinProvider = BuiltinProvider::BetterAuth;
         pub const scalekit: BuiltinProvider = BuiltinProvider::Scalekit;
+        pub const google: BuiltinProvider = BuiltinProvider::Google;
+        pub const github: BuiltinProvider = BuiltinProvider::GitHub;
         pub const dev: BuiltinProvider = BuiltinProvider::Dev;
     }
     pub use crate::generated::{

@@ -18,6 +18,7 @@ mod paths;
 mod provider;
 mod proxy;
 pub(crate) mod rate_limit;
+pub(crate) mod remote_check;
 mod resource;
 mod resource_url;
 mod scopes;
@@ -169,6 +170,10 @@ pub enum BuiltinProvider {
     BetterAuth,
     /// Scalekit ([`Scalekit`](crate::providers::Scalekit)).
     Scalekit,
+    /// Google ([`Google`](crate::providers::Google)).
+    Google,
+    /// GitHub ([`GitHub`](crate::providers::GitHub)).
+    GitHub,
     /// The development authorization server ([`DevServer`]).
     Dev,
 }
@@ -190,6 +195,8 @@ impl BuiltinProvider {
             Self::Descope => "descope",
             Self::BetterAuth => "better_auth",
             Self::Scalekit => "scalekit",
+            Self::Google => "google",
+            Self::GitHub => "github",
             Self::Dev => "dev",
         }
     }

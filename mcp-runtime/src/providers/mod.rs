@@ -13,6 +13,8 @@ mod clerk;
 mod cognito;
 mod descope;
 mod entra;
+mod github;
+mod google;
 mod keycloak;
 mod oidc;
 mod okta;
@@ -27,6 +29,8 @@ pub use clerk::Clerk;
 pub use cognito::Cognito;
 pub use descope::Descope;
 pub use entra::EntraId;
+pub use github::GitHub;
+pub use google::Google;
 pub use keycloak::Keycloak;
 pub use oidc::Oidc;
 pub use okta::Okta;
@@ -153,6 +157,8 @@ pub(crate) fn from_env(provider: BuiltinProvider) -> Result<OAuth, ConfigError> 
         BuiltinProvider::Descope => Descope::from_env()?.build()?,
         BuiltinProvider::BetterAuth => BetterAuth::from_env()?.build()?,
         BuiltinProvider::Scalekit => Scalekit::from_env()?.build()?,
+        BuiltinProvider::Google => Google::from_env()?.build()?,
+        BuiltinProvider::GitHub => GitHub::from_env()?.build()?,
         BuiltinProvider::Dev => {
             let (provider, issuer) = DevServer::from_env()
                 .and_then(DevServer::build)
