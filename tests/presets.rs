@@ -64,7 +64,7 @@ const PRESETS: &[Preset] = &[
         audience_claim: "aud",
         user: || {
             json!({"user_id": "00u1userid", "username": "ada@example.com",
-                "roles": ["Everyone", "ops"], "scopes": ["user:write"], "client_id": null,
+                "roles": ["Everyone", "ops"], "scopes": ["user:write"], "client_id": "0oa1clientid",
                 "organization": null, "extra": {}})
         },
     },
@@ -437,6 +437,31 @@ async fn check(preset: &Preset) {
                 "{resource}"
             );
         }
+        "zitadel" => {
+            // Another client of the instance asking for this project.
+            let other = patch(&good, json!({"azp": "999999999999999999"}));
+            refused(
+                url,
+                &sign(Signer::Rs256, &other),
+                "`azp` is not `263487229187965204`",
+                "zitadel: a token of another project's client",
+            )
+            .await;
+        }
+        "entra" => {
+            // Neither `scp` nor `roles`: an ID token, or an app granted nothing.
+            let mut bare = good.clone();
+            let claims = bare.as_object_mut().expect("claims");
+            claims.remove("scp");
+            claims.remove("roles");
+            refused(
+                url,
+                &sign(Signer::Rs256, &bare),
+                "carries none of `scp`, `roles`",
+                "entra: a token granting nothing",
+            )
+            .await;
+        }
         "better_auth" => {
             // Its documents name ES256 too: a key of either kind.
             let es = sign(Signer::Es256, &good);
@@ -482,7 +507,7 @@ fn a_preset_without_its_settings_says_what_to_set() {
     );
     assert_eq!(status, Some(2), "{stderr}");
     assert!(
-        stderr.contains("proxy mode") && stderr.contains("client id"),
+        stderr.contains("MCP_OAUTH_OKTA_CLIENT_ID must name this server's application"),
         "{stderr}"
     );
 }

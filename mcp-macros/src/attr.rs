@@ -156,6 +156,7 @@ const TOOL_KEYS: &[&str] = &[
     "task",
     "deferred_task",
     "rate",
+    "callers",
 ];
 const RESOURCE_KEYS: &[&str] = &[
     "uri",
@@ -209,6 +210,8 @@ pub(crate) struct ItemAttrs {
     pub(crate) deferred_task: Slot<bool>,
     /// `rate = "10/min"`: how often one caller may call it.
     pub(crate) rate: Slot<LitStr>,
+    /// `callers = "people"`, `"machines"` or `"any"`: who may call it, by kind.
+    pub(crate) callers: Slot<LitStr>,
     /// Resources.
     pub(crate) uri: Slot<LitStr>,
     pub(crate) mime_type: Slot<LitStr>,
@@ -235,6 +238,7 @@ impl ItemAttrs {
             task: Slot::new("task"),
             deferred_task: Slot::new("deferred_task"),
             rate: Slot::new("rate"),
+            callers: Slot::new("callers"),
             uri: Slot::new("uri"),
             mime_type: Slot::new("mime_type"),
             complete: Vec::new(),
@@ -295,6 +299,7 @@ impl ItemAttrs {
             "task" => self.task.set(cx, path, string_value(meta)?),
             "deferred_task" => self.deferred_task.set(cx, path, flag_value(meta)?),
             "rate" => self.rate.set(cx, path, string_value(meta)?),
+            "callers" => self.callers.set(cx, path, string_value(meta)?),
             "complete" => self.parse_complete(cx, kind, meta)?,
             access => {
                 let list = list_value(cx, meta)?;
@@ -856,6 +861,7 @@ mod properties {
                 "task",
                 "deferred_task",
                 "rate",
+                "callers",
                 "uri",
                 "mime_type",
                 "complete",

@@ -518,6 +518,11 @@ fn tool_settings(tool: &McpFn) -> TokenStream {
     if let Some((count, seconds)) = a.rate.get().and_then(|r| valid::rate_limit(&r.value())) {
         out.extend(quote!(.rate(#p::RateLimit::__checked(#count, #seconds))));
     }
+    match a.callers.get().map(LitStr::value).as_deref() {
+        Some("people") => out.extend(quote!(.callers(#p::Callers::People))),
+        Some("machines") => out.extend(quote!(.callers(#p::Callers::Machines))),
+        _ => {}
+    }
     out
 }
 

@@ -27,6 +27,7 @@ pub(crate) fn check_fn(cx: &mut Ctxt, f: &McpFn, in_server: bool) {
             check_flags(cx, f);
             check_task(cx, f);
             check_rate(cx, f);
+            check_callers(cx, f);
         }
         Kind::Resource => {
             check_uri(cx, f);
@@ -320,6 +321,26 @@ fn check_flags(cx: &mut Ctxt, tool: &McpFn) {
         );
     }
 }
+
+/// `callers` names a kind of caller.
+fn check_callers(cx: &mut Ctxt, tool: &McpFn) {
+    if let Some(value) = tool.attrs.callers.get()
+        && !CALLERS.contains(&value.value().as_str())
+    {
+        cx.error_spanned_by(
+            value,
+            format!(
+                "`callers = {:?}` names no kind of caller: write `callers = \"people\"` \
+                 (people signed in only), `callers = \"machines\"` (machine clients' \
+                 client-credentials tokens only) or `callers = \"any\"`",
+                value.value()
+            ),
+        );
+    }
+}
+
+/// What `callers` takes.
+pub(crate) const CALLERS: [&str; 3] = ["people", "machines", "any"];
 
 /// `rate` reads as a count per period (see [`rate_limit`]).
 fn check_rate(cx: &mut Ctxt, tool: &McpFn) {

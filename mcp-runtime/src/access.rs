@@ -24,6 +24,23 @@ pub struct AccessRule {
     /// The handler takes the authenticated caller (`&Auth`), so only an
     /// authenticated request can run it.
     pub caller: bool,
+    /// Whether a person, a machine client (a client-credentials token), or
+    /// either may call.
+    pub callers: Callers,
+}
+
+/// Who may call, by kind: people signed in, machine clients with a
+/// client-credentials token (no user behind them; see
+/// [`Auth::is_machine`]), or either.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Callers {
+    /// Either (the default).
+    #[default]
+    Any,
+    /// A person signed in: machine clients are refused (403).
+    People,
+    /// A machine client: tokens with a user behind them are refused (403).
+    Machines,
 }
 
 impl AccessRule {
@@ -31,6 +48,7 @@ impl AccessRule {
     /// scopes, roles or permissions, or takes the caller.
     pub fn needs_caller(&self) -> bool {
         self.caller
+            || self.callers != Callers::Any
             || !self.scopes.is_empty()
             || !self.any_scope.is_empty()
             || !self.roles.is_empty()
@@ -48,6 +66,11 @@ impl AccessRule {
         };
         // Checked without building anything first: the refusal, with the
         // names it lacks, is built only when the caller falls short.
+        match self.callers {
+            Callers::People if auth.is_machine() => return Err(AccessDenied::MachineCaller),
+            Callers::Machines if !auth.is_machine() => return Err(AccessDenied::PersonCaller),
+            _ => {}
+        }
         let granted = self.scopes.iter().all(|s| auth.has_scope(s))
             && (self.any_scope.is_empty() || auth.has_any_scope(&self.any_scope))
             && self.roles.iter().all(|r| auth.has_role(r))
@@ -73,6 +96,11 @@ impl AccessRule {
         say("Requires one of the scopes", &self.any_scope);
         say("Requires roles", &self.roles);
         say("Requires permissions", &self.permissions);
+        match self.callers {
+            Callers::Any => {}
+            Callers::People => parts.push("Callable by people only, not machine clients.".into()),
+            Callers::Machines => parts.push("Callable by machine clients only.".into()),
+        }
         (!parts.is_empty()).then(|| parts.join(" "))
     }
 
@@ -87,6 +115,15 @@ impl AccessRule {
         ] {
             if !names.is_empty() {
                 meta.insert(key.into(), json!(names));
+            }
+        }
+        match self.callers {
+            Callers::Any => {}
+            Callers::People => {
+                meta.insert("callers".into(), json!("people"));
+            }
+            Callers::Machines => {
+                meta.insert("callers".into(), json!("machines"));
             }
         }
         (!meta.is_empty()).then_some(Value::Object(meta))

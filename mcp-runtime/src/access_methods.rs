@@ -32,6 +32,13 @@ macro_rules! access_rule_methods {
             self
         }
 
+        /// Who may call by kind: people, machine clients, or either (the
+        /// default).
+        pub fn callers(mut self, callers: crate::access::Callers) -> Self {
+            self.$($access).+.callers = callers;
+            self
+        }
+
         /// Requires all of these permissions.
         pub fn permissions<S: Into<std::borrow::Cow<'static, str>>>(
             mut self,

@@ -199,8 +199,8 @@ pub mod __private {
     };
     pub use crate::server::{BuildError, McpServer, McpServerBuilder};
     pub use crate::tools::{
-        CallToolResult, IntoTool, IntoToolResult, NoArgs, TaskSupport, Tool, ToolAnnotations,
-        ToolFn, object_schema_for,
+        CallToolResult, Callers, IntoTool, IntoToolResult, NoArgs, TaskSupport, Tool,
+        ToolAnnotations, ToolFn, object_schema_for,
     };
     pub use schemars;
     pub use serde;

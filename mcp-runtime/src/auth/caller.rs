@@ -85,6 +85,10 @@ pub struct Auth {
     /// The `kid` of the key that signed the token, so a remembered verdict
     /// ends when the provider stops publishing that key.
     pub(crate) key_id: Option<String>,
+    /// Whether no user is behind the token, when its provider tells by
+    /// other means than the claims [`is_machine`](Self::is_machine) reads
+    /// (Entra's app-only tokens carry no `scp`).
+    pub(crate) machine: Option<bool>,
 }
 
 /// A check on the caller failed. Returned from a tool, it becomes an error result
@@ -106,9 +110,36 @@ pub enum AccessDenied {
     /// The tool needs an authenticated caller and the request had none.
     #[error("this tool needs an authenticated caller")]
     Unauthenticated,
+    /// The tool is for people, and the caller is a machine client.
+    #[error("this tool is for people signed in, not machine clients")]
+    MachineCaller,
+    /// The tool is for machine clients, and the caller is a person.
+    #[error("this tool is for machine clients (a client-credentials token), not people")]
+    PersonCaller,
 }
 
 impl Auth {
+    /// Whether no user is behind the token: a machine client's, issued by
+    /// the client-credentials grant (the
+    /// `io.modelcontextprotocol/oauth-client-credentials` extension). Such
+    /// a token names the client as its subject (RFC 9068 §2.2: `sub` is the
+    /// client's id), or says so (`gty` = `client-credentials`, Auth0's;
+    /// `idtyp` = `app`, Microsoft Entra's).
+    pub fn is_machine(&self) -> bool {
+        if let Some(machine) = self.machine {
+            return machine;
+        }
+        let said = |claim: &str, value: &str| {
+            self.payload.get(claim).and_then(Value::as_str) == Some(value)
+        };
+        said("gty", "client-credentials")
+            || said("idtyp", "app")
+            || self
+                .client_id
+                .as_deref()
+                .is_some_and(|client| client == self.user.user_id)
+    }
+
     /// The caller described by verified `claims`, with the common claim names:
     /// `sub`, `email`, `name`, `preferred_username`/`username`, `nickname`,
     /// `picture`, `roles`, `permissions`, `org_id`, `scope` (a space-separated
@@ -138,6 +169,7 @@ impl Auth {
             payload: claims,
             hierarchy: None,
             key_id: None,
+            machine: None,
         }
     }
 

@@ -3,8 +3,14 @@
 //! caller is made of, as a JWT's would; a verdict is remembered for at most
 //! [`VERDICT_TTL`] (never past the token's expiry), so a busy client costs
 //! the provider one call per token per minute, not one per request. A
-//! token the provider refuses is not remembered: each try asks again (the
-//! per-address rate limits bound how often).
+//! token the provider refuses is remembered as refused for
+//! [`REFUSAL_TTL`], and never lets anything through.
+//!
+//! What one caller can make the provider do is bounded: tokens longer than
+//! [`MAX_TOKEN_BYTES`] are refused unasked, at most [`MAX_CHECKS`] checks
+//! run at once (more wait their turn, within the timeout), and answers
+//! longer than [`MAX_ANSWER_BYTES`] are not read. A flood of made-up tokens
+//! is still one call each: the per-address rate limits are what bound it.
 
 use super::{Auth, AuthError, TokenVerifier, VerifyFuture};
 use dashmap::DashMap;
@@ -17,8 +23,20 @@ use std::time::{Duration, Instant};
 /// How long a verdict is remembered at most.
 pub const VERDICT_TTL: Duration = Duration::from_secs(60);
 
-/// Verdicts remembered at most; past it, expired ones go, and new ones are
-/// not kept until there is room.
+/// How long a refusal is remembered.
+pub const REFUSAL_TTL: Duration = Duration::from_secs(10);
+
+/// Longest token sent to a provider: theirs are a few hundred bytes.
+pub const MAX_TOKEN_BYTES: usize = 4 * 1024;
+
+/// Checks running at once, per provider.
+pub const MAX_CHECKS: usize = 32;
+
+/// Longest answer read from a provider.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Verdicts remembered at most; past it, expired ones go (at most once a
+/// second), and new ones are not kept until there is room.
 const CAPACITY: usize = 10_000;
 
 /// Time allowed for one check.
@@ -41,8 +59,11 @@ pub(crate) trait RemoteCheck: Send + Sync + 'static {
 pub(crate) struct RemoteVerifier<C> {
     check: C,
     http: reqwest::Client,
-    /// SHA-256 of a token -> its caller, and until when.
-    verdicts: DashMap<[u8; 32], (Arc<Auth>, Instant)>,
+    /// SHA-256 of a token -> its caller (or `None`: refused), and until when.
+    verdicts: DashMap<[u8; 32], (Option<Arc<Auth>>, Instant)>,
+    checks: tokio::sync::Semaphore,
+    /// When expired verdicts were last dropped.
+    last_purge: std::sync::Mutex<Instant>,
 }
 
 impl<C: RemoteCheck> RemoteVerifier<C> {
@@ -56,18 +77,37 @@ impl<C: RemoteCheck> RemoteVerifier<C> {
             check,
             http,
             verdicts: DashMap::new(),
+            checks: tokio::sync::Semaphore::new(MAX_CHECKS),
+            last_purge: std::sync::Mutex::new(Instant::now()),
         }
     }
 
     async fn verify_token(&self, token: &str) -> Result<Auth, AuthError> {
-        let key = digest(token);
-        let now = Instant::now();
-        if let Some(verdict) = self.verdicts.get(&key)
-            && verdict.1 > now
-        {
-            return Ok(Auth::clone(&verdict.0));
+        let refused =
+            || AuthError::InvalidToken("the identity provider does not know this token".into());
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(refused());
         }
-        let claims = self.check.check(&self.http, token).await?;
+        let key = digest(token);
+        if let Some(verdict) = self.verdicts.get(&key)
+            && verdict.1 > Instant::now()
+        {
+            return verdict.0.as_deref().cloned().ok_or_else(refused);
+        }
+        let checked = {
+            let _turn = self.checks.acquire().await.map_err(|_| {
+                AuthError::Unavailable("the identity provider cannot be asked now".into())
+            })?;
+            self.check.check(&self.http, token).await
+        };
+        let claims = match checked {
+            Ok(claims) => claims,
+            Err(error @ AuthError::InvalidToken(_)) => {
+                self.remember(key, None, Instant::now() + REFUSAL_TTL);
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
         let auth = Auth::from_claims(token, claims);
         let left = auth.expires_at.map_or(VERDICT_TTL, |exp| {
             Duration::from_secs(exp.saturating_sub(jsonwebtoken::get_current_timestamp()))
@@ -75,17 +115,26 @@ impl<C: RemoteCheck> RemoteVerifier<C> {
         if left.is_zero() {
             return Err(AuthError::InvalidToken("the token has expired".into()));
         }
-        self.remember(key, &auth, now + left.min(VERDICT_TTL));
+        self.remember(
+            key,
+            Some(Arc::new(auth.clone())),
+            Instant::now() + left.min(VERDICT_TTL),
+        );
         Ok(auth)
     }
 
-    fn remember(&self, key: [u8; 32], auth: &Auth, until: Instant) {
+    fn remember(&self, key: [u8; 32], verdict: Option<Arc<Auth>>, until: Instant) {
         if self.verdicts.len() >= CAPACITY {
             let now = Instant::now();
-            self.verdicts.retain(|_, (_, until)| *until > now);
+            let mut last = self.last_purge.lock().unwrap_or_else(|e| e.into_inner());
+            if now.duration_since(*last) >= Duration::from_secs(1) {
+                *last = now;
+                drop(last);
+                self.verdicts.retain(|_, (_, until)| *until > now);
+            }
         }
         if self.verdicts.len() < CAPACITY {
-            self.verdicts.insert(key, (Arc::new(auth.clone()), until));
+            self.verdicts.insert(key, (verdict, until));
         }
     }
 }
@@ -114,6 +163,22 @@ pub(crate) fn status_error(status: reqwest::StatusCode, refused: &[u16]) -> Auth
             "the identity provider could not check the token; try again shortly".into(),
         )
     }
+}
+
+/// The answer's body, parsed, if it is JSON within [`MAX_ANSWER_BYTES`].
+pub(crate) async fn answer<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, AuthError> {
+    let unreadable = || {
+        tracing::warn!("the identity provider's answer about a token could not be read");
+        AuthError::Unavailable(
+            "the identity provider could not check the token; try again shortly".into(),
+        )
+    };
+    let body = super::read_bounded(response, MAX_ANSWER_BYTES)
+        .await
+        .map_err(|_| unreadable())?;
+    serde_json::from_slice(&body).map_err(|_| unreadable())
 }
 
 /// The provider could not be reached.
@@ -156,7 +221,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_verdict_is_remembered_and_a_refusal_is_not() {
+    async fn verdicts_and_refusals_are_remembered_and_long_tokens_never_sent() {
         let asked = Arc::new(AtomicUsize::new(0));
         let verifier = RemoteVerifier::new(Fake {
             asked: Arc::clone(&asked),
@@ -172,7 +237,14 @@ mod tests {
         for _ in 0..2 {
             assert!(verifier.verify_token("bad").await.is_err());
         }
-        assert_eq!(asked.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            2,
+            "a refusal is remembered too"
+        );
+        let long = "x".repeat(MAX_TOKEN_BYTES + 1);
+        assert!(verifier.verify_token(&long).await.is_err());
+        assert_eq!(asked.load(Ordering::SeqCst), 2, "never sent");
         let expired = RemoteVerifier::new(Fake {
             asked: Arc::clone(&asked),
             ttl: 0,

@@ -84,6 +84,9 @@ pub struct JwtVerifier {
     /// Claims that must hold exactly these strings (Cognito's
     /// `token_use` = `access`).
     required_claims: Vec<(&'static str, String)>,
+    /// Sets of claims of which each token must carry at least one (Entra's
+    /// `scp` or `roles`).
+    required_any: Vec<&'static [&'static str]>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -123,7 +126,16 @@ impl JwtVerifier {
             payload_type: None,
             audience_claim: "aud",
             required_claims: Vec::new(),
+            required_any: Vec::new(),
         }
+    }
+
+    /// Refuses tokens that carry none of `claims` (Microsoft Entra's access
+    /// tokens carry `scp` for a user, `roles` for an application; a token
+    /// with neither grants nothing, and an ID token has neither).
+    pub fn require_any_claim(mut self, claims: &'static [&'static str]) -> Self {
+        self.required_any.push(claims);
+        self
     }
 
     /// Reads whom the token is for from `claim` instead of `aud`, for
@@ -427,6 +439,14 @@ impl JwtVerifier {
             return Err(invalid(&format!(
                 "the token was not issued for this server (`{claim}` does not name it)"
             )));
+        }
+        for claims_set in &self.required_any {
+            if !claims_set.iter().any(|name| claims.contains_key(*name)) {
+                return Err(invalid(&format!(
+                    "the token is not an access token for this server (it carries none of `{}`)",
+                    claims_set.join("`, `")
+                )));
+            }
         }
         for (name, value) in &self.required_claims {
             if claims.get(*name).and_then(Value::as_str) != Some(value.as_str()) {

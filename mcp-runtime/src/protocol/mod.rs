@@ -19,3 +19,7 @@ pub use jsonrpc::{
 };
 pub use messages::{Implementation, LoggingLevel};
 pub use version::ProtocolVersion;
+
+/// The extension (SEP-1046) by which machine clients sign in with the
+/// client-credentials grant; advertised by servers that verify tokens.
+pub const CLIENT_CREDENTIALS_EXTENSION: &str = "io.modelcontextprotocol/oauth-client-credentials";

@@ -135,8 +135,12 @@ impl Cognito {
         let discovery = super::discovery(&issuer);
         let verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
             .require_claim("token_use", "access");
+        // With resource indicators the resource is in `aud`; the app
+        // client is checked either way.
         let verifier = match self.audience {
-            Some(audience) => verifier.audiences([audience]),
+            Some(audience) => verifier
+                .audiences([audience])
+                .require_claim("client_id", client),
             None => verifier.audience_claim("client_id").audiences([client]),
         }
         .claims_hook(|auth| {

@@ -44,14 +44,15 @@ impl Descope {
             .audiences(self.audience)
             .claims_hook(|auth| {
                 let tenant = auth.payload.get("dct").and_then(Value::as_str);
-                if let Some(tenant) = tenant {
-                    let granted = auth.payload.get("tenants").and_then(|t| t.get(tenant));
-                    let roles = strings(granted.and_then(|g| g.get("roles")));
-                    let permissions = strings(granted.and_then(|g| g.get("permissions")));
+                // Only a tenant the user belongs to (one in `tenants`).
+                let granted = tenant.and_then(|t| auth.payload.get("tenants")?.get(t));
+                if let Some(granted) = granted {
+                    let roles = strings(granted.get("roles"));
+                    let permissions = strings(granted.get("permissions"));
                     merge(&mut auth.user.roles, roles);
                     merge(&mut auth.user.permissions, permissions);
                 }
-                auth.user.organization = tenant.map(str::to_owned);
+                auth.user.organization = granted.and(tenant).map(str::to_owned);
             });
         self.common
             .provider("descope", &issuer, discovery, verifier, Mode::Direct)

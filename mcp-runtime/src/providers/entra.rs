@@ -5,7 +5,10 @@
 //! (`api://...`); Microsoft's pages say each, so both are accepted. Scopes
 //! arrive in `scp` (space-separated), app roles in `roles`, the tenant in
 //! `tid` (the caller's organization) and the user's object id in `oid`
-//! (`User::extra`; `sub` is per application). The API's registration must
+//! (`User::extra`; `sub` is per application). A token with neither `scp`
+//! nor `roles` (an ID token, an application granted nothing) is refused;
+//! one without `scp` is an application's (`Auth::is_machine`). The API's
+//! registration must
 //! ask for v2.0 tokens (`accessTokenAcceptedVersion: 2` in its manifest):
 //! v1.0 tokens name another issuer and are refused. Entra registers no MCP
 //! client on its own, so sign-ins go through this server (proxy mode) with
@@ -127,7 +130,12 @@ impl EntraId {
         let audiences = std::iter::once(self.client_id.clone()).chain(self.app_id_uris);
         let verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
             .audiences(audiences)
+            // A user's token carries `scp`, an application's `roles`; one
+            // with neither (an ID token, an app granted nothing) is refused.
+            .require_any_claim(&["scp", "roles"])
             .claims_hook(|auth| {
+                // App-only (client-credentials) tokens have no `scp`.
+                auth.machine = Some(!auth.payload.contains_key("scp"));
                 auth.user.organization = auth
                     .payload
                     .get("tid")

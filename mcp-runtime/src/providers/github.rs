@@ -10,7 +10,7 @@
 
 use super::{ConfigError, Var, text};
 use crate::auth::remote_check::{
-    CheckFuture, RemoteCheck, RemoteVerifier, status_error, unreachable,
+    CheckFuture, RemoteCheck, RemoteVerifier, answer, status_error, unreachable,
 };
 use crate::auth::{IntoOAuth, Mode, OAuth, Provider, Secret, Verification};
 use serde_json::{Map, Value};
@@ -97,6 +97,7 @@ impl GitHub {
         }
         let check = CheckToken {
             url: format!("{api}/applications/{id}/token"),
+            issuer: web.clone(),
             client_id: id.to_owned(),
             client_secret: self.client_secret.clone(),
         };
@@ -121,6 +122,8 @@ impl IntoOAuth for GitHub {
 /// Asks GitHub's check-a-token API.
 struct CheckToken {
     url: String,
+    /// The GitHub the accounts are of: its web URL.
+    issuer: String,
     client_id: String,
     client_secret: Secret,
 }
@@ -142,7 +145,7 @@ impl RemoteCheck for CheckToken {
                 // 404: not a token of this app; 422: not a token at all.
                 return Err(status_error(response.status(), &[404, 422]));
             }
-            let answer: Value = response.json().await.map_err(|e| unreachable(&e))?;
+            let answer: Value = answer(response).await?;
             let user = &answer["user"];
             let id = match &user["id"] {
                 Value::Number(n) => n.to_string(),
@@ -162,6 +165,7 @@ impl RemoteCheck for CheckToken {
             claims.insert("sub".into(), Value::String(id));
             claims.insert("scope".into(), Value::String(scopes.join(" ")));
             claims.insert("client_id".into(), Value::String(self.client_id.clone()));
+            claims.insert("iss".into(), Value::String(self.issuer.clone()));
             for (from, to) in [("login", "username"), ("avatar_url", "picture")] {
                 if let Some(value) = user[from].as_str() {
                     claims.insert(to.into(), Value::String(value.to_owned()));

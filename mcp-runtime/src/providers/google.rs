@@ -9,12 +9,14 @@
 
 use super::{ConfigError, Var};
 use crate::auth::remote_check::{
-    CheckFuture, RemoteCheck, RemoteVerifier, status_error, unreachable,
+    CheckFuture, RemoteCheck, RemoteVerifier, answer, status_error, unreachable,
 };
 use crate::auth::{AuthError, IntoOAuth, Mode, OAuth, Provider, Secret, Verification};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
+/// Google's issuer, which its tokens' callers are named under.
+const ISSUER: &str = "https://accounts.google.com";
 const CLIENT_ID: Var = Var::new(
     "MCP_OAUTH_GOOGLE_CLIENT_ID",
     "1234567890-abc.apps.googleusercontent.com",
@@ -89,11 +91,7 @@ impl Google {
             client_id: self.client_id.clone(),
         };
         let verifier = Arc::new(RemoteVerifier::new(check));
-        let mut provider = Provider::new(
-            "google",
-            "https://accounts.google.com",
-            Verification::Hook(verifier),
-        );
+        let mut provider = Provider::new("google", ISSUER, Verification::Hook(verifier));
         provider.authorization_endpoint =
             Some("https://accounts.google.com/o/oauth2/v2/auth".to_owned());
         provider.token_endpoint = Some("https://oauth2.googleapis.com/token".to_owned());
@@ -130,22 +128,29 @@ impl RemoteCheck for TokenInfo {
                 // 400: an unknown, revoked or expired token.
                 return Err(status_error(response.status(), &[400, 401]));
             }
-            let info: Map<String, Value> = response.json().await.map_err(|e| unreachable(&e))?;
+            let info: Map<String, Value> = answer(response).await?;
             let text = |key: &str| info.get(key).and_then(Value::as_str).map(str::to_owned);
-            // The token must have been issued to this server's client.
-            if text("aud").as_deref() != Some(self.client_id.as_str())
-                && text("azp").as_deref() != Some(self.client_id.as_str())
-            {
+            // The token must have been issued to this server's client (and
+            // presented by it, when Google says who presented it).
+            let ours = |key: &str| text(key).as_deref() == Some(self.client_id.as_str());
+            if !ours("aud") || (info.contains_key("azp") && !ours("azp")) {
                 return Err(AuthError::InvalidToken(
                     "the token was not issued for this server (its client is another)".into(),
                 ));
             }
             let mut claims = Map::new();
-            for key in ["sub", "email", "scope"] {
+            for key in ["sub", "scope"] {
                 if let Some(value) = text(key) {
                     claims.insert(key.to_owned(), Value::String(value));
                 }
             }
+            // An address Google has not verified names no one.
+            if text("email_verified").as_deref() == Some("true")
+                && let Some(email) = text("email")
+            {
+                claims.insert("email".into(), Value::String(email));
+            }
+            claims.insert("iss".into(), Value::String(ISSUER.to_owned()));
             if !claims.contains_key("sub") {
                 return Err(AuthError::InvalidToken("the token names no account".into()));
             }

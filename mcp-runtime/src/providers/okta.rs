@@ -104,21 +104,32 @@ impl Okta {
         }
         let issuer = format!("{org}/oauth2/{server}");
         let discovery = super::discovery(&issuer);
-        let mut verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
-            .audiences([self.audience]);
-        if let Some(client) = &self.common.client_id {
-            // Okta: check the client (`cid`) as well as the audience.
-            verifier = verifier.require_claim("cid", client.clone());
-        }
+        // Every application of the authorization server shares its
+        // audience: Okta says to check the client (`cid`) as well.
+        let client = self
+            .common
+            .client_id
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| {
+                ConfigError::new(format!(
+                    "{PREFIX}_CLIENT_ID must name this server's application (its tokens are \
+                     checked to come from it); set it like {PREFIX}_CLIENT_ID=0oa1b2c3d4"
+                ))
+            })?;
         let groups = self.groups_claim;
-        let verifier = verifier.claims_hook(move |auth| {
-            merge(&mut auth.user.roles, strings(auth.payload.get(&groups)));
-            // `sub` is the login, which can change; `uid` the user's id.
-            if let Some(uid) = auth.payload.get("uid").and_then(|v| v.as_str()) {
-                let login = std::mem::replace(&mut auth.user.user_id, uid.to_owned());
-                auth.user.username.get_or_insert(login);
-            }
-        });
+        let verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
+            .audiences([self.audience])
+            .require_claim("cid", client.clone())
+            .claims_hook(move |auth| {
+                auth.client_id = Some(client.clone());
+                merge(&mut auth.user.roles, strings(auth.payload.get(&groups)));
+                // `sub` is the login, which can change; `uid` the user's id.
+                if let Some(uid) = auth.payload.get("uid").and_then(|v| v.as_str()) {
+                    let login = std::mem::replace(&mut auth.user.user_id, uid.to_owned());
+                    auth.user.username.get_or_insert(login);
+                }
+            });
         self.common
             .provider("okta", &issuer, discovery, verifier, Mode::Proxy)
     }

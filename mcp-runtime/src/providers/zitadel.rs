@@ -7,8 +7,10 @@
 //! `urn:zitadel:iam:org:project:roles` (and of
 //! `urn:zitadel:iam:org:project:{projectId}:roles`) when asked for; the
 //! user's organization in `urn:zitadel:iam:user:resourceowner:id`, its
-//! name in `..._name` (`User::extra`). Sign-ins go through this server
-//! (proxy mode), since dynamic registration is off by default.
+//! name in `..._name` (`User::extra`). Any client of the instance can ask
+//! for a token naming this project, so tokens must also come from this
+//! server's own client (`azp`). Sign-ins go through this server (proxy
+//! mode), since dynamic registration is off by default.
 
 use super::{Common, ConfigError, Var, common_settings, keep_extra, merge};
 use crate::auth::{IntoOAuth, JwtVerifier, KeySource, Mode, OAuth, Provider};
@@ -72,10 +74,25 @@ impl Zitadel {
                 PROJECT_ID.name, PROJECT_ID.name, PROJECT_ID.example
             )));
         }
+        // Any client of the instance may add a project to its tokens'
+        // audience, and their roles claim holds its own project's roles:
+        // the token must come from this server's client.
+        let client = self
+            .common
+            .client_id
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| {
+                ConfigError::new(format!(
+                    "{PREFIX}_CLIENT_ID must name this server's client in the project \
+                     (its tokens are checked to come from it); set it like {PREFIX}_CLIENT_ID=263487229187965204"
+                ))
+            })?;
         let discovery = super::discovery(&issuer);
         let project_roles = format!("urn:zitadel:iam:org:project:{project}:roles");
         let verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
             .audiences([project])
+            .require_claim("azp", client)
             .claims_hook(move |auth| {
                 // Role name -> { organization id: its domain }.
                 let mut roles = Vec::new();

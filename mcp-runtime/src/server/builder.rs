@@ -548,14 +548,24 @@ impl McpServerBuilder {
                 }),
                 completions: (!prompts.is_empty() || !resources.templates.is_empty())
                     .then(Map::new),
-                extensions: runs_tasks.then(|| {
+                extensions: {
                     let mut extensions = Map::new();
-                    extensions.insert(
-                        crate::protocol::tasks::TASKS_EXTENSION.to_owned(),
-                        serde_json::Value::Object(Map::new()),
-                    );
-                    extensions
-                }),
+                    if runs_tasks {
+                        extensions.insert(
+                            crate::protocol::tasks::TASKS_EXTENSION.to_owned(),
+                            serde_json::Value::Object(Map::new()),
+                        );
+                    }
+                    // Machine clients' tokens are verified like any other,
+                    // and tools can take or refuse them.
+                    if self.oauth.is_enabled() {
+                        extensions.insert(
+                            crate::protocol::CLIENT_CREDENTIALS_EXTENSION.to_owned(),
+                            serde_json::Value::Object(Map::new()),
+                        );
+                    }
+                    (!extensions.is_empty()).then_some(extensions)
+                },
             },
             instructions: self.instructions,
             tools: ArcSwap::from_pointee(registry),

@@ -214,6 +214,13 @@ impl TokenBuilder {
         self.claim("email", email.into())
     }
 
+    /// A machine client's token, as the client-credentials grant issues
+    /// it: `client_id` and `sub` both name the client (RFC 9068 §2.2).
+    pub fn machine(self, client_id: impl Into<String>) -> Self {
+        let client_id = client_id.into();
+        self.subject(client_id.clone()).client_id(client_id)
+    }
+
     /// The OAuth client the token was issued to (`client_id`).
     pub fn client_id(self, client_id: impl Into<String>) -> Self {
         self.claim("client_id", client_id.into())

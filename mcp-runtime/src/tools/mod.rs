@@ -4,7 +4,7 @@ mod descriptor;
 mod registry;
 mod result;
 
-pub use crate::access::{ACCESS_META_KEY, AccessRule};
+pub use crate::access::{ACCESS_META_KEY, AccessRule, Callers};
 pub use crate::protocol::tasks::TaskSupport;
 pub use crate::protocol::{Content, ContentAnnotations, ResourceContents};
 pub use crate::schema::{HeaderParam, HeaderParamType, SchemaError, object_schema_for};

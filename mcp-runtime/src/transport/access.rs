@@ -45,12 +45,13 @@ pub(crate) fn refusal_for(denied: &AccessDenied, rule: &AccessRule) -> Refusal {
             scopes: scopes(rule.any_scope.first().map(AsRef::as_ref)),
             message: denied.to_string(),
         },
-        AccessDenied::MissingRoles(_) | AccessDenied::MissingPermissions(_) => {
-            Refusal::InsufficientScope {
-                scopes: Vec::new(),
-                message: denied.to_string(),
-            }
-        }
+        AccessDenied::MissingRoles(_)
+        | AccessDenied::MissingPermissions(_)
+        | AccessDenied::MachineCaller
+        | AccessDenied::PersonCaller => Refusal::InsufficientScope {
+            scopes: Vec::new(),
+            message: denied.to_string(),
+        },
     }
 }
 
