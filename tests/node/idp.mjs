@@ -36,7 +36,7 @@
 // running: start it with stdin piped, or `sleep infinity | node idp.mjs` by hand).
 // Everything else (provider notices) goes to stderr: stdout carries only the JSON line.
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -151,6 +151,11 @@ const secretClient = (client_id, client_secret) => ({
   response_types: [],
 });
 
+// RFC 8693 token exchange, for the `exchanger` client: the subject token
+// must be an access token this provider signed; the new one is for the
+// requested `audience` (never https://forbidden.example), for 300 s.
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
 let provider;
 try {
   provider = new Provider(issuer, {
@@ -158,6 +163,10 @@ try {
     clients: [
       secretClient('machine', 'machine-secret'),
       secretClient('reader', 'reader-secret'),
+      {
+        ...secretClient('exchanger', 'exchanger-secret'),
+        grant_types: ['client_credentials', TOKEN_EXCHANGE],
+      },
       ...codeClients,
     ],
     clientDefaults: {
@@ -210,6 +219,54 @@ try {
   });
 } catch (e) {
   fail(`cannot configure oidc-provider: ${e.stack ?? e}`);
+}
+
+{
+  const { jwtVerify, SignJWT } = await import('jose');
+  const publicKey = createPublicKey(privateKey);
+  provider.registerGrantType(
+    TOKEN_EXCHANGE,
+    async (ctx) => {
+      const { params, client } = ctx.oidc;
+      if (client.clientId !== 'exchanger') {
+        throw new errors.UnauthorizedClient('this client may not exchange tokens');
+      }
+      if (params.subject_token_type !== 'urn:ietf:params:oauth:token-type:access_token') {
+        throw new errors.InvalidRequest('subject_token_type must be an access token');
+      }
+      let subject;
+      try {
+        ({ payload: subject } = await jwtVerify(params.subject_token, publicKey, { issuer }));
+      } catch {
+        throw new errors.InvalidGrant('subject_token is not a valid token of this provider');
+      }
+      if (!params.audience || params.audience === 'https://forbidden.example') {
+        throw new errors.InvalidTarget('the audience is not allowed');
+      }
+      const now = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({
+        sub: subject.sub,
+        client_id: client.clientId,
+        scope: params.scope ?? '',
+        act: { sub: client.clientId },
+      })
+        .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+        .setIssuer(issuer)
+        .setAudience(params.audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 300)
+        .setJti(randomBytes(12).toString('base64url'))
+        .sign(privateKey);
+      ctx.body = {
+        access_token: token,
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        token_type: 'Bearer',
+        expires_in: 300,
+        scope: params.scope ?? '',
+      };
+    },
+    ['subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'scope'],
+  );
 }
 
 // No UI: approve login (as "test-user") and every missing scope/claim/resource scope.

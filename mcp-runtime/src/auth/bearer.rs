@@ -31,7 +31,14 @@ pub(crate) async fn authenticate(
 ) -> Result<Arc<Auth>, Refusal> {
     let token = presented_token(req)?;
     let Some(verified) = &server.verified else {
-        return verify(req, token, server.verifier.as_ref(), &server.hierarchy).await;
+        return verify(
+            req,
+            token,
+            server.verifier.as_ref(),
+            &server.hierarchy,
+            Some(&server.exchange),
+        )
+        .await;
     };
     if let Some(auth) = verified.get(token) {
         crate::operations::metrics::token_cache(true);
@@ -44,7 +51,13 @@ pub(crate) async fn authenticate(
     }
     crate::operations::metrics::token_cache(false);
     let key_generation = verified.key_generation();
-    let verifying = verify(req, token, server.verifier.as_ref(), &server.hierarchy);
+    let verifying = verify(
+        req,
+        token,
+        server.verifier.as_ref(),
+        &server.hierarchy,
+        Some(&server.exchange),
+    );
     let auth = match early {
         Some(early) => {
             early.cache_hit = Some(false);
@@ -73,7 +86,7 @@ pub(crate) async fn authenticate_with(
     hierarchy: &Arc<ScopeHierarchy>,
 ) -> Result<Arc<Auth>, Refusal> {
     let token = presented_token(req)?;
-    verify(req, token, verifier, hierarchy).await
+    verify(req, token, verifier, hierarchy, None).await
 }
 
 /// The bearer token of `req`, sent the one way RFC 6750 allows here: in
@@ -93,6 +106,7 @@ async fn verify(
     token: &str,
     verifier: &dyn TokenVerifier,
     hierarchy: &Arc<ScopeHierarchy>,
+    exchange: Option<&Arc<super::TokenExchange>>,
 ) -> Result<Arc<Auth>, Refusal> {
     let auth = verifier.verify(token).await.map_err(|error| {
         tracing::debug!("refused a bearer token: {error}");
@@ -102,7 +116,9 @@ async fn verify(
             AuthError::Unavailable(d) => Refusal::Unavailable(d),
         }
     })?;
-    let auth = Arc::new(auth.with_hierarchy(Arc::clone(hierarchy)));
+    let mut auth = auth.with_hierarchy(Arc::clone(hierarchy));
+    auth.exchange = exchange.cloned();
+    let auth = Arc::new(auth);
     req.extensions_mut().insert(Caller(Arc::clone(&auth)));
     Ok(auth)
 }

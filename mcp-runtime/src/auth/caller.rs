@@ -89,6 +89,8 @@ pub struct Auth {
     /// other means than the claims [`is_machine`](Self::is_machine) reads
     /// (Entra's app-only tokens carry no `scp`).
     pub(crate) machine: Option<bool>,
+    /// How this server exchanges the caller's token for downstream APIs.
+    pub(crate) exchange: Option<Arc<super::TokenExchange>>,
 }
 
 /// A check on the caller failed. Returned from a tool, it becomes an error result
@@ -140,6 +142,30 @@ impl Auth {
                 .is_some_and(|client| client == self.user.user_id)
     }
 
+    /// A token for the downstream API `audience` with `scopes`, on this
+    /// caller's behalf: the caller's token is exchanged at the provider
+    /// (RFC 8693; Microsoft Entra's on-behalf-of flow), never passed on.
+    /// Exchanged tokens are kept (sealed, in the shared state) per caller,
+    /// audience and scopes until shortly before they expire.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Unsupported`](super::ExchangeError::Unsupported)
+    /// when the provider has no token exchange or this server no client
+    /// secret for it; `Refused` with the provider's error; `Unavailable`
+    /// when it cannot be asked now.
+    pub async fn exchange(
+        &self,
+        audience: &str,
+        scopes: &[&str],
+    ) -> Result<super::ExchangedToken, super::ExchangeError> {
+        match &self.exchange {
+            Some(exchange) => exchange.exchange(self, audience, scopes).await,
+            None => Err(super::ExchangeError::Unsupported(
+                "this caller was not verified by a server with a provider".into(),
+            )),
+        }
+    }
+
     /// The caller described by verified `claims`, with the common claim names:
     /// `sub`, `email`, `name`, `preferred_username`/`username`, `nickname`,
     /// `picture`, `roles`, `permissions`, `org_id`, `scope` (a space-separated
@@ -170,6 +196,7 @@ impl Auth {
             hierarchy: None,
             key_id: None,
             machine: None,
+            exchange: None,
         }
     }
 

@@ -10,6 +10,7 @@ mod caller;
 mod challenge;
 mod dev;
 mod discovery;
+mod exchange;
 mod issuer_discovery;
 mod jwks;
 mod jws;
@@ -65,6 +66,8 @@ pub use scopes::ScopeHierarchy;
 pub use signing::SigningKey;
 pub use token_cache::DEFAULT_VERIFIED_TOKEN_CAPACITY;
 
+pub use exchange::{ExchangeError, ExchangedToken};
+pub(crate) use exchange::{ExchangeStyle, TokenEndpoint, TokenExchange};
 pub use issuer_discovery::{DiscoveredIssuer, IssuerDiscovery};
 pub use jwks::{JwksCache, JwksSettings, StaticKeys};
 pub(crate) use provider::Verification;

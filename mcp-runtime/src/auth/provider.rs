@@ -80,6 +80,8 @@ pub struct Provider {
     /// The authorization server clients are sent to in direct mode, when
     /// it is not the issuer (Scalekit's per-resource one).
     pub(crate) authorization_server: Option<String>,
+    /// How the provider exchanges tokens for downstream APIs, if it does.
+    pub(crate) exchange: Option<super::ExchangeStyle>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -109,6 +111,7 @@ impl Provider {
             authorize_params: Vec::new(),
             discovery: None,
             authorization_server: None,
+            exchange: None,
         }
     }
 

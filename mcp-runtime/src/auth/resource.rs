@@ -29,6 +29,8 @@ pub(crate) struct ResourceServer {
     pub(crate) proxy: Option<Arc<OAuthProxy>>,
     /// Verdicts on tokens already checked, when the verifier's may be kept.
     pub(crate) verified: Option<VerifiedTokens>,
+    /// How callers' tokens are exchanged for downstream APIs.
+    pub(crate) exchange: Arc<super::TokenExchange>,
     /// A development configuration (signatures not checked, or the
     /// development authorization server): every request must have arrived
     /// on a loopback address, whatever its `Host` header says.
@@ -70,6 +72,12 @@ impl ResourceServer {
         hierarchy: Arc<ScopeHierarchy>,
         proxy: ProxyContext<'_>,
     ) -> Result<Self, String> {
+        let exchange = Arc::new(super::TokenExchange::new(
+            &provider.issuer,
+            exchange_route(provider),
+            Arc::clone(&proxy.state.values),
+            proxy.secret,
+        ));
         let verifier: Arc<dyn TokenVerifier> = match &provider.verification {
             Verification::Jwt(jwt) if !jwt.has_audience() => {
                 Arc::new(jwt.clone().audiences([url.endpoint.clone()]))
@@ -134,6 +142,7 @@ impl ResourceServer {
                 .map(|url| Arc::new(AuthorizationServerMetadata::upstream(url))),
         };
         Ok(Self {
+            exchange,
             loopback_only: false,
             verified: match &provider.verification {
                 Verification::Jwt(jwt) if jwt.checks_signatures() => Some(VerifiedTokens::new(
@@ -152,4 +161,33 @@ impl ResourceServer {
             proxy,
         })
     }
+}
+
+/// How `provider` exchanges tokens, or why it cannot.
+fn exchange_route(
+    provider: &Provider,
+) -> Result<
+    (
+        super::ExchangeStyle,
+        super::TokenEndpoint,
+        String,
+        super::Secret,
+    ),
+    String,
+> {
+    let name = &provider.name;
+    let style = provider
+        .exchange
+        .ok_or_else(|| format!("the `{name}` provider offers no token exchange"))?;
+    let (Some(client_id), Some(secret)) = (&provider.client_id, &provider.client_secret) else {
+        return Err(format!(
+            "token exchange at `{name}` needs this server's client id and secret"
+        ));
+    };
+    let endpoint = match (&provider.token_endpoint, &provider.discovery) {
+        (Some(url), _) => super::TokenEndpoint::Fixed(url.clone()),
+        (None, Some(discovery)) => super::TokenEndpoint::Discovered(Arc::clone(discovery)),
+        (None, None) => return Err(format!("the `{name}` provider has no token endpoint")),
+    };
+    Ok((style, endpoint, client_id.clone(), secret.clone()))
 }

@@ -54,7 +54,10 @@ impl Descope {
                 }
                 auth.user.organization = granted.and(tenant).map(str::to_owned);
             });
-        self.common
-            .provider("descope", &issuer, discovery, verifier, Mode::Direct)
+        let mut provider =
+            self.common
+                .provider("descope", &issuer, discovery, verifier, Mode::Direct)?;
+        provider.exchange = Some(crate::auth::ExchangeStyle::Rfc8693);
+        Ok(provider)
     }
 }

@@ -143,8 +143,11 @@ impl EntraId {
                     .map(str::to_owned);
                 keep_extra(auth, &["oid"]);
             });
-        self.common
-            .provider("entra", &issuer, discovery, verifier, Mode::Proxy)
+        let mut provider =
+            self.common
+                .provider("entra", &issuer, discovery, verifier, Mode::Proxy)?;
+        provider.exchange = Some(crate::auth::ExchangeStyle::EntraOnBehalfOf);
+        Ok(provider)
     }
 }
 

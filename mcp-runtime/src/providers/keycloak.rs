@@ -139,6 +139,8 @@ impl Keycloak {
         provider.mode = self.mode.unwrap_or(Mode::Proxy);
         provider.client_id = Some(self.client_id);
         provider.client_secret = self.client_secret;
+        // Keycloak's standard token exchange (RFC 8693, since 26.2).
+        provider.exchange = Some(crate::auth::ExchangeStyle::Rfc8693);
         Ok(provider)
     }
 }

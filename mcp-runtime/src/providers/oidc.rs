@@ -171,6 +171,8 @@ impl Oidc {
         });
         provider.client_id = self.client_id;
         provider.client_secret = self.client_secret;
+        // Used when the provider offers it; it refuses the grant otherwise.
+        provider.exchange = Some(crate::auth::ExchangeStyle::Rfc8693);
         Ok(provider)
     }
 }

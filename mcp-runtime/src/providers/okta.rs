@@ -11,7 +11,7 @@
 //! with the client registered for it.
 
 use super::{Common, ConfigError, Var, common_settings, merge, strings, text};
-use crate::auth::{IntoOAuth, JwtVerifier, KeySource, Mode, OAuth, Provider};
+use crate::auth::{ExchangeStyle, IntoOAuth, JwtVerifier, KeySource, Mode, OAuth, Provider};
 
 const PREFIX: &str = "MCP_OAUTH_OKTA";
 const DOMAIN: Var = Var::new("MCP_OAUTH_OKTA_DOMAIN", "dev-123456.okta.com");
@@ -130,8 +130,11 @@ impl Okta {
                     auth.user.username.get_or_insert(login);
                 }
             });
-        self.common
-            .provider("okta", &issuer, discovery, verifier, Mode::Proxy)
+        let mut provider =
+            self.common
+                .provider("okta", &issuer, discovery, verifier, Mode::Proxy)?;
+        provider.exchange = Some(ExchangeStyle::Rfc8693);
+        Ok(provider)
     }
 }
 

@@ -13,7 +13,7 @@
 //! mode), since dynamic registration is off by default.
 
 use super::{Common, ConfigError, Var, common_settings, keep_extra, merge};
-use crate::auth::{IntoOAuth, JwtVerifier, KeySource, Mode, OAuth, Provider};
+use crate::auth::{ExchangeStyle, IntoOAuth, JwtVerifier, KeySource, Mode, OAuth, Provider};
 use serde_json::Value;
 
 const PREFIX: &str = "MCP_OAUTH_ZITADEL";
@@ -109,8 +109,11 @@ impl Zitadel {
                     .map(str::to_owned);
                 keep_extra(auth, &["urn:zitadel:iam:user:resourceowner:name"]);
             });
-        self.common
-            .provider("zitadel", &issuer, discovery, verifier, Mode::Proxy)
+        let mut provider =
+            self.common
+                .provider("zitadel", &issuer, discovery, verifier, Mode::Proxy)?;
+        provider.exchange = Some(ExchangeStyle::Rfc8693);
+        Ok(provider)
     }
 }
 

@@ -6,7 +6,7 @@ use super::{
     MAX_SESSIONS_PER_OWNER, MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS, MAX_TASKS_PER_OWNER, Markers,
     SERIAL_WINDOW, SERIALS_PER_CHUNK, Serial, Serials, SessionRecord, SessionRecords, StateFuture,
     StoredTask, TaskChange, TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME,
-    Unavailable,
+    Unavailable, Values,
 };
 use dashmap::DashMap;
 use futures_util::future::{BoxFuture, FutureExt as _, ready};
@@ -95,6 +95,9 @@ pub(crate) struct MemoryState {
     serials: SerialBook,
     markers: DashMap<Arc<str>, Instant>,
     marker_arrivals: Arrivals,
+    /// Values and until when each is kept.
+    values: DashMap<Arc<str>, (String, Instant)>,
+    value_arrivals: Arrivals,
     /// Rate-limit windows: hits and when the window ends.
     counters: DashMap<Arc<str>, (u64, Instant)>,
     counter_arrivals: Arrivals,
@@ -130,6 +133,8 @@ impl MemoryState {
             },
             markers: DashMap::new(),
             marker_arrivals: Arrivals::new(MAX_MARKERS),
+            values: DashMap::new(),
+            value_arrivals: Arrivals::new(MAX_VALUES),
             counters: DashMap::new(),
             counter_arrivals: Arrivals::new(MAX_COUNTERS),
             buckets: DashMap::new(),
@@ -423,6 +428,34 @@ impl Markers for MemoryState {
             arrivals.push_back((now + ttl, key));
         }
         done(claimed)
+    }
+}
+
+/// Most values kept at once; past it the oldest go first (a value is a
+/// cache: its holder makes it again).
+const MAX_VALUES: usize = 100_000;
+
+impl Values for MemoryState {
+    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<String>> {
+        let now = Instant::now();
+        let value = self
+            .values
+            .get(key)
+            .filter(|entry| entry.1 > now)
+            .map(|entry| entry.0.clone());
+        ready(Ok(value)).boxed()
+    }
+
+    fn put<'a>(&'a self, key: &'a str, value: &'a str, ttl: Duration) -> StateFuture<'a, ()> {
+        let now = Instant::now();
+        let Some(mut arrivals) = self.value_arrivals.make_room(&self.values, |e| e.1, now) else {
+            return ready(Err(Unavailable)).boxed();
+        };
+        let key: Arc<str> = Arc::from(key);
+        self.values
+            .insert(Arc::clone(&key), (value.to_owned(), now + ttl));
+        arrivals.push_back((now + ttl, key));
+        ready(Ok(())).boxed()
     }
 }
 

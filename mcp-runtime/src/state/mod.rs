@@ -214,6 +214,15 @@ pub(crate) trait Markers: Send + Sync {
     fn claim<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool>;
 }
 
+/// Values kept for a while under a key, shared by every replica (tokens
+/// a provider exchanged, sealed by their holder before they are put).
+pub(crate) trait Values: Send + Sync {
+    /// The value under `key`, if it is there and has not expired.
+    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<String>>;
+    /// Puts `value` under `key` for `ttl`.
+    fn put<'a>(&'a self, key: &'a str, value: &'a str, ttl: Duration) -> StateFuture<'a, ()>;
+}
+
 /// Counters over a fixed window, for rate limits every replica shares.
 pub(crate) trait Counters: Send + Sync {
     /// Counts one hit on `key`: how many hits its current window (started
@@ -742,6 +751,7 @@ pub(crate) struct SharedState {
     pub(crate) buckets: Arc<dyn Buckets>,
     pub(crate) tasks: Arc<dyn Tasks>,
     pub(crate) bus: Arc<dyn Bus>,
+    pub(crate) values: Arc<dyn Values>,
     /// Connects and starts listening; a no-op in memory.
     connector: Arc<dyn Connect>,
 }
@@ -774,6 +784,7 @@ impl SharedState {
             buckets: store.clone(),
             tasks: store.clone(),
             bus: store.clone(),
+            values: store.clone(),
             connector: store,
         }
     }
@@ -800,6 +811,7 @@ impl SharedState {
                     buckets: store.clone(),
                     tasks: store.clone(),
                     bus: store.clone(),
+                    values: store.clone(),
                     connector: store,
                 })
             }

@@ -16,7 +16,7 @@ use super::{
     MAX_SESSIONS_PER_OWNER, MAX_SUBSCRIPTIONS_PER_SESSION, MAX_TASKS_PER_OWNER, Markers,
     SERIAL_WINDOW, Serial, Serials, SessionRecord, SessionRecords, StateFuture, StateResult,
     StoredTask, TaskChange, TaskCreateError, TaskRecord, Tasks, UNINITIALIZED_LIFETIME,
-    Unavailable,
+    Unavailable, Values,
 };
 use futures_util::StreamExt as _;
 use futures_util::future::{BoxFuture, FutureExt as _};
@@ -819,6 +819,33 @@ impl SessionRecords for RedisState {
     }
 }
 
+impl Values for RedisState {
+    fn get<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<String>> {
+        async move {
+            let mut get = Cmd::new();
+            get.arg("GET").arg(self.key("v", key));
+            self.command("get a value", &get).await
+        }
+        .boxed()
+    }
+
+    /// `SET PX`: Redis drops it when it expires.
+    fn put<'a>(&'a self, key: &'a str, value: &'a str, ttl: Duration) -> StateFuture<'a, ()> {
+        async move {
+            let set = Cmd::set_options(
+                self.key("v", key),
+                value,
+                redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(
+                    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1),
+                )),
+            );
+            let _: Option<String> = self.command("put a value", &set).await?;
+            Ok(())
+        }
+        .boxed()
+    }
+}
+
 impl Markers for RedisState {
     /// `SET NX`: Redis decides the first claim, whichever replica asks.
     fn claim<'a>(&'a self, key: &'a str, ttl: Duration) -> StateFuture<'a, bool> {
@@ -1405,6 +1432,31 @@ mod tests {
         assert!(store.remove("a").await.unwrap());
         let exists: bool = ask(&mut admin, &["EXISTS", "mcp:test:sub:a"]).await;
         assert!(!exists, "removed with its session");
+    }
+
+    #[tokio::test]
+    async fn a_value_put_by_one_replica_is_read_by_another_until_it_expires() {
+        let server = Server::start();
+        let one = connected(&server, MINUTE).await;
+        let two = connected(&server, MINUTE).await;
+        assert_eq!(Values::get(&two, "x:a").await.unwrap(), None);
+        one.put("x:a", "sealed", MINUTE).await.unwrap();
+        assert_eq!(
+            Values::get(&two, "x:a").await.unwrap().as_deref(),
+            Some("sealed")
+        );
+        one.put("x:b", "brief", Duration::from_millis(5))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(Values::get(&two, "x:b").await.unwrap(), None, "expired");
+        let other = RedisState::new(&server.url(), "other", MINUTE, 100).unwrap();
+        other.connect().await.unwrap();
+        assert_eq!(
+            Values::get(&other, "x:a").await.unwrap(),
+            None,
+            "another server"
+        );
     }
 
     #[tokio::test]
