@@ -117,7 +117,7 @@ async fn verify(
         }
     })?;
     let mut auth = auth.with_hierarchy(Arc::clone(hierarchy));
-    auth.exchange = exchange.cloned();
+    auth.exchange = exchange.map(|e| Arc::clone(e) as Arc<dyn super::Exchange>);
     let auth = Arc::new(auth);
     req.extensions_mut().insert(Caller(Arc::clone(&auth)));
     Ok(auth)

@@ -32,6 +32,53 @@ pub struct User {
     pub extra: Map<String, Value>,
 }
 
+/// A token for a downstream API.
+#[derive(Debug, Clone)]
+pub struct ExchangedToken {
+    /// The token (redacted in `Debug`).
+    pub access_token: AccessToken,
+    /// Its type, as the provider says (`Bearer`).
+    pub token_type: String,
+    /// When it expires (seconds since the Unix epoch), if the provider said.
+    pub expires_at: Option<u64>,
+    /// The scopes it grants, if the provider said.
+    pub scope: Option<String>,
+}
+
+/// Why no token could be had for the downstream API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExchangeError {
+    /// This server cannot exchange tokens: the provider has no token
+    /// exchange, or this server has no client credentials for it.
+    #[error("token exchange is not available: {0}")]
+    Unsupported(String),
+    /// The provider refused (its OAuth error code and description).
+    #[error("the identity provider refused the exchange: {error}{}", .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Refused {
+        /// The OAuth error code (`invalid_target`, `invalid_grant`, ...).
+        error: String,
+        /// Its description, if any.
+        description: Option<String>,
+    },
+    /// The provider (or the shared state) could not be asked now.
+    #[error("the token exchange could not be made now: {0}")]
+    Unavailable(String),
+}
+
+/// How a caller's token is exchanged for downstream APIs: the server's
+/// (see `auth/exchange.rs`), held by each caller it verified.
+pub(crate) trait Exchange: Send + Sync + std::fmt::Debug {
+    /// A token for `audience` with `scopes`, on behalf of `caller`.
+    fn exchange<'a>(
+        &'a self,
+        caller: &'a Auth,
+        audience: &'a str,
+        scopes: &'a [&'a str],
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<ExchangedToken, ExchangeError>> + Send + 'a>,
+    >;
+}
+
 /// A bearer token. `Debug` never shows it, so logging a caller cannot leak it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessToken(String);
@@ -90,7 +137,7 @@ pub struct Auth {
     /// (Entra's app-only tokens carry no `scp`).
     pub(crate) machine: Option<bool>,
     /// How this server exchanges the caller's token for downstream APIs.
-    pub(crate) exchange: Option<Arc<super::TokenExchange>>,
+    pub(crate) exchange: Option<Arc<dyn Exchange>>,
 }
 
 /// A check on the caller failed. Returned from a tool, it becomes an error result
@@ -149,7 +196,7 @@ impl Auth {
     /// audience and scopes until shortly before they expire.
     ///
     /// # Errors
-    /// [`ExchangeError::Unsupported`](super::ExchangeError::Unsupported)
+    /// [`ExchangeError::Unsupported`]
     /// when the provider has no token exchange or this server no client
     /// secret for it; `Refused` with the provider's error; `Unavailable`
     /// when it cannot be asked now.
@@ -157,10 +204,10 @@ impl Auth {
         &self,
         audience: &str,
         scopes: &[&str],
-    ) -> Result<super::ExchangedToken, super::ExchangeError> {
+    ) -> Result<ExchangedToken, ExchangeError> {
         match &self.exchange {
             Some(exchange) => exchange.exchange(self, audience, scopes).await,
-            None => Err(super::ExchangeError::Unsupported(
+            None => Err(ExchangeError::Unsupported(
                 "this caller was not verified by a server with a provider".into(),
             )),
         }

@@ -9,7 +9,7 @@
 //! before it expires, so a busy tool does not exchange on every call.
 
 use super::issuer_discovery::IssuerDiscovery;
-use super::{AccessToken, Auth, Secret};
+use super::{AccessToken, Auth, Exchange, ExchangeError, ExchangeStyle, ExchangedToken, Secret};
 use crate::state::Values;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use serde::{Deserialize, Serialize};
@@ -21,51 +21,6 @@ const MARGIN: u64 = 30;
 
 /// Longest answer read from the token endpoint.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
-
-/// How a provider exchanges tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExchangeStyle {
-    /// RFC 8693 (`grant_type=urn:ietf:params:oauth:grant-type:token-exchange`):
-    /// Keycloak's standard token exchange, Okta, Zitadel, Descope, any
-    /// OpenID provider that offers it.
-    Rfc8693,
-    /// Microsoft Entra's on-behalf-of flow (`jwt-bearer` with
-    /// `requested_token_use=on_behalf_of`).
-    EntraOnBehalfOf,
-}
-
-/// A token for a downstream API.
-#[derive(Debug, Clone)]
-pub struct ExchangedToken {
-    /// The token (redacted in `Debug`).
-    pub access_token: AccessToken,
-    /// Its type, as the provider says (`Bearer`).
-    pub token_type: String,
-    /// When it expires (seconds since the Unix epoch), if the provider said.
-    pub expires_at: Option<u64>,
-    /// The scopes it grants, if the provider said.
-    pub scope: Option<String>,
-}
-
-/// Why no token could be had for the downstream API.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ExchangeError {
-    /// This server cannot exchange tokens: the provider has no token
-    /// exchange, or this server has no client credentials for it.
-    #[error("token exchange is not available: {0}")]
-    Unsupported(String),
-    /// The provider refused (its OAuth error code and description).
-    #[error("the identity provider refused the exchange: {error}{}", .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
-    Refused {
-        /// The OAuth error code (`invalid_target`, `invalid_grant`, ...).
-        error: String,
-        /// Its description, if any.
-        description: Option<String>,
-    },
-    /// The provider (or the shared state) could not be asked now.
-    #[error("the token exchange could not be made now: {0}")]
-    Unavailable(String),
-}
 
 /// Where the provider's token endpoint is.
 pub(crate) enum TokenEndpoint {
@@ -79,6 +34,9 @@ pub(crate) struct TokenExchange {
     http: reqwest::Client,
     values: Arc<dyn Values>,
     seal: LessSafeKey,
+    /// Names kept tokens: without the secret, nobody can tell whose a
+    /// name is, or make one.
+    names: aws_lc_rs::hmac::Key,
     issuer: String,
 }
 
@@ -120,17 +78,24 @@ impl TokenExchange {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        let key = match secret {
-            Some(secret) => {
-                let mut material = b"mcp token exchange cache\n".to_vec();
-                material.extend_from_slice(secret);
-                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &material);
-                let mut key = [0u8; 32];
-                key.copy_from_slice(digest.as_ref());
-                key
-            }
-            None => crate::random::random_bytes::<32>(),
+        let root = secret.map_or_else(
+            || crate::random::random_bytes::<32>().to_vec(),
+            <[u8]>::to_vec,
+        );
+        let derive = |label: &[u8]| {
+            let tag = aws_lc_rs::hmac::sign(
+                &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &root),
+                label,
+            );
+            let mut key = [0u8; 32];
+            key.copy_from_slice(tag.as_ref());
+            key
         };
+        let key = derive(b"mcp token exchange: sealing");
+        let names = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            &derive(b"mcp token exchange: names"),
+        );
         let seal = LessSafeKey::new(
             UnboundKey::new(&AES_256_GCM, &key).unwrap_or_else(|_| unreachable!("a 32-byte key")),
         );
@@ -144,12 +109,13 @@ impl TokenExchange {
             http,
             values,
             seal,
+            names,
             issuer: issuer.to_owned(),
         }
     }
 
     /// A token for `audience` with `scopes`, on behalf of `caller`.
-    pub(crate) async fn exchange(
+    async fn exchange_for(
         &self,
         caller: &Auth,
         audience: &str,
@@ -159,37 +125,70 @@ impl TokenExchange {
             .route
             .as_ref()
             .map_err(|why| ExchangeError::Unsupported(why.clone()))?;
-        let mut sorted: Vec<&str> = scopes.to_vec();
-        sorted.sort_unstable();
-        let key = crate::operations::fingerprint(
-            &format!(
-                "{}\n{}\n{audience}\n{}",
-                self.issuer,
-                caller.user.user_id,
-                sorted.join(" ")
-            ),
-            16,
+        if [audience].iter().chain(scopes).any(|s| {
+            s.is_empty() || s.len() > 1024 || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        }) {
+            return Err(ExchangeError::Unsupported(
+                "the audience and each scope must be one non-empty word".into(),
+            ));
+        }
+        // What a kept token is for: the caller (their client and what
+        // their token grants, so a narrower token of theirs never gets a
+        // wider one's) and what was asked.
+        let material = self.material(caller, audience, scopes);
+        let name = format!(
+            "x:{}",
+            aws_lc_rs::hmac::sign(&self.names, &material)
+                .as_ref()
+                .iter()
+                .take(16)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         );
-        let kept =
-            self.values.get(&format!("x:{key}")).await.map_err(|_| {
-                ExchangeError::Unavailable("the shared state cannot be reached".into())
-            })?;
-        if let Some(token) = kept.and_then(|sealed| self.open(&sealed)) {
+        // A cache: one that cannot be read is asked again.
+        if let Ok(Some(sealed)) = self.values.get(&name).await
+            && let Some(token) = self.open(&sealed, &material)
+        {
             return Ok(token);
         }
         let token = self.ask(route, caller, audience, scopes).await?;
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(left) = token.expires_at.map(|exp| exp.saturating_sub(now + MARGIN))
+        // Never kept past the caller's own token, nor past a day.
+        let until = token
+            .expires_at
+            .map(|exp| exp.min(caller.expires_at.unwrap_or(u64::MAX)));
+        if let Some(left) = until.map(|exp| exp.saturating_sub(now.saturating_add(MARGIN)))
             && left > 0
-            && let Some(sealed) = self.seal(&token)
+            && let Some(sealed) = self.seal(&token, &material)
         {
-            // A cache: a token not kept is exchanged again next time.
             let _ = self
                 .values
-                .put(&format!("x:{key}"), &sealed, Duration::from_secs(left))
+                .put(&name, &sealed, Duration::from_secs(left.min(86_400)))
                 .await;
         }
         Ok(token)
+    }
+
+    /// The fields a kept token is bound to, each prefixed with its length.
+    fn material(&self, caller: &Auth, audience: &str, scopes: &[&str]) -> Vec<u8> {
+        let mut asked: Vec<&str> = scopes.to_vec();
+        asked.sort_unstable();
+        let mut granted: Vec<&str> = caller.scopes.iter().map(String::as_str).collect();
+        granted.sort_unstable();
+        let fields = [
+            self.issuer.as_str(),
+            caller.user.user_id.as_str(),
+            caller.client_id.as_deref().unwrap_or(""),
+            &granted.join(" "),
+            audience,
+            &asked.join(" "),
+        ];
+        let mut material = Vec::new();
+        for field in fields {
+            material.extend_from_slice(&(field.len() as u64).to_be_bytes());
+            material.extend_from_slice(field.as_bytes());
+        }
+        material
     }
 
     async fn ask(
@@ -201,16 +200,29 @@ impl TokenExchange {
     ) -> Result<ExchangedToken, ExchangeError> {
         let endpoint = match &route.endpoint {
             TokenEndpoint::Fixed(url) => url.clone(),
-            TokenEndpoint::Discovered(discovery) => discovery
-                .discovered()
-                .await
-                .map_err(ExchangeError::Unavailable)?
-                .token_endpoint
-                .ok_or_else(|| {
-                    ExchangeError::Unsupported(
-                        "the provider's discovery document names no token endpoint".into(),
-                    )
-                })?,
+            TokenEndpoint::Discovered(discovery) => {
+                let url = discovery
+                    .discovered()
+                    .await
+                    .map_err(ExchangeError::Unavailable)?
+                    .token_endpoint
+                    .ok_or_else(|| {
+                        ExchangeError::Unsupported(
+                            "the provider's discovery document names no token endpoint".into(),
+                        )
+                    })?;
+                // The client secret and the caller's token go there.
+                let https = url::Url::parse(&url).is_ok_and(|u| {
+                    u.scheme() == "https" || (u.scheme() == "http" && super::is_loopback_url(&u))
+                });
+                if !https {
+                    return Err(ExchangeError::Unsupported(
+                        "the provider's discovery document names a token endpoint that is not https"
+                            .into(),
+                    ));
+                }
+                url
+            }
         };
         let scope = scopes.join(" ");
         let subject = caller.access_token.expose();
@@ -244,11 +256,23 @@ impl TokenExchange {
                     .form(&form)
             }
             ExchangeStyle::EntraOnBehalfOf => {
-                // Entra names the downstream API through the scopes.
-                let scope = if scope.is_empty() {
-                    format!("{}/.default", audience.trim_end_matches('/'))
+                // Entra names the downstream API through the scopes: a bare
+                // one (`read`) is the audience's.
+                let api = audience.trim_end_matches('/');
+                let scope = if scopes.is_empty() {
+                    format!("{api}/.default")
                 } else {
-                    scope.clone()
+                    scopes
+                        .iter()
+                        .map(|s| {
+                            if s.contains('/') {
+                                (*s).to_owned()
+                            } else {
+                                format!("{api}/{s}")
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 };
                 self.http.post(&endpoint).form(&[
                     ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
@@ -282,7 +306,7 @@ impl TokenExchange {
             let expires_at = answer
                 .get("expires_in")
                 .and_then(serde_json::Value::as_u64)
-                .map(|s| jsonwebtoken::get_current_timestamp() + s);
+                .map(|s| jsonwebtoken::get_current_timestamp().saturating_add(s));
             return Ok(ExchangedToken {
                 access_token: AccessToken::new(token),
                 token_type: text("token_type").unwrap_or_else(|| "Bearer".into()),
@@ -302,7 +326,9 @@ impl TokenExchange {
         }
     }
 
-    fn seal(&self, token: &ExchangedToken) -> Option<String> {
+    /// `token` sealed, bound to `material` (so it opens only as the
+    /// token kept for it, wherever it is copied).
+    fn seal(&self, token: &ExchangedToken, material: &[u8]) -> Option<String> {
         use base64::Engine as _;
         let kept = Kept {
             access_token: token.access_token.expose().to_owned(),
@@ -313,14 +339,18 @@ impl TokenExchange {
         let mut data = serde_json::to_vec(&kept).ok()?;
         let nonce = crate::random::random_bytes::<NONCE_LEN>();
         self.seal
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(material),
+                &mut data,
+            )
             .ok()?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
         Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out))
     }
 
-    fn open(&self, sealed: &str) -> Option<ExchangedToken> {
+    fn open(&self, sealed: &str, material: &[u8]) -> Option<ExchangedToken> {
         use base64::Engine as _;
         let mut bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(sealed)
@@ -332,7 +362,7 @@ impl TokenExchange {
         let nonce = Nonce::try_assume_unique_for_key(&bytes).ok()?;
         let plain = self
             .seal
-            .open_in_place(nonce, Aad::empty(), &mut data)
+            .open_in_place(nonce, Aad::from(material), &mut data)
             .ok()?;
         let kept: Kept = serde_json::from_slice(plain).ok()?;
         let now = jsonwebtoken::get_current_timestamp();
@@ -345,6 +375,19 @@ impl TokenExchange {
             expires_at: kept.expires_at,
             scope: kept.scope,
         })
+    }
+}
+
+impl Exchange for TokenExchange {
+    fn exchange<'a>(
+        &'a self,
+        caller: &'a Auth,
+        audience: &'a str,
+        scopes: &'a [&'a str],
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<ExchangedToken, ExchangeError>> + Send + 'a>,
+    > {
+        Box::pin(self.exchange_for(caller, audience, scopes))
     }
 }
 
@@ -425,28 +468,41 @@ mod tests {
         let claims = serde_json::json!({"sub": "u1"});
         let caller = Auth::from_claims("the-callers-token", claims.as_object().unwrap().clone());
         let token = exchange
-            .exchange(&caller, "api://downstream", &[])
+            .exchange_for(&caller, "api://downstream", &[])
             .await
             .unwrap();
         assert_eq!(token.access_token.expose(), "downstream-token");
-        // Kept sealed: the state holds no token in the clear.
-        let key = crate::operations::fingerprint(
-            "https://login.microsoftonline.com/tenant/v2.0\nu1\napi://downstream\n",
-            16,
+        // Kept sealed, and bound to what it was asked for: the state holds
+        // no token in the clear, and a copy under another caller's name
+        // does not open.
+        let material = exchange.material(&caller, "api://downstream", &[]);
+        let name = format!(
+            "x:{}",
+            aws_lc_rs::hmac::sign(&exchange.names, &material)
+                .as_ref()
+                .iter()
+                .take(16)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         );
-        let kept = state
-            .values
-            .get(&format!("x:{key}"))
-            .await
-            .unwrap()
-            .unwrap();
+        let kept = state.values.get(&name).await.unwrap().unwrap();
         assert!(!kept.contains("downstream-token"));
         assert_eq!(
-            exchange.open(&kept).unwrap().access_token.expose(),
+            exchange
+                .open(&kept, &material)
+                .unwrap()
+                .access_token
+                .expose(),
             "downstream-token"
         );
+        let other = serde_json::json!({"sub": "u2"});
+        let other = Auth::from_claims("t", other.as_object().unwrap().clone());
+        let theirs = exchange.material(&other, "api://downstream", &[]);
+        assert!(exchange.open(&kept, &theirs).is_none());
         // A refusal comes back with the provider's error.
-        let refused = exchange.exchange(&caller, "api://downstream", &["x"]).await;
+        let refused = exchange
+            .exchange_for(&caller, "api://downstream", &["x"])
+            .await;
         assert!(
             matches!(&refused, Err(ExchangeError::Refused { error, .. }) if error == "invalid_request"),
             "{refused:?}"

@@ -66,10 +66,12 @@ pub use scopes::ScopeHierarchy;
 pub use signing::SigningKey;
 pub use token_cache::DEFAULT_VERIFIED_TOKEN_CAPACITY;
 
-pub use exchange::{ExchangeError, ExchangedToken};
-pub(crate) use exchange::{ExchangeStyle, TokenEndpoint, TokenExchange};
+pub(crate) use caller::Exchange;
+pub use caller::{ExchangeError, ExchangedToken};
+pub(crate) use exchange::{TokenEndpoint, TokenExchange};
 pub use issuer_discovery::{DiscoveredIssuer, IssuerDiscovery};
 pub use jwks::{JwksCache, JwksSettings, StaticKeys};
+pub(crate) use provider::ExchangeStyle;
 pub(crate) use provider::Verification;
 pub(crate) use resource::ResourceServer;
 pub use resource_url::RESOURCE_METADATA_PATH;

@@ -21,6 +21,18 @@ pub(crate) enum Verification {
     Hook(Arc<dyn TokenVerifier>),
 }
 
+/// How a provider exchanges tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExchangeStyle {
+    /// RFC 8693 (`grant_type=urn:ietf:params:oauth:grant-type:token-exchange`):
+    /// Keycloak's standard token exchange, Okta, Zitadel, Descope, any
+    /// OpenID provider that offers it.
+    Rfc8693,
+    /// Microsoft Entra's on-behalf-of flow (`jwt-bearer` with
+    /// `requested_token_use=on_behalf_of`).
+    EntraOnBehalfOf,
+}
+
 /// How MCP clients reach the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -81,7 +93,7 @@ pub struct Provider {
     /// it is not the issuer (Scalekit's per-resource one).
     pub(crate) authorization_server: Option<String>,
     /// How the provider exchanges tokens for downstream APIs, if it does.
-    pub(crate) exchange: Option<super::ExchangeStyle>,
+    pub(crate) exchange: Option<ExchangeStyle>,
 }
 
 impl std::fmt::Debug for Provider {
