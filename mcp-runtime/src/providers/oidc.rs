@@ -3,20 +3,16 @@
 //! keys, its algorithms and its endpoints; see
 //! [`IssuerDiscovery`](crate::auth::IssuerDiscovery).
 
-use super::{ConfigError, Var, merge, strings};
+use super::{Common, ConfigError, Var, merge, strings};
 use crate::auth::{
     IntoOAuth, IssuerDiscovery, JwksSettings, JwtVerifier, KeySource, Mode, OAuth, Provider,
-    Secret, Verification,
 };
 use serde_json::Value;
 use std::sync::Arc;
 
 const ISSUER: Var = Var::new("MCP_OAUTH_OIDC_ISSUER", "https://id.example.com");
 const AUDIENCE: Var = Var::new("MCP_OAUTH_OIDC_AUDIENCE", "https://mcp.example.com/mcp");
-const CLIENT_ID: Var = Var::new("MCP_OAUTH_OIDC_CLIENT_ID", "mcp-server");
-const CLIENT_SECRET: Var = Var::new("MCP_OAUTH_OIDC_CLIENT_SECRET", "<the client's secret>");
 const ROLES_CLAIM: Var = Var::new("MCP_OAUTH_OIDC_ROLES_CLAIM", "realm_access.roles");
-const SCOPES: Var = Var::new("MCP_OAUTH_OIDC_SCOPES", "openid profile admin");
 
 /// Any OpenID provider. Direct mode (clients register with the provider
 /// itself) unless a client id is configured, which makes this server proxy
@@ -40,12 +36,9 @@ const SCOPES: Var = Var::new("MCP_OAUTH_OIDC_SCOPES", "openid profile admin");
 pub struct Oidc {
     issuer: String,
     audience: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<Secret>,
     roles_claim: Option<String>,
-    scopes: Vec<String>,
-    mode: Option<Mode>,
     jwks_settings: JwksSettings,
+    common: Common,
 }
 
 impl Oidc {
@@ -55,12 +48,9 @@ impl Oidc {
         Self {
             issuer: issuer.into(),
             audience: None,
-            client_id: None,
-            client_secret: None,
             roles_claim: None,
-            scopes: Vec::new(),
-            mode: None,
             jwks_settings: JwksSettings::default(),
+            common: Common::default(),
         }
     }
 
@@ -70,13 +60,8 @@ impl Oidc {
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut oidc = Self::new(ISSUER.require()?);
         oidc.audience = Some(AUDIENCE.require()?);
-        oidc.client_id = CLIENT_ID.get();
-        oidc.client_secret = CLIENT_SECRET.get().map(Secret::new);
         oidc.roles_claim = ROLES_CLAIM.get();
-        oidc.scopes = SCOPES
-            .get()
-            .map(|s| s.split_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default();
+        oidc.common = Common::from_env("MCP_OAUTH_OIDC");
         Ok(oidc)
     }
 
@@ -88,14 +73,6 @@ impl Oidc {
         self
     }
 
-    /// The client registered for this server at the provider, which turns
-    /// on [`Mode::Proxy`]; `secret` for a confidential client.
-    pub fn client(mut self, id: impl Into<String>, secret: Option<String>) -> Self {
-        self.client_id = Some(id.into());
-        self.client_secret = secret.map(Secret::new);
-        self
-    }
-
     /// Where the user's roles are: a claim (`roles`, `groups`,
     /// `https://example.com/roles`), or a dotted path into one
     /// (`realm_access.roles`). `roles` is read as well.
@@ -104,17 +81,7 @@ impl Oidc {
         self
     }
 
-    /// Scopes to publish in the discovery metadata.
-    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Overrides the mode (default: proxy with a client id, else direct).
-    pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = Some(mode);
-        self
-    }
+    super::common_settings!();
 
     /// How the provider's keys are fetched and kept.
     pub fn jwks_settings(mut self, settings: JwksSettings) -> Self {
@@ -124,17 +91,8 @@ impl Oidc {
 
     /// The provider, or what is wrong with its settings.
     pub fn build(self) -> Result<Provider, ConfigError> {
-        let issuer = self.issuer.trim().to_owned();
-        // Checked as a base URL (https, or http on loopback), kept as given:
-        // `iss` must match it exactly, trailing slash and all. So it is a
-        // whole URL, never a bare host.
-        if !issuer.contains("://") {
-            return Err(ConfigError::new(format!(
-                "{} must be the issuer's whole URL, as its tokens name it; set it like {}={}",
-                ISSUER.name, ISSUER.name, ISSUER.example
-            )));
-        }
-        ISSUER.url_from(&issuer)?;
+        // Kept exactly as given: `iss` must match it, trailing slash and all.
+        let issuer = super::issuer_url(ISSUER, &self.issuer)?;
         let audience = self
             .audience
             .map(|a| a.trim().to_owned())
@@ -157,20 +115,9 @@ impl Oidc {
                     );
                 }
             });
-        let mut provider = Provider::new("oidc", issuer.clone(), Verification::Jwt(verifier));
-        provider.metadata_url = Some(format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        ));
-        provider.discovery = Some(discovery);
-        provider.scopes_supported = self.scopes;
-        provider.mode = self.mode.unwrap_or(if self.client_id.is_some() {
-            Mode::Proxy
-        } else {
-            Mode::Direct
-        });
-        provider.client_id = self.client_id;
-        provider.client_secret = self.client_secret;
+        let mut provider =
+            self.common
+                .provider("oidc", &issuer, discovery, verifier, Mode::Direct)?;
         // Used when the provider offers it; it refuses the grant otherwise.
         provider.exchange = Some(crate::auth::ExchangeStyle::Rfc8693);
         Ok(provider)
