@@ -74,10 +74,13 @@ pub(crate) trait Exchange: Send + Sync + std::fmt::Debug {
         caller: &'a Auth,
         audience: &'a str,
         scopes: &'a [&'a str],
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<ExchangedToken, ExchangeError>> + Send + 'a>,
-    >;
+    ) -> ExchangeFuture<'a>;
 }
+
+/// What [`Exchange::exchange`] returns.
+pub(crate) type ExchangeFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<ExchangedToken, ExchangeError>> + Send + 'a>,
+>;
 
 /// A bearer token. `Debug` never shows it, so logging a caller cannot leak it.
 #[derive(Clone, PartialEq, Eq)]

@@ -39,11 +39,7 @@ pub(crate) enum AuthorizationServerMetadata {
 
 impl AuthorizationServerMetadata {
     pub(crate) fn upstream(url: String) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(super::same_origin_redirects())
-            .build()
-            .unwrap_or_default();
+        let http = super::document_client(Duration::from_secs(5));
         Self::Upstream {
             url,
             http,

@@ -11,7 +11,7 @@
 use super::issuer_discovery::IssuerDiscovery;
 use super::{AccessToken, Auth, Exchange, ExchangeError, ExchangeStyle, ExchangedToken, Secret};
 use crate::state::Values;
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::aead::LessSafeKey;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,32 +73,17 @@ impl TokenExchange {
         values: Arc<dyn Values>,
         secret: Option<&[u8]>,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        let http = super::credential_client(Duration::from_secs(10));
         let root = secret.map_or_else(
             || crate::random::random_bytes::<32>().to_vec(),
             <[u8]>::to_vec,
         );
-        let derive = |label: &[u8]| {
-            let tag = aws_lc_rs::hmac::sign(
-                &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &root),
-                label,
-            );
-            let mut key = [0u8; 32];
-            key.copy_from_slice(tag.as_ref());
-            key
-        };
-        let key = derive(b"mcp token exchange: sealing");
-        let names = aws_lc_rs::hmac::Key::new(
-            aws_lc_rs::hmac::HMAC_SHA256,
-            &derive(b"mcp token exchange: names"),
+        let names_key = aws_lc_rs::hmac::sign(
+            &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &root),
+            b"mcp token exchange: names",
         );
-        let seal = LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, &key).unwrap_or_else(|_| unreachable!("a 32-byte key")),
-        );
+        let names = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, names_key.as_ref());
+        let seal = super::sealed::key(&root, b"mcp token exchange: sealing");
         Self {
             route: route.map(|(style, endpoint, client_id, client_secret)| Route {
                 style,
@@ -136,15 +121,7 @@ impl TokenExchange {
         // their token grants, so a narrower token of theirs never gets a
         // wider one's) and what was asked.
         let material = self.material(caller, audience, scopes);
-        let name = format!(
-            "x:{}",
-            aws_lc_rs::hmac::sign(&self.names, &material)
-                .as_ref()
-                .iter()
-                .take(16)
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let name = self.name(&material);
         // A cache: one that cannot be read is asked again.
         if let Ok(Some(sealed)) = self.values.get(&name).await
             && let Some(token) = self.open(&sealed, &material)
@@ -167,6 +144,16 @@ impl TokenExchange {
                 .await;
         }
         Ok(token)
+    }
+
+    /// The name a token kept for `material` goes under.
+    fn name(&self, material: &[u8]) -> String {
+        let tag = aws_lc_rs::hmac::sign(&self.names, material);
+        let hex: String = tag.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("x:{hex}")
     }
 
     /// The fields a kept token is bound to, each prefixed with its length.
@@ -212,10 +199,7 @@ impl TokenExchange {
                         )
                     })?;
                 // The client secret and the caller's token go there.
-                let https = url::Url::parse(&url).is_ok_and(|u| {
-                    u.scheme() == "https" || (u.scheme() == "http" && super::is_loopback_url(&u))
-                });
-                if !https {
+                if !url::Url::parse(&url).is_ok_and(|u| super::is_secure_url(&u)) {
                     return Err(ExchangeError::Unsupported(
                         "the provider's discovery document names a token endpoint that is not https"
                             .into(),
@@ -329,42 +313,18 @@ impl TokenExchange {
     /// `token` sealed, bound to `material` (so it opens only as the
     /// token kept for it, wherever it is copied).
     fn seal(&self, token: &ExchangedToken, material: &[u8]) -> Option<String> {
-        use base64::Engine as _;
         let kept = Kept {
             access_token: token.access_token.expose().to_owned(),
             token_type: token.token_type.clone(),
             expires_at: token.expires_at,
             scope: token.scope.clone(),
         };
-        let mut data = serde_json::to_vec(&kept).ok()?;
-        let nonce = crate::random::random_bytes::<NONCE_LEN>();
-        self.seal
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(material),
-                &mut data,
-            )
-            .ok()?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&data);
-        Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out))
+        super::sealed::seal(&self.seal, material, &serde_json::to_vec(&kept).ok()?)
     }
 
     fn open(&self, sealed: &str, material: &[u8]) -> Option<ExchangedToken> {
-        use base64::Engine as _;
-        let mut bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(sealed)
-            .ok()?;
-        if bytes.len() < NONCE_LEN {
-            return None;
-        }
-        let mut data = bytes.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&bytes).ok()?;
-        let plain = self
-            .seal
-            .open_in_place(nonce, Aad::from(material), &mut data)
-            .ok()?;
-        let kept: Kept = serde_json::from_slice(plain).ok()?;
+        let plain = super::sealed::open(&self.seal, material, sealed)?;
+        let kept: Kept = serde_json::from_slice(&plain).ok()?;
         let now = jsonwebtoken::get_current_timestamp();
         if kept.expires_at.is_none_or(|exp| exp <= now + MARGIN) {
             return None;
@@ -384,9 +344,7 @@ impl Exchange for TokenExchange {
         caller: &'a Auth,
         audience: &'a str,
         scopes: &'a [&'a str],
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<ExchangedToken, ExchangeError>> + Send + 'a>,
-    > {
+    ) -> super::caller::ExchangeFuture<'a> {
         Box::pin(self.exchange_for(caller, audience, scopes))
     }
 }
@@ -476,15 +434,7 @@ mod tests {
         // no token in the clear, and a copy under another caller's name
         // does not open.
         let material = exchange.material(&caller, "api://downstream", &[]);
-        let name = format!(
-            "x:{}",
-            aws_lc_rs::hmac::sign(&exchange.names, &material)
-                .as_ref()
-                .iter()
-                .take(16)
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let name = exchange.name(&material);
         let kept = state.values.get(&name).await.unwrap().unwrap();
         assert!(!kept.contains("downstream-token"));
         assert_eq!(

@@ -106,11 +106,7 @@ impl IssuerDiscovery {
     /// first use; its keys fetched and kept with `jwks_settings`.
     pub fn new(issuer: impl Into<String>, jwks_settings: JwksSettings) -> Self {
         let issuer = issuer.into();
-        let http = reqwest::Client::builder()
-            .timeout(jwks_settings.timeout)
-            .redirect(super::same_origin_redirects())
-            .build()
-            .unwrap_or_default();
+        let http = super::document_client(jwks_settings.timeout);
         Self {
             urls: document_urls(&issuer),
             issuer,
@@ -297,7 +293,7 @@ fn check(issuer: &str, document: Document) -> Result<DiscoveredIssuer, String> {
         .jwks_uri
         .ok_or("it names no `jwks_uri`: this provider's tokens cannot be checked")?;
     let keys = url::Url::parse(&jwks_uri).map_err(|_| "its `jwks_uri` is not a URL".to_owned())?;
-    if keys.scheme() != "https" && !(keys.scheme() == "http" && super::is_loopback_url(&keys)) {
+    if !super::is_secure_url(&keys) {
         return Err("its `jwks_uri` is not an https URL".to_owned());
     }
     let named: Vec<Algorithm> = document

@@ -108,11 +108,7 @@ impl std::fmt::Debug for JwksCache {
 impl JwksCache {
     /// A cache of the keys published at `url`, fetched on first use.
     pub fn new(url: impl Into<String>, settings: JwksSettings) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .redirect(super::same_origin_redirects())
-            .build()
-            .unwrap_or_default();
+        let http = super::document_client(settings.timeout);
         Self {
             url: url.into(),
             http,

@@ -23,6 +23,7 @@ pub(crate) mod remote_check;
 mod resource;
 mod resource_url;
 mod scopes;
+mod sealed;
 mod signing;
 #[cfg(test)]
 mod test_http;
@@ -317,7 +318,7 @@ impl From<CustomProvider> for OAuth {
 /// three, and only within the origin asked for (same scheme, host and
 /// port), so a redirect can neither take the fetch to another host nor
 /// down from https to http.
-pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
+fn same_origin_redirects() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let first = attempt.previous().first().map(reqwest::Url::origin);
         if attempt.previous().len() > 3 || first != Some(attempt.url().origin()) {
@@ -336,6 +337,33 @@ pub(crate) fn is_loopback_url(url: &url::Url) -> bool {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         None => false,
     }
+}
+
+/// The client a provider's documents (metadata, keys) are fetched with:
+/// `timeout` per fetch, redirects followed within their origin only.
+pub(crate) fn document_client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(same_origin_redirects())
+        .build()
+        .unwrap_or_default()
+}
+
+/// The client requests carrying a credential (a token, a client secret)
+/// go out with: `timeout` per request, and no redirect, which would carry
+/// the credential elsewhere.
+pub(crate) fn credential_client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
+/// Whether a credential may be sent to `url`: https, or plain http to a
+/// loopback host (a provider on this machine, in tests and development).
+pub(crate) fn is_secure_url(url: &url::Url) -> bool {
+    url.scheme() == "https" || (url.scheme() == "http" && is_loopback_url(url))
 }
 
 /// A URL as it may be logged: without the user name, password and query

@@ -68,11 +68,7 @@ pub(crate) struct RemoteVerifier<C> {
 
 impl<C: RemoteCheck> RemoteVerifier<C> {
     pub(crate) fn new(check: C) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        let http = super::credential_client(TIMEOUT);
         Self {
             check,
             http,

@@ -46,7 +46,13 @@ impl BetterAuth {
         let verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
             .audiences(self.audience)
             .claims_hook(|auth| keep_extra(auth, &["sid"]));
-        self.common
-            .provider("better-auth", &issuer, discovery, verifier, Mode::Direct)
+        self.common.provider(
+            "better-auth",
+            &issuer,
+            discovery,
+            verifier,
+            Mode::Direct,
+            None,
+        )
     }
 }

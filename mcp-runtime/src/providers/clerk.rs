@@ -38,6 +38,6 @@ impl Clerk {
         let verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
             .audiences(self.audience);
         self.common
-            .provider("clerk", &issuer, discovery, verifier, Mode::Direct)
+            .provider("clerk", &issuer, discovery, verifier, Mode::Direct, None)
     }
 }

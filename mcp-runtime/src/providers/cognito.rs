@@ -106,28 +106,16 @@ impl Cognito {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
-            return Err(ConfigError::new(format!(
-                "{} must be an AWS region; set it like {}={}",
-                REGION.name, REGION.name, REGION.example
-            )));
+            return Err(REGION.invalid("must be an AWS region"));
         }
         if !pool.starts_with(&format!("{region}_")) {
-            return Err(ConfigError::new(format!(
-                "{} must be a user pool id of {region} ({region}_...); set it like {}={}",
-                USER_POOL_ID.name, USER_POOL_ID.name, USER_POOL_ID.example
+            return Err(USER_POOL_ID.invalid(&format!(
+                "must be a user pool id of {region} ({region}_...)"
             )));
         }
         let client = self
             .common
-            .client_id
-            .clone()
-            .filter(|c| !c.trim().is_empty())
-            .ok_or_else(|| {
-                ConfigError::new(format!(
-                    "{} must name the pool's app client; set it like {}={}",
-                    CLIENT_ID.name, CLIENT_ID.name, CLIENT_ID.example
-                ))
-            })?;
+            .required_client(CLIENT_ID, "must name the pool's app client")?;
         let host = self
             .endpoint
             .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com"));
@@ -150,7 +138,7 @@ impl Cognito {
             );
         });
         self.common
-            .provider("cognito", &issuer, discovery, verifier, Mode::Proxy)
+            .provider("cognito", &issuer, discovery, verifier, Mode::Proxy, None)
     }
 }
 

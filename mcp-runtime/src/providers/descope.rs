@@ -10,7 +10,7 @@
 //! project id, are not MCP access tokens and are not accepted.
 
 use super::{ConfigError, Var, merge, strings};
-use crate::auth::{JwtVerifier, KeySource, Mode, Provider};
+use crate::auth::{ExchangeStyle, JwtVerifier, KeySource, Mode, Provider};
 use serde_json::Value;
 
 const ISSUER: Var = Var::new(
@@ -54,10 +54,13 @@ impl Descope {
                 }
                 auth.user.organization = granted.and(tenant).map(str::to_owned);
             });
-        let mut provider =
-            self.common
-                .provider("descope", &issuer, discovery, verifier, Mode::Direct)?;
-        provider.exchange = Some(crate::auth::ExchangeStyle::Rfc8693);
-        Ok(provider)
+        self.common.provider(
+            "descope",
+            &issuer,
+            discovery,
+            verifier,
+            Mode::Direct,
+            Some(ExchangeStyle::Rfc8693),
+        )
     }
 }

@@ -15,7 +15,7 @@
 //! the API's own registration as the client.
 
 use super::{Common, ConfigError, Var, common_settings, keep_extra, text};
-use crate::auth::{IntoOAuth, JwtVerifier, KeySource, Mode, OAuth, Provider};
+use crate::auth::{ExchangeStyle, IntoOAuth, JwtVerifier, KeySource, Mode, OAuth, Provider};
 
 const PREFIX: &str = "MCP_OAUTH_ENTRA";
 const TENANT_ID: Var = Var::new(
@@ -114,16 +114,10 @@ impl EntraId {
             || tenant.contains('/')
             || ["common", "organizations", "consumers"].contains(&tenant)
         {
-            return Err(ConfigError::new(format!(
-                "{} must be one directory's tenant id; set it like {}={}",
-                TENANT_ID.name, TENANT_ID.name, TENANT_ID.example
-            )));
+            return Err(TENANT_ID.invalid("must be one directory's tenant id"));
         }
         if self.client_id.trim().is_empty() {
-            return Err(ConfigError::new(format!(
-                "{} must not be empty; set it like {}={}",
-                CLIENT_ID.name, CLIENT_ID.name, CLIENT_ID.example
-            )));
+            return Err(CLIENT_ID.invalid("must not be empty"));
         }
         let issuer = format!("{authority}/{tenant}/v2.0");
         let discovery = super::discovery(&issuer);
@@ -143,11 +137,14 @@ impl EntraId {
                     .map(str::to_owned);
                 keep_extra(auth, &["oid"]);
             });
-        let mut provider =
-            self.common
-                .provider("entra", &issuer, discovery, verifier, Mode::Proxy)?;
-        provider.exchange = Some(crate::auth::ExchangeStyle::EntraOnBehalfOf);
-        Ok(provider)
+        self.common.provider(
+            "entra",
+            &issuer,
+            discovery,
+            verifier,
+            Mode::Proxy,
+            Some(ExchangeStyle::EntraOnBehalfOf),
+        )
     }
 }
 

@@ -90,10 +90,7 @@ impl GitHub {
         let api = text(&API_URL.url_from(&self.api_url)?);
         let id = self.client_id.trim();
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
-            return Err(ConfigError::new(format!(
-                "{} must be the OAuth app's client id; set it like {}={}",
-                CLIENT_ID.name, CLIENT_ID.name, CLIENT_ID.example
-            )));
+            return Err(CLIENT_ID.invalid("must be the OAuth app's client id"));
         }
         let check = CheckToken {
             url: format!("{api}/applications/{id}/token"),

@@ -81,10 +81,7 @@ impl Google {
     pub fn build(self) -> Result<Provider, ConfigError> {
         let tokeninfo = super::text(&TOKENINFO_URL.url_from(&self.tokeninfo_url)?);
         if self.client_id.trim().is_empty() {
-            return Err(ConfigError::new(format!(
-                "{} must not be empty; set it like {}={}",
-                CLIENT_ID.name, CLIENT_ID.name, CLIENT_ID.example
-            )));
+            return Err(CLIENT_ID.invalid("must not be empty"));
         }
         let check = TokenInfo {
             url: tokeninfo,

@@ -100,16 +100,10 @@ impl Keycloak {
         let server = text(&SERVER_URL.url_from(&self.server_url)?);
         let realm = self.realm.trim();
         if realm.is_empty() || realm.contains('/') {
-            return Err(ConfigError::new(format!(
-                "{} must be a realm name; set it like {}={}",
-                REALM.name, REALM.name, REALM.example
-            )));
+            return Err(REALM.invalid("must be a realm name"));
         }
         if self.client_id.trim().is_empty() {
-            return Err(ConfigError::new(format!(
-                "{} must not be empty; set it like {}={}",
-                CLIENT_ID.name, CLIENT_ID.name, CLIENT_ID.example
-            )));
+            return Err(CLIENT_ID.invalid("must not be empty"));
         }
         let issuer = format!("{server}/realms/{realm}");
         let oidc = format!("{issuer}/protocol/openid-connect");

@@ -40,8 +40,8 @@ pub use workos::WorkOs;
 pub use zitadel::Zitadel;
 
 use crate::auth::{
-    BuiltinProvider, DevServer, IssuerDiscovery, JwksSettings, JwtVerifier, Mode, OAuth, OAuthKind,
-    Provider, Secret, Verification,
+    BuiltinProvider, DevServer, ExchangeStyle, IssuerDiscovery, JwksSettings, JwtVerifier, Mode,
+    OAuth, OAuthKind, Provider, Secret, Verification,
 };
 use std::sync::Arc;
 use url::Url;
@@ -95,6 +95,12 @@ impl Var {
     pub(crate) fn require(self) -> Result<String, ConfigError> {
         self.get()
             .ok_or_else(|| ConfigError::missing(self.name, self.example))
+    }
+
+    /// The error for a value of this variable that is not right: it
+    /// names the variable, says `why`, and shows the example.
+    pub(crate) fn invalid(self, why: &str) -> ConfigError {
+        ConfigError::malformed(self.name, why, self.example)
     }
 
     /// A base URL from a bare host (`id.example.com`) or a full URL. Plain
@@ -201,9 +207,19 @@ impl Common {
         }
     }
 
+    /// The client id, which this provider needs (`var` names it; `why`
+    /// says what for).
+    pub(crate) fn required_client(&self, var: Var, why: &str) -> Result<String, ConfigError> {
+        self.client_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| var.invalid(why))
+    }
+
     /// The provider `name` whose tokens `issuer` signs, found through
     /// `discovery` and checked by `verifier`: proxy mode with a client id
-    /// (or `default_mode`), its endpoints from the document.
+    /// (or `default_mode`), its endpoints from the document, exchanging
+    /// tokens in `exchange`'s way if it does.
     pub(crate) fn provider(
         self,
         name: &str,
@@ -211,6 +227,7 @@ impl Common {
         discovery: Arc<IssuerDiscovery>,
         verifier: JwtVerifier,
         default_mode: Mode,
+        exchange: Option<ExchangeStyle>,
     ) -> Result<Provider, ConfigError> {
         let mode = self.mode.unwrap_or(if self.client_id.is_some() {
             Mode::Proxy
@@ -233,6 +250,7 @@ impl Common {
         provider.mode = mode;
         provider.client_id = self.client_id;
         provider.client_secret = self.client_secret;
+        provider.exchange = exchange;
         Ok(provider)
     }
 }
@@ -321,10 +339,7 @@ pub(crate) use issuer_and_audience;
 pub(crate) fn issuer_url(var: Var, value: &str) -> Result<String, ConfigError> {
     let issuer = value.trim().to_owned();
     if !issuer.contains("://") {
-        return Err(ConfigError::new(format!(
-            "{} must be the issuer's whole URL, as its tokens name it; set it like {}={}",
-            var.name, var.name, var.example
-        )));
+        return Err(var.invalid("must be the issuer's whole URL, as its tokens name it"));
     }
     var.url_from(&issuer)?;
     Ok(issuer)

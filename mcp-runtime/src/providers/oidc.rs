@@ -5,7 +5,8 @@
 
 use super::{Common, ConfigError, Var, merge, strings};
 use crate::auth::{
-    IntoOAuth, IssuerDiscovery, JwksSettings, JwtVerifier, KeySource, Mode, OAuth, Provider,
+    ExchangeStyle, IntoOAuth, IssuerDiscovery, JwksSettings, JwtVerifier, KeySource, Mode, OAuth,
+    Provider,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -98,10 +99,7 @@ impl Oidc {
             .map(|a| a.trim().to_owned())
             .filter(|a| !a.is_empty())
             .ok_or_else(|| {
-                ConfigError::new(format!(
-                    "{} is required: the audience this server's tokens carry; set it like {}={}",
-                    AUDIENCE.name, AUDIENCE.name, AUDIENCE.example
-                ))
+                AUDIENCE.invalid("is required: the audience this server's tokens carry")
             })?;
         let discovery = Arc::new(IssuerDiscovery::new(&issuer, self.jwks_settings));
         let roles_claim = self.roles_claim;
@@ -115,12 +113,16 @@ impl Oidc {
                     );
                 }
             });
-        let mut provider =
-            self.common
-                .provider("oidc", &issuer, discovery, verifier, Mode::Direct)?;
-        // Used when the provider offers it; it refuses the grant otherwise.
-        provider.exchange = Some(crate::auth::ExchangeStyle::Rfc8693);
-        Ok(provider)
+        // Token exchange is used where the provider offers it; it refuses
+        // the grant otherwise.
+        self.common.provider(
+            "oidc",
+            &issuer,
+            discovery,
+            verifier,
+            Mode::Direct,
+            Some(ExchangeStyle::Rfc8693),
+        )
     }
 }
 

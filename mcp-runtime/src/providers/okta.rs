@@ -14,6 +14,7 @@ use super::{Common, ConfigError, Var, common_settings, merge, strings, text};
 use crate::auth::{ExchangeStyle, IntoOAuth, JwtVerifier, KeySource, Mode, OAuth, Provider};
 
 const PREFIX: &str = "MCP_OAUTH_OKTA";
+const CLIENT_ID: Var = Var::new("MCP_OAUTH_OKTA_CLIENT_ID", "0oa1b2c3d4");
 const DOMAIN: Var = Var::new("MCP_OAUTH_OKTA_DOMAIN", "dev-123456.okta.com");
 const AUTH_SERVER: Var = Var::new("MCP_OAUTH_OKTA_AUTH_SERVER", "default");
 const AUDIENCE: Var = Var::new("MCP_OAUTH_OKTA_AUDIENCE", "api://default");
@@ -97,26 +98,16 @@ impl Okta {
         let org = text(&DOMAIN.url_from(&self.domain)?);
         let server = self.auth_server.trim();
         if server.is_empty() || server.contains('/') {
-            return Err(ConfigError::new(format!(
-                "{} must be an authorization server id; set it like {}={}",
-                AUTH_SERVER.name, AUTH_SERVER.name, AUTH_SERVER.example
-            )));
+            return Err(AUTH_SERVER.invalid("must be an authorization server id"));
         }
         let issuer = format!("{org}/oauth2/{server}");
         let discovery = super::discovery(&issuer);
         // Every application of the authorization server shares its
         // audience: Okta says to check the client (`cid`) as well.
-        let client = self
-            .common
-            .client_id
-            .clone()
-            .filter(|c| !c.trim().is_empty())
-            .ok_or_else(|| {
-                ConfigError::new(format!(
-                    "{PREFIX}_CLIENT_ID must name this server's application (its tokens are \
-                     checked to come from it); set it like {PREFIX}_CLIENT_ID=0oa1b2c3d4"
-                ))
-            })?;
+        let client = self.common.required_client(
+            CLIENT_ID,
+            "must name this server's application (its tokens are checked to come from it)",
+        )?;
         let groups = self.groups_claim;
         let verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
             .audiences([self.audience])
@@ -130,11 +121,14 @@ impl Okta {
                     auth.user.username.get_or_insert(login);
                 }
             });
-        let mut provider =
-            self.common
-                .provider("okta", &issuer, discovery, verifier, Mode::Proxy)?;
-        provider.exchange = Some(ExchangeStyle::Rfc8693);
-        Ok(provider)
+        self.common.provider(
+            "okta",
+            &issuer,
+            discovery,
+            verifier,
+            Mode::Proxy,
+            Some(ExchangeStyle::Rfc8693),
+        )
     }
 }
 

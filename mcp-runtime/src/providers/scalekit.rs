@@ -45,12 +45,7 @@ impl Scalekit {
             .audience
             .map(|a| a.trim().to_owned())
             .filter(|a| a.starts_with("res_") && !a.contains('/'))
-            .ok_or_else(|| {
-                ConfigError::new(format!(
-                    "{} must be the MCP server's resource id (res_...); set it like {}={}",
-                    AUDIENCE.name, AUDIENCE.name, AUDIENCE.example
-                ))
-            })?;
+            .ok_or_else(|| AUDIENCE.invalid("must be the MCP server's resource id (res_...)"))?;
         let discovery = super::discovery(&issuer);
         let verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
             .audiences([resource.clone()])
@@ -64,7 +59,7 @@ impl Scalekit {
             });
         let mut provider =
             self.common
-                .provider("scalekit", &issuer, discovery, verifier, Mode::Direct)?;
+                .provider("scalekit", &issuer, discovery, verifier, Mode::Direct, None)?;
         provider.authorization_server = Some(format!(
             "{}/resources/{resource}",
             issuer.trim_end_matches('/')

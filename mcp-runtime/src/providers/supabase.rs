@@ -88,10 +88,7 @@ impl Supabase {
         if let Some(id) = &self.project_id
             && (id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()))
         {
-            return Err(ConfigError::new(format!(
-                "{} must be the project's id (letters and digits); set it like {}={}",
-                PROJECT_ID.name, PROJECT_ID.name, PROJECT_ID.example
-            )));
+            return Err(PROJECT_ID.invalid("must be the project's id (letters and digits)"));
         }
         let base = text(&URL.url_from(&self.url)?);
         let issuer = format!("{base}/auth/v1");

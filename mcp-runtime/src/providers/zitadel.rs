@@ -21,6 +21,7 @@ const ISSUER: Var = Var::new(
     "MCP_OAUTH_ZITADEL_ISSUER",
     "https://acme-abc123.zitadel.cloud",
 );
+const CLIENT_ID: Var = Var::new("MCP_OAUTH_ZITADEL_CLIENT_ID", "263487229187965204");
 const PROJECT_ID: Var = Var::new("MCP_OAUTH_ZITADEL_PROJECT_ID", "263487229187965203");
 
 /// The claim naming the user's organization.
@@ -69,25 +70,15 @@ impl Zitadel {
         let issuer = super::issuer_url(ISSUER, &self.issuer)?;
         let project = self.project_id.trim().to_owned();
         if project.is_empty() {
-            return Err(ConfigError::new(format!(
-                "{} must not be empty; set it like {}={}",
-                PROJECT_ID.name, PROJECT_ID.name, PROJECT_ID.example
-            )));
+            return Err(PROJECT_ID.invalid("must not be empty"));
         }
         // Any client of the instance may add a project to its tokens'
         // audience, and their roles claim holds its own project's roles:
         // the token must come from this server's client.
-        let client = self
-            .common
-            .client_id
-            .clone()
-            .filter(|c| !c.trim().is_empty())
-            .ok_or_else(|| {
-                ConfigError::new(format!(
-                    "{PREFIX}_CLIENT_ID must name this server's client in the project \
-                     (its tokens are checked to come from it); set it like {PREFIX}_CLIENT_ID=263487229187965204"
-                ))
-            })?;
+        let client = self.common.required_client(
+            CLIENT_ID,
+            "must name this server's client in the project (its tokens are checked to come from it)",
+        )?;
         let discovery = super::discovery(&issuer);
         let project_roles = format!("urn:zitadel:iam:org:project:{project}:roles");
         let verifier = JwtVerifier::new(&issuer, KeySource::Discovered(discovery.clone()))
@@ -109,11 +100,14 @@ impl Zitadel {
                     .map(str::to_owned);
                 keep_extra(auth, &["urn:zitadel:iam:user:resourceowner:name"]);
             });
-        let mut provider =
-            self.common
-                .provider("zitadel", &issuer, discovery, verifier, Mode::Proxy)?;
-        provider.exchange = Some(ExchangeStyle::Rfc8693);
-        Ok(provider)
+        self.common.provider(
+            "zitadel",
+            &issuer,
+            discovery,
+            verifier,
+            Mode::Proxy,
+            Some(ExchangeStyle::Rfc8693),
+        )
     }
 }
 

@@ -207,7 +207,7 @@ impl Endpoint {
     }
 
     /// Answers `req`; `verified` is its token's refusal (or `None`), when
-    /// its token was verified already.
+    /// its origin was checked and its token verified already.
     async fn handle_in_span(
         self,
         req: HttpRequest,
@@ -216,7 +216,9 @@ impl Endpoint {
     ) -> HttpResponse {
         let loopback_only =
             matches!(&self.auth, AuthMode::Protected(server) if server.loopback_only);
-        if let Some(why) = origin::refusal(&req, &self.config, loopback_only) {
+        if verified.is_none()
+            && let Some(why) = origin::refusal(&req, &self.config, loopback_only)
+        {
             return refuse(StatusCode::FORBIDDEN, jsonrpc::INVALID_REQUEST, why);
         }
         if req.method() != Method::OPTIONS {

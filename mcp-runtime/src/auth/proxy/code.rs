@@ -33,7 +33,7 @@
 use super::OAuthProxy;
 use super::respond::is_pkce_char;
 use super::signed::{Purpose, Refusal};
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::aead::LessSafeKey;
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
@@ -55,14 +55,7 @@ const SEALED_AAD: &[u8] = b"provider code";
 /// The key sealing providers' codes: HMAC-SHA-256(signing key, label), so
 /// every replica holding the shared secret holds it too.
 pub(super) fn sealing_key(signing_key: &[u8; 32]) -> LessSafeKey {
-    use aws_lc_rs::hmac;
-    let tag = hmac::sign(
-        &hmac::Key::new(hmac::HMAC_SHA256, signing_key),
-        SEALING_LABEL,
-    );
-    let key = UnboundKey::new(&AES_256_GCM, tag.as_ref())
-        .expect("HMAC-SHA-256 gives the 32 bytes AES-256 takes");
-    LessSafeKey::new(key)
+    crate::auth::sealed::key(signing_key, SEALING_LABEL)
 }
 
 /// What the code handed to the client carries.
@@ -144,33 +137,14 @@ impl OAuthProxy {
     /// `code`, sealed: BASE64URL(nonce || ciphertext and tag), a fresh
     /// random nonce each time.
     fn seal(&self, code: &str) -> Result<String, Refusal> {
-        let nonce = crate::random::random_bytes::<NONCE_LEN>();
-        let mut sealed = code.as_bytes().to_vec();
-        self.code_key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(SEALED_AAD),
-                &mut sealed,
-            )
-            .map_err(|_| Refusal::Invalid)?;
-        let mut out = nonce.to_vec();
-        out.extend(sealed);
-        Ok(URL_SAFE_NO_PAD.encode(out))
+        crate::auth::sealed::seal(&self.code_key, SEALED_AAD, code.as_bytes())
+            .ok_or(Refusal::Invalid)
     }
 
     /// The provider's code a sealed value holds, if this server sealed it.
     fn unseal(&self, sealed: &str) -> Option<String> {
-        let mut bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-        if bytes.len() < NONCE_LEN {
-            return None;
-        }
-        let mut body = bytes.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&bytes).ok()?;
-        let code = self
-            .code_key
-            .open_in_place(nonce, Aad::from(SEALED_AAD), &mut body)
-            .ok()?;
-        String::from_utf8(code.to_vec()).ok()
+        crate::auth::sealed::open(&self.code_key, SEALED_AAD, sealed)
+            .and_then(|code| String::from_utf8(code).ok())
     }
 
     /// The code handed to the client for the provider's `claims.code`, or
@@ -237,6 +211,7 @@ impl OAuthProxy {
 mod tests {
     use super::super::tests::new_proxy;
     use super::*;
+    use aws_lc_rs::aead::NONCE_LEN;
 
     /// RFC 7636 Appendix B.
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

@@ -276,7 +276,7 @@ impl Upstream {
 /// not this server's own configuration.
 fn discovered_endpoint(value: &str, what: &str) -> Result<Url, String> {
     let url = upstream_endpoint(value, what)?;
-    if url.scheme() != "https" && !crate::auth::is_loopback_url(&url) {
+    if !crate::auth::is_secure_url(&url) {
         return Err(format!(
             "the provider's discovery document names an {what} that is not https"
         ));
