@@ -17,6 +17,9 @@
 // and a new transport connects with the token and calls TOOL.
 //
 // Env: MCP_CLIENT_TIMEOUT_MS (default 30000) -> overall deadline, exit 1 when hit
+//      MCP_CLIENT_METADATA_URL -> the client identifies itself by this client
+//        metadata document URL (the SDK's `clientMetadataUrl`) instead of
+//        registering, when the server's metadata says it may
 //      MCP_CLIENT_SIGN_INS (default 1) -> sign in this many times in a row,
 //        forgetting the tokens (not the registration or the cookies) in between,
 //        and call TOOL after each
@@ -152,6 +155,9 @@ class MemoryOAuthProvider {
   }
   get redirectUrl() {
     return redirectUrl.href;
+  }
+  get clientMetadataUrl() {
+    return process.env.MCP_CLIENT_METADATA_URL || undefined;
   }
   get clientMetadata() {
     return {

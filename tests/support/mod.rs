@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod documents;
 pub mod example;
 pub mod keys;
 pub mod oauth;
@@ -126,22 +127,22 @@ pub struct Idp {
     child: std::process::Child,
 }
 
-/// How long [`start_idp`] waits for the provider's JSON line.
-const IDP_START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long [`start_node_peer`] waits for a peer's JSON line.
+const PEER_START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Starts `node tests/node/idp.mjs --alg ALG ARGS...` (e.g. `&["--ttl",
-/// "60"]`, `&["--resource-scopes", "a b"]`, `&["--access-token-format",
-/// "opaque"]`) on a free port and waits for its JSON line. Panics, with the
-/// provider's stderr, if it exits or is not ready within 30 s.
-pub fn start_idp(alg: &str, args: &[&str]) -> Idp {
+/// Starts `node tests/node/SCRIPT ARGS...` with its stdin held open (the
+/// peers exit when it closes, should the test process die) and waits for
+/// the first JSON line it prints; returns the process and that line. Its
+/// output is drained for its whole life (a full pipe would block it).
+/// Panics, with its stderr, if it exits or prints no JSON line within 30 s.
+pub fn start_node_peer(script: &str, args: &[&str], what: &str) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader, Read};
     use std::process::Stdio;
     use std::sync::{Arc, Mutex, mpsc};
 
-    let script = node_harness().join("idp.mjs");
+    let script = node_harness().join(script);
     let mut child = Command::new(node())
         .arg(&script)
-        .args(["--alg", alg])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -149,8 +150,7 @@ pub fn start_idp(alg: &str, args: &[&str]) -> Idp {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
 
-    // Drain stderr for the whole life of the process (a full pipe would block
-    // it); keep the first 64 KiB for failure messages.
+    // Keep the first 64 KiB of stderr for failure messages.
     let stderr_text = Arc::new(Mutex::new(String::new()));
     let stderr_reader = {
         let mut pipe = child.stderr.take().expect("piped stderr");
@@ -184,13 +184,13 @@ pub fn start_idp(alg: &str, args: &[&str]) -> Idp {
         });
     }
 
-    let line = match rx.recv_timeout(IDP_START_TIMEOUT) {
-        Ok(line) => line,
+    match rx.recv_timeout(PEER_START_TIMEOUT) {
+        Ok(line) => (child, line),
         Err(why) => {
             let status = match why {
                 mpsc::RecvTimeoutError::Timeout => {
                     let _ = child.kill();
-                    format!("not ready after {IDP_START_TIMEOUT:?}, killed")
+                    format!("not ready after {PEER_START_TIMEOUT:?}, killed")
                 }
                 mpsc::RecvTimeoutError::Disconnected => "exited".to_owned(),
             };
@@ -204,12 +204,21 @@ pub fn start_idp(alg: &str, args: &[&str]) -> Idp {
                 .unwrap_or_else(|e| e.into_inner())
                 .clone();
             panic!(
-                "identity provider {} --alg {alg} {args:?} {status} before printing its JSON line; stderr:\n{stderr}",
+                "{what} {} {args:?} {status} before printing its JSON line; stderr:\n{stderr}",
                 script.display()
             );
         }
-    };
+    }
+}
 
+/// Starts `node tests/node/idp.mjs --alg ALG ARGS...` (e.g. `&["--ttl",
+/// "60"]`, `&["--resource-scopes", "a b"]`, `&["--access-token-format",
+/// "opaque"]`) on a free port and waits for its JSON line. Panics, with the
+/// provider's stderr, if it exits or is not ready within 30 s.
+pub fn start_idp(alg: &str, args: &[&str]) -> Idp {
+    let mut all = vec!["--alg", alg];
+    all.extend_from_slice(args);
+    let (child, line) = start_node_peer("idp.mjs", &all, "identity provider");
     let info: serde_json::Value = serde_json::from_str(&line)
         .unwrap_or_else(|e| panic!("identity provider printed invalid JSON ({e}): {line}"));
     let field = |name: &str| -> String {

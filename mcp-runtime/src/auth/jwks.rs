@@ -237,7 +237,7 @@ impl JwksCache {
         if !response.status().is_success() {
             return Err(format!("status {}", response.status()));
         }
-        let ttl = max_age(response.headers())
+        let ttl = super::cache_max_age(response.headers())
             .map(|age| age.clamp(self.settings.min_ttl, self.settings.max_ttl))
             .unwrap_or(self.settings.default_ttl);
         let body = super::read_bounded(response, self.settings.max_bytes)
@@ -375,25 +375,6 @@ fn parse_key_set(body: &[u8], generation: u64) -> Result<KeySet, String> {
     Ok(set)
 }
 
-/// `max-age` of a `Cache-Control` header (`no-store`/`no-cache` count as zero).
-fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    // Read by hand: actix-web's `CacheControl` parses actix messages only,
-    // and reqwest has no header types.
-    let value = headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
-    value.split(',').map(str::trim).find_map(|directive| {
-        if directive.eq_ignore_ascii_case("no-store") || directive.eq_ignore_ascii_case("no-cache")
-        {
-            return Some(Duration::ZERO);
-        }
-        let (name, seconds) = directive.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("max-age")
-            .then(|| seconds.trim().trim_matches('"').parse().ok())
-            .flatten()
-            .map(Duration::from_secs)
-    })
-}
-
 /// A reqwest error described without its URL (which may carry credentials).
 pub(super) fn without_url(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
@@ -475,11 +456,17 @@ mod tests {
     fn cache_control_sets_the_lifetime() {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("cache-control", "public, max-age=3600".parse().unwrap());
-        assert_eq!(max_age(&headers), Some(Duration::from_secs(3600)));
+        assert_eq!(
+            super::super::cache_max_age(&headers),
+            Some(Duration::from_secs(3600))
+        );
         headers.insert("cache-control", "no-store".parse().unwrap());
-        assert_eq!(max_age(&headers), Some(Duration::ZERO));
+        assert_eq!(super::super::cache_max_age(&headers), Some(Duration::ZERO));
         headers.insert("cache-control", "public".parse().unwrap());
-        assert_eq!(max_age(&headers), None);
+        assert_eq!(super::super::cache_max_age(&headers), None);
+        // Wherever it stands, no-store wins over a max-age.
+        headers.insert("cache-control", "max-age=600, no-store".parse().unwrap());
+        assert_eq!(super::super::cache_max_age(&headers), Some(Duration::ZERO));
     }
 
     /// A chunked body (no Content-Length) that never ends is cut off at

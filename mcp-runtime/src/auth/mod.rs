@@ -5,6 +5,7 @@
 //! roles and permissions against the authenticated caller ([`Auth`]) before
 //! the tool runs.
 
+mod address_policy;
 pub(crate) mod bearer;
 mod caller;
 mod challenge;
@@ -347,6 +348,29 @@ pub(crate) fn document_client(timeout: std::time::Duration) -> reqwest::Client {
         .redirect(same_origin_redirects())
         .build()
         .unwrap_or_default()
+}
+
+/// How long a response may be kept, by its `Cache-Control`: its `max-age`,
+/// or zero when it says `no-store` or `no-cache` (wherever in the list);
+/// `None` when it says neither.
+pub(crate) fn cache_max_age(headers: &reqwest::header::HeaderMap) -> Option<std::time::Duration> {
+    // Read by hand: actix-web's `CacheControl` parses actix messages only,
+    // and reqwest has no header types.
+    let value = headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
+    let directives = || value.split(',').map(str::trim);
+    if directives()
+        .any(|d| d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache"))
+    {
+        return Some(std::time::Duration::ZERO);
+    }
+    directives().find_map(|directive| {
+        let (name, seconds) = directive.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("max-age")
+            .then(|| seconds.trim().trim_matches('"').parse().ok())
+            .flatten()
+            .map(std::time::Duration::from_secs)
+    })
 }
 
 /// The client requests carrying a credential (a token, a client secret)

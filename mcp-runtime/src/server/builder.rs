@@ -259,6 +259,37 @@ impl McpServerBuilder {
         self
     }
 
+    /// Proxy and dev mode: whether a client may identify itself by the
+    /// https URL of its client metadata document instead of registering
+    /// (the way MCP 2025-11-25 prefers; the metadata then says
+    /// `client_id_metadata_document_supported`). The document is fetched
+    /// from public addresses only (see
+    /// [`oauth_client_metadata_networks`](Self::oauth_client_metadata_networks)),
+    /// must name itself and list the redirect URI asked for, and is kept as
+    /// its `Cache-Control` says. Registration stays for older clients.
+    /// Default: `MCP_OAUTH_CLIENT_METADATA_DOCUMENTS` (`true` or `false`),
+    /// else on.
+    pub fn oauth_client_metadata_documents(mut self, accept: bool) -> Self {
+        self.auth_settings.proxy.client_metadata_documents = Some(accept);
+        self
+    }
+
+    /// Address blocks (`10.0.0.0/8`, `fd00::/8`, `127.0.0.1`) client
+    /// metadata documents may be fetched from although they are not public
+    /// addresses: by default a document on loopback, a private network or
+    /// a link-local address (a cloud's metadata service) is refused, since
+    /// anyone can make the server fetch a URL of their choosing. The
+    /// development server also allows loopback. Default:
+    /// `MCP_OAUTH_CLIENT_METADATA_NETWORKS` (comma-separated), else none.
+    pub fn oauth_client_metadata_networks<S: Into<String>>(
+        mut self,
+        blocks: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.auth_settings.proxy.client_metadata_networks =
+            Some(blocks.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Proxy mode ([`Mode::Proxy`](crate::auth::Mode::Proxy)): whether the
     /// user approves each dynamically registered client before its
     /// sign-in is forwarded to the provider (default: `true`). The browser

@@ -90,6 +90,33 @@ pub(super) fn settle(
         settings.proxy.forwarded_header = from_env("MCP_FORWARDED_HEADER");
     }
     settings.proxy.trusted().map_err(BuildError::Config)?;
+    if settings.proxy.client_metadata_documents.is_none()
+        && let Some(value) = from_env("MCP_OAUTH_CLIENT_METADATA_DOCUMENTS")
+    {
+        settings.proxy.client_metadata_documents = Some(match value.trim() {
+            "true" | "1" | "on" => true,
+            "false" | "0" | "off" => false,
+            other => {
+                return Err(BuildError::Config(format!(
+                    "MCP_OAUTH_CLIENT_METADATA_DOCUMENTS must be true or false, got `{other}`"
+                )));
+            }
+        });
+    }
+    if settings.proxy.client_metadata_networks.is_none()
+        && let Some(list) = from_env("MCP_OAUTH_CLIENT_METADATA_NETWORKS")
+    {
+        settings.proxy.client_metadata_networks = Some(
+            list.split(',')
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty())
+                .collect(),
+        );
+    }
+    settings
+        .proxy
+        .document_addresses(false)
+        .map_err(BuildError::Config)?;
     for rule in tools
         .iter()
         .map(Tool::access)

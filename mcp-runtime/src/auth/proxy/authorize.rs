@@ -4,7 +4,7 @@
 //! shown to the user for consent first (see `consent.rs`).
 
 use super::code::{CodeClaims, s256};
-use super::register::Client;
+use super::register::{Client, Unknown};
 use super::respond::{
     bad_request, is_base64url, is_vschar, query_params, redirect, state_unavailable,
     untrusted_error, valid_error_text, valid_scope,
@@ -65,7 +65,7 @@ pub(super) struct StateClaims {
 
 impl OAuthProxy {
     pub(super) async fn authorize(&self, req: &HttpRequest) -> HttpResponse {
-        let (request, client) = match self.check_authorize(req) {
+        let (request, client) = match self.check_authorize(req).await {
             Ok(checked) => checked,
             Err(refused) => return *refused,
         };
@@ -84,7 +84,7 @@ impl OAuthProxy {
                     "this client needs the user's consent: sign in without prompt=none",
                 );
             }
-            return self.ask_consent(req, &request, client.name()).await;
+            return self.ask_consent(req, &request, &client).await;
         }
         self.forward(req, &request).await
     }
@@ -92,7 +92,7 @@ impl OAuthProxy {
     /// Checks an authorization request, and finds its client: unknown
     /// clients and redirect URIs are answered here; other errors go back to
     /// the client once its redirect URI is verified and approved.
-    fn check_authorize(
+    async fn check_authorize(
         &self,
         req: &HttpRequest,
     ) -> Result<(AuthorizeRequest, Client), Box<HttpResponse>> {
@@ -105,12 +105,13 @@ impl OAuthProxy {
         let Some(redirect_uri) = get("redirect_uri") else {
             return untrusted("redirect_uri is required");
         };
-        let client = match self.client_for(client_id, redirect_uri) {
+        let client = match self.client_for(client_id, redirect_uri).await {
             Ok(client) => client,
-            Err(why) => {
+            Err(Unknown::Refused(why)) => {
                 tracing::debug!("proxy: refused an authorization request: {why}");
-                return untrusted(why);
+                return untrusted(&why);
             }
+            Err(Unknown::Busy) => return Err(Box::new(state_unavailable())),
         };
         // From here on errors go back to the client's verified redirect URI,
         // once the user approved it in this browser; before that they are

@@ -24,6 +24,7 @@
 //! every approval.
 
 use super::page::{ConsentView, consent_page};
+use super::register::{Client, Unknown};
 use super::respond::{
     bad_request, has_content_type, is_base64url, oauth_error, query_params, state_unavailable,
     untrusted_error,
@@ -100,13 +101,12 @@ impl OAuthProxy {
         !self.remembered(req).uris.contains(&digest)
     }
 
-    /// The consent page for a checked request from the client registered as
-    /// `client_name`.
+    /// The consent page for a checked request from `client`.
     pub(super) async fn ask_consent(
         &self,
         req: &HttpRequest,
         request: &AuthorizeRequest,
-        client_name: Option<&str>,
+        client: &Client,
     ) -> HttpResponse {
         let fail = || {
             self.redirect_error(
@@ -143,8 +143,10 @@ impl OAuthProxy {
             Ok(endpoint) => endpoint,
             Err(refusal) => return refusal,
         };
+        let vouched_by = client.vouched_by();
         let mut response = consent_page(&ConsentView {
-            client_name,
+            client_name: client.name(),
+            vouched_by: vouched_by.as_deref(),
             redirect_uri: &redirect_uri,
             scope: request.scope.as_deref(),
             server_name: &self.resource_name,
@@ -210,8 +212,13 @@ impl OAuthProxy {
         }
         // The client id may have expired since the page was shown.
         let checked = &verified.claims.request;
-        if let Err(why) = self.client_for(Some(&checked.client_id), &checked.redirect_uri) {
-            return untrusted_error(why);
+        match self
+            .client_for(Some(&checked.client_id), &checked.redirect_uri)
+            .await
+        {
+            Ok(_) => {}
+            Err(Unknown::Refused(why)) => return untrusted_error(&why),
+            Err(Unknown::Busy) => return state_unavailable(),
         }
         let request = match self.use_up(verified).await {
             Ok(claims) => claims.request,

@@ -50,6 +50,7 @@
 //! `temporarily_unavailable` instead, so it starts again).
 
 mod authorize;
+mod client_document;
 mod code;
 mod consent;
 mod page;
@@ -67,6 +68,7 @@ pub(crate) use token::basic_credentials;
 
 pub(crate) use register::check_allowed_redirect_uri;
 
+use super::address_policy::AddressPolicy;
 use super::provider::{Provider, Secret};
 use super::rate_limit::{RateLimiter, TrustedProxies, Verdict};
 use super::{DEV_JWKS_PATH, DevIssuer, IssuerDiscovery};
@@ -75,6 +77,7 @@ use crate::state::SharedState;
 use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 use bytes::Bytes;
+use client_document::ClientDocuments;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use respond::{method_not_allowed, preflight, with_cors};
 use serde::{Deserialize, Serialize};
@@ -107,6 +110,14 @@ pub(crate) struct ProxySettings {
     /// The header they write (`x-forwarded-for` or `forwarded`); `None`
     /// until settled from code or `MCP_FORWARDED_HEADER`, then the first.
     pub(crate) forwarded_header: Option<String>,
+    /// Whether clients may name themselves by the URL of a client metadata
+    /// document; `None` until settled from code or
+    /// `MCP_OAUTH_CLIENT_METADATA_DOCUMENTS`, then yes.
+    pub(crate) client_metadata_documents: Option<bool>,
+    /// Address blocks those documents may be fetched from although not
+    /// public; `None` until settled from code or
+    /// `MCP_OAUTH_CLIENT_METADATA_NETWORKS`, then none.
+    pub(crate) client_metadata_networks: Option<Vec<String>>,
 }
 
 impl Default for ProxySettings {
@@ -117,6 +128,8 @@ impl Default for ProxySettings {
             rate_limit: None,
             trusted_proxies: None,
             forwarded_header: None,
+            client_metadata_documents: None,
+            client_metadata_networks: None,
         }
     }
 }
@@ -129,6 +142,22 @@ impl ProxySettings {
             self.trusted_proxies.iter().flatten(),
             self.forwarded_header.as_deref(),
         )
+    }
+
+    /// Which addresses client metadata documents may be fetched from: public
+    /// ones, the allowed blocks, and loopback for the development server
+    /// (`dev`); the error names a bad block.
+    pub(crate) fn document_addresses(&self, dev: bool) -> Result<AddressPolicy, String> {
+        AddressPolicy::new(self.client_metadata_networks.iter().flatten(), dev)
+            .map_err(|e| format!("client metadata networks: {e}"))
+    }
+
+    /// The resolver of client metadata documents, unless they are off.
+    fn client_documents(&self, dev: bool) -> Result<Option<ClientDocuments>, String> {
+        if !self.client_metadata_documents.unwrap_or(true) {
+            return Ok(None);
+        }
+        ClientDocuments::new(self.document_addresses(dev)?, dev).map(Some)
     }
 
     /// The rate limiter these settings describe, counting in `state`.
@@ -229,6 +258,8 @@ pub(crate) struct OAuthProxy {
     dev: Option<Arc<DevIssuer>>,
     /// Hits per client address on the endpoints anyone can reach.
     limiter: RateLimiter,
+    /// Clients named by their metadata document's URL, unless turned off.
+    documents: Option<ClientDocuments>,
 }
 
 /// Where the provider's endpoints are.
@@ -382,6 +413,10 @@ impl OAuthProxy {
         if !scopes_supported.is_empty() {
             metadata["scopes_supported"] = json!(scopes_supported);
         }
+        let documents = settings.client_documents(false)?;
+        if documents.is_some() {
+            metadata["client_id_metadata_document_supported"] = json!(true);
+        }
         Ok(Self {
             callback_url: format!("{issuer}{PROXY_CALLBACK_PATH}"),
             issuer,
@@ -402,6 +437,7 @@ impl OAuthProxy {
             metadata: Bytes::from(metadata.to_string()),
             dev: None,
             limiter: settings.rate_limiter(context.state)?,
+            documents,
         })
     }
 
@@ -437,6 +473,10 @@ impl OAuthProxy {
         if !scopes_supported.is_empty() {
             metadata["scopes_supported"] = json!(scopes_supported);
         }
+        let documents = context.settings.client_documents(true)?;
+        if documents.is_some() {
+            metadata["client_id_metadata_document_supported"] = json!(true);
+        }
         Ok(Self {
             callback_url: own(PROXY_CALLBACK_PATH),
             issuer: issuer.clone(),
@@ -460,6 +500,7 @@ impl OAuthProxy {
             metadata: Bytes::from(metadata.to_string()),
             dev: Some(dev),
             limiter: context.settings.rate_limiter(context.state)?,
+            documents,
         })
     }
 

@@ -21,6 +21,9 @@ const MAX_SHOWN_NAME_CHARS: usize = 100;
 pub(super) struct ConsentView<'a> {
     /// The registered `client_name`, chosen by the client itself.
     pub(super) client_name: Option<&'a str>,
+    /// For a client described by its metadata document: that document's
+    /// `host[:port]`, which vouches for the name.
+    pub(super) vouched_by: Option<&'a str>,
     pub(super) redirect_uri: &'a Url,
     pub(super) scope: Option<&'a str>,
     /// This server's name.
@@ -121,6 +124,24 @@ fn render(view: &ConsentView<'_>) -> String {
         None => scopes.push_str("No particular scopes (the provider's defaults)"),
     }
     let token = escape(view.token);
+    let (whose, identified) = match view.vouched_by {
+        Some(document_host) => {
+            let document_host = escape(document_host);
+            (
+                format!(
+                    "comes from the application's metadata document at <strong>{document_host}</strong>"
+                ),
+                format!(
+                    "<dt>Identified by</dt>\n<dd><span class=\"host\">{document_host}</span><br>\
+                     its metadata document, which names the application</dd>\n"
+                ),
+            )
+        }
+        None => (
+            "is chosen by the application itself".to_owned(),
+            String::new(),
+        ),
+    };
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -134,13 +155,13 @@ fn render(view: &ConsentView<'_>) -> String {
 <body>
 <main>
 <h1>Allow {name} to access {server}?</h1>
-<p class="warn">The name above is chosen by the application itself. Approve only if you
+<p class="warn">The name above {whose}. Approve only if you
 just started this sign-in and trust <strong>{host}</strong>: it will receive access to
 {server} in your name.</p>
 <dl>
 <dt>Application</dt>
 <dd>{name}</dd>
-<dt>Will be sent back to</dt>
+{identified}<dt>Will be sent back to</dt>
 <dd><span class="host">{host}</span><br><code>{uri}</code></dd>
 <dt>Access requested</dt>
 <dd>{scopes}</dd>
@@ -204,6 +225,7 @@ mod tests {
         let provider = Url::parse("https://id.example.com/authorize").unwrap();
         let html = render(&ConsentView {
             client_name: Some("<img src=x onerror=alert(1)>"),
+            vouched_by: None,
             redirect_uri: &redirect,
             scope: Some("tasks:read <i>x</i>"),
             server_name: "<b>tasks</b>",
@@ -219,6 +241,36 @@ mod tests {
             html.contains(r#"<form id="mcp-consent" method="post" action="/authorize/consent">"#)
         );
         assert!(html.contains(r#"<input type="hidden" name="consent_token" value="a.b.c">"#));
+    }
+
+    /// A metadata-document client's page names the host vouching for it,
+    /// and says the name comes from there.
+    #[test]
+    fn a_document_clients_page_names_its_documents_host() {
+        let redirect = Url::parse("http://127.0.0.1:3000/callback").unwrap();
+        let provider = Url::parse("https://id.example.com/authorize").unwrap();
+        let view = |vouched_by| ConsentView {
+            client_name: Some("Example Agent"),
+            vouched_by,
+            redirect_uri: &redirect,
+            scope: None,
+            server_name: "tasks",
+            provider: &provider,
+            token: "a.b.c",
+        };
+        let html = render(&view(Some("agent.example<x>")));
+        assert!(
+            html.contains("Allow Example Agent to access tasks?"),
+            "{html}"
+        );
+        assert!(
+            html.contains("metadata document at <strong>agent.example&lt;x&gt;</strong>"),
+            "{html}"
+        );
+        assert!(html.contains("<dt>Identified by</dt>"), "{html}");
+        let registered = render(&view(None));
+        assert!(!registered.contains("Identified by"), "{registered}");
+        assert!(registered.contains("chosen by the application itself"));
     }
 
     #[test]

@@ -10,11 +10,13 @@
 //! the provider: the ids given here are this server's alone.
 
 use super::OAuthProxy;
+use super::client_document::{DocumentClient, DocumentError, is_document_id};
 use super::respond::{bad_request, has_content_type, no_store, now};
 use super::signed::Purpose;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -56,6 +58,8 @@ pub(super) struct ClientClaims {
 pub(super) enum Client {
     /// A client registered here, with what its id carries.
     Registered(ClientClaims),
+    /// A client whose id is the URL of its metadata document.
+    Document(Arc<DocumentClient>),
     /// Proxy mode: the server's own client id, at a redirect URI on the
     /// operator's allow-list.
     Operator,
@@ -66,7 +70,41 @@ impl Client {
     pub(super) fn name(&self) -> Option<&str> {
         match self {
             Self::Registered(claims) => claims.client_name.as_deref(),
+            Self::Document(client) => client.client_name.as_deref(),
             Self::Operator => None,
+        }
+    }
+
+    /// The host vouching for the client, its metadata document's: shown on
+    /// the consent page, since the name is the client's own claim.
+    pub(super) fn vouched_by(&self) -> Option<String> {
+        match self {
+            Self::Document(client) => Some(client.host()),
+            Self::Registered(_) | Self::Operator => None,
+        }
+    }
+}
+
+/// Why no client may receive codes at a redirect URI.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Unknown {
+    /// Not a client, or not at that redirect URI: says why.
+    Refused(String),
+    /// Its metadata document cannot be fetched now: too many are.
+    Busy,
+}
+
+impl From<&'static str> for Unknown {
+    fn from(why: &'static str) -> Self {
+        Self::Refused(why.to_owned())
+    }
+}
+
+impl From<DocumentError> for Unknown {
+    fn from(error: DocumentError) -> Self {
+        match error {
+            DocumentError::Refused(why) => Self::Refused(why),
+            DocumentError::Busy => Self::Busy,
         }
     }
 }
@@ -191,21 +229,41 @@ impl OAuthProxy {
         self.dev.is_none() && client_id == self.client_id
     }
 
-    /// Whether `client_id` is a client of this server, at all.
-    pub(super) fn client_known(&self, client_id: &str) -> bool {
-        self.is_operator_id(client_id) || self.registered_client(client_id).is_some()
+    /// Whether `client_id` is a client of this server, at all: the
+    /// operator's, one registered here, or one whose metadata document
+    /// (fetched, or kept from before) describes it.
+    pub(super) async fn client_known(&self, client_id: &str) -> Result<(), Unknown> {
+        if self.is_operator_id(client_id) || self.registered_client(client_id).is_some() {
+            return Ok(());
+        }
+        if is_document_id(client_id) {
+            return self.document_client(client_id).await.map(drop);
+        }
+        Err("unknown client".into())
+    }
+
+    /// The client `client_id`'s metadata document describes.
+    async fn document_client(&self, client_id: &str) -> Result<Arc<DocumentClient>, Unknown> {
+        let Some(documents) = &self.documents else {
+            return Err(
+                "this server does not take client metadata documents: register at \
+                 the registration endpoint"
+                    .into(),
+            );
+        };
+        Ok(documents.resolve(client_id).await?)
     }
 
     /// The client that may receive codes at `redirect_uri` as `client_id`,
     /// or why none may (a description for the page shown to the user: an
     /// unverified redirect URI is never sent anything).
-    pub(super) fn client_for(
+    pub(super) async fn client_for(
         &self,
         client_id: Option<&str>,
         redirect_uri: &str,
-    ) -> Result<Client, &'static str> {
+    ) -> Result<Client, Unknown> {
         let Some(client_id) = client_id else {
-            return Err("client_id is required");
+            return Err("client_id is required".into());
         };
         if self.is_operator_id(client_id) {
             return if self.allow_listed(redirect_uri) {
@@ -213,15 +271,26 @@ impl OAuthProxy {
             } else {
                 Err(
                     "redirect_uri is not allowed for this client_id; register the client \
-                     at the registration endpoint and use the client_id it returns",
+                     at the registration endpoint and use the client_id it returns"
+                        .into(),
                 )
             };
         }
+        if is_document_id(client_id) {
+            let client = self.document_client(client_id).await?;
+            if !client.redirect_uris.iter().any(|uri| uri == redirect_uri) {
+                return Err("redirect_uri is not one the client's metadata document lists".into());
+            }
+            // The document is the client's word; the rules are this
+            // server's, as for a registration.
+            check_registered_redirect_uri(redirect_uri).map_err(Unknown::Refused)?;
+            return Ok(Client::Document(client));
+        }
         let Some(claims) = self.registered_client(client_id) else {
-            return Err("unknown client_id; register at the registration endpoint");
+            return Err("unknown client_id; register at the registration endpoint".into());
         };
         if !claims.redirect_uris.iter().any(|uri| uri == redirect_uri) {
-            return Err("redirect_uri is not one this client registered");
+            return Err("redirect_uri is not one this client registered".into());
         }
         Ok(Client::Registered(claims))
     }
@@ -427,12 +496,16 @@ mod tests {
         let thief =
             client_id_of(call(registration(&["https://victim.example/cb"], "Thief")).await).await;
         assert_ne!(thief, victim);
-        let client = proxy.client_for(Some(&victim), "https://victim.example/cb");
+        let client = proxy
+            .client_for(Some(&victim), "https://victim.example/cb")
+            .await;
         assert_eq!(
             client.map(|c| c.name().map(str::to_owned)),
             Ok(Some("Victim".into()))
         );
-        let client = proxy.client_for(Some(&thief), "https://victim.example/cb");
+        let client = proxy
+            .client_for(Some(&thief), "https://victim.example/cb")
+            .await;
         assert_eq!(
             client.map(|c| c.name().map(str::to_owned)),
             Ok(Some("Thief".into()))
@@ -441,6 +514,7 @@ mod tests {
         assert!(
             proxy
                 .client_for(Some(&victim), "https://flood.example/1")
+                .await
                 .is_err()
         );
         // Every replica sharing the secret knows it; another server does not,
@@ -452,12 +526,14 @@ mod tests {
         assert!(
             replica
                 .client_for(Some(&victim), "https://victim.example/cb")
+                .await
                 .is_ok()
         );
         let other = proxy_over(&state, Some(&[8u8; 32]));
         assert!(
             other
                 .client_for(Some(&victim), "https://victim.example/cb")
+                .await
                 .is_err()
         );
         let mut altered = victim.clone().into_bytes();
@@ -467,19 +543,23 @@ mod tests {
         assert!(
             proxy
                 .client_for(Some(&altered), "https://victim.example/cb")
+                .await
                 .is_err()
         );
         // The server's own id serves the operator's allow-list, nothing else.
         assert_eq!(
-            proxy.client_for(Some(&proxy.client_id), "com.example.app:/cb"),
+            proxy
+                .client_for(Some(&proxy.client_id), "com.example.app:/cb")
+                .await,
             Ok(Client::Operator)
         );
         assert!(
             proxy
                 .client_for(Some(&proxy.client_id), "https://victim.example/cb")
+                .await
                 .is_err()
         );
-        assert!(proxy.client_for(None, "com.example.app:/cb").is_err());
+        assert!(proxy.client_for(None, "com.example.app:/cb").await.is_err());
     }
 
     #[actix_web::test]

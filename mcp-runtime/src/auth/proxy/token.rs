@@ -4,7 +4,9 @@
 //! the client's verifier, redirect URI and client id.
 
 use super::OAuthProxy;
+use super::client_document::is_document_id;
 use super::code::valid_verifier;
+use super::register::Unknown;
 use super::respond::{
     bad_request, has_content_type, no_store, oauth_error, query_params, state_unavailable,
     valid_scope,
@@ -34,12 +36,23 @@ impl OAuthProxy {
         let Some(params) = std::str::from_utf8(&body).ok().and_then(query_params) else {
             return bad_request("invalid_request", "a form without repeated parameters");
         };
+        let get = |name: &str| params.get(name).map(String::as_str);
+        // A metadata-document client is looked at again (kept, or fetched
+        // anew): one whose document is gone or changed gets no more tokens.
+        if let Some(id) = get("client_id")
+            && (self.dev.is_none() || is_document_id(id))
+        {
+            match self.client_known(id).await {
+                Ok(()) => {}
+                Err(Unknown::Refused(why)) => {
+                    tracing::debug!("proxy: refused a token request: {why}");
+                    return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &why);
+                }
+                Err(Unknown::Busy) => return state_unavailable(),
+            }
+        }
         if let Some(dev) = &self.dev {
             return dev_answer(dev.token(&params, basic_credentials(&req)));
-        }
-        let get = |name: &str| params.get(name).map(String::as_str);
-        if get("client_id").is_some_and(|id| !self.client_known(id)) {
-            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
         }
         let resource = get("resource");
         if resource.is_some_and(|r| !self.is_our_resource(r)) {
