@@ -46,18 +46,13 @@ fn document_host(redirect: &str) -> DocumentHost {
 /// The SDK client signing in to `url` as the document at `metadata_url`,
 /// calling `tool`; what it printed.
 fn sdk_client(url: &str, redirect: &str, metadata_url: &str, tool: &str) -> Value {
-    let output = std::process::Command::new(support::node())
-        .arg(support::node_harness().join("oauth-client.mjs"))
-        .args([url, redirect, tool, "{}"])
-        .env("MCP_CLIENT_METADATA_URL", metadata_url)
-        .output()
-        .expect("node runs");
-    assert!(
-        output.status.success(),
-        "the SDK client failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the client prints JSON")
+    support::sdk_sign_in(
+        url,
+        redirect,
+        tool,
+        "{}",
+        &[("MCP_CLIENT_METADATA_URL", metadata_url)],
+    )
 }
 
 /// The server's authorization-server metadata.
@@ -110,7 +105,7 @@ fn origin_of(example: &Example) -> String {
 
 #[actix_web::test]
 async fn the_development_server_signs_in_a_client_named_by_its_metadata_document() {
-    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
+    let redirect = support::loopback_redirect();
     let host = document_host(&redirect);
     let quickstart = Example::start("quickstart", &[host.trust()]);
     let origin = origin_of(&quickstart);
@@ -200,7 +195,7 @@ async fn the_development_server_signs_in_a_client_named_by_its_metadata_document
 
 #[actix_web::test]
 async fn an_operator_may_turn_metadata_documents_off() {
-    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
+    let redirect = support::loopback_redirect();
     let host = document_host(&redirect);
     let quickstart = Example::start(
         "quickstart",
@@ -231,19 +226,8 @@ async fn the_proxy_signs_in_a_client_named_by_its_metadata_document() {
     let port = support::free_port();
     let origin = format!("http://127.0.0.1:{port}");
     let resource = format!("{origin}/mcp");
-    let idp = support::start_idp(
-        "RS256",
-        &[
-            "--resource-scopes",
-            "admin user:write",
-            "--code-client",
-            &format!(
-                "mcp-proxy:mcp-proxy-secret:{origin}{}",
-                mcp_runtime::auth::PROXY_CALLBACK_PATH
-            ),
-        ],
-    );
-    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
+    let idp = support::start_proxy_idp(&origin);
+    let redirect = support::loopback_redirect();
     let host = document_host(&redirect);
     // The documents are on loopback, which the operator allows here (and
     // only 127.0.0.1: 127.0.0.2 stays refused).
@@ -272,13 +256,8 @@ async fn the_proxy_signs_in_a_client_named_by_its_metadata_document() {
         printed["result"]["content"][0]["text"], "test-user may manage users",
         "{printed}"
     );
-    let provider_origin = idp.issuer.trim_end_matches('/');
     assert!(
-        printed["hops"]
-            .as_array()
-            .is_some_and(|hops| hops.iter().any(|hop| hop
-                .as_str()
-                .is_some_and(|hop| hop.starts_with(provider_origin)))),
+        support::signed_in_at(&printed, &idp),
         "the sign-in went through the provider: {printed}"
     );
 

@@ -62,18 +62,7 @@ fn start_quickstart() -> Quickstart {
 }
 
 fn sdk_client(url: &str, tool: &str, args: &str) -> Value {
-    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
-    let output = std::process::Command::new(support::node())
-        .arg(support::node_harness().join("oauth-client.mjs"))
-        .args([url, redirect.as_str(), tool, args])
-        .output()
-        .expect("node runs");
-    assert!(
-        output.status.success(),
-        "the SDK client failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the client prints JSON")
+    support::sdk_sign_in(url, &support::loopback_redirect(), tool, args, &[])
 }
 
 #[test]

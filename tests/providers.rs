@@ -1364,18 +1364,7 @@ async fn an_openid_provider_in_proxy_mode_signs_in_the_sdk_client() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let resource = format!("{base}/mcp");
-    let idp = support::start_idp(
-        "RS256",
-        &[
-            "--resource-scopes",
-            "admin user:write",
-            "--code-client",
-            &format!(
-                "mcp-proxy:mcp-proxy-secret:{base}{}",
-                mcp_runtime::auth::PROXY_CALLBACK_PATH
-            ),
-        ],
-    );
+    let idp = support::start_proxy_idp(&base);
     let oidc = Oidc::new(&idp.issuer)
         .audience(&resource)
         .scopes(["user:write"])
@@ -1384,30 +1373,20 @@ async fn an_openid_provider_in_proxy_mode_signs_in_the_sdk_client() {
     let server = common::with_tools(builder).build().expect("builds");
     let _running = TestServer::start_on(listener, server).expect("starts");
 
-    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
-    let output = std::process::Command::new(support::node())
-        .arg(support::node_harness().join("oauth-client.mjs"))
-        .args([resource.as_str(), redirect.as_str(), "manage-users", "{}"])
-        .output()
-        .expect("node runs");
-    assert!(
-        output.status.success(),
-        "the SDK client failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let printed = support::sdk_sign_in(
+        &resource,
+        &support::loopback_redirect(),
+        "manage-users",
+        "{}",
+        &[],
     );
-    let printed: Value = serde_json::from_slice(&output.stdout).expect("the client prints JSON");
     assert_eq!(
         printed["result"]["content"][0]["text"], "test-user may manage users",
         "{printed}"
     );
     assert_eq!(printed["consent_pages"], 1, "{printed}");
-    let provider_origin = idp.issuer.trim_end_matches('/');
     assert!(
-        printed["hops"]
-            .as_array()
-            .is_some_and(|hops| hops.iter().any(|hop| hop
-                .as_str()
-                .is_some_and(|hop| hop.starts_with(provider_origin)))),
+        support::signed_in_at(&printed, &idp),
         "the sign-in went to the provider's own endpoint: {printed}"
     );
 }

@@ -342,22 +342,16 @@ async fn discovery_names_this_server_as_the_authorization_server() {
 #[test]
 fn the_typescript_sdk_discovers_registers_signs_in_and_calls_a_scoped_tool() {
     let f = fixture();
-    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
+    let redirect = support::loopback_redirect();
     let run = |tool: &str, sign_ins: u32| {
-        let output = std::process::Command::new(support::node())
-            .arg(support::node_harness().join("oauth-client.mjs"))
-            .args([f.server.url(), redirect.as_str(), tool, "{}"])
-            .env("MCP_CLIENT_SIGN_INS", sign_ins.to_string())
-            .output()
-            .expect("node runs");
-        assert!(
-            output.status.success(),
-            "the SDK client failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let printed: Value =
-            serde_json::from_slice(&output.stdout).expect("the client prints JSON");
-        printed
+        let sign_ins = sign_ins.to_string();
+        support::sdk_sign_in(
+            f.server.url(),
+            &redirect,
+            tool,
+            "{}",
+            &[("MCP_CLIENT_SIGN_INS", &sign_ins)],
+        )
     };
     // Two sign-ins in one browser (cookie jar): consent is asked once.
     let printed = run("list-tasks", 2);

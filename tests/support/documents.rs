@@ -36,7 +36,7 @@ impl DocumentHost {
     /// reason if `openssl` or the host cannot run: these tests fail, never
     /// skip, without their peers.
     pub fn start(routes: &Value) -> Self {
-        let dir = fresh_dir();
+        let dir = super::fresh_dir("documents");
         let ca_file = dir.join("ca.pem");
         make_certificates(&dir);
         let routes_file = dir.join("routes.json");
@@ -77,20 +77,6 @@ impl Drop for DocumentHost {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn fresh_dir() -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "mcp-documents-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    dir
 }
 
 /// An authority (`ca.pem`) and a certificate for `localhost` and

@@ -130,6 +130,82 @@ pub struct Idp {
 /// How long [`start_node_peer`] waits for a peer's JSON line.
 const PEER_START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The TypeScript SDK's OAuth client (`tests/node/oauth-client.mjs`)
+/// signing in to the MCP endpoint `url` with its code sent to `redirect`,
+/// then calling `tool` with `args` (JSON), with `env` set; what it printed.
+/// Panics with its stderr if it fails.
+pub fn sdk_sign_in(
+    url: &str,
+    redirect: &str,
+    tool: &str,
+    args: &str,
+    env: &[(&str, &str)],
+) -> serde_json::Value {
+    let output = Command::new(node())
+        .arg(node_harness().join("oauth-client.mjs"))
+        .args([url, redirect, tool, args])
+        .envs(env.iter().copied())
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "the SDK client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the client prints JSON")
+}
+
+/// Whether a sign-in [`sdk_sign_in`] printed went through `idp` (one of
+/// its hops is on the provider's origin).
+pub fn signed_in_at(printed: &serde_json::Value, idp: &Idp) -> bool {
+    let origin = idp.issuer.trim_end_matches('/');
+    printed["hops"].as_array().is_some_and(|hops| {
+        hops.iter()
+            .any(|hop| hop.as_str().is_some_and(|hop| hop.starts_with(origin)))
+    })
+}
+
+/// A loopback redirect URI nothing listens on: the SDK client reads its
+/// code from the redirect without fetching it.
+pub fn loopback_redirect() -> String {
+    format!("http://127.0.0.1:{}/callback", free_port())
+}
+
+/// The identity provider proxy-mode tests sign in through: resource scopes
+/// `admin user:write`, and the confidential client
+/// `mcp-proxy`/`mcp-proxy-secret` whose redirect URI is the callback of
+/// the server at `origin`.
+pub fn start_proxy_idp(origin: &str) -> Idp {
+    start_idp(
+        "RS256",
+        &[
+            "--resource-scopes",
+            "admin user:write",
+            "--code-client",
+            &format!(
+                "mcp-proxy:mcp-proxy-secret:{origin}{}",
+                mcp_runtime::auth::PROXY_CALLBACK_PATH
+            ),
+        ],
+    )
+}
+
+/// A new, empty directory under the temp dir, named for `what`, this
+/// process and a counter.
+pub fn fresh_dir(what: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "mcp-{what}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
 /// Starts `node tests/node/SCRIPT ARGS...` with its stdin held open (the
 /// peers exit when it closes, should the test process die) and waits for
 /// the first JSON line it prints; returns the process and that line. Its

@@ -76,15 +76,17 @@ pub(super) fn settle(
         })?;
         settings.proxy.rate_limit = Some(limit);
     }
-    if settings.proxy.trusted_proxies.is_none()
-        && let Some(list) = from_env("MCP_TRUSTED_PROXIES")
-    {
-        settings.proxy.trusted_proxies = Some(
+    // A comma-separated list from the environment.
+    let list_from_env = |name: &str| {
+        from_env(name).map(|list| {
             list.split(',')
                 .map(|b| b.trim().to_owned())
                 .filter(|b| !b.is_empty())
-                .collect(),
-        );
+                .collect::<Vec<_>>()
+        })
+    };
+    if settings.proxy.trusted_proxies.is_none() {
+        settings.proxy.trusted_proxies = list_from_env("MCP_TRUSTED_PROXIES");
     }
     if settings.proxy.forwarded_header.is_none() {
         settings.proxy.forwarded_header = from_env("MCP_FORWARDED_HEADER");
@@ -103,15 +105,9 @@ pub(super) fn settle(
             }
         });
     }
-    if settings.proxy.client_metadata_networks.is_none()
-        && let Some(list) = from_env("MCP_OAUTH_CLIENT_METADATA_NETWORKS")
-    {
-        settings.proxy.client_metadata_networks = Some(
-            list.split(',')
-                .map(|b| b.trim().to_owned())
-                .filter(|b| !b.is_empty())
-                .collect(),
-        );
+    if settings.proxy.client_metadata_networks.is_none() {
+        settings.proxy.client_metadata_networks =
+            list_from_env("MCP_OAUTH_CLIENT_METADATA_NETWORKS");
     }
     settings
         .proxy
