@@ -4,7 +4,8 @@
 //! (`tests/node/documents.mjs`, under an authority made for the run and
 //! trusted through `SSL_CERT_FILE`), in the development authorization server
 //! (the quickstart example) and in proxy mode in front of a real OpenID
-//! provider (the oidc example, oidc-provider). Refused here: a document
+//! provider (the oidc example, oidc-provider); and the conformance suite's
+//! authorization-server scenarios sign in as such a client. Refused here: a document
 //! naming another client, a redirect URI it does not list, one larger than
 //! 5 KiB, a redirect, private and link-local addresses, and every document
 //! when the operator turns them off.
@@ -270,4 +271,97 @@ async fn the_proxy_signs_in_a_client_named_by_its_metadata_document() {
     )
     .await;
     drop(server);
+}
+
+/// The conformance suite's authorization-server scenarios against the
+/// development server, signing in as a metadata-document client: the
+/// metadata (with `client_id_metadata_document_supported`), then an
+/// authorization code grant whose browser step this test plays (the server
+/// approves by itself here), redeemed at the token endpoint.
+#[test]
+fn the_conformance_suites_authorization_server_scenarios_pass_for_a_document_client() {
+    use std::io::{BufRead, BufReader};
+    let callback_port = support::free_port();
+    let redirect = format!("http://127.0.0.1:{callback_port}/callback");
+    let host = document_host(&redirect);
+    let quickstart = Example::start(
+        "quickstart",
+        &[host.trust(), ("MCP_DEV_OAUTH_AUTO_APPROVE", "1")],
+    );
+    let origin = origin_of(&quickstart);
+    let results = support::fresh_dir("conformance-authorization");
+    let suite = support::node_harness().join("node_modules/conformance-next/dist/index.js");
+    let agent = host.url("/agent.json");
+    let mut child = std::process::Command::new(support::node())
+        .arg(&suite)
+        .args(["authorization", "--url", &origin, "--client-id", &agent])
+        .args(["--port", &callback_port.to_string()])
+        .args(["--resource", &format!("{origin}/mcp")])
+        .arg("-o")
+        .arg(&results)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the conformance suite starts");
+    let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut printed = String::new();
+    let mut visited = false;
+    for line in stdout.lines() {
+        let Ok(line) = line else { break };
+        printed.push_str(&line);
+        printed.push('\n');
+        // The browser's part: open the authorization URL it prints, and
+        // follow the redirects to its callback.
+        if !visited && line.starts_with(&format!("{origin}/authorize?")) {
+            visited = true;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            let answer = runtime.block_on(reqwest::get(&line));
+            assert!(
+                answer.as_ref().is_ok_and(|a| a.status().is_success()),
+                "the authorization URL led to {answer:?}"
+            );
+        }
+    }
+    let status = child.wait().expect("the suite ends");
+    let stderr =
+        std::io::read_to_string(child.stderr.take().expect("piped stderr")).unwrap_or_default();
+    assert!(
+        visited,
+        "the suite printed no authorization URL:\n{printed}\n{stderr}"
+    );
+    assert!(
+        status.success(),
+        "the suite failed ({status}):\n{printed}\n{stderr}"
+    );
+    let mut checks = Vec::new();
+    for entry in std::fs::read_dir(&results).expect("the results folder") {
+        let file = entry.expect("an entry").path().join("checks.json");
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+            panic!("{}: {e}\n{printed}", file.display());
+        });
+        let found: Vec<Value> = serde_json::from_str(&text).expect("checks are JSON");
+        checks.extend(found);
+    }
+    let status_of = |id: &str| {
+        checks
+            .iter()
+            .find(|check| check["id"] == id)
+            .map(|check| check["status"].clone())
+    };
+    for id in [
+        "authorization-server-metadata",
+        "authorization-server-metadata-cimd",
+        "authorization-code-grant",
+    ] {
+        assert_eq!(status_of(id), Some(json!("SUCCESS")), "{id}: {checks:?}");
+    }
+    assert!(
+        checks
+            .iter()
+            .all(|check| check["status"] == "SUCCESS" || check["status"] == "INFO"),
+        "{checks:?}"
+    );
 }

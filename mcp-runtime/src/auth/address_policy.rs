@@ -41,8 +41,9 @@ const SPECIAL_BLOCKS: &[&str] = &[
     "240.0.0.0/4",
     "::/128",
     "::1/128",
-    // IPv4-compatible (deprecated): `::a.b.c.d`.
+    // IPv4-compatible (deprecated): `::a.b.c.d`; IPv4-translated.
     "::/96",
+    "::ffff:0:0:0/96",
     "64:ff9b:1::/48",
     "100::/64",
     // IETF protocol assignments, Teredo among them.

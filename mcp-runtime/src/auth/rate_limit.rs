@@ -57,6 +57,20 @@ impl AddressBlock {
                 .filter(|p| *p <= most)
                 .ok_or_else(|| format!("`{text}`: the prefix length must be 0 to {most}"))?,
         };
+        // An IPv4-mapped block (`::ffff:10.0.0.0/104`) is the IPv4 block it
+        // maps, as its addresses are matched: `contains` reads mapped
+        // addresses as IPv4.
+        if let IpAddr::V6(v6) = network
+            && let Some(v4) = v6.to_ipv4_mapped()
+        {
+            let prefix = prefix.checked_sub(96).ok_or_else(|| {
+                format!("`{text}`: an IPv4-mapped block needs a prefix of 96 to 128")
+            })?;
+            return Ok(Self {
+                network: IpAddr::V4(v4),
+                prefix,
+            });
+        }
         Ok(Self { network, prefix })
     }
 
@@ -75,7 +89,9 @@ impl AddressBlock {
         if width != addr_width {
             return false;
         }
-        let shift = u32::from(width - self.prefix);
+        // `prefix` is at most `width` for a parsed block; saturating keeps
+        // any other a narrow match, never a match of everything.
+        let shift = u32::from(width.saturating_sub(self.prefix));
         if shift >= 128 {
             return true;
         }
@@ -354,6 +370,21 @@ mod tests {
             Some("127.0.0.1".parse().unwrap()),
             "nothing left of an unreadable entry is believed"
         );
+    }
+
+    #[test]
+    fn ipv4_mapped_blocks_are_the_ipv4_blocks_they_map() {
+        let block = AddressBlock::parse("::ffff:10.0.0.0/104").unwrap();
+        assert_eq!(block, AddressBlock::parse("10.0.0.0/8").unwrap());
+        assert!(block.contains("10.1.2.3".parse().unwrap()));
+        assert!(block.contains("::ffff:10.1.2.3".parse().unwrap()));
+        for outside in ["169.254.169.254", "127.0.0.1", "11.0.0.1"] {
+            assert!(!block.contains(outside.parse().unwrap()), "{outside}");
+        }
+        assert!(AddressBlock::parse("::ffff:10.0.0.0/64").is_err());
+        let one = AddressBlock::parse("::ffff:127.0.0.1").unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
     }
 
     #[test]

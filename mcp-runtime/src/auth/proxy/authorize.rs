@@ -69,7 +69,7 @@ impl OAuthProxy {
             Ok(checked) => checked,
             Err(refused) => return *refused,
         };
-        if self.needs_consent(req, &request.redirect_uri) {
+        if self.needs_consent(req, &request.client_id, &request.redirect_uri) {
             // `prompt=none` asks for no user interaction (OpenID Connect).
             // The answer is shown here, not sent to a redirect URI the user
             // has not approved: that would make this server an open
@@ -118,7 +118,7 @@ impl OAuthProxy {
         // shown here, so a registered URI is no open redirect (RFC 9700
         // §4.11.2).
         let client_state = get("state").filter(|s| s.len() <= MAX_STATE_BYTES);
-        let approved = !self.needs_consent(req, redirect_uri);
+        let approved = !self.needs_consent(req, client_id.unwrap_or_default(), redirect_uri);
         let refuse = |error: &str, description: &str| {
             Err(Box::new(if approved {
                 self.redirect_error(redirect_uri, error, Some(description), client_state)

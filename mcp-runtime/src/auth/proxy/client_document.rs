@@ -13,7 +13,12 @@
 //!   no proxy from the environment, which would resolve the name itself;
 //! - no redirect followed, 5 s at most, 5 KiB at most (the draft's
 //!   suggestion), 200 with a JSON content type, else refused;
-//! - at most [`MAX_FETCHES`] at once, beyond which 503 with `Retry-After`.
+//! - at most [`MAX_FETCHES`] at once, beyond which 503 with `Retry-After`,
+//!   and [`MAX_FETCHES_PER_HOST`] to one host, so a slow host holds few;
+//!   a refusal is kept [`REFUSAL_KEPT_FOR`], so asking again costs nothing;
+//! - what went wrong before a document arrived (the name's addresses, a
+//!   connection refused, a timeout) is logged, and the client told only
+//!   that it could not be fetched: the answer must not map the network.
 //!
 //! The document must name itself (`client_id` equal to the URL, character
 //! for character), be a public client (no secret, `token_endpoint_auth_method`
@@ -46,7 +51,11 @@ const MAX_KEPT_FOR: Duration = Duration::from_secs(24 * 3600);
 /// Documents kept at once; past it, expired ones go, then any.
 const MAX_KEPT: usize = 1024;
 /// Fetches at once: anyone can start one.
-pub(super) const MAX_FETCHES: usize = 16;
+pub(super) const MAX_FETCHES: usize = 64;
+/// Fetches at once from one host.
+pub(super) const MAX_FETCHES_PER_HOST: usize = 4;
+/// How long a refusal is kept.
+pub(super) const REFUSAL_KEPT_FOR: Duration = Duration::from_secs(10);
 /// Longest `client_name` kept.
 const MAX_CLIENT_NAME_BYTES: usize = 1024;
 
@@ -78,9 +87,10 @@ pub(super) enum DocumentError {
     Busy,
 }
 
-/// What was fetched, and until when it may be used.
+/// What was fetched (a client, or why it was refused), and until when it
+/// stands.
 struct Kept {
-    client: Arc<DocumentClient>,
+    client: Result<Arc<DocumentClient>, String>,
     until: Instant,
 }
 
@@ -92,6 +102,26 @@ pub(super) struct ClientDocuments {
     dev: bool,
     kept: Mutex<HashMap<String, Kept>>,
     fetches: Semaphore,
+    /// Fetches in flight per host.
+    per_host: Mutex<HashMap<String, usize>>,
+}
+
+/// One fetch counted against its host while it lives.
+struct HostSlot<'a> {
+    per_host: &'a Mutex<HashMap<String, usize>>,
+    host: String,
+}
+
+impl Drop for HostSlot<'_> {
+    fn drop(&mut self) {
+        let mut per_host = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = per_host.get_mut(&self.host) {
+            *n -= 1;
+            if *n == 0 {
+                per_host.remove(&self.host);
+            }
+        }
+    }
 }
 
 /// Whether `client_id` claims to be a metadata document's URL: any http(s)
@@ -122,6 +152,7 @@ impl ClientDocuments {
             dev,
             kept: Mutex::new(HashMap::new()),
             fetches: Semaphore::new(MAX_FETCHES),
+            per_host: Mutex::new(HashMap::new()),
         })
     }
 
@@ -130,36 +161,68 @@ impl ClientDocuments {
         &self,
         client_id: &str,
     ) -> Result<Arc<DocumentClient>, DocumentError> {
-        if let Some(client) = self.kept(client_id) {
-            return Ok(client);
+        if let Some(kept) = self.kept(client_id) {
+            return kept.map_err(DocumentError::Refused);
         }
         let url = self.check_url(client_id).map_err(DocumentError::Refused)?;
         let Ok(_permit) = self.fetches.try_acquire() else {
             tracing::warn!("client metadata documents: too many fetches at once; refused one");
             return Err(DocumentError::Busy);
         };
-        let (client, keep_for) = self.fetch(&url).await.map_err(|why| {
-            tracing::debug!(
-                url = %crate::auth::loggable_url(client_id),
-                "client metadata documents: refused a client: {why}"
+        let Some(_slot) = self.host_slot(&url) else {
+            tracing::warn!(
+                host = %shown_host(&url),
+                "client metadata documents: too many fetches from one host at once; refused one"
             );
-            DocumentError::Refused(why)
-        })?;
-        let client = Arc::new(client);
-        if !keep_for.is_zero() {
-            self.keep(client_id, Arc::clone(&client), keep_for);
+            return Err(DocumentError::Busy);
+        };
+        match self.fetch(&url).await {
+            Ok((client, keep_for)) => {
+                let client = Arc::new(client);
+                if !keep_for.is_zero() {
+                    self.keep(client_id, Ok(Arc::clone(&client)), keep_for);
+                }
+                Ok(client)
+            }
+            Err(why) => {
+                tracing::debug!(
+                    url = %crate::auth::loggable_url(client_id),
+                    "client metadata documents: refused a client: {why}"
+                );
+                self.keep(client_id, Err(why.clone()), REFUSAL_KEPT_FOR);
+                Err(DocumentError::Refused(why))
+            }
         }
-        Ok(client)
     }
 
-    fn kept(&self, client_id: &str) -> Option<Arc<DocumentClient>> {
+    /// A fetch counted against `url`'s host, unless it has too many.
+    fn host_slot(&self, url: &Url) -> Option<HostSlot<'_>> {
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let mut per_host = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
+        let n = per_host.entry(host.clone()).or_insert(0);
+        if *n >= MAX_FETCHES_PER_HOST {
+            return None;
+        }
+        *n += 1;
+        Some(HostSlot {
+            per_host: &self.per_host,
+            host,
+        })
+    }
+
+    fn kept(&self, client_id: &str) -> Option<Result<Arc<DocumentClient>, String>> {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         kept.get(client_id)
             .filter(|k| k.until > Instant::now())
-            .map(|k| Arc::clone(&k.client))
+            .map(|k| k.client.clone())
     }
 
-    fn keep(&self, client_id: &str, client: Arc<DocumentClient>, keep_for: Duration) {
+    fn keep(
+        &self,
+        client_id: &str,
+        client: Result<Arc<DocumentClient>, String>,
+        keep_for: Duration,
+    ) {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= MAX_KEPT && !kept.contains_key(client_id) {
             let now = Instant::now();
@@ -238,16 +301,24 @@ impl ClientDocuments {
             .send()
             .await
             .map_err(|error| {
+                // The reason is this server's to know: told to the client,
+                // which addresses a name has, or which ports answer, would
+                // map the network behind it.
                 if let Some(forbidden) = ForbiddenAddress::cause_of(&error) {
-                    format!("the client's metadata document host {host} {forbidden}")
-                } else if error.is_timeout() {
-                    format!(
-                        "the client's metadata document at {host} did not answer within {} s",
-                        FETCH_TIMEOUT.as_secs()
-                    )
+                    tracing::debug!(%host, "client metadata documents: the host {forbidden}");
                 } else {
-                    format!("the client's metadata document at {host} could not be fetched")
+                    tracing::debug!(
+                        %host,
+                        timed_out = error.is_timeout(),
+                        "client metadata documents: a fetch failed: {}",
+                        crate::auth::jwks::without_url(&error)
+                    );
                 }
+                format!(
+                    "the client's metadata document at {host} could not be fetched from a \
+                     public address within {} s",
+                    FETCH_TIMEOUT.as_secs()
+                )
             })?;
         let status = response.status();
         if status.is_redirection() {
@@ -512,7 +583,15 @@ mod tests {
         ] {
             match strict.resolve(id).await {
                 Err(DocumentError::Refused(why)) => {
-                    assert!(why.contains("not a public address"), "{id}: {why}");
+                    assert!(
+                        why.contains("not a public address")
+                            || why.contains("could not be fetched from a public address"),
+                        "{id}: {why}"
+                    );
+                    assert!(
+                        !why.contains("127.0.0.1") || id.contains("127.0.0.1"),
+                        "{why}"
+                    );
                 }
                 other => panic!("{id}: {other:?}"),
             }
@@ -551,6 +630,31 @@ mod tests {
             4,
             "no-store: fetched each time"
         );
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_kept_for_a_moment_so_asking_again_costs_nothing() {
+        let (documents, base, count) =
+            documents(|_, _| json("", &document("https://other.example/c.json", ""))).await;
+        for _ in 0..3 {
+            assert!(documents.resolve(&format!("{base}/c.json")).await.is_err());
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn one_host_holds_few_fetches_at_once() {
+        let documents =
+            ClientDocuments::new(AddressPolicy::new::<&str>([], true).unwrap(), true).unwrap();
+        let url = Url::parse("http://127.0.0.1:1/a.json").unwrap();
+        let slots: Vec<_> = (0..MAX_FETCHES_PER_HOST)
+            .map(|_| documents.host_slot(&url).expect("a slot"))
+            .collect();
+        assert!(documents.host_slot(&url).is_none(), "the host is full");
+        let other = Url::parse("http://localhost:1/a.json").unwrap();
+        assert!(documents.host_slot(&other).is_some(), "another host is not");
+        drop(slots);
+        assert!(documents.host_slot(&url).is_some(), "slots come back");
     }
 
     #[test]

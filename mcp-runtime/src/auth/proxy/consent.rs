@@ -23,6 +23,7 @@
 //! a restart keeps them); else it is drawn at start, and a restart forgets
 //! every approval.
 
+use super::client_document::is_document_id;
 use super::page::{ConsentView, consent_page};
 use super::register::{Client, Unknown};
 use super::respond::{
@@ -89,13 +90,34 @@ struct Remembered {
     uris: Vec<String>,
 }
 
+/// What an approval is remembered for: the redirect URI, where the code
+/// goes; and for a client named by its metadata document, that client too,
+/// since the page named it: an approval given to one document's client is
+/// not another's that lists the same redirect URI (a loopback one, say).
+/// Registered client ids are new at each registration, so for them the
+/// redirect URI alone is what stays the same.
+fn approval(client_id: &str, redirect_uri: &str) -> String {
+    if is_document_id(client_id) {
+        // A space is in neither URL.
+        format!("{client_id} {redirect_uri}")
+    } else {
+        redirect_uri.to_owned()
+    }
+}
+
 impl OAuthProxy {
-    /// Whether the user must approve a request to `redirect_uri` first.
-    pub(super) fn needs_consent(&self, req: &HttpRequest, redirect_uri: &str) -> bool {
+    /// Whether the user must approve `client_id`'s request to
+    /// `redirect_uri` first.
+    pub(super) fn needs_consent(
+        &self,
+        req: &HttpRequest,
+        client_id: &str,
+        redirect_uri: &str,
+    ) -> bool {
         if !self.consent || self.allow_listed(redirect_uri) {
             return false;
         }
-        let Ok(digest) = self.digest(REMEMBER_LABEL, redirect_uri) else {
+        let Ok(digest) = self.digest(REMEMBER_LABEL, &approval(client_id, redirect_uri)) else {
             return true;
         };
         !self.remembered(req).uris.contains(&digest)
@@ -247,7 +269,9 @@ impl OAuthProxy {
             );
         }
         let mut response = self.forward(&req, &request).await;
-        if let Some(cookies) = self.remember_approval(&req, &request.redirect_uri) {
+        if let Some(cookies) =
+            self.remember_approval(&req, &request.client_id, &request.redirect_uri)
+        {
             // Best effort: without them the browser is asked again next time.
             for cookie in &cookies {
                 let _ = response.add_cookie(cookie);
@@ -328,9 +352,12 @@ impl OAuthProxy {
     fn remember_approval(
         &self,
         req: &HttpRequest,
+        client_id: &str,
         redirect_uri: &str,
     ) -> Option<[Cookie<'static>; 2]> {
-        let digest = self.digest(REMEMBER_LABEL, redirect_uri).ok()?;
+        let digest = self
+            .digest(REMEMBER_LABEL, &approval(client_id, redirect_uri))
+            .ok()?;
         let secret = self.browser_secret(req).unwrap_or_else(random_token::<32>);
         let mut remembered = self.remembered(req);
         remembered.browser = self.digest(BROWSER_LABEL, &secret).ok()?;
@@ -441,6 +468,26 @@ mod tests {
         }
     }
 
+    /// A document client's approval is its own: another document listing
+    /// the same redirect URI is asked again. Registered clients, whose ids
+    /// are new at each registration, are remembered by redirect URI.
+    #[test]
+    fn a_document_clients_approval_is_not_another_documents() {
+        let proxy = new_proxy();
+        let redirect = "http://127.0.0.1:3000/callback";
+        let req = TestRequest::default().to_http_request();
+        let set = proxy
+            .remember_approval(&req, "https://good.example/client.json", redirect)
+            .unwrap();
+        let cookie = format!("{}; {}", set[0].stripped(), set[1].stripped());
+        let req = TestRequest::default()
+            .insert_header(("cookie", cookie))
+            .to_http_request();
+        assert!(!proxy.needs_consent(&req, "https://good.example/client.json", redirect));
+        assert!(proxy.needs_consent(&req, "https://evil.example/client.json", redirect));
+        assert!(proxy.needs_consent(&req, "registered", redirect));
+    }
+
     #[test]
     fn approvals_are_remembered_per_redirect_uri_and_bounded() {
         let proxy = new_proxy();
@@ -450,8 +497,10 @@ mod tests {
             let req = TestRequest::default()
                 .insert_header(("cookie", cookie.clone()))
                 .to_http_request();
-            assert!(proxy.needs_consent(&req, &uri(i)));
-            let set = proxy.remember_approval(&req, &uri(i)).unwrap();
+            assert!(proxy.needs_consent(&req, "registered", &uri(i)));
+            let set = proxy
+                .remember_approval(&req, "registered", &uri(i))
+                .unwrap();
             for (set, name) in set.iter().zip(["__Host-mcp_browser", "__Host-mcp_consent"]) {
                 // An https issuer: `__Host-`, so `Secure` and the path `/`.
                 assert_eq!(set.name(), name, "{set}");
@@ -468,21 +517,27 @@ mod tests {
             .insert_header(("cookie", cookie.clone()))
             .to_http_request();
         for i in 0..5 {
-            assert!(proxy.needs_consent(&req, &uri(i)), "the oldest are dropped");
+            assert!(
+                proxy.needs_consent(&req, "registered", &uri(i)),
+                "the oldest are dropped"
+            );
         }
         for i in 5..MAX_REMEMBERED + 5 {
-            assert!(!proxy.needs_consent(&req, &uri(i)), "{i} is remembered");
+            assert!(
+                !proxy.needs_consent(&req, "registered", &uri(i)),
+                "{i} is remembered"
+            );
         }
         assert!(
-            !proxy.needs_consent(&req, "com.example.app:/cb"),
+            !proxy.needs_consent(&req, "registered", "com.example.app:/cb"),
             "allow-listed"
         );
         // Another key's cookie, or the cookie twice, counts for nothing.
-        assert!(new_proxy().needs_consent(&req, &uri(10)));
+        assert!(new_proxy().needs_consent(&req, "registered", &uri(10)));
         let twice = TestRequest::default()
             .insert_header(("cookie", format!("{cookie}; {cookie}")))
             .to_http_request();
-        assert!(proxy.needs_consent(&twice, &uri(10)));
+        assert!(proxy.needs_consent(&twice, "registered", &uri(10)));
         // Nor does the approvals cookie in another browser: planted without
         // this browser's secret, or beside another one.
         let approvals = cookie.split("; ").nth(1).unwrap().to_owned();
@@ -493,13 +548,13 @@ mod tests {
             let elsewhere = TestRequest::default()
                 .insert_header(("cookie", planted))
                 .to_http_request();
-            assert!(proxy.needs_consent(&elsewhere, &uri(10)));
+            assert!(proxy.needs_consent(&elsewhere, "registered", &uri(10)));
         }
         // Nor one set without the prefix, as a sibling subdomain could.
         let unprefixed = TestRequest::default()
             .insert_header(("cookie", cookie.replace("__Host-", "")))
             .to_http_request();
-        assert!(proxy.needs_consent(&unprefixed, &uri(10)));
+        assert!(proxy.needs_consent(&unprefixed, "registered", &uri(10)));
     }
 
     #[test]

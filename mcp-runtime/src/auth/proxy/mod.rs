@@ -152,12 +152,16 @@ impl ProxySettings {
             .map_err(|e| format!("client metadata networks: {e}"))
     }
 
-    /// The resolver of client metadata documents, unless they are off.
-    fn client_documents(&self, dev: bool) -> Result<Option<ClientDocuments>, String> {
+    /// The resolver of client metadata documents, unless they are off;
+    /// `dev` for the development server, which also fetches from loopback
+    /// unless it was let off loopback itself (then loopback is where
+    /// anyone's fetch would reach what that machine keeps to itself).
+    fn client_documents(&self, dev: Option<&DevIssuer>) -> Result<Option<ClientDocuments>, String> {
         if !self.client_metadata_documents.unwrap_or(true) {
             return Ok(None);
         }
-        ClientDocuments::new(self.document_addresses(dev)?, dev).map(Some)
+        let loopback = dev.is_some_and(|dev| !dev.allows_non_loopback());
+        ClientDocuments::new(self.document_addresses(loopback)?, dev.is_some()).map(Some)
     }
 
     /// The rate limiter these settings describe, counting in `state`.
@@ -413,7 +417,7 @@ impl OAuthProxy {
         if !scopes_supported.is_empty() {
             metadata["scopes_supported"] = json!(scopes_supported);
         }
-        let documents = settings.client_documents(false)?;
+        let documents = settings.client_documents(None)?;
         if documents.is_some() {
             metadata["client_id_metadata_document_supported"] = json!(true);
         }
@@ -473,7 +477,7 @@ impl OAuthProxy {
         if !scopes_supported.is_empty() {
             metadata["scopes_supported"] = json!(scopes_supported);
         }
-        let documents = context.settings.client_documents(true)?;
+        let documents = context.settings.client_documents(Some(&dev))?;
         if documents.is_some() {
             metadata["client_id_metadata_document_supported"] = json!(true);
         }

@@ -142,6 +142,15 @@ fn render(view: &ConsentView<'_>) -> String {
             String::new(),
         ),
     };
+    // Any program on this computer can listen on a loopback port.
+    let local = if crate::auth::is_loopback_url(view.redirect_uri) {
+        format!(
+            "\n<p class=\"warn\"><strong>{host}</strong> is this computer: approve only if \
+             the application you started is the one waiting there.</p>"
+        )
+    } else {
+        String::new()
+    };
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -157,7 +166,7 @@ fn render(view: &ConsentView<'_>) -> String {
 <h1>Allow {name} to access {server}?</h1>
 <p class="warn">The name above {whose}. Approve only if you
 just started this sign-in and trust <strong>{host}</strong>: it will receive access to
-{server} in your name.</p>
+{server} in your name.</p>{local}
 <dl>
 <dt>Application</dt>
 <dd>{name}</dd>
@@ -268,6 +277,10 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<dt>Identified by</dt>"), "{html}");
+        assert!(
+            html.contains("is this computer"),
+            "a loopback redirect URI: {html}"
+        );
         let registered = render(&view(None));
         assert!(!registered.contains("Identified by"), "{registered}");
         assert!(registered.contains("chosen by the application itself"));

@@ -37,8 +37,10 @@ impl OAuthProxy {
             return bad_request("invalid_request", "a form without repeated parameters");
         };
         let get = |name: &str| params.get(name).map(String::as_str);
-        // A metadata-document client is looked at again (kept, or fetched
-        // anew): one whose document is gone or changed gets no more tokens.
+        // A metadata-document client naming itself here is looked at again
+        // (kept, or fetched anew): once its document is gone or no longer
+        // names it, its codes are not redeemed (a refresh that names no
+        // client is the provider's, or the refresh grant's, to judge).
         if let Some(id) = get("client_id")
             && (self.dev.is_none() || is_document_id(id))
         {
