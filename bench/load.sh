@@ -32,7 +32,8 @@
 # profiles the cache-on server with tracing, metrics and audit lines),
 # BENCH_REDIS (1; 0 skips the Redis-backed session scenarios),
 # BENCH_REDIS_PORT (3198), BENCH_SCENARIOS (space-separated names of ours
-# to run; default all).
+# to run; default all), BENCH_BARE (1; 0 skips the runs against the bare
+# floor: the floor without OAuth, ours without OAuth, ours authenticated).
 # A quick shake-out: BENCH_WARMUP=2 BENCH_DURATION=3 bench/load.sh
 #
 # The Redis-backed scenarios run a redis-server (Debian's, installed if
@@ -55,6 +56,7 @@ IDLE_SESSIONS=${BENCH_IDLE_SESSIONS:-10000}
 OUTAGE=${BENCH_OUTAGE:-1}
 PERF=${BENCH_PERF:-1}
 PAIRED=${BENCH_PAIRED:-1}
+BARE=${BENCH_BARE:-1}
 PORT=${BENCH_PORT:-3101}
 REDIS=${BENCH_REDIS:-1}
 REDIS_PORT=${BENCH_REDIS_PORT:-3198}
@@ -214,6 +216,8 @@ BENCH_PROTOCOL=""
 BENCH_SESSION=""
 BENCH_MCP_METHOD=""
 BENCH_MCP_NAME=""
+# on, or off for the servers without OAuth (no Authorization header sent).
+BENCH_AUTH=on
 
 # post TOKEN -> "STATUS BODY" of the scenario's request with that token.
 post() {
@@ -246,10 +250,13 @@ open_session() {
 }
 
 # check NAME EXACT: a good token gets the reply (byte for byte when EXACT
-# is 1), a forged one 401.
+# is 1), a forged one 401 (a server without OAuth: the reply without any
+# token).
 check_server() {
     local name=$1 exact=$2 reply
-    reply=$(post "$GOOD")
+    local token=$GOOD
+    [ "$BENCH_AUTH" = off ] && token=""
+    reply=$(post "$token")
     if [ "$exact" = 1 ]; then
         [ "$reply" = "200 $EXPECTED" ] || fail "$name: good request answered: $reply"
     else
@@ -258,6 +265,7 @@ check_server() {
             *) fail "$name: good request answered: $reply" ;;
         esac
     fi
+    [ "$BENCH_AUTH" = off ] && return 0
     reply=$(post "$BAD")
     [ "${reply%% *}" = 401 ] || fail "$name: a forged token answered: $reply"
 }
@@ -266,7 +274,9 @@ check_server() {
 # any non-2xx answer or socket error.
 wrk_run() {
     local label=$1 seconds=$2 log="$OUT/$1.wrk.log"
-    BENCH_BODY=$BENCH_BODY BENCH_AUTHORIZATION="Bearer $GOOD" BENCH_PROTOCOL=$BENCH_PROTOCOL \
+    local authorization="Bearer $GOOD"
+    [ "$BENCH_AUTH" = off ] && authorization=""
+    BENCH_BODY=$BENCH_BODY BENCH_AUTHORIZATION="$authorization" BENCH_PROTOCOL=$BENCH_PROTOCOL \
         BENCH_SESSION=$BENCH_SESSION BENCH_MCP_METHOD=$BENCH_MCP_METHOD BENCH_MCP_NAME=$BENCH_MCP_NAME \
         taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency \
         -s "$ROOT/bench/call.lua" "$URL" >"$log" 2>&1 || fail "$label: wrk failed (see $log)"
@@ -328,8 +338,11 @@ scenario() {
     fi
     local observe=0
     case $name in *-observed) observe=1 ;; esac
+    # Without OAuth: the bare floor, and ours without a provider.
+    BENCH_AUTH=on
+    case $name in bare-* | *-noauth-*) BENCH_AUTH=off ;; esac
     start_server "$name" "$binary" BENCH_STATELESS="$stateless" BENCH_CACHE="$cache" \
-        BENCH_OBSERVE="$observe" RUST_LOG="${BENCH_RUST_LOG:-info}" "${shared[@]}"
+        BENCH_OBSERVE="$observe" BENCH_AUTH="$BENCH_AUTH" RUST_LOG="${BENCH_RUST_LOG:-info}" "${shared[@]}"
     BENCH_SESSION=""
     BENCH_MCP_METHOD=""
     BENCH_MCP_NAME=""
@@ -348,7 +361,7 @@ scenario() {
     local exact=1
     [ "$wire" = 2026 ] && exact=0
     check_server "$name" "$exact"
-    if [ "$binary" = bench_server ] && [ "$tool" = echo_scoped ]; then
+    if [ "$binary" = bench_server ] && [ "$tool" = echo_scoped ] && [ "$BENCH_AUTH" = on ]; then
         local reply
         reply=$(post "$NOSCOPE")
         [ "${reply%% *}" = 403 ] || fail "$name: a token without the scope answered: $reply"
@@ -414,6 +427,24 @@ for i in "${!OURS[@]}"; do
 done
 scenario floor-again bench_floor 1 on echo_scoped 2025
 
+# Against the bare floor (issue 20): the floor without OAuth, between ours
+# without OAuth and ours authenticated with the token cache, stateless, the
+# open tool. Kept apart from the table above (MEASURE_TO), whose floor is
+# the authenticated one.
+if [ "$BARE" != 0 ]; then
+    BARE_RUNS=(
+        "bare-floor bench_floor"
+        "open-noauth-stateless bench_server"
+        "bare-floor-2 bench_floor"
+        "open-stateless-cache-vs-bare bench_server"
+        "bare-floor-again bench_floor"
+    )
+    for entry in "${BARE_RUNS[@]}"; do
+        read -r name binary <<<"$entry"
+        MEASURE_TO=$OUT/bare.tsv scenario "$name" "$binary" 1 on echo 2025
+    done
+fi
+
 # --- the table and the targets -----------------------------------------------
 
 report() {
@@ -455,6 +486,14 @@ report() {
                 printf "| p99 ≤ floor | %s | %.2f vs %.2f ms | %s |\n", f[1], f[4] / 1000, lp99 / 1000, (f[4] <= lp99 ? "yes" : "**no**")
                 d = (f[6] - lrss) / 1024
                 printf "| peak RSS ≤ floor + 10 MiB | %s | %+.1f MiB | %s |\n", f[1], d, (d <= 10 ? "yes" : "**no**")
+                # Issue 20: a session costs no tail; its stateless twin is
+                # the same scenario without a session.
+                if (f[1] ~ /-session-/) {
+                    twin = f[1]; sub(/-session-/, "-stateless-", twin)
+                    for (j = 1; j <= NR; j++) if (name[j] == twin) {
+                        printf "| p99 ≤ stateless p99 | %s | %.2f vs %.2f ms | %s |\n", f[1], f[4] / 1000, p99[j] / 1000, (f[4] <= p99[j] ? "yes" : "**no**")
+                    }
+                }
             }
         }' "$RESULTS"
 }
@@ -465,6 +504,36 @@ report() {
     echo
     report
 } >>"$OUT/summary.md"
+
+# Ours against the bare floor.
+if [ -s "$OUT/bare.tsv" ]; then
+    {
+        echo
+        echo "## Against the bare floor (no OAuth)"
+        echo
+        echo "The floor without OAuth (bench_floor, BENCH_AUTH=off: parse the body, write the reply), ours without OAuth, and ours authenticated with the token cache; stateless, the open tool. Each of ours is compared with the mean of the bare floor runs before and after it."
+        echo
+        echo "| scenario | req/s | p50 ms | p99 ms | CPU µs/req | ×bare floor | target | met |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+        awk -F'\t' '
+            { row[NR] = $0; name[NR] = $1; cpu[NR] = $5 }
+            END {
+                for (i = 1; i <= NR; i++) {
+                    split(row[i], f, "\t")
+                    if (f[1] ~ /^bare-/) {
+                        printf "| %s | %d | %.2f | %.2f | %.1f | | | |\n", f[1], f[2], f[3] / 1000, f[4] / 1000, f[5]
+                        continue
+                    }
+                    c = 0; l = 0
+                    if (i > 1 && name[i - 1] ~ /^bare-/) { l += cpu[i - 1]; c++ }
+                    if (i < NR && name[i + 1] ~ /^bare-/) { l += cpu[i + 1]; c++ }
+                    ratio = f[5] / (l / c)
+                    limit = (f[1] ~ /noauth/) ? 1.1 : 1.2
+                    printf "| %s | %d | %.2f | %.2f | %.1f | %.2f | ≤ %.1f× | %s |\n", f[1], f[2], f[3] / 1000, f[4] / 1000, f[5], ratio, limit, (ratio <= limit ? "yes" : "**no**")
+                }
+            }' "$OUT/bare.tsv"
+    } >>"$OUT/summary.md"
+fi
 
 # The Redis-backed session scenarios against their in-memory twins.
 if [ -s "$OUT/redis.tsv" ]; then

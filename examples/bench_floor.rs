@@ -15,6 +15,10 @@
 //! `BENCH_WORKERS` (default 1) sets the actix worker count. Like the server
 //! under test, it refuses `echo_scoped` to tokens without `bench:write`, so
 //! both pay for the same checks.
+//!
+//! `BENCH_AUTH=off` makes it the bare floor: no token is read or checked
+//! (and no issuer, audience or JWK set is needed), only the body parsed
+//! and the reply written: what a server without OAuth cannot go below.
 
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -28,10 +32,10 @@ fn setting(name: &str) -> std::io::Result<String> {
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("set {name}")))
 }
 
-/// What every request needs, built once.
+/// What every request needs, built once: the key and the claim checks, or
+/// nothing for the bare floor.
 struct Floor {
-    key: DecodingKey,
-    validation: Validation,
+    verify: Option<(DecodingKey, Validation)>,
 }
 
 #[derive(Deserialize)]
@@ -87,17 +91,22 @@ fn unauthorized() -> HttpResponse {
 }
 
 async fn call(req: HttpRequest, body: web::Bytes, floor: web::Data<Floor>) -> HttpResponse {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(token) = token else {
-        return unauthorized();
-    };
-    let claims = match jsonwebtoken::decode::<Claims>(token, &floor.key, &floor.validation) {
-        Ok(data) => data.claims,
-        Err(_) => return unauthorized(),
+    let claims = match &floor.verify {
+        Some((key, validation)) => {
+            let token = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            let Some(token) = token else {
+                return unauthorized();
+            };
+            match jsonwebtoken::decode::<Claims>(token, key, validation) {
+                Ok(data) => Some(data.claims),
+                Err(_) => return unauthorized(),
+            }
+        }
+        None => None,
     };
     let Ok(call) = serde_json::from_slice::<Call>(&body) else {
         return HttpResponse::BadRequest().finish();
@@ -105,7 +114,8 @@ async fn call(req: HttpRequest, body: web::Bytes, floor: web::Data<Floor>) -> Ht
     if call.method != "tools/call" {
         return HttpResponse::BadRequest().finish();
     }
-    if call.params.name == "echo_scoped"
+    if let Some(claims) = &claims
+        && call.params.name == "echo_scoped"
         && !claims
             .scope
             .as_deref()
@@ -134,8 +144,6 @@ async fn call(req: HttpRequest, body: web::Bytes, floor: web::Data<Floor>) -> Ht
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
-    let issuer = setting("BENCH_ISSUER")?;
-    let audience = setting("BENCH_AUDIENCE")?;
     let port: u16 = std::env::var("PORT")
         .unwrap_or_else(|_| "3100".into())
         .parse()
@@ -144,22 +152,29 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|_| "1".into())
         .parse()
         .map_err(|_| invalid("BENCH_WORKERS must be a number".into()))?;
-    let jwks: JwkSet = reqwest::get(setting("BENCH_JWKS_URL")?)
-        .await
-        .map_err(|e| invalid(format!("cannot fetch the JWK set: {e}")))?
-        .json()
-        .await
-        .map_err(|e| invalid(format!("the JWK set is not JSON: {e}")))?;
-    let jwk = jwks
-        .keys
-        .first()
-        .ok_or_else(|| invalid("the JWK set has no key".into()))?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|e| invalid(format!("unusable JWK: {e}")))?;
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_issuer(&[issuer]);
-    validation.set_audience(&[audience]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-    let floor = web::Data::new(Floor { key, validation });
+    let verify = if std::env::var("BENCH_AUTH").is_ok_and(|v| v == "off") {
+        None
+    } else {
+        let issuer = setting("BENCH_ISSUER")?;
+        let audience = setting("BENCH_AUDIENCE")?;
+        let jwks: JwkSet = reqwest::get(setting("BENCH_JWKS_URL")?)
+            .await
+            .map_err(|e| invalid(format!("cannot fetch the JWK set: {e}")))?
+            .json()
+            .await
+            .map_err(|e| invalid(format!("the JWK set is not JSON: {e}")))?;
+        let jwk = jwks
+            .keys
+            .first()
+            .ok_or_else(|| invalid("the JWK set has no key".into()))?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| invalid(format!("unusable JWK: {e}")))?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        Some((key, validation))
+    };
+    let floor = web::Data::new(Floor { verify });
     eprintln!("bench_floor on http://127.0.0.1:{port}/mcp (workers={workers})");
     HttpServer::new(move || {
         App::new()

@@ -17,7 +17,9 @@
 //! - `PORT` (default 3101), `BENCH_WORKERS` (default 1);
 //! - `BENCH_STATELESS=1` keeps no sessions (default: sessions);
 //! - `BENCH_CACHE=off` turns the verified-token cache off (default on);
-//! - `BENCH_MAX_SESSIONS` caps live sessions (default: the runtime's).
+//! - `BENCH_MAX_SESSIONS` caps live sessions (default: the runtime's);
+//! - `BENCH_AUTH=off` serves the same tools without OAuth (`echo_scoped`
+//!   then needs nothing), to set beside the bare floor.
 //!
 //! Tools: `echo` (anyone signed in) and `echo_scoped` (scope `bench:write`),
 //! both answering their `text` argument; `bench_floor` answers the same bytes.
@@ -81,6 +83,24 @@ impl Bench {
     }
 }
 
+/// The same tools without OAuth.
+struct BenchOpen;
+
+#[mcp_server(name = "bench", version = "1.0.0")]
+impl BenchOpen {
+    /// Answers its argument.
+    #[mcp_tool(read_only)]
+    async fn echo(text: String) -> String {
+        text
+    }
+
+    /// Answers its argument.
+    #[mcp_tool]
+    async fn echo_scoped(text: String) -> String {
+        text
+    }
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
@@ -97,10 +117,13 @@ async fn main() -> std::io::Result<()> {
     let workers: usize = setting("BENCH_WORKERS", "1")
         .parse()
         .map_err(|_| invalid("BENCH_WORKERS must be a number".into()))?;
-    let mut builder = Bench
-        .into_mcp_builder()
-        .public_url(audience())
-        .stateless(stateless);
+    let auth = setting("BENCH_AUTH", "on") != "off";
+    let builder = if auth {
+        Bench.into_mcp_builder()
+    } else {
+        BenchOpen.into_mcp_builder()
+    };
+    let mut builder = builder.public_url(audience()).stateless(stateless);
     if !cache_on {
         builder = builder.verified_token_cache(0);
     }
@@ -122,8 +145,9 @@ async fn main() -> std::io::Result<()> {
     // benchmark pin the worker count like the floor's, whatever the CPU mask.
     let configure = server.configure();
     eprintln!(
-        "bench_server on http://127.0.0.1:{}/mcp (stateless={stateless}, cache={}, workers={workers})",
+        "bench_server on http://127.0.0.1:{}/mcp (auth={}, stateless={stateless}, cache={}, workers={workers})",
         port(),
+        if auth { "on" } else { "off" },
         if cache_on { "on" } else { "off" },
     );
     HttpServer::new(move || App::new().configure(configure.clone()))
