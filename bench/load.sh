@@ -29,7 +29,8 @@
 # floor run between each two of ours; 0: first and last only), BENCH_PORT (3101),
 # BENCH_JWKS_PORT (3199), BENCH_OUT (default target/bench-load/<time>).
 # BENCH_PERF_RUNS (profiles to take, default "on off floor"; "observed"
-# profiles the cache-on server with tracing, metrics and audit lines),
+# profiles the cache-on server with tracing, metrics and audit lines,
+# "bare" the floor without OAuth, "noauth" ours without OAuth),
 # BENCH_REDIS (1; 0 skips the Redis-backed session scenarios),
 # BENCH_REDIS_PORT (3198), BENCH_SCENARIOS (space-separated names of ours
 # to run; default all), BENCH_BARE (1; 0 skips the runs against the bare
@@ -653,8 +654,15 @@ if [ "$PERF" != 0 ] && command -v perf >/dev/null; then
     # framework's own work.
     for cache in ${BENCH_PERF_RUNS:-on off floor}; do
         say "perf: scoped tool, stateless, cache $cache"
+        BENCH_AUTH=on
         if [ "$cache" = floor ]; then
             start_server perf-floor bench_floor
+        elif [ "$cache" = bare ]; then
+            BENCH_AUTH=off
+            start_server perf-bare bench_floor BENCH_AUTH=off
+        elif [ "$cache" = noauth ]; then
+            BENCH_AUTH=off
+            start_server perf-noauth bench_server BENCH_STATELESS=1 BENCH_AUTH=off
         elif [ "$cache" = observed ]; then
             start_server perf-observed bench_server BENCH_STATELESS=1 BENCH_CACHE=on \
                 BENCH_OBSERVE=1 RUST_LOG="${BENCH_RUST_LOG:-info}"
@@ -684,6 +692,10 @@ if [ "$PERF" != 0 ] && command -v perf >/dev/null; then
             echo
             if [ "$cache" = floor ]; then
                 echo "## Profile: the floor (perf, server CPU only)"
+            elif [ "$cache" = bare ]; then
+                echo "## Profile: the bare floor, no OAuth (perf, server CPU only)"
+            elif [ "$cache" = noauth ]; then
+                echo "## Profile: ours without OAuth, stateless (perf, server CPU only)"
             elif [ "$cache" = observed ]; then
                 echo "## Profile: scoped tool, stateless, cache on, traced, metrics and audit lines (perf, server CPU only)"
             else
