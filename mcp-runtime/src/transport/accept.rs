@@ -28,7 +28,7 @@ impl Accepts {
             let Ok(value) = value.to_str() else { continue };
             for range in value.split(',') {
                 let mut parts = range.split(';');
-                let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+                let media = parts.next().unwrap_or("").trim();
                 let refused = parts.any(|p| {
                     p.trim()
                         .strip_prefix("q=")
@@ -38,14 +38,16 @@ impl Accepts {
                 if refused {
                     continue;
                 }
-                match media.as_str() {
-                    "*/*" => {
-                        accepts.json = true;
-                        accepts.sse = true;
-                    }
-                    "application/json" | "application/*" => accepts.json = true,
-                    "text/event-stream" | "text/*" => accepts.sse = true,
-                    _ => {}
+                // Compared without a lowercased copy: this runs on every
+                // POST.
+                let is = |name: &str| media.eq_ignore_ascii_case(name);
+                if is("*/*") {
+                    accepts.json = true;
+                    accepts.sse = true;
+                } else if is("application/json") || is("application/*") {
+                    accepts.json = true;
+                } else if is("text/event-stream") || is("text/*") {
+                    accepts.sse = true;
                 }
             }
         }

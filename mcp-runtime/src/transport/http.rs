@@ -630,12 +630,16 @@ impl Endpoint {
         header_version: Option<ProtocolVersion>,
     ) -> Result<Route, HttpResponse> {
         if self.config.session_mode == SessionMode::Stateless {
+            // No session, so no capabilities declared: one shared `null`
+            // rather than an allocation per request.
+            static NONE_DECLARED: std::sync::LazyLock<Arc<serde_json::Value>> =
+                std::sync::LazyLock::new(|| Arc::new(serde_json::Value::Null));
             return Ok(Route {
                 version: header_version.unwrap_or(ProtocolVersion::ASSUMED_WITHOUT_HEADER),
                 caller: bearer::caller_of(req),
                 session: None,
                 log_level: Some(LoggingLevel::Debug),
-                client_capabilities: Arc::new(serde_json::Value::Null),
+                client_capabilities: Arc::clone(&NONE_DECLARED),
             });
         }
         if header_version.is_none() && req.headers().get(names::SESSION).is_none() {
