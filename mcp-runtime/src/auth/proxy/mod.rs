@@ -6,7 +6,9 @@
 //!
 //! - `POST /register` (RFC 7591) answers with a client id of this server's
 //!   own, signed, carrying the client's redirect URIs (never a secret, and
-//!   never the provider's client id);
+//!   never the provider's client id); a client may instead name itself by
+//!   the https URL of its client metadata document (`client_document.rs`),
+//!   fetched when it comes, and needs no registration;
 //! - `GET /authorize` checks the client id, the redirect URI (one the client
 //!   registered, or the server's own client id at a URI on the operator's
 //!   allow-list) and PKCE (S256 only), then forwards to the
