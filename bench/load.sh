@@ -34,7 +34,9 @@
 # BENCH_REDIS (1; 0 skips the Redis-backed session scenarios),
 # BENCH_REDIS_PORT (3198), BENCH_SCENARIOS (space-separated names of ours
 # to run; default all), BENCH_BARE (1; 0 skips the runs against the bare
-# floor: the floor without OAuth, ours without OAuth, ours authenticated).
+# floor: the floor without OAuth, ours without OAuth, ours authenticated),
+# BENCH_SESSION_VERSION (2025-11-25: the revision session scenarios
+# negotiate; 2025-06-18 as older clients do).
 # A quick shake-out: BENCH_WARMUP=2 BENCH_DURATION=3 bench/load.sh
 #
 # The Redis-backed scenarios run a redis-server (Debian's, installed if
@@ -58,6 +60,9 @@ OUTAGE=${BENCH_OUTAGE:-1}
 PERF=${BENCH_PERF:-1}
 PAIRED=${BENCH_PAIRED:-1}
 BARE=${BENCH_BARE:-1}
+# The revision the session scenarios negotiate (and then send in
+# MCP-Protocol-Version): 2025-11-25, or 2025-06-18 as older clients do.
+SESSION_VERSION=${BENCH_SESSION_VERSION:-2025-11-25}
 PORT=${BENCH_PORT:-3101}
 REDIS=${BENCH_REDIS:-1}
 REDIS_PORT=${BENCH_REDIS_PORT:-3198}
@@ -239,13 +244,13 @@ open_session() {
     local headers
     headers=$(curl -s -D - -o /dev/null -X POST "$URL" -H "authorization: Bearer $GOOD" \
         -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
-        --data-binary '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}')
+        --data-binary '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"'"$SESSION_VERSION"'","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}')
     BENCH_SESSION=$(echo "$headers" | awk 'tolower($1) == "mcp-session-id:" { print $2 }' | tr -d '\r')
     [ -n "$BENCH_SESSION" ] || fail "initialize gave no Mcp-Session-Id"
     local status
     status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL" -H "authorization: Bearer $GOOD" \
         -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
-        -H "mcp-session-id: $BENCH_SESSION" -H 'mcp-protocol-version: 2025-11-25' \
+        -H "mcp-session-id: $BENCH_SESSION" -H "mcp-protocol-version: $SESSION_VERSION" \
         --data-binary '{"jsonrpc":"2.0","method":"notifications/initialized"}')
     [ "$status" = 202 ] || fail "notifications/initialized answered $status"
 }
@@ -358,6 +363,7 @@ scenario() {
     fi
     if [ "$binary" = bench_server ] && [ "$stateless" = 0 ]; then
         open_session
+        BENCH_PROTOCOL=$SESSION_VERSION
     fi
     local exact=1
     [ "$wire" = 2026 ] && exact=0
@@ -381,7 +387,7 @@ scenario() {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- CPUs: $(nproc) × $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
     echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-    echo "- load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up then ${DURATION}s measured, on CPU $LOAD_CPU; server on CPU $SERVER_CPU, 1 actix worker"
+    echo "- load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up then ${DURATION}s measured, on CPU $LOAD_CPU; server on CPU $SERVER_CPU, 1 actix worker; sessions negotiate $SESSION_VERSION"
     echo "- git: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 } >"$OUT/summary.md"
 
