@@ -15,7 +15,9 @@ measures, per server, in debug with cargo's defaults (incremental on):
   edits, each a new constant in the middle tool);
 - the peak memory (max RSS) of one compiler process and of one linker
   process, over those builds (rustc through RUSTC_WRAPPER, the linker
-  through the target's `linker`, each under /usr/bin/time);
+  through the target's `linker`, each under /usr/bin/time). wait4 reports
+  the largest of a process and the children it waited for, so rustc's
+  figure includes the linker it ran;
 - the expanded code per tool: lines of `-Zunpretty=expanded` (stable rustc
   with RUSTC_BOOTSTRAP=1) with BENCH_TOOLS tools less with one tool,
   divided by BENCH_TOOLS - 1, and the same in bytes without whitespace;
