@@ -166,7 +166,7 @@ impl IssuerDiscovery {
         }
         // Until it is found once, retry soon, but never hammer a provider
         // that is down: every request would ask.
-        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(2)) {
+        if last.is_some_and(|t| t.elapsed() < super::FIRST_FETCH_RETRY) {
             return Err(format!(
                 "the discovery document of {} could not be fetched; retrying shortly",
                 super::loggable_url(&self.issuer)

@@ -149,7 +149,7 @@ impl JwksCache {
         if self.keys.load().fresh_until.is_some() {
             return Ok(());
         }
-        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(2)) {
+        if last.is_some_and(|t| t.elapsed() < super::FIRST_FETCH_RETRY) {
             return Err("the identity provider's keys have not been fetched yet".to_owned());
         }
         self.fetch_locked(&mut last)

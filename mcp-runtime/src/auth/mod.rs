@@ -350,6 +350,11 @@ pub(crate) fn document_client(timeout: std::time::Duration) -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// Until a provider's document (its discovery document, its JWK set) has
+/// been fetched once, how soon a failed fetch may be tried again: soon, but
+/// never once per request while the provider is down.
+pub(crate) const FIRST_FETCH_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How long a response may be kept, by its `Cache-Control`: its `max-age`,
 /// or zero when it says `no-store` or `no-cache` (wherever in the list);
 /// `None` when it says neither.
