@@ -253,6 +253,15 @@ mod tests {
         }
     }
 
+    /// A block that did not parse would be left out silently.
+    #[test]
+    fn every_special_block_parses() {
+        for block in SPECIAL_BLOCKS {
+            assert!(AddressBlock::parse(block).is_ok(), "{block}");
+        }
+        assert_eq!(SPECIAL.len(), SPECIAL_BLOCKS.len());
+    }
+
     #[test]
     fn translated_addresses_count_as_what_they_carry() {
         assert_eq!(
