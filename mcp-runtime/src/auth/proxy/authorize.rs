@@ -65,11 +65,11 @@ pub(super) struct StateClaims {
 
 impl OAuthProxy {
     pub(super) async fn authorize(&self, req: &HttpRequest) -> HttpResponse {
-        let (request, client) = match self.check_authorize(req).await {
+        let (request, client, approved) = match self.check_authorize(req).await {
             Ok(checked) => checked,
             Err(refused) => return *refused,
         };
-        if self.needs_consent(req, &request.client_id, &request.redirect_uri) {
+        if !approved {
             // `prompt=none` asks for no user interaction (OpenID Connect).
             // The answer is shown here, not sent to a redirect URI the user
             // has not approved: that would make this server an open
@@ -89,13 +89,14 @@ impl OAuthProxy {
         self.forward(req, &request).await
     }
 
-    /// Checks an authorization request, and finds its client: unknown
-    /// clients and redirect URIs are answered here; other errors go back to
-    /// the client once its redirect URI is verified and approved.
+    /// Checks an authorization request, and finds its client and whether
+    /// this browser approved it already: unknown clients and redirect URIs
+    /// are answered here; other errors go back to the client once its
+    /// redirect URI is verified and approved.
     async fn check_authorize(
         &self,
         req: &HttpRequest,
-    ) -> Result<(AuthorizeRequest, Client), Box<HttpResponse>> {
+    ) -> Result<(AuthorizeRequest, Client, bool), Box<HttpResponse>> {
         let untrusted = |description: &str| Err(Box::new(untrusted_error(description)));
         let Some(params) = query_params(req.query_string()) else {
             return untrusted("parameters must not be repeated");
@@ -164,7 +165,7 @@ impl OAuthProxy {
             resource: resource.map(str::to_owned),
             prompt: prompt.map(str::to_owned),
         };
-        Ok((request, client))
+        Ok((request, client, approved))
     }
 
     /// A 302 to the provider for a checked (and, if needed, approved)
