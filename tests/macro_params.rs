@@ -88,3 +88,28 @@ async fn renamed_parameters_and_file_docs_reach_clients() {
         .expect("read");
     assert_eq!(read["contents"][0]["text"], "item 42");
 }
+
+/// Counts to three, saying how far it got.
+#[mcp_tool]
+async fn count_aloud(ctx: &RequestContext) -> &'static str {
+    ctx.progress(1.0, Some(3.0), Some("one")).await;
+    "three"
+}
+
+/// Greets its caller, if it knows one.
+#[mcp_tool]
+async fn greet(caller: Option<&Auth>) -> String {
+    format!(
+        "hello {}",
+        caller.map_or("stranger", |c| c.user.user_id.as_str())
+    )
+}
+
+/// Only a tool given its `RequestContext` can reach the client while it
+/// runs, so only its calls get a stream made ready; the caller alone (taken
+/// from the context by the macro) does not count.
+#[test]
+fn only_a_tool_given_its_context_may_notify() {
+    assert!(count_aloud.into_tool().notifies(), "takes its context");
+    assert!(!greet.into_tool().notifies(), "takes only its caller");
+}

@@ -1618,22 +1618,38 @@ async fn oversized_batches_and_chunked_bodies_are_refused() {
         "a 65-message batch",
     );
 
-    let chunks: Vec<Result<String, std::io::Error>> =
-        (0..100).map(|_| Ok(" ".repeat(1024))).collect();
-    let response = client()
-        .post(server.url())
+    let chunks = (0..100).map(|_| " ".repeat(1024)).collect();
+    let response = post_chunks(server.url(), &session, chunks).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "a 100 KiB chunked body"
+    );
+
+    // A message in several chunks is gathered whole: the body is read
+    // without a declared length, and a first chunk is not the message.
+    let ping = rpc_request(7, "ping", json!({})).to_string();
+    let (head, tail) = ping.split_at(ping.len() / 2);
+    let (middle, tail) = tail.split_at(tail.len() / 2);
+    let chunks = vec![head.to_owned(), middle.to_owned(), tail.to_owned()];
+    let response = post_chunks(server.url(), &session, chunks).await;
+    assert_eq!(response.status(), StatusCode::OK, "a ping in three chunks");
+    let answer: Value = response.json().await.expect("a JSON answer");
+    assert_eq!(answer["id"], 7, "the answer to the chunked ping: {answer}");
+}
+
+/// POSTs `chunks` on `session` as a chunked body of no declared length.
+async fn post_chunks(url: &str, session: &Session, chunks: Vec<String>) -> reqwest::Response {
+    let chunks = chunks.into_iter().map(Ok::<_, std::io::Error>);
+    client()
+        .post(url)
         .headers(session.headers().to_map())
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
             chunks,
         )))
         .send()
         .await
-        .expect("the server answers");
-    assert_eq!(
-        response.status(),
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "a 100 KiB chunked body"
-    );
+        .expect("the server answers")
 }
 
 /// DELETE with an unsupported protocol version is refused and ends nothing.

@@ -507,6 +507,15 @@ fn tool_settings(tool: &McpFn) -> TokenStream {
     if a.describe_access.get() == Some(&false) {
         out.extend(quote!(.describe_access(false)));
     }
+    // Only a `RequestContext` parameter lets a tool reach the client while
+    // it runs; without one, its calls need no stream made ready.
+    if !tool
+        .params
+        .iter()
+        .any(|param| matches!(param.kind, ParamKind::Context { .. }))
+    {
+        out.extend(quote!(.without_notifications()));
+    }
     match a.task.get().map(LitStr::value).as_deref() {
         Some("optional") => out.extend(quote!(.task(#p::TaskSupport::Optional))),
         Some("required") => out.extend(quote!(.task(#p::TaskSupport::Required))),

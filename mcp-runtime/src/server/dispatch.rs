@@ -145,14 +145,17 @@ impl ServerCore {
     pub(crate) async fn handle_request(&self, request: Request, origin: RequestOrigin) -> Response {
         let id = request.id.clone();
         let stateless = origin.version.is_stateless();
-        let method = request.method.clone();
+        // What is needed of the method once `answer` has taken the request,
+        // read now rather than cloning it.
+        let label = crate::operations::metrics::method_label(&request.method);
+        let cacheable = CACHEABLE.contains(&request.method.as_str());
         let started = std::time::Instant::now();
         let span = tracing::Span::current();
         if !span.is_disabled() {
             record_request(&span, &request, &origin, &self.tools.load());
         }
-        let outcome = if stateless && REMOVED_IN_STATELESS.contains(&method.as_str()) {
-            Err(ErrorObject::method_not_found(&method))
+        let outcome = if stateless && REMOVED_IN_STATELESS.contains(&request.method.as_str()) {
+            Err(ErrorObject::method_not_found(&request.method))
         } else {
             self.answer(request, origin).await
         };
@@ -160,9 +163,9 @@ impl ServerCore {
             span.record("rpc.response.status_code", error.code);
             span.record("error.type", error.code.to_string().as_str());
         }
-        crate::operations::metrics::request(&method, outcome.is_ok(), started.elapsed());
+        crate::operations::metrics::request(label, outcome.is_ok(), started.elapsed());
         match outcome {
-            Ok(result) if stateless => Response::success(id, stateless_result(&method, result)),
+            Ok(result) if stateless => Response::success(id, stateless_result(cacheable, result)),
             Ok(result) => Response::success(id, result),
             Err(error) => Response::error(Some(id), error),
         }
@@ -212,10 +215,13 @@ impl ServerCore {
                 }
                 Ok(empty_object())
             }
-            "tasks/get" | "tasks/update" | "tasks/cancel" => self
-                .answer_task_method(&request.method, params, &origin)
-                .await
-                .unwrap_or_else(|| Err(ErrorObject::method_not_found(&request.method))),
+            // Boxed, as are the task paths of `call_tool`: inline, they would
+            // make every request's future as large as the largest of them.
+            "tasks/get" | "tasks/update" | "tasks/cancel" => {
+                Box::pin(self.answer_task_method(&request.method, params, &origin))
+                    .await
+                    .unwrap_or_else(|| Err(ErrorObject::method_not_found(&request.method)))
+            }
             _ => {
                 let method = request.method.clone();
                 match self.answer_feature(request, origin).await {
@@ -295,7 +301,7 @@ impl ServerCore {
         }
         let as_task = self.runs_as_task(&entry, &origin, &params.name)?;
         if as_task && !entry.tool.deferred_task {
-            return self.start_task(id, entry, params, origin).await;
+            return Box::pin(self.start_task(id, entry, params, origin)).await;
         }
         // A handler that starts its own task begins in its request.
         let deferred = as_task.then(|| self.task_spec(id.clone(), &params.name, &origin));
@@ -310,16 +316,15 @@ impl ServerCore {
         };
         let prepared = self.prepare(invocation, origin)?;
         if let Some(spec) = deferred {
-            return self
-                .call_deferred(
-                    spec,
-                    &entry,
-                    params.arguments,
-                    &params.name,
-                    prepared,
-                    structured,
-                )
-                .await;
+            return Box::pin(self.call_deferred(
+                spec,
+                &entry,
+                params.arguments,
+                &params.name,
+                prepared,
+                structured,
+            ))
+            .await;
         }
         let ctx = prepared.ctx.clone();
         let handler = entry.tool.handler().clone();
@@ -469,7 +474,7 @@ pub(crate) fn to_raw<T: serde::Serialize>(value: &T) -> Result<Box<RawValue>, Er
 /// Adds the fields every 2026-07-28 result carries, in front of the
 /// result's own: spliced into the serialized object rather than parsed and
 /// written again, as every stateless request pays for it.
-fn stateless_result(method: &str, result: Box<RawValue>) -> Box<RawValue> {
+fn stateless_result(cacheable: bool, result: Box<RawValue>) -> Box<RawValue> {
     let text = result.get();
     let (Some(body), Ok(present)) = (
         text.trim_start().strip_prefix('{'),
@@ -481,7 +486,7 @@ fn stateless_result(method: &str, result: Box<RawValue>) -> Box<RawValue> {
     if !present.result_type {
         added.push_str(r#""resultType":"complete","#);
     }
-    if CACHEABLE.contains(&method) {
+    if cacheable {
         // Listings may depend on the caller's authorization, so never shared caches.
         if !present.ttl_ms {
             added.push_str(r#""ttlMs":0,"#);
@@ -548,7 +553,7 @@ mod tests {
 
     fn stateless(method: &str, json: &str) -> Value {
         let raw = RawValue::from_string(json.to_owned()).unwrap();
-        serde_json::from_str(stateless_result(method, raw).get()).unwrap()
+        serde_json::from_str(stateless_result(CACHEABLE.contains(&method), raw).get()).unwrap()
     }
 
     #[test]

@@ -115,6 +115,8 @@ pub struct Tool {
     pub(crate) deferred_task: bool,
     /// How often one caller may call it.
     pub(crate) rate: Option<crate::rate::RateLimit>,
+    /// Whether the handler may send the client anything while it runs.
+    notifies: bool,
     pub(crate) handler: ToolHandler,
 }
 
@@ -134,12 +136,17 @@ impl Tool {
             let fut = handler.call(args, ctx);
             Box::pin(async move { fut.await.into_tool_result() })
         });
-        Self::from_handler(
+        let tool = Self::from_handler(
             name,
             schema::object_schema_for::<F::Args>(),
             <F::Output as IntoToolResult>::output_schema(),
             erased,
-        )
+        );
+        if F::TAKES_CONTEXT {
+            tool
+        } else {
+            tool.without_notifications()
+        }
     }
 
     /// A tool from an already type-erased handler and its schemas.
@@ -163,6 +170,7 @@ impl Tool {
             task_support: crate::protocol::tasks::TaskSupport::Forbidden,
             deferred_task: false,
             rate: None,
+            notifies: true,
             handler,
         };
         tool.set_input_schema(input_schema);
@@ -402,6 +410,23 @@ impl Tool {
         self
     }
 
+    /// Declares that the handler sends the client nothing while it runs:
+    /// no progress, log messages or requests for input. Its calls are then
+    /// answered without a stream made ready for them. `#[mcp_tool]` declares
+    /// it for a function without a `RequestContext` parameter, and
+    /// [`Tool::new`] for a handler without one. A handler declared so finds
+    /// no stream in its context: what it sends anyway is dropped.
+    pub fn without_notifications(mut self) -> Self {
+        self.notifies = false;
+        self
+    }
+
+    /// Whether the handler may send the client anything while it runs
+    /// (see [`without_notifications`](Self::without_notifications)).
+    pub fn notifies(&self) -> bool {
+        self.notifies
+    }
+
     /// How often one caller may call it, if limited.
     pub fn rate_limit(&self) -> Option<crate::rate::RateLimit> {
         self.rate
@@ -496,12 +521,16 @@ pub trait ToolFn<M>: Send + Sync + 'static {
     type Args: DeserializeOwned + JsonSchema + Send + 'static;
     /// What the tool returns.
     type Output: IntoToolResult + 'static;
-    /// Runs the tool.
+    /// Whether the handler is given the request's context, through which
+    /// alone it can send the client anything while it runs.
+    const TAKES_CONTEXT: bool = true;
+    /// Runs the tool. The future is unboxed: [`Tool::new`] boxes it once,
+    /// together with turning its output into a result.
     fn call(
         &self,
         args: Self::Args,
         ctx: RequestContext,
-    ) -> Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+    ) -> impl Future<Output = Self::Output> + Send + 'static;
 }
 
 #[doc(hidden)]
@@ -519,12 +548,13 @@ where
 {
     type Args = NoArgs;
     type Output = Fut::Output;
+    const TAKES_CONTEXT: bool = false;
     fn call(
         &self,
         _: NoArgs,
         _: RequestContext,
-    ) -> Pin<Box<dyn Future<Output = Self::Output> + Send>> {
-        Box::pin(self())
+    ) -> impl Future<Output = Self::Output> + Send + 'static {
+        self()
     }
 }
 
@@ -537,12 +567,13 @@ where
 {
     type Args = A;
     type Output = Fut::Output;
+    const TAKES_CONTEXT: bool = false;
     fn call(
         &self,
         args: A,
         _: RequestContext,
-    ) -> Pin<Box<dyn Future<Output = Self::Output> + Send>> {
-        Box::pin(self(args))
+    ) -> impl Future<Output = Self::Output> + Send + 'static {
+        self(args)
     }
 }
 
@@ -559,14 +590,24 @@ where
         &self,
         args: A,
         ctx: RequestContext,
-    ) -> Pin<Box<dyn Future<Output = Self::Output> + Send>> {
-        Box::pin(self(args, ctx))
+    ) -> impl Future<Output = Self::Output> + Send + 'static {
+        self(args, ctx)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_handler_given_its_context_may_notify() {
+        let no_args = Tool::new("a", || async { "a" });
+        let args = Tool::new("b", |_: NoArgs| async { "b" });
+        let context = Tool::new("c", |_: NoArgs, _: RequestContext| async { "c" });
+        assert!(!no_args.notifies() && !args.notifies(), "no context given");
+        assert!(context.notifies(), "given its context");
+        assert!(!context.without_notifications().notifies(), "declared");
+    }
 
     #[derive(Deserialize, JsonSchema)]
     #[allow(dead_code)]

@@ -63,6 +63,9 @@ pub(crate) struct ToolRegistry {
     /// Whether any tool repeats arguments in `Mcp-Param-*` headers, so
     /// requests skip that check when none does.
     header_params: bool,
+    /// Whether any tool has its own rate limit, so requests skip reading
+    /// the called tool's name for it when none has.
+    rate_limited: bool,
     /// The first `tools/list` page when every tool is listed (with and
     /// without output schemas): most listings, rendered once.
     first_pages: [OnceLock<Box<RawValue>>; 2],
@@ -76,6 +79,7 @@ impl ToolRegistry {
             tools: Vec::with_capacity(tools.len()),
             by_name: HashMap::with_capacity(tools.len()),
             header_params: false,
+            rate_limited: false,
             first_pages: Default::default(),
         };
         for tool in tools {
@@ -116,6 +120,7 @@ impl ToolRegistry {
                 .unwrap_or_else(|_| RawValue::NULL.to_owned())
         };
         self.header_params |= !tool.header_params().is_empty();
+        self.rate_limited |= tool.rate_limit().is_some();
         self.first_pages = Default::default();
         self.tools.push(Arc::new(RegisteredTool {
             listing: render(true),
@@ -146,10 +151,12 @@ impl ToolRegistry {
             .map(|(i, t)| (Arc::from(t.tool.name()), i))
             .collect();
         let header_params = tools.iter().any(|t| !t.tool.header_params().is_empty());
+        let rate_limited = tools.iter().any(|t| t.tool.rate_limit().is_some());
         Some(Self {
             tools,
             by_name,
             header_params,
+            rate_limited,
             first_pages: Default::default(),
         })
     }
@@ -157,6 +164,11 @@ impl ToolRegistry {
     /// Whether any tool declares `Mcp-Param-*` header arguments.
     pub(crate) fn has_header_params(&self) -> bool {
         self.header_params
+    }
+
+    /// Whether any tool has its own rate limit.
+    pub(crate) fn has_rate_limits(&self) -> bool {
+        self.rate_limited
     }
 
     /// The tool called `name`.

@@ -9,6 +9,7 @@ use crate::access::AccessRule;
 use crate::auth::{AccessDenied, Auth, Refusal, ResourceServer};
 use crate::protocol::jsonrpc::Request;
 use crate::server::ServerCore;
+use crate::tools::RegisteredTool;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -61,19 +62,20 @@ pub(crate) fn refusal_for(denied: &AccessDenied, rule: &AccessRule) -> Refusal {
 /// access rule, as `prompts/get` and `resources/read` do. Where the server
 /// hides what the caller may not use, a completion of a hidden item passes,
 /// for the dispatcher to answer that it knows no such item. Other requests,
-/// and unknown names or URIs (the dispatcher answers those), pass.
+/// and unknown names or URIs (the dispatcher answers those), pass. The
+/// registered tool a `tools/call` names comes back with its pass.
 pub(crate) fn check_call(
     core: &ServerCore,
     request: &Request,
     caller: Option<&Auth>,
     hides_forbidden: bool,
-) -> Result<(), Refusal> {
+) -> Result<Option<Arc<RegisteredTool>>, Refusal> {
     #[derive(Deserialize)]
     struct Target<'a> {
         #[serde(borrow, default)]
-        name: Option<Cow<'a, str>>,
+        name: Option<Text<'a>>,
         #[serde(borrow, default)]
-        uri: Option<Cow<'a, str>>,
+        uri: Option<Text<'a>>,
         /// `completion/complete`'s prompt or resource template.
         #[serde(borrow, default, rename = "ref")]
         reference: Option<CompletionTarget<'a>>,
@@ -103,28 +105,29 @@ pub(crate) fn check_call(
             | "resources/subscribe"
             | "completion/complete"
     ) {
-        return Ok(());
+        return Ok(None);
     }
     let Some(target) = request
         .params
         .as_deref()
         .and_then(|p| serde_json::from_str::<Target<'_>>(p.get()).ok())
     else {
-        return Ok(());
+        return Ok(None);
     };
+    let (name, uri) = (target.name.map(|t| t.0), target.uri.map(|t| t.0));
     let check = |rule: &AccessRule| {
         rule.check(caller)
             .map_err(|denied| refusal_for(&denied, rule))
     };
     if method == "completion/complete" {
         let Some(reference) = target.reference else {
-            return Ok(());
+            return Ok(None);
         };
         if hides_forbidden {
-            return Ok(());
+            return Ok(None);
         }
         // Checked where the rule lives, as for the other methods below.
-        return match reference {
+        let checked = match reference {
             CompletionTarget::Prompt { name } => core
                 .prompts
                 .load()
@@ -136,13 +139,14 @@ pub(crate) fn check_call(
                 .template(&uri)
                 .map_or(Ok(()), |t| check(t.access())),
         };
+        return checked.map(|()| None);
     }
-    match (method, target.name, target.uri) {
+    let checked = match (method, name, uri) {
         ("tools/call", Some(name), _) => {
-            let registry = core.tools.load();
-            registry
-                .get(&name)
-                .map_or(Ok(()), |e| check(e.tool.access()))
+            let Some(entry) = core.tools.load().get(&name).cloned() else {
+                return Ok(None);
+            };
+            return check(entry.tool.access()).map(|()| Some(entry));
         }
         ("prompts/get", Some(name), _) => core
             .prompts
@@ -153,8 +157,15 @@ pub(crate) fn check_call(
             core.resources.load().access_for(&uri).map_or(Ok(()), check)
         }
         _ => Ok(()),
-    }
+    };
+    checked.map(|()| None)
 }
+
+/// A string borrowed from the request where it has no escapes. Serde
+/// borrows a `Cow<str>` field but not an `Option<Cow<str>>`, which it
+/// always copies: an allocation per request for a name.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// A refusal as the endpoint answers it.
 /// Counts a refusal made before a request ran, and writes its audit event
@@ -215,6 +226,11 @@ pub(crate) async fn over_limit(
     }
 }
 
+/// Whether any rate limit is set: the server's, or a tool's.
+pub(crate) fn limits_apply(core: &ServerCore) -> bool {
+    core.limits.default.is_some() || core.tools.load().has_rate_limits()
+}
+
 /// Counts `request` against its caller's limits (the server's, and the
 /// called tool's); why it is refused, if it is. Counted and audited.
 pub(crate) async fn limit_refusal(
@@ -224,11 +240,15 @@ pub(crate) async fn limit_refusal(
     caller: Option<&Auth>,
 ) -> Option<LimitRefusal> {
     use crate::server::limits::Verdict;
+    if !limits_apply(core) {
+        return None;
+    }
+    let registry = core.tools.load();
     let tool = (request.method == "tools/call")
         .then(|| named(request))
         .flatten()
         .and_then(|name| {
-            let rate = core.tools.load().get(&name)?.tool.rate_limit()?;
+            let rate = registry.get(&name)?.tool.rate_limit()?;
             Some((name, rate))
         });
     let verdict = core

@@ -28,10 +28,11 @@ use crate::server::listen::{ListenFull, tagged};
 use crate::server::session::{Session, SessionStore};
 use crate::server::{HttpConfig, SessionMode};
 use crate::state::CreateError;
+use crate::tools::RegisteredTool;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt as _, stream};
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -99,7 +100,11 @@ pub(crate) fn configure(endpoint: Endpoint) -> impl Fn(&mut web::ServiceConfig) 
 fn json_response(body: &impl serde::Serialize) -> HttpResponse {
     match serde_json::to_vec(body) {
         Ok(bytes) => HttpResponse::Ok()
-            .content_type("application/json")
+            // A static value: a `&str` is copied into a new one each time.
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ))
             .body(bytes),
         Err(_) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -295,8 +300,10 @@ impl Endpoint {
                     jsonrpc::INVALID_REQUEST,
                     "JSON-RPC batches are not part of protocol revision 2026-07-28",
                 ),
-                VersionHeader::Known(v) => self.post_batch(req, &body, Some(v)).await,
-                VersionHeader::Absent => self.post_batch(req, &body, None).await,
+                // Rare branches are boxed here and below: inline, each would
+                // make every request's future as large as the largest of them.
+                VersionHeader::Known(v) => Box::pin(self.post_batch(req, &body, Some(v))).await,
+                VersionHeader::Absent => Box::pin(self.post_batch(req, &body, None)).await,
             };
         }
         let message = match parse_message(&body) {
@@ -331,7 +338,7 @@ impl Endpoint {
         };
         let message = match message {
             Message::Request(request) if request.method == "initialize" => {
-                return self.initialize(req, request, accepts).await;
+                return Box::pin(self.initialize(req, request, accepts)).await;
             }
             other => other,
         };
@@ -443,7 +450,7 @@ impl Endpoint {
             client_capabilities: Arc::new(meta.client_capabilities.unwrap_or_default()),
         };
         if request.method == "subscriptions/listen" {
-            return self.listen(req, request, route, accepts).await;
+            return Box::pin(self.listen(req, request, route, accepts)).await;
         }
         self.respond(req, request, route, accepts, true).await
     }
@@ -775,12 +782,13 @@ impl Endpoint {
     }
 
     /// The access decision on `request` by `caller`, audited and counted
-    /// (see [`access::decided`]).
+    /// (see [`access::decided`]). The registered tool a `tools/call` names
+    /// comes back with its pass.
     fn decide(
         &self,
         request: &Request,
         caller: Option<&crate::auth::Auth>,
-    ) -> Result<(), crate::auth::Refusal> {
+    ) -> Result<Option<Arc<RegisteredTool>>, crate::auth::Refusal> {
         let decision = access::check_call(&self.core, request, caller, self.hides_forbidden());
         access::decided(&self.core, request, caller, decision.as_ref().err());
         decision
@@ -803,15 +811,24 @@ impl Endpoint {
             }
             http
         };
-        if let Err(refusal) = self.decide(&request, route.caller.as_deref()) {
-            return access::refuse(&refusal, &self.auth);
-        }
-        if let Some(limited) =
-            access::over_limit(&self.core, req, &request, route.caller.as_deref()).await
+        let tool = match self.decide(&request, route.caller.as_deref()) {
+            Ok(tool) => tool,
+            Err(refusal) => return access::refuse(&refusal, &self.auth),
+        };
+        if access::limits_apply(&self.core)
+            && let Some(limited) = Box::pin(access::over_limit(
+                &self.core,
+                req,
+                &request,
+                route.caller.as_deref(),
+            ))
+            .await
         {
             return limited;
         }
-        if !accepts.sse {
+        // A tool that sends nothing while it runs is answered without the
+        // channel a stream would be fed from.
+        if !accepts.sse || tool.is_some_and(|entry| !entry.tool.notifies()) {
             return answer(self.dispatch(request, route, None).await);
         }
         let (tx, mut rx) = mpsc::channel::<OutgoingMessage>(32);
@@ -1082,15 +1099,39 @@ async fn read_body(
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large());
     }
-    match payload.to_bytes_limited(limit).await {
-        Ok(Ok(body)) => Ok(body),
-        Ok(Err(_)) => Err(refuse(
+    let unreadable = || {
+        refuse(
             StatusCode::BAD_REQUEST,
             jsonrpc::PARSE_ERROR,
             "could not read the request body",
-        )),
-        Err(_) => Err(too_large()),
+        )
+    };
+    // Not `to_bytes_limited`: for a streamed body it reserves 32 KiB before
+    // reading a byte, a large allocation per request. A body that arrives
+    // in one chunk, as a small JSON-RPC message does, is kept as it came;
+    // a longer one is gathered into a buffer of its declared size.
+    let mut payload = payload.into_inner();
+    let first = match payload.next().await {
+        None => return Ok(Bytes::new()),
+        Some(Err(_)) => return Err(unreadable()),
+        Some(Ok(chunk)) if chunk.len() > limit => return Err(too_large()),
+        Some(Ok(chunk)) => chunk,
+    };
+    let Some(second) = payload.next().await else {
+        return Ok(first);
+    };
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0).max(first.len() * 2).min(limit));
+    body.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
+        let chunk = chunk.map_err(|_| unreadable())?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+        next = payload.next().await;
     }
+    Ok(body.freeze())
 }
 
 /// Whatever a client posts, `parse_message` classifies it or refuses it
