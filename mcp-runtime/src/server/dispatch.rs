@@ -38,6 +38,9 @@ pub(crate) struct RequestOrigin {
     pub(crate) caller: Option<Arc<Auth>>,
     /// Leave tools the caller cannot use out of `tools/list`.
     pub(crate) hide_forbidden_tools: bool,
+    /// A `tools/call`'s params, when the transport read them already to
+    /// check the call: read once, not again here.
+    pub(crate) call: Option<CallToolParams>,
 }
 
 /// Methods the stateless revision removed.
@@ -260,10 +263,13 @@ impl ServerCore {
     async fn call_tool(
         &self,
         request: Request,
-        origin: RequestOrigin,
+        mut origin: RequestOrigin,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let id = request.id;
-        let params: CallToolParams = parse_params(request.params.as_deref())?;
+        let params: CallToolParams = match origin.call.take() {
+            Some(params) => params,
+            None => parse_params(request.params.as_deref())?,
+        };
         let Some(entry) = self.tools.load().get(&params.name).cloned() else {
             return Err(ErrorObject::invalid_params(format!(
                 "unknown tool: {}",

@@ -497,6 +497,12 @@ fn parse_arguments<A: DeserializeOwned>(raw: Option<&RawValue>) -> Result<A, Str
         None | Some("null") => "{}",
         Some(text) => text,
     };
+    // Tracking the path costs two allocations per field, so it is done
+    // only to describe a failure: deserializing is deterministic, and the
+    // second attempt fails where the first did.
+    if let Ok(args) = serde_json::from_str(text) {
+        return Ok(args);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de).map_err(|error| {
         let path = error.path().to_string();

@@ -25,6 +25,15 @@ impl Accepts {
         let mut any_header = false;
         for value in headers.get_all(header::ACCEPT) {
             any_header = true;
+            // What the MCP clients send, byte for byte, known without parsing.
+            match value.as_bytes() {
+                b"application/json, text/event-stream" | b"text/event-stream, application/json" => {
+                    accepts.json = true;
+                    accepts.sse = true;
+                    continue;
+                }
+                _ => {}
+            }
             let Ok(value) = value.to_str() else { continue };
             for range in value.split(',') {
                 let mut parts = range.split(';');

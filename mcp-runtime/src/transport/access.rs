@@ -8,7 +8,9 @@
 use crate::access::AccessRule;
 use crate::auth::{AccessDenied, Auth, Refusal, ResourceServer};
 use crate::protocol::jsonrpc::Request;
+use crate::protocol::messages::CallToolParams;
 use crate::server::ServerCore;
+use crate::server::dispatch::parse_params;
 use crate::tools::RegisteredTool;
 use actix_web::HttpResponse;
 use serde::Deserialize;
@@ -62,14 +64,14 @@ pub(crate) fn refusal_for(denied: &AccessDenied, rule: &AccessRule) -> Refusal {
 /// access rule, as `prompts/get` and `resources/read` do. Where the server
 /// hides what the caller may not use, a completion of a hidden item passes,
 /// for the dispatcher to answer that it knows no such item. Other requests,
-/// and unknown names or URIs (the dispatcher answers those), pass. The
-/// registered tool a `tools/call` names comes back with its pass.
+/// and unknown names or URIs (the dispatcher answers those), pass. A
+/// `tools/call` passes with its params and the tool they name.
 pub(crate) fn check_call(
     core: &ServerCore,
     request: &Request,
     caller: Option<&Auth>,
     hides_forbidden: bool,
-) -> Result<Option<Arc<RegisteredTool>>, Refusal> {
+) -> Result<Checked, Refusal> {
     #[derive(Deserialize)]
     struct Target<'a> {
         #[serde(borrow, default)]
@@ -97,6 +99,22 @@ pub(crate) fn check_call(
         },
     }
     let method = request.method.as_str();
+    if method == "tools/call" {
+        // Read as the dispatcher reads them, and handed to it.
+        let Ok(call) = parse_params::<CallToolParams>(request.params.as_deref()) else {
+            return Ok(Checked::default());
+        };
+        let tool = core.tools.load().get(&call.name).cloned();
+        if let Some(entry) = &tool {
+            let rule = entry.tool.access();
+            rule.check(caller)
+                .map_err(|denied| refusal_for(&denied, rule))?;
+        }
+        return Ok(Checked {
+            tool,
+            call: Some(call),
+        });
+    }
     if !matches!(
         method,
         "tools/call"
@@ -105,14 +123,14 @@ pub(crate) fn check_call(
             | "resources/subscribe"
             | "completion/complete"
     ) {
-        return Ok(None);
+        return Ok(Checked::default());
     }
     let Some(target) = request
         .params
         .as_deref()
         .and_then(|p| serde_json::from_str::<Target<'_>>(p.get()).ok())
     else {
-        return Ok(None);
+        return Ok(Checked::default());
     };
     let (name, uri) = (target.name.map(|t| t.0), target.uri.map(|t| t.0));
     let check = |rule: &AccessRule| {
@@ -121,10 +139,10 @@ pub(crate) fn check_call(
     };
     if method == "completion/complete" {
         let Some(reference) = target.reference else {
-            return Ok(None);
+            return Ok(Checked::default());
         };
         if hides_forbidden {
-            return Ok(None);
+            return Ok(Checked::default());
         }
         // Checked where the rule lives, as for the other methods below.
         let checked = match reference {
@@ -139,15 +157,9 @@ pub(crate) fn check_call(
                 .template(&uri)
                 .map_or(Ok(()), |t| check(t.access())),
         };
-        return checked.map(|()| None);
+        return checked.map(|()| Checked::default());
     }
     let checked = match (method, name, uri) {
-        ("tools/call", Some(name), _) => {
-            let Some(entry) = core.tools.load().get(&name).cloned() else {
-                return Ok(None);
-            };
-            return check(entry.tool.access()).map(|()| Some(entry));
-        }
         ("prompts/get", Some(name), _) => core
             .prompts
             .load()
@@ -158,7 +170,15 @@ pub(crate) fn check_call(
         }
         _ => Ok(()),
     };
-    checked.map(|()| None)
+    checked.map(|()| Checked::default())
+}
+
+/// What passed [`check_call`]: for a `tools/call`, its params, and the
+/// registered tool they name.
+#[derive(Default)]
+pub(crate) struct Checked {
+    pub(crate) tool: Option<Arc<RegisteredTool>>,
+    pub(crate) call: Option<CallToolParams>,
 }
 
 /// A string borrowed from the request where it has no escapes. Serde

@@ -19,4 +19,6 @@ pub(crate) mod names {
         HeaderName::from_static(super::PROTOCOL_VERSION_HEADER);
     pub(crate) const METHOD: HeaderName = HeaderName::from_static(super::METHOD_HEADER);
     pub(crate) const NAME: HeaderName = HeaderName::from_static(super::NAME_HEADER);
+    /// W3C trace context.
+    pub(crate) const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 }

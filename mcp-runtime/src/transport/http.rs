@@ -20,7 +20,7 @@ use crate::protocol::jsonrpc::{
     self, ErrorObject, IncomingMessage, Message, Notification, OutgoingMessage, Request, Response,
     describe_json_error,
 };
-use crate::protocol::messages::CancelledParams;
+use crate::protocol::messages::{CallToolParams, CancelledParams};
 use crate::protocol::{LoggingLevel, RequestId};
 use crate::server::ServerCore;
 use crate::server::dispatch::{RequestOrigin, parse_params};
@@ -28,7 +28,6 @@ use crate::server::listen::{ListenFull, tagged};
 use crate::server::session::{Session, SessionStore};
 use crate::server::{HttpConfig, SessionMode};
 use crate::state::CreateError;
-use crate::tools::RegisteredTool;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
@@ -180,7 +179,7 @@ impl Endpoint {
         use crate::operations::telemetry::{self, EarlyVerify};
         use tracing::Instrument as _;
         let span = telemetry::request_span();
-        let traceparent = header_str(&req, header::HeaderName::from_static("traceparent"));
+        let traceparent = header_str(&req, names::TRACEPARENT);
         if let Some(parent) = traceparent {
             let state = header_str(&req, header::HeaderName::from_static("tracestate"));
             telemetry::continue_trace(&span, parent, state);
@@ -310,7 +309,7 @@ impl Endpoint {
             Ok(message) => message,
             Err((id, error)) => return HttpResponse::BadRequest().json(Response::error(id, error)),
         };
-        if !req.headers().contains_key("traceparent") {
+        if !req.headers().contains_key(names::TRACEPARENT) {
             continue_trace_from_meta(message_params(&message));
         }
         let header_version = match header {
@@ -748,14 +747,17 @@ impl Endpoint {
         Ok(())
     }
 
+    /// `call`: a `tools/call`'s params, read already to check it.
     fn dispatch(
         &self,
         request: Request,
         route: Route,
         notifier: Option<mpsc::Sender<OutgoingMessage>>,
+        call: Option<CallToolParams>,
     ) -> BoxedResponseFuture {
         let core = Arc::clone(&self.core);
-        let origin = self.origin(route, notifier);
+        let mut origin = self.origin(route, notifier);
+        origin.call = call;
         Box::pin(async move { core.handle_request(request, origin).await })
     }
 
@@ -773,6 +775,7 @@ impl Endpoint {
             client_capabilities: route.client_capabilities,
             caller: route.caller,
             hide_forbidden_tools: self.hides_forbidden(),
+            call: None,
         }
     }
 
@@ -782,13 +785,13 @@ impl Endpoint {
     }
 
     /// The access decision on `request` by `caller`, audited and counted
-    /// (see [`access::decided`]). The registered tool a `tools/call` names
-    /// comes back with its pass.
+    /// (see [`access::decided`]). A `tools/call` passes with its params and
+    /// the tool they name.
     fn decide(
         &self,
         request: &Request,
         caller: Option<&crate::auth::Auth>,
-    ) -> Result<Option<Arc<RegisteredTool>>, crate::auth::Refusal> {
+    ) -> Result<access::Checked, crate::auth::Refusal> {
         let decision = access::check_call(&self.core, request, caller, self.hides_forbidden());
         access::decided(&self.core, request, caller, decision.as_ref().err());
         decision
@@ -811,8 +814,8 @@ impl Endpoint {
             }
             http
         };
-        let tool = match self.decide(&request, route.caller.as_deref()) {
-            Ok(tool) => tool,
+        let checked = match self.decide(&request, route.caller.as_deref()) {
+            Ok(checked) => checked,
             Err(refusal) => return access::refuse(&refusal, &self.auth),
         };
         if access::limits_apply(&self.core)
@@ -828,11 +831,12 @@ impl Endpoint {
         }
         // A tool that sends nothing while it runs is answered without the
         // channel a stream would be fed from.
-        if !accepts.sse || tool.is_some_and(|entry| !entry.tool.notifies()) {
-            return answer(self.dispatch(request, route, None).await);
+        let call = checked.call;
+        if !accepts.sse || checked.tool.is_some_and(|entry| !entry.tool.notifies()) {
+            return answer(self.dispatch(request, route, None, call).await);
         }
         let (tx, mut rx) = mpsc::channel::<OutgoingMessage>(32);
-        let mut running = self.dispatch(request, route, Some(tx));
+        let mut running = self.dispatch(request, route, Some(tx), call);
         tokio::select! {
             biased;
             response = &mut running => {
@@ -900,7 +904,7 @@ impl Endpoint {
                     let _ = self.decide(&request, caller);
                     match access::limit_refusal(&self.core, req, &request, caller).await {
                         None => {
-                            responses.push(self.dispatch(request, route.clone(), None).await);
+                            responses.push(self.dispatch(request, route.clone(), None, None).await);
                         }
                         Some(access::LimitRefusal::Limited { error, .. }) => {
                             responses.push(Response::error(Some(request.id), error));
@@ -1067,7 +1071,12 @@ fn continue_trace_from_meta(params: Option<&RawValue>) {
 pub(crate) fn parse_message(
     body: &[u8],
 ) -> Result<Message, (Option<jsonrpc::RequestId>, ErrorObject)> {
-    match serde_json::from_slice::<IncomingMessage>(body) {
+    // UTF-8 checked once, in one pass: read from bytes, serde_json checks
+    // each string, and the raw params again, as it goes.
+    let Ok(body) = std::str::from_utf8(body) else {
+        return Err((None, ErrorObject::parse_error("invalid JSON")));
+    };
+    match serde_json::from_str::<IncomingMessage>(body) {
         Ok(message) => message.classify(),
         Err(e) if e.is_syntax() || e.is_eof() => {
             Err((None, ErrorObject::parse_error("invalid JSON")))
