@@ -117,11 +117,7 @@ pub(crate) fn check_call(
     }
     if !matches!(
         method,
-        "tools/call"
-            | "prompts/get"
-            | "resources/read"
-            | "resources/subscribe"
-            | "completion/complete"
+        "prompts/get" | "resources/read" | "resources/subscribe" | "completion/complete"
     ) {
         return Ok(Checked::default());
     }
