@@ -64,11 +64,18 @@ const METHODS: [&str; 22] = [
     "notifications/cancelled",
 ];
 
+/// Where `method` is in [`METHODS`]; past its end for `other`.
+fn method_index(method: &str) -> usize {
+    METHODS
+        .iter()
+        .position(|known| *known == method)
+        .unwrap_or(METHODS.len())
+}
+
 /// `method` as a label.
 pub(crate) fn method_label(method: &str) -> &'static str {
     METHODS
-        .iter()
-        .find(|known| **known == method)
+        .get(method_index(method))
         .copied()
         .unwrap_or("other")
 }
@@ -76,7 +83,7 @@ pub(crate) fn method_label(method: &str) -> &'static str {
 /// The labels a request is counted under, for each method label (the
 /// counted methods, then `other`): made once, since labels built per
 /// request cost two allocations, recorder or not.
-struct RequestLabels {
+pub(crate) struct RequestLabels {
     /// `method`, then `outcome` `ok`.
     ok: [Label; 2],
     /// `method`, then `outcome` `error`.
@@ -107,13 +114,14 @@ static REQUEST_LABELS: LazyLock<Vec<RequestLabels>> = LazyLock::new(|| {
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
 
-/// One request answered.
-pub(crate) fn request(method: &str, ok: bool, elapsed: Duration) {
-    let index = METHODS
-        .iter()
-        .position(|known| *known == method)
-        .unwrap_or(METHODS.len());
-    let labels = &REQUEST_LABELS[index];
+/// The labels a request for `method` is counted under: looked up when it
+/// arrives, since the request is gone once it is answered.
+pub(crate) fn request_labels(method: &str) -> &'static RequestLabels {
+    &REQUEST_LABELS[method_index(method)]
+}
+
+/// One request answered, counted under `labels` ([`request_labels`]).
+pub(crate) fn request(labels: &'static RequestLabels, ok: bool, elapsed: Duration) {
     let counted = if ok { &labels.ok } else { &labels.error };
     metrics::with_recorder(|recorder| {
         recorder

@@ -150,7 +150,7 @@ impl ServerCore {
         let stateless = origin.version.is_stateless();
         // What is needed of the method once `answer` has taken the request,
         // read now rather than cloning it.
-        let label = crate::operations::metrics::method_label(&request.method);
+        let labels = crate::operations::metrics::request_labels(&request.method);
         let cacheable = CACHEABLE.contains(&request.method.as_str());
         let started = std::time::Instant::now();
         let span = tracing::Span::current();
@@ -166,7 +166,7 @@ impl ServerCore {
             span.record("rpc.response.status_code", error.code);
             span.record("error.type", error.code.to_string().as_str());
         }
-        crate::operations::metrics::request(label, outcome.is_ok(), started.elapsed());
+        crate::operations::metrics::request(labels, outcome.is_ok(), started.elapsed());
         match outcome {
             Ok(result) if stateless => Response::success(id, stateless_result(cacheable, result)),
             Ok(result) => Response::success(id, result),

@@ -98,6 +98,10 @@ pub(crate) fn check_call(
             uri: Cow<'a, str>,
         },
     }
+    let check = |rule: &AccessRule| {
+        rule.check(caller)
+            .map_err(|denied| refusal_for(&denied, rule))
+    };
     let method = request.method.as_str();
     if method == "tools/call" {
         // Read as the dispatcher reads them, and handed to it.
@@ -106,9 +110,7 @@ pub(crate) fn check_call(
         };
         let tool = core.tools.load().get(&call.name).cloned();
         if let Some(entry) = &tool {
-            let rule = entry.tool.access();
-            rule.check(caller)
-                .map_err(|denied| refusal_for(&denied, rule))?;
+            check(entry.tool.access())?;
         }
         return Ok(Checked {
             tool,
@@ -129,10 +131,6 @@ pub(crate) fn check_call(
         return Ok(Checked::default());
     };
     let (name, uri) = (target.name.map(|t| t.0), target.uri.map(|t| t.0));
-    let check = |rule: &AccessRule| {
-        rule.check(caller)
-            .map_err(|denied| refusal_for(&denied, rule))
-    };
     if method == "completion/complete" {
         let Some(reference) = target.reference else {
             return Ok(Checked::default());

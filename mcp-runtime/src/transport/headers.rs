@@ -21,4 +21,6 @@ pub(crate) mod names {
     pub(crate) const NAME: HeaderName = HeaderName::from_static(super::NAME_HEADER);
     /// W3C trace context.
     pub(crate) const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+    /// W3C trace context: vendors' state beside `traceparent`.
+    pub(crate) const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 }

@@ -181,7 +181,7 @@ impl Endpoint {
         let span = telemetry::request_span();
         let traceparent = header_str(&req, names::TRACEPARENT);
         if let Some(parent) = traceparent {
-            let state = header_str(&req, header::HeaderName::from_static("tracestate"));
+            let state = header_str(&req, names::TRACESTATE);
             telemetry::continue_trace(&span, parent, state);
         }
         // Without the header, a POST's trace may be named in its body: a
@@ -901,10 +901,10 @@ impl Endpoint {
                     // against its caller's limits like a call on its own
                     // (the dispatcher refuses what access refuses).
                     let caller = route.caller.as_deref();
-                    let _ = self.decide(&request, caller);
+                    let call = self.decide(&request, caller).ok().and_then(|c| c.call);
                     match access::limit_refusal(&self.core, req, &request, caller).await {
                         None => {
-                            responses.push(self.dispatch(request, route.clone(), None, None).await);
+                            responses.push(self.dispatch(request, route.clone(), None, call).await);
                         }
                         Some(access::LimitRefusal::Limited { error, .. }) => {
                             responses.push(Response::error(Some(request.id), error));
