@@ -100,7 +100,7 @@ def ours_source(tools, constant=0):
     lines += [
         "}",
         "",
-        "#[actix_web::main]",
+        "#[mcp_runtime::main]",
         "async fn main() -> std::io::Result<()> {",
         "    Bench.listen().await",
         "}",
@@ -185,6 +185,9 @@ def rmcp_source(tools, constant=0):
 
 
 def ours_manifest():
+    """As the README's getting-started page has it: mcp-runtime alone (its
+    `#[mcp_runtime::main]` runs `main`), and rmcp's with what its examples
+    name (axum, tokio, serde)."""
     runtime = ROOT / "mcp-runtime"
     return f"""[package]
 name = "bench_ours"
@@ -194,8 +197,6 @@ publish = false
 
 [dependencies]
 mcp-runtime = {{ path = "{runtime}" }}
-actix-web = "4"
-tokio = {{ version = "1", features = ["full"] }}
 
 [workspace]
 """

@@ -42,7 +42,7 @@ struct Auth0Example;
 #[mcp_server(name = "auth0-example", oauth = auth0)]
 impl Auth0Example {}
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     common::serve(
         "auth0",

@@ -101,7 +101,7 @@ impl BenchOpen {
     }
 }
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
     let stateless = setting("BENCH_STATELESS", "0") == "1";

@@ -743,7 +743,7 @@ fn with_schema_fixtures(builder: McpServerBuilder) -> McpServerBuilder {
         )
 }
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     // Logs by RUST_LOG; spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     let _tracing = mcp_runtime::operations::init_tracing()

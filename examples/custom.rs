@@ -65,7 +65,7 @@ struct CustomExample;
 #[mcp_server(name = "custom-example", oauth = custom(provider_from_env()))]
 impl CustomExample {}
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     common::serve(
         "custom",

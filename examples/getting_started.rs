@@ -22,7 +22,7 @@ impl Greeter {
     }
 }
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     Greeter.listen().await
 }

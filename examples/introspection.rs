@@ -249,7 +249,7 @@ impl Tasks {
     }
 }
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -45,7 +45,7 @@ struct KeycloakExample;
 #[mcp_server(name = "keycloak-example", oauth = keycloak)]
 impl KeycloakExample {}
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     common::serve(
         "keycloak",

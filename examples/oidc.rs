@@ -43,7 +43,7 @@ struct OidcExample;
 #[mcp_server(name = "oidc-example", oauth = oidc)]
 impl OidcExample {}
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     common::serve(
         "oidc",

@@ -187,7 +187,7 @@ fn provider(name: &str) -> Result<mcp_runtime::auth::Provider, String> {
     built.map_err(|e| e.to_string())
 }
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     let name = std::env::var("PROVIDER").unwrap_or_default();
     let oauth = OAuth::from_result(provider(name.trim()));

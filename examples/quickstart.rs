@@ -125,7 +125,7 @@ impl Quickstart {
     }
 }
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     // Logs only when asked for: without a subscriber, `listen` still prints
     // where it listens, how to sign in, and a token.

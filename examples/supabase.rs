@@ -39,7 +39,7 @@ struct SupabaseExample;
 #[mcp_server(name = "supabase-example", oauth = supabase)]
 impl SupabaseExample {}
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     common::serve(
         "supabase",

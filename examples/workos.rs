@@ -40,7 +40,7 @@ struct WorkOsExample;
 #[mcp_server(name = "workos-example", oauth = workos)]
 impl WorkOsExample {}
 
-#[actix_web::main]
+#[mcp_runtime::main]
 async fn main() -> std::io::Result<()> {
     common::serve(
         "workos",

@@ -89,6 +89,62 @@ pub(crate) fn server(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
+/// `#[main]` on the program's `async fn main`: its body, run to the end on
+/// the runtime's system, which `listen` needs.
+pub(crate) fn main_fn(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut cx = Ctxt::default();
+    if !args.is_empty() {
+        cx.error_spanned_by(
+            &args,
+            "`#[mcp_runtime::main]` takes no keys; write `#[mcp_runtime::main]`",
+        );
+    }
+    let item: Item = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(error) => {
+            cx.syn_error(error);
+            return with_errors(input, cx.into_compile_errors());
+        }
+    };
+    let func = match item {
+        Item::Fn(func) => func,
+        other => {
+            cx.error_spanned_by(
+                item_head(&other),
+                "`#[mcp_runtime::main]` goes on the program's entry point: \
+                 `#[mcp_runtime::main] async fn main() { ... }`",
+            );
+            return with_errors(input, cx.into_compile_errors());
+        }
+    };
+    valid::check_main(&mut cx, &func);
+    let syn::ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = func;
+    let (ident, output) = (&sig.ident, &sig.output);
+    if cx.has_errors() {
+        // A plain `fn` of the same name and type, so the mistake is not
+        // reported again as a missing or misshapen `main`.
+        let stub = quote! {
+            #(#attrs)*
+            #vis fn #ident() #output {
+                ::core::unreachable!()
+            }
+        };
+        return with_errors(stub, cx.into_compile_errors());
+    }
+    let private = private();
+    quote! {
+        #(#attrs)*
+        #vis fn #ident() #output {
+            #private::rt::System::new().block_on(async move #block)
+        }
+    }
+}
+
 fn with_errors(item: TokenStream, errors: TokenStream) -> TokenStream {
     quote! {
         #item

@@ -3,7 +3,8 @@
 //!
 //! One pipeline for every item kind, as in serde_derive and thiserror: `attr`
 //! and `ast` parse a tool, resource, prompt or server into one typed model,
-//! `valid` checks it, `expand` generates code. Every error carries a span; on
+//! `valid` checks it, `expand` generates code (`#[main]`, a plain function,
+//! goes through the same three steps). Every error carries a span; on
 //! error the user's item is still emitted, with `fallback` stubs of what
 //! would have been generated, so one mistake is reported once.
 
@@ -92,4 +93,17 @@ pub fn mcp_resource(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn mcp_prompt(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::free_item(Kind::Prompt, args.into(), input.into()).into()
+}
+
+/// Runs an `async fn main` on the runtime the server is served on, so a
+/// crate that only serves MCP depends on `mcp-runtime` alone: write
+/// `#[mcp_runtime::main] async fn main() -> std::io::Result<()>` and, inside,
+/// `MyServer.listen().await` (the `mcp_runtime` crate documentation has the
+/// whole program).
+///
+/// The same as `#[actix_web::main]`, which still works where the crate
+/// depends on actix-web itself. Takes no keys.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::main_fn(args.into(), input.into()).into()
 }

@@ -37,6 +37,35 @@ pub(crate) fn check_fn(cx: &mut Ctxt, f: &McpFn, in_server: bool) {
     }
 }
 
+/// Every rule about `#[main]`'s function: it is the program's entry point,
+/// which the runtime calls with nothing and never awaits.
+pub(crate) fn check_main(cx: &mut Ctxt, func: &syn::ItemFn) {
+    let sig = &func.sig;
+    if sig.asyncness.is_none() {
+        cx.error_spanned_by(
+            sig.fn_token,
+            format!(
+                "`#[mcp_runtime::main]` runs an `async fn`; write `async fn {}()`, or leave \
+                 the attribute off a function that does not await",
+                sig.ident
+            ),
+        );
+    }
+    if !sig.inputs.is_empty() {
+        cx.error_spanned_by(
+            &sig.inputs,
+            "the entry point takes no parameters; read the command line with \
+             `std::env::args()` inside it",
+        );
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        cx.error_spanned_by(
+            &sig.generics,
+            "the entry point cannot be generic; use concrete types",
+        );
+    }
+}
+
 /// Every rule about a server block, its marked methods included.
 pub(crate) fn check_server(cx: &mut Ctxt, server: &ServerImpl) {
     check_server_shape(cx, server);

@@ -23,7 +23,7 @@
 //!     }
 //! }
 //!
-//! #[actix_web::main]
+//! #[mcp_runtime::main]
 //! async fn main() -> std::io::Result<()> {
 //!     Calculator.listen().await
 //! }
@@ -42,7 +42,7 @@
 //!     b: i64,
 //! }
 //!
-//! #[actix_web::main]
+//! #[mcp_runtime::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let server = McpServer::builder("calculator", "1.0.0")
 //!         .tool(Tool::new("add", |args: Add| async move { (args.a + args.b).to_string() }).read_only())
@@ -92,7 +92,7 @@
 //!     "# Notes"
 //! }
 //!
-//! #[actix_web::main]
+//! #[mcp_runtime::main]
 //! async fn main() -> std::io::Result<()> {
 //!     assert_eq!(readme::call().await, "# Notes");
 //!     let server = Notes
@@ -163,6 +163,8 @@ pub mod prelude {
 pub mod __private {
     pub use crate::auth::{Auth, OAuth};
     pub use crate::context::RequestContext;
+    /// The system `#[mcp_runtime::main]` runs `main` on.
+    pub use actix_web::rt;
 
     /// The built-in providers, by the names `oauth = ...` takes.
     #[allow(non_upper_case_globals)]

@@ -61,7 +61,7 @@ use std::sync::Arc;
 ///     format!("hello, {}", user.user.user_id)
 /// }
 ///
-/// #[actix_web::main]
+/// #[mcp_runtime::main]
 /// async fn main() -> std::io::Result<()> {
 ///     let auth = BearerMiddleware::new(MyVerifier)
 ///         .resource_metadata("https://api.example.com/.well-known/oauth-protected-resource/mcp")

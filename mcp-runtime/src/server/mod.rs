@@ -96,7 +96,7 @@ pub(crate) struct AuthSettings {
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
 /// struct Greet { name: String }
 ///
-/// #[actix_web::main]
+/// #[mcp_runtime::main]
 /// async fn main() -> std::io::Result<()> {
 ///     McpServer::builder("greeter", "1.0.0")
 ///         .tool(Tool::new("greet", |a: Greet| async move { format!("Hello, {}!", a.name) }))

@@ -80,7 +80,7 @@
 //!     assert_eq!(refused.challenge_param("error").as_deref(), Some("invalid_token"));
 //!     Ok(())
 //! }
-//! # #[actix_web::main]
+//! # #[mcp_runtime::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! #     deleting_needs_the_write_scope().await
 //! # }

@@ -1,0 +1,4 @@
+#[mcp_runtime::main]
+fn main() -> std::io::Result<()> {
+    Ok(())
+}

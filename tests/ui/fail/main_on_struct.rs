@@ -1,0 +1,4 @@
+#[mcp_runtime::main]
+struct Server;
+
+fn main() {}
