@@ -109,6 +109,11 @@ impl Example {
         self.port
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills it now (SIGKILL: no draining, as a crash or a lost machine) and
     /// waits until it is gone; a no-op once it has exited. What it printed
     /// stays readable.
