@@ -10,7 +10,9 @@ both served over Streamable HTTP, and the first again linked against
 `mcp-runtime-dylib` (the README's "Faster rebuilds"; debug only, and its
 debug binary's size leaves out the shared library it loads). Builds their
 dependencies first, then
-measures, per server, in debug with cargo's defaults (incremental on):
+measures, per server, in debug with cargo's defaults (incremental on; the
+rebuilds of the servers take turns, edit by edit, so the host's drift over
+minutes falls on all of them alike):
 
 - a clean build of the crate alone (`cargo clean -p`, then `cargo build`):
   wall and CPU time (user + system of every process it ran);
@@ -282,7 +284,11 @@ def peaks(record, crate_name):
             parts = line.split()
             if len(parts) >= 2 and parts[0] == "rustc" and parts[2:3] == [crate_name]:
                 rustc = max(rustc, int(parts[1]))
-            elif len(parts) >= 2 and parts[0] == "link":
+            elif (
+                len(parts) >= 3
+                and parts[0] == "link"
+                and (parts[2] == crate_name or parts[2].startswith(crate_name + "-"))
+            ):
                 link = max(link, int(parts[1]))
     return rustc / 1024, link / 1024
 
@@ -302,8 +308,10 @@ def wrappers(work):
     linker = work / "linker.sh"
     linker.write_text(
         "#!/bin/sh\n"
-        "# Logs `link KiB` for each link.\n"
-        f'exec {TIME} -a -o "{record}" -f "link %M" cc "$@"\n'
+        "# Logs `link KiB output` for each link.\n"
+        'out=""; prev=""\n'
+        'for arg in "$@"; do [ "$prev" = "-o" ] && out=$(basename "$arg"); prev=$arg; done\n'
+        f'exec {TIME} -a -o "{record}" -f "link %M $out" cc "$@"\n'
     )
     for script in (rustc, linker):
         script.chmod(0o755)
@@ -331,33 +339,47 @@ def expanded(crate, env, log):
     return len(text.splitlines()), len("".join(text.split()).encode())
 
 
-def measure(crate, env, log, record, release=True):
+def prepare(crate, env, log, record):
+    """Builds the crate's dependencies (not measured), then the crate alone
+    from clean."""
     result = {}
-    # Dependencies first, not measured.
     run(["cargo", "build"], crate.dir, env, log)
-    # A clean build of the crate alone.
     run(["cargo", "clean", "-p", crate.name], crate.dir, env, log)
     record.write_text("")
     wall, cpu = run(["cargo", "build"], crate.dir, env, log)
     result["clean_wall_s"], result["clean_cpu_s"] = wall, cpu
-    clean_rustc, clean_link = peaks(record, crate.name)
-    # Rebuilds after changing one tool's body.
-    walls, cpus = [], []
+    result["peak_rustc_mib"], result["peak_link_mib"] = peaks(record, crate.name)
+    return result
+
+
+def rebuilds(crates, env, logs, record, results):
+    """Rebuilds after changing one tool's body, the servers taking turns
+    edit by edit: this host's speed drifts by a tenth or more over minutes,
+    and a server measured after the other would carry the drift into the
+    ratio."""
+    walls = {crate.name: [] for crate in crates}
+    cpus = {crate.name: [] for crate in crates}
     record.write_text("")
     for edit in range(1, REBUILDS + 1):
-        crate.write(TOOLS, constant=edit)
-        wall, cpu = run(["cargo", "build"], crate.dir, env, log)
-        walls.append(wall)
-        cpus.append(cpu)
-    crate.write(TOOLS)
-    result["rebuild_wall_s"] = statistics.median(walls)
-    result["rebuild_cpu_s"] = statistics.median(cpus)
-    result["rebuild_walls_s"] = walls
-    rebuild_rustc, rebuild_link = peaks(record, crate.name)
-    result["peak_rustc_mib"] = max(clean_rustc, rebuild_rustc)
-    result["peak_link_mib"] = max(clean_link, rebuild_link)
+        for crate in crates:
+            crate.write(TOOLS, constant=edit)
+            wall, cpu = run(["cargo", "build"], crate.dir, env, logs[crate.name])
+            walls[crate.name].append(wall)
+            cpus[crate.name].append(cpu)
+    for crate in crates:
+        crate.write(TOOLS)
+        result = results[crate.name]
+        result["rebuild_wall_s"] = statistics.median(walls[crate.name])
+        result["rebuild_cpu_s"] = statistics.median(cpus[crate.name])
+        result["rebuild_walls_s"] = walls[crate.name]
+        rustc, link = peaks(record, crate.name)
+        result["peak_rustc_mib"] = max(result["peak_rustc_mib"], rustc)
+        result["peak_link_mib"] = max(result["peak_link_mib"], link)
+
+
+def finish(crate, env, log, result, release):
+    """The binary's size and the expansion per tool."""
     result["debug_binary_mib"] = (env_target(env) / "debug" / crate.name).stat().st_size / 2**20
-    # The expansion, per tool.
     lines_all, bytes_all = expanded(crate, env, log)
     crate.write(1)
     lines_one, bytes_one = expanded(crate, env, log)
@@ -370,7 +392,6 @@ def measure(crate, env, log, record, release=True):
         result["release_binary_mib"] = (
             env_target(env) / "release" / crate.name
         ).stat().st_size / 2**20
-    return result
 
 
 def env_target(env):
@@ -401,21 +422,20 @@ def main():
     env.pop("CARGO_INCREMENTAL", None)
     crates = [
         Crate(work, "bench_ours", ours_manifest(), ours_source),
-        # A development build only: its binary needs the library beside it.
         Crate(work, "bench_ours_dylib", ours_dylib_manifest(), ours_dylib_source),
         Crate(work, "bench_rmcp", rmcp_manifest(), rmcp_source),
     ]
+    logs = {crate.name: work / f"{crate.name}.log" for crate in crates}
     results = {}
     for crate in crates:
-        print(f"== {crate.name}", flush=True)
-        results[crate.name] = measure(
-            crate,
-            env,
-            work / f"{crate.name}.log",
-            record,
-            release=crate.name != "bench_ours_dylib",
-        )
-        print(json.dumps(results[crate.name], indent=1), flush=True)
+        print(f"== {crate.name}: dependencies and a clean build", flush=True)
+        results[crate.name] = prepare(crate, env, logs[crate.name], record)
+    print(f"== {REBUILDS} rebuilds each, taking turns", flush=True)
+    rebuilds(crates, env, logs, record, results)
+    for crate in crates:
+        # A development build only: its binary needs the library beside it.
+        finish(crate, env, logs[crate.name], results[crate.name], crate.name != "bench_ours_dylib")
+        print(f"== {crate.name}", json.dumps(results[crate.name], indent=1), flush=True)
     (work / "results.json").write_text(json.dumps(results, indent=1))
     ours, dylib, theirs = (
         results["bench_ours"],
