@@ -58,11 +58,12 @@ pub(crate) fn check_main(cx: &mut Ctxt, func: &syn::ItemFn) {
              `std::env::args()` inside it",
         );
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        cx.error_spanned_by(
-            &sig.generics,
-            "the entry point cannot be generic; use concrete types",
-        );
+    let generic = "the entry point cannot be generic; use concrete types";
+    if !sig.generics.params.is_empty() {
+        cx.error_spanned_by(&sig.generics, generic);
+    } else if let Some(clause) = &sig.generics.where_clause {
+        // `Generics` prints its parameters only, none here: point at the clause.
+        cx.error_spanned_by(clause, generic);
     }
 }
 
