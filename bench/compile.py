@@ -247,10 +247,12 @@ serde = {{ version = "1", features = ["derive"] }}
 
 
 class Crate:
-    def __init__(self, work, name, manifest, source):
+    def __init__(self, work, name, manifest, source, release=True):
         self.name = name
         self.dir = work / name
         self.source = source
+        # Whether a release build of it means anything to measure.
+        self.release = release
         (self.dir / "src").mkdir(parents=True)
         (self.dir / "Cargo.toml").write_text(manifest)
         self.write(TOOLS)
@@ -377,7 +379,7 @@ def rebuilds(crates, env, logs, record, results):
         result["peak_link_mib"] = max(result["peak_link_mib"], link)
 
 
-def finish(crate, env, log, result, release):
+def finish(crate, env, log, result):
     """The binary's size and the expansion per tool."""
     result["debug_binary_mib"] = (env_target(env) / "debug" / crate.name).stat().st_size / 2**20
     lines_all, bytes_all = expanded(crate, env, log)
@@ -387,7 +389,7 @@ def finish(crate, env, log, result, release):
     result["expanded_lines"] = lines_all
     result["expanded_lines_per_tool"] = (lines_all - lines_one) / (TOOLS - 1)
     result["expanded_bytes_per_tool"] = (bytes_all - bytes_one) / (TOOLS - 1)
-    if RELEASE and release:
+    if RELEASE and crate.release:
         run(["cargo", "build", "--release"], crate.dir, env, log)
         result["release_binary_mib"] = (
             env_target(env) / "release" / crate.name
@@ -422,7 +424,8 @@ def main():
     env.pop("CARGO_INCREMENTAL", None)
     crates = [
         Crate(work, "bench_ours", ours_manifest(), ours_source),
-        Crate(work, "bench_ours_dylib", ours_dylib_manifest(), ours_dylib_source),
+        # A development build only: its binary needs the library beside it.
+        Crate(work, "bench_ours_dylib", ours_dylib_manifest(), ours_dylib_source, release=False),
         Crate(work, "bench_rmcp", rmcp_manifest(), rmcp_source),
     ]
     logs = {crate.name: work / f"{crate.name}.log" for crate in crates}
@@ -433,8 +436,7 @@ def main():
     print(f"== {REBUILDS} rebuilds each, taking turns", flush=True)
     rebuilds(crates, env, logs, record, results)
     for crate in crates:
-        # A development build only: its binary needs the library beside it.
-        finish(crate, env, logs[crate.name], results[crate.name], crate.name != "bench_ours_dylib")
+        finish(crate, env, logs[crate.name], results[crate.name])
         print(f"== {crate.name}", json.dumps(results[crate.name], indent=1), flush=True)
     (work / "results.json").write_text(json.dumps(results, indent=1))
     ours, dylib, theirs = (
